@@ -1,0 +1,37 @@
+/*
+ * cli/cli.h — the sbridge subcommands.
+ *
+ * Contract: each command is a row in one table (name, one-line summary,
+ * usage text, handler). main() dispatches on argv[1]; every command
+ * answers --help/-h with its usage and exit status 0. Handlers return the
+ * process exit status: 0 success, 1 failure (the reason printed), 2 usage
+ * error. No handler calls exit().
+ */
+#ifndef SB_CLI_H
+#define SB_CLI_H
+
+typedef int (*sb_command_fn)(int argc, char **argv);
+
+typedef struct sb_command {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    sb_command_fn run;
+} sb_command;
+
+const sb_command *sb_commands(unsigned *n);
+/* The whole program; entry.c's main() calls it. */
+int sb_main(int argc, char **argv);
+
+/* Prints "sbridge <cmd>: <message>" and the hint to use --help; returns 2. */
+int sb_cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when any argument is --help or -h. */
+int sb_cli_wants_help(int argc, char **argv);
+
+int sb_cmd_version(int argc, char **argv);
+int sb_cmd_config(int argc, char **argv);
+int sb_cmd_plugin(int argc, char **argv);
+int sb_cmd_dev(int argc, char **argv);
+int sb_cmd_not_yet(int argc, char **argv);
+
+#endif

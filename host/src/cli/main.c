@@ -1,0 +1,138 @@
+/*
+ * cli/main.c — the sbridge entry point: global set-up and subcommand
+ * dispatch. The command table lives here so `sbridge --help` lists every
+ * role and tool in one place.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "crypto/secure_mem.h"
+#include "plugin/http_client.h"
+#include "util/log.h"
+
+static const sb_command commands[] = {
+    {"server", "run the control plane: HTTP API, UI, worker loops",
+     "usage: sbridge server [--config FILE] [--no-worker]\n", sb_cmd_not_yet},
+    {"worker", "run the worker loops only (sweepers, scheduler, notifications)",
+     "usage: sbridge worker [--config FILE]\n", sb_cmd_not_yet},
+    {"agent", "run an outbound agent that executes approved jobs with local credentials",
+     "usage: sbridge agent [--config FILE]\n", sb_cmd_not_yet},
+    {"controller", "run the Kubernetes SecretsSync reconciler",
+     "usage: sbridge controller [--config FILE]\n", sb_cmd_not_yet},
+    {"dev", "everything on one machine for a first look, on the embedded defaults",
+     "usage: sbridge dev [--config FILE] [--plugin-dir DIR]\n"
+     "\n"
+     "Validates the dev configuration (default: the embedded config/dev.yaml), loads and starts\n"
+     "every listed plugin and provider instance, and shows what each provider holds.\n",
+     sb_cmd_dev},
+    {"migrate", "apply database schema migrations", "usage: sbridge migrate [--config FILE]\n",
+     sb_cmd_not_yet},
+    {"admin", "manage users, roles, grants, enrollment tokens, break-glass",
+     "usage: sbridge admin COMMAND ...\n", sb_cmd_not_yet},
+    {"config", "validate a configuration file",
+     "usage: sbridge config check [--plugin-dir DIR] FILE\n"
+     "\n"
+     "Checks FILE against the schema of its role (role: server|agent|dev) and, for every plugin\n"
+     "it lists, loads the plugin and checks the plugin's own settings against the plugin's schema.\n"
+     "Prints every problem as FILE:LINE:COLUMN: message; exits 1 when there is any error.\n"
+     "--plugin-dir (or SBRIDGE_PLUGIN_DIR) replaces plugins.directory.\n",
+     sb_cmd_config},
+    {"plugin", "show a plugin's descriptor or run the conformance checks",
+     "usage: sbridge plugin inspect [--json] FILE.so\n"
+     "       sbridge plugin check FILE.so\n"
+     "\n"
+     "inspect  identity, ABI, SHA-256, capabilities and config schema (secret keys marked)\n"
+     "check    the conformance kit for plugin authors: descriptor, schema, and every operation\n"
+     "         called with invalid and valid arguments against a fake host (no network);\n"
+     "         exits 1 and lists the failures when any check fails\n",
+     sb_cmd_plugin},
+    {"bundle", "sign or verify a plugin bundle manifest (Ed25519)",
+     "usage: sbridge bundle sign|verify ...\n", sb_cmd_not_yet},
+    {"audit", "verify the audit hash chain", "usage: sbridge audit verify [--config FILE]\n",
+     sb_cmd_not_yet},
+    {"request", "create a read or patch request (seals values locally)",
+     "usage: sbridge request read|patch ...\n", sb_cmd_not_yet},
+    {"approve", "approve a request", "usage: sbridge approve REQUEST_ID\n", sb_cmd_not_yet},
+    {"reveal", "reveal an approved read result once", "usage: sbridge reveal REQUEST_ID\n",
+     sb_cmd_not_yet},
+    {"version", "print the version and the plugin ABI", "usage: sbridge version\n", sb_cmd_version},
+};
+
+const sb_command *sb_commands(unsigned *n)
+{
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
+int sb_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
+int sb_cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "sbridge %s: ", command);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun 'sbridge %s --help' for usage.\n", command);
+    return 2;
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "Secrets Bridge %s — a secrets control plane\n\nusage: sbridge COMMAND [options]\n\n"
+                 "commands:\n",
+            SB_VERSION_STRING);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'sbridge COMMAND --help' for a command's options.\n"
+                 "Environment: SBRIDGE_CONFIG (config file), SBRIDGE_LOG_LEVEL (debug|info|warn|error),\n"
+                 "SBRIDGE_PLUGIN_DIR (plugin directory override).\n");
+}
+
+int sb_main(int argc, char **argv)
+{
+    if (sb_crypto_init() != 0) {
+        fprintf(stderr, "sbridge: cannot initialise libsodium\n");
+        return 1;
+    }
+    if (sb_http_global_init() != 0) {
+        fprintf(stderr, "sbridge: cannot initialise libcurl\n");
+        return 1;
+    }
+    const char *level = getenv("SBRIDGE_LOG_LEVEL");
+    if (level && *level) {
+        int l = sb_log_parse_level(level);
+        if (l < 0) {
+            fprintf(stderr, "sbridge: SBRIDGE_LOG_LEVEL=%s is not one of debug, info, warn, error\n", level);
+            return 2;
+        }
+        sb_log_set_level((sb_level)l);
+    }
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_help(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return sb_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (sb_cli_wants_help(argc - 1, argv + 1)) {
+            printf("%s\n%s", commands[i].summary, commands[i].usage);
+            return 0;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "sbridge: '%s' is not a command. Run 'sbridge --help' for the list.\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,276 @@
+/* config/settings.c — see settings.h. The tables below are the single
+ * source of truth for every role's keys, types, ranges and defaults. */
+#include "config/settings.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MS_S 1000LL
+#define MS_M (60 * MS_S)
+#define MS_H (60 * MS_M)
+
+#define ROW(k, t, st, fld, fl, def, lo, hi, en, help)                                              \
+    {k, t, offsetof(st, fld), fl, def, lo, hi, en, help, NULL, 0, 0}
+#define STR(k, st, fld, fl, def, help) ROW(k, SB_CFG_STRING, st, fld, fl, def, 1, 0, NULL, help)
+#define INT(k, st, fld, def, lo, hi, help) ROW(k, SB_CFG_INT, st, fld, 0, def, lo, hi, NULL, help)
+#define BOOL(k, st, fld, def, help) ROW(k, SB_CFG_BOOL, st, fld, 0, def, 1, 0, NULL, help)
+#define DUR(k, st, fld, def, lo, hi, help) ROW(k, SB_CFG_DURATION, st, fld, 0, def, lo, hi, NULL, help)
+#define ENUM(k, st, fld, fl, def, values, help) ROW(k, SB_CFG_ENUM, st, fld, fl, def, 1, 0, values, help)
+#define SECTION(k, st, fld, sub, help)                                                             \
+    {k, SB_SPEC_SECTION, offsetof(st, fld), 0, NULL, 1, 0, NULL, help, sub,                        \
+     sizeof sub / sizeof sub[0], 0}
+#define SECTION_REQ(k, st, fld, sub, help)                                                         \
+    {k, SB_SPEC_SECTION, offsetof(st, fld), SB_CFG_REQUIRED, NULL, 1, 0, NULL, help, sub,          \
+     sizeof sub / sizeof sub[0], 0}
+#define LIST(k, st, fld, sub, elem, help)                                                          \
+    {k, SB_SPEC_SECTION_LIST, offsetof(st, fld), 0, NULL, 1, 0, NULL, help, sub,                   \
+     sizeof sub / sizeof sub[0], sizeof(elem)}
+
+static const sb_spec log_spec[] = {
+    ENUM("level", sb_log_settings, level, 0, "info", "debug|info|warn|error",
+         "minimum level written (SBRIDGE_LOG_LEVEL overrides)"),
+    ENUM("format", sb_log_settings, format, 0, "json", "json", "log line format"),
+};
+
+static const sb_spec plugin_load_spec[] = {
+    STR("name", sb_plugin_load_settings, name, SB_CFG_REQUIRED, NULL,
+        "the plugin's descriptor name, e.g. vault"),
+    STR("file", sb_plugin_load_settings, file, SB_CFG_REQUIRED, NULL,
+        "file name inside plugins.directory, e.g. vault.so"),
+    STR("sha256", sb_plugin_load_settings, sha256, SB_SPEC_HEX64, NULL,
+        "pin: refuse the file unless its SHA-256 matches"),
+    ROW("capabilities", SB_CFG_STRING_LIST, sb_plugin_load_settings, capabilities, 0, NULL, 1, 0,
+        NULL, "capabilities the plugin must provide: provider, kms, gitops, notifier"),
+};
+
+static const sb_spec plugins_spec[] = {
+    STR("directory", sb_plugins_settings, directory, SB_CFG_PATH, NULL,
+        "the only directory plugins load from (default: the installed plugin directory; "
+        "SBRIDGE_PLUGIN_DIR overrides)"),
+    LIST("load", sb_plugins_settings, load, plugin_load_spec, sb_plugin_load_settings,
+         "plugins to load; nothing else is ever loaded"),
+};
+
+static const sb_spec instance_spec[] = {
+    STR("name", sb_instance_settings, name, SB_CFG_REQUIRED, NULL,
+        "instance name (for providers: the provider connection it serves)"),
+    STR("plugin", sb_instance_settings, plugin, SB_CFG_REQUIRED, NULL,
+        "name of a plugin listed in plugins.load"),
+    ROW("fence", SB_CFG_STRING_MAP, sb_instance_settings, fence, 0, NULL, 1, 0, NULL,
+        "providers: labels every list is restricted to (ANDed with a job's selector)"),
+    {"config", SB_SPEC_NODE, offsetof(sb_instance_settings, config), 0, NULL, 1, 0, NULL,
+     "the plugin's own settings, checked against its schema", NULL, 0, 0},
+};
+
+static const sb_spec http_spec[] = {
+    STR("listen", sb_http_settings, listen, SB_SPEC_LISTEN, "127.0.0.1:8080", "address to listen on"),
+    STR("public_url", sb_http_settings, public_url, SB_CFG_URL, NULL,
+        "URL users reach the UI at (links in notifications)"),
+    INT("max_body_bytes", sb_http_settings, max_body_bytes, "1048576", 1024, 64LL << 20,
+        "largest accepted request body"),
+    DUR("request_timeout", sb_http_settings, request_timeout_ms, "30s", 1 * MS_S, 10 * MS_M,
+        "time limit for one request"),
+    INT("threads", sb_http_settings, threads, "8", 1, 256, "HTTP worker threads"),
+    STR("tls_cert", sb_http_settings, tls_cert, SB_CFG_PATH, NULL, "PEM certificate for in-process TLS"),
+    STR("tls_key", sb_http_settings, tls_key, SB_CFG_PATH, NULL, "PEM private key for in-process TLS"),
+};
+
+static const sb_spec database_spec[] = {
+    STR("url", sb_database_settings, url, SB_CFG_SECRET, NULL,
+        "libpq connection URL; absent: a private embedded PostgreSQL in state_dir"),
+    INT("pool_size", sb_database_settings, pool_size, "8", 1, 512, "connections per process"),
+    DUR("connect_timeout", sb_database_settings, connect_timeout_ms, "10s", 1 * MS_S, 5 * MS_M,
+        "time allowed to connect"),
+};
+
+static const sb_spec session_spec[] = {
+    DUR("idle_timeout", sb_session_settings, idle_timeout_ms, "30m", 1 * MS_M, 24 * MS_H,
+        "sliding idle expiry of a session"),
+    DUR("absolute_timeout", sb_session_settings, absolute_timeout_ms, "8h", 5 * MS_M, 7 * 24 * MS_H,
+        "hard expiry of a session"),
+    BOOL("cookie_secure", sb_session_settings, cookie_secure, "true",
+         "mark the session cookie Secure (only dev may turn this off)"),
+};
+
+static const sb_spec admin_spec[] = {
+    STR("username", sb_admin_settings, username, 0, NULL, "bootstrap administrator login"),
+    STR("password", sb_admin_settings, password, SB_CFG_SECRET, NULL,
+        "bootstrap administrator password (use ${env:...} or ${file:...})"),
+};
+
+static const sb_spec worker_spec[] = {
+    BOOL("enabled", sb_worker_settings, enabled, "true", "run worker loops in this process"),
+    DUR("expire_wraps", sb_worker_settings, expire_wraps_ms, "30s", 1 * MS_S, 1 * MS_H, "interval"),
+    DUR("expire_requests", sb_worker_settings, expire_requests_ms, "1m", 1 * MS_S, 1 * MS_H, "interval"),
+    DUR("expire_reveal_sessions", sb_worker_settings, expire_reveal_sessions_ms, "30s", 1 * MS_S,
+        1 * MS_H, "interval"),
+    DUR("mark_stale_agents", sb_worker_settings, mark_stale_agents_ms, "30s", 1 * MS_S, 1 * MS_H,
+        "interval"),
+    DUR("recover_leases", sb_worker_settings, recover_leases_ms, "10s", 1 * MS_S, 1 * MS_H, "interval"),
+    DUR("schedule_discovery", sb_worker_settings, schedule_discovery_ms, "1m", 1 * MS_S, 24 * MS_H,
+        "interval"),
+    DUR("poll_gitops", sb_worker_settings, poll_gitops_ms, "15s", 1 * MS_S, 1 * MS_H, "interval"),
+    DUR("dispatch_notifications", sb_worker_settings, dispatch_notifications_ms, "5s", 1 * MS_S,
+        1 * MS_H, "interval"),
+};
+
+static const sb_spec control_plane_spec[] = {
+    STR("url", sb_control_plane_settings, url, SB_CFG_REQUIRED | SB_CFG_URL, NULL,
+        "base URL of the control plane API"),
+    STR("ca_file", sb_control_plane_settings, ca_file, SB_CFG_PATH, NULL, "extra CA bundle (PEM)"),
+    STR("identity_file", sb_control_plane_settings, identity_file, SB_CFG_REQUIRED | SB_CFG_PATH, NULL,
+        "where the agent keeps its enrolled identity (mode 0600)"),
+    DUR("claim_wait", sb_control_plane_settings, claim_wait_ms, "25s", 1 * MS_S, 60 * MS_S,
+        "long-poll wait for a job"),
+    DUR("heartbeat_interval", sb_control_plane_settings, heartbeat_interval_ms, "15s", 1 * MS_S,
+        5 * MS_M, "heartbeat period"),
+};
+
+static const sb_spec health_spec[] = {
+    STR("listen", sb_health_settings, listen, SB_SPEC_LISTEN, "127.0.0.1:9465",
+        "loopback address for /healthz, /readyz and /metrics"),
+};
+
+static const sb_spec demo_spec[] = {
+    BOOL("seed", sb_demo_settings, seed, "true", "seed demo users, projects and secrets"),
+};
+
+#define ROLE_ROW ENUM("role", sb_settings, role_name, SB_CFG_REQUIRED, NULL, "server|agent|dev", \
+                      "which sbridge role this file configures")
+#define GRACE_ROW DUR("shutdown_grace", sb_settings, shutdown_grace_ms, "20s", 0, 10 * MS_M, \
+                      "time to drain on SIGTERM")
+
+static const sb_spec server_spec[] = {
+    ROLE_ROW,
+    SECTION("log", sb_settings, log, log_spec, "logging"),
+    SECTION("http", sb_settings, http, http_spec, "the API and UI listener"),
+    SECTION("database", sb_settings, database, database_spec, "PostgreSQL"),
+    STR("state_dir", sb_settings, state_dir, SB_CFG_PATH, "/var/lib/sbridge",
+        "private state (embedded PostgreSQL, local keys)"),
+    SECTION("session", sb_settings, session, session_spec, "login sessions"),
+    SECTION("bootstrap_admin", sb_settings, bootstrap_admin, admin_spec, "first administrator"),
+    SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
+    SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance that wraps per-request keys"),
+    LIST("notifiers", sb_settings, notifiers, instance_spec, sb_instance_settings, "notifier instances"),
+    LIST("gitops", sb_settings, gitops, instance_spec, sb_instance_settings, "GitOps observers"),
+    SECTION("worker", sb_settings, worker, worker_spec, "background loops"),
+    GRACE_ROW,
+};
+
+static const sb_spec agent_spec[] = {
+    ROLE_ROW,
+    SECTION("log", sb_settings, log, log_spec, "logging"),
+    SECTION_REQ("control_plane", sb_settings, control_plane, control_plane_spec,
+                "how the agent reaches the control plane"),
+    SECTION("health", sb_settings, health, health_spec, "local health endpoint"),
+    SECTION_REQ("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
+    LIST("providers", sb_settings, providers, instance_spec, sb_instance_settings,
+         "provider instances this agent serves"),
+    GRACE_ROW,
+};
+
+static const sb_spec dev_spec[] = {
+    ROLE_ROW,
+    SECTION("log", sb_settings, log, log_spec, "logging"),
+    SECTION("http", sb_settings, http, http_spec, "the API and UI listener"),
+    STR("state_dir", sb_settings, state_dir, SB_CFG_PATH, NULL,
+        "private state (default: a fresh temporary directory)"),
+    SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
+    SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance"),
+    LIST("providers", sb_settings, providers, instance_spec, sb_instance_settings,
+         "provider instances of the embedded agent"),
+    SECTION("demo", sb_settings, demo, demo_spec, "demo data"),
+    GRACE_ROW,
+};
+
+static const struct {
+    sb_role role;
+    const char *name;
+    const sb_spec *spec;
+    size_t n;
+} roles[] = {
+    {SB_ROLE_SERVER, "server", server_spec, sizeof server_spec / sizeof server_spec[0]},
+    {SB_ROLE_AGENT, "agent", agent_spec, sizeof agent_spec / sizeof agent_spec[0]},
+    {SB_ROLE_DEV, "dev", dev_spec, sizeof dev_spec / sizeof dev_spec[0]},
+};
+
+const char *sb_role_name(sb_role role)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (roles[i].role == role)
+            return roles[i].name;
+    return "unknown";
+}
+
+const sb_spec *sb_settings_schema(sb_role role, size_t *n)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (roles[i].role == role) {
+            *n = roles[i].n;
+            return roles[i].spec;
+        }
+    *n = 0;
+    return NULL;
+}
+
+static size_t apply_tree(const char *expected_role, sb_settings *out, sb_diags *d);
+
+size_t sb_settings_load(const char *path, const char *expected_role, sb_settings *out, sb_diags *d)
+{
+    memset(out, 0, sizeof *out);
+    out->tree = sb_yaml_load_file(path, d);
+    return apply_tree(expected_role, out, d);
+}
+
+size_t sb_settings_load_text(const char *text, size_t len, const char *expected_role, sb_settings *out,
+                             sb_diags *d)
+{
+    memset(out, 0, sizeof *out);
+    out->tree = sb_yaml_load_buffer(text, len, d);
+    return apply_tree(expected_role, out, d);
+}
+
+static size_t apply_tree(const char *expected_role, sb_settings *out, sb_diags *d)
+{
+    if (out->tree == NULL)
+        return d->n_errors ? d->n_errors : 1;
+    const sb_ynode *role = sb_yaml_get(out->tree, "role");
+    if (out->tree->kind != SB_YNODE_MAP) {
+        sb_diags_error(d, out->tree->line, out->tree->col,
+                       "expected a mapping of settings at the top level, found %s",
+                       sb_yaml_kind_name(out->tree));
+        return d->n_errors;
+    }
+    if (role == NULL || role->kind != SB_YNODE_SCALAR) {
+        sb_diags_error(d, out->tree->line, out->tree->col,
+                       "role: required key is missing; start the file with 'role: server', "
+                       "'role: agent' or 'role: dev'");
+        return d->n_errors;
+    }
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcmp(role->text, roles[i].name) != 0)
+            continue;
+        if (expected_role && strcmp(expected_role, roles[i].name) != 0) {
+            sb_diags_error(d, role->line, role->col,
+                           "role: this file configures '%s', but it was given to 'sbridge %s'",
+                           roles[i].name, expected_role);
+            return d->n_errors;
+        }
+        out->role = roles[i].role;
+        sb_schema_apply(roles[i].spec, roles[i].n, out->tree, out, d);
+        return d->n_errors;
+    }
+    sb_diags_error(d, role->line, role->col, "role: '%s' is not one of server|agent|dev", role->text);
+    return d->n_errors;
+}
+
+void sb_settings_free(sb_settings *s)
+{
+    size_t n;
+    const sb_spec *spec = s->role ? sb_settings_schema(s->role, &n) : NULL;
+    if (spec)
+        sb_schema_free(spec, n, s);
+    sb_yaml_free(s->tree);
+    memset(s, 0, sizeof *s);
+}

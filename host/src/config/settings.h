@@ -1,0 +1,153 @@
+/*
+ * config/settings.h — the typed configuration of each role (server, agent,
+ * dev) and the loader that fills it from YAML.
+ *
+ * Contract: sb_settings_load reads FILE, requires `role:` to be one of
+ * server|agent|dev (and to match `expected_role` unless that is NULL),
+ * validates every key against the role's schema (schema.h) and returns 0
+ * with *out filled, or the number of errors (all of them in `d`). Plugin
+ * instance configs are kept as YAML nodes here and validated against each
+ * plugin's own schema by the plugin registry (plugin/registry.h), which
+ * needs the loaded plugins. `sb_settings_free` releases everything,
+ * zeroing secrets.
+ */
+#ifndef SB_CONFIG_SETTINGS_H
+#define SB_CONFIG_SETTINGS_H
+
+#include "config/diag.h"
+#include "config/schema.h"
+#include "config/yaml_doc.h"
+
+typedef struct sb_log_settings {
+    sb_cfg_pos pos;
+    char *level;
+    char *format;
+} sb_log_settings;
+
+typedef struct sb_plugin_load_settings {
+    sb_cfg_pos pos;
+    char *name;
+    char *file;
+    char *sha256;
+    sb_strlist capabilities;
+} sb_plugin_load_settings;
+
+typedef struct sb_plugins_settings {
+    sb_cfg_pos pos;
+    char *directory;
+    sb_section_list load; /* sb_plugin_load_settings */
+} sb_plugins_settings;
+
+/* One configured plugin instance: a provider connection, a notifier, a
+ * GitOps observer or the KMS. */
+typedef struct sb_instance_settings {
+    sb_cfg_pos pos;
+    char *name;
+    char *plugin;
+    sb_strmap fence; /* providers: labels every list is restricted to */
+    const sb_ynode *config;
+} sb_instance_settings;
+
+typedef struct sb_http_settings {
+    sb_cfg_pos pos;
+    char *listen;
+    char *public_url;
+    int64_t max_body_bytes;
+    int64_t request_timeout_ms;
+    int64_t threads;
+    char *tls_cert;
+    char *tls_key;
+} sb_http_settings;
+
+typedef struct sb_database_settings {
+    sb_cfg_pos pos;
+    char *url; /* secret: may hold a password; NULL: embedded PostgreSQL */
+    int64_t pool_size;
+    int64_t connect_timeout_ms;
+} sb_database_settings;
+
+typedef struct sb_session_settings {
+    sb_cfg_pos pos;
+    int64_t idle_timeout_ms;
+    int64_t absolute_timeout_ms;
+    int cookie_secure;
+} sb_session_settings;
+
+typedef struct sb_admin_settings {
+    sb_cfg_pos pos;
+    char *username;
+    char *password;
+} sb_admin_settings;
+
+typedef struct sb_worker_settings {
+    sb_cfg_pos pos;
+    int enabled;
+    int64_t expire_wraps_ms;
+    int64_t expire_requests_ms;
+    int64_t expire_reveal_sessions_ms;
+    int64_t mark_stale_agents_ms;
+    int64_t recover_leases_ms;
+    int64_t schedule_discovery_ms;
+    int64_t poll_gitops_ms;
+    int64_t dispatch_notifications_ms;
+} sb_worker_settings;
+
+typedef struct sb_control_plane_settings {
+    sb_cfg_pos pos;
+    char *url;
+    char *ca_file;
+    char *identity_file;
+    int64_t claim_wait_ms;
+    int64_t heartbeat_interval_ms;
+} sb_control_plane_settings;
+
+typedef struct sb_health_settings {
+    sb_cfg_pos pos;
+    char *listen;
+} sb_health_settings;
+
+typedef struct sb_demo_settings {
+    sb_cfg_pos pos;
+    int seed;
+} sb_demo_settings;
+
+typedef enum sb_role { SB_ROLE_SERVER = 1, SB_ROLE_AGENT, SB_ROLE_DEV } sb_role;
+
+/* One struct for all roles; each role's schema fills only its keys. */
+typedef struct sb_settings {
+    sb_cfg_pos pos;
+    sb_role role;
+    char *role_name;
+    sb_log_settings log;
+    sb_plugins_settings plugins;
+    int64_t shutdown_grace_ms;
+    /* server and dev */
+    sb_http_settings http;
+    sb_database_settings database;
+    char *state_dir;
+    sb_session_settings session;
+    sb_admin_settings bootstrap_admin;
+    sb_instance_settings kms;
+    sb_section_list notifiers; /* sb_instance_settings */
+    sb_section_list gitops;    /* sb_instance_settings */
+    sb_worker_settings worker;
+    sb_demo_settings demo;
+    /* agent and dev */
+    sb_control_plane_settings control_plane;
+    sb_health_settings health;
+    sb_section_list providers; /* sb_instance_settings */
+    /* the parsed file, kept for plugin instance configs */
+    sb_ynode *tree;
+} sb_settings;
+
+size_t sb_settings_load(const char *path, const char *expected_role, sb_settings *out, sb_diags *d);
+/* The same for a config held in memory (e.g. the embedded dev config). */
+size_t sb_settings_load_text(const char *text, size_t len, const char *expected_role, sb_settings *out,
+                             sb_diags *d);
+void sb_settings_free(sb_settings *s);
+
+/* The schema of a role, for documentation (`sbridge config schema`). */
+const sb_spec *sb_settings_schema(sb_role role, size_t *n);
+const char *sb_role_name(sb_role role);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * crypto/secure_mem.h — memory for secret bytes.
+ *
+ * Contract: every byte of a secret value, token or key that the host holds
+ * lives in memory from this module: libsodium's guarded allocations (guard
+ * pages, mlock where the system allows it), registered with the redaction
+ * registry so no log line or message can print it, and zeroed before it is
+ * released. sb_crypto_init() must run once before any allocation.
+ *
+ * sb_secure_buf is the growable buffer of the plugin ABI (the same type the
+ * header declares opaque); growth copies into a fresh region and zeroes the
+ * old one, so no stale copy survives.
+ */
+#ifndef SB_CRYPTO_SECURE_MEM_H
+#define SB_CRYPTO_SECURE_MEM_H
+
+#include <stddef.h>
+
+int sb_crypto_init(void);
+
+/* Raw secure region of n bytes (zero-filled); NULL on failure. */
+void *sb_secure_alloc(size_t n);
+void sb_secure_release(void *p); /* zeroes; NULL ok */
+/* Live secure allocations (for leak checks across the plugin ABI). */
+long sb_secure_live_allocations(void);
+
+typedef struct sb_secure_buf sb_secure_buf;
+struct sb_secure_buf {
+    unsigned char *data; /* secure region of cap+1 bytes, NUL after len */
+    size_t len, cap;
+};
+
+sb_secure_buf *sb_secure_new(size_t capacity_hint);
+int sb_secure_append(sb_secure_buf *buf, const void *data, size_t len);
+int sb_secure_append_json_string(sb_secure_buf *buf, const char *s, size_t len);
+const unsigned char *sb_secure_data(const sb_secure_buf *buf, size_t *len);
+void sb_secure_clear(sb_secure_buf *buf);
+void sb_secure_free(sb_secure_buf *buf);
+/* A NUL-terminated copy of s in secure memory; release with sb_secure_release. */
+char *sb_secure_strdup(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * plugin/host_api.h — the host API table handed to plugins, and the call
+ * contexts the host creates for each plugin operation.
+ *
+ * Contract: sb_host_api_table() returns the process-wide, immutable table
+ * (ABI 1.0) backed by the host's real services: redacting log/fail, secure
+ * memory, the secure JSON parser, bundles, validated instance configs, the
+ * libcurl HTTP client, clock, randomness and cancellation. Every function
+ * tolerates NULL arguments (returns an error/NULL, never crashes).
+ *
+ * sb_call_ctx wraps the ABI's sb_call with what the host tracks per call
+ * (plugin and instance names for log lines, a cancel flag). It lives on the
+ * caller's stack for the duration of one operation.
+ */
+#ifndef SB_PLUGIN_HOST_API_H
+#define SB_PLUGIN_HOST_API_H
+
+#include <sbridge/plugin.h>
+#include <stdatomic.h>
+
+typedef struct sb_call_ctx {
+    sb_call call;
+    const char *plugin;
+    const char *instance;
+    atomic_int cancelled;
+} sb_call_ctx;
+
+const sb_host_api *sb_host_api_table(void);
+
+void sb_call_begin(sb_call_ctx *ctx, const char *plugin, const char *instance,
+                   const char *correlation_id, int64_t timeout_ms);
+void sb_call_cancel(sb_call_ctx *ctx);
+
+int64_t sb_clock_now_unix_ms(void);
+int64_t sb_clock_monotonic_ms(void);
+
+#endif

@@ -1,0 +1,274 @@
+/* plugin/http_client.c — see http_client.h. */
+#include "plugin/http_client.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "crypto/secure_mem.h"
+#include "plugin/host_api.h"
+#include "util/redact.h"
+
+#define DEFAULT_TIMEOUT_MS 30000u
+#define DEFAULT_MAX_RESPONSE (32u * 1024 * 1024)
+#define MAX_ATTEMPTS 3
+#define MAX_HEADERS 64
+
+typedef struct response_headers {
+    char *names[MAX_HEADERS];
+    char *values[MAX_HEADERS];
+    size_t n;
+} response_headers;
+
+typedef struct transfer {
+    sb_secure_buf *body;
+    size_t max;
+    int too_large;
+    response_headers *headers;
+} transfer;
+
+static __thread CURL *thread_handle;
+
+int sb_http_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+    transfer *t = user;
+    size_t len = size * n;
+    if (t->body->len + len > t->max) {
+        t->too_large = 1;
+        return 0; /* aborts the transfer */
+    }
+    return sb_secure_append(t->body, data, len) == 0 ? len : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+    transfer *t = user;
+    size_t len = size * n;
+    const char *colon = memchr(data, ':', len);
+    if (colon == NULL) {
+        if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response: drop earlier ones */
+            for (size_t i = 0; i < t->headers->n; i++) {
+                free(t->headers->names[i]);
+                free(t->headers->values[i]);
+            }
+            t->headers->n = 0;
+        }
+        return len;
+    }
+    if (t->headers->n >= MAX_HEADERS)
+        return len;
+    const char *v = colon + 1, *end = data + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    t->headers->names[t->headers->n] = strndup(data, (size_t)(colon - data));
+    t->headers->values[t->headers->n] = strndup(v, (size_t)(end - v));
+    t->headers->n++;
+    return len;
+}
+
+static int is_loopback_url(const char *url)
+{
+    const char *h = strstr(url, "://");
+    if (h == NULL)
+        return 0;
+    h += 3;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
+           strcmp(h, "localhost") == 0 || strncmp(h, "localhost/", 10) == 0 || strncmp(h, "[::1]", 5) == 0;
+}
+
+static uint32_t parse_retry_after(const char *v)
+{
+    if (v == NULL || *v == '\0')
+        return 0;
+    char *end;
+    long secs = strtol(v, &end, 10);
+    if (*end == '\0' && secs >= 0)
+        return secs > 3600 ? 3600000u : (uint32_t)secs * 1000u;
+    time_t when = curl_getdate(v, NULL);
+    time_t now = time(NULL);
+    if (when > now)
+        return when - now > 3600 ? 3600000u : (uint32_t)(when - now) * 1000u;
+    return 0;
+}
+
+const char *sb_http_response_header(const sb_http_response *resp, const char *name)
+{
+    const response_headers *h = resp ? resp->host_private : NULL;
+    for (size_t i = 0; h && name && i < h->n; i++)
+        if (strcasecmp(h->names[i], name) == 0)
+            return h->values[i];
+    return NULL;
+}
+
+void sb_http_response_release(sb_http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    sb_secure_free(resp->body);
+    response_headers *h = resp->host_private;
+    for (size_t i = 0; h && i < h->n; i++) {
+        free(h->names[i]);
+        free(h->values[i]);
+    }
+    free(h);
+    resp->body = NULL;
+    resp->host_private = NULL;
+}
+
+static int retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
+
+/* One attempt. Returns SB_OK with resp filled, or a transport status. */
+static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
+                         sb_result *res)
+{
+    const sb_host_api *host = sb_host_api_table();
+    if (thread_handle == NULL && (thread_handle = curl_easy_init()) == NULL)
+        return host->fail(res, SB_E_INTERNAL, 0, "cannot create an HTTP client");
+    CURL *c = thread_handle;
+    curl_easy_reset(c);
+
+    int64_t remaining = host->call_remaining_ms(call);
+    if (remaining <= 0)
+        return host->fail(res, SB_E_TIMEOUT, 0, "deadline passed before %s %s", req->method, req->url);
+    uint32_t timeout = req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+    if ((int64_t)timeout > remaining)
+        timeout = (uint32_t)remaining;
+
+    response_headers *hdrs = calloc(1, sizeof *hdrs);
+    transfer t = {sb_secure_new(4096), req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE,
+                  0, hdrs};
+    if (t.body == NULL || hdrs == NULL) {
+        sb_secure_free(t.body);
+        free(hdrs);
+        return host->fail(res, SB_E_INTERNAL, 0, "out of memory");
+    }
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (req->headers[i].key == NULL || req->headers[i].value == NULL)
+            continue;
+        size_t l = strlen(req->headers[i].key) + strlen(req->headers[i].value) + 3;
+        char *line = sb_secure_alloc(l); /* may hold a token */
+        snprintf(line, l, "%s: %s", req->headers[i].key, req->headers[i].value);
+        list = curl_slist_append(list, line);
+        sb_secure_release(line);
+    }
+    list = curl_slist_append(list, "Expect:");
+
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (req->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 10000 ? timeout : 10000));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "sbridge/" SB_VERSION_STRING);
+    if (strcmp(req->method, "GET") == 0) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(req->method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+        if (req->body || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+            strcmp(req->method, "PATCH") == 0) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+        }
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(list);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+
+    sb_status st = SB_OK;
+    if (rc != CURLE_OK) {
+        if (t.too_large)
+            st = host->fail(res, SB_E_TOO_LARGE, 0, "%s %s: response larger than %zu bytes", req->method,
+                            req->url, t.max);
+        else if (rc == CURLE_OPERATION_TIMEDOUT)
+            st = host->fail(res, SB_E_TIMEOUT, 0, "%s %s: timed out after %u ms", req->method, req->url,
+                            timeout);
+        else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                 rc == CURLE_SSL_CERTPROBLEM)
+            st = host->fail(res, SB_E_CONFIG, 0, "%s %s: TLS verification failed: %s", req->method,
+                            req->url, curl_easy_strerror(rc));
+        else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
+            st = host->fail(res, SB_E_INVALID, 0, "%s: %s", req->url, curl_easy_strerror(rc));
+        else
+            st = host->fail(res, SB_E_UNAVAILABLE, 0, "%s %s: %s", req->method, req->url,
+                            curl_easy_strerror(rc));
+        sb_secure_free(t.body);
+        resp->host_private = hdrs;
+        sb_http_response_release(resp);
+        return st;
+    }
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    resp->status = code;
+    resp->body = t.body;
+    resp->host_private = hdrs;
+    resp->retry_after_ms = parse_retry_after(sb_http_response_header(resp, "Retry-After"));
+    return SB_OK;
+}
+
+sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
+                          sb_result *res)
+{
+    const sb_host_api *host = sb_host_api_table();
+    if (req == NULL || resp == NULL || call == NULL)
+        return host->fail(res, SB_E_INVALID, 0, "http: call, request and response are required");
+    if (req->struct_size < offsetof(sb_http_request, metric_op) + sizeof(void *) ||
+        resp->struct_size < offsetof(sb_http_response, host_private) + sizeof(void *))
+        return host->fail(res, SB_E_INVALID, 0, "http: request/response struct_size too small");
+    if (req->method == NULL || req->url == NULL || req->method[0] == '\0')
+        return host->fail(res, SB_E_INVALID, 0, "http: method and url are required");
+    if (strncmp(req->url, "https://", 8) != 0) {
+        if (strncmp(req->url, "http://", 7) != 0)
+            return host->fail(res, SB_E_INVALID, 0, "http: only http and https URLs are allowed");
+        if (!(req->flags & SB_HTTP_ALLOW_HTTP) && !is_loopback_url(req->url))
+            return host->fail(res, SB_E_CONFIG, 0,
+                              "http: plain http to %s refused; use https (or allow it explicitly in the "
+                              "plugin's config for a trusted network)",
+                              req->url);
+    }
+    resp->body = NULL;
+    resp->host_private = NULL;
+    resp->status = 0;
+    resp->retry_after_ms = 0;
+    uint32_t attempts = 0;
+    for (;;) {
+        attempts++;
+        sb_status st = attempt(call, req, resp, res);
+        resp->attempts = attempts;
+        int again = (req->flags & SB_HTTP_RETRY) && attempts < MAX_ATTEMPTS &&
+                    ((st == SB_OK && retryable_status(resp->status)) || st == SB_E_UNAVAILABLE);
+        if (!again)
+            return st;
+        uint32_t base = 100u << (attempts - 1);
+        uint32_t wait = base / 2 + (uint32_t)randombytes_uniform(base);
+        if (st == SB_OK && resp->retry_after_ms > wait)
+            wait = resp->retry_after_ms;
+        if ((int64_t)wait >= host->call_remaining_ms(call))
+            return st; /* no time left to wait: give the caller what we have */
+        sb_http_response_release(resp);
+        struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (host->call_expired(call))
+            return host->fail(res, SB_E_CANCELLED, 0, "http: call cancelled while retrying");
+    }
+}

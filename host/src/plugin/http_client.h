@@ -1,0 +1,27 @@
+/*
+ * plugin/http_client.h — outbound HTTP for plugins, through libcurl.
+ *
+ * Contract: one request per call, on a per-thread reusable curl handle.
+ * Enforced whatever the plugin asks: TLS >= 1.2 with peer and host
+ * verification, no redirects, only http/https, plain http only to loopback
+ * hosts unless SB_HTTP_ALLOW_HTTP, a timeout capped by the call's deadline,
+ * a response size cap (default 32 MiB). The response body is collected
+ * straight into a secure buffer; headers are kept for http_header();
+ * Retry-After (seconds or HTTP date) is parsed. With SB_HTTP_RETRY, 429,
+ * 502, 503, 504 and connection failures are retried up to 3 attempts with
+ * exponential backoff and jitter, honouring Retry-After, within the
+ * deadline. Header values and bodies are never logged.
+ */
+#ifndef SB_PLUGIN_HTTP_CLIENT_H
+#define SB_PLUGIN_HTTP_CLIENT_H
+
+#include <sbridge/plugin.h>
+
+int sb_http_global_init(void);
+
+sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
+                          sb_result *res);
+const char *sb_http_response_header(const sb_http_response *resp, const char *name);
+void sb_http_response_release(sb_http_response *resp);
+
+#endif

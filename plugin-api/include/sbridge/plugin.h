@@ -1,0 +1,682 @@
+/*
+ * sbridge/plugin.h — Secrets Bridge plugin ABI, version 1.
+ *
+ * This header is the whole contract between the `sbridge` host and a plugin
+ * (`.so`). It is self-contained C99: it includes only standard headers, and a
+ * vendor builds against it out of tree with
+ *
+ *     cc $(pkg-config --cflags sbridge-plugin) -fPIC -shared \
+ *        -fvisibility=hidden -o myplugin.so myplugin.c
+ *
+ * and installs the result into `$(pkg-config --variable=plugindir sbridge-plugin)`.
+ *
+ * COMPATIBILITY RULES (the promise this header makes)
+ *
+ *   1. A plugin exports exactly one symbol: the function `sbridge_plugin_v1`
+ *      (see SB_PLUGIN_DEFINE). It returns a pointer to a `const sb_plugin`
+ *      that lives as long as the library is loaded. It is a function, not a
+ *      data symbol, because dlsym is only guaranteed to work on functions; the
+ *      `v1` lets a future ABI 2 entry point live beside it.
+ *   2. The descriptor starts with a frozen header: magic, ABI major, ABI minor,
+ *      struct_size. These four fields never move and never change type.
+ *   3. The host accepts a plugin when `abi_major == host major` and
+ *      `abi_minor <= host minor` (GStreamer's rule), and when every struct the
+ *      plugin hands over is at least as large as that struct was in ABI 1.0.
+ *      It refuses anything else and says exactly why.
+ *   4. Every struct that crosses the boundary starts with `uint32_t struct_size`
+ *      and only ever grows at its end. A reader uses a field only when
+ *      `struct_size` covers it (SB_HAS_FIELD). Fields are never reordered,
+ *      retyped or removed; a deprecated function pointer stays as a NULL slot.
+ *      The same holds for the host API table a plugin receives: a plugin built
+ *      against a newer minor checks SB_HAS_FIELD before calling a newer host
+ *      function.
+ *   5. Arrays of structs that may grow (config fields) carry their element
+ *      size, so the host walks them with the plugin's stride.
+ *   6. No library type (json_t, CURL, ...) crosses the boundary: plain C types
+ *      and host functions only.
+ *
+ * OWNERSHIP RULES
+ *
+ *   - The allocator's owner frees. Whatever the host allocates (secure
+ *     buffers, bundles, parsed JSON, HTTP responses) is released with the
+ *     matching host function; whatever the plugin allocates (instances) is
+ *     released by the plugin (instance_free).
+ *   - Pointers passed *into* a plugin function are borrowed for the duration
+ *     of that call only, unless the comment says otherwise.
+ *   - On any error, ownership of every argument stays with the caller, and
+ *     out-parameters are left NULL/empty.
+ *   - Secret material (secret values, tokens, passwords, private keys) crosses
+ *     the ABI only inside host-allocated secure buffers (sb_secure_buf) or
+ *     bundles (sb_bundle). They are mlock'd, guard-paged and zeroed on free.
+ *     A plugin must not copy a value into ordinary heap or stack memory that
+ *     outlives the call, and must never put one in a log line or a message.
+ *
+ * ERRORS
+ *
+ *   Every operation returns an sb_status and, on failure, fills the caller's
+ *   sb_result through host->fail(). Statuses below 100 are permanent (retrying
+ *   the same call will fail the same way); statuses from 100 are retryable,
+ *   with an optional retry_after_ms hint. Messages are short, say what failed
+ *   and never contain a value or a credential.
+ *
+ * THREADS
+ *
+ *   init/fini are never concurrent with anything. With SB_THREAD_SERIAL the
+ *   host never calls two operations on the same instance at once (different
+ *   instances may run concurrently); with SB_THREAD_CONCURRENT any operation
+ *   may be called from several threads at once. Host API functions are
+ *   thread-safe.
+ *
+ * LIFECYCLE
+ *
+ *   dlopen(RTLD_NOW|RTLD_LOCAL) -> sbridge_plugin_v1() -> [config validated
+ *   against the descriptor's schema] -> init(host) once per process ->
+ *   instance_new(config) per configured instance -> operations ->
+ *   instance_free -> fini. Unloading is not supported: restart to upgrade.
+ */
+#ifndef SBRIDGE_PLUGIN_H
+#define SBRIDGE_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Versioning                                                                */
+/* ------------------------------------------------------------------------- */
+
+#define SB_PLUGIN_MAGIC 0x53425031u /* "SBP1" */
+#define SB_PLUGIN_ABI_MAJOR 1
+#define SB_PLUGIN_ABI_MINOR 0
+#define SB_PLUGIN_ENTRY_SYMBOL "sbridge_plugin_v1"
+
+/* True when a struct of the given (reader-side) type, whose writer declared
+ * `struct_size` bytes, contains `field`. */
+#define SB_HAS_FIELD(ptr, type, field)                                         \
+    ((ptr) != NULL &&                                                          \
+     (ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SB_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define SB_PRINTF_LIKE(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define SB_PLUGIN_EXPORT
+#define SB_PRINTF_LIKE(fmt, first)
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Status and result                                                         */
+/* ------------------------------------------------------------------------- */
+
+typedef enum sb_status {
+    SB_OK = 0,
+    /* permanent: the same call will fail the same way */
+    SB_E_INVALID = 1,     /* bad argument or request (caller's fault) */
+    SB_E_NOT_FOUND = 2,   /* the secret/version/key does not exist */
+    SB_E_DENIED = 3,      /* the provider refused our credentials' access */
+    SB_E_CONFLICT = 4,    /* compare-and-set failed: re-read and merge */
+    SB_E_UNSUPPORTED = 5, /* the plugin/provider cannot do this */
+    SB_E_CONFIG = 6,      /* the instance configuration is unusable */
+    SB_E_TOO_LARGE = 7,   /* a body or value exceeds a limit */
+    SB_E_GONE = 8,        /* the version exists but is deleted/destroyed */
+    SB_E_PROTOCOL = 9,    /* the provider answered something unparseable */
+    SB_E_INTERNAL = 10,   /* a bug or resource failure inside the plugin */
+    /* retryable: the job layer re-queues with backoff */
+    SB_E_UNAVAILABLE = 100,  /* provider down, 5xx, connection refused */
+    SB_E_THROTTLED = 101,    /* 429 / rate limited; see retry_after_ms */
+    SB_E_TIMEOUT = 102,      /* the call's deadline passed */
+    SB_E_AUTH_EXPIRED = 103, /* credentials expired and could not renew */
+    SB_E_CANCELLED = 104     /* the host cancelled the call (shutdown) */
+} sb_status;
+
+#define SB_STATUS_IS_RETRYABLE(s) ((int)(s) >= 100)
+#define SB_RESULT_MESSAGE_MAX 256
+
+/* Filled on failure by host->fail(); never holds a value or credential. */
+typedef struct sb_result {
+    uint32_t struct_size;
+    sb_status status;
+    uint32_t retry_after_ms; /* 0: no hint, the host decides */
+    char message[SB_RESULT_MESSAGE_MAX];
+} sb_result;
+
+#define SB_RESULT_INIT {sizeof(sb_result), SB_OK, 0, {0}}
+
+/* ------------------------------------------------------------------------- */
+/* Opaque host-owned objects                                                 */
+/* ------------------------------------------------------------------------- */
+
+/* A growable byte buffer in locked, guard-paged memory, zeroed on free. */
+typedef struct sb_secure_buf sb_secure_buf;
+/* A secret bundle: ordered key -> value map whose values are secure. */
+typedef struct sb_bundle sb_bundle;
+/* A parsed JSON document held in secure memory (see json_* below). */
+typedef struct sb_json sb_json;
+typedef struct sb_json_node sb_json_node;
+/* A validated plugin-instance configuration (see config_* below). */
+typedef struct sb_config sb_config;
+
+/* The context of one operation. Host-owned; borrowed by the plugin for the
+ * duration of the call. */
+typedef struct sb_call {
+    uint32_t struct_size;
+    uint32_t reserved;
+    int64_t deadline_unix_ms;   /* give up by then (host->call_expired) */
+    const char *correlation_id; /* for log lines; may be NULL */
+    void *host_private;         /* do not touch */
+} sb_call;
+
+/* A label / tag / custom-metadata pair, or a header, or an event field.
+ * Frozen: this struct never grows (arrays of it use sizeof(sb_kv)). */
+typedef struct sb_kv {
+    const char *key;
+    const char *value;
+} sb_kv;
+
+/* ------------------------------------------------------------------------- */
+/* Config schema (data, not code)                                            */
+/* ------------------------------------------------------------------------- */
+
+typedef enum sb_config_type {
+    SB_CFG_STRING = 1,
+    SB_CFG_INT = 2,         /* 64-bit signed; min/max inclusive */
+    SB_CFG_BOOL = 3,
+    SB_CFG_DURATION = 4,    /* "30s", "15m", "8h", "1500ms"; min/max in ms */
+    SB_CFG_ENUM = 5,        /* one of enum_values ("a|b|c") */
+    SB_CFG_STRING_LIST = 6, /* YAML sequence of strings */
+    SB_CFG_STRING_MAP = 7   /* YAML mapping of string -> string */
+} sb_config_type;
+
+#define SB_CFG_REQUIRED 0x1u /* must be present (when `when` holds) */
+#define SB_CFG_SECRET 0x2u   /* redacted everywhere; kept in secure memory */
+#define SB_CFG_PATH 0x4u     /* an absolute filesystem path */
+#define SB_CFG_URL 0x8u      /* an http:// or https:// URL */
+
+typedef struct sb_config_field {
+    uint32_t struct_size;
+    sb_config_type type;
+    const char *key;           /* lower_snake_case */
+    uint32_t flags;            /* SB_CFG_* */
+    uint32_t reserved;
+    const char *default_value; /* as written in YAML; NULL: no default */
+    const char *help;          /* one sentence for `plugin inspect`/docs */
+    int64_t min, max;          /* INT and DURATION(ms); min > max: unbounded */
+    const char *enum_values;   /* ENUM: "token|approle|kubernetes" */
+    /* Conditional field: "other_key=value". The field may only be set when
+     * the condition holds, and SB_CFG_REQUIRED applies only then. NULL:
+     * always applies. */
+    const char *when;
+} sb_config_field;
+
+/* ------------------------------------------------------------------------- */
+/* HTTP through the host                                                     */
+/* ------------------------------------------------------------------------- */
+
+#define SB_HTTP_RETRY 0x1u       /* host may retry 429/503/connect errors
+                                    within the deadline (idempotent calls) */
+#define SB_HTTP_BODY_SECRET 0x2u /* the request body holds a secret */
+#define SB_HTTP_ALLOW_HTTP 0x4u  /* plain http allowed (dev/emulators);
+                                    otherwise the host insists on https */
+
+typedef struct sb_http_request {
+    uint32_t struct_size;
+    uint32_t flags;             /* SB_HTTP_* */
+    const char *method;         /* "GET", "POST", "LIST", ... */
+    const char *url;            /* absolute http(s) URL */
+    const sb_kv *headers;       /* values are never logged */
+    size_t n_headers;
+    const unsigned char *body;  /* may point into secure memory */
+    size_t body_len;
+    uint32_t timeout_ms;        /* 0: host default; capped by the deadline */
+    uint32_t max_response_bytes; /* 0: host default (32 MiB) */
+    const char *ca_file;        /* extra CA bundle (PEM); NULL: system */
+    const char *metric_op;      /* short op label for metrics, e.g. "kv_read" */
+} sb_http_request;
+
+typedef struct sb_http_response {
+    uint32_t struct_size;
+    uint32_t reserved;
+    long status;                /* HTTP status code */
+    uint32_t retry_after_ms;    /* parsed Retry-After (seconds or date); 0 */
+    uint32_t attempts;          /* how many attempts the host made */
+    sb_secure_buf *body;        /* host-owned: release with http_response_free */
+    void *host_private;         /* headers; read with http_header() */
+} sb_http_response;
+
+/* ------------------------------------------------------------------------- */
+/* JSON held in secure memory                                                */
+/* ------------------------------------------------------------------------- */
+
+typedef enum sb_json_type {
+    SB_JSON_MISSING = 0, /* NULL node: key absent, index out of range */
+    SB_JSON_NULL,
+    SB_JSON_FALSE,
+    SB_JSON_TRUE,
+    SB_JSON_NUMBER,
+    SB_JSON_STRING,
+    SB_JSON_ARRAY,
+    SB_JSON_OBJECT
+} sb_json_type;
+
+/* ------------------------------------------------------------------------- */
+/* Bundles                                                                   */
+/* ------------------------------------------------------------------------- */
+
+typedef enum sb_bundle_shape {
+    SB_SHAPE_MAP = 1,   /* JSON object of key -> value (Vault KV, JSON SecretString) */
+    SB_SHAPE_SINGLE = 2 /* one raw value, presented as key "value" */
+} sb_bundle_shape;
+
+typedef enum sb_value_kind {
+    SB_VALUE_STRING = 1, /* UTF-8 text */
+    SB_VALUE_BINARY = 2, /* raw bytes (AWS SecretBinary, GCP payload) */
+    SB_VALUE_JSON = 3    /* a non-string JSON value kept verbatim (number,
+                            object, array, bool, null) so it round-trips */
+} sb_value_kind;
+
+/* ------------------------------------------------------------------------- */
+/* Logging                                                                   */
+/* ------------------------------------------------------------------------- */
+
+typedef enum sb_log_level {
+    SB_LOG_DEBUG = 10,
+    SB_LOG_INFO = 20,
+    SB_LOG_WARN = 30,
+    SB_LOG_ERROR = 40
+} sb_log_level;
+
+/* ------------------------------------------------------------------------- */
+/* The host API table                                                        */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * Passed to init(); valid until fini() returns. Append-only: a plugin built
+ * for a newer minor than the running host checks SB_HAS_FIELD(host,
+ * sb_host_api, fn) before calling a function added after 1.0.
+ */
+typedef struct sb_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major, abi_minor;
+    const char *host_version; /* e.g. "0.1.0" */
+
+    /* --- errors and logging -------------------------------------------- */
+    /* Record a failure in `res` and return `status`. The message is
+     * formatted and redacted by the host: strings that live in secure
+     * memory or are configured secrets are replaced by [REDACTED]. */
+    sb_status (*fail)(sb_result *res, sb_status status, uint32_t retry_after_ms,
+                      const char *fmt, ...) SB_PRINTF_LIKE(4, 5);
+    /* Structured JSON log line attributed to the plugin, same redaction.
+     * `call` may be NULL; when given, its correlation id is attached. */
+    void (*log)(sb_log_level level, const sb_call *call, const char *fmt, ...)
+        SB_PRINTF_LIKE(3, 4);
+
+    /* --- secure memory -------------------------------------------------- */
+    /* NULL on allocation failure. capacity_hint may be 0. */
+    sb_secure_buf *(*secure_new)(size_t capacity_hint);
+    /* 0 on success, -1 when memory is exhausted (buffer unchanged). */
+    int (*secure_append)(sb_secure_buf *buf, const void *data, size_t len);
+    /* Appends `len` bytes as a quoted, escaped JSON string. */
+    int (*secure_append_json_string)(sb_secure_buf *buf, const char *s, size_t len);
+    /* Contents; always NUL-terminated after `*len` bytes. Valid until the
+     * next append or free. */
+    const unsigned char *(*secure_data)(const sb_secure_buf *buf, size_t *len);
+    void (*secure_clear)(sb_secure_buf *buf); /* zero; length becomes 0 */
+    void (*secure_free)(sb_secure_buf *buf);  /* zero and release; NULL ok */
+
+    /* --- JSON (parsed into one secure arena) --------------------------- */
+    sb_status (*json_parse)(const unsigned char *text, size_t len, sb_json **out,
+                            sb_result *res);
+    void (*json_free)(sb_json *doc); /* NULL ok */
+    const sb_json_node *(*json_root)(const sb_json *doc);
+    /* RFC 6901 pointer, e.g. "/data/metadata/version"; NULL when absent. */
+    const sb_json_node *(*json_pointer)(const sb_json_node *from, const char *pointer);
+    sb_json_type (*json_type)(const sb_json_node *node); /* NULL -> MISSING */
+    size_t (*json_count)(const sb_json_node *node); /* array/object members */
+    /* i-th member of an array or object; for objects *key receives the key. */
+    const sb_json_node *(*json_member)(const sb_json_node *node, size_t i,
+                                       const char **key);
+    /* Strings: NUL-terminated, in secure memory; NULL unless STRING. */
+    const char *(*json_string)(const sb_json_node *node, size_t *len);
+    /* Integers (also integral strings such as "3"): 0 ok, -1 otherwise. */
+    int (*json_int)(const sb_json_node *node, int64_t *out);
+    /* Raw JSON text of any node (e.g. a nested object), secure memory. */
+    const char *(*json_text)(const sb_json_node *node, size_t *len);
+
+    /* --- bundles --------------------------------------------------------- */
+    sb_bundle *(*bundle_new)(sb_bundle_shape shape); /* NULL: no memory */
+    void (*bundle_free)(sb_bundle *b);                /* NULL ok */
+    sb_bundle_shape (*bundle_shape)(const sb_bundle *b);
+    /* Copies key and value; replaces an existing key. 0 ok, -1 no memory. */
+    int (*bundle_put)(sb_bundle *b, const char *key, sb_value_kind kind,
+                      const unsigned char *value, size_t len);
+    size_t (*bundle_count)(const sb_bundle *b);
+    /* i-th entry; pointers stay valid until the bundle changes. */
+    int (*bundle_entry)(const sb_bundle *b, size_t i, const char **key,
+                        sb_value_kind *kind, const unsigned char **value,
+                        size_t *len);
+    /* An object node becomes a MAP bundle (strings as STRING, anything else
+     * as JSON text). Not an object: SB_E_PROTOCOL. */
+    sb_status (*bundle_from_json)(const sb_json_node *object, sb_bundle **out,
+                                  sb_result *res);
+    /* Appends a MAP bundle as a JSON object (BINARY values are base64). */
+    sb_status (*bundle_append_json)(const sb_bundle *b, sb_secure_buf *out,
+                                    sb_result *res);
+
+    /* --- instance configuration (already validated) ------------------- */
+    /* Values of non-secret fields; defaults applied; NULL when unset. */
+    const char *(*config_string)(const sb_config *cfg, const char *key);
+    int64_t (*config_int)(const sb_config *cfg, const char *key); /* DURATION: ms */
+    int (*config_bool)(const sb_config *cfg, const char *key);
+    /* STRING_LIST / STRING_MAP (list: keys only, values NULL). */
+    size_t (*config_entries)(const sb_config *cfg, const char *key,
+                             const sb_kv **entries);
+    /* SB_CFG_SECRET fields: NUL-terminated, in secure memory; NULL when
+     * unset. Valid until instance_free. */
+    const char *(*config_secret)(const sb_config *cfg, const char *key);
+    /* The instance name given by the operator (for messages). */
+    const char *(*config_instance_name)(const sb_config *cfg);
+
+    /* --- HTTP ------------------------------------------------------------ */
+    /* Transport failures return a retryable status (UNAVAILABLE, TIMEOUT)
+     * or a permanent one (INVALID URL, TOO_LARGE). Any HTTP status, 4xx and
+     * 5xx included, is SB_OK with resp->status set: mapping statuses is the
+     * plugin's job. TLS >= 1.2, verification always on, no redirects. */
+    sb_status (*http)(const sb_call *call, const sb_http_request *req,
+                      sb_http_response *resp, sb_result *res);
+    /* A response header (case-insensitive); NULL when absent. */
+    const char *(*http_header)(const sb_http_response *resp, const char *name);
+    void (*http_response_free)(sb_http_response *resp);
+
+    /* --- files, time, randomness, cancellation -------------------------- */
+    /* Reads a whole file (e.g. a pinned service-account token path) into a
+     * new secure buffer; at most max_bytes. */
+    sb_status (*read_file_secure)(const char *path, size_t max_bytes,
+                                  sb_secure_buf **out, sb_result *res);
+    int64_t (*now_unix_ms)(void);
+    int64_t (*monotonic_ms)(void);
+    void (*random_bytes)(void *out, size_t len);
+    /* Non-zero once the call is cancelled or past its deadline. */
+    int (*call_expired)(const sb_call *call);
+    /* Milliseconds left before the deadline (0 when passed). */
+    int64_t (*call_remaining_ms)(const sb_call *call);
+
+    /* append-only from here */
+} sb_host_api;
+
+/* ------------------------------------------------------------------------- */
+/* Capabilities                                                              */
+/* ------------------------------------------------------------------------- */
+
+#define SB_CAP_PROVIDER (1ull << 0)
+#define SB_CAP_KMS (1ull << 1)
+#define SB_CAP_GITOPS (1ull << 2)
+#define SB_CAP_NOTIFIER (1ull << 3)
+
+/* Provider sub-capabilities (sb_plugin.provider_features). */
+#define SB_PROV_READ (1ull << 0)
+#define SB_PROV_WRITE (1ull << 1)
+#define SB_PROV_CAS (1ull << 2)      /* write honours expected_version */
+#define SB_PROV_LIST (1ull << 3)
+#define SB_PROV_LABELS (1ull << 4)   /* native labels/tags in metadata */
+#define SB_PROV_VERSIONS (1ull << 5) /* read of a given version */
+#define SB_PROV_DESCRIBE (1ull << 6)
+
+typedef enum sb_thread_model {
+    SB_THREAD_SERIAL = 1,    /* host serialises calls per instance */
+    SB_THREAD_CONCURRENT = 2 /* any call from any thread at any time */
+} sb_thread_model;
+
+/* ------------------------------------------------------------------------- */
+/* PROVIDER                                                                  */
+/* ------------------------------------------------------------------------- */
+
+#define SB_VERSION_MAX 256
+#define SB_CURSOR_MAX 2048
+
+typedef struct sb_secret_ref {
+    uint32_t struct_size;
+    uint32_t reserved;
+    const char *path;    /* provider-native name, e.g. "app/db" */
+    const char *version; /* NULL: current */
+} sb_secret_ref;
+
+#define SB_VERSION_DELETED 0x1u   /* soft-deleted (may be undeleted) */
+#define SB_VERSION_DESTROYED 0x2u /* data removed for good */
+
+/* Filled by read/write; plain data, never a value. */
+typedef struct sb_version_info {
+    uint32_t struct_size;
+    uint32_t flags;               /* SB_VERSION_* (with SB_E_GONE) */
+    char version[SB_VERSION_MAX]; /* the CAS token for a later write */
+    int64_t created_unix_ms;      /* 0: unknown */
+} sb_version_info;
+
+/* Metadata of one secret: safe to log, store and show. Pointers are owned
+ * by the plugin and valid only during the emit callback. */
+typedef struct sb_metadata {
+    uint32_t struct_size;
+    uint32_t flags;               /* SB_VERSION_* of the current version */
+    const char *path;
+    const char *version;          /* current version; NULL: unknown */
+    int64_t created_unix_ms;      /* 0: unknown */
+    int64_t updated_unix_ms;
+    const sb_kv *labels;          /* native labels/tags, verbatim */
+    size_t n_labels;
+} sb_metadata;
+
+/* Emit callback: return 0 to continue, non-zero to stop (the plugin then
+ * returns SB_E_CANCELLED). The host copies what it keeps. */
+typedef int (*sb_metadata_sink)(void *sink, const sb_metadata *meta);
+
+typedef struct sb_list_query {
+    uint32_t struct_size;
+    uint32_t page_size;       /* a hint; 0: plugin default */
+    const char *prefix;       /* path prefix ("" or NULL: everything) */
+    const sb_kv *selector;    /* labels that must all match (ANDed) */
+    size_t n_selector;
+    const char *cursor;       /* from a previous call; NULL: start */
+} sb_list_query;
+
+/*
+ * write(expected_version):
+ *   NULL              unconditional write (only without SB_PROV_CAS)
+ *   SB_CAS_CREATE     create; SB_E_CONFLICT if the secret exists
+ *   "<token>"         the version a read returned; SB_E_CONFLICT if the
+ *                     secret changed since (compare-and-set)
+ * The plugin writes the bundle in the secret's native shape and type and
+ * leaves labels/tags/metadata it does not own untouched.
+ *
+ * list: emits every matching secret, paging through the provider itself.
+ * It may stop early and return SB_OK with a non-empty next_cursor; the host
+ * then calls again with query->cursor set. next_cursor empty: done.
+ */
+#define SB_CAS_CREATE ""
+
+typedef struct sb_provider_ops {
+    uint32_t struct_size;
+    uint32_t reserved;
+    sb_status (*read)(void *inst, const sb_call *call, const sb_secret_ref *ref,
+                      sb_bundle **out, sb_version_info *version, sb_result *res);
+    sb_status (*write)(void *inst, const sb_call *call, const sb_secret_ref *ref,
+                       const sb_bundle *values, const char *expected_version,
+                       sb_version_info *new_version, sb_result *res);
+    sb_status (*describe)(void *inst, const sb_call *call, const sb_secret_ref *ref,
+                          sb_metadata_sink emit, void *sink, sb_result *res);
+    sb_status (*list)(void *inst, const sb_call *call, const sb_list_query *query,
+                      sb_metadata_sink emit, void *sink,
+                      char next_cursor[SB_CURSOR_MAX], sb_result *res);
+    /* append-only from here */
+} sb_provider_ops;
+
+/* ------------------------------------------------------------------------- */
+/* KMS                                                                       */
+/* ------------------------------------------------------------------------- */
+
+#define SB_KEY_ID_MAX 256
+
+typedef struct sb_kms_ops {
+    uint32_t struct_size;
+    uint32_t reserved;
+    /* The key id new wraps will use, e.g. "vault-transit:transit/sbridge". */
+    sb_status (*key_id)(void *inst, const sb_call *call, char key_id[SB_KEY_ID_MAX],
+                        sb_result *res);
+    /* Encrypts `plaintext` (secure) and appends the ciphertext to
+     * `ciphertext` (host-created); records the key id (with version) used. */
+    sb_status (*wrap)(void *inst, const sb_call *call, const sb_secure_buf *plaintext,
+                      sb_secure_buf *ciphertext, char key_id[SB_KEY_ID_MAX],
+                      sb_result *res);
+    /* Decrypts a ciphertext produced by wrap with `key_id`; appends the
+     * plaintext to `plaintext` (host-created, secure). */
+    sb_status (*unwrap)(void *inst, const sb_call *call, const unsigned char *ciphertext,
+                        size_t ciphertext_len, const char *key_id,
+                        sb_secure_buf *plaintext, sb_result *res);
+    /* append-only from here */
+} sb_kms_ops;
+
+/* ------------------------------------------------------------------------- */
+/* GITOPS (read-only observation)                                            */
+/* ------------------------------------------------------------------------- */
+
+#define SB_GITOPS_STATE_MAX 2048
+
+typedef enum sb_gitops_evidence {
+    SB_GITOPS_NO_EVIDENCE = 0, /* nothing yet that proves pickup */
+    SB_GITOPS_ROLLING = 1,     /* a rollout started after the change */
+    SB_GITOPS_APPLIED = 2,     /* new rollout started after the change and healthy */
+    SB_GITOPS_FAILED = 3       /* the rollout degraded or failed */
+} sb_gitops_evidence;
+
+typedef struct sb_gitops_observation {
+    uint32_t struct_size;
+    sb_gitops_evidence evidence;
+    char detail[SB_RESULT_MESSAGE_MAX]; /* human explanation of the evidence */
+} sb_gitops_observation;
+
+typedef struct sb_gitops_ops {
+    uint32_t struct_size;
+    uint32_t reserved;
+    /* Records what the application looks like now (sync revision, operation
+     * finish time, workload generation...) as an opaque, plugin-defined,
+     * NUL-terminated string the host stores verbatim. */
+    sb_status (*baseline)(void *inst, const sb_call *call, const char *application,
+                          char state[SB_GITOPS_STATE_MAX], sb_result *res);
+    /* Compares the application now with `baseline` taken at
+     * `changed_unix_ms`. "Healthy and Synced" alone is never evidence. */
+    sb_status (*observe)(void *inst, const sb_call *call, const char *application,
+                         const char *baseline, int64_t changed_unix_ms,
+                         sb_gitops_observation *out, sb_result *res);
+    /* append-only from here */
+} sb_gitops_ops;
+
+/* ------------------------------------------------------------------------- */
+/* NOTIFIER                                                                  */
+/* ------------------------------------------------------------------------- */
+
+typedef struct sb_notify_event {
+    uint32_t struct_size;
+    uint32_t reserved;
+    const char *kind;       /* "request.created", "job.failed", ... */
+    const char *severity;   /* "info" | "warning" | "critical" */
+    const char *title;      /* one line */
+    const char *summary;    /* who / what / why; never a value */
+    const sb_kv *fields;    /* extra facts shown as a table */
+    size_t n_fields;
+    const char *link;       /* deep link to the UI; may be NULL */
+    const char *dedupe_key; /* the same key means the same event */
+    const char *channel;    /* destination within the instance; NULL: default */
+} sb_notify_event;
+
+typedef struct sb_notifier_ops {
+    uint32_t struct_size;
+    uint32_t reserved;
+    sb_status (*deliver)(void *inst, const sb_call *call, const sb_notify_event *event,
+                         sb_result *res);
+    /* append-only from here */
+} sb_notifier_ops;
+
+/* ------------------------------------------------------------------------- */
+/* The descriptor                                                            */
+/* ------------------------------------------------------------------------- */
+
+typedef struct sb_plugin {
+    /* frozen header: never moves, never changes */
+    uint32_t magic; /* SB_PLUGIN_MAGIC */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    uint32_t struct_size; /* sizeof(sb_plugin) as the plugin was built */
+    uint32_t header_reserved;
+
+    /* identity */
+    const char *name;    /* [a-z0-9][a-z0-9_-]*, unique per host */
+    const char *version; /* semantic version, e.g. "1.2.0" */
+    const char *vendor;
+    const char *license; /* SPDX identifier */
+    const char *description;
+
+    /* capabilities */
+    uint64_t capabilities;      /* SB_CAP_* */
+    uint64_t provider_features; /* SB_PROV_* (with SB_CAP_PROVIDER) */
+    sb_thread_model thread_model;
+    uint32_t config_field_size; /* sizeof(sb_config_field) as built */
+    const sb_config_field *config_fields;
+    size_t n_config_fields;
+
+    /* lifecycle */
+    sb_status (*init)(const sb_host_api *host, sb_result *res);
+    void (*fini)(void);
+    sb_status (*instance_new)(const sb_config *config, void **instance, sb_result *res);
+    void (*instance_free)(void *instance);
+
+    /* vtables, one per declared capability; NULL otherwise */
+    const sb_provider_ops *provider;
+    const sb_kms_ops *kms;
+    const sb_gitops_ops *gitops;
+    const sb_notifier_ops *notifier;
+
+    void *reserved[8]; /* room to grow without moving anything */
+    /* append-only from here */
+} sb_plugin;
+
+typedef const sb_plugin *(*sb_plugin_entry_fn)(void);
+
+/*
+ * SB_PLUGIN_DEFINE(.name = "x", .version = "1.0.0", ...) defines the entry
+ * point and fills the frozen header, so vendors never type a magic number:
+ *
+ *   SB_PLUGIN_DEFINE(
+ *       .name = "example", .version = "1.0.0", .vendor = "Acme",
+ *       .license = "Apache-2.0", .description = "...",
+ *       .capabilities = SB_CAP_PROVIDER, .provider_features = SB_PROV_READ,
+ *       .thread_model = SB_THREAD_SERIAL,
+ *       SB_PLUGIN_CONFIG(my_fields),
+ *       .init = my_init, .fini = my_fini,
+ *       .instance_new = my_new, .instance_free = my_free,
+ *       .provider = &my_provider_ops)
+ */
+#define SB_PLUGIN_DEFINE(...)                                                  \
+    SB_PLUGIN_EXPORT const sb_plugin *sbridge_plugin_v1(void);                 \
+    SB_PLUGIN_EXPORT const sb_plugin *sbridge_plugin_v1(void)                  \
+    {                                                                          \
+        static const sb_plugin descriptor = {                                  \
+            .magic = SB_PLUGIN_MAGIC,                                          \
+            .abi_major = SB_PLUGIN_ABI_MAJOR,                                  \
+            .abi_minor = SB_PLUGIN_ABI_MINOR,                                  \
+            .struct_size = (uint32_t)sizeof(sb_plugin),                        \
+            __VA_ARGS__};                                                      \
+        return &descriptor;                                                    \
+    }
+
+#define SB_PLUGIN_CONFIG(fields)                                               \
+    .config_field_size = (uint32_t)sizeof(sb_config_field),                    \
+    .config_fields = (fields),                                                 \
+    .n_config_fields = sizeof(fields) / sizeof((fields)[0])
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SBRIDGE_PLUGIN_H */
