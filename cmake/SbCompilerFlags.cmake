@@ -12,5 +12,8 @@ if(SB_SANITIZE)
                       -fno-omit-frame-pointer -g)
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(SB_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
 # Executables are PIE.
 add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-pie>)

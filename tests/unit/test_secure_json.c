@@ -6,6 +6,7 @@
  * member access on a large array.
  */
 #include <criterion/criterion.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,16 @@
 
 /* A distinctive value planted in bad inputs: no error may repeat it. */
 #define CANARY "CANARYzq81x"
+
+/* Node texts are spans (not NUL-terminated): compare by length. */
+static void assert_text(const sb_json_node *n, const char *want)
+{
+    size_t len;
+    const char *t = sb_json_text(n, &len);
+    cr_assert_not_null(t);
+    cr_assert_eq(len, strlen(want), "text length %zu, want %zu", len, strlen(want));
+    cr_assert(memcmp(t, want, len) == 0, "text differs from %s", want);
+}
 
 static void suite_init(void)
 {
@@ -108,7 +119,7 @@ Test(secure_json, every_type_at_the_root_and_as_members)
     cr_assert_eq(sb_json_type_of(sb_json_get(root, "absent")), SB_JSON_MISSING);
     cr_assert_eq(sb_json_type_of(NULL), SB_JSON_MISSING);
     cr_assert_null(sb_json_string(sb_json_get(root, "num"), NULL));
-    cr_assert_str_eq(sb_json_text(sb_json_get(root, "num"), NULL), "0.5");
+    assert_text(sb_json_get(root, "num"), "0.5");
     sb_json_free(doc);
 }
 
@@ -209,8 +220,7 @@ Test(secure_json, escapes_and_unicode)
     cr_assert_str_eq(str_of(sb_json_member(root, 6, NULL)),
                      "A\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
     /* text keeps the source form */
-    cr_assert_str_eq(sb_json_text(sb_json_member(root, 3, &(const char *){NULL}), &len),
-                     "\"a\\u0000b\"");
+    assert_text(sb_json_member(root, 3, &(const char *){NULL}), "\"a\\u0000b\"");
     sb_json_free(doc);
 }
 
@@ -220,13 +230,11 @@ Test(secure_json, node_text_is_the_exact_source)
     sb_json *doc = parse(src);
     const sb_json_node *root = sb_json_root(doc);
     size_t len;
-    cr_assert_str_eq(sb_json_text(root, &len), "{ \"a\" : [ 1 , 2.50 , \"x\\ny\" ] ,\n\"b\":{ } }");
-    cr_assert_eq(len, strlen(src) - 2);
-    cr_assert_str_eq(sb_json_text(sb_json_get(root, "a"), &len), "[ 1 , 2.50 , \"x\\ny\" ]");
-    cr_assert_eq(len, strlen("[ 1 , 2.50 , \"x\\ny\" ]"));
-    cr_assert_str_eq(sb_json_text(sb_json_pointer(root, "/a/1"), NULL), "2.50");
-    cr_assert_str_eq(sb_json_text(sb_json_pointer(root, "/a/2"), NULL), "\"x\\ny\"");
-    cr_assert_str_eq(sb_json_text(sb_json_get(root, "b"), NULL), "{ }");
+    assert_text(root, "{ \"a\" : [ 1 , 2.50 , \"x\\ny\" ] ,\n\"b\":{ } }");
+    assert_text(sb_json_get(root, "a"), "[ 1 , 2.50 , \"x\\ny\" ]");
+    assert_text(sb_json_pointer(root, "/a/1"), "2.50");
+    assert_text(sb_json_pointer(root, "/a/2"), "\"x\\ny\"");
+    assert_text(sb_json_get(root, "b"), "{ }");
     cr_assert_null(sb_json_text(NULL, &len));
     cr_assert_eq(len, 0);
     sb_json_free(doc);
@@ -265,7 +273,6 @@ static void assert_secure_tree(const sb_json_node *n, size_t *visited)
     size_t len;
     const char *text = sb_json_text(n, &len);
     cr_assert(sb_redact_in_region(text) && sb_redact_in_region(text + len));
-    cr_assert_eq(text[len], '\0');
     const char *s = sb_json_string(n, &len);
     if (s != NULL)
         cr_assert(sb_redact_in_region(s) && sb_redact_in_region(s + len));
@@ -379,7 +386,7 @@ Test(secure_json, documents_too_big_once_parsed_are_refused_before_allocating)
     text[len - 1] = ']';
     reject_len(text, len, SB_JSON_E_TOO_LARGE,
                "JSON document of 40000001 bytes would need more than 1024 MiB of secure "
-               "memory once parsed (too many values or too deeply nested); reduce its size");
+               "memory once parsed (too many values); reduce its size");
     free(text);
 }
 

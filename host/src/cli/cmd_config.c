@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "config/settings.h"
+#include "util/duration.h"
 #include "plugin/registry.h"
 
 /* Loads FILE and its plugins; prints diagnostics; returns the error count.
@@ -33,11 +34,82 @@ size_t sb_config_check_file(const char *file, const char *expected_role, const c
     return errors;
 }
 
+static const char *kind_name(int type)
+{
+    switch (type) {
+    case SB_CFG_STRING: return "string";
+    case SB_CFG_INT: return "integer";
+    case SB_CFG_BOOL: return "bool";
+    case SB_CFG_DURATION: return "duration";
+    case SB_CFG_ENUM: return "enum";
+    case SB_CFG_STRING_LIST: return "list of strings";
+    case SB_CFG_STRING_MAP: return "map of strings";
+    case SB_SPEC_SECTION: return "section";
+    case SB_SPEC_SECTION_LIST: return "list of sections";
+    default: return "plugin settings";
+    }
+}
+
+/* One markdown row per key, depth-first, with dotted paths. */
+static void schema_rows(const sb_spec *fields, size_t n, const char *prefix, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const sb_spec *f = &fields[i];
+        char path[256], extra[160] = "";
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", f->key);
+        if (f->type == SB_CFG_ENUM) {
+            /* '|' would end a markdown table cell */
+            size_t len = (size_t)snprintf(extra, sizeof extra, " (one of ");
+            for (const char *v = f->enum_values; *v && len + 4 < sizeof extra; v++)
+                len += (size_t)snprintf(extra + len, sizeof extra - len, "%s", *v == '|' ? ", " : (char[]){*v, 0});
+            snprintf(extra + len, sizeof extra - len, ")");
+        }
+        else if ((f->type == SB_CFG_INT || f->type == SB_CFG_DURATION) && f->min <= f->max) {
+            if (f->type == SB_CFG_INT)
+                snprintf(extra, sizeof extra, " (%lld to %lld)", (long long)f->min, (long long)f->max);
+            else {
+                char lo[32], hi[32];
+                sb_duration_format(f->min, lo, sizeof lo);
+                sb_duration_format(f->max, hi, sizeof hi);
+                snprintf(extra, sizeof extra, " (%s to %s)", lo, hi);
+            }
+        }
+        fprintf(out, "| `%s` | %s%s%s | %s | %s%s%s |\n", path, kind_name(f->type),
+                (f->flags & SB_CFG_REQUIRED) ? ", required" : "", (f->flags & SB_CFG_SECRET) ? ", secret" : "",
+                f->default_value ? f->default_value : "", f->help ? f->help : "", extra,
+                (f->flags & SB_CFG_SECRET) ? "; write it as `${env:NAME}` or `${file:/path}`" : "");
+        if (f->type == SB_SPEC_SECTION || f->type == SB_SPEC_SECTION_LIST) {
+            char sub[260];
+            snprintf(sub, sizeof sub, "%s%s", path, f->type == SB_SPEC_SECTION_LIST ? "[]" : "");
+            schema_rows(f->fields, f->n_fields, sub, out);
+        }
+    }
+}
+
+static int config_schema(int argc, char **argv)
+{
+    static const sb_role roles[] = {SB_ROLE_SERVER, SB_ROLE_AGENT, SB_ROLE_DEV};
+    if (argc != 3)
+        return sb_cli_usage_error("config", "schema takes one role: server, agent or dev");
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(argv[2], sb_role_name(roles[i])) != 0)
+            continue;
+        size_t n;
+        const sb_spec *spec = sb_settings_schema(roles[i], &n);
+        printf("| key | type | default | meaning |\n|---|---|---|---|\n");
+        schema_rows(spec, n, "", stdout);
+        return 0;
+    }
+    return sb_cli_usage_error("config", "'%s' is not server, agent or dev", argv[2]);
+}
+
 int sb_cmd_config(int argc, char **argv)
 {
     const char *file = NULL, *plugin_dir = NULL;
+    if (argc >= 2 && strcmp(argv[1], "schema") == 0)
+        return config_schema(argc, argv);
     if (argc < 2 || strcmp(argv[1], "check") != 0)
-        return sb_cli_usage_error("config", "expected 'check'");
+        return sb_cli_usage_error("config", "expected 'check' or 'schema'");
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
             plugin_dir = argv[++i];

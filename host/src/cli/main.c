@@ -34,11 +34,13 @@ static const sb_command commands[] = {
      "usage: sbridge admin COMMAND ...\n", sb_cmd_not_yet},
     {"config", "validate a configuration file",
      "usage: sbridge config check [--plugin-dir DIR] FILE\n"
+     "       sbridge config schema server|agent|dev\n"
      "\n"
      "Checks FILE against the schema of its role (role: server|agent|dev) and, for every plugin\n"
      "it lists, loads the plugin and checks the plugin's own settings against the plugin's schema.\n"
      "Prints every problem as FILE:LINE:COLUMN: message; exits 1 when there is any error.\n"
-     "--plugin-dir (or SBRIDGE_PLUGIN_DIR) replaces plugins.directory.\n",
+     "--plugin-dir (or SBRIDGE_PLUGIN_DIR) replaces plugins.directory.\n"
+     "'schema' prints every key of a role as a markdown table (the docs' configuration reference).\n",
      sb_cmd_config},
     {"plugin", "show a plugin's descriptor or run the conformance checks",
      "usage: sbridge plugin inspect [--json] FILE.so\n"

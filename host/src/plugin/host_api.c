@@ -107,8 +107,12 @@ static sb_status host_json_parse(const unsigned char *text, size_t len, sb_json 
     *out = NULL;
     if (text == NULL)
         return host_fail(res, SB_E_INVALID, 0, "json_parse: text is NULL");
-    if (sb_json_parse(text, len, out, &err) != 0)
-        return host_fail(res, SB_E_PROTOCOL, 0, "%s", err.message);
+    if (sb_json_parse(text, len, out, &err) != 0) {
+        sb_status st = err.code == SB_JSON_E_TOO_LARGE ? SB_E_TOO_LARGE
+                       : err.code == SB_JSON_E_NO_MEMORY ? SB_E_INTERNAL
+                                                         : SB_E_PROTOCOL;
+        return host_fail(res, st, 0, "%s", err.message);
+    }
     return SB_OK;
 }
 

@@ -9,7 +9,10 @@
  *
  * Region layout (one sb_secure_alloc):
  *
- *   struct sb_json | nodes[n_nodes] | strings and keys | node texts | pad
+ *   struct sb_json | nodes[n_nodes] | strings and keys | copy of the input | pad
+ *
+ * A node's text is a span of the input copy (not NUL-terminated), so the
+ * region grows linearly with the input whatever the nesting.
  *
  * Node 0 is the root. When pass 2 opens a container it takes the member
  * count pass 1 recorded for it (containers are met in the same preorder in
@@ -41,7 +44,7 @@ struct sb_json_node {
     } u;
     const char *key; /* members of an object; NULL otherwise */
     size_t key_len;
-    const char *text; /* exact source text, NUL-terminated */
+    const char *text; /* exact source text: a span of the input copy */
     size_t text_len;
 };
 
@@ -482,17 +485,13 @@ static int parse_value(parser *p, sb_json_node *node)
     }
     if (rc != 0)
         return rc;
-    size_t text_len = p->pos - start;
     if (!p->fill) {
         p->n_nodes = add_size(p->n_nodes, 1);
-        p->text_bytes = add_size(p->text_bytes, add_size(text_len, 1));
         return 0;
     }
-    memcpy(p->text_next, p->in + start, text_len);
-    p->text_next[text_len] = '\0';
-    node->text = p->text_next;
-    node->text_len = text_len;
-    p->text_next += text_len + 1;
+    /* Texts point into the region's one copy of the input. */
+    node->text = p->text_next + start;
+    node->text_len = p->pos - start;
     return 0;
 }
 
@@ -550,13 +549,12 @@ int sb_json_parse(const unsigned char *text, size_t len, sb_json **out, sb_error
         p.n_nodes > SIZE_MAX / sizeof(sb_json_node) ? SIZE_MAX : p.n_nodes * sizeof(sb_json_node);
     size_t strings_at = add_size(nodes_at, node_bytes);
     size_t texts_at = add_size(strings_at, p.string_bytes);
-    size_t total = round_up(add_size(texts_at, p.text_bytes), align);
+    size_t total = round_up(add_size(texts_at, add_size(len, 1)), align);
     if (total > SB_JSON_MAX_ARENA) {
         free(p.counts);
         return sb_error_set(err, SB_JSON_E_TOO_LARGE,
                             "JSON document of %zu bytes would need more than %zu MiB of "
-                            "secure memory once parsed (too many values or too deeply "
-                            "nested); reduce its size",
+                            "secure memory once parsed (too many values); reduce its size",
                             len, SB_JSON_MAX_ARENA >> 20);
     }
     unsigned char *region = sb_secure_alloc(total);
@@ -581,6 +579,9 @@ int sb_json_parse(const unsigned char *text, size_t len, sb_json **out, sb_error
         .string_next = (char *)region + strings_at,
         .text_next = (char *)region + texts_at,
     };
+    if (len > 0)
+        memcpy(fill.text_next, text, len);
+    fill.text_next[len] = '\0';
     int rc = parse_document(&fill, fill.nodes);
     free(p.counts);
     if (rc != 0) {

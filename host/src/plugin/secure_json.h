@@ -7,22 +7,22 @@
  * characters, \u escapes whose surrogates pair up, numbers without leading
  * zeros), at most SB_JSON_MAX_INPUT bytes and SB_JSON_MAX_DEPTH nested
  * containers. Everything it produces — the node tree, every unescaped string
- * and key, and a NUL-terminated copy of every node's source text — lives in
+ * and key, and one copy of the input that node texts point into — lives in
  * ONE region from sb_secure_alloc(): provider responses hold secret values
  * and none of their bytes may land in ordinary heap. sb_json_free zeroes and
  * releases that region; every pointer the accessors return dies with it.
  *
  * Parsing takes two passes over the input: the first validates and counts
- * (values, string bytes, text bytes, and each container's member count), so
+ * (values, string bytes, and each container's member count), so
  * the region is allocated once at its exact size; the second fills it. A
  * container's members are one contiguous node array, so member(i) is O(1).
  * Object keys may repeat; they are all kept in order and lookups return the
  * first match.
  *
- * Memory: a node costs sizeof(struct sb_json_node) plus its text copy, so a
- * document needs roughly (depth + 1) times its size plus a node per value.
- * Documents that would need more than SB_JSON_MAX_ARENA bytes are refused
- * with SB_JSON_E_TOO_LARGE rather than locking gigabytes of memory.
+ * Memory: the input size plus its unescaped strings plus one node per value
+ * (linear in the input, whatever the nesting). Documents that would still
+ * need more than SB_JSON_MAX_ARENA bytes are refused with SB_JSON_E_TOO_LARGE
+ * rather than locking gigabytes of memory.
  *
  * Errors never quote the input (it may be a secret): they give the byte
  * offset and say what was expected and what kind of byte was found there.
@@ -97,8 +97,9 @@ const char *sb_json_string(const sb_json_node *node, size_t *len);
  * weakly typed fields). 0 and *out set; -1 otherwise. */
 int sb_json_int(const sb_json_node *node, int64_t *out);
 
-/* The node's exact source text (a string keeps its quotes and escapes),
- * NUL-terminated, in the secure region. NULL (and *len 0) for NULL. */
+/* The node's exact source text (a string keeps its quotes and escapes): a
+ * span of the region's input copy, *len bytes, NOT NUL-terminated.
+ * NULL (and *len 0) for NULL. */
 const char *sb_json_text(const sb_json_node *node, size_t *len);
 
 #endif

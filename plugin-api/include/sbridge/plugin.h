@@ -343,7 +343,8 @@ typedef struct sb_host_api {
     const char *(*json_string)(const sb_json_node *node, size_t *len);
     /* Integers (also integral strings such as "3"): 0 ok, -1 otherwise. */
     int (*json_int)(const sb_json_node *node, int64_t *out);
-    /* Raw JSON text of any node (e.g. a nested object), secure memory. */
+    /* Exact source text of any node (e.g. a nested object): *len bytes of
+     * the document's secure copy of the input, NOT NUL-terminated. */
     const char *(*json_text)(const sb_json_node *node, size_t *len);
 
     /* --- bundles --------------------------------------------------------- */
