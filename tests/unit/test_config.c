@@ -166,6 +166,9 @@ Test(config, yaml_syntax_duplicates_and_aliases)
     out = check("role: agent\nlog: &l {level: info}\nhealth: *l\n", 0, &errors);
     EXPECT_LINE(out, "c.yaml:2:6: YAML anchors (&name) are not supported");
     free(out);
+    out = check("role: agent\n? [a, b]\n: 1\nlog: {}\n", 0, &errors);
+    EXPECT_LINE(out, "c.yaml:2:3: mapping keys must be plain strings");
+    free(out);
     out = check("role: agent\n---\nrole: agent\n", 0, &errors);
     EXPECT_LINE(out, "only one YAML document per file is allowed");
     free(out);

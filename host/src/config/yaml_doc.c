@@ -98,7 +98,7 @@ static sb_ynode *parse_collection(parse_state *s, sb_ynode *col, yaml_event_type
                 s->failed = 1;
             } else {
                 for (size_t i = 0; i < col->n; i++)
-                    if (strcmp(col->keys[i]->text, key->text) == 0) {
+                    if (col->keys[i]->kind == SB_YNODE_SCALAR && strcmp(col->keys[i]->text, key->text) == 0) {
                         sb_diags_error(s->d, key->line, key->col,
                                        "duplicate key '%s' (first defined at line %d)",
                                        key->text, col->keys[i]->line);
@@ -263,7 +263,7 @@ const sb_ynode *sb_yaml_get(const sb_ynode *map, const char *key)
     if (map == NULL || map->kind != SB_YNODE_MAP)
         return NULL;
     for (size_t i = 0; i < map->n; i++)
-        if (strcmp(map->keys[i]->text, key) == 0)
+        if (map->keys[i]->kind == SB_YNODE_SCALAR && strcmp(map->keys[i]->text, key) == 0)
             return map->values[i];
     return NULL;
 }

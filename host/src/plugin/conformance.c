@@ -17,6 +17,9 @@
 #include "plugin/synthetic_config.h"
 
 #define CHECK_TIMEOUT_S 20
+/* Exit codes of a check's child; anything else means the plugin crashed. */
+#define CHILD_PASSED 0
+#define CHILD_FAILED 97
 
 typedef struct kit {
     const sb_plugin *d;
@@ -103,8 +106,8 @@ static void run_isolated(kit *k, const char *name, check_fn fn)
             }
         }
         if (write(fds[1], why, strlen(why)) < 0)
-            _exit(3);
-        _exit(ok ? 0 : 1);
+            _exit(CHILD_FAILED);
+        _exit(ok ? CHILD_PASSED : CHILD_FAILED);
     }
     close(fds[1]);
     char why[512] = "";
@@ -123,7 +126,14 @@ static void run_isolated(kit *k, const char *name, check_fn fn)
         report(k, 0, name, why);
         return;
     }
-    report(k, WIFEXITED(status) && WEXITSTATUS(status) == 0, name, why);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code != CHILD_PASSED && code != CHILD_FAILED) {
+        /* exit() or a sanitizer's abort inside the plugin */
+        snprintf(why, sizeof why, "crashed: the process exited with status %d during the check", code);
+        report(k, 0, name, why);
+        return;
+    }
+    report(k, code == CHILD_PASSED, name, why);
 }
 
 #define EXPECT(cond, ...)                                                                          \

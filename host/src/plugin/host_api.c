@@ -70,21 +70,31 @@ static int64_t call_remaining_ms(const sb_call *call)
     return call->deadline_unix_ms - sb_clock_now_unix_ms();
 }
 
-static sb_status host_fail(sb_result *res, sb_status status, uint32_t retry_after_ms, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static sb_status host_fail(sb_result *res, sb_status status,
+                                                                 uint32_t retry_after_ms, const char *fmt, ...)
 {
     if (res == NULL || res->struct_size < sizeof(sb_result))
         return status;
+    if (fmt == NULL) {
+        res->status = status;
+        res->retry_after_ms = retry_after_ms;
+        snprintf(res->message, sizeof res->message, "(no message)");
+        return status;
+    }
     res->status = status;
     res->retry_after_ms = retry_after_ms;
     va_list ap;
     va_start(ap, fmt);
-    sb_redact_vformat(res->message, sizeof res->message, fmt ? fmt : "(no message)", ap);
+    sb_redact_vformat(res->message, sizeof res->message, fmt, ap);
     va_end(ap);
     return status;
 }
 
-static void host_log(sb_log_level level, const sb_call *call, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void host_log(sb_log_level level, const sb_call *call,
+                                                           const char *fmt, ...)
 {
+    if (fmt == NULL)
+        return;
     const sb_call_ctx *ctx = ctx_of(call);
     char component[96];
     snprintf(component, sizeof component, "plugin:%s", ctx && ctx->plugin ? ctx->plugin : "?");
@@ -95,7 +105,7 @@ static void host_log(sb_log_level level, const sb_call *call, const char *fmt, .
     sb_log_ctx lc = {NULL, call ? call->correlation_id : NULL, fields, nf};
     va_list ap;
     va_start(ap, fmt);
-    sb_logv((sb_level)level, component, &lc, fmt ? fmt : "", ap);
+    sb_logv((sb_level)level, component, &lc, fmt, ap);
     va_end(ap);
 }
 
