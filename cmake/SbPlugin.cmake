@@ -19,5 +19,9 @@ function(sb_add_plugin name)
   install(TARGETS plugin_${name} LIBRARY DESTINATION ${SB_PLUGIN_INSTALL_DIR}
           PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
                       WORLD_READ WORLD_EXECUTE)
+  # The loader refuses group/world-writable plugins and directories; make
+  # the build tree loadable whatever the builder's umask.
+  add_custom_command(TARGET plugin_${name} POST_BUILD
+    COMMAND chmod go-w $<TARGET_FILE:plugin_${name}> ${SB_PLUGIN_BUILD_DIR})
   set_property(GLOBAL APPEND PROPERTY SB_BUILT_PLUGINS ${name})
 endfunction()

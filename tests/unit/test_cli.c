@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -24,6 +25,21 @@ static int run(const char *cmd, char *out, size_t cap)
 }
 
 static char out[65536];
+static char tmp[64];
+
+static void setup(void)
+{
+    snprintf(tmp, sizeof tmp, "/tmp/sb-cli-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmp));
+}
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", tmp);
+}
+TestSuite(cli, .init = setup, .fini = teardown);
 
 #define EXPECT_OUT(text) cr_assert_not_null(strstr(out, text), "expected '%s' in:\n%s", text, out)
 
@@ -73,7 +89,8 @@ Test(cli, config_check_passes_on_the_example_configs)
 
 Test(cli, config_check_reports_every_error_of_a_broken_copy)
 {
-    const char *broken = "/tmp/sb-cli-broken-agent.yaml";
+    char broken[128];
+    snprintf(broken, sizeof broken, "%s/sb-cli-broken-agent.yaml", tmp);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "sed -e 's#url: https://sbridge.example.com#url: sbridge.example.com#' "
@@ -94,15 +111,15 @@ Test(cli, config_check_reports_every_error_of_a_broken_copy)
 
 Test(cli, duplicate_plugins_are_refused)
 {
-    const char *f = "/tmp/sb-cli-dup.yaml";
+    char f[128], cmd[512];
+    snprintf(f, sizeof f, "%s/sb-cli-dup.yaml", tmp);
     FILE *fp = fopen(f, "w");
     fputs("role: agent\ncontrol_plane:\n  url: https://cp\n  identity_file: /x\n"
           "plugins:\n  load:\n    - {name: abi-ok, file: abi_ok.so}\n    - {name: abi-ok, file: abi_dup.so}\n",
           fp);
     fclose(fp);
-    cr_assert_eq(run(SBRIDGE " config check --plugin-dir " SB_TEST_PLUGIN_DIR " /tmp/sb-cli-dup.yaml", out,
-                     sizeof out),
-                 1);
+    snprintf(cmd, sizeof cmd, SBRIDGE " config check --plugin-dir " SB_TEST_PLUGIN_DIR " %s", f);
+    cr_assert_eq(run(cmd, out, sizeof out), 1);
     EXPECT_OUT("sb-cli-dup.yaml:8:7: plugins.load[1]: plugin 'abi-ok' is listed twice");
 }
 

@@ -22,7 +22,14 @@ static void setup(void)
     snprintf(dir, sizeof dir, "/tmp/sb-config-test-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
 }
-TestSuite(config, .init = setup);
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", dir);
+}
+TestSuite(config, .init = setup, .fini = teardown);
 
 static const char *write_file(const char *name, const char *text)
 {

@@ -43,7 +43,14 @@ static void setup(void)
     chmod(dir, 0755);
     install("abi_ok.so", "ok.so", 0755);
 }
-TestSuite(loader, .init = setup);
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", dir);
+}
+TestSuite(loader, .init = setup, .fini = teardown);
 
 static const char *refusal(const char *file, const char *sha, const sb_loader_abi *abi)
 {
