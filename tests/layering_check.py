@@ -9,12 +9,25 @@ Exits 1 listing every violation.
 import pathlib, re, sys
 
 root = pathlib.Path(sys.argv[1])
-allowed = {  # subsystem -> subsystems it may include from
+allowed = {  # subsystem -> subsystems it may include from (SPEC §3 house plan)
     "util": {"util"},
     "crypto": {"util", "crypto"},
+    "domain": {"util", "domain"},                      # pure: no I/O, no libpq, no HTTP
     "config": {"util", "crypto", "config"},
     "plugin": {"util", "crypto", "config", "plugin"},
-    "cli": {"util", "crypto", "config", "plugin", "cli"},
+    "store": {"util", "crypto", "config", "domain", "store"},
+    "http": {"util", "crypto", "http"},
+    "api": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api"},
+    "server": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server"},
+    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server", "cli"},
+}
+# System headers a layer must never touch (the domain core is pure).
+forbidden_system = {
+    "domain": ("libpq-fe.h", "microhttpd.h", "curl/curl.h", "time.h", "sodium.h"),
+    "util": ("libpq-fe.h", "microhttpd.h"),
+    "crypto": ("libpq-fe.h", "microhttpd.h"),
+    "http": ("libpq-fe.h",),
+    "store": ("microhttpd.h",),
 }
 quoted = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 violations = []
@@ -24,6 +37,11 @@ for path in sorted((root / "host" / "src").rglob("*.[ch]")):
         top = inc.split("/")[0]
         if "/" in inc and top not in allowed.get(sub, set()):
             violations.append(f"{path.relative_to(root)}: includes {inc} ({sub} may use {sorted(allowed[sub])})")
+for path in sorted((root / "host" / "src").rglob("*.[ch]")):
+    sub = path.relative_to(root / "host" / "src").parts[0]
+    for inc in re.findall(r'^\s*#\s*include\s+<([^>]+)>', path.read_text(), re.M):
+        if inc in forbidden_system.get(sub, ()):
+            violations.append(f"{path.relative_to(root)}: includes <{inc}>, which {sub}/ must not use")
 for base in [root / "plugin-api", root / "plugins"]:
     for path in sorted(base.rglob("*.[ch]")):
         for inc in quoted.findall(path.read_text()):
