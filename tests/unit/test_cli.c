@@ -158,6 +158,22 @@ Test(cli, plugin_check_reports_crashes_and_bad_descriptors)
     EXPECT_OUT("is smaller than ABI 1.0's");
 }
 
+Test(cli, log_level_comes_from_config_unless_the_environment_says_otherwise)
+{
+    char cfg[128], cmd[512];
+    snprintf(cfg, sizeof cfg, "%s/dev-warn.yaml", tmp);
+    snprintf(cmd, sizeof cmd, "sed 's/level: info/level: warn/' " SB_SOURCE_DIR "/config/dev.yaml > %s", cfg);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "env -u SBRIDGE_LOG_LEVEL " SBRIDGE " dev --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
+             cfg);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_assert_null(strstr(out, "\"level\":\"info\""), "info lines hidden at level warn:\n%s", out);
+    snprintf(cmd, sizeof cmd, "SBRIDGE_LOG_LEVEL=debug " SBRIDGE " dev --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
+             cfg);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    EXPECT_OUT("started provider instance demo");
+}
+
 Test(cli, dev_runs_on_the_embedded_defaults_and_shows_no_values)
 {
     cr_assert_eq(run(SBRIDGE " dev --plugin-dir " SB_PLUGIN_OUT_DIR, out, sizeof out), 0, "%s", out);

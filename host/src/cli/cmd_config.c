@@ -22,8 +22,10 @@ size_t sb_config_check_file(const char *file, const char *expected_role, const c
     sb_settings_load(file, expected_role, s, &d);
     /* Plugins are checked even when other keys are wrong, so one run shows
      * every problem; but not when the file could not be parsed at all. */
-    if (s->role != 0 && s->tree != NULL)
+    if (s->role != 0 && s->tree != NULL) {
+        sb_settings_apply_log_level(s);
         sb_registry_load(r, s, plugin_dir, &d);
+    }
     sb_diags_print(&d, out);
     size_t errors = d.n_errors;
     sb_diags_free(&d);

@@ -91,8 +91,10 @@ int sb_cmd_dev(int argc, char **argv)
         sb_diags d;
         sb_diags_init(&d, "<embedded dev.yaml>");
         sb_settings_load_text(sb_embedded_dev_yaml, sb_embedded_dev_yaml_len, "dev", &s, &d);
-        if (d.n_errors == 0)
+        if (d.n_errors == 0) {
+            sb_settings_apply_log_level(&s);
             sb_registry_load(&r, &s, plugin_dir, &d);
+        }
         sb_diags_print(&d, stderr);
         errors = d.n_errors;
         sb_diags_free(&d);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 #define MS_S 1000LL
 #define MS_M (60 * MS_S)
 #define MS_H (60 * MS_M)
@@ -273,4 +275,14 @@ void sb_settings_free(sb_settings *s)
         sb_schema_free(spec, n, s);
     sb_yaml_free(s->tree);
     memset(s, 0, sizeof *s);
+}
+
+void sb_settings_apply_log_level(const sb_settings *s)
+{
+    const char *env = getenv("SBRIDGE_LOG_LEVEL");
+    if ((env && *env) || s->log.level == NULL)
+        return;
+    int level = sb_log_parse_level(s->log.level);
+    if (level >= 0)
+        sb_log_set_level((sb_level)level);
 }

@@ -145,6 +145,8 @@ size_t sb_settings_load(const char *path, const char *expected_role, sb_settings
 size_t sb_settings_load_text(const char *text, size_t len, const char *expected_role, sb_settings *out,
                              sb_diags *d);
 void sb_settings_free(sb_settings *s);
+/* Applies log.level unless SBRIDGE_LOG_LEVEL is set (the environment wins). */
+void sb_settings_apply_log_level(const sb_settings *s);
 
 /* The schema of a role, for documentation (`sbridge config schema`). */
 const sb_spec *sb_settings_schema(sb_role role, size_t *n);

@@ -53,6 +53,12 @@ static const sb_call_ctx *ctx_of(const sb_call *call)
     return call && call->struct_size >= sizeof(sb_call) ? call->host_private : NULL;
 }
 
+int sb_call_was_cancelled(const sb_call *call)
+{
+    const sb_call_ctx *ctx = ctx_of(call);
+    return ctx != NULL && atomic_load(&ctx->cancelled);
+}
+
 static int call_expired(const sb_call *call)
 {
     if (call == NULL)

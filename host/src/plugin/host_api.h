@@ -30,6 +30,8 @@ const sb_host_api *sb_host_api_table(void);
 void sb_call_begin(sb_call_ctx *ctx, const char *plugin, const char *instance,
                    const char *correlation_id, int64_t timeout_ms);
 void sb_call_cancel(sb_call_ctx *ctx);
+/* True when the host cancelled the call (as opposed to its deadline passing). */
+int sb_call_was_cancelled(const sb_call *call);
 
 int64_t sb_clock_now_unix_ms(void);
 int64_t sb_clock_monotonic_ms(void);

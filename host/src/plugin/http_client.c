@@ -135,6 +135,8 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     CURL *c = thread_handle;
     curl_easy_reset(c);
 
+    if (sb_call_was_cancelled(call))
+        return host->fail(res, SB_E_CANCELLED, 0, "call cancelled before %s %s", req->method, req->url);
     int64_t remaining = host->call_remaining_ms(call);
     if (remaining <= 0)
         return host->fail(res, SB_E_TIMEOUT, 0, "deadline passed before %s %s", req->method, req->url);

@@ -1,0 +1,216 @@
+/* test_http_client.c — the host's HTTP client for plugins (libcurl), over
+ * real loopback HTTP against tests/support/http_fixture.py: the policies
+ * it enforces whatever the plugin asks (no plain http off loopback, no
+ * redirects, deadlines, size caps), retries with Retry-After, and that
+ * response bodies land in secure memory. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/secure_mem.h"
+#include "plugin/host_api.h"
+#include "plugin/http_client.h"
+#include "util/redact.h"
+
+static pid_t server;
+static int port;
+static char dir[64];
+static const sb_host_api *host;
+
+static void setup(void)
+{
+    cr_assert_eq(sb_crypto_init(), 0);
+    cr_assert_eq(sb_http_global_init(), 0);
+    host = sb_host_api_table();
+    snprintf(dir, sizeof dir, "/tmp/sb-http-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char port_file[128];
+    snprintf(port_file, sizeof port_file, "%s/port", dir);
+    server = fork();
+    if (server == 0) {
+        execlp("python3", "python3", SB_SOURCE_DIR "/tests/support/http_fixture.py", port_file, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500 && port == 0; i++) { /* poll with a 5 s deadline */
+        FILE *f = fopen(port_file, "r");
+        if (f) {
+            if (fscanf(f, "%d", &port) != 1)
+                port = 0;
+            fclose(f);
+        }
+        if (port == 0)
+            usleep(10000);
+    }
+    cr_assert_neq(port, 0, "the HTTP fixture did not start");
+}
+
+static void teardown(void)
+{
+    kill(server, SIGTERM);
+    waitpid(server, NULL, 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        cr_log_warn("cannot remove %s", dir);
+}
+TestSuite(http_client, .init = setup, .fini = teardown);
+
+static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint32_t max_bytes,
+                     int64_t deadline_ms, sb_http_response *resp, sb_result *res)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    sb_http_request req = {sizeof req, flags, "GET", url, NULL, 0, NULL, 0, timeout_ms, max_bytes, NULL, "test"};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, deadline_ms);
+    memset(resp, 0, sizeof *resp);
+    resp->struct_size = sizeof *resp;
+    return host->http(&call.call, &req, resp, res);
+}
+
+Test(http_client, success_lands_in_secure_memory)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(get("/big/100", 0, 0, 0, 5000, &resp, &res), SB_OK, "%s", res.message);
+    cr_assert_eq(resp.status, 200);
+    size_t len;
+    const unsigned char *body = host->secure_data(resp.body, &len);
+    cr_assert_eq(len, 100);
+    cr_assert(sb_redact_in_region(body), "response bodies live in secure memory");
+    cr_assert_str_eq(host->http_header(&resp, "content-length"), "100", "headers are case-insensitive");
+    host->http_response_free(&resp);
+}
+
+Test(http_client, statuses_are_returned_not_mapped)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(get("/status/404", 0, 0, 0, 5000, &resp, &res), SB_OK);
+    cr_assert_eq(resp.status, 404);
+    host->http_response_free(&resp);
+}
+
+Test(http_client, retry_after_seconds_is_parsed)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(get("/status/429?retry_after=7", 0, 0, 0, 5000, &resp, &res), SB_OK);
+    cr_assert_eq(resp.status, 429);
+    cr_assert_eq(resp.retry_after_ms, 7000);
+    cr_assert_eq(resp.attempts, 1, "no retries unless SB_HTTP_RETRY");
+    host->http_response_free(&resp);
+}
+
+Test(http_client, retries_transient_failures_when_asked)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(get("/flaky/a?fail=2", SB_HTTP_RETRY, 0, 0, 10000, &resp, &res), SB_OK, "%s", res.message);
+    cr_assert_eq(resp.status, 200);
+    cr_assert_eq(resp.attempts, 3);
+    host->http_response_free(&resp);
+    /* more failures than attempts: the last answer is returned */
+    cr_assert_eq(get("/flaky/b?fail=9", SB_HTTP_RETRY, 0, 0, 10000, &resp, &res), SB_OK);
+    cr_assert_eq(resp.status, 503);
+    cr_assert_eq(resp.attempts, 3);
+    host->http_response_free(&resp);
+}
+
+Test(http_client, redirects_are_not_followed)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(get("/redirect", 0, 0, 0, 5000, &resp, &res), SB_OK);
+    cr_assert_eq(resp.status, 302);
+    host->http_response_free(&resp);
+}
+
+Test(http_client, response_size_is_capped)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(get("/big/5000", 0, 0, 1000, 5000, &resp, &res), SB_E_TOO_LARGE);
+    cr_assert_not_null(strstr(res.message, "response larger than 1000 bytes"), "%s", res.message);
+    cr_assert_null(resp.body);
+}
+
+Test(http_client, timeouts_and_deadlines)
+{
+    sb_http_response resp;
+    sb_result res = SB_RESULT_INIT;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cr_assert_eq(get("/slow/3000", 0, 0, 0, 300, &resp, &res), SB_E_TIMEOUT, "%s", res.message);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    cr_assert_lt(took, 2.0, "the call's deadline caps the request (took %.2fs)", took);
+    cr_assert(SB_STATUS_IS_RETRYABLE(SB_E_TIMEOUT));
+    cr_assert_eq(get("/slow/3000", 0, 200, 0, 10000, &resp, &res), SB_E_TIMEOUT, "request timeout applies");
+}
+
+Test(http_client, connection_refused_is_retryable_unavailable)
+{
+    sb_http_request req = {sizeof req, 0, "GET", "http://127.0.0.1:9/", NULL, 0, NULL, 0, 2000, 0, NULL, NULL};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, 5000);
+    sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_UNAVAILABLE, "%s", res.message);
+}
+
+Test(http_client, plain_http_only_to_loopback_unless_allowed)
+{
+    sb_http_request req = {sizeof req, 0, "GET", "http://example.invalid/", NULL, 0, NULL, 0, 1000, 0, NULL, NULL};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, 5000);
+    sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_CONFIG);
+    cr_assert_not_null(strstr(res.message, "plain http to http://example.invalid/ refused"), "%s", res.message);
+    req.url = "ftp://127.0.0.1/";
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_INVALID);
+    req.url = NULL;
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_INVALID);
+}
+
+Test(http_client, headers_and_bodies_are_sent)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", port);
+    sb_kv headers[] = {{"X-Vault-Request", "true"}, {"X-Test", "yes"}};
+    const char *body = "{\"a\":1}";
+    sb_http_request req = {sizeof req, 0, "LIST", url, headers, 2, (const unsigned char *)body, strlen(body),
+                           2000, 0, NULL, NULL};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, 5000);
+    sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_OK, "%s", res.message);
+    size_t len;
+    const char *echo = (const char *)host->secure_data(resp.body, &len);
+    cr_assert_not_null(strstr(echo, "\"method\": \"LIST\""), "%s", echo);
+    cr_assert_not_null(strstr(echo, "\"X-Vault-Request\": \"true\""), "%s", echo);
+    cr_assert_not_null(strstr(echo, "\"body_length\": 7"), "%s", echo);
+    host->http_response_free(&resp);
+}
+
+Test(http_client, cancelled_calls_stop)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/status/200", port);
+    sb_http_request req = {sizeof req, 0, "GET", url, NULL, 0, NULL, 0, 2000, 0, NULL, NULL};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, 5000);
+    sb_call_cancel(&call);
+    sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_CANCELLED, "%s", res.message);
+    cr_assert_not_null(strstr(res.message, "call cancelled before GET"));
+    cr_assert(SB_STATUS_IS_RETRYABLE(SB_E_CANCELLED), "a cancelled job is re-queued, not failed");
+}
