@@ -95,7 +95,7 @@ Test(cli, config_check_reports_every_error_of_a_broken_copy)
     snprintf(cmd, sizeof cmd,
              "sed -e 's#url: https://sbridge.example.com#url: sbridge.example.com#' "
              "-e 's#claim_wait: 25s#claim_wait: forever#' "
-             "-e 's#seed_demo: false#seed_demo: 3#' "
+             "-e 's#auth: kubernetes #auth: ldap #' "
              "-e 's#^shutdown_grace: 20s#shutdown_grace: 20s\\nextra_key: 1#' %s/config/agent.yaml > %s",
              SB_SOURCE_DIR, broken);
     cr_assert_eq(system(cmd), 0);
@@ -104,7 +104,7 @@ Test(cli, config_check_reports_every_error_of_a_broken_copy)
     EXPECT_OUT("sb-cli-broken-agent.yaml:13:8: control_plane.url: 'sbridge.example.com' is not an http:// or "
                "https:// URL");
     EXPECT_OUT("sb-cli-broken-agent.yaml:15:15: control_plane.claim_wait: expected a duration");
-    EXPECT_OUT(": providers[0].config.seed_demo: expected true or false, found '3'");
+    EXPECT_OUT(": providers[0].config.auth: 'ldap' is not one of token|approle|kubernetes");
     EXPECT_OUT(": extra_key: unknown key");
     EXPECT_OUT("4 errors");
 }

@@ -65,7 +65,7 @@ static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint
 {
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    sb_http_request req = {sizeof req, flags, "GET", url, NULL, 0, NULL, 0, timeout_ms, max_bytes, NULL, "test"};
+    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = "GET", .url = url, .timeout_ms = timeout_ms, .max_response_bytes = max_bytes, .metric_op = "test"};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, deadline_ms);
     memset(resp, 0, sizeof *resp);
@@ -156,7 +156,7 @@ Test(http_client, timeouts_and_deadlines)
 
 Test(http_client, connection_refused_is_retryable_unavailable)
 {
-    sb_http_request req = {sizeof req, 0, "GET", "http://127.0.0.1:9/", NULL, 0, NULL, 0, 2000, 0, NULL, NULL};
+    sb_http_request req = {.struct_size = sizeof req, .method = "GET", .url = "http://127.0.0.1:9/", .timeout_ms = 2000};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
@@ -166,7 +166,7 @@ Test(http_client, connection_refused_is_retryable_unavailable)
 
 Test(http_client, plain_http_only_to_loopback_unless_allowed)
 {
-    sb_http_request req = {sizeof req, 0, "GET", "http://example.invalid/", NULL, 0, NULL, 0, 1000, 0, NULL, NULL};
+    sb_http_request req = {.struct_size = sizeof req, .method = "GET", .url = "http://example.invalid/", .timeout_ms = 1000};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
@@ -185,8 +185,7 @@ Test(http_client, headers_and_bodies_are_sent)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", port);
     sb_kv headers[] = {{"X-Vault-Request", "true"}, {"X-Test", "yes"}};
     const char *body = "{\"a\":1}";
-    sb_http_request req = {sizeof req, 0, "LIST", url, headers, 2, (const unsigned char *)body, strlen(body),
-                           2000, 0, NULL, NULL};
+    sb_http_request req = {.struct_size = sizeof req, .method = "LIST", .url = url, .headers = headers, .n_headers = 2, .body = (const unsigned char *)body, .body_len = strlen(body), .timeout_ms = 2000};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
@@ -204,7 +203,7 @@ Test(http_client, cancelled_calls_stop)
 {
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/status/200", port);
-    sb_http_request req = {sizeof req, 0, "GET", url, NULL, 0, NULL, 0, 2000, 0, NULL, NULL};
+    sb_http_request req = {.struct_size = sizeof req, .method = "GET", .url = url, .timeout_ms = 2000};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_call_cancel(&call);
@@ -213,4 +212,25 @@ Test(http_client, cancelled_calls_stop)
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_CANCELLED, "%s", res.message);
     cr_assert_not_null(strstr(res.message, "call cancelled before GET"));
     cr_assert(SB_STATUS_IS_RETRYABLE(SB_E_CANCELLED), "a cancelled job is re-queued, not failed");
+}
+
+Test(http_client, tls_server_name_renames_the_host_but_not_the_connection)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", port);
+    sb_http_request req = {.struct_size = sizeof req, .method = "GET", .url = url, .timeout_ms = 2000, .tls_server_name = "vault.internal"};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, 5000);
+    sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_OK, "%s", res.message);
+    size_t len;
+    const char *echo = (const char *)host->secure_data(resp.body, &len);
+    char want[64];
+    snprintf(want, sizeof want, "\"Host\": \"vault.internal:%d\"", port);
+    cr_assert_not_null(strstr(echo, want), "%s", echo);
+    host->http_response_free(&resp);
+    req.tls_server_name = "bad name!";
+    cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_INVALID);
+    cr_assert_not_null(strstr(res.message, "cannot use tls_server_name"), "%s", res.message);
 }

@@ -237,3 +237,21 @@ Test(loader, example_plugin_declares_every_capability)
     cr_assert_eq(p.desc->capabilities, SB_CAP_PROVIDER | SB_CAP_KMS | SB_CAP_GITOPS | SB_CAP_NOTIFIER);
     sb_plugin_unload(&p);
 }
+
+Test(loader, different_plugins_loaded_one_after_another_stay_different)
+{
+    /* Regression: the dynamic loader remembers libraries by path, so loading
+     * through a reused /proc/self/fd/N returned the earlier plugin. */
+    install("abi_minor_older.so", "second.so", 0755);
+    sb_loaded_plugin a, b;
+    sb_error err;
+    sb_loader_abi host13 = {1, 3};
+    cr_assert_eq(sb_plugin_load_file(dir, "ok.so", NULL, &host13, &a, &err), 0, "%s", err.message);
+    sb_plugin_unload(&a);
+    cr_assert_eq(sb_plugin_load_file(dir, "second.so", NULL, &host13, &b, &err), 0, "%s", err.message);
+    cr_assert_str_eq(b.desc->name, "abi-minor-older");
+    sb_plugin_unload(&b);
+    cr_assert_eq(sb_plugin_load_file(SB_PLUGIN_OUT_DIR, "example.so", NULL, NULL, &a, &err), 0, "%s", err.message);
+    cr_assert_str_eq(a.desc->name, "example");
+    sb_plugin_unload(&a);
+}

@@ -123,6 +123,60 @@ void sb_http_response_release(sb_http_response *resp)
     resp->host_private = NULL;
 }
 
+static int valid_host_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+              *s == '.'))
+            return 0;
+    return 1;
+}
+
+/* url "scheme://host[:port]/rest" -> "scheme://name[:port]/rest" plus the
+ * CONNECT_TO entry "name:port:host:port". IPv6 literals are supported. */
+static int rename_host(const char *url, const char *name, char **out_url, struct curl_slist **connect_to)
+{
+    const char *hs = strstr(url, "://");
+    if (hs == NULL || !valid_host_name(name))
+        return -1;
+    hs += 3;
+    const char *he = hs;
+    if (*hs == '[') {
+        he = strchr(hs, ']');
+        if (he == NULL)
+            return -1;
+        he++;
+    } else {
+        he += strcspn(hs, ":/?#");
+    }
+    const char *port = "443";
+    char port_buf[8];
+    const char *rest = he;
+    if (*he == ':') {
+        size_t pl = strspn(he + 1, "0123456789");
+        if (pl == 0 || pl >= sizeof port_buf)
+            return -1;
+        memcpy(port_buf, he + 1, pl);
+        port_buf[pl] = '\0';
+        port = port_buf;
+    } else if (strncmp(url, "http://", 7) == 0) {
+        port = "80";
+    }
+    size_t scheme_len = (size_t)(hs - url);
+    size_t cap = strlen(url) + strlen(name) + 1;
+    *out_url = malloc(cap);
+    if (*out_url == NULL)
+        return -1;
+    snprintf(*out_url, cap, "%.*s%s%s", (int)scheme_len, url, name, rest);
+    char entry[600];
+    snprintf(entry, sizeof entry, "%s:%s:%.*s:%s", name, port, (int)(he - hs), hs, port);
+    *connect_to = curl_slist_append(NULL, entry);
+    return *connect_to ? 0 : -1;
+}
+
 static int retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
 
 /* One attempt. Returns SB_OK with resp filled, or a transport status. */
@@ -164,7 +218,22 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     }
     list = curl_slist_append(list, "Expect:");
 
-    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    /* tls_server_name: ask for that name (URL, SNI, certificate check, Host)
+     * while connecting to the URL's real host and port. */
+    char *renamed_url = NULL;
+    struct curl_slist *connect_to = NULL;
+    const char *server_name = SB_HAS_FIELD(req, sb_http_request, tls_server_name) ? req->tls_server_name : NULL;
+    if (server_name && server_name[0]) {
+        if (rename_host(req->url, server_name, &renamed_url, &connect_to) != 0) {
+            curl_slist_free_all(list);
+            sb_secure_free(t.body);
+            free(hdrs);
+            return host->fail(res, SB_E_INVALID, 0, "http: cannot use tls_server_name '%s' with %s", server_name,
+                              req->url);
+        }
+        curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, renamed_url ? renamed_url : req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -195,7 +264,10 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     }
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(list);
+    curl_slist_free_all(connect_to);
+    free(renamed_url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
 
     sb_status st = SB_OK;
     if (rc != CURLE_OK) {

@@ -5,6 +5,9 @@
  * Enforced whatever the plugin asks: TLS >= 1.2 with peer and host
  * verification, no redirects, only http/https, plain http only to loopback
  * hosts unless SB_HTTP_ALLOW_HTTP, a timeout capped by the call's deadline,
+ * tls_server_name honoured through CURLOPT_CONNECT_TO (the name is used for
+ * SNI, certificate verification and Host; the connection goes to the URL's
+ * host),
  * a response size cap (default 32 MiB). The response body is collected
  * straight into a secure buffer; headers are kept for http_header();
  * Retry-After (seconds or HTTP date) is parsed. With SB_HTTP_RETRY, 429,

@@ -11,6 +11,7 @@
 typedef struct config_entry {
     sb_config_field field; /* copied with the plugin's stride */
     int set;
+    int failed; /* its value was refused: conditions on it are unknown */
     sb_value value;
     sb_kv *list_view; /* STRING_LIST as sb_kv for config_entries */
 } config_entry;
@@ -128,6 +129,7 @@ static const char *value_text(const config_entry *e, char *buf, size_t cap)
     return e->value.s;
 }
 
+/* 1 holds, 0 does not, -1 unknown (the key it tests was itself refused). */
 static int condition_holds(const sb_config *cfg, const char *when)
 {
     const char *eq = strchr(when, '=');
@@ -136,7 +138,10 @@ static int condition_holds(const sb_config *cfg, const char *when)
         return 0;
     memcpy(key, when, (size_t)(eq - when));
     key[eq - when] = '\0';
-    const char *v = value_text(find(cfg, key), buf, sizeof buf);
+    const config_entry *e = find(cfg, key);
+    if (e && e->failed)
+        return -1;
+    const char *v = value_text(e, buf, sizeof buf);
     return v && strcmp(v, eq + 1) == 0;
 }
 
@@ -189,7 +194,9 @@ size_t sb_instance_config_build(const sb_plugin *d, const char *instance_name, c
                 v = NULL;
             char full[256];
             snprintf(full, sizeof full, "%s.%s", path, e->field.key);
-            int applies = e->field.when == NULL || condition_holds(cfg, e->field.when);
+            int applies = e->field.when == NULL ? 1 : condition_holds(cfg, e->field.when);
+            if (applies < 0)
+                continue; /* one error (on the tested key) is enough */
             int line = node ? node->line : 0, col = node ? node->col : 0;
             if (!applies) {
                 if (v)
@@ -207,8 +214,10 @@ size_t sb_instance_config_build(const sb_plugin *d, const char *instance_name, c
                 continue;
             }
             sb_value_rule r = rule_of(&e->field);
-            if (sb_value_convert(&r, full, v, e->field.default_value, diags, &e->value) != 0)
+            if (sb_value_convert(&r, full, v, e->field.default_value, diags, &e->value) != 0) {
+                e->failed = 1;
                 continue;
+            }
             e->set = v != NULL || e->field.default_value != NULL;
             if (e->field.type == SB_CFG_STRING_LIST && e->value.list.n) {
                 e->list_view = calloc(e->value.list.n, sizeof *e->list_view);

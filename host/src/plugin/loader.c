@@ -123,11 +123,15 @@ int sb_plugin_load_file(const char *directory, const char *file, const char *exp
                             "refusing to load a file that is not the one you approved",
                             real, out->sha256, expected_sha256);
     }
+    /* dlopen the very file we hashed. The descriptor stays open for the
+     * life of the process: the loader remembers libraries by path, so a
+     * reused "/proc/self/fd/N" would hand back an earlier plugin (unloading
+     * is not supported, so nothing is lost by keeping it). */
     char via_fd[64];
     snprintf(via_fd, sizeof via_fd, "/proc/self/fd/%d", fd);
     void *h = dlopen(via_fd, RTLD_NOW | RTLD_LOCAL);
-    close(fd);
     if (h == NULL) {
+        close(fd);
         const char *why = dlerror();
         return sb_error_set(err, SB_LOAD_E_DLOPEN,
                             "cannot load plugin %s: %s (check its dependencies with ldd)", real,
@@ -136,7 +140,6 @@ int sb_plugin_load_file(const char *directory, const char *file, const char *exp
     dlerror();
     void *sym = dlsym(h, SB_PLUGIN_ENTRY_SYMBOL);
     if (sym == NULL) {
-        dlclose(h);
         return sb_error_set(err, SB_LOAD_E_ENTRY,
                             "plugin %s does not export %s(): it is not a Secrets Bridge plugin "
                             "(build it with SB_PLUGIN_DEFINE)",
@@ -150,7 +153,6 @@ int sb_plugin_load_file(const char *directory, const char *file, const char *exp
         host = *abi;
     sb_error derr;
     if (sb_descriptor_check(desc, host.major, host.minor, &derr) != 0) {
-        dlclose(h);
         return sb_error_set(err, SB_LOAD_E_DESCRIPTOR, "plugin %s refused: %s", real, derr.message);
     }
     out->path = strdup(real);

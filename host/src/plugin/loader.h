@@ -9,7 +9,10 @@
  * loads with RTLD_NOW|RTLD_LOCAL; it exports sbridge_plugin_v1; and the
  * descriptor passes sb_descriptor_check against the host ABI. The bytes
  * hashed are the bytes loaded: the file is opened once and dlopen'ed
- * through /proc/self/fd, so it cannot be swapped in between. Every refusal
+ * through /proc/self/fd, so it cannot be swapped in between (that
+ * descriptor stays open for the life of the process, like the library:
+ * a refused library is never dlclose'd either, as its code may already have
+ * run constructors that registered callbacks). Every refusal
  * fills err with a precise, operator-facing message. Unloading is not
  * supported: sb_plugin_unload only releases the bookkeeping (dlclose is
  * skipped so stray plugin threads can never run unmapped code).

@@ -235,6 +235,10 @@ typedef struct sb_http_request {
     uint32_t max_response_bytes; /* 0: host default (32 MiB) */
     const char *ca_file;        /* extra CA bundle (PEM); NULL: system */
     const char *metric_op;      /* short op label for metrics, e.g. "kv_read" */
+    /* The name to verify on the server's certificate and send as SNI and
+     * Host, when it differs from the URL's host (the connection still goes
+     * to the URL's host). NULL: the URL's host. */
+    const char *tls_server_name;
 } sb_http_request;
 
 typedef struct sb_http_response {
@@ -306,7 +310,10 @@ typedef struct sb_host_api {
     /* --- errors and logging -------------------------------------------- */
     /* Record a failure in `res` and return `status`. The message is
      * formatted and redacted by the host: strings that live in secure
-     * memory or are configured secrets are replaced by [REDACTED]. */
+     * memory or are configured secrets are replaced by [REDACTED]. Note
+     * that everything json_* returns lives in secure memory, so a provider's
+     * error text must be copied out (and checked to hold no value) before
+     * it can appear in a message. */
     sb_status (*fail)(sb_result *res, sb_status status, uint32_t retry_after_ms,
                       const char *fmt, ...) SB_PRINTF_LIKE(4, 5);
     /* Structured JSON log line attributed to the plugin, same redaction.
@@ -469,8 +476,9 @@ typedef struct sb_metadata {
     size_t n_labels;
 } sb_metadata;
 
-/* Emit callback: return 0 to continue, non-zero to stop (the plugin then
- * returns SB_E_CANCELLED). The host copies what it keeps. */
+/* Emit callback: return 0 to continue, non-zero to stop (a list then
+ * returns SB_E_CANCELLED; describe, which emits once, just returns). The
+ * host copies what it keeps. */
 typedef int (*sb_metadata_sink)(void *sink, const sb_metadata *meta);
 
 typedef struct sb_list_query {

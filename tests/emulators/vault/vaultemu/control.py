@@ -267,7 +267,8 @@ class Emulator:
                  "headers": list(headers.keys()),
                  "has_token": bool(headers.get("X-Vault-Token") or
                                    headers.get("Authorization", "").startswith("Bearer ")),
-                 "namespace": headers.get("X-Vault-Namespace"), "body": parsed,
+                 "namespace": headers.get("X-Vault-Namespace"), "host": headers.get("Host"),
+                 "body": parsed,
                  "time": rfc3339nano(CLOCK.now_ns()), "status": None}
         with self.log_lock:
             self.seq += 1
