@@ -1,0 +1,17 @@
+# tests/unit/http.cmake — the HTTP server library (host/src/http).
+# Included by tests/CMakeLists.txt (tests/unit/*.cmake).
+if(NOT TARGET sb_http)
+  return()
+endif()
+
+sb_add_unit_test(test_http_router SOURCES unit/test_http_router.c LIBRARIES sb_http)
+sb_add_unit_test(test_http_metrics SOURCES unit/test_http_metrics.c LIBRARIES sb_http)
+sb_add_unit_test(test_http_openapi SOURCES unit/test_http_openapi.c LIBRARIES sb_http)
+# Real HTTP on loopback, libcurl as the client.
+foreach(t IN ITEMS server bodies observability)
+  sb_add_unit_test(test_http_${t}
+    SOURCES unit/test_http_${t}.c unit/test_http_fixture.c unit/test_http_support.c
+    LIBRARIES sb_http PkgConfig::CURL)
+endforeach()
+sb_add_unit_test(test_http_lifecycle
+  SOURCES unit/test_http_lifecycle.c unit/test_http_support.c LIBRARIES sb_http PkgConfig::CURL)
