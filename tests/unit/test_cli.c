@@ -69,7 +69,7 @@ Test(cli, every_command_answers_help)
 
 Test(cli, roles_not_in_this_build_say_so)
 {
-    cr_assert_eq(run(SBRIDGE " server", out, sizeof out), 2);
+    cr_assert_eq(run(SBRIDGE " worker", out, sizeof out), 2);
     EXPECT_OUT("not available in this build yet");
 }
 
@@ -164,11 +164,11 @@ Test(cli, log_level_comes_from_config_unless_the_environment_says_otherwise)
     snprintf(cfg, sizeof cfg, "%s/dev-warn.yaml", tmp);
     snprintf(cmd, sizeof cmd, "sed 's/level: info/level: warn/' " SB_SOURCE_DIR "/config/dev.yaml > %s", cfg);
     cr_assert_eq(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "env -u SBRIDGE_LOG_LEVEL " SBRIDGE " dev --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
+    snprintf(cmd, sizeof cmd, "env -u SBRIDGE_LOG_LEVEL " SBRIDGE " dev --once --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
              cfg);
     cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
     cr_assert_null(strstr(out, "\"level\":\"info\""), "info lines hidden at level warn:\n%s", out);
-    snprintf(cmd, sizeof cmd, "SBRIDGE_LOG_LEVEL=debug " SBRIDGE " dev --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
+    snprintf(cmd, sizeof cmd, "SBRIDGE_LOG_LEVEL=debug " SBRIDGE " dev --once --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
              cfg);
     cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
     EXPECT_OUT("started provider instance demo");
@@ -176,7 +176,7 @@ Test(cli, log_level_comes_from_config_unless_the_environment_says_otherwise)
 
 Test(cli, dev_runs_on_the_embedded_defaults_and_shows_no_values)
 {
-    cr_assert_eq(run(SBRIDGE " dev --plugin-dir " SB_PLUGIN_OUT_DIR, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(run(SBRIDGE " dev --once --plugin-dir " SB_PLUGIN_OUT_DIR, out, sizeof out), 0, "%s", out);
     EXPECT_OUT("1 plugin loaded");
     EXPECT_OUT("provider demo (plugin example 1.0.0)");
     EXPECT_OUT("payments/db");

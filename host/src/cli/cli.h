@@ -33,5 +33,9 @@ int sb_cmd_config(int argc, char **argv);
 int sb_cmd_plugin(int argc, char **argv);
 int sb_cmd_dev(int argc, char **argv);
 int sb_cmd_not_yet(int argc, char **argv);
+int sb_cmd_server(int argc, char **argv);
+int sb_cmd_migrate(int argc, char **argv);
+int sb_cmd_audit(int argc, char **argv);
+int sb_cmd_admin(int argc, char **argv);
 
 #endif

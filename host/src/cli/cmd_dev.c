@@ -1,13 +1,16 @@
 /*
  * cli/cmd_dev.c — `sbridge dev`: a first look on one machine.
  *
- * Today it proves the plugin host end to end on the embedded defaults:
- * validates the dev config, loads and starts every plugin and instance,
- * lists what each provider holds (metadata and labels only — never a
- * value), runs a KMS wrap/unwrap round trip, then stops cleanly. The
- * control plane, worker and agent join it as their issues land.
+ * Validates the dev config (the embedded one by default), loads and starts
+ * every plugin and instance, lists what each provider holds (metadata and
+ * labels only — never a value), runs a KMS wrap/unwrap round trip, then
+ * runs the control plane in dev mode on a private embedded PostgreSQL until
+ * Ctrl-C (--once stops after the plugin checks). The worker and agent join
+ * it as their issues land.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -15,12 +18,57 @@
 #include "crypto/secure_mem.h"
 #include "plugin/host_api.h"
 #include "plugin/registry.h"
+#include "server/control_plane.h"
+#include "util/log.h"
 
 extern const char sb_embedded_dev_yaml[];
 extern const unsigned long sb_embedded_dev_yaml_len;
 
 size_t sb_config_check_file(const char *file, const char *expected_role, const char *plugin_dir,
                             sb_settings *s, sb_registry *r, FILE *out);
+void sb_cli_block_signals(sigset_t *set);
+
+/* Runs the control plane in dev mode until SIGINT/SIGTERM. The state
+ * directory is dev.state_dir, or a fresh temporary one (removed at exit). */
+static int run_control_plane(const sb_settings *s)
+{
+    char temp[64] = "";
+    const char *state_dir = s->state_dir;
+    if (state_dir == NULL) {
+        snprintf(temp, sizeof temp, "/tmp/sbridge-dev-XXXXXX");
+        if (mkdtemp(temp) == NULL) {
+            perror("sbridge dev: cannot create a state directory");
+            return 1;
+        }
+        state_dir = temp;
+    }
+    sigset_t set;
+    sb_cli_block_signals(&set);
+    sb_control_plane_options opts = {.dev_mode = 1, .state_dir = state_dir, .run_sealer = 1};
+    sb_control_plane *cp;
+    sb_error err;
+    if (sb_control_plane_start(s, &opts, &cp, &err) != 0) {
+        fprintf(stderr, "sbridge dev: %s\n", err.message);
+        return 1;
+    }
+    printf("\nControl plane: %s  (state in %s)\n"
+           "  health:  %s/healthz   API: %s/api/v1/openapi.json\n"
+           "Press Ctrl-C to stop.\n",
+           sb_control_plane_url(cp), state_dir, sb_control_plane_url(cp), sb_control_plane_url(cp));
+    fflush(stdout);
+    int sig = 0;
+    do
+        sigwait(&set, &sig);
+    while (sig == SIGHUP);
+    sb_control_plane_stop(cp, s->shutdown_grace_ms);
+    if (temp[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", temp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "sbridge dev: could not remove %s\n", temp);
+    }
+    return 0;
+}
 
 static int print_secret(void *sink, const sb_metadata *m)
 {
@@ -74,8 +122,11 @@ static void show_kms(sb_instance *inst)
 int sb_cmd_dev(int argc, char **argv)
 {
     const char *file = NULL, *plugin_dir = NULL;
+    int once = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--once") == 0)
+            once = 1;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             file = argv[++i];
         else if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
             plugin_dir = argv[++i];
@@ -127,8 +178,9 @@ int sb_cmd_dev(int argc, char **argv)
             else if (r.instances[i].capability == SB_CAP_KMS)
                 show_kms(&r.instances[i]);
         }
-        printf("\nThe control plane, worker and agent roles are not in this build yet;\n"
-               "this run shows the plugin host working end to end.\n");
+        fflush(stdout);
+        if (!once)
+            rc = run_control_plane(&s);
     }
     sb_registry_free(&r);
     sb_settings_free(&s);

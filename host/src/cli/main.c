@@ -15,7 +15,13 @@
 
 static const sb_command commands[] = {
     {"server", "run the control plane: HTTP API, UI, worker loops",
-     "usage: sbridge server [--config FILE] [--no-worker]\n", sb_cmd_not_yet},
+     "usage: sbridge server [--config FILE] [--no-worker]\n"
+     "\n"
+     "Starts the control plane described by FILE (role: server; default $SBRIDGE_CONFIG): the\n"
+     "database (database.url, or a private embedded PostgreSQL in state_dir), migrations, the API\n"
+     "on http.listen with /healthz, /readyz and /metrics. SIGTERM/SIGINT drain for shutdown_grace;\n"
+     "SIGHUP re-reads log.level.\n",
+     sb_cmd_server},
     {"worker", "run the worker loops only (sweepers, scheduler, notifications)",
      "usage: sbridge worker [--config FILE]\n", sb_cmd_not_yet},
     {"agent", "run an outbound agent that executes approved jobs with local credentials",
@@ -23,15 +29,27 @@ static const sb_command commands[] = {
     {"controller", "run the Kubernetes SecretsSync reconciler",
      "usage: sbridge controller [--config FILE]\n", sb_cmd_not_yet},
     {"dev", "everything on one machine for a first look, on the embedded defaults",
-     "usage: sbridge dev [--config FILE] [--plugin-dir DIR]\n"
+     "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--once]\n"
      "\n"
      "Validates the dev configuration (default: the embedded config/dev.yaml), loads and starts\n"
-     "every listed plugin and provider instance, and shows what each provider holds.\n",
+     "every listed plugin and provider instance, shows what each provider holds, then runs the\n"
+     "control plane on a private embedded PostgreSQL until Ctrl-C (--once: stop after the\n"
+     "plugin checks).\n",
      sb_cmd_dev},
-    {"migrate", "apply database schema migrations", "usage: sbridge migrate [--config FILE]\n",
-     sb_cmd_not_yet},
-    {"admin", "manage users, roles, grants, enrollment tokens, break-glass",
-     "usage: sbridge admin COMMAND ...\n", sb_cmd_not_yet},
+    {"migrate", "apply database schema migrations",
+     "usage: sbridge migrate [--config FILE]\n"
+     "\n"
+     "Applies the migrations compiled into this binary, under an advisory lock (safe to run from\n"
+     "several machines at once); refuses a database whose schema is newer than this binary.\n",
+     sb_cmd_migrate},
+    {"admin", "manage users and grants from the command line (bootstrap, scripts, break-glass)",
+     "usage: sbridge admin user create|set-password|disable|enable|grant ... [--config FILE]\n"
+     "\n"
+     "Acts on the control plane's database directly (database.url, or the embedded PostgreSQL in\n"
+     "state_dir), after applying migrations. Passwords are read from stdin (--password-stdin) or\n"
+     "prompted without echo; never from the command line. Every action is audited as system:cli.\n"
+     "Run 'sbridge admin user --help' for the commands' options.\n",
+     sb_cmd_admin},
     {"config", "validate a configuration file",
      "usage: sbridge config check [--plugin-dir DIR] FILE\n"
      "       sbridge config schema server|agent|dev\n"
@@ -53,8 +71,13 @@ static const sb_command commands[] = {
      sb_cmd_plugin},
     {"bundle", "sign or verify a plugin bundle manifest (Ed25519)",
      "usage: sbridge bundle sign|verify ...\n", sb_cmd_not_yet},
-    {"audit", "verify the audit hash chain", "usage: sbridge audit verify [--config FILE]\n",
-     sb_cmd_not_yet},
+    {"audit", "verify the audit hash chain",
+     "usage: sbridge audit verify [--config FILE] [--stale-after SECONDS|off]\n"
+     "\n"
+     "Recomputes the keyed hash chain over every sealed audit event and names the first event\n"
+     "that was modified, deleted, inserted or reordered; events left unsealed longer than\n"
+     "--stale-after (default 60 s) also fail. Exit 0 intact, 1 broken or unverifiable.\n",
+     sb_cmd_audit},
     {"request", "create a read or patch request (seals values locally)",
      "usage: sbridge request read|patch ...\n", sb_cmd_not_yet},
     {"approve", "approve a request", "usage: sbridge approve REQUEST_ID\n", sb_cmd_not_yet},

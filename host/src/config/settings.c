@@ -95,6 +95,12 @@ static const sb_spec session_spec[] = {
          "mark the session cookie Secure (only dev may turn this off)"),
 };
 
+static const sb_spec keys_spec[] = {
+    STR("master_key", sb_keys_settings, master_key, SB_CFG_SECRET, NULL,
+        "64 hex digits from which session, token, JWT and audit-chain keys are derived; every "
+        "replica needs the same one (absent: state_dir/master.key, created on first start)"),
+};
+
 static const sb_spec admin_spec[] = {
     STR("username", sb_admin_settings, username, 0, NULL, "bootstrap administrator login"),
     STR("password", sb_admin_settings, password, SB_CFG_SECRET, NULL,
@@ -151,6 +157,7 @@ static const sb_spec server_spec[] = {
     STR("state_dir", sb_settings, state_dir, SB_CFG_PATH, "/var/lib/sbridge",
         "private state (embedded PostgreSQL, local keys)"),
     SECTION("session", sb_settings, session, session_spec, "login sessions"),
+    SECTION("keys", sb_settings, keys, keys_spec, "key material"),
     SECTION("bootstrap_admin", sb_settings, bootstrap_admin, admin_spec, "first administrator"),
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance that wraps per-request keys"),

@@ -79,6 +79,11 @@ typedef struct sb_admin_settings {
     char *password;
 } sb_admin_settings;
 
+typedef struct sb_keys_settings {
+    sb_cfg_pos pos;
+    char *master_key; /* secret: 64 hex digits; NULL: <state_dir>/master.key */
+} sb_keys_settings;
+
 typedef struct sb_worker_settings {
     sb_cfg_pos pos;
     int enabled;
@@ -126,6 +131,7 @@ typedef struct sb_settings {
     sb_database_settings database;
     char *state_dir;
     sb_session_settings session;
+    sb_keys_settings keys;
     sb_admin_settings bootstrap_admin;
     sb_instance_settings kms;
     sb_section_list notifiers; /* sb_instance_settings */

@@ -1,0 +1,66 @@
+/*
+ * api/auth_internal.h — what the authentication route files share
+ * (auth_routes.c: login/logout/session and the route table; auth_self.c:
+ * /users/me and personal API tokens; auth_body.c: strict request bodies and
+ * time text). Not a public interface of the API.
+ *
+ * Strict bodies (sb_auth_body_fields): the body must be a JSON object
+ * (sb_http_json_body answers 400 invalid_json / 415 first); a key not in
+ * the spec is 400 unknown_field naming it (only when the name is a short
+ * identifier — anything else is "an unrecognised field", so a value pasted
+ * as a key is never echoed); a required key that is absent or null is 400
+ * missing_field; a value of the wrong JSON type is 400 invalid_field;
+ * a string longer than max (characters; bytes for SECRET fields) is 422
+ * field_too_long. Messages name the field and what was expected, never the
+ * value.
+ */
+#ifndef SB_API_AUTH_INTERNAL_H
+#define SB_API_AUTH_INTERNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/app.h"
+#include "http/request.h"
+
+typedef enum sb_auth_field_type {
+    SB_AUTH_FIELD_STRING,  /* max = characters */
+    SB_AUTH_FIELD_SECRET,  /* a string never echoed; max = bytes */
+    SB_AUTH_FIELD_INTEGER, /* max unused */
+} sb_auth_field_type;
+
+typedef struct sb_auth_field {
+    const char *name;
+    sb_auth_field_type type;
+    int required;
+    size_t max;
+} sb_auth_field;
+
+/* Fills values[i] (borrowed; NULL when an optional field is absent) for
+ * spec[i]. 0, or -1 after answering the request. */
+int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t n, json_t **values);
+/* Overwrites a JSON string's bytes in place (a password, once copied into
+ * secure memory). */
+void sb_auth_body_wipe(json_t *string);
+
+/* Answers {"token":"<token>", ...rest} (rest: a JSON object, stolen)
+ * without the token passing through jansson's heap: the body is assembled
+ * in secure memory and copied into the response, which the server zeroes
+ * when it is released. */
+int sb_auth_respond_with_token(sb_http_request *req, int status, const char *token, json_t *rest);
+
+/* RFC 3339 UTC ("2026-11-28T14:00:00Z") of Unix seconds; "" for t <= 0. */
+void sb_auth_time_text(int64_t t, char *out, size_t cap);
+/* The same as a JSON string, or null for t <= 0. */
+json_t *sb_auth_time_json(int64_t t);
+/* "session", "jwt" or "api_token". */
+const char *sb_auth_method_name(sb_identity_method m);
+
+/* Handlers of auth_self.c (ctx = the sb_app). */
+int sb_auth_me(sb_http_request *req, void *ctx);
+int sb_auth_tokens_list(sb_http_request *req, void *ctx);
+int sb_auth_tokens_create(sb_http_request *req, void *ctx);
+int sb_auth_tokens_revoke(sb_http_request *req, void *ctx);
+
+#endif

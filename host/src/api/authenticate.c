@@ -1,0 +1,166 @@
+/*
+ * api/authenticate.c — who is calling: sb_api_authenticate (api.h).
+ *
+ * Contract: credentials come from two places only, never from a body or a
+ * query parameter (I6):
+ *   1. the sb_session cookie: "sbs_" + 43 base64url characters; its keyed
+ *      hash (app->token_pepper) is looked up and the session's idle expiry
+ *      slid in one UPDATE (store/sessions_store.h);
+ *   2. Authorization: Bearer <credential>, which is either
+ *      - a personal API token ("sbp_…"): hash lookup, not revoked, not
+ *        expired, its user active (store/api_tokens_store.h); or
+ *      - the HS256 JWT login returned: verified strictly (crypto/jwt.h,
+ *        app->jwt_secret, issuer "secrets-bridge", exp/iat against the app
+ *        clock), then valid only while the session named by its `sid`
+ *        claim is live for the user named by `sub` — so logout, idle
+ *        expiry, a disabled user or a password reset end the JWT too. Using
+ *        the JWT slides that session like the cookie does.
+ * A cookie that does not authenticate does not hide a valid Authorization
+ * header (a browser may still hold a stale cookie); without either, or
+ * when neither authenticates, the answer is 1 and nothing of the identity
+ * is kept. Comparisons are on keyed hashes inside the database's unique
+ * indexes (the presented token is never compared byte by byte), and the
+ * JWT signature with sodium_memcmp.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "crypto/jwt.h"
+#include "crypto/token.h"
+#include "store/api_tokens_store.h"
+#include "store/sessions_store.h"
+
+#define SB_JWT_ISSUER "secrets-bridge"
+#define SESSION_COOKIE "sb_session"
+
+static int64_t idle_seconds(const sb_app *app)
+{
+    int64_t s = app->session_idle_ms / 1000;
+    return s > 0 ? s : 1;
+}
+
+static void fill_from_session(sb_identity *out, const sb_session_record *s, sb_identity_method m)
+{
+    snprintf(out->user_id, sizeof out->user_id, "%s", s->user_id);
+    snprintf(out->username, sizeof out->username, "%s", s->username);
+    out->method = m;
+    out->has_session = 1;
+    memcpy(out->session_hash, s->token_hash, sizeof out->session_hash);
+    out->last_mfa_ms = s->last_mfa_at * 1000;
+}
+
+/* 0 authenticated, 1 not, -1 error. */
+static int by_cookie(sb_app *app, sb_db_conn *conn, const char *cookie, sb_identity *out,
+                     sb_error *err)
+{
+    size_t len = strlen(cookie);
+    unsigned char hash[SB_TOKEN_HASH_BYTES];
+    if (sb_token_check_format(cookie, len, SB_TOKEN_PREFIX_SESSION, NULL) != 0 ||
+        sb_token_hash(cookie, len, app->token_pepper, SB_KEY_BYTES, hash, NULL) != 0)
+        return 1;
+    sb_session_record s;
+    int rc =
+        sb_sessions_store_touch(conn, hash, sb_app_now_ms(app) / 1000, idle_seconds(app), &s, err);
+    if (rc == 0)
+        fill_from_session(out, &s, SB_IDENTITY_SESSION);
+    return rc;
+}
+
+static int by_api_token(sb_app *app, sb_db_conn *conn, const char *token, size_t len,
+                        sb_identity *out, sb_error *err)
+{
+    unsigned char hash[SB_TOKEN_HASH_BYTES];
+    if (sb_token_check_format(token, len, SB_TOKEN_PREFIX_PERSONAL, NULL) != 0 ||
+        sb_token_hash(token, len, app->token_pepper, SB_KEY_BYTES, hash, NULL) != 0)
+        return 1;
+    sb_api_token_record t;
+    int rc = sb_api_tokens_store_authenticate(conn, hash, sb_app_now_ms(app) / 1000, &t, err);
+    if (rc != 0)
+        return rc;
+    snprintf(out->user_id, sizeof out->user_id, "%s", t.user_id);
+    snprintf(out->username, sizeof out->username, "%s", t.username);
+    out->method = SB_IDENTITY_API_TOKEN;
+    out->has_session = 0;
+    return 0;
+}
+
+static int by_jwt(sb_app *app, sb_db_conn *conn, const char *token, size_t len, sb_identity *out,
+                  sb_error *err)
+{
+    sb_jwt_verified *v = malloc(sizeof *v);
+    if (v == NULL)
+        return sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory verifying a token");
+    int64_t now = sb_app_now_ms(app) / 1000;
+    int rc = 1;
+    if (sb_jwt_verify(app->jwt_secret, SB_KEY_BYTES, token, len, SB_JWT_ISSUER, now, v, NULL) ==
+            0 &&
+        v->claims.sid != NULL && v->claims.sub != NULL) {
+        sb_session_record s;
+        rc = sb_sessions_store_touch_by_id(conn, v->claims.sid, v->claims.sub, now,
+                                           idle_seconds(app), &s, err);
+        if (rc == 0)
+            fill_from_session(out, &s, SB_IDENTITY_JWT);
+    }
+    sodium_memzero(v, sizeof *v);
+    free(v);
+    return rc;
+}
+
+/* The credential of "Authorization: Bearer <credential>", or NULL. */
+static const char *bearer_credential(const sb_http_request *req, size_t *len)
+{
+    const char *h = sb_http_header(req, "Authorization");
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    while (n > 0 && h[n - 1] == ' ')
+        n--;
+    if (n == 0 || n > SB_JWT_MAX_LEN || memchr(h, ' ', n) != NULL)
+        return NULL;
+    *len = n;
+    return h;
+}
+
+int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_error *err)
+{
+    const char *cookie = sb_http_cookie(req, SESSION_COOKIE);
+    size_t len = 0;
+    const char *bearer = bearer_credential(req, &len);
+    if ((cookie == NULL || *cookie == '\0') && bearer == NULL)
+        return 1;
+    sb_db_conn *conn;
+    if (sb_db_acquire(app->db, 5000, &conn, err) != 0)
+        return -1;
+    int rc = 1;
+    if (cookie && *cookie)
+        rc = by_cookie(app, conn, cookie, out, err);
+    if (rc == 1 && bearer) {
+        /* a copy ending at the credential (the header may carry trailing blanks) */
+        char *cred = strndup(bearer, len);
+        if (cred == NULL)
+            rc = sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory reading credentials");
+        else if (strncmp(cred, SB_TOKEN_PREFIX_PERSONAL, strlen(SB_TOKEN_PREFIX_PERSONAL)) == 0)
+            rc = by_api_token(app, conn, cred, len, out, err);
+        else
+            rc = by_jwt(app, conn, cred, len, out, err);
+        if (cred) {
+            sodium_memzero(cred, len);
+            free(cred);
+        }
+    }
+    sb_db_release(app->db, conn);
+    if (rc != 0) {
+        /* never a partial identity */
+        out->user_id[0] = out->username[0] = '\0';
+        out->has_session = 0;
+        memset(out->session_hash, 0, sizeof out->session_hash);
+    }
+    return rc;
+}

@@ -1,0 +1,17 @@
+/* api/routes.c — every route module of the control-plane API, in one
+ * place (the OpenAPI check and the RBAC matrix enumerate the result). */
+#include "api/api.h"
+
+int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
+{
+    int (*const modules[])(sb_router *, sb_app *, sb_error *) = {
+        sb_api_auth_routes,
+        sb_api_tenancy_routes,
+        sb_api_rbac_routes,
+        sb_api_audit_routes,
+    };
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
+        if (modules[i](r, app, err) != 0)
+            return -1;
+    return 0;
+}

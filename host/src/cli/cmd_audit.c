@@ -1,0 +1,201 @@
+/*
+ * cli/cmd_audit.c — `sbridge audit verify [--config FILE] [--stale-after SECONDS|off]`.
+ *
+ * Contract: loads the server's configuration (--config, else
+ * $SBRIDGE_CONFIG), derives the audit key exactly as the server does
+ * (sb_app_derive_keys: keys.master_key, else <state_dir>/master.key —
+ * which must already exist: a fresh key could only report every event as
+ * modified), connects to database.url or to the embedded PostgreSQL of
+ * state_dir (the running server's socket, or a private start of the
+ * cluster when no server runs), seals nothing and writes nothing, walks
+ * the whole chain and prints one line:
+ *   audit chain ok: N events (M unsealed, newest sealed at T)
+ * plus the chain head (position and hash, to record elsewhere), or the
+ * first break, e.g.
+ *   audit chain broken at event id 42 (chain position 17): stored hash
+ *   does not match its contents — the row was modified after sealing
+ * Exit status: 0 intact, 1 broken or unverifiable (the reason printed),
+ * 2 usage error. Unsealed events older than --stale-after (default 60 s)
+ * count as a failure: they are not protected yet (is a sealer running?).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/app_keys.h"
+#include "cli/cli.h"
+#include "config/settings.h"
+#include "crypto/secure_mem.h"
+#include "store/audit_store.h"
+#include "store/embedded_pg.h"
+#include "store/migrate.h"
+
+
+
+typedef struct audit_args {
+    const char *config;
+    int64_t stale_after_ms;
+} audit_args;
+
+static int parse_args(int argc, char **argv, audit_args *a)
+{
+    a->config = getenv("SBRIDGE_CONFIG");
+    a->stale_after_ms = SB_AUDIT_STALE_DEFAULT_MS;
+    if (argc < 2)
+        return sb_cli_usage_error("audit", "missing subcommand (verify)");
+    if (strcmp(argv[1], "verify") != 0)
+        return sb_cli_usage_error("audit", "unknown subcommand %s (expected verify)", argv[1]);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            a->config = argv[++i];
+        } else if (strcmp(argv[i], "--stale-after") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            errno = 0;
+            long long secs = strtoll(v, &end, 10);
+            if (strcmp(v, "off") == 0)
+                a->stale_after_ms = -1;
+            else if (errno || end == v || *end || secs < 0 || secs > 100LL * 365 * 86400)
+                return sb_cli_usage_error("audit", "--stale-after takes whole seconds or 'off' (got %s)", v);
+            else
+                a->stale_after_ms = secs * 1000;
+        } else {
+            return sb_cli_usage_error("audit", "unknown argument %s", argv[i]);
+        }
+    }
+    if (a->config == NULL || a->config[0] == '\0')
+        return sb_cli_usage_error("audit", "no configuration: pass --config FILE or set SBRIDGE_CONFIG");
+    return 0;
+}
+
+static int load_settings(const char *file, sb_settings *s)
+{
+    sb_diags d;
+    sb_diags_init(&d, file);
+    size_t errors = sb_settings_load(file, "server", s, &d);
+    sb_diags_print(&d, stderr);
+    sb_diags_free(&d);
+    if (errors) {
+        fprintf(stderr, "sbridge audit: %s has %zu error%s (listed above)\n", file, errors,
+                errors == 1 ? "" : "s");
+        sb_settings_free(s);
+        return -1;
+    }
+    sb_settings_apply_log_level(s);
+    return 0;
+}
+
+/* The server's audit key; refuses to invent a master key. */
+static int audit_key(const sb_settings *s, unsigned char **key, sb_error *err)
+{
+    *key = NULL;
+    if (s->keys.master_key == NULL || s->keys.master_key[0] == '\0') {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/master.key", s->state_dir ? s->state_dir : "");
+        if (s->state_dir == NULL || stat(path, &st) != 0)
+            return sb_error_set(err, 1, "no master key: keys.master_key is not set and %s does not "
+                                "exist; the audit chain can only be checked with the key the server "
+                                "used", s->state_dir ? path : "state_dir/master.key");
+    }
+    unsigned char *pepper = NULL, *jwt = NULL;
+    int rc = sb_app_derive_keys(s->keys.master_key, s->state_dir, &pepper, &jwt, key, err);
+    sb_secure_release(pepper);
+    sb_secure_release(jwt);
+    if (rc != 0) {
+        sb_secure_release(*key);
+        *key = NULL;
+    }
+    return rc;
+}
+
+/* database.url; else the embedded cluster's socket in state_dir — the
+ * running server's, or a cluster this command starts and stops. */
+static int open_database(const sb_settings *s, sb_embedded_pg **pg, sb_db **db, sb_error *err)
+{
+    int64_t timeout = s->database.connect_timeout_ms > 0 ? s->database.connect_timeout_ms : 10000;
+    if (s->database.url)
+        return sb_db_open(s->database.url, 2, timeout, db, err);
+    if (s->state_dir == NULL)
+        return sb_error_set(err, 1, "no database.url and no state_dir: where is the database?");
+    char conninfo[4200];
+    snprintf(conninfo, sizeof conninfo, "host=%s/run port=5432 dbname=%s user=%s", s->state_dir,
+             SB_EMBEDDED_PG_DATABASE, SB_EMBEDDED_PG_USER);
+    sb_error ignored;
+    if (sb_db_open(conninfo, 2, 2000, db, &ignored) == 0)
+        return 0; /* a server is running the embedded cluster */
+    char pgdata[4200];
+    struct stat st;
+    snprintf(pgdata, sizeof pgdata, "%s/pgdata", s->state_dir);
+    if (stat(pgdata, &st) != 0) /* never create an empty cluster just to find nothing in it */
+        return sb_error_set(err, 1, "no database.url and no embedded PostgreSQL in %s: nothing to "
+                            "verify", pgdata);
+    if (sb_embedded_pg_start(s->state_dir, pg, err) != 0)
+        return -1;
+    return sb_db_open(sb_embedded_pg_conninfo(*pg), 2, timeout, db, err);
+}
+
+static void print_report(const sb_audit_verify_report *r)
+{
+    printf("%s\n", r->message);
+    if (r->head_seq > 0) {
+        char hex[2 * SB_AUDIT_HASH_BYTES + 1];
+        sodium_bin2hex(hex, sizeof hex, r->head_hash, sizeof r->head_hash);
+        printf("%s: position %" PRId64 ", hash %s\n",
+               r->ok ? "chain head" : "last intact link", r->head_seq, hex);
+    }
+}
+
+static int verify(const sb_settings *s, const audit_args *a)
+{
+    sb_error err = {0};
+    unsigned char *key = NULL;
+    sb_embedded_pg *pg = NULL;
+    sb_db *db = NULL;
+    int rc = 1;
+    if (audit_key(s, &key, &err) != 0 || open_database(s, &pg, &db, &err) != 0)
+        goto out;
+    size_t n;
+    const sb_migration *list = sb_migrations_builtin(&n);
+    sb_migrate_report mr;
+    if (sb_migrate_status(db, list, n, &mr, &err) != 0)
+        goto out;
+    if (mr.from_version == 0) {
+        sb_error_set(&err, 1, "the database has no schema yet (nothing was ever audited there); "
+                     "is database.url right?");
+        goto out;
+    }
+    sb_audit_verify_options opts = {a->stale_after_ms, 0};
+    sb_audit_verify_report report;
+    if (sb_audit_verify_with(db, key, &opts, &report, &err) != 0)
+        goto out;
+    print_report(&report);
+    rc = report.ok ? 0 : 1;
+    err.message[0] = '\0';
+out:
+    if (rc != 0 && err.message[0])
+        fprintf(stderr, "sbridge audit verify: %s\n", err.message);
+    sb_db_close(db);
+    if (pg)
+        sb_embedded_pg_stop(pg);
+    sb_secure_release(key);
+    return rc;
+}
+
+int sb_cmd_audit(int argc, char **argv)
+{
+    audit_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    sb_settings s;
+    if (load_settings(a.config, &s) != 0)
+        return 1;
+    rc = verify(&s, &a);
+    sb_settings_free(&s);
+    return rc;
+}

@@ -1,0 +1,169 @@
+/* server/control_plane.c — see control_plane.h. */
+#include "server/control_plane.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "api/app_keys.h"
+#include "api/audit_sealer.h"
+#include "api/bootstrap_admin.h"
+#include "api/seed_roles.h"
+#include "http/server.h"
+#include "server/openapi_doc.h"
+#include "store/database.h"
+#include "util/log.h"
+
+struct sb_control_plane {
+    sb_database *database;
+    sb_db *db;
+    sb_app app;
+    int app_ready;
+    sb_audit_sealer *sealer;
+    sb_router *router;
+    sb_http_server *http;
+    char url[96];
+};
+
+/* The configured database, or the embedded one in state_dir; migrated. */
+static int open_database(const sb_settings *s, const char *state_dir, sb_database **out, sb_error *err)
+{
+    if (s->database.url == NULL && state_dir != NULL && mkdir(state_dir, 0700) != 0 && errno != EEXIST)
+        return sb_error_set(err, 1, "cannot create state_dir %s: %s", state_dir, strerror(errno));
+    sb_database_options o = {
+        .url = s->database.url,
+        .state_dir = state_dir,
+        .pool_size = s->database.pool_size > 0 ? (int)s->database.pool_size : 8,
+        .connect_timeout_ms = s->database.connect_timeout_ms > 0 ? s->database.connect_timeout_ms : 10000,
+        .migrate = 1,
+    };
+    sb_migrate_report report;
+    if (sb_database_open(&o, out, &report, err) != 0)
+        return -1;
+    sb_info("server", "database schema at version %d (%zu migration%s applied now)", report.to_version,
+            report.applied, report.applied == 1 ? "" : "s");
+    return 0;
+}
+
+int sb_control_plane_migrate(const sb_settings *s, const char *state_dir, sb_error *err)
+{
+    sb_database *d = NULL;
+    int rc = open_database(s, state_dir ? state_dir : s->state_dir, &d, err);
+    sb_database_close(d);
+    return rc;
+}
+
+static int database_ready(void *ctx, char *why, size_t cap)
+{
+    sb_db *db = ctx;
+    sb_db_conn *conn;
+    sb_error err;
+    if (sb_db_acquire(db, 2000, &conn, &err) != 0) {
+        snprintf(why, cap, "database unreachable");
+        return 1;
+    }
+    PGresult *res;
+    int rc = sb_db_exec(conn, "SELECT 1", 0, NULL, &res, &err);
+    if (rc == 0)
+        PQclear(res);
+    else
+        snprintf(why, cap, "database query failed");
+    sb_db_release(db, conn);
+    return rc != 0;
+}
+
+static int serve_openapi(sb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    size_t len;
+    const char *doc = sb_openapi_document(&len);
+    return sb_http_respond_raw(req, 200, "application/json", doc, len);
+}
+
+int sb_control_plane_routes(sb_router *r, sb_app *app, sb_error *err)
+{
+    sb_route openapi = {"GET", "/api/v1/openapi.json", SB_AUTH_PUBLIC, NULL, serve_openapi, NULL,
+                        "getOpenApi", "This API's OpenAPI 3 document"};
+    if (sb_router_add(r, &openapi, err) != 0)
+        return -1;
+    return sb_api_routes_register(r, app, err);
+}
+
+int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options *opts,
+                           sb_control_plane **out, sb_error *err)
+{
+    *out = NULL;
+    sb_control_plane *cp = calloc(1, sizeof *cp);
+    if (cp == NULL)
+        return sb_error_set(err, 1, "out of memory");
+    const char *state_dir = opts && opts->state_dir ? opts->state_dir : s->state_dir;
+    int dev = opts && opts->dev_mode;
+    if (!dev && s->session.pos.present && !s->session.cookie_secure) {
+        sb_control_plane_stop(cp, 0);
+        return sb_error_set(err, 1, "session.cookie_secure: false is only allowed in dev mode; "
+                                    "terminate TLS in front of sbridge and keep cookies Secure");
+    }
+    if (open_database(s, state_dir, &cp->database, err) != 0)
+        goto fail;
+    cp->db = sb_database_pool(cp->database);
+    if (sb_api_seed_roles(cp->db, err) != 0)
+        goto fail;
+    if (sb_app_init(&cp->app, s, cp->db, dev, state_dir, err) != 0)
+        goto fail;
+    cp->app_ready = 1;
+    if (sb_api_bootstrap_users(&cp->app, err) != 0)
+        goto fail;
+    if (opts && opts->run_sealer && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
+        goto fail;
+    cp->router = sb_router_new();
+    if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)
+        goto fail;
+    sb_http_readiness ready = {"database", database_ready, cp->db};
+    sb_http_config cfg = {
+        .listen = s->http.listen ? s->http.listen : "127.0.0.1:8080",
+        .threads = s->http.threads > 0 ? (unsigned)s->http.threads : 8,
+        .request_timeout_ms = s->http.request_timeout_ms > 0 ? (unsigned)s->http.request_timeout_ms : 30000,
+        .body_limit = s->http.max_body_bytes > 0 ? (size_t)s->http.max_body_bytes : 1 << 20,
+        .tls_cert_path = s->http.tls_cert,
+        .tls_key_path = s->http.tls_key,
+        .enable_metrics = 1,
+        .gate = sb_api_gate,
+        .gate_ctx = &cp->app,
+        .readiness = &ready,
+        .n_readiness = 1,
+    };
+    if (sb_http_server_start(&cfg, cp->router, &cp->http, err) != 0)
+        goto fail;
+    const char *host = cfg.listen;
+    const char *colon = strrchr(host, ':');
+    int host_len = colon ? (int)(colon - host) : 0;
+    if (host_len == 0 || (host_len == 7 && strncmp(host, "0.0.0.0", 7) == 0))
+        host = "127.0.0.1", host_len = 9;
+    snprintf(cp->url, sizeof cp->url, "%s://%.*s:%u", s->http.tls_cert ? "https" : "http", host_len, host,
+             sb_http_server_port(cp->http));
+    sb_info("server", "control plane listening on %s", cp->url);
+    *out = cp;
+    return 0;
+fail:
+    sb_control_plane_stop(cp, 0);
+    return -1;
+}
+
+const char *sb_control_plane_url(const sb_control_plane *cp) { return cp->url; }
+
+void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
+{
+    if (cp == NULL)
+        return;
+    if (cp->http && sb_http_server_stop(cp->http, grace_ms > 0 ? grace_ms : 0) == 1)
+        sb_warn("server", "some requests were cut off after the %lld ms grace", (long long)grace_ms);
+    sb_router_free(cp->router);
+    sb_audit_sealer_stop(cp->sealer);
+    if (cp->app_ready)
+        sb_app_close(&cp->app);
+    sb_database_close(cp->database);
+    free(cp);
+}

@@ -1,0 +1,208 @@
+/* store/api_tokens_store.c — see api_tokens_store.h. */
+#include "store/api_tokens_store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/users_store.h"
+
+#define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
+
+/* Read back in this order by row_to_token (t = api_tokens, u = users). */
+/* clang-format off */
+#define TOKEN_COLUMNS                                                                              \
+    "t.id::text, t.user_id::text, u.username, t.name, t.display_hint, "                            \
+    EPOCH("t.created_at") ", " EPOCH("t.expires_at") ", "                                          \
+    "coalesce(" EPOCH("t.last_used_at") ", 0), coalesce(" EPOCH("t.revoked_at") ", 0)"
+/* clang-format on */
+
+static int64_t cell_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->id, sizeof t->id, "%s", PQgetvalue(res, row, 0));
+    snprintf(t->user_id, sizeof t->user_id, "%s", PQgetvalue(res, row, 1));
+    snprintf(t->username, sizeof t->username, "%s", PQgetvalue(res, row, 2));
+    snprintf(t->name, sizeof t->name, "%s", PQgetvalue(res, row, 3));
+    snprintf(t->display_hint, sizeof t->display_hint, "%s", PQgetvalue(res, row, 4));
+    t->created_at = cell_i64(res, row, 5);
+    t->expires_at = cell_i64(res, row, 6);
+    t->last_used_at = cell_i64(res, row, 7);
+    t->revoked_at = cell_i64(res, row, 8);
+}
+
+static int one_token(sb_db_conn *conn, const char *sql, int n, const char *const *params,
+                     sb_api_token_record *out, sb_error *err)
+{
+    PGresult *res;
+    if (sb_db_exec(conn, sql, n, params, &res, err) != 0)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found && out)
+        row_to_token(res, 0, out);
+    PQclear(res);
+    return found ? 0 : 1;
+}
+
+/* Inside a transaction: lock the user's row (serialises creations of one
+ * user), then count and insert with a snapshot taken after the lock. */
+static int create_in_txn(sb_db_conn *conn, const sb_api_token_new *t, sb_api_token_record *out,
+                         sb_error *err)
+{
+    const char *p1[] = {t->user_id};
+    PGresult *res;
+    if (sb_db_exec(conn, "SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE", 1, p1, &res, err) !=
+        0)
+        return -1;
+    int exists = PQntuples(res) == 1;
+    PQclear(res);
+    if (!exists)
+        return sb_error_set(err, SB_DB_E_FK, "no user %s to own the token", t->user_id);
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1], now[24], exp[24], cap[16];
+    sodium_bin2hex(hex, sizeof hex, t->token_hash, SB_TOKEN_HASH_BYTES);
+    snprintf(now, sizeof now, "%lld", (long long)t->now);
+    snprintf(exp, sizeof exp, "%lld", (long long)t->expires_at);
+    snprintf(cap, sizeof cap, "%d", SB_API_TOKEN_MAX_ACTIVE);
+    const char *params[] = {t->user_id, t->name, hex, t->display_hint, now, exp, cap};
+    return one_token(conn,
+                     "WITH live AS (SELECT count(*) AS n FROM api_tokens"
+                     "               WHERE user_id = $1::uuid AND revoked_at IS NULL"
+                     "                 AND expires_at > to_timestamp($5::bigint)),"
+                     " t AS (INSERT INTO api_tokens (user_id, name, token_hash, display_hint,"
+                     "                               created_at, expires_at)"
+                     "       SELECT $1::uuid, $2, decode($3, 'hex'), $4, to_timestamp($5::bigint),"
+                     "              to_timestamp($6::bigint)"
+                     "         FROM live WHERE live.n < $7::integer"
+                     "       RETURNING *)"
+                     " SELECT " TOKEN_COLUMNS " FROM t JOIN users u ON u.id = t.user_id",
+                     7, params, out, err);
+}
+
+int sb_api_tokens_store_create(sb_db_conn *conn, const sb_api_token_new *t,
+                               sb_api_token_record *out, sb_error *err)
+{
+    if (t == NULL || t->token_hash == NULL || t->name == NULL || t->display_hint == NULL ||
+        !sb_users_store_uuid_ok(t->user_id))
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "a token needs a user, a name, a hash and a hint");
+    if (!(t->now < t->expires_at && t->expires_at - t->now <= SB_API_TOKEN_MAX_LIFETIME))
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "a token must expire after its creation and within a year of it");
+    int own = PQtransactionStatus(sb_db_pgconn(conn)) == PQTRANS_IDLE;
+    if (own && sb_db_begin(conn, err) != 0)
+        return -1;
+    int rc = create_in_txn(conn, t, out, err);
+    if (own) {
+        if (rc >= 0 && sb_db_commit(conn, err) != 0)
+            rc = -1;
+        else if (rc < 0)
+            sb_db_rollback(conn);
+    }
+    return rc;
+}
+
+int sb_api_tokens_store_list(sb_db_conn *conn, const char *user_id, const char *after_id,
+                             long limit, sb_api_token_record **out, size_t *n, sb_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!sb_users_store_uuid_ok(user_id))
+        return 0;
+    if (after_id && *after_id == '\0')
+        after_id = NULL;
+    if (after_id && !sb_users_store_uuid_ok(after_id))
+        return sb_error_set(err, SB_DB_E_INVALID, "the cursor does not name a token");
+    if (limit < 1 || limit > 1000)
+        limit = 50;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *params[] = {user_id, after_id, lim};
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   "SELECT " TOKEN_COLUMNS "  FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                   " WHERE t.user_id = $1::uuid"
+                   "   AND ($2::uuid IS NULL OR (t.created_at, t.id) <"
+                   "        (SELECT created_at, id FROM api_tokens"
+                   "          WHERE id = $2::uuid AND user_id = $1::uuid))"
+                   " ORDER BY t.created_at DESC, t.id DESC LIMIT $3::integer",
+                   3, params, &res, err) != 0)
+        return -1;
+    int rows = PQntuples(res);
+    *out = calloc((size_t)rows + 1, sizeof **out);
+    if (*out == NULL) {
+        PQclear(res);
+        return sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory listing tokens");
+    }
+    for (int i = 0; i < rows; i++)
+        row_to_token(res, i, &(*out)[i]);
+    *n = (size_t)rows;
+    PQclear(res);
+    return 0;
+}
+
+int sb_api_tokens_store_revoke(sb_db_conn *conn, const char *user_id, const char *id, int64_t now,
+                               sb_api_token_record *out, sb_error *err)
+{
+    if (!sb_users_store_uuid_ok(user_id) || !sb_users_store_uuid_ok(id))
+        return 1;
+    char at[24];
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    const char *params[] = {user_id, id, at};
+    int rc = one_token(conn,
+                       "UPDATE api_tokens t SET revoked_at = to_timestamp($3::bigint) FROM users u"
+                       " WHERE t.id = $2::uuid AND t.user_id = $1::uuid AND u.id = t.user_id"
+                       "   AND t.revoked_at IS NULL"
+                       " RETURNING " TOKEN_COLUMNS,
+                       3, params, out, err);
+    if (rc != 1)
+        return rc;
+    rc = one_token(conn,
+                   "SELECT " TOKEN_COLUMNS " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                   " WHERE t.id = $2::uuid AND t.user_id = $1::uuid",
+                   2, params, out, err);
+    return rc == 0 ? 2 : rc;
+}
+
+int sb_api_tokens_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_t now,
+                                   int64_t *count, sb_error *err)
+{
+    if (count)
+        *count = 0;
+    if (!sb_users_store_uuid_ok(user_id))
+        return 0;
+    char at[24];
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    const char *params[] = {user_id, at};
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   "UPDATE api_tokens SET revoked_at = to_timestamp($2::bigint)"
+                   " WHERE user_id = $1::uuid AND revoked_at IS NULL",
+                   2, params, &res, err) != 0)
+        return -1;
+    if (count)
+        *count = sb_db_affected(res);
+    PQclear(res);
+    return 0;
+}
+
+int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
+                                     sb_api_token_record *out, sb_error *err)
+{
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24];
+    sodium_bin2hex(hex, sizeof hex, token_hash, SB_TOKEN_HASH_BYTES);
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    const char *params[] = {hex, at};
+    return one_token(conn,
+                     "UPDATE api_tokens t SET last_used_at = to_timestamp($2::bigint) FROM users u"
+                     " WHERE t.token_hash = decode($1, 'hex') AND u.id = t.user_id"
+                     "   AND u.status = 'active' AND t.revoked_at IS NULL"
+                     "   AND t.expires_at > to_timestamp($2::bigint)"
+                     " RETURNING " TOKEN_COLUMNS,
+                     2, params, out, err);
+}

@@ -1,0 +1,369 @@
+/* store/db_exec.c — running statements, mapping SQLSTATE to error codes,
+ * transactions with retry, advisory locks and NOTIFY. See db.h. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/db_internal.h"
+#include "util/log.h"
+
+/* ---- errors -------------------------------------------------------------- */
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int code_for_sqlstate(const char *state)
+{
+    static const struct {
+        const char *state;
+        int code;
+    } exact[] = {
+        {"23505", SB_DB_E_CONFLICT}, {"23P01", SB_DB_E_CONFLICT}, {"40001", SB_DB_E_RETRY},
+        {"40P01", SB_DB_E_RETRY},    {"23503", SB_DB_E_FK},       {"23514", SB_DB_E_CHECK},
+        {"23502", SB_DB_E_CHECK},    {"P0001", SB_DB_E_REFUSED},  {"57014", SB_DB_E_TIMEOUT},
+        {"55P03", SB_DB_E_TIMEOUT},  {"57P01", SB_DB_E_UNAVAILABLE}, {"57P02", SB_DB_E_UNAVAILABLE},
+        {"57P03", SB_DB_E_UNAVAILABLE},
+    };
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(state, exact[i].state) == 0)
+            return exact[i].code;
+    /* Class 08: connection exception; class 53: insufficient resources
+     * (too many connections, disk full, out of memory) on the server. */
+    if (starts_with(state, "08") || starts_with(state, "53"))
+        return SB_DB_E_UNAVAILABLE;
+    return SB_DB_E_QUERY;
+}
+
+/* The statement's first words on one line, for messages (SQL text is
+ * constant in this code base, so it holds no values). */
+static void summarize_sql(const char *sql, char *out, size_t cap)
+{
+    size_t o = 0;
+    int space = 0;
+    for (const char *p = sql; *p && o + 4 < cap; p++) {
+        int ws = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
+        if (ws) {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            out[o++] = ' ';
+        space = 0;
+        out[o++] = *p;
+    }
+    if (o + 4 >= cap)
+        memcpy(out + o, "...", 3), o += 3;
+    out[o] = '\0';
+}
+
+static void copy_field(char *dst, size_t cap, const PGresult *res, int field)
+{
+    const char *v = res ? PQresultErrorField(res, field) : NULL;
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static void one_line(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; in && *in && o + 1 < cap; in++) {
+        char ch = (*in == '\n' || *in == '\t') ? ' ' : *in;
+        if (ch != ' ' || (o > 0 && out[o - 1] != ' '))
+            out[o++] = ch;
+    }
+    while (o && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+}
+
+int sb_db_result_error(sb_db_conn *c, PGconn *pg, const PGresult *res, const char *sql,
+                       const char *describe, sb_error *err)
+{
+    sb_db_error_info info;
+    memset(&info, 0, sizeof info);
+    copy_field(info.sqlstate, sizeof info.sqlstate, res, PG_DIAG_SQLSTATE);
+    copy_field(info.constraint_name, sizeof info.constraint_name, res, PG_DIAG_CONSTRAINT_NAME);
+    copy_field(info.table_name, sizeof info.table_name, res, PG_DIAG_TABLE_NAME);
+    copy_field(info.hint, sizeof info.hint, res, PG_DIAG_MESSAGE_HINT);
+    if (c)
+        c->last = info;
+    char stmt[100], msg[300];
+    summarize_sql(sql, stmt, sizeof stmt);
+    int code = info.sqlstate[0] ? code_for_sqlstate(info.sqlstate) : SB_DB_E_QUERY;
+    if (PQstatus(pg) == CONNECTION_BAD || code == SB_DB_E_UNAVAILABLE) {
+        one_line(PQerrorMessage(pg), msg, sizeof msg);
+        return sb_error_set(err, SB_DB_E_UNAVAILABLE,
+                            "lost the connection to PostgreSQL (%s) running \"%s\": %s; the "
+                            "statement's outcome is unknown and the connection is re-established "
+                            "on its next use",
+                            describe, stmt, msg);
+    }
+    if (info.sqlstate[0] == '\0') {
+        one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(pg), msg, sizeof msg);
+        return sb_error_set(err, SB_DB_E_QUERY, "libpq could not run \"%s\": %s", stmt,
+                            msg[0] ? msg : "no result (out of memory?)");
+    }
+    one_line(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), msg, sizeof msg);
+    return sb_error_set(err, code, "PostgreSQL refused \"%s\": %s (SQLSTATE %s)", stmt, msg,
+                        info.sqlstate);
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+static int check_conn(const sb_db_conn *c, const char *sql, sb_error *err)
+{
+    if (c == NULL || c->pg == NULL || sql == NULL)
+        return sb_error_set(err, SB_DB_E_INVALID, "a statement was run without a connection or SQL");
+    return 0;
+}
+
+static int finish(sb_db_conn *c, PGresult *res, const char *sql, PGresult **out, sb_error *err)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        if (out)
+            *out = res;
+        else
+            PQclear(res);
+        return 0;
+    }
+    int rc;
+    if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE)
+        rc = sb_db_result_error(c, c->pg, res, sql, sb_db_describe(c->db), err);
+    else
+        rc = sb_error_set(err, SB_DB_E_INVALID, "statement \"%.60s\" returned %s, which this API does "
+                          "not handle (empty query or COPY)", sql, PQresStatus(st));
+    PQclear(res);
+    return rc;
+}
+
+int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *params,
+               PGresult **out, sb_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (check_conn(c, sql, err) != 0)
+        return -1;
+    if (nparams < 0 || (nparams > 0 && params == NULL))
+        return sb_error_set(err, SB_DB_E_INVALID, "statement \"%.60s\": %d parameters but no values",
+                            sql, nparams);
+    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    return finish(c, res, sql, out, err);
+}
+
+int sb_db_exec_script(sb_db_conn *c, const char *sql, sb_error *err)
+{
+    if (check_conn(c, sql, err) != 0)
+        return -1;
+    return finish(c, PQexec(c->pg, sql), sql, NULL, err);
+}
+
+int64_t sb_db_affected(const PGresult *res)
+{
+    const char *n = res ? PQcmdTuples((PGresult *)res) : "";
+    return n[0] ? strtoll(n, NULL, 10) : 0;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+int sb_db_begin(sb_db_conn *c, sb_error *err) { return sb_db_begin_isolated(c, SB_DB_READ_COMMITTED, err); }
+
+int sb_db_begin_isolated(sb_db_conn *c, sb_db_isolation iso, sb_error *err)
+{
+    static const char *const begin[] = {"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                                        "BEGIN ISOLATION LEVEL SERIALIZABLE"};
+    if ((unsigned)iso > SB_DB_SERIALIZABLE)
+        return sb_error_set(err, SB_DB_E_INVALID, "unknown isolation level %d", (int)iso);
+    if (check_conn(c, "BEGIN", err) != 0)
+        return -1;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "BEGIN on a connection that is already in a transaction (a bug: "
+                            "transactions do not nest)");
+    return sb_db_exec(c, begin[iso], 0, NULL, NULL, err);
+}
+
+int sb_db_commit(sb_db_conn *c, sb_error *err)
+{
+    if (check_conn(c, "COMMIT", err) != 0)
+        return -1;
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_INERROR) {
+        sb_db_rollback(c);
+        return sb_error_set(err, SB_DB_E_QUERY,
+                            "COMMIT of a transaction in which a statement had failed: it was "
+                            "rolled back (the earlier error is the one to fix)");
+    }
+    if (ts == PQTRANS_IDLE)
+        return sb_error_set(err, SB_DB_E_INVALID, "COMMIT without BEGIN (a bug)");
+    PGresult *res;
+    if (sb_db_exec(c, "COMMIT", 0, NULL, &res, err) != 0)
+        return -1;
+    int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+    PQclear(res);
+    if (rolled_back)
+        return sb_error_set(err, SB_DB_E_QUERY, "PostgreSQL rolled the transaction back at COMMIT");
+    return 0;
+}
+
+void sb_db_rollback(sb_db_conn *c)
+{
+    if (c && c->pg && PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+}
+
+static void backoff(int attempt)
+{
+    /* 1..5 ms, then up to 10, 20, 40, 80: enough to let the other
+     * transaction finish, randomised so two retriers do not collide again. */
+    uint32_t ms = 1 + randombytes_uniform(5u << attempt);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int sb_db_transaction_isolated(sb_db *db, sb_db_isolation iso, sb_db_txn_fn fn, void *ctx,
+                               sb_error *err)
+{
+    sb_error local;
+    if (err == NULL)
+        err = &local;
+    sb_db_conn *c;
+    if (sb_db_acquire(db, -1, &c, err) != 0)
+        return -1;
+    int rc = -1;
+    for (int attempt = 0;; attempt++) {
+        err->code = 0;
+        err->message[0] = '\0';
+        rc = sb_db_begin_isolated(c, iso, err);
+        if (rc == 0) {
+            rc = fn(c, ctx, err);
+            if (rc >= 0) {
+                int result = rc;
+                rc = sb_db_commit(c, err) == 0 ? result : -1;
+            } else {
+                rc = -1;
+                if (err->code == 0)
+                    sb_error_set(err, SB_DB_E_QUERY, "a transaction function failed without saying why");
+                sb_db_rollback(c);
+            }
+        }
+        if (rc >= 0 || err->code != SB_DB_E_RETRY || attempt == SB_DB_TRANSACTION_RETRIES)
+            break;
+        sb_debug("store", "retrying a transaction (attempt %d of %d): %s", attempt + 2,
+                 SB_DB_TRANSACTION_RETRIES + 1, err->message);
+        backoff(attempt);
+    }
+    sb_db_release(db, c);
+    return rc;
+}
+
+int sb_db_transaction(sb_db *db, sb_db_txn_fn fn, void *ctx, sb_error *err)
+{
+    return sb_db_transaction_isolated(db, SB_DB_READ_COMMITTED, fn, ctx, err);
+}
+
+/* ---- advisory locks ------------------------------------------------------ */
+
+int64_t sb_db_advisory_key(const char *name)
+{
+    unsigned char h[8];
+    int ready = sodium_init(); /* hashing needs no randomness: it only picks the fastest code */
+    (void)ready;
+    crypto_generichash(h, sizeof h, (const unsigned char *)name, strlen(name), NULL, 0);
+    uint64_t v = 0;
+    for (size_t i = 0; i < sizeof h; i++)
+        v = (v << 8) | h[i];
+    int64_t key;
+    memcpy(&key, &v, sizeof key);
+    return key;
+}
+
+static int lock_call(sb_db_conn *c, const char *sql, int64_t key, int *value, sb_error *err)
+{
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)key);
+    const char *const params[] = {k};
+    PGresult *res;
+    if (sb_db_exec(c, sql, 1, params, &res, err) != 0)
+        return -1;
+    if (value)
+        *value = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return 0;
+}
+
+int sb_db_advisory_lock(sb_db_conn *c, int64_t key, sb_error *err)
+{
+    if (lock_call(c, "SELECT pg_advisory_lock($1::bigint)", key, NULL, err) != 0)
+        return -1;
+    c->advisory_locks++;
+    return 0;
+}
+
+int sb_db_advisory_try_lock(sb_db_conn *c, int64_t key, int *acquired, sb_error *err)
+{
+    *acquired = 0;
+    if (lock_call(c, "SELECT pg_try_advisory_lock($1::bigint)", key, acquired, err) != 0)
+        return -1;
+    c->advisory_locks += *acquired;
+    return 0;
+}
+
+int sb_db_advisory_unlock(sb_db_conn *c, int64_t key, sb_error *err)
+{
+    int released;
+    if (lock_call(c, "SELECT pg_advisory_unlock($1::bigint)", key, &released, err) != 0)
+        return -1;
+    if (!released)
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "advisory lock %lld was not held by this connection (a bug: unlock "
+                            "without lock)",
+                            (long long)key);
+    c->advisory_locks--;
+    return 0;
+}
+
+int sb_db_advisory_try_lock_xact(sb_db_conn *c, int64_t key, int *acquired, sb_error *err)
+{
+    *acquired = 0;
+    if (check_conn(c, "pg_try_advisory_xact_lock", err) != 0)
+        return -1;
+    if (PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "a transaction-level advisory lock was requested outside a "
+                            "transaction; it would be released at once (call sb_db_begin first)");
+    return lock_call(c, "SELECT pg_try_advisory_xact_lock($1::bigint)", key, acquired, err);
+}
+
+/* ---- NOTIFY -------------------------------------------------------------- */
+
+int sb_db_valid_channel(const char *channel)
+{
+    size_t n = channel ? strlen(channel) : 0;
+    if (n == 0 || n > SB_DB_CHANNEL_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((channel[i] >= 'a' && channel[i] <= 'z') || (channel[i] >= '0' && channel[i] <= '9') ||
+              channel[i] == '_'))
+            return 0;
+    return 1;
+}
+
+int sb_db_notify(sb_db_conn *c, const char *channel, const char *payload, sb_error *err)
+{
+    if (!sb_db_valid_channel(channel))
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "notification channel '%.80s' is not valid: use 1 to %d characters "
+                            "from a-z, 0-9 and _",
+                            channel ? channel : "(null)", SB_DB_CHANNEL_MAX);
+    if (payload && strlen(payload) > SB_DB_NOTIFY_PAYLOAD_MAX)
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "notification payload of %zu bytes is over PostgreSQL's limit of %d; "
+                            "send an id and let listeners read the rest",
+                            strlen(payload), SB_DB_NOTIFY_PAYLOAD_MAX);
+    const char *const params[] = {channel, payload ? payload : ""};
+    return sb_db_exec(c, "SELECT pg_notify($1, $2)", 2, params, NULL, err);
+}

@@ -1,0 +1,45 @@
+/*
+ * store/db_internal.h — what the files of the db module share (db.c: the
+ * pool; db_connect.c: connecting with a deadline; db_exec.c: statements,
+ * transactions and locks; db_listen.c: LISTEN/NOTIFY). Not for other
+ * modules: they use db.h.
+ */
+#ifndef SB_STORE_DB_INTERNAL_H
+#define SB_STORE_DB_INTERNAL_H
+
+#include "store/db.h"
+
+struct sb_db_conn {
+    sb_db *db;
+    PGconn *pg;          /* NULL until first needed */
+    int in_use;
+    int advisory_locks;  /* session-level advisory locks held */
+    sb_db_error_info last;
+};
+
+#define SB_DB_DESCRIBE_MAX 256
+
+int64_t sb_db_now_ms(void);
+
+/* Refuses a connection string libpq cannot parse, with libpq's reason
+ * (quoted values masked: they may be parts of a password). */
+int sb_db_check_conninfo(const char *conninfo, sb_error *err);
+
+/* Opens a connection, giving up at the deadline. `describe` names the
+ * server in messages. */
+PGconn *sb_db_connect(const char *conninfo, int64_t timeout_ms, const char *describe, sb_error *err);
+/* Re-establishes a broken connection in place (same parameters). */
+int sb_db_reset(PGconn *pg, int64_t timeout_ms, const char *describe, sb_error *err);
+/* 1 when an idle connection is usable: reads whatever the server sent
+ * while idle (a termination notice, EOF) without blocking. */
+int sb_db_idle_healthy(PGconn *pg);
+
+/* Fills err and the connection's last-error info from a failed result
+ * (res may be NULL when libpq could not even produce one). */
+int sb_db_result_error(sb_db_conn *c, PGconn *pg, const PGresult *res, const char *sql,
+                       const char *describe, sb_error *err);
+const char *sb_db_describe(const sb_db *db);
+/* 1 when channel is 1..SB_DB_CHANNEL_MAX characters of [a-z0-9_]. */
+int sb_db_valid_channel(const char *channel);
+
+#endif

@@ -1,0 +1,197 @@
+/* store/sessions_store.c — see sessions_store.h. */
+#include "store/sessions_store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/users_store.h"
+
+#define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
+
+/* Read back in this order by row_to_session (s = sessions, u = users). */
+/* clang-format off */
+#define SESSION_COLUMNS                                                                            \
+    "s.id::text, s.user_id::text, u.username, encode(s.token_hash, 'hex'), "                       \
+    EPOCH("s.created_at") ", " EPOCH("s.last_seen_at") ", " EPOCH("s.idle_expires_at") ", "        \
+    EPOCH("s.absolute_expires_at") ", coalesce(" EPOCH("s.last_mfa_at") ", 0)"
+/* clang-format on */
+
+/* The slide: last use moves to now (never backwards), the idle expiry to
+ * now + idle, capped by the absolute expiry. */
+#define SESSION_SLIDE                                                                              \
+    " SET last_seen_at = greatest(s.last_seen_at, to_timestamp($2::bigint)),"                      \
+    "     idle_expires_at = least(s.absolute_expires_at,"                                          \
+    "         greatest(s.idle_expires_at, to_timestamp($2::bigint + $3::bigint)))"                 \
+    " FROM users u"
+
+/* Live at now, of an active user. */
+#define SESSION_LIVE                                                                               \
+    " AND u.id = s.user_id AND u.status = 'active' AND s.revoked_at IS NULL"                       \
+    " AND s.idle_expires_at > to_timestamp($2::bigint)"                                            \
+    " AND s.absolute_expires_at > to_timestamp($2::bigint)"
+
+static int64_t cell_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void row_to_session(const PGresult *res, int row, sb_session_record *s)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->id, sizeof s->id, "%s", PQgetvalue(res, row, 0));
+    snprintf(s->user_id, sizeof s->user_id, "%s", PQgetvalue(res, row, 1));
+    snprintf(s->username, sizeof s->username, "%s", PQgetvalue(res, row, 2));
+    const char *hex = PQgetvalue(res, row, 3);
+    size_t bin_len = 0;
+    if (sodium_hex2bin(s->token_hash, sizeof s->token_hash, hex, strlen(hex), NULL, &bin_len,
+                       NULL) != 0 ||
+        bin_len != sizeof s->token_hash)
+        memset(s->token_hash, 0, sizeof s->token_hash);
+    s->created_at = cell_i64(res, row, 4);
+    s->last_seen_at = cell_i64(res, row, 5);
+    s->idle_expires_at = cell_i64(res, row, 6);
+    s->absolute_expires_at = cell_i64(res, row, 7);
+    s->last_mfa_at = cell_i64(res, row, 8);
+}
+
+static void hash_hex(const unsigned char *hash, char out[2 * SB_TOKEN_HASH_BYTES + 1])
+{
+    sodium_bin2hex(out, 2 * SB_TOKEN_HASH_BYTES + 1, hash, SB_TOKEN_HASH_BYTES);
+}
+
+/* Runs a statement returning at most one session row. */
+static int one_session(sb_db_conn *conn, const char *sql, int n, const char *const *params,
+                       sb_session_record *out, sb_error *err)
+{
+    PGresult *res;
+    if (sb_db_exec(conn, sql, n, params, &res, err) != 0)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found && out)
+        row_to_session(res, 0, out);
+    PQclear(res);
+    return found ? 0 : 1;
+}
+
+int sb_sessions_store_create(sb_db_conn *conn, const sb_session_new *s, sb_session_record *out,
+                             sb_error *err)
+{
+    if (s == NULL || s->token_hash == NULL || !sb_users_store_uuid_ok(s->user_id))
+        return sb_error_set(err, SB_DB_E_INVALID, "a session needs a token hash and a user id");
+    if (!(s->now < s->idle_expires_at && s->idle_expires_at <= s->absolute_expires_at))
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "session expiries out of order (now < idle <= absolute expected)");
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1], now[24], idle[24], absolute[24];
+    hash_hex(s->token_hash, hex);
+    snprintf(now, sizeof now, "%lld", (long long)s->now);
+    snprintf(idle, sizeof idle, "%lld", (long long)s->idle_expires_at);
+    snprintf(absolute, sizeof absolute, "%lld", (long long)s->absolute_expires_at);
+    const char *params[] = {hex, s->user_id, now, idle, absolute, s->remote_ip};
+    return one_session(
+        conn,
+        "WITH s AS (INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,"
+        "                   idle_expires_at, absolute_expires_at, remote_ip)"
+        "   VALUES (decode($1, 'hex'), $2::uuid, to_timestamp($3::bigint),"
+        "           to_timestamp($3::bigint), to_timestamp($4::bigint),"
+        "           to_timestamp($5::bigint), $6)"
+        "   RETURNING *)"
+        " SELECT " SESSION_COLUMNS " FROM s JOIN users u ON u.id = s.user_id",
+        6, params, out, err);
+}
+
+int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
+                            int64_t idle_seconds, sb_session_record *out, sb_error *err)
+{
+    if (idle_seconds <= 0)
+        return sb_error_set(err, SB_DB_E_INVALID, "session idle timeout must be positive");
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24], idle[24];
+    hash_hex(token_hash, hex);
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
+    const char *params[] = {hex, at, idle};
+    return one_session(conn,
+                       "UPDATE sessions s" SESSION_SLIDE
+                       " WHERE s.token_hash = decode($1, 'hex')" SESSION_LIVE
+                       " RETURNING " SESSION_COLUMNS,
+                       3, params, out, err);
+}
+
+int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, const char *user_id,
+                                  int64_t now, int64_t idle_seconds, sb_session_record *out,
+                                  sb_error *err)
+{
+    if (idle_seconds <= 0)
+        return sb_error_set(err, SB_DB_E_INVALID, "session idle timeout must be positive");
+    if (!sb_users_store_uuid_ok(session_id) || !sb_users_store_uuid_ok(user_id))
+        return 1;
+    char at[24], idle[24];
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
+    const char *params[] = {session_id, at, idle, user_id};
+    return one_session(conn,
+                       "UPDATE sessions s" SESSION_SLIDE
+                       " WHERE s.id = $1::uuid AND s.user_id = $4::uuid" SESSION_LIVE
+                       " RETURNING " SESSION_COLUMNS,
+                       4, params, out, err);
+}
+
+int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
+                             char id_out[40], sb_error *err)
+{
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24];
+    hash_hex(token_hash, hex);
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    const char *params[] = {hex, at};
+    PGresult *res;
+    if (sb_db_exec(
+            conn,
+            "UPDATE sessions SET revoked_at = to_timestamp($2::bigint)"
+            " WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL RETURNING id::text",
+            2, params, &res, err) != 0)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (id_out)
+        snprintf(id_out, 40, "%s", found ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return found ? 0 : 1;
+}
+
+int sb_sessions_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_t now, int64_t *count,
+                                 sb_error *err)
+{
+    if (count)
+        *count = 0;
+    if (!sb_users_store_uuid_ok(user_id))
+        return 0;
+    char at[24];
+    snprintf(at, sizeof at, "%lld", (long long)now);
+    const char *params[] = {user_id, at};
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   "UPDATE sessions SET revoked_at = to_timestamp($2::bigint)"
+                   " WHERE user_id = $1::uuid AND revoked_at IS NULL",
+                   2, params, &res, err) != 0)
+        return -1;
+    if (count)
+        *count = sb_db_affected(res);
+    PQclear(res);
+    return 0;
+}
+
+int sb_sessions_store_sweep(sb_db_conn *conn, int64_t before, int64_t *count, sb_error *err)
+{
+    char at[24];
+    snprintf(at, sizeof at, "%lld", (long long)before);
+    const char *params[] = {at};
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   "DELETE FROM sessions WHERE absolute_expires_at < to_timestamp($1::bigint)", 1,
+                   params, &res, err) != 0)
+        return -1;
+    if (count)
+        *count = sb_db_affected(res);
+    PQclear(res);
+    return 0;
+}

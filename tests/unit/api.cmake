@@ -1,0 +1,5 @@
+# tests/unit/api.cmake — properties of the whole API (router-enumerated).
+if(NOT TARGET sb_api_harness)
+  return()
+endif()
+sb_add_unit_test(test_api_core SOURCES integration/test_api_core.c LIBRARIES sb_api_harness)

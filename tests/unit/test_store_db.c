@@ -1,0 +1,507 @@
+/* test_store_db.c — the connection pool against a real PostgreSQL: SQLSTATE
+ * mapping (without leaking row values), transactions and their retry,
+ * pool reuse, exhaustion and reconnection after pg_terminate_backend,
+ * advisory locks, and connection strings that never show a password. */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pg_harness.h"
+#include "store/db.h"
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    (void)set;
+    sb_pg_harness_shared_start();
+}
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    sb_pg_harness_shared_stop();
+}
+
+static char conninfo[1024];
+static sb_db *db;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void setup(void)
+{
+    cr_assert_eq(sb_pg_harness_fresh_database(conninfo, sizeof conninfo), 0,
+                 "no test database (see stderr)");
+    sb_error err = {0};
+    cr_assert_eq(sb_db_open(conninfo, 4, 5000, &db, &err), 0, "%s", err.message);
+}
+static void teardown(void) { sb_db_close(db); }
+TestSuite(store_db, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Runs a fixture script on a pooled connection. */
+static void script(const char *sql)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_exec_script(c, sql, &err), 0, "%s", err.message);
+    sb_db_release(db, c);
+}
+
+static long backend_pid(sb_db_conn *c)
+{
+    PGresult *res;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_exec(c, "SELECT pg_backend_pid()", 0, NULL, &res, &err), 0, "%s", err.message);
+    long pid = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return pid;
+}
+
+/* ---- SQLSTATE mapping ------------------------------------------------------ */
+
+static const char *fixture =
+    "CREATE TABLE parent (id int PRIMARY KEY);"
+    "CREATE TABLE item (id int PRIMARY KEY, qty int NOT NULL CHECK (qty > 0),"
+    "                   parent int REFERENCES parent (id), note text);"
+    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN RAISE EXCEPTION 'frozen rows are read-only' USING HINT = 'rows_frozen'; END $$;"
+    "CREATE TABLE frozen (id int);"
+    "CREATE TRIGGER frozen_no_insert BEFORE INSERT ON frozen FOR EACH ROW EXECUTE FUNCTION refuse();"
+    "INSERT INTO parent VALUES (1);"
+    "INSERT INTO item VALUES (1, 5, 1, 'canary-7f3a9');";
+
+#define INSERT_ITEM "INSERT INTO item (id, qty, parent, note) VALUES ($1, $2, $3, $4)"
+
+static void expect_insert_fails(const char *id, const char *qty, const char *parent, int code,
+                                const char *sqlstate, const char *constraint)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    const char *const params[] = {id, qty, parent, "canary-b44e1"};
+    cr_assert_eq(sb_db_exec(c, INSERT_ITEM, 4, params, NULL, &err), -1);
+    cr_expect_eq(err.code, code, "code %d for %s: %s", err.code, sqlstate, err.message);
+    cr_expect_str_eq(sb_db_last_error(c)->sqlstate, sqlstate);
+    cr_expect_str_eq(sb_db_last_error(c)->constraint_name, constraint);
+    cr_expect_str_eq(sb_db_last_error(c)->table_name, "item");
+    cr_expect_not_null(strstr(err.message, sqlstate), "%s", err.message);
+    /* PostgreSQL's DETAIL echoes row values ("Key (id)=(1)", "Failing row
+     * contains ..."): messages must never carry them. */
+    cr_expect_null(strstr(err.message, "canary"), "%s", err.message);
+    cr_expect_null(strstr(err.message, "Failing row"), "%s", err.message);
+    cr_expect_null(strstr(err.message, "=("), "%s", err.message);
+    sb_db_release(db, c);
+}
+
+Test(store_db, constraint_violations_map_to_codes)
+{
+    script(fixture);
+    expect_insert_fails("1", "5", "1", SB_DB_E_CONFLICT, "23505", "item_pkey");
+    expect_insert_fails("2", "0", "1", SB_DB_E_CHECK, "23514", "item_qty_check");
+    expect_insert_fails("2", NULL, "1", SB_DB_E_CHECK, "23502", "");
+    expect_insert_fails("2", "5", "99", SB_DB_E_FK, "23503", "item_parent_fkey");
+}
+
+Test(store_db, trigger_raise_maps_to_refused_with_hint)
+{
+    script(fixture);
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO frozen VALUES (1)", 0, NULL, NULL, &err), -1);
+    cr_expect_eq(err.code, SB_DB_E_REFUSED, "%s", err.message);
+    cr_expect_str_eq(sb_db_last_error(c)->sqlstate, "P0001");
+    cr_expect_str_eq(sb_db_last_error(c)->hint, "rows_frozen");
+    cr_expect_not_null(strstr(err.message, "frozen rows are read-only"), "%s", err.message);
+    sb_db_release(db, c);
+}
+
+Test(store_db, other_sqlstates)
+{
+    static const struct {
+        const char *sql;
+        int code;
+        const char *state;
+    } cases[] = {
+        {"SELEC 1", SB_DB_E_QUERY, "42601"},
+        {"SELECT * FROM no_such_table", SB_DB_E_QUERY, "42P01"},
+        {"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = 'serialization_failure'; END $$",
+         SB_DB_E_RETRY, "40001"},
+        {"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = 'deadlock_detected'; END $$", SB_DB_E_RETRY,
+         "40P01"},
+        {"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = 'lock_not_available'; END $$",
+         SB_DB_E_TIMEOUT, "55P03"},
+        {"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = 'exclusion_violation'; END $$",
+         SB_DB_E_CONFLICT, "23P01"},
+        {"SET statement_timeout = 50; SELECT pg_sleep(2)", SB_DB_E_TIMEOUT, "57014"},
+    };
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = strchr(cases[i].sql, ';') ? sb_db_exec_script(c, cases[i].sql, &err)
+                                           : sb_db_exec(c, cases[i].sql, 0, NULL, NULL, &err);
+        cr_expect_eq(rc, -1, "%s", cases[i].sql);
+        cr_expect_eq(err.code, cases[i].code, "%s -> %d: %s", cases[i].sql, err.code, err.message);
+        cr_expect_str_eq(sb_db_last_error(c)->sqlstate, cases[i].state, "%s", cases[i].sql);
+    }
+    sb_db_release(db, c);
+}
+
+Test(store_db, parameters_are_never_sql)
+{
+    script(fixture);
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    const char *const params[] = {"7", "3", NULL, "x'); DROP TABLE item; --"};
+    PGresult *res;
+    cr_assert_eq(sb_db_exec(c, INSERT_ITEM " RETURNING note, parent IS NULL", 4, params, &res, &err), 0,
+                 "%s", err.message);
+    cr_expect_str_eq(PQgetvalue(res, 0, 0), params[3]);
+    cr_expect_str_eq(PQgetvalue(res, 0, 1), "t", "a NULL parameter is SQL NULL");
+    cr_expect_eq(sb_db_affected(res), 1);
+    PQclear(res);
+    cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM item", 0, NULL, &res, &err), 0);
+    cr_expect_str_eq(PQgetvalue(res, 0, 0), "2");
+    PQclear(res);
+    sb_db_release(db, c);
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+typedef struct bump_ctx {
+    int attempts;
+    int interfere_until; /* attempts on which another session commits a conflicting update */
+} bump_ctx;
+
+/* Under REPEATABLE READ: read (taking the snapshot), let another session
+ * update the row and commit, then update it ourselves -> 40001. */
+static int bump(sb_db_conn *c, void *arg, sb_error *err)
+{
+    bump_ctx *ctx = arg;
+    ctx->attempts++;
+    PGresult *res;
+    if (sb_db_exec(c, "SELECT n FROM counter WHERE id = 1", 0, NULL, &res, err) != 0)
+        return -1;
+    PQclear(res);
+    if (ctx->attempts <= ctx->interfere_until) {
+        sb_db_conn *other;
+        sb_error e2 = {0};
+        cr_assert_eq(sb_db_acquire(db, -1, &other, &e2), 0, "%s", e2.message);
+        cr_assert_eq(sb_db_exec(other, "UPDATE counter SET n = n + 100 WHERE id = 1", 0, NULL, NULL, &e2),
+                     0, "%s", e2.message);
+        sb_db_release(db, other);
+    }
+    if (sb_db_exec(c, "UPDATE counter SET n = n + 1 WHERE id = 1", 0, NULL, NULL, err) != 0)
+        return -1;
+    return 42;
+}
+
+static long counter_value(void)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    PGresult *res;
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT n FROM counter WHERE id = 1", 0, NULL, &res, &err), 0);
+    long n = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    sb_db_release(db, c);
+    return n;
+}
+
+Test(store_db, transaction_retries_serialization_failures)
+{
+    script("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0);");
+    bump_ctx ctx = {0, 2};
+    sb_error err = {0};
+    int rc = sb_db_transaction_isolated(db, SB_DB_REPEATABLE_READ, bump, &ctx, &err);
+    cr_assert_eq(rc, 42, "the function's result is returned: %s", err.message);
+    cr_expect_eq(ctx.attempts, 3, "two serialization failures, then success");
+    cr_expect_eq(counter_value(), 201, "both interfering updates and exactly one of ours");
+}
+
+Test(store_db, transaction_gives_up_after_the_retry_limit)
+{
+    script("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0);");
+    bump_ctx ctx = {0, 1000};
+    sb_error err = {0};
+    cr_assert_eq(sb_db_transaction_isolated(db, SB_DB_REPEATABLE_READ, bump, &ctx, &err), -1);
+    cr_expect_eq(err.code, SB_DB_E_RETRY, "%s", err.message);
+    cr_expect_eq(ctx.attempts, SB_DB_TRANSACTION_RETRIES + 1);
+    cr_expect_eq(counter_value(), 100 * (SB_DB_TRANSACTION_RETRIES + 1), "none of ours committed");
+}
+
+static int insert_then_fail(sb_db_conn *c, void *arg, sb_error *err)
+{
+    int *attempts = arg;
+    ++*attempts;
+    if (sb_db_exec(c, "INSERT INTO counter VALUES (2, 2)", 0, NULL, NULL, err) != 0)
+        return -1;
+    return sb_db_exec(c, "INSERT INTO counter VALUES (1, 1)", 0, NULL, NULL, err); /* conflict */
+}
+
+Test(store_db, transaction_rolls_back_other_failures_without_retry)
+{
+    script("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0);");
+    int attempts = 0;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_transaction(db, insert_then_fail, &attempts, &err), -1);
+    cr_expect_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
+    cr_expect_eq(attempts, 1);
+    sb_db_conn *c;
+    PGresult *res;
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM counter", 0, NULL, &res, &err), 0);
+    cr_expect_str_eq(PQgetvalue(res, 0, 0), "1", "the first insert was rolled back");
+    PQclear(res);
+    sb_db_release(db, c);
+}
+
+Test(store_db, commit_after_a_failed_statement_is_refused)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (1)", 0, NULL, NULL, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT 1/0", 0, NULL, NULL, &err), -1);
+    cr_expect_eq(sb_db_commit(c, &err), -1, "COMMIT would silently roll back");
+    cr_expect_not_null(strstr(err.message, "rolled back"), "%s", err.message);
+    cr_expect_eq(sb_db_begin(c, &err), 0, "the connection is usable again");
+    sb_db_rollback(c);
+    sb_db_release(db, c);
+}
+
+Test(store_db, release_inside_a_transaction_rolls_back)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (1)", 0, NULL, NULL, &err), 0);
+    sb_db_release(db, c); /* forgot to commit: a bug the pool contains */
+    PGresult *res;
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM t", 0, NULL, &res, &err), 0, "%s", err.message);
+    cr_expect_str_eq(PQgetvalue(res, 0, 0), "0");
+    PQclear(res);
+    sb_db_release(db, c);
+}
+
+/* ---- pool ------------------------------------------------------------------ */
+
+Test(store_db, pool_reuses_one_connection_when_used_serially)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    long first = -1;
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0, "%s", err.message);
+        long pid = backend_pid(c);
+        if (first < 0)
+            first = pid;
+        cr_expect_eq(pid, first, "same backend every time");
+        sb_db_release(db, c);
+    }
+    cr_expect_eq(sb_db_open_connections(db), 1);
+}
+
+static void *hammer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 40; i++) {
+        sb_db_conn *c;
+        sb_error err = {0};
+        if (sb_db_acquire(db, 10000, &c, &err) != 0)
+            return "acquire failed";
+        PGresult *res;
+        const char *const p[] = {"21"};
+        int rc = sb_db_exec(c, "SELECT $1::int * 2", 1, p, &res, &err);
+        int ok = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "42") == 0;
+        PQclear(res);
+        sb_db_release(db, c);
+        if (!ok)
+            return "wrong result";
+    }
+    return NULL;
+}
+
+Test(store_db, pool_is_thread_safe_and_bounded)
+{
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, hammer, NULL);
+    for (int i = 0; i < 8; i++) {
+        void *res;
+        pthread_join(t[i], &res);
+        cr_expect_null(res, "thread %d: %s", i, (const char *)res);
+    }
+    cr_expect_leq(sb_db_open_connections(db), 4);
+}
+
+Test(store_db, acquire_times_out_when_the_pool_is_exhausted)
+{
+    sb_db *small;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_open(conninfo, 1, 5000, &small, &err), 0, "%s", err.message);
+    sb_db_conn *held, *c;
+    cr_assert_eq(sb_db_acquire(small, -1, &held, &err), 0);
+    int64_t t0 = now_ms();
+    cr_assert_eq(sb_db_acquire(small, 150, &c, &err), -1);
+    int64_t waited = now_ms() - t0;
+    cr_expect_eq(err.code, SB_DB_E_TIMEOUT);
+    cr_expect_not_null(strstr(err.message, "database.pool_size"), "%s", err.message);
+    cr_expect(waited >= 140 && waited < 3000, "waited %lld ms", (long long)waited);
+    sb_db_release(small, held);
+    cr_expect_eq(sb_db_acquire(small, 150, &c, &err), 0, "free again after release");
+    sb_db_release(small, c);
+    sb_db_close(small);
+}
+
+static void terminate(long pid)
+{
+    sb_db *admin;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_open(conninfo, 1, 5000, &admin, &err), 0, "%s", err.message);
+    sb_db_conn *c;
+    cr_assert_eq(sb_db_acquire(admin, -1, &c, &err), 0);
+    char p[24];
+    snprintf(p, sizeof p, "%ld", pid);
+    const char *const params[] = {p};
+    PGresult *res;
+    /* With a timeout, pg_terminate_backend waits until the backend is gone. */
+    cr_assert_eq(sb_db_exec(c, "SELECT pg_terminate_backend($1::int, 5000)", 1, params, &res, &err), 0,
+                 "%s", err.message);
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+    sb_db_release(admin, c);
+    sb_db_close(admin);
+}
+
+Test(store_db, idle_connection_killed_by_the_server_is_replaced_on_acquire)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    long before = backend_pid(c);
+    sb_db_release(db, c);
+    terminate(before);
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0, "reconnected transparently: %s", err.message);
+    long after = backend_pid(c);
+    cr_expect_neq(after, before);
+    sb_db_release(db, c);
+    cr_expect_eq(sb_db_open_connections(db), 1, "the slot was reset, not leaked");
+}
+
+Test(store_db, connection_killed_while_in_use_fails_then_recovers)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    long before = backend_pid(c);
+    terminate(before);
+    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), -1);
+    cr_expect_eq(err.code, SB_DB_E_UNAVAILABLE, "%s", err.message);
+    sb_db_release(db, c);
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0, "%s", err.message);
+    cr_expect_neq(backend_pid(c), before);
+    sb_db_release(db, c);
+}
+
+/* ---- advisory locks -------------------------------------------------------- */
+
+Test(store_db, advisory_locks_exclude_other_sessions)
+{
+    int64_t key = sb_db_advisory_key("worker.expire_wraps");
+    cr_expect_eq(key, sb_db_advisory_key("worker.expire_wraps"), "stable");
+    cr_expect_neq(key, sb_db_advisory_key("worker.expire_requests"));
+    sb_db_conn *a, *b;
+    sb_error err = {0};
+    int got;
+    cr_assert_eq(sb_db_acquire(db, -1, &a, &err), 0);
+    cr_assert_eq(sb_db_acquire(db, -1, &b, &err), 0);
+    cr_assert_eq(sb_db_advisory_lock(a, key, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_advisory_try_lock(b, key, &got, &err), 0);
+    cr_expect_eq(got, 0, "held by a");
+    cr_assert_eq(sb_db_advisory_unlock(a, key, &err), 0);
+    cr_expect_eq(sb_db_advisory_unlock(a, key, &err), -1, "not held any more");
+    cr_assert_eq(sb_db_advisory_try_lock(b, key, &got, &err), 0);
+    cr_expect_eq(got, 1);
+    /* Released with the lock held: the pool drops the lock. */
+    sb_db_release(db, b);
+    cr_assert_eq(sb_db_advisory_try_lock(a, key, &got, &err), 0);
+    cr_expect_eq(got, 1, "the pool released b's lock");
+    cr_assert_eq(sb_db_advisory_unlock(a, key, &err), 0);
+
+    cr_expect_eq(sb_db_advisory_try_lock_xact(a, key, &got, &err), -1, "needs a transaction");
+    cr_expect_eq(err.code, SB_DB_E_INVALID);
+    cr_assert_eq(sb_db_begin(a, &err), 0);
+    cr_assert_eq(sb_db_advisory_try_lock_xact(a, key, &got, &err), 0, "%s", err.message);
+    cr_expect_eq(got, 1);
+    cr_assert_eq(sb_db_acquire(db, -1, &b, &err), 0);
+    cr_assert_eq(sb_db_advisory_try_lock_xact(b, key, &got, &err), -1);
+    cr_assert_eq(sb_db_begin(b, &err), 0);
+    cr_assert_eq(sb_db_advisory_try_lock_xact(b, key, &got, &err), 0);
+    cr_expect_eq(got, 0, "held by a's transaction");
+    cr_assert_eq(sb_db_commit(a, &err), 0);
+    cr_assert_eq(sb_db_advisory_try_lock_xact(b, key, &got, &err), 0);
+    cr_expect_eq(got, 1, "released at a's commit");
+    cr_assert_eq(sb_db_commit(b, &err), 0);
+    sb_db_release(db, a);
+    sb_db_release(db, b);
+}
+
+/* ---- connection strings ---------------------------------------------------- */
+
+Test(store_db, connection_strings_never_show_a_password)
+{
+    char out[256];
+    sb_db_describe_conninfo("postgresql://app:hunter2@db.example:6432/bridge?sslmode=require", out,
+                            sizeof out);
+    cr_expect_str_eq(out, "host=db.example port=6432 dbname=bridge user=app");
+    sb_db_describe_conninfo("host=/run/pg dbname=x user=y password='hunter2'", out, sizeof out);
+    cr_expect_null(strstr(out, "hunter2"), "%s", out);
+
+    /* libpq quotes the offending text in parse errors: mask it. */
+    static const char *const bad[] = {
+        "postgresql://u:hun%zzter2@h/db",
+        "postgresql://u:hunter2@[::1/db",
+        "host=x password='hunter2",
+        "postgresql://u:hunter2@h/db?hunter2=1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sb_db *d = NULL;
+        sb_error err = {0};
+        cr_expect_eq(sb_db_open(bad[i], 1, 1000, &d, &err), -1, "%s", bad[i]);
+        cr_expect_eq(err.code, SB_DB_E_INVALID, "%s: %s", bad[i], err.message);
+        cr_expect_null(strstr(err.message, "hunter2"), "%s", err.message);
+        cr_expect_not_null(strstr(err.message, "not valid"), "%s", err.message);
+    }
+}
+
+Test(store_db, unreachable_server_fails_at_open_with_a_clear_message)
+{
+    sb_db *d = NULL;
+    sb_error err = {0};
+    int64_t t0 = now_ms();
+    cr_assert_eq(sb_db_open("host=/nonexistent-socket-dir user=u password=hunter2 dbname=d", 2, 2000,
+                            &d, &err),
+                 -1);
+    cr_expect_eq(err.code, SB_DB_E_UNAVAILABLE);
+    cr_expect_not_null(strstr(err.message, "host=/nonexistent-socket-dir"), "%s", err.message);
+    cr_expect_null(strstr(err.message, "hunter2"), "%s", err.message);
+    cr_expect_lt(now_ms() - t0, 2500);
+    cr_expect_eq(sb_db_open(conninfo, 0, 1000, &d, &err), -1);
+    cr_expect_not_null(strstr(err.message, "database.pool_size"), "%s", err.message);
+}
