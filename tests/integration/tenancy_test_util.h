@@ -33,13 +33,6 @@ ReportHook(POST_ALL)(struct criterion_global_stats *s)
     sb_pg_harness_shared_stop();
 }
 
-/* Keeps the route modules linked while api/routes.c and api/gate.c refer
- * to them weakly (harmless once they do not). */
-int (*const tenancy_test_modules[])(sb_router *, sb_app *, sb_error *) = {
-    sb_api_auth_routes, sb_api_tenancy_routes, sb_api_rbac_routes};
-int (*const tenancy_test_authenticate)(sb_app *, sb_http_request *, sb_identity *,
-                                       sb_error *) = sb_api_authenticate;
-
 static sb_api_harness *h;
 static char admin[256], admin_id[40]; /* a signed-in global admin */
 

@@ -42,9 +42,12 @@ static int code_for_sqlstate(const char *state)
  * constant in this code base, so it holds no values). */
 static void summarize_sql(const char *sql, char *out, size_t cap)
 {
+    /* Whitespace folded; cut with "..." so the result always fits in cap
+     * (one step writes at most 2 bytes; "..." and NUL need 4 more). */
     size_t o = 0;
     int space = 0;
-    for (const char *p = sql; *p && o + 4 < cap; p++) {
+    const char *p = sql;
+    for (; *p && o + 6 <= cap; p++) {
         int ws = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
         if (ws) {
             space = o > 0;
@@ -55,7 +58,7 @@ static void summarize_sql(const char *sql, char *out, size_t cap)
         space = 0;
         out[o++] = *p;
     }
-    if (o + 4 >= cap)
+    if (*p && o + 4 <= cap)
         memcpy(out + o, "...", 3), o += 3;
     out[o] = '\0';
 }
