@@ -18,15 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "api_harness.h"
 #include "pg_harness.h"
-
-/* A strong reference, so the auth routes are linked in whatever the
- * registration table does with them. */
-int (*volatile sb_test_auth_routes)(sb_router *, sb_app *, sb_error *) = sb_api_auth_routes;
-int (*volatile sb_test_authenticate)(sb_app *, sb_http_request *, sb_identity *,
-                                     sb_error *) = sb_api_authenticate;
 
 ReportHook(PRE_ALL)(struct criterion_test_set *s)
 {

@@ -19,19 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api.h"
 #include "api/bootstrap_admin.h"
 #include "api_harness.h"
 #include "pg_harness.h"
 #include "util/log.h"
 
 int sb_cmd_admin(int argc, char **argv);
-
-/* Strong references, so these modules are linked in whatever the
- * registration table does with them. */
-int (*volatile sb_test_auth_routes)(sb_router *, sb_app *, sb_error *) = sb_api_auth_routes;
-int (*volatile sb_test_authenticate)(sb_app *, sb_http_request *, sb_identity *,
-                                     sb_error *) = sb_api_authenticate;
 
 ReportHook(PRE_ALL)(struct criterion_test_set *s)
 {

@@ -12,7 +12,8 @@
  * Contract: loads the server's configuration, connects to database.url or
  * to the embedded PostgreSQL of state_dir (the running server's socket, or
  * a private start of the cluster when no server runs), applies pending
- * migrations (under the migration lock), then acts in one transaction that
+ * migrations (under the migration lock) and seeds the system roles (both
+ * idempotent, as the server does at start), then acts in one transaction that
  * also writes the audit event (actor "system:cli"). Passwords are never
  * taken from the command line (ps and shell history would show them): one
  * line from standard input with --password-stdin, else a prompt without
@@ -33,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "api/seed_roles.h"
 #include "cli/cli.h"
 #include "config/settings.h"
 #include "crypto/password.h"
@@ -44,7 +46,6 @@
 #include "store/users_store.h"
 
 #define PASSWORD_MIN 12
-
 
 const char sb_cmd_admin_usage[] =
     "usage: sbridge admin user create USERNAME [--display-name NAME] [--role ROLE] "
@@ -377,7 +378,7 @@ int sb_cmd_admin(int argc, char **argv)
     const sb_migration *list = sb_migrations_builtin(&n);
     admin_txn t = {.a = &a, .hash = needs_password ? hash : NULL, .now = (int64_t)time(NULL)};
     rc = open_database(&s, &pg, &db, &err) != 0 || sb_migrate_apply(db, list, n, NULL, &err) != 0 ||
-                 sb_db_transaction(db, act, &t, &err) < 0
+                 sb_api_seed_roles(db, &err) != 0 || sb_db_transaction(db, act, &t, &err) < 0
              ? 1
              : 0;
     if (rc == 0) {
@@ -386,8 +387,8 @@ int sb_cmd_admin(int argc, char **argv)
         fprintf(stderr, "sbridge admin: a user named %s already exists\n", a.username);
     } else if (err.code == SB_DB_E_CHECK) {
         fprintf(stderr,
-                "sbridge admin: '%s' is not a valid username (letters, digits and ._@+-, "
-                "starting with a letter or digit, at most 128)\n",
+                "sbridge admin: '%s' is not a valid username (1 to 128 letters, digits and ._@+-, "
+                "starting with a letter or digit), or the display name is over 200 characters\n",
                 a.username);
     } else {
         fprintf(stderr, "sbridge admin: %s\n", err.message);

@@ -43,13 +43,7 @@ static const sb_command commands[] = {
      "several machines at once); refuses a database whose schema is newer than this binary.\n",
      sb_cmd_migrate},
     {"admin", "manage users and grants from the command line (bootstrap, scripts, break-glass)",
-     "usage: sbridge admin user create|set-password|disable|enable|grant ... [--config FILE]\n"
-     "\n"
-     "Acts on the control plane's database directly (database.url, or the embedded PostgreSQL in\n"
-     "state_dir), after applying migrations. Passwords are read from stdin (--password-stdin) or\n"
-     "prompted without echo; never from the command line. Every action is audited as system:cli.\n"
-     "Run 'sbridge admin user --help' for the commands' options.\n",
-     sb_cmd_admin},
+     sb_cmd_admin_usage, sb_cmd_admin},
     {"config", "validate a configuration file",
      "usage: sbridge config check [--plugin-dir DIR] FILE\n"
      "       sbridge config schema server|agent|dev\n"
