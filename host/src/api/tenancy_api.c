@@ -508,3 +508,30 @@ json_t *sb_tenancy_op_changed_fields(const sb_tenancy_op *o)
         json_array_append_new(f, json_string("risk_level"));
     return f;
 }
+
+int sb_tenancy_api_list_children(sb_http_request *req, void *ctx, const sb_tenancy_children *spec)
+{
+    sb_tenancy_op o;
+    sb_tenancy_op_init(&o, req, ctx);
+    static const char *const known[] = {"limit", "cursor"};
+    sb_api_page page;
+    sb_list_page lp;
+    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 || !spec->visible(o.who, o.id))
+        return sb_tenancy_api_not_found(req, spec->noun);
+    if (sb_tenancy_api_check_query(req, known, 2) != 0 || sb_tenancy_api_parse_page(req, &page, &lp) != 0)
+        return 0;
+    sb_db_conn *conn;
+    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+        return 0;
+    sb_error err = {0};
+    sb_row_set parent;
+    int rc = spec->get_parent(conn, o.id, false, &parent, &err);
+    if (rc == 0) {
+        sb_row_set_free(&parent);
+        rc = spec->list(conn, o.id, &lp, &o.rows, &err);
+    }
+    sb_db_release(o.app->db, conn);
+    if (rc != 0)
+        return rc == 1 ? sb_tenancy_api_not_found(req, spec->noun) : sb_api_respond_store_error(req, &err);
+    return sb_tenancy_api_respond_page(req, &o.rows, spec->render);
+}

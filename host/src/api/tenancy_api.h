@@ -166,4 +166,17 @@ json_t *sb_tenancy_op_changed_fields(const sb_tenancy_op *o);
  * by sb_api_tenancy_routes. */
 int sb_tenancy_project_routes(sb_router *r, sb_app *app, sb_error *err);
 
+/* GET of the children of a parent named by path parameter "id" (a team's
+ * members, a project's environments): 404 unless the caller can see the
+ * parent and it exists; limit/cursor paging; one page rendered. */
+typedef struct sb_tenancy_children {
+    const char *noun; /* "team", "project": for the 404 message */
+    bool (*visible)(const sb_identity *who, const char *parent_id);
+    int (*get_parent)(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out, sb_error *err);
+    int (*list)(sb_db_conn *conn, const char *parent_id, const sb_list_page *page, sb_row_set *out,
+                sb_error *err);
+    sb_row_render render;
+} sb_tenancy_children;
+int sb_tenancy_api_list_children(sb_http_request *req, void *ctx, const sb_tenancy_children *spec);
+
 #endif

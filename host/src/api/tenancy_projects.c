@@ -386,32 +386,10 @@ static int env_get(sb_http_request *req, void *ctx)
 
 static int env_list(sb_http_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    static const char *const known[] = {"limit", "cursor"};
-    sb_api_page page;
-    sb_list_page lp;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 ||
-        !sb_tenancy_api_project_visible(o.who, o.id))
-        return sb_tenancy_api_not_found(req, "project");
-    if (sb_tenancy_api_check_query(req, known, 2) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0)
-        return 0;
-    sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    sb_row_set proj;
-    int rc = sb_tenancy_store_project_get(conn, o.id, false, &proj, &err);
-    if (rc == 0) {
-        sb_row_set_free(&proj);
-        rc = sb_tenancy_store_environment_list(conn, o.id, &lp, &o.rows, &err);
-    }
-    sb_db_release(o.app->db, conn);
-    if (rc != 0)
-        return rc == 1 ? sb_tenancy_api_not_found(req, "project")
-                       : sb_api_respond_store_error(req, &err);
-    return sb_tenancy_api_respond_page(req, &o.rows, environment_json);
+    static const sb_tenancy_children environments = {"project", sb_tenancy_api_project_visible,
+                                                     sb_tenancy_store_project_get,
+                                                     sb_tenancy_store_environment_list, environment_json};
+    return sb_tenancy_api_list_children(req, ctx, &environments);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

@@ -359,31 +359,9 @@ static int member_remove(sb_http_request *req, void *ctx)
 
 static int member_list(sb_http_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    static const char *const known[] = {"limit", "cursor"};
-    sb_api_page page;
-    sb_list_page lp;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 || !sb_tenancy_api_team_visible(o.who, o.id))
-        return sb_tenancy_api_not_found(req, "team");
-    if (sb_tenancy_api_check_query(req, known, 2) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0)
-        return 0;
-    sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    sb_row_set team;
-    int rc = sb_tenancy_store_team_get(conn, o.id, false, &team, &err);
-    if (rc == 0) {
-        sb_row_set_free(&team);
-        rc = sb_tenancy_store_member_list(conn, o.id, &lp, &o.rows, &err);
-    }
-    sb_db_release(o.app->db, conn);
-    if (rc != 0)
-        return rc == 1 ? sb_tenancy_api_not_found(req, "team")
-                       : sb_api_respond_store_error(req, &err);
-    return sb_tenancy_api_respond_page(req, &o.rows, member_json);
+    static const sb_tenancy_children members = {"team", sb_tenancy_api_team_visible, sb_tenancy_store_team_get,
+                                                sb_tenancy_store_member_list, member_json};
+    return sb_tenancy_api_list_children(req, ctx, &members);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

@@ -179,16 +179,10 @@ int sb_api_tokens_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)now);
     const char *params[] = {user_id, at};
-    PGresult *res;
-    if (sb_db_exec(conn,
-                   "UPDATE api_tokens SET revoked_at = to_timestamp($2::bigint)"
-                   " WHERE user_id = $1::uuid AND revoked_at IS NULL",
-                   2, params, &res, err) != 0)
-        return -1;
-    if (count)
-        *count = sb_db_affected(res);
-    PQclear(res);
-    return 0;
+    return sb_db_exec_affected(conn,
+                               "UPDATE api_tokens SET revoked_at = to_timestamp($2::bigint)"
+                               " WHERE user_id = $1::uuid AND revoked_at IS NULL",
+                               2, params, count, err);
 }
 
 int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,

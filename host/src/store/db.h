@@ -114,6 +114,10 @@ int sb_db_exec(sb_db_conn *conn, const char *sql, int nparams, const char *const
 int sb_db_exec_script(sb_db_conn *conn, const char *sql, sb_error *err);
 /* Rows changed by a command result (PQcmdTuples), 0 when none. */
 int64_t sb_db_affected(const PGresult *res);
+/* sb_db_exec for statements whose only result is how many rows they
+ * changed (affected may be NULL). */
+int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
+                        int64_t *affected, sb_error *err);
 const sb_db_error_info *sb_db_last_error(const sb_db_conn *conn);
 /* The libpq connection, for what this API does not cover (escaping, COPY). */
 PGconn *sb_db_pgconn(sb_db_conn *conn);

@@ -170,6 +170,20 @@ int64_t sb_db_affected(const PGresult *res)
     return n[0] ? strtoll(n, NULL, 10) : 0;
 }
 
+int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
+                        int64_t *affected, sb_error *err)
+{
+    PGresult *res;
+    if (affected)
+        *affected = 0;
+    if (sb_db_exec(conn, sql, nparams, params, &res, err) != 0)
+        return -1;
+    if (affected)
+        *affected = sb_db_affected(res);
+    PQclear(res);
+    return 0;
+}
+
 /* ---- transactions -------------------------------------------------------- */
 
 int sb_db_begin(sb_db_conn *c, sb_error *err) { return sb_db_begin_isolated(c, SB_DB_READ_COMMITTED, err); }

@@ -47,13 +47,7 @@ int sb_rate_limit_store_sweep(sb_db_conn *conn, int64_t before, int64_t *count, 
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)before);
     const char *params[] = {at};
-    PGresult *res;
-    if (sb_db_exec(conn,
-                   "DELETE FROM rate_limit_windows WHERE window_start < to_timestamp($1::bigint)",
-                   1, params, &res, err) != 0)
-        return -1;
-    if (count)
-        *count = sb_db_affected(res);
-    PQclear(res);
-    return 0;
+    return sb_db_exec_affected(conn,
+                               "DELETE FROM rate_limit_windows WHERE window_start < to_timestamp($1::bigint)",
+                               1, params, count, err);
 }

@@ -168,16 +168,10 @@ int sb_sessions_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_t 
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)now);
     const char *params[] = {user_id, at};
-    PGresult *res;
-    if (sb_db_exec(conn,
-                   "UPDATE sessions SET revoked_at = to_timestamp($2::bigint)"
-                   " WHERE user_id = $1::uuid AND revoked_at IS NULL",
-                   2, params, &res, err) != 0)
-        return -1;
-    if (count)
-        *count = sb_db_affected(res);
-    PQclear(res);
-    return 0;
+    return sb_db_exec_affected(conn,
+                               "UPDATE sessions SET revoked_at = to_timestamp($2::bigint)"
+                               " WHERE user_id = $1::uuid AND revoked_at IS NULL",
+                               2, params, count, err);
 }
 
 int sb_sessions_store_sweep(sb_db_conn *conn, int64_t before, int64_t *count, sb_error *err)
@@ -185,13 +179,7 @@ int sb_sessions_store_sweep(sb_db_conn *conn, int64_t before, int64_t *count, sb
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long)before);
     const char *params[] = {at};
-    PGresult *res;
-    if (sb_db_exec(conn,
-                   "DELETE FROM sessions WHERE absolute_expires_at < to_timestamp($1::bigint)", 1,
-                   params, &res, err) != 0)
-        return -1;
-    if (count)
-        *count = sb_db_affected(res);
-    PQclear(res);
-    return 0;
+    return sb_db_exec_affected(conn,
+                               "DELETE FROM sessions WHERE absolute_expires_at < to_timestamp($1::bigint)",
+                               1, params, count, err);
 }
