@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "server/openapi_doc.h"
 #include "store/database.h"
+#include "store/migrate.h"
 #include "util/log.h"
 
 struct sb_control_plane {
@@ -56,23 +57,26 @@ int sb_control_plane_migrate(const sb_settings *s, const char *state_dir, sb_err
     return rc;
 }
 
+/* Ready when the database answers and its schema is exactly the one this
+ * binary knows (no pending migration, nothing newer applied by another
+ * release). */
 static int database_ready(void *ctx, char *why, size_t cap)
 {
     sb_db *db = ctx;
-    sb_db_conn *conn;
+    size_t n;
+    const sb_migration *list = sb_migrations_builtin(&n);
+    sb_migrate_report report;
     sb_error err;
-    if (sb_db_acquire(db, 2000, &conn, &err) != 0) {
-        snprintf(why, cap, "database unreachable");
+    if (sb_migrate_status(db, list, n, &report, &err) != 0) {
+        snprintf(why, cap, err.code == SB_MIGRATE_E_NEWER ? "database schema is newer than this sbridge"
+                                                          : "database unreachable or schema unreadable");
         return 1;
     }
-    PGresult *res;
-    int rc = sb_db_exec(conn, "SELECT 1", 0, NULL, &res, &err);
-    if (rc == 0)
-        PQclear(res);
-    else
-        snprintf(why, cap, "database query failed");
-    sb_db_release(db, conn);
-    return rc != 0;
+    if (report.pending > 0) {
+        snprintf(why, cap, "%zu migration%s pending", report.pending, report.pending == 1 ? "" : "s");
+        return 1;
+    }
+    return 0;
 }
 
 static int serve_openapi(sb_http_request *req, void *ctx)
