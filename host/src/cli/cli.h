@@ -10,6 +10,13 @@
 #ifndef SB_CLI_H
 #define SB_CLI_H
 
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config/settings.h"
+#include "plugin/registry.h"
+
 typedef int (*sb_command_fn)(int argc, char **argv);
 
 typedef struct sb_command {
@@ -25,6 +32,14 @@ int sb_main(int argc, char **argv);
 
 /* Prints "sbridge <cmd>: <message>" and the hint to use --help; returns 2. */
 int sb_cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Loads FILE and the plugins it lists, prints every diagnostic to out and
+ * returns the error count; on 0 the caller owns *s and *r (cmd_config.c). */
+size_t sb_config_check_file(const char *file, const char *expected_role, const char *plugin_dir,
+                            sb_settings *s, sb_registry *r, FILE *out);
+/* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and the threads
+ * it starts later), for sigwait in main (cmd_server.c). */
+void sb_cli_block_signals(sigset_t *set);
+
 /* True when any argument is --help or -h. */
 int sb_cli_wants_help(int argc, char **argv);
 

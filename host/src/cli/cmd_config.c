@@ -8,11 +8,6 @@
 #include "util/duration.h"
 #include "plugin/registry.h"
 
-/* Loads FILE and its plugins; prints diagnostics; returns the error count.
- * On success (0) the caller owns *s and *r. */
-size_t sb_config_check_file(const char *file, const char *expected_role, const char *plugin_dir,
-                            sb_settings *s, sb_registry *r, FILE *out);
-
 size_t sb_config_check_file(const char *file, const char *expected_role, const char *plugin_dir,
                             sb_settings *s, sb_registry *r, FILE *out)
 {

@@ -24,9 +24,6 @@
 extern const char sb_embedded_dev_yaml[];
 extern const unsigned long sb_embedded_dev_yaml_len;
 
-size_t sb_config_check_file(const char *file, const char *expected_role, const char *plugin_dir,
-                            sb_settings *s, sb_registry *r, FILE *out);
-void sb_cli_block_signals(sigset_t *set);
 
 /* Runs the control plane in dev mode until SIGINT/SIGTERM. The state
  * directory is dev.state_dir, or a fresh temporary one (removed at exit). */

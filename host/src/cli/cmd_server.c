@@ -72,8 +72,6 @@ int sb_cmd_migrate(int argc, char **argv)
     return rc == 0 ? 0 : 1;
 }
 
-/* Blocks the signals every thread should leave to sigwait in main. */
-void sb_cli_block_signals(sigset_t *set);
 void sb_cli_block_signals(sigset_t *set)
 {
     sigemptyset(set);
