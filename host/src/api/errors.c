@@ -28,6 +28,8 @@ int sb_api_respond_store_error(sb_http_request *req, const sb_error *err)
     case SB_DOMAIN_E_DUPLICATE:
     case SB_DOMAIN_E_TOO_DEEP:
         return sb_http_respond_error(req, 422, "invalid_value", "%s", err->message);
+    case SB_DOMAIN_E_ILLEGAL_TRANSITION:
+        return sb_http_respond_error(req, 409, "illegal_transition", "%s", err->message);
     case SB_DOMAIN_E_CYCLE:
         return sb_http_respond_error(req, 409, "team_cycle", "%s", err->message);
     default:

@@ -20,6 +20,9 @@ enum sb_domain_error_code {
     SB_DOMAIN_E_TOO_DEEP,              /* a team tree deeper than SB_TEAM_TREE_MAX_DEPTH */
     SB_DOMAIN_E_DENIED,                /* the acting user may not do this */
     SB_DOMAIN_E_NO_MEMORY,
+    /* a (kind, state, event) the request state machine has no row for:
+     * the API answers 409 with the current state */
+    SB_DOMAIN_E_ILLEGAL_TRANSITION = 1100,
 };
 
 #endif
