@@ -93,6 +93,7 @@ sb_app *sb_api_harness_app(sb_api_harness *h) { return &h->app; }
 sb_db *sb_api_harness_db(sb_api_harness *h) { return h->db; }
 const sb_router *sb_api_harness_router(sb_api_harness *h) { return h->router; }
 const char *sb_api_harness_conninfo(sb_api_harness *h) { return h->conninfo; }
+const char *sb_api_harness_base_url(sb_api_harness *h) { return h->base_url; }
 
 long sb_api_harness_sql(sb_api_harness *h, const char *sql, char *first_cell, size_t cap)
 {

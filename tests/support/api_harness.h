@@ -27,6 +27,8 @@ sb_app *sb_api_harness_app(sb_api_harness *h);
 sb_db *sb_api_harness_db(sb_api_harness *h);
 const sb_router *sb_api_harness_router(sb_api_harness *h);
 const char *sb_api_harness_conninfo(sb_api_harness *h);
+/* "http://127.0.0.1:<port>" of the harness's server. */
+const char *sb_api_harness_base_url(sb_api_harness *h);
 
 /* A local user with a password, created directly in the database (not
  * through the API). role_name NULL: no grant; scope_kind "global", "team"
