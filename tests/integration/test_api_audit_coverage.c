@@ -13,6 +13,7 @@
 
 #include "api_harness.h"
 #include "pg_harness.h"
+#include "store/catalog_store.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *s)
 {
@@ -125,6 +126,50 @@ Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout 
     step("POST", "/api/v1/teams", "/api/v1/teams", body, "team.create", child, sizeof child);
     snprintf(path, sizeof path, "/api/v1/teams/%s", child);
     step("DELETE", "/api/v1/teams/{id}", path, NULL, "team.delete", NULL, 0);
+
+    /* provider connections, their bindings, secret bindings (catalog rows
+     * come from discovery: written here through the store) */
+    char conn_id[64], cbind[64], sbind[64];
+    step("POST", "/api/v1/provider-connections", "/api/v1/provider-connections",
+         "{\"name\":\"audited-conn\",\"type\":\"kubernetes\",\"scope\":{\"context\":\"c\"}}",
+         "connection.create", conn_id, sizeof conn_id);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s", conn_id);
+    step("PUT", "/api/v1/provider-connections/{id}", path, "{\"status\":\"disabled\"}", "connection.update",
+         NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/bindings", conn_id);
+    snprintf(body, sizeof body, "{\"project_id\":\"%s\"}", project);
+    step("POST", "/api/v1/provider-connections/{id}/bindings", path, body, "connection.binding.create", cbind,
+         sizeof cbind);
+    {
+        sb_db_conn *dbc;
+        sb_error err = {0};
+        cr_assert_eq(sb_db_acquire(sb_api_harness_db(h), -1, &dbc, &err), 0);
+        cr_assert_eq(sb_catalog_store_upsert_batch(dbc, conn_id, "[{\"secret_ref\":\"app/db\"}]", false, NULL,
+                                                   &err),
+                     0, "%s", err.message);
+        sb_db_release(sb_api_harness_db(h), dbc);
+    }
+    char secret_id[64];
+    sb_api_harness_sql(h, "SELECT id::text FROM catalog_secrets WHERE secret_ref = 'app/db'", secret_id,
+                       sizeof secret_id);
+    snprintf(path, sizeof path, "/api/v1/projects/%s/secret-bindings", project);
+    snprintf(body, sizeof body,
+             "{\"catalog_secret_id\":\"%s\",\"environment_id\":\"%s\",\"allowed_keys\":[\"DB_URL\"],"
+             "\"allowed_ops\":[\"read\"]}",
+             secret_id, env);
+    step("POST", "/api/v1/projects/{id}/secret-bindings", path, body, "secret_binding.create", sbind,
+         sizeof sbind);
+    snprintf(path, sizeof path, "/api/v1/projects/%s/secret-bindings/%s", project, sbind);
+    step("PUT", "/api/v1/projects/{id}/secret-bindings/{binding_id}", path, "{\"allowed_ops\":[\"patch\"]}",
+         "secret_binding.update", NULL, 0);
+    step("DELETE", "/api/v1/projects/{id}/secret-bindings/{binding_id}", path, NULL, "secret_binding.delete",
+         NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/bindings/%s", conn_id, cbind);
+    step("DELETE", "/api/v1/provider-connections/{id}/bindings/{binding_id}", path, NULL,
+         "connection.binding.delete", NULL, 0);
+    sb_api_harness_sql(h, "DELETE FROM catalog_secrets", NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s", conn_id);
+    step("DELETE", "/api/v1/provider-connections/{id}", path, NULL, "connection.delete", NULL, 0);
 
     step("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL, NULL, 0);
 
