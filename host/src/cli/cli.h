@@ -16,6 +16,8 @@
 
 #include "config/settings.h"
 #include "plugin/registry.h"
+#include "store/db.h"
+#include "store/embedded_pg.h"
 
 typedef int (*sb_command_fn)(int argc, char **argv);
 
@@ -39,6 +41,13 @@ size_t sb_config_check_file(const char *file, const char *expected_role, const c
 /* Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and the threads
  * it starts later), for sigwait in main (cmd_server.c). */
 void sb_cli_block_signals(sigset_t *set);
+
+/* The control plane's database for offline commands (cli_database.c):
+ * database.url, else the embedded cluster in state_dir (a running server's,
+ * or one started here and left in *pg for the caller to stop; created only
+ * when create_if_missing). */
+int sb_cli_open_database(const sb_settings *s, int create_if_missing, sb_embedded_pg **pg, sb_db **db,
+                         sb_error *err);
 
 /* True when any argument is --help or -h. */
 int sb_cli_wants_help(int argc, char **argv);

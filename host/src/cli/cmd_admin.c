@@ -222,25 +222,6 @@ static int new_password_hash(const admin_args *a, char hash[SB_PASSWORD_HASH_MAX
     return rc == 0 ? 0 : 1;
 }
 
-/* ---- database ------------------------------------------------------------------ */
-
-static int open_database(const sb_settings *s, sb_embedded_pg **pg, sb_db **db, sb_error *err)
-{
-    int64_t timeout = s->database.connect_timeout_ms > 0 ? s->database.connect_timeout_ms : 10000;
-    if (s->database.url)
-        return sb_db_open(s->database.url, 2, timeout, db, err);
-    if (s->state_dir == NULL)
-        return sb_error_set(err, 1, "no database.url and no state_dir: where is the database?");
-    char conninfo[4200];
-    snprintf(conninfo, sizeof conninfo, "host=%s/run port=5432 dbname=%s user=%s", s->state_dir,
-             SB_EMBEDDED_PG_DATABASE, SB_EMBEDDED_PG_USER);
-    sb_error ignored;
-    if (sb_db_open(conninfo, 2, 2000, db, &ignored) == 0)
-        return 0; /* a server is running the embedded cluster */
-    if (sb_embedded_pg_start(s->state_dir, pg, err) != 0)
-        return -1;
-    return sb_db_open(sb_embedded_pg_conninfo(*pg), 2, timeout, db, err);
-}
 
 /* One audit event, actor system:cli, in the caller's transaction. */
 static int audit(sb_db_conn *conn, const char *action, const char *user_id, json_t *details,
@@ -377,7 +358,7 @@ int sb_cmd_admin(int argc, char **argv)
     size_t n;
     const sb_migration *list = sb_migrations_builtin(&n);
     admin_txn t = {.a = &a, .hash = needs_password ? hash : NULL, .now = (int64_t)time(NULL)};
-    rc = open_database(&s, &pg, &db, &err) != 0 || sb_migrate_apply(db, list, n, NULL, &err) != 0 ||
+    rc = sb_cli_open_database(&s, 1, &pg, &db, &err) != 0 || sb_migrate_apply(db, list, n, NULL, &err) != 0 ||
                  sb_api_seed_roles(db, &err) != 0 || sb_db_transaction(db, act, &t, &err) < 0
              ? 1
              : 0;

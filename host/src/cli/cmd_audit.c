@@ -113,32 +113,6 @@ static int audit_key(const sb_settings *s, unsigned char **key, sb_error *err)
     return rc;
 }
 
-/* database.url; else the embedded cluster's socket in state_dir — the
- * running server's, or a cluster this command starts and stops. */
-static int open_database(const sb_settings *s, sb_embedded_pg **pg, sb_db **db, sb_error *err)
-{
-    int64_t timeout = s->database.connect_timeout_ms > 0 ? s->database.connect_timeout_ms : 10000;
-    if (s->database.url)
-        return sb_db_open(s->database.url, 2, timeout, db, err);
-    if (s->state_dir == NULL)
-        return sb_error_set(err, 1, "no database.url and no state_dir: where is the database?");
-    char conninfo[4200];
-    snprintf(conninfo, sizeof conninfo, "host=%s/run port=5432 dbname=%s user=%s", s->state_dir,
-             SB_EMBEDDED_PG_DATABASE, SB_EMBEDDED_PG_USER);
-    sb_error ignored;
-    if (sb_db_open(conninfo, 2, 2000, db, &ignored) == 0)
-        return 0; /* a server is running the embedded cluster */
-    char pgdata[4200];
-    struct stat st;
-    snprintf(pgdata, sizeof pgdata, "%s/pgdata", s->state_dir);
-    if (stat(pgdata, &st) != 0) /* never create an empty cluster just to find nothing in it */
-        return sb_error_set(err, 1, "no database.url and no embedded PostgreSQL in %s: nothing to "
-                            "verify", pgdata);
-    if (sb_embedded_pg_start(s->state_dir, pg, err) != 0)
-        return -1;
-    return sb_db_open(sb_embedded_pg_conninfo(*pg), 2, timeout, db, err);
-}
-
 static void print_report(const sb_audit_verify_report *r)
 {
     printf("%s\n", r->message);
@@ -157,7 +131,7 @@ static int verify(const sb_settings *s, const audit_args *a)
     sb_embedded_pg *pg = NULL;
     sb_db *db = NULL;
     int rc = 1;
-    if (audit_key(s, &key, &err) != 0 || open_database(s, &pg, &db, &err) != 0)
+    if (audit_key(s, &key, &err) != 0 || sb_cli_open_database(s, 0, &pg, &db, &err) != 0)
         goto out;
     size_t n;
     const sb_migration *list = sb_migrations_builtin(&n);
