@@ -18,11 +18,6 @@
     "coalesce(" EPOCH("t.last_used_at") ", 0), coalesce(" EPOCH("t.revoked_at") ", 0)"
 /* clang-format on */
 
-static int64_t cell_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
 {
     memset(t, 0, sizeof *t);
@@ -31,10 +26,10 @@ static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
     snprintf(t->username, sizeof t->username, "%s", PQgetvalue(res, row, 2));
     snprintf(t->name, sizeof t->name, "%s", PQgetvalue(res, row, 3));
     snprintf(t->display_hint, sizeof t->display_hint, "%s", PQgetvalue(res, row, 4));
-    t->created_at = cell_i64(res, row, 5);
-    t->expires_at = cell_i64(res, row, 6);
-    t->last_used_at = cell_i64(res, row, 7);
-    t->revoked_at = cell_i64(res, row, 8);
+    t->created_at = sb_db_cell_i64(res, row, 5);
+    t->expires_at = sb_db_cell_i64(res, row, 6);
+    t->last_used_at = sb_db_cell_i64(res, row, 7);
+    t->revoked_at = sb_db_cell_i64(res, row, 8);
 }
 
 static int one_token(sb_db_conn *conn, const char *sql, int n, const char *const *params,

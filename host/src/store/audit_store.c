@@ -27,11 +27,6 @@
 
 /* ---- shared helpers -------------------------------------------------------- */
 
-static int64_t cell_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 static const char *cell_or_null(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
@@ -40,7 +35,7 @@ static const char *cell_or_null(const PGresult *res, int row, int col)
 /* The chained fields of a row read with CANONICAL_COLUMNS. */
 static void fields_from_row(const PGresult *res, int row, int64_t chain_seq, sb_audit_fields *f)
 {
-    f->id = cell_i64(res, row, 0);
+    f->id = sb_db_cell_i64(res, row, 0);
     f->chain_seq = chain_seq;
     f->occurred_at = cell_or_null(res, row, 1);
     f->actor = cell_or_null(res, row, 2);
@@ -163,7 +158,7 @@ int sb_audit_append_id(sb_db_conn *conn, const sb_audit_record *r, int64_t *id, 
                    9, params, &res, err) != 0)
         return -1;
     if (id && PQntuples(res) == 1)
-        *id = cell_i64(res, 0, 0);
+        *id = sb_db_cell_i64(res, 0, 0);
     PQclear(res);
     return 0;
 }
@@ -228,11 +223,11 @@ static int read_head(sb_db_conn *c, int64_t *seq, unsigned char hash[SB_AUDIT_HA
     *seq = 0;
     memset(hash, 0, SB_AUDIT_HASH_BYTES);
     if (PQntuples(res) == 1) {
-        *seq = cell_i64(res, 0, 1);
+        *seq = sb_db_cell_i64(res, 0, 1);
         if (!hash_from_cell(res, 0, 2, hash))
             rc = sb_error_set(err, SB_AUDIT_E_CHAIN, "the audit chain head (event id %" PRId64
                               ", chain position %" PRId64 ") has no valid hash; sealing stopped "
-                              "— run `sbridge audit verify`", cell_i64(res, 0, 0), *seq);
+                              "— run `sbridge audit verify`", sb_db_cell_i64(res, 0, 0), *seq);
     }
     PQclear(res);
     return rc;
@@ -333,8 +328,8 @@ int sb_audit_counts(sb_db_conn *conn, int64_t *chain_length, int64_t *unsealed, 
                    "(SELECT count(*) FROM audit_events WHERE chain_seq IS NULL)",
                    0, NULL, &res, err) != 0)
         return -1;
-    *chain_length = cell_i64(res, 0, 0);
-    *unsealed = cell_i64(res, 0, 1);
+    *chain_length = sb_db_cell_i64(res, 0, 0);
+    *unsealed = sb_db_cell_i64(res, 0, 1);
     PQclear(res);
     return 0;
 }
@@ -380,7 +375,7 @@ static void report_break(sb_audit_verify_report *r, sb_audit_break_kind kind, in
 static int check_row(verify_ctx *v, const PGresult *res, int i, unsigned char prev[SB_AUDIT_HASH_BYTES])
 {
     sb_audit_verify_report *r = v->out;
-    int64_t id = cell_i64(res, i, 0), seq = cell_i64(res, i, CANONICAL_N);
+    int64_t id = sb_db_cell_i64(res, i, 0), seq = sb_db_cell_i64(res, i, CANONICAL_N);
     int64_t expected = r->head_seq + 1;
     if (seq != expected && expected == 1) {
         r->expected_seq = 1;
@@ -476,8 +471,8 @@ static int check_unsealed(sb_db_conn *c, verify_ctx *v, sb_error *err)
                    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM audit_events WHERE chain_seq IS NULL",
                    1, params, &res, err) != 0)
         return -1;
-    r->unsealed = cell_i64(res, 0, 0);
-    int64_t stale = cell_i64(res, 0, 1), oldest = cell_i64(res, 0, 2);
+    r->unsealed = sb_db_cell_i64(res, 0, 0);
+    int64_t stale = sb_db_cell_i64(res, 0, 1), oldest = sb_db_cell_i64(res, 0, 2);
     snprintf(r->oldest_unsealed_at, sizeof r->oldest_unsealed_at, "%s",
              PQgetisnull(res, 0, 3) ? "" : PQgetvalue(res, 0, 3));
     PQclear(res);
@@ -571,7 +566,7 @@ int sb_audit_list(sb_db_conn *conn, const sb_audit_filter *filter, int64_t limit
         fields_from_row(res, i, 0, &fl);
         sb_audit_event e = {fl.id, fl.occurred_at, fl.actor, fl.action, fl.resource, fl.outcome,
                             fl.severity, fl.correlation_id, fl.request_id, fl.remote_ip, fl.details,
-                            !PQgetisnull(res, i, CANONICAL_N), cell_i64(res, i, CANONICAL_N),
+                            !PQgetisnull(res, i, CANONICAL_N), sb_db_cell_i64(res, i, CANONICAL_N),
                             cell_or_null(res, i, CANONICAL_N + 1)};
         rc = fn(ctx, &e);
         if (count && rc == 0)

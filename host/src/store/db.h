@@ -114,6 +114,8 @@ int sb_db_exec(sb_db_conn *conn, const char *sql, int nparams, const char *const
 int sb_db_exec_script(sb_db_conn *conn, const char *sql, sb_error *err);
 /* Rows changed by a command result (PQcmdTuples), 0 when none. */
 int64_t sb_db_affected(const PGresult *res);
+/* A cell as a 64-bit integer; NULL reads as 0. */
+int64_t sb_db_cell_i64(const PGresult *res, int row, int col);
 /* sb_db_exec for statements whose only result is how many rows they
  * changed (affected may be NULL). */
 int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,

@@ -170,6 +170,11 @@ int64_t sb_db_affected(const PGresult *res)
     return n[0] ? strtoll(n, NULL, 10) : 0;
 }
 
+int64_t sb_db_cell_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
 int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
                         int64_t *affected, sb_error *err)
 {

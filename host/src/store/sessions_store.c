@@ -32,11 +32,6 @@
     " AND s.idle_expires_at > to_timestamp($2::bigint)"                                            \
     " AND s.absolute_expires_at > to_timestamp($2::bigint)"
 
-static int64_t cell_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 static void row_to_session(const PGresult *res, int row, sb_session_record *s)
 {
     memset(s, 0, sizeof *s);
@@ -49,11 +44,11 @@ static void row_to_session(const PGresult *res, int row, sb_session_record *s)
                        NULL) != 0 ||
         bin_len != sizeof s->token_hash)
         memset(s->token_hash, 0, sizeof s->token_hash);
-    s->created_at = cell_i64(res, row, 4);
-    s->last_seen_at = cell_i64(res, row, 5);
-    s->idle_expires_at = cell_i64(res, row, 6);
-    s->absolute_expires_at = cell_i64(res, row, 7);
-    s->last_mfa_at = cell_i64(res, row, 8);
+    s->created_at = sb_db_cell_i64(res, row, 4);
+    s->last_seen_at = sb_db_cell_i64(res, row, 5);
+    s->idle_expires_at = sb_db_cell_i64(res, row, 6);
+    s->absolute_expires_at = sb_db_cell_i64(res, row, 7);
+    s->last_mfa_at = sb_db_cell_i64(res, row, 8);
 }
 
 static void hash_hex(const unsigned char *hash, char out[2 * SB_TOKEN_HASH_BYTES + 1])

@@ -28,11 +28,6 @@ int sb_users_store_uuid_ok(const char *s)
     return 1;
 }
 
-static int64_t cell_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 static int cell_bool(const PGresult *res, int row, int col)
 {
     return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
@@ -48,9 +43,9 @@ static void row_to_user(const PGresult *res, int row, sb_user_record *u)
     u->disabled = cell_bool(res, row, 4);
     snprintf(u->password_hash, sizeof u->password_hash, "%s", PQgetvalue(res, row, 5));
     u->has_password = cell_bool(res, row, 6);
-    u->failed_logins = (int)cell_i64(res, row, 7);
-    u->locked_until = cell_i64(res, row, 8);
-    u->created_at = cell_i64(res, row, 9);
+    u->failed_logins = (int)sb_db_cell_i64(res, row, 7);
+    u->locked_until = sb_db_cell_i64(res, row, 8);
+    u->created_at = sb_db_cell_i64(res, row, 9);
 }
 
 /* Runs a one-row lookup: 0 and *out, 1 when no row. */
@@ -89,7 +84,7 @@ int sb_users_store_count(sb_db_conn *conn, int64_t *out, sb_error *err)
     PGresult *res;
     if (sb_db_exec(conn, "SELECT count(*) FROM users", 0, NULL, &res, err) != 0)
         return -1;
-    *out = cell_i64(res, 0, 0);
+    *out = sb_db_cell_i64(res, 0, 0);
     PQclear(res);
     return 0;
 }
@@ -190,7 +185,7 @@ static int record_failure_in_txn(sb_db_conn *conn, const char *user_id,
         PQclear(res);
         return 1;
     }
-    sb_lockout_state before = {(int)cell_i64(res, 0, 0), cell_i64(res, 0, 1)};
+    sb_lockout_state before = {(int)sb_db_cell_i64(res, 0, 0), sb_db_cell_i64(res, 0, 1)};
     PQclear(res);
     sb_lockout_state after = sb_lockout_on_failure(policy, before, now);
     *was_locked = sb_lockout_is_locked(&before, now);
@@ -208,8 +203,8 @@ static int record_failure_in_txn(sb_db_conn *conn, const char *user_id,
                    "           coalesce(floor(extract(epoch FROM locked_until))::bigint, 0)",
                    3, p3, &res, err) != 0)
         return -1;
-    out->failed_count = (int)cell_i64(res, 0, 0);
-    out->locked_until = cell_i64(res, 0, 1);
+    out->failed_count = (int)sb_db_cell_i64(res, 0, 0);
+    out->locked_until = sb_db_cell_i64(res, 0, 1);
     PQclear(res);
     return 0;
 }
@@ -291,9 +286,9 @@ int sb_users_store_grant_role(sb_db_conn *conn, const char *user_id, const char 
                    " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM ins)",
                    6, params, &res, err) != 0)
         return -1;
-    int role_found = cell_i64(res, 0, 0) == 1;
+    int role_found = sb_db_cell_i64(res, 0, 0) == 1;
     if (created)
-        *created = cell_i64(res, 0, 1) == 1;
+        *created = sb_db_cell_i64(res, 0, 1) == 1;
     PQclear(res);
     return role_found ? 0 : 1;
 }
