@@ -29,7 +29,7 @@ start() {
   pid=$!
   url=""
   for _ in $(seq 1 600); do  # up to 60 s: initdb on a loaded machine
-    url=$(grep -o 'control plane listening on http://[0-9.:]*' "$work/server.log" | awk '{print $NF}' || true)
+    url=$(grep -so 'control plane listening on http://[0-9.:]*' "$work/server.log" | awk '{print $NF}' || true)
     [[ -n "$url" ]] && curl -sf "$url/readyz" >/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || fail "the server exited during start"
     sleep 0.1
