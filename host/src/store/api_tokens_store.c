@@ -32,17 +32,13 @@ static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
     t->revoked_at = sb_db_cell_i64(res, row, 8);
 }
 
+/* Runs a statement returning at most one row (see sb_db_exec_one). */
+static void row_to_token_cb(const PGresult *res, int i, void *out) { row_to_token(res, i, out); }
+
 static int one_token(sb_db_conn *conn, const char *sql, int n, const char *const *params,
                      sb_api_token_record *out, sb_error *err)
 {
-    PGresult *res;
-    if (sb_db_exec(conn, sql, n, params, &res, err) != 0)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found && out)
-        row_to_token(res, 0, out);
-    PQclear(res);
-    return found ? 0 : 1;
+    return sb_db_exec_one(conn, sql, n, params, row_to_token_cb, out, err);
 }
 
 /* Inside a transaction: lock the user's row (serialises creations of one

@@ -116,6 +116,10 @@ int sb_db_exec_script(sb_db_conn *conn, const char *sql, sb_error *err);
 int64_t sb_db_affected(const PGresult *res);
 /* A cell as a 64-bit integer; NULL reads as 0. */
 int64_t sb_db_cell_i64(const PGresult *res, int row, int col);
+/* Runs a statement expected to return at most one row: 0 with row(res, 0,
+ * out) called when there is one, 1 when there is none, -1 on error. */
+int sb_db_exec_one(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
+                   void (*row)(const PGresult *res, int i, void *out), void *out, sb_error *err);
 /* sb_db_exec for statements whose only result is how many rows they
  * changed (affected may be NULL). */
 int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,

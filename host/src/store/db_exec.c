@@ -175,6 +175,19 @@ int64_t sb_db_cell_i64(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+int sb_db_exec_one(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
+                   void (*row)(const PGresult *res, int i, void *out), void *out, sb_error *err)
+{
+    PGresult *res;
+    if (sb_db_exec(conn, sql, nparams, params, &res, err) != 0)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found && out && row)
+        row(res, 0, out);
+    PQclear(res);
+    return found ? 0 : 1;
+}
+
 int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
                         int64_t *affected, sb_error *err)
 {

@@ -57,17 +57,13 @@ static void hash_hex(const unsigned char *hash, char out[2 * SB_TOKEN_HASH_BYTES
 }
 
 /* Runs a statement returning at most one session row. */
+/* Runs a statement returning at most one row (see sb_db_exec_one). */
+static void row_to_session_cb(const PGresult *res, int i, void *out) { row_to_session(res, i, out); }
+
 static int one_session(sb_db_conn *conn, const char *sql, int n, const char *const *params,
                        sb_session_record *out, sb_error *err)
 {
-    PGresult *res;
-    if (sb_db_exec(conn, sql, n, params, &res, err) != 0)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found && out)
-        row_to_session(res, 0, out);
-    PQclear(res);
-    return found ? 0 : 1;
+    return sb_db_exec_one(conn, sql, n, params, row_to_session_cb, out, err);
 }
 
 int sb_sessions_store_create(sb_db_conn *conn, const sb_session_new *s, sb_session_record *out,
