@@ -171,6 +171,34 @@ Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout 
     snprintf(path, sizeof path, "/api/v1/provider-connections/%s", conn_id);
     step("DELETE", "/api/v1/provider-connections/{id}", path, NULL, "connection.delete", NULL, 0);
 
+    /* workflows, policy rules, the reserved-priority platform setting */
+    char wf[64], rule[64];
+    step("POST", "/api/v1/workflows", "/api/v1/workflows", "{\"name\":\"audited-workflow\"}",
+         "workflow.create", wf, sizeof wf);
+    snprintf(path, sizeof path, "/api/v1/workflows/%s", wf);
+    step("PUT", "/api/v1/workflows/{id}", path, "{\"min_approvers\":2}", "workflow.update", NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/workflows/%s/default", wf);
+    step("PUT", "/api/v1/workflows/{id}/default", path, NULL, "workflow.default", NULL, 0);
+    snprintf(body, sizeof body,
+             "{\"name\":\"audited-rule\",\"anchor\":{\"type\":\"project\",\"id\":\"%s\"},"
+             "\"workflow_id\":\"%s\"}",
+             project, wf);
+    step("POST", "/api/v1/policy-rules", "/api/v1/policy-rules", body, "policy.rule.create", rule,
+         sizeof rule);
+    snprintf(path, sizeof path, "/api/v1/policy-rules/%s", rule);
+    step("PUT", "/api/v1/policy-rules/{id}", path, "{\"priority\":5}", "policy.rule.update", NULL, 0);
+    step("DELETE", "/api/v1/policy-rules/{id}", path, NULL, "policy.rule.delete", NULL, 0);
+    step("PUT", "/api/v1/platform-settings/{key}", "/api/v1/platform-settings/policy.reserved_priority",
+         "{\"value\":8000}", "platform_setting.update", NULL, 0);
+    {
+        char std[64];
+        sb_api_harness_sql(h, "SELECT id::text FROM workflows WHERE name = 'standard'", std, sizeof std);
+        snprintf(path, sizeof path, "/api/v1/workflows/%s/default", std);
+        step("PUT", "/api/v1/workflows/{id}/default", path, NULL, "workflow.default", NULL, 0);
+    }
+    snprintf(path, sizeof path, "/api/v1/workflows/%s", wf);
+    step("DELETE", "/api/v1/workflows/{id}", path, NULL, "workflow.delete", NULL, 0);
+
     step("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL, NULL, 0);
 
     /* The script covers every state-changing route of the router. */

@@ -9,6 +9,8 @@
  *   sb_api_audit_routes    audit-events
  *   sb_api_connection_routes provider connections and their project bindings
  *   sb_api_catalog_routes  the secret catalog (/secrets) and secret bindings
+ *   sb_api_workflow_routes approval workflows (and the default one)
+ *   sb_api_policy_routes   policy rules, their history, the reserved-priority setting
  * sb_api_routes_register calls them all. Every route declares its auth kind
  * and permission in its table row; the gate (sb_api_gate) authenticates,
  * attaches the identity and refuses callers who hold the route's permission
@@ -34,6 +36,8 @@ int sb_api_rbac_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_audit_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_connection_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_catalog_routes(sb_router *r, sb_app *app, sb_error *err);
+int sb_api_workflow_routes(sb_router *r, sb_app *app, sb_error *err);
+int sb_api_policy_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err);
 
 /* The gate installed in the HTTP server (gate_ctx = the sb_app). */

@@ -13,7 +13,8 @@
 /* ---- input ------------------------------------------------------------------ */
 
 static const char *const type_words[] = {"a string", "a string or null", "an integer",
-                                         "an array of strings"};
+                                         "an array of strings", "true or false", "an object",
+                                         "an array"};
 
 static int type_ok(sb_field_type type, json_t *v)
 {
@@ -35,6 +36,12 @@ static int type_ok(sb_field_type type, json_t *v)
                 return 0;
         }
         return 1;
+    case SB_FIELD_BOOLEAN:
+        return json_is_boolean(v);
+    case SB_FIELD_OBJECT:
+        return json_is_object(v);
+    case SB_FIELD_ARRAY:
+        return json_is_array(v);
     }
     return 0;
 }
@@ -50,7 +57,7 @@ int sb_tenancy_api_read_body(sb_http_request *req, const sb_field_spec *spec, si
                -1;
     const char *key;
     json_t *v;
-    char names[160] = "";
+    char names[400] = "";
     for (size_t i = 0; i < n; i++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
                  spec[i].name);

@@ -51,6 +51,9 @@ typedef enum sb_field_type {
     SB_FIELD_STRING_OR_NULL,
     SB_FIELD_INTEGER,
     SB_FIELD_STRING_ARRAY,
+    SB_FIELD_BOOLEAN,
+    SB_FIELD_OBJECT, /* checked member by member by the module */
+    SB_FIELD_ARRAY,  /* any array: the module checks its items */
 } sb_field_type;
 
 typedef struct sb_field_spec {
