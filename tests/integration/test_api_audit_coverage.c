@@ -7,6 +7,7 @@
  * it is added here with its audit check.
  */
 #include <criterion/criterion.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *s)
     sb_pg_harness_shared_stop();
 }
 
-#define MAX_DONE 64
+#define MAX_DONE 128
 
 static sb_api_harness *h;
 static char cookie[256];
@@ -62,6 +63,94 @@ static void step(const char *method, const char *pattern, const char *path, cons
     }
     sb_api_response_free(&r);
     snprintf(done[n_done++], sizeof done[0], "%s %s", method, pattern);
+}
+
+/* Requests: submit, approve, reject, cancel as the requester (the default
+ * workflow allows self-approval for this walk); cross-team fill, verify and
+ * refuse as a second administrator (separation of duties). */
+static void walk_requests(const char *project, const char *env)
+{
+    char path[512], body[512], conn_id[64], secret_id[64], bind[64], team_b[64], id[64];
+    step("POST", "/api/v1/provider-connections", "/api/v1/provider-connections",
+         "{\"name\":\"audited-vault\",\"type\":\"vault\",\"scope\":{\"address\":"
+         "\"https://vault.internal:8200\",\"mount\":\"kv\"}}",
+         "connection.create", conn_id, sizeof conn_id);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/bindings", conn_id);
+    snprintf(body, sizeof body, "{\"project_id\":\"%s\"}", project);
+    step("POST", "/api/v1/provider-connections/{id}/bindings", path, body, NULL, NULL, 0);
+    sb_db_conn *dbc;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(sb_api_harness_db(h), -1, &dbc, &err), 0);
+    cr_assert_eq(sb_catalog_store_upsert_batch(dbc, conn_id, "[{\"secret_ref\":\"app/req\"}]", false,
+                                               NULL, &err),
+                 0, "%s", err.message);
+    sb_db_release(sb_api_harness_db(h), dbc);
+    sb_api_harness_sql(h, "SELECT id::text FROM catalog_secrets WHERE secret_ref = 'app/req'", secret_id,
+                       sizeof secret_id);
+    snprintf(path, sizeof path, "/api/v1/projects/%s/secret-bindings", project);
+    snprintf(body, sizeof body,
+             "{\"catalog_secret_id\":\"%s\",\"environment_id\":\"%s\",\"allowed_keys\":[\"DB_URL\"],"
+             "\"allowed_ops\":[\"read\",\"patch\"]}",
+             secret_id, env);
+    step("POST", "/api/v1/projects/{id}/secret-bindings", path, body, NULL, bind, sizeof bind);
+    sb_api_harness_sql(h, "UPDATE workflows SET allow_self_approval = true WHERE is_default", NULL, 0);
+
+    const char *pending[] = {"approve", "reject", "cancel"};
+    const char *bodies[] = {"{}", "{\"reason\":\"not now\"}", NULL};
+    const char *actions[] = {"request.approve", "request.reject", "request.cancel"};
+    snprintf(body, sizeof body, "{\"kind\":\"read\",\"binding_id\":\"%s\",\"justification\":\"audit\"}",
+             bind);
+    for (int i = 0; i < 3; i++) {
+        char pattern[96];
+        step("POST", "/api/v1/requests", "/api/v1/requests", body, "request.submit", id, sizeof id);
+        snprintf(path, sizeof path, "/api/v1/requests/%s/%s", id, pending[i]);
+        snprintf(pattern, sizeof pattern, "/api/v1/requests/{id}/%s", pending[i]);
+        step("POST", pattern, path, bodies[i], actions[i], NULL, 0);
+    }
+
+    step("POST", "/api/v1/teams", "/api/v1/teams", "{\"name\":\"audited-providers\"}", "team.create", team_b,
+         sizeof team_b);
+    char saved[256], other_admin[40];
+    snprintf(saved, sizeof saved, "%s", cookie);
+    cr_assert_eq(sb_api_harness_user(h, "auditor-two", "admin-password-2", "admin", "global", NULL, other_admin),
+                 0);
+    char cookie2[256];
+    cr_assert_eq(sb_api_harness_login(h, "auditor-two", "admin-password-2", cookie2, sizeof cookie2, NULL, 0), 0);
+    snprintf(body, sizeof body,
+             "{\"binding_id\":\"%s\",\"target_team_id\":\"%s\",\"keys\":[\"DB_URL\"],"
+             "\"justification\":\"audit\"}",
+             bind, team_b);
+    char fill_body[512], box[160], pk64[64];
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES], sealed[64];
+    crypto_box_keypair(pk, sk);
+    crypto_box_seal(sealed, (const unsigned char *)"v", 1, pk);
+    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(box, sizeof box, sealed, 1 + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(fill_body, sizeof fill_body,
+             "{\"sealed_values\":[{\"key\":\"DB_URL\",\"recipient\":\"%s\",\"box\":\"%s\"}]}", pk64,
+             box);
+    char refused[64];
+    step("POST", "/api/v1/requests/cross-team", "/api/v1/requests/cross-team", body, "request.submit", id,
+         sizeof id);
+    step("POST", "/api/v1/requests/cross-team", "/api/v1/requests/cross-team", body, "request.submit",
+         refused, sizeof refused);
+    snprintf(cookie, sizeof cookie, "%s", cookie2);
+    snprintf(path, sizeof path, "/api/v1/requests/%s/fill", id);
+    step("POST", "/api/v1/requests/{id}/fill", path, fill_body, "request.fill", NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/requests/%s/refuse", refused);
+    step("POST", "/api/v1/requests/{id}/refuse", path, "{\"reason\":\"not our credential\"}", "request.refuse",
+         NULL, 0);
+    snprintf(cookie, sizeof cookie, "%s", saved);
+    /* the requester may not verify (SoD, whatever self-approval says): a third admin does */
+    cr_assert_eq(sb_api_harness_user(h, "auditor-three", "admin-password-3", "admin", "global", NULL,
+                                     other_admin),
+                 0);
+    cr_assert_eq(sb_api_harness_login(h, "auditor-three", "admin-password-3", cookie, sizeof cookie, NULL, 0),
+                 0);
+    snprintf(path, sizeof path, "/api/v1/requests/%s/verify", id);
+    step("POST", "/api/v1/requests/{id}/verify", path, "{\"decision\":\"approve\"}", "request.approve",
+         NULL, 0);
+    snprintf(cookie, sizeof cookie, "%s", saved);
 }
 
 Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout = 120)
@@ -198,6 +287,8 @@ Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout 
     }
     snprintf(path, sizeof path, "/api/v1/workflows/%s", wf);
     step("DELETE", "/api/v1/workflows/{id}", path, NULL, "workflow.delete", NULL, 0);
+
+    walk_requests(project, env);
 
     step("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL, NULL, 0);
 

@@ -311,7 +311,9 @@ Test(store_embedded, database_open_without_a_url_runs_the_embedded_server)
     cr_assert_eq(sb_database_open(&o, &d, &r, &err), 0, "%s", err.message);
     cr_assert_not_null(sb_database_embedded(d));
     cr_expect_gt(r.applied, 0);
-    expect_value(sb_database_pool(d), "SELECT count(*) FROM platform_settings", "0");
+    expect_value(sb_database_pool(d),
+                 "SELECT value::text FROM platform_settings WHERE key = 'policy.reserved_priority'",
+                 "9000");
     pid_t pid = sb_embedded_pg_pid(sb_database_embedded(d));
     sb_database_close(d);
     cr_expect_eq(kill(pid, 0), -1, "closing stops the embedded server");

@@ -295,7 +295,8 @@ Test(store_migrate, the_builtin_migrations_apply_cleanly)
     apply_ok(list, n, &r);
     cr_expect_eq(r.applied, n);
     cr_expect_eq(r.to_version, list[n - 1].version);
-    expect_value("SELECT count(*) FROM platform_settings", "0");
+    expect_value("SELECT value::text FROM platform_settings WHERE key = 'policy.reserved_priority'",
+                 "9000");
     sb_error err = {0};
     cr_assert_eq(sb_migrate_status(db, list, n, &r, &err), 0, "%s", err.message);
     cr_expect_eq(r.pending, 0);

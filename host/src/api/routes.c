@@ -11,6 +11,7 @@ int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
         sb_api_audit_routes,
         sb_api_connection_routes,
         sb_api_catalog_routes,
+        sb_api_request_routes,
         sb_api_workflow_routes,
         sb_api_policy_routes,
     };

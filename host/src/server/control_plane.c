@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/app_keys.h"
 #include "api/audit_sealer.h"
+#include "api/request_system.h"
 #include "api/bootstrap_admin.h"
 #include "api/seed_roles.h"
 #include "http/server.h"
@@ -24,10 +25,13 @@ struct sb_control_plane {
     sb_app app;
     int app_ready;
     sb_audit_sealer *sealer;
+    sb_periodic *request_sweeper;
     sb_router *router;
     sb_http_server *http;
     char url[96];
 };
+
+#define REQUEST_SWEEP_INTERVAL_MS 30000
 
 /* The configured database, or the embedded one in state_dir; migrated. */
 static int open_database(const sb_settings *s, const char *state_dir, sb_database **out, sb_error *err)
@@ -122,6 +126,9 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         goto fail;
     if (opts && opts->run_sealer && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;
+    if (opts && opts->run_sealer &&
+        sb_request_sweeper_start(cp->db, REQUEST_SWEEP_INTERVAL_MS, &cp->request_sweeper, err) != 0)
+        goto fail;
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)
         goto fail;
@@ -165,6 +172,7 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
     if (cp->http && sb_http_server_stop(cp->http, grace_ms > 0 ? grace_ms : 0) == 1)
         sb_warn("server", "some requests were cut off after the %lld ms grace", (long long)grace_ms);
     sb_router_free(cp->router);
+    sb_periodic_stop(cp->request_sweeper);
     sb_audit_sealer_stop(cp->sealer);
     if (cp->app_ready)
         sb_app_close(&cp->app);

@@ -1,0 +1,104 @@
+/*
+ * api/request_api.h — what the request modules share (api/request_*.c).
+ *
+ *   request_transition.c  the ONLY code that changes a request's state:
+ *                         domain/request_machine decides, the store applies
+ *                         a compare-and-set, the actions of the table row
+ *                         run in the same transaction, one audit event.
+ *   request_submit.c      POST /requests, POST /requests/cross-team.
+ *   request_decide.c      approve / reject / verify / cancel / fill / refuse.
+ *   request_routes.c      the route table and the reads (lists, detail).
+ *   request_input.c       bodies: key names, sealed values, plaintext refusal.
+ *   request_system.c      transitions without a user: the expiry sweep and
+ *                         job outcomes (called by the worker and the agent
+ *                         protocol; the control plane runs the sweep too).
+ */
+#ifndef SB_API_REQUEST_API_H
+#define SB_API_REQUEST_API_H
+
+#include <jansson.h>
+
+#include "api/tenancy_api.h"
+#include "domain/request_machine.h"
+#include "store/request_store.h"
+
+/* Sealed values of a patch submit or a cross-team fill (already checked). */
+typedef struct sb_sealed_value {
+    const char *key, *recipient, *box; /* box: base64 of a crypto_box_seal output */
+} sb_sealed_value;
+
+typedef struct sb_request_vote_in {
+    const char *approver_id;
+    const char *decision; /* "approve" | "reject" */
+    int64_t groups;
+    const char *comment;
+} sb_request_vote_in;
+
+/* One step of the machine on a locked request row. */
+typedef struct sb_request_step {
+    sb_request_event event;
+    sb_request_ctx ctx;             /* only the direct-reveal submit gate reads it */
+    sb_request_change change;       /* reason, filler, decided */
+    const sb_request_vote_in *vote; /* required exactly when the row records a vote */
+    const sb_sealed_value *sealed;  /* required exactly when the row stores values */
+    size_t n_sealed;
+    json_t *details; /* extra audit details (borrowed), may be NULL */
+} sb_request_step;
+
+/* Applies step to the request in cur (row 0, locked FOR UPDATE by the
+ * caller): asks the machine, writes the new state with a compare-and-set,
+ * performs the row's actions (vote, sealed values, wrap TTLs, job intent
+ * with the cross-team allowlist re-check) and writes the audit event
+ * "request.<action>". req NULL: the actor is "system". The new row in out.
+ * Errors: SB_DOMAIN_E_ILLEGAL_TRANSITION (409, message naming the current
+ * state), SB_DOMAIN_E_INVALID (a step that does not fit its row), store
+ * errors. */
+int sb_request_apply(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,
+                     const sb_request_step *step, sb_row_set *out, sb_error *err);
+
+/* The submit transition: the state a new request of kind starts in and the
+ * actions; the caller inserts the row with that state, then calls
+ * sb_request_after_submit for the actions and the audit event. */
+int sb_request_submit_state(sb_request_kind kind, const sb_request_ctx *ctx, sb_request_state *to,
+                            uint32_t *actions, sb_error *err);
+int sb_request_after_submit(sb_db_conn *conn, sb_http_request *req, const sb_row_set *row,
+                            uint32_t actions, const sb_request_step *step, sb_error *err);
+
+/* ---- input (request_input.c); functions taking req answer it on -1 ----- */
+
+bool sb_request_key_name_ok(const char *k); /* [A-Za-z0-9_.-]{1,128} */
+bool sb_request_in_array(json_t *a, const char *s);
+
+typedef struct sb_sealed_input {
+    sb_sealed_value *values; /* strings borrowed from owner */
+    size_t n;
+    json_t *keys;  /* distinct key names, in order */
+    json_t *owner;
+} sb_sealed_input;
+
+/* sealed_values: 1..400 items {key, recipient, box}; recipient a base64
+ * X25519 public key, box base64 longer than crypto_box_SEALBYTES; no
+ * (key, recipient) twice; every key sealed for every recipient. */
+int sb_request_read_sealed(sb_http_request *req, json_t *list, sb_sealed_input *out);
+void sb_sealed_input_free(sb_sealed_input *in);
+/* The body checked against spec after taking "sealed_values" out of it
+ * (*sealed: a new reference or NULL); a body with a plaintext-looking field
+ * ("values", "key_values", "value", "data") is 400 plaintext_refused. */
+int sb_request_read_body(sb_http_request *req, const sb_field_spec *spec, size_t n, json_t **body,
+                         json_t **sealed);
+
+/* Rendering. */
+json_t *sb_request_json(const sb_row_set *rows, size_t i);
+/* The workflow snapshot's integer field name, or fallback. */
+int sb_request_workflow_int(const sb_request_row *r, const char *name, int fallback);
+
+/* Who may see a request: its requester, a holder of secret.approve,
+ * secret.security.approve or secret.list on its project, or (cross-team) of
+ * secret.value.provide on the target team. */
+bool sb_request_visible(const sb_identity *who, const sb_request_row *r);
+
+/* Route modules. */
+int sb_request_submit_routes(sb_router *r, sb_app *app, sb_error *err);
+int sb_request_decide_routes(sb_router *r, sb_app *app, sb_error *err);
+
+#endif

@@ -1,0 +1,473 @@
+/*
+ * api/request_decide.c — what people do to a request after submit:
+ * approve, reject, verify (cross-team vote), cancel, fill, refuse.
+ *
+ * Contract (each a single transaction on the request row locked FOR
+ * UPDATE; the actor is always the session's user, never a body field):
+ *   - A request the caller cannot see (sb_request_visible) is 404.
+ *   - An event the machine refuses in the current state is 409
+ *     illegal_transition naming the state; a request whose TTL has passed
+ *     is 409 (the sweep expires it); a fill after the fill window is 409.
+ *   - Votes (approve/reject on read and patch, verify on cross_team): the
+ *     voter holds secret.approve or secret.security.approve on the request's
+ *     project, and one of the workflow's approver roles when it names some
+ *     (403 otherwise). Group membership per workflow group: the group's
+ *     permission on the project, one of its roles if any, membership of the
+ *     project's owning team if asked. domain/approval_rule decides, over the
+ *     votes already recorded, in the same transaction that records the vote:
+ *     two simultaneous votes serialise on the row lock, so exactly one of
+ *     them can decide the request. Refusals: self-approval, requester or
+ *     filler voting on a cross-team request, not in any group -> 403;
+ *     second vote, already decided -> 409. A reject needs a reason.
+ *   - Cancel: the requester only (403 for anyone else who can see it).
+ *   - Fill / refuse (cross_team): secret.value.provide on the target team
+ *     (team subtree); the filler is not the requester. Fill carries sealed
+ *     values for exactly the requested keys; refuse a reason of at least
+ *     10 characters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/request_api.h"
+#include "domain/approval_rule.h"
+#include "domain/domain_error.h"
+
+enum decide_action { ACT_APPROVE, ACT_REJECT, ACT_VERIFY, ACT_CANCEL, ACT_FILL, ACT_REFUSE };
+
+typedef struct decide_input {
+    enum decide_action action;
+    const char *decision; /* "approve" | "reject" for votes */
+    const char *comment, *reason;
+    sb_sealed_input sealed;
+} decide_input;
+
+/* The locked request, or 404 for a missing or invisible one. */
+static int lock_request(sb_db_conn *conn, sb_tenancy_op *o, sb_row_set *rows, sb_request_row *r,
+                        sb_request_kind *kind, sb_request_state *state, sb_error *err)
+{
+    int rc = sb_request_store_get(conn, o->id, true, rows, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : sb_tenancy_op_hidden(err, "request");
+    sb_request_store_at(rows, 0, r);
+    if (!sb_request_visible(o->who, r))
+        return sb_tenancy_op_hidden(err, "request");
+    if (sb_request_kind_parse(r->kind, kind, err) != 0 ||
+        sb_request_state_parse(r->state, state, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* 409 with the machine's message when ev is illegal now. */
+static int legal(sb_request_kind kind, sb_request_state state, sb_request_event ev, sb_error *err)
+{
+    if (sb_request_is_legal(kind, state, ev))
+        return 0;
+    return sb_request_transition(kind, state, ev, NULL, NULL, err);
+}
+
+static int not_expired(sb_db_conn *conn, const sb_request_row *r, sb_error *err)
+{
+    int passed = sb_request_store_passed(conn, r->expires_at, err);
+    if (passed < 0)
+        return -1;
+    if (passed)
+        return sb_error_set(err, SB_DOMAIN_E_ILLEGAL_TRANSITION,
+                            "request %s expired at %s (request TTL); submit a new one", r->id,
+                            r->expires_at);
+    return 0;
+}
+
+/* ---- votes ------------------------------------------------------------------ */
+
+typedef struct group_set {
+    sb_approval_group groups[SB_APPROVAL_MAX_GROUPS];
+    json_t *json[SB_APPROVAL_MAX_GROUPS];
+    size_t n;
+    json_t *doc;
+} group_set;
+
+/* The project's team and its ancestors as a uuid[] literal. */
+static char *team_chain(const sb_identity *who, const char *project_id, sb_error *err)
+{
+    const char *team = sb_tenancy_project_team(who->tenancy, project_id);
+    const char *ids[64];
+    size_t n = team ? sb_team_tree_ancestors(sb_tenancy_teams(who->tenancy), team, true, ids, 64)
+                    : 0;
+    return sb_tenancy_store_id_array(ids, n, err);
+}
+
+/* role_ids (a JSON array of uuids) as a uuid[] literal; NULL for none. */
+static char *role_array(json_t *ids, sb_error *err)
+{
+    size_t n = json_array_size(ids), i;
+    if (n == 0)
+        return NULL;
+    const char **v = calloc(n, sizeof *v);
+    char canon[64][37];
+    size_t k = 0;
+    json_t *x;
+    json_array_foreach(ids, i, x) if (k < 64 && sb_tenancy_store_uuid(json_string_value(x), canon[k]))
+        v[k] = canon[k], k++;
+    char *out = sb_tenancy_store_id_array(v, k, err);
+    free(v);
+    return out;
+}
+
+/* 1 holds one of ids covering the project, 0 not, -1 error. No ids: 1. */
+static int holds_any_role(sb_db_conn *conn, const sb_tenancy_op *o, const sb_request_row *r,
+                          json_t *ids, sb_error *err)
+{
+    if (json_array_size(ids) == 0)
+        return 1;
+    char *roles = role_array(ids, err), *teams = team_chain(o->who, r->project_id, err);
+    int rc = roles && teams ? sb_request_store_holds_role(conn, o->who->user_id, roles,
+                                                          r->project_id, teams, err)
+                            : -1;
+    free(roles);
+    free(teams);
+    return rc;
+}
+
+static int load_groups(const sb_request_row *r, group_set *g, sb_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->doc = json_loads(r->workflow, 0, NULL);
+    json_t *groups = json_object_get(g->doc, "groups"), *item;
+    size_t i;
+    if (json_array_size(groups) > SB_APPROVAL_MAX_GROUPS)
+        return sb_error_set(err, SB_DOMAIN_E_INVALID, "the workflow snapshot has too many groups");
+    json_array_foreach(groups, i, item)
+    {
+        g->groups[i].name = json_string_value(json_object_get(item, "name"));
+        g->groups[i].required = (unsigned)json_integer_value(json_object_get(item, "required"));
+        g->json[i] = item;
+    }
+    g->n = json_array_size(groups);
+    return 0;
+}
+
+/* Bit i: the caller is a member of group i for this request. */
+static int membership(sb_db_conn *conn, const sb_tenancy_op *o, const sb_request_row *r,
+                      const group_set *g, uint32_t *bits, sb_error *err)
+{
+    *bits = 0;
+    const char *team = sb_tenancy_project_team(o->who->tenancy, r->project_id);
+    for (size_t i = 0; i < g->n; i++) {
+        const char *perm = json_string_value(json_object_get(g->json[i], "permission"));
+        sb_permission p = SB_PERM_SECRET_APPROVE;
+        if (perm && sb_permission_lookup(perm, &p) != 0)
+            continue; /* fail closed: an unknown permission admits nobody */
+        if (!sb_rbac_allows_project(o->who->rbac, p, r->project_id))
+            continue;
+        int in = holds_any_role(conn, o, r, json_object_get(g->json[i], "role_ids"), err);
+        if (in < 0)
+            return -1;
+        if (in && json_is_true(json_object_get(g->json[i], "owning_team_member")))
+            in = team ? sb_request_store_team_member(conn, team, o->who->user_id, err) : 0;
+        if (in < 0)
+            return -1;
+        if (in)
+            *bits |= 1u << i;
+    }
+    return 0;
+}
+
+static int refusal_error(const sb_approval_outcome *out, sb_error *err)
+{
+    const char *why = sb_vote_refusal_name(out->refusal);
+    switch (out->refusal) {
+    case SB_VOTE_DUPLICATE:
+        return sb_error_set(err, SB_DB_E_CONFLICT, "you have already voted on this request");
+    case SB_VOTE_ALREADY_DECIDED:
+        return sb_error_set(err, SB_DOMAIN_E_ILLEGAL_TRANSITION,
+                            "the request is already decided by earlier votes");
+    case SB_VOTE_SELF_APPROVAL:
+        return sb_error_set(err, SB_DOMAIN_E_DENIED,
+                            "you cannot vote on your own request (the workflow does not allow "
+                            "self-approval)");
+    case SB_VOTE_REQUESTER_CROSS_TEAM:
+    case SB_VOTE_FILLER:
+        return sb_error_set(err, SB_DOMAIN_E_DENIED,
+                            "separation of duties: the requester and the filler of a cross-team "
+                            "request cannot vote on it (%s)", why);
+    case SB_VOTE_NOT_IN_GROUP:
+        return sb_error_set(err, SB_DOMAIN_E_DENIED,
+                            "you are in none of the workflow's approval groups");
+    default:
+        return sb_error_set(err, SB_DOMAIN_E_INVALID, "vote refused: %s", why);
+    }
+}
+
+static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_error *err)
+{
+    sb_row_set rows = {0}, votes = {0};
+    sb_request_row r;
+    sb_request_kind kind;
+    sb_request_state state;
+    group_set g = {0};
+    sb_approval_vote *prior = NULL;
+    int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
+    bool reject = strcmp(in->decision, "reject") == 0;
+    if (rc == 0 && in->action == ACT_VERIFY && kind != SB_REQ_KIND_CROSS_TEAM)
+        rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
+                          "verify is for cross-team requests; use approve or reject");
+    if (rc == 0)
+        rc = legal(kind, state, SB_REQ_EV_REJECT, err); /* votable now? */
+    if (rc == 0)
+        rc = not_expired(conn, &r, err);
+    if (rc == 0 && !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_APPROVE, r.project_id) &&
+        !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_SECURITY_APPROVE, r.project_id))
+        rc = sb_error_set(err, SB_DOMAIN_E_DENIED,
+                          "voting needs secret.approve or secret.security.approve on project %s",
+                          r.project_id);
+    if (rc == 0)
+        rc = load_groups(&r, &g, err);
+    if (rc == 0) {
+        int held = holds_any_role(conn, o, &r, json_object_get(g.doc, "approver_role_ids"), err);
+        if (held == 0)
+            rc = sb_error_set(err, SB_DOMAIN_E_DENIED,
+                              "the workflow admits only holders of its approver roles on this "
+                              "project");
+        else if (held < 0)
+            rc = -1;
+    }
+    uint32_t bits = 0;
+    if (rc == 0)
+        rc = membership(conn, o, &r, &g, &bits, err);
+    if (rc == 0)
+        rc = sb_request_store_votes(conn, r.id, &votes, err);
+    sb_approval_outcome out;
+    if (rc == 0) {
+        prior = calloc(votes.n + 1, sizeof *prior);
+        for (size_t i = 0; i < votes.n; i++) {
+            sb_request_vote_row v;
+            sb_request_store_vote_at(&votes, i, &v);
+            prior[i] = (sb_approval_vote){v.approver_id,
+                                          strcmp(v.decision, "reject") == 0 ? SB_VOTE_REJECT
+                                                                             : SB_VOTE_APPROVE,
+                                          (uint32_t)v.groups};
+        }
+        sb_approval_workflow wf = {
+            (unsigned)json_integer_value(json_object_get(g.doc, "min_approvers")), g.groups, g.n,
+            json_is_true(json_object_get(g.doc, "allow_self_approval"))};
+        sb_approval_input ai = {&wf, r.requester_id, r.filled_by, prior, votes.n};
+        sb_approval_vote nv = {o->who->user_id, reject ? SB_VOTE_REJECT : SB_VOTE_APPROVE, bits};
+        rc = sb_approval_evaluate(&ai, &nv, &out, err);
+        if (rc == 0 && !out.accepted)
+            rc = refusal_error(&out, err);
+    }
+    sb_request_event ev;
+    if (rc == 0)
+        rc = sb_approval_request_event(kind, out.status, &ev, err);
+    if (rc == 0) {
+        sb_request_vote_in vote = {o->who->user_id, in->decision, bits, in->comment};
+        json_t *d = json_pack("{s:s, s:i, s:i, s:s, s:s?}", "decision", in->decision, "approvals",
+                              out.approvals, "threshold", out.threshold, "status",
+                              sb_approval_status_name(out.status), "unmet_group", out.unmet_group);
+        sb_request_step step = {.event = ev,
+                                .change = {.reason = reject ? in->reason : NULL,
+                                           .decided = ev != SB_REQ_EV_VOTE},
+                                .vote = &vote,
+                                .details = d};
+        rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
+        json_decref(d);
+    }
+    free(prior);
+    json_decref(g.doc);
+    sb_row_set_free(&votes);
+    sb_row_set_free(&rows);
+    return rc;
+}
+
+/* ---- cancel, fill, refuse ------------------------------------------------------ */
+
+static int cancel_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_error *err)
+{
+    (void)in;
+    sb_row_set rows = {0};
+    sb_request_row r;
+    sb_request_kind kind;
+    sb_request_state state;
+    int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
+    if (rc == 0 && strcmp(r.requester_id, o->who->user_id) != 0)
+        rc = sb_error_set(err, SB_DOMAIN_E_DENIED, "only the requester can cancel a request");
+    if (rc == 0) {
+        sb_request_step step = {.event = SB_REQ_EV_CANCEL, .change = {.decided = true}};
+        rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
+    }
+    sb_row_set_free(&rows);
+    return rc;
+}
+
+static int provider_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_error *err)
+{
+    sb_row_set rows = {0};
+    sb_request_row r;
+    sb_request_kind kind;
+    sb_request_state state;
+    bool fill = in->action == ACT_FILL;
+    sb_request_event ev = fill ? SB_REQ_EV_FILL : SB_REQ_EV_REFUSE;
+    int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
+    if (rc == 0 && kind != SB_REQ_KIND_CROSS_TEAM)
+        rc = sb_error_set(err, SB_DOMAIN_E_INVALID, "only cross-team requests are %s",
+                          fill ? "filled" : "refused");
+    if (rc == 0 &&
+        !sb_rbac_allows_team(o->who->rbac, SB_PERM_SECRET_VALUE_PROVIDE, r.target_team_id))
+        rc = sb_error_set(err, SB_DOMAIN_E_DENIED,
+                          "providing values needs secret.value.provide on team %s",
+                          r.target_team_id);
+    if (rc == 0)
+        rc = sb_approval_check_filler(r.requester_id, o->who->user_id, err);
+    if (rc == 0)
+        rc = legal(kind, state, ev, err);
+    if (rc == 0)
+        rc = not_expired(conn, &r, err);
+    if (rc == 0 && fill) {
+        int passed = sb_request_store_passed(conn, r.fill_expires_at, err);
+        if (passed)
+            rc = passed < 0 ? -1
+                            : sb_error_set(err, SB_DOMAIN_E_ILLEGAL_TRANSITION,
+                                           "the fill window closed at %s", r.fill_expires_at);
+    }
+    if (rc == 0 && fill) {
+        json_t *want = json_loads(r.keys, 0, NULL);
+        bool same = json_array_size(want) == json_array_size(in->sealed.keys);
+        size_t i;
+        json_t *k;
+        json_array_foreach(want, i, k) same = same && sb_request_in_array(in->sealed.keys,
+                                                                         json_string_value(k));
+        json_decref(want);
+        if (!same)
+            rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
+                              "sealed_values must provide exactly the requested keys %s", r.keys);
+    }
+    if (rc == 0) {
+        sb_request_step step = {.event = ev,
+                                .change = {.reason = fill ? NULL : in->reason,
+                                           .filled_by = fill ? o->who->user_id : NULL,
+                                           .fill_comment = fill ? in->comment : NULL,
+                                           .decided = !fill},
+                                .sealed = fill ? in->sealed.values : NULL,
+                                .n_sealed = fill ? in->sealed.n : 0};
+        rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
+    }
+    sb_row_set_free(&rows);
+    return rc;
+}
+
+static int decide_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+{
+    decide_input *in = o->extra;
+    switch (in->action) {
+    case ACT_CANCEL: return cancel_txn(conn, o, in, err);
+    case ACT_FILL:
+    case ACT_REFUSE: return provider_txn(conn, o, in, err);
+    default: return vote_txn(conn, o, in, err);
+    }
+}
+
+/* ---- handlers ----------------------------------------------------------------- */
+
+static int text_ok(sb_http_request *req, const char *name, const char *v, size_t min)
+{
+    size_t n = v ? sb_tenancy_api_chars(v) : 0;
+    if (n > 2000)
+        return sb_tenancy_api_invalid(req, "%s may be at most 2000 characters", name);
+    if (n < min)
+        return sb_tenancy_api_invalid(req, "%s must be at least %zu characters: say why", name,
+                                      min);
+    return 0;
+}
+
+static int handle(sb_http_request *req, void *ctx, enum decide_action action)
+{
+    static const sb_field_spec vote_spec[] = {{"comment", SB_FIELD_STRING, 0}};
+    static const sb_field_spec reject_spec[] = {{"reason", SB_FIELD_STRING, 1},
+                                                {"comment", SB_FIELD_STRING, 0}};
+    static const sb_field_spec verify_spec[] = {{"decision", SB_FIELD_STRING, 1},
+                                                {"reason", SB_FIELD_STRING, 0},
+                                                {"comment", SB_FIELD_STRING, 0}};
+    static const sb_field_spec fill_spec[] = {{"comment", SB_FIELD_STRING, 0}};
+    static const sb_field_spec refuse_spec[] = {{"reason", SB_FIELD_STRING, 1}};
+    static const struct {
+        const sb_field_spec *spec;
+        size_t n;
+    } specs[] = {{vote_spec, 1}, {reject_spec, 2}, {verify_spec, 3},
+                 {NULL, 0},      {fill_spec, 1},   {refuse_spec, 1}};
+    sb_tenancy_op o;
+    decide_input in = {.action = action};
+    json_t *sealed = NULL;
+    sb_tenancy_op_init(&o, req, ctx);
+    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
+        return sb_tenancy_api_not_found(req, "request");
+    int rc = 0;
+    if (specs[action].spec) {
+        if (sb_request_read_body(req, specs[action].spec, specs[action].n, &o.body, &sealed) != 0)
+            return 0;
+        in.comment = sb_tenancy_api_string(o.body, "comment");
+        in.reason = sb_tenancy_api_string(o.body, "reason");
+        in.decision = sb_tenancy_api_string(o.body, "decision");
+    }
+    if (action == ACT_APPROVE)
+        in.decision = "approve";
+    if (action == ACT_REJECT)
+        in.decision = "reject";
+    if (action == ACT_VERIFY && strcmp(in.decision, "approve") != 0 &&
+        strcmp(in.decision, "reject") != 0)
+        rc = sb_tenancy_api_invalid(req, "decision must be \"approve\" or \"reject\"");
+    if (rc == 0 && action != ACT_FILL && sealed)
+        rc = sb_tenancy_api_invalid(req, "only a fill carries sealed_values");
+    if (rc == 0 && action == ACT_FILL) {
+        if (sealed == NULL) {
+            sb_http_respond_error(req, 400, "missing_field",
+                                  "a fill needs sealed_values: each value sealed on the client "
+                                  "to the agents' public keys");
+            rc = -1;
+        } else
+            rc = sb_request_read_sealed(req, sealed, &in.sealed);
+    }
+    json_decref(sealed);
+    bool rejecting = in.decision && strcmp(in.decision, "reject") == 0;
+    if (rc == 0)
+        rc = text_ok(req, "comment", in.comment, 0);
+    if (rc == 0)
+        rc = text_ok(req, "reason", in.reason,
+                     action == ACT_REFUSE ? 10 : (rejecting ? 1 : 0));
+    if (rc == 0) {
+        o.extra = &in;
+        o.render = sb_request_json;
+        o.ok_status = 200;
+        sb_tenancy_op_run(&o, decide_txn);
+    }
+    sb_sealed_input_free(&in.sealed);
+    return 0;
+}
+
+static int approve(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_APPROVE); }
+static int reject(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_REJECT); }
+static int verify(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_VERIFY); }
+static int cancel(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_CANCEL); }
+static int fill(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_FILL); }
+static int refuse(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_REFUSE); }
+
+int sb_request_decide_routes(sb_router *r, sb_app *app, sb_error *err)
+{
+#define R "/api/v1/requests/{id}"
+    const sb_route routes[] = {
+        {"POST", R "/approve", SB_AUTH_SESSION, NULL, approve, app, "approveRequest",
+         "Vote to approve a read or patch request (secret.approve on its project)"},
+        {"POST", R "/reject", SB_AUTH_SESSION, NULL, reject, app, "rejectRequest",
+         "Vote to reject a request (a reason is required; any reject ends it)"},
+        {"POST", R "/verify", SB_AUTH_SESSION, NULL, verify, app, "verifyRequest",
+         "Vote on a filled cross-team request: {decision: approve|reject}"},
+        {"POST", R "/cancel", SB_AUTH_SESSION, NULL, cancel, app, "cancelRequest",
+         "Cancel your own open request"},
+        {"POST", R "/fill", SB_AUTH_SESSION, "secret.value.provide", fill, app, "fillRequest",
+         "Provide sealed values for a cross-team request"},
+        {"POST", R "/refuse", SB_AUTH_SESSION, "secret.value.provide", refuse, app,
+         "refuseRequest", "Refuse a cross-team request (reason of at least 10 characters)"},
+    };
+#undef R
+    return sb_router_add_all(r, routes, sizeof routes / sizeof routes[0], err);
+}

@@ -1,0 +1,122 @@
+/*
+ * api/request_system.c — request transitions no user makes: the expiry
+ * sweep (request TTL and cross-team fill window) and job outcomes.
+ *
+ * Contract:
+ *   - sb_request_sweep expires, in one transaction, up to `limit` open
+ *     requests whose TTL (or, for pending_values, fill window) has passed,
+ *     through request_transition.c (events expire / fill_window_expired),
+ *     each audited with actor "system". Rows are taken FOR UPDATE SKIP
+ *     LOCKED, so concurrent sweepers (replicas, the worker) never expire one
+ *     request twice and never wait on a request a user is deciding.
+ *     Returns how many it expired; call it again while that equals limit.
+ *   - sb_request_job_outcome applies job_succeeded / job_failed to an
+ *     approved request (the agent protocol calls it when a job completes).
+ *     A request not in approved answers SB_DOMAIN_E_ILLEGAL_TRANSITION;
+ *     the caller makes repeats idempotent.
+ *   - sb_request_sweeper_start runs the sweep in the background (the
+ *     server role, every 30 s; the worker will call sb_request_sweep too).
+ */
+#include <string.h>
+
+#include "api/request_api.h"
+#include "api/request_system.h"
+
+typedef struct sweep_ctx {
+    long limit;
+    size_t expired;
+} sweep_ctx;
+
+static int sweep_txn(sb_db_conn *conn, void *p, sb_error *err)
+{
+    sweep_ctx *s = p;
+    sb_row_set due = {0};
+    s->expired = 0;
+    if (sb_request_store_due(conn, s->limit, &due, err) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < due.n && rc == 0; i++) {
+        sb_row_set one = {0}, after = {0};
+        sb_request_row r;
+        sb_request_store_at(&due, i, &r);
+        rc = sb_request_store_get(conn, r.id, true, &one, err);
+        if (rc != 0)
+            break;
+        /* the request TTL wins over the fill window when both passed */
+        int ttl = sb_request_store_passed(conn, r.expires_at, err);
+        if (ttl < 0) {
+            sb_row_set_free(&one);
+            rc = -1;
+            break;
+        }
+        sb_request_step step = {.event = ttl ? SB_REQ_EV_EXPIRE : SB_REQ_EV_FILL_WINDOW_EXPIRED,
+                                .change = {.decided = true}};
+        rc = sb_request_apply(conn, NULL, &one, &step, &after, err);
+        sb_row_set_free(&one);
+        sb_row_set_free(&after);
+        if (rc == 0)
+            s->expired++;
+    }
+    sb_row_set_free(&due);
+    return rc;
+}
+
+int sb_request_sweep(sb_db *db, long limit, size_t *expired, sb_error *err)
+{
+    sweep_ctx s = {limit > 0 ? limit : 100, 0};
+    int rc = sb_db_transaction(db, sweep_txn, &s, err);
+    if (expired)
+        *expired = rc == 0 ? s.expired : 0;
+    return rc;
+}
+
+typedef struct outcome_ctx {
+    const char *id;
+    bool succeeded;
+    const char *reason;
+} outcome_ctx;
+
+static int outcome_txn(sb_db_conn *conn, void *p, sb_error *err)
+{
+    outcome_ctx *c = p;
+    sb_row_set cur = {0}, after = {0};
+    int rc = sb_request_store_get(conn, c->id, true, &cur, err);
+    if (rc != 0)
+        return rc < 0 ? -1
+                      : sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no request %s", c->id);
+    sb_request_step step = {.event = c->succeeded ? SB_REQ_EV_JOB_SUCCEEDED : SB_REQ_EV_JOB_FAILED,
+                            .change = {.reason = c->succeeded ? NULL : c->reason}};
+    rc = sb_request_apply(conn, NULL, &cur, &step, &after, err);
+    sb_row_set_free(&cur);
+    sb_row_set_free(&after);
+    return rc;
+}
+
+int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, const char *reason,
+                           sb_error *err)
+{
+    char id[37];
+    if (!sb_tenancy_store_uuid(request_id, id))
+        return sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no request %s", request_id);
+    outcome_ctx c = {id, succeeded, reason ? reason : "the job failed"};
+    return sb_db_transaction(db, outcome_txn, &c, err);
+}
+
+static int sweep_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
+{
+    size_t n = 0;
+    *done = 0;
+    do {
+        if (sb_request_sweep(ctx, 100, &n, err) != 0)
+            return -1;
+        *done += n;
+    } while (n == 100 && !sb_periodic_stopping(p));
+    return 0;
+}
+
+int sb_request_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out, sb_error *err)
+{
+    sb_periodic_spec spec = {"requests", "expiring overdue requests", interval_ms, sweep_pass, db,
+                             false};
+    return sb_periodic_start(&spec, out, err);
+}
