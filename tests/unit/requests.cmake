@@ -6,6 +6,6 @@ if(NOT TARGET sb_api_harness)
   return()
 endif()
 
-foreach(t test_api_requests test_api_request_flows)
+foreach(t test_api_requests test_api_request_flows test_api_request_table)
   sb_add_unit_test(${t} SOURCES integration/${t}.c LIBRARIES sb_api_harness)
 endforeach()
