@@ -268,3 +268,34 @@ Test(connections, integration_edit_from_a_global_grant_only)
                  "forbidden");
     cr_assert_eq(sql_int("SELECT count(*) FROM provider_connections"), 0);
 }
+
+Test(connections, cluster_names_the_agents_boundary)
+{
+    sb_api_response r;
+    long st = callf(admin, "POST", "/api/v1/provider-connections", &r,
+                    "{\"name\":\"k8s-east\",\"type\":\"kubernetes\",\"scope\":{\"context\":\"c\"},"
+                    "\"cluster\":\"DC East\"}");
+    expect_error(st, &r, 422, "invalid_value");
+    cr_assert_eq(sql_int("SELECT count(*) FROM provider_connections"), 0);
+    st = callf(admin, "POST", "/api/v1/provider-connections", &r,
+               "{\"name\":\"k8s-east\",\"type\":\"kubernetes\",\"scope\":{\"context\":\"c\"},"
+               "\"cluster\":\"dc-east\"}");
+    cr_assert_eq(st, 201, "%s", r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "cluster")), "dc-east");
+    char id[40];
+    id_of(&r, id);
+    const char *c = path3("/api/v1/provider-connections/", id, "");
+    cr_assert_eq(callf(admin, "PUT", c, &r, "{\"cluster\":\"dc-west\"}"), 200, "%s", r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "cluster")), "dc-west");
+    sb_api_response_free(&r);
+    cr_assert_eq(callf(admin, "PUT", c, &r, "{\"description\":\"no cluster change\"}"), 200);
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "cluster")), "dc-west");
+    sb_api_response_free(&r);
+    cr_assert_eq(callf(admin, "PUT", c, &r, "{\"cluster\":null}"), 200, "%s", r.body);
+    cr_assert(json_is_null(json_object_get(r.json, "cluster")), "%s", r.body);
+    sb_api_response_free(&r);
+    cr_assert_eq(sql_int("SELECT count(*) FROM provider_connections WHERE cluster IS NULL"), 1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = 'connection.update' AND "
+                         "details->'fields' ? 'cluster'"),
+                 2);
+}

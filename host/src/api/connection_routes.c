@@ -41,11 +41,11 @@ static json_t *conn_json(const sb_row_set *rows, size_t i)
     sb_connection_row c;
     sb_connection_store_at(rows, i, &c);
     json_t *scope = json_loads(c.scope, 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s}", "id", c.id, "name", c.name,
-                     "type", c.type, "scope", scope ? scope : json_object(), "description",
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s?, s:s, s:s}", "id", c.id, "name",
+                     c.name, "type", c.type, "scope", scope ? scope : json_object(), "description",
                      c.description, "status", c.status, "discovery_interval_s",
-                     c.discovery_interval_s, "created_at", c.created_at, "updated_at",
-                     c.updated_at);
+                     c.discovery_interval_s, "cluster", c.cluster, "created_at", c.created_at,
+                     "updated_at", c.updated_at);
 }
 
 static json_t *binding_json(const sb_row_set *rows, size_t i)
@@ -131,6 +131,13 @@ static int common_fields(sb_tenancy_op *o, conn_input *in)
     in->f.description = sb_tenancy_api_string(o->body, "description");
     in->f.status = sb_tenancy_api_string(o->body, "status");
     in->f.discovery_interval_s = iv ? (int)json_integer_value(iv) : -1;
+    in->f.cluster_given = json_object_get(o->body, "cluster") != NULL;
+    in->f.cluster = sb_tenancy_api_string(o->body, "cluster");
+    if (in->f.cluster &&
+        !sb_tenancy_api_name_ok(in->f.cluster, 63, SB_CHARS_LOWER SB_CHARS_DIGIT,
+                                SB_CHARS_LOWER SB_CHARS_DIGIT "-"))
+        return sb_tenancy_api_invalid(o->req, "cluster must match ^[a-z0-9][a-z0-9-]{0,62}$ (the "
+                                              "name of the agents' network boundary), or be null");
     if (in->f.name && !sb_connection_name_ok(in->f.name))
         return sb_tenancy_api_invalid(o->req, "name must match ^[a-z0-9][a-z0-9-]{0,119}$");
     if (in->f.status && strcmp(in->f.status, "active") != 0 &&
@@ -180,10 +187,12 @@ static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     if (sb_connection_store_update(conn, o->id, &in->f, &o->rows, err) != 0)
         return -1;
     json_t *fields = json_array();
-    const char *names[] = {"name", "scope", "description", "status", "discovery_interval_s"};
-    bool given[] = {in->f.name != NULL, in->f.scope_json != NULL, in->f.description != NULL,
-                    in->f.status != NULL, in->f.discovery_interval_s >= 0};
-    for (size_t i = 0; i < 5; i++)
+    const char *names[] = {"name",   "scope",                "description",
+                           "status", "discovery_interval_s", "cluster"};
+    bool given[] = {in->f.name != NULL,   in->f.scope_json != NULL,
+                    in->f.description != NULL, in->f.status != NULL,
+                    in->f.discovery_interval_s >= 0, in->f.cluster_given};
+    for (size_t i = 0; i < 6; i++)
         if (given[i])
             json_array_append_new(fields, json_string(names[i]));
     json_t *d = json_pack("{s:o}", "fields", fields);
@@ -208,7 +217,8 @@ static const sb_field_spec create_spec[] = {{"name", SB_FIELD_STRING, 1},
                                             {"type", SB_FIELD_STRING, 1},
                                             {"description", SB_FIELD_STRING, 0},
                                             {"status", SB_FIELD_STRING, 0},
-                                            {"discovery_interval_s", SB_FIELD_INTEGER, 0}};
+                                            {"discovery_interval_s", SB_FIELD_INTEGER, 0},
+                                            {"cluster", SB_FIELD_STRING_OR_NULL, 0}};
 
 static int conn_create(sb_http_request *req, void *ctx)
 {
@@ -216,7 +226,7 @@ static int conn_create(sb_http_request *req, void *ctx)
     conn_input in = {0};
     json_t *scope;
     sb_tenancy_op_init(&o, req, ctx);
-    if (read_body(req, create_spec, 5, &o.body, &scope) != 0)
+    if (read_body(req, create_spec, 6, &o.body, &scope) != 0)
         return 0;
     in.f.type = sb_tenancy_api_string(o.body, "type");
     int rc = 0;
@@ -240,7 +250,8 @@ static int conn_create(sb_http_request *req, void *ctx)
 static const sb_field_spec update_spec[] = {{"name", SB_FIELD_STRING, 0},
                                             {"description", SB_FIELD_STRING, 0},
                                             {"status", SB_FIELD_STRING, 0},
-                                            {"discovery_interval_s", SB_FIELD_INTEGER, 0}};
+                                            {"discovery_interval_s", SB_FIELD_INTEGER, 0},
+                                            {"cluster", SB_FIELD_STRING_OR_NULL, 0}};
 
 static int conn_update(sb_http_request *req, void *ctx)
 {
@@ -250,14 +261,15 @@ static int conn_update(sb_http_request *req, void *ctx)
     sb_tenancy_op_init(&o, req, ctx);
     if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
         return sb_tenancy_api_not_found(req, "provider connection");
-    if (read_body(req, update_spec, 4, &o.body, &scope) != 0)
+    if (read_body(req, update_spec, 5, &o.body, &scope) != 0)
         return 0;
     int rc = 0;
     if (common_fields(&o, &in) != 0)
         goto out;
     if (!scope && !in.f.name && !in.f.description && !in.f.status &&
-        in.f.discovery_interval_s < 0) {
-        sb_tenancy_op_nothing_given(&o, "name, scope, description, status, discovery_interval_s");
+        in.f.discovery_interval_s < 0 && !in.f.cluster_given) {
+        sb_tenancy_op_nothing_given(&o, "name, scope, description, status, discovery_interval_s, "
+                                        "cluster");
         goto out;
     }
     if (scope) { /* the type is immutable: check against the stored one */

@@ -9,7 +9,7 @@
 
 /* clang-format off */
 #define CONN_COLS "id::text, name, type, scope::text, description, status, " \
-    "discovery_interval_s, " TS("created_at") ", " TS("updated_at")
+    "discovery_interval_s, " TS("created_at") ", " TS("updated_at") ", cluster"
 #define BIND_COLS "id::text, connection_id::text, project_id::text, environment_id::text, " \
     "created_by::text, " TS("created_at")
 /* clang-format on */
@@ -25,6 +25,7 @@ void sb_connection_store_at(const sb_row_set *rows, size_t i, sb_connection_row 
     out->discovery_interval_s = atoi(PQgetvalue(rows->res, (int)i, 6));
     out->created_at = PQgetvalue(rows->res, (int)i, 7);
     out->updated_at = PQgetvalue(rows->res, (int)i, 8);
+    out->cluster = sb_tenancy_store_value(rows, i, 9);
 }
 
 void sb_connection_store_binding_at(const sb_row_set *rows, size_t i,
@@ -75,12 +76,14 @@ int sb_connection_store_create(sb_db_conn *conn, const sb_connection_fields *f, 
     const char *p[] = {f->name, f->type, f->scope_json ? f->scope_json : "{}",
                        f->description ? f->description : "", f->status ? f->status : "active",
                        interval_text(f->discovery_interval_s < 0 ? 300 : f->discovery_interval_s,
-                                     iv)};
+                                     iv),
+                       f->cluster};
     return write_one(conn,
                      "INSERT INTO provider_connections (name, type, scope, description, status,"
-                     " discovery_interval_s) VALUES ($1, $2, $3::jsonb, $4, $5, $6::integer)"
+                     " discovery_interval_s, cluster)"
+                     " VALUES ($1, $2, $3::jsonb, $4, $5, $6::integer, $7)"
                      " RETURNING " CONN_COLS,
-                     6, p, out, err);
+                     7, p, out, err);
 }
 
 int sb_connection_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out,
@@ -111,16 +114,23 @@ int sb_connection_store_update(sb_db_conn *conn, const char *id, const sb_connec
                                sb_row_set *out, sb_error *err)
 {
     char iv[16];
-    const char *p[] = {id,        f->name,   f->scope_json,
-                       f->description, f->status, interval_text(f->discovery_interval_s, iv)};
+    const char *p[] = {id,
+                       f->name,
+                       f->scope_json,
+                       f->description,
+                       f->status,
+                       interval_text(f->discovery_interval_s, iv),
+                       f->cluster_given ? "t" : "f",
+                       f->cluster};
     return write_one(conn,
                      "UPDATE provider_connections SET name = coalesce($2, name),"
                      " scope = coalesce($3::jsonb, scope),"
                      " description = coalesce($4, description),"
                      " status = coalesce($5, status),"
-                     " discovery_interval_s = coalesce($6::integer, discovery_interval_s)"
+                     " discovery_interval_s = coalesce($6::integer, discovery_interval_s),"
+                     " cluster = CASE WHEN $7::boolean THEN $8 ELSE cluster END"
                      " WHERE id = $1::uuid RETURNING " CONN_COLS,
-                     6, p, out, err);
+                     8, p, out, err);
 }
 
 int sb_connection_store_delete(sb_db_conn *conn, const char *id, sb_error *err)

@@ -26,6 +26,7 @@ typedef struct sb_connection_row {
     const char *description, *status;
     int discovery_interval_s;
     const char *created_at, *updated_at;
+    const char *cluster; /* NULL: not set */
 } sb_connection_row;
 
 void sb_connection_store_at(const sb_row_set *rows, size_t i, sb_connection_row *out);
@@ -33,6 +34,8 @@ void sb_connection_store_at(const sb_row_set *rows, size_t i, sb_connection_row 
 typedef struct sb_connection_fields {
     const char *name, *type, *scope_json, *description, *status; /* NULL: unchanged/default */
     int discovery_interval_s;                                    /* < 0: unchanged/default */
+    const char *cluster; /* the agents' network boundary; NULL = none */
+    bool cluster_given;  /* update: set cluster (possibly to NULL) */
 } sb_connection_fields;
 
 int sb_connection_store_create(sb_db_conn *conn, const sb_connection_fields *f, sb_row_set *out,
