@@ -180,6 +180,26 @@ Test(auth, idle_expiry_slides_on_use_but_never_past_the_absolute_expiry)
                  "idle exactly 30:00");
 }
 
+/* Uses within SB_SESSION_SLIDE_EVERY_S of the last slide are reads: the
+ * session row is not written (no WAL flush per request). */
+Test(auth, the_slide_writes_at_most_once_a_minute)
+{
+    user("carol", NULL);
+    char cookie[256], idle[64];
+    session_of("carol", PW, cookie, NULL);
+    cr_assert_eq(session_at(T0 + 10 * MIN, cookie, idle, sizeof idle), 200);
+    cr_assert_str_eq(idle, "2030-01-01T00:40:00Z");
+    long long xmin = sql_long("SELECT s.xmin::text::bigint FROM sessions s JOIN users u ON "
+                              "u.id = s.user_id WHERE u.username = 'carol'");
+    cr_assert_eq(session_at(T0 + 10 * MIN + 59 * 1000, cookie, idle, sizeof idle), 200);
+    cr_assert_str_eq(idle, "2030-01-01T00:40:00Z", "not slid within the minute");
+    cr_assert_eq(sql_long("SELECT s.xmin::text::bigint FROM sessions s JOIN users u ON "
+                          "u.id = s.user_id WHERE u.username = 'carol'"),
+                 xmin, "the row was not rewritten");
+    cr_assert_eq(session_at(T0 + 11 * MIN, cookie, idle, sizeof idle), 200);
+    cr_assert_str_eq(idle, "2030-01-01T00:41:00Z", "slid once the minute passed");
+}
+
 static long logout_with(const char *cookie, const char *bearer, char *set_cookie, size_t cap)
 {
     sb_api_response r;

@@ -12,6 +12,9 @@
  * to now + idle, capped by the absolute expiry. A clock that went backwards
  * (now < last_seen_at) never shortens the session: the slide starts from the
  * later of the two. Invalid limits (see sb_session_limits_check) fail closed.
+ * The store slides a session at most once every SB_SESSION_SLIDE_EVERY_S
+ * (a use within that time of the last slide is a read, not a write), so the
+ * idle expiry may be up to that much earlier than last use + idle.
  *
  * Lockout (SPEC §8): each failed password counts; the failure that brings the
  * count to max_failures locks the account until now + lock_seconds and resets
@@ -33,6 +36,7 @@
 #define SB_SESSION_ABSOLUTE_DEFAULT (8 * 60 * 60)
 #define SB_SESSION_LIMIT_MAX (366 * 24 * 60 * 60)
 #define SB_STEP_UP_WINDOW_DEFAULT (15 * 60)
+#define SB_SESSION_SLIDE_EVERY_S 60 /* a plain integer: the store puts it in SQL */
 #define SB_LOCKOUT_MAX_FAILURES_DEFAULT 5
 #define SB_LOCKOUT_SECONDS_DEFAULT (15 * 60)
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/session_policy.h"
 #include "store/users_store.h"
 
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
@@ -23,8 +24,24 @@
 #define SESSION_SLIDE                                                                              \
     " SET last_seen_at = greatest(s.last_seen_at, to_timestamp($2::bigint)),"                      \
     "     idle_expires_at = least(s.absolute_expires_at,"                                          \
-    "         greatest(s.idle_expires_at, to_timestamp($2::bigint + $3::bigint)))"                 \
-    " FROM users u"
+    "         greatest(s.idle_expires_at, to_timestamp($2::bigint + $3::bigint)))"
+
+/* Finds the live session `match` names and slides it only when its last
+ * use is at least SB_SESSION_SLIDE_EVERY_S old: most requests are then a
+ * read, with no WAL flush. The answer shows the slid row when it slid. */
+#define SESSION_TOUCH(match)                                                                       \
+    "WITH cur AS (SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id"                    \
+    "             WHERE " match SESSION_LIVE "),"                                                  \
+    " slid AS (UPDATE sessions s" SESSION_SLIDE " FROM cur WHERE s.id = cur.id"                    \
+    "          AND s.revoked_at IS NULL AND s.idle_expires_at > to_timestamp($2::bigint)"          \
+    "          AND s.last_seen_at <= to_timestamp($2::bigint - " SLIDE_EVERY ") RETURNING s.*)"   \
+    " SELECT " SESSION_COLUMNS " FROM slid s JOIN users u ON u.id = s.user_id"                     \
+    " UNION ALL SELECT " SESSION_COLUMNS " FROM sessions s JOIN cur ON cur.id = s.id"              \
+    "   JOIN users u ON u.id = s.user_id WHERE NOT EXISTS (SELECT 1 FROM slid)"
+
+#define SB_STR2(x) #x
+#define SB_STR(x) SB_STR2(x)
+#define SLIDE_EVERY SB_STR(SB_SESSION_SLIDE_EVERY_S)
 
 /* Live at now, of an active user. */
 #define SESSION_LIVE                                                                               \
@@ -56,8 +73,7 @@ static void hash_hex(const unsigned char *hash, char out[2 * SB_TOKEN_HASH_BYTES
     sodium_bin2hex(out, 2 * SB_TOKEN_HASH_BYTES + 1, hash, SB_TOKEN_HASH_BYTES);
 }
 
-/* Runs a statement returning at most one session row. */
-/* Runs a statement returning at most one row (see sb_db_exec_one). */
+/* Runs a statement returning at most one session row (see sb_db_exec_one). */
 static void row_to_session_cb(const PGresult *res, int i, void *out) { row_to_session(res, i, out); }
 
 static int one_session(sb_db_conn *conn, const char *sql, int n, const char *const *params,
@@ -102,11 +118,8 @@ int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, i
     snprintf(at, sizeof at, "%lld", (long long)now);
     snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
     const char *params[] = {hex, at, idle};
-    return one_session(conn,
-                       "UPDATE sessions s" SESSION_SLIDE
-                       " WHERE s.token_hash = decode($1, 'hex')" SESSION_LIVE
-                       " RETURNING " SESSION_COLUMNS,
-                       3, params, out, err);
+    return one_session(conn, SESSION_TOUCH("s.token_hash = decode($1, 'hex')"), 3, params, out,
+                       err);
 }
 
 int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, const char *user_id,
@@ -121,11 +134,8 @@ int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, cons
     snprintf(at, sizeof at, "%lld", (long long)now);
     snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
     const char *params[] = {session_id, at, idle, user_id};
-    return one_session(conn,
-                       "UPDATE sessions s" SESSION_SLIDE
-                       " WHERE s.id = $1::uuid AND s.user_id = $4::uuid" SESSION_LIVE
-                       " RETURNING " SESSION_COLUMNS,
-                       4, params, out, err);
+    return one_session(conn, SESSION_TOUCH("s.id = $1::uuid AND s.user_id = $4::uuid"), 4, params,
+                       out, err);
 }
 
 int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,

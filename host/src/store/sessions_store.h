@@ -12,11 +12,12 @@
  *     expiry is last use + idle, never beyond the absolute expiry.
  *   - sb_sessions_store_touch (by hash, for the cookie) and
  *     sb_sessions_store_touch_by_id (by sid, for a JWT) find a live session
- *     and slide its idle expiry in ONE statement:
- *       UPDATE … SET last_seen_at, idle_expires_at = least(now + idle, absolute)
- *       WHERE not revoked AND not expired AND the user is active
- *       RETURNING …
- *     so a revoked, expired or disabled-user session is never returned and
+ *     and slide its idle expiry in ONE statement (a CTE: find the live
+ *     session, UPDATE … SET last_seen_at, idle_expires_at =
+ *     least(now + idle, absolute) only when the last slide is at least
+ *     SB_SESSION_SLIDE_EVERY_S old, return the row as it is afterwards), so
+ *     most uses write nothing and a revoked, expired or disabled-user
+ *     session is never returned and
  *     two concurrent uses cannot resurrect an expired one. A clock that
  *     went backwards never shortens a session (greatest(), as the domain
  *     rule says).
