@@ -121,7 +121,7 @@ static int list(sb_http_request *req, void *ctx, sb_request_list_kind which)
     sb_api_page page;
     sb_list_page lp;
     sb_request_filter f = {.list = which, .user_id = who->user_id};
-    if (sb_tenancy_api_check_query(req, known, which == SB_REQUEST_LIST_MINE ? 4 : 4) != 0 ||
+    if (sb_tenancy_api_check_query(req, known, 4) != 0 ||
         query_enum(req, "state", parse_state, &f.state) != 0 ||
         query_enum(req, "kind", parse_kind, &f.kind) != 0 ||
         sb_tenancy_api_parse_page(req, &page, &lp) != 0)

@@ -269,7 +269,10 @@ static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                             operation_of(in->kind),
                             in->kind == SB_REQ_KIND_CROSS_TEAM ? in->target_team : NULL,
                             d.workflow_id, policy};
-        rc = sb_request_store_insert(conn, &n, &row, err) == 0 ? 0 : -1;
+        rc = sb_request_store_insert(conn, &n, &row, err);
+        if (rc == 1) /* the workflow went away between the policy load and the insert */
+            rc = sb_error_set(err, SB_DB_E_CONFLICT,
+                              "the workflow chosen by policy was just deleted; submit again");
     }
     if (rc == 0) {
         sb_request_row r;

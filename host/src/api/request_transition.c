@@ -129,8 +129,8 @@ static const char *job_type(sb_request_kind k)
 }
 
 /* The actions of a transition that are about data, on the row after it. */
-static int perform(sb_db_conn *conn, const sb_request_row *r, sb_request_kind kind,
-                   uint32_t actions, const sb_request_step *s, sb_error *err)
+static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
+                   const sb_request_step *s, sb_error *err)
 {
     if (((actions & SB_REQ_ACT_RECORD_VOTE) != 0) != (s->vote != NULL))
         return sb_error_set(err, SB_DOMAIN_E_INVALID, "event %s %s a vote",
@@ -159,7 +159,6 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, sb_request_kind ki
     if ((actions & SB_REQ_ACT_EXPIRE_WRAPS) &&
         sb_request_store_sealed_retime(conn, r->id, WRAP_TTL_ENDED_S, true, err) != 0)
         return -1;
-    (void)kind;
     return 0;
 }
 
@@ -226,7 +225,7 @@ static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *c
                                      r.id);
     sb_request_row after;
     sb_request_store_at(out, 0, &after);
-    if (perform(conn, &after, kind, actions, s, err) != 0 ||
+    if (perform(conn, &after, actions, s, err) != 0 ||
         audit(conn, req, &after, sb_request_state_name(from), s->event, actions, s->details,
               err) != 0)
         return -1;
@@ -262,7 +261,7 @@ int sb_request_after_submit(sb_db_conn *conn, sb_http_request *req, const sb_row
     sb_request_kind kind;
     sb_request_state state;
     sb_request_store_at(row, 0, &r);
-    if (parse_row(&r, &kind, &state, err) != 0 || perform(conn, &r, kind, actions, step, err) != 0 ||
+    if (parse_row(&r, &kind, &state, err) != 0 || perform(conn, &r, actions, step, err) != 0 ||
         audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err) != 0)
         return -1;
     if (actions & SB_REQ_ACT_RECORD_JOB_INTENT)

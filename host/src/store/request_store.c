@@ -335,6 +335,11 @@ int sb_request_store_list(sb_db_conn *conn, const sb_request_filter *f, const sb
     return rc;
 }
 
+/* The expression of the requests_due index (migration 0014). */
+#define DUE_AT                                                                                     \
+    "(CASE WHEN r.state = 'pending_values' THEN LEAST(r.expires_at, r.fill_expires_at)"            \
+    " ELSE r.expires_at END)"
+
 int sb_request_store_due(sb_db_conn *conn, long limit, sb_row_set *out, sb_error *err)
 {
     char n[24];
@@ -343,10 +348,8 @@ int sb_request_store_due(sb_db_conn *conn, long limit, sb_row_set *out, sb_error
     PGresult *res = NULL;
     if (sb_db_exec(conn,
                    "SELECT " REQ_COLS " FROM requests r"
-                   " WHERE (r.state IN ('pending', 'pending_values', 'pending_verification')"
-                   "        AND r.expires_at <= now())"
-                   "    OR (r.state = 'pending_values' AND r.fill_expires_at <= now())"
-                   " ORDER BY LEAST(r.expires_at, COALESCE(r.fill_expires_at, r.expires_at))"
+                   " WHERE r.state IN ('pending', 'pending_values', 'pending_verification')"
+                   "   AND " DUE_AT " <= now() ORDER BY " DUE_AT
                    " LIMIT $1::bigint FOR UPDATE OF r SKIP LOCKED",
                    1, p, &res, err) != 0)
         return -1;

@@ -52,7 +52,11 @@ CREATE INDEX requests_open ON requests (project_id, state)
     WHERE state IN ('pending', 'pending_verification');
 CREATE INDEX requests_inbox ON requests (target_team_id, created_at)
     WHERE state = 'pending_values';
-CREATE INDEX requests_expiry ON requests (expires_at)
+-- When an open request is due for the expiry sweep (store/request_store.c
+-- uses the same expression, so the sweep reads this index, not the table).
+CREATE INDEX requests_due ON requests
+    ((CASE WHEN state = 'pending_values' THEN LEAST(expires_at, fill_expires_at)
+           ELSE expires_at END))
     WHERE state IN ('pending', 'pending_values', 'pending_verification');
 CREATE TRIGGER requests_touch BEFORE UPDATE ON requests
     FOR EACH ROW EXECUTE FUNCTION sb_touch_updated_at();
