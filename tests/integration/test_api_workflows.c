@@ -312,6 +312,48 @@ Test(workflows, a_workflow_used_by_policy_rules_cannot_be_deleted)
     cr_assert_eq(sql_int("SELECT count(*) FROM workflows WHERE id = '%s'", w), 1);
 }
 
+/* A custom role named by a workflow (approver roles or a group) cannot be
+ * deleted: the workflow would silently admit nobody. */
+Test(workflows, a_role_named_by_a_workflow_cannot_be_deleted)
+{
+    sb_api_response r;
+    char a[40], b[40], w[40];
+    const char *roles[] = {"wf_approvers", "wf_security"};
+    char *ids[] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(callf(admin, "POST", "/api/v1/roles", &r,
+                           "{\"name\":\"%s\",\"permissions\":[\"secret.approve\"]}", roles[i]),
+                     201, "%s", r.body);
+        id_of(&r, ids[i]);
+    }
+    cr_assert_eq(create(admin, &r,
+                        path3("{\"name\":\"role-bound\",\"approver_role_ids\":[\"", a,
+                              "\"]}")),
+                 201, "%s", r.body);
+    id_of(&r, w);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"name\":\"group-bound\",\"groups\":[{\"name\":\"sec\",\"required\":1,"
+             "\"role_ids\":[\"%s\"]}]}",
+             b);
+    cr_assert_eq(create(admin, &r, body), 201, "%s", r.body);
+    sb_api_response_free(&r);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(callf(admin, "DELETE", path3("/api/v1/roles/", ids[i], ""), &r, NULL), 409,
+                     "%s", r.body);
+        cr_assert_str_eq(error_code(&r), "role_in_use");
+        cr_assert(strstr(r.body, "1 workflow(s)"), "%s", r.body);
+        sb_api_response_free(&r);
+    }
+    cr_assert_eq(sql_int("SELECT count(*) FROM roles WHERE name LIKE 'wf_%%'"), 2);
+    /* once the workflow lets go of it, the role can go */
+    cr_assert_eq(callf(admin, "PUT", path3("/api/v1/workflows/", w, ""), &r,
+                       "{\"approver_role_ids\":[]}"),
+                 200, "%s", r.body);
+    sb_api_response_free(&r);
+    cr_assert_eq(callf(admin, "DELETE", path3("/api/v1/roles/", a, ""), NULL, NULL), 204);
+}
+
 Test(workflows, writes_need_workflow_edit_from_a_global_grant)
 {
     char team[40], uid[40], cookie[256];

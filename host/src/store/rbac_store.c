@@ -166,6 +166,20 @@ int sb_rbac_store_role_delete(sb_db_conn *conn, const char *id, sb_error *err)
                             grants);
     const char *p[] = {id};
     PGresult *res = NULL;
+    if (sb_db_exec(conn,
+                   "SELECT count(*) FROM workflows w WHERE $1::uuid = ANY(w.approver_role_ids)"
+                   "   OR jsonb_path_exists(w.groups, '$[*].role_ids[*] ? (@ == $r)',"
+                   "                        jsonb_build_object('r', $1::text))",
+                   1, p, &res, err) != 0)
+        return -1;
+    int64_t workflows = sb_db_cell_i64(res, 0, 0);
+    PQclear(res);
+    res = NULL;
+    if (workflows > 0)
+        return sb_error_set(err, SB_TENANCY_E_ROLE_IN_USE,
+                            "the role is named by %lld workflow(s) (approver roles or approval "
+                            "groups); change those workflows first",
+                            (long long)workflows);
     if (sb_db_exec(conn, "DELETE FROM roles WHERE id = $1::uuid", 1, p, &res, err) != 0) {
         if (strcmp(sb_db_last_error(conn)->sqlstate, "23503") == 0)
             sb_error_set(err, SB_TENANCY_E_ROLE_IN_USE,

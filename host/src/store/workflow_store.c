@@ -272,8 +272,11 @@ int sb_workflow_store_missing_role(sb_db_conn *conn, const char *ids_json, char 
     missing[0] = '\0';
     int rc = sb_tenancy_store_query_one(
         conn,
-        "SELECT x::text FROM jsonb_array_elements_text($1::jsonb) x"
-        " WHERE NOT EXISTS (SELECT 1 FROM roles r WHERE r.id = x::uuid) LIMIT 1",
+        /* the named roles are locked FOR SHARE: a concurrent role delete
+         * waits for this transaction and then sees the workflow using it */
+        "WITH named AS (SELECT x::uuid AS id FROM jsonb_array_elements_text($1::jsonb) x),"
+        " locked AS (SELECT r.id FROM roles r WHERE r.id IN (SELECT id FROM named) FOR SHARE)"
+        " SELECT id::text FROM named WHERE id NOT IN (SELECT id FROM locked) LIMIT 1",
         1, p, &rows, err);
     if (rc < 0)
         return -1;
