@@ -306,6 +306,19 @@ static int run(sb_tenancy_op *o, submit_input *in)
     return rc;
 }
 
+/* What both submits read besides their own fields: justification, keys,
+ * the binding. -1 after answering. */
+static int common_input(sb_tenancy_op *o, submit_input *in)
+{
+    bool has;
+    in->justification = sb_tenancy_api_string(o->body, "justification");
+    if (in->justification && sb_tenancy_api_chars(in->justification) > 2000)
+        return sb_tenancy_api_invalid(o->req, "justification may be at most 2000 characters");
+    if (read_keys(o->req, o->body, in) != 0)
+        return -1;
+    return sb_tenancy_op_body_ref(o, "binding_id", o->ref, &has);
+}
+
 static int submit(sb_http_request *req, void *ctx)
 {
     static const sb_field_spec spec[] = {{"kind", SB_FIELD_STRING, 1},
@@ -315,7 +328,6 @@ static int submit(sb_http_request *req, void *ctx)
     sb_tenancy_op o;
     submit_input in = {0};
     json_t *sealed;
-    bool has;
     sb_error err = {0};
     sb_tenancy_op_init(&o, req, ctx);
     if (sb_request_read_body(req, spec, 4, &o.body, &sealed) != 0)
@@ -335,13 +347,8 @@ static int submit(sb_http_request *req, void *ctx)
     if (rc == 0 && sealed && (rc = sb_request_read_sealed(req, sealed, &in.sealed)) == 0)
         in.keys = json_incref(in.sealed.keys);
     json_decref(sealed);
-    in.justification = sb_tenancy_api_string(o.body, "justification");
-    if (rc == 0 && in.justification && sb_tenancy_api_chars(in.justification) > 2000)
-        rc = sb_tenancy_api_invalid(req, "justification may be at most 2000 characters");
     if (rc == 0)
-        rc = read_keys(req, o.body, &in);
-    if (rc == 0)
-        rc = sb_tenancy_op_body_ref(&o, "binding_id", o.ref, &has);
+        rc = common_input(&o, &in);
     if (rc != 0) {
         input_free(&in);
         return 0;
@@ -367,15 +374,10 @@ static int submit_cross_team(sb_http_request *req, void *ctx)
         rc = sb_tenancy_api_invalid(req, "a cross-team request carries no values: the target "
                                          "team provides them with POST /requests/{id}/fill");
     json_decref(sealed);
-    in.justification = sb_tenancy_api_string(o.body, "justification");
-    if (rc == 0 && in.justification && sb_tenancy_api_chars(in.justification) > 2000)
-        rc = sb_tenancy_api_invalid(req, "justification may be at most 2000 characters");
     if (rc == 0)
-        rc = read_keys(req, o.body, &in);
+        rc = common_input(&o, &in);
     if (rc == 0 && json_array_size(in.keys) == 0)
         rc = sb_tenancy_api_invalid(req, "keys must name the keys to provide");
-    if (rc == 0)
-        rc = sb_tenancy_op_body_ref(&o, "binding_id", o.ref, &has);
     if (rc == 0)
         rc = sb_tenancy_op_body_ref(&o, "target_team_id", in.target_team, &has);
     if (rc == 0 && !sb_team_tree_contains(sb_tenancy_teams(o.who->tenancy), in.target_team))

@@ -36,6 +36,19 @@ void sb_request_store_at(const sb_row_set *rows, size_t i, sb_request_row *out)
     out->job_intent = PQgetvalue(rows->res, (int)i, 27)[0] == 't';
 }
 
+/* Every row of a query (no paging). */
+static int query_all(sb_db_conn *conn, const char *sql, int n, const char *const *p,
+                     sb_row_set *out, sb_error *err)
+{
+    PGresult *res = NULL;
+    if (sb_db_exec(conn, sql, n, p, &res, err) != 0)
+        return -1;
+    out->res = res;
+    out->n = (size_t)PQntuples(res);
+    out->more = false;
+    return 0;
+}
+
 /* A one-row write whose failure is translated for `what`. */
 static int write_one(sb_db_conn *conn, const char *what, const char *sql, int nparams,
                      const char *const *params, sb_row_set *out, sb_error *err)
@@ -159,18 +172,12 @@ int sb_request_store_votes(sb_db_conn *conn, const char *request_id, sb_row_set 
                            sb_error *err)
 {
     const char *p[] = {request_id};
-    PGresult *res = NULL;
-    if (sb_db_exec(conn,
-                   "SELECT v.approver_id::text, u.username, v.decision, v.comment, "
-                   TS("v.created_at") ", v.groups FROM request_votes v"
-                   " JOIN users u ON u.id = v.approver_id"
-                   " WHERE v.request_id = $1::uuid ORDER BY v.created_at, v.approver_id",
-                   1, p, &res, err) != 0)
-        return -1;
-    out->res = res;
-    out->n = (size_t)PQntuples(res);
-    out->more = false;
-    return 0;
+    return query_all(conn,
+                     "SELECT v.approver_id::text, u.username, v.decision, v.comment, "
+                     TS("v.created_at") ", v.groups FROM request_votes v"
+                     " JOIN users u ON u.id = v.approver_id"
+                     " WHERE v.request_id = $1::uuid ORDER BY v.created_at, v.approver_id",
+                     1, p, out, err);
 }
 
 void sb_request_store_vote_at(const sb_row_set *rows, size_t i, sb_request_vote_row *out)
@@ -345,16 +352,10 @@ int sb_request_store_due(sb_db_conn *conn, long limit, sb_row_set *out, sb_error
     char n[24];
     snprintf(n, sizeof n, "%ld", limit);
     const char *p[] = {n};
-    PGresult *res = NULL;
-    if (sb_db_exec(conn,
-                   "SELECT " REQ_COLS " FROM requests r"
-                   " WHERE r.state IN ('pending', 'pending_values', 'pending_verification')"
-                   "   AND " DUE_AT " <= now() ORDER BY " DUE_AT
-                   " LIMIT $1::bigint FOR UPDATE OF r SKIP LOCKED",
-                   1, p, &res, err) != 0)
-        return -1;
-    out->res = res;
-    out->n = (size_t)PQntuples(res);
-    out->more = false;
-    return 0;
+    return query_all(conn,
+                     "SELECT " REQ_COLS " FROM requests r"
+                     " WHERE r.state IN ('pending', 'pending_values', 'pending_verification')"
+                     "   AND " DUE_AT " <= now() ORDER BY " DUE_AT
+                     " LIMIT $1::bigint FOR UPDATE OF r SKIP LOCKED",
+                     1, p, out, err);
 }
