@@ -205,6 +205,11 @@ Test(requests, direct_reveal_prod_refused_before_policy_and_audited)
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = "
                          "'request.direct_reveal.refused_prod' AND outcome = 'denied'"), 1);
     cr_assert_eq(sql_int("SELECT count(*) FROM requests"), 0);
+    /* someone who cannot see the project learns nothing: 404, no prod refusal */
+    expect_error(submit(other, "direct_reveal", bind_prod, "\"keys\":[\"user\"]", &r), &r, 404,
+                 "not_found");
+    cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = "
+                         "'request.direct_reveal.refused_prod'"), 1);
 
     /* non-prod with the rule: created approved, job intent recorded */
     long st = submit(dev, "direct_reveal", bind_dev, "\"keys\":[\"user\"]", &r);

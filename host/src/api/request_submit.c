@@ -18,7 +18,8 @@
  *     "key_values" is refused with 400 plaintext_refused, and no value is
  *     ever echoed.
  *   - Direct reveal on a prod environment is refused before any policy
- *     lookup (I9) and audited as request.direct_reveal.refused_prod.
+ *     lookup and before the submit transaction (I9), audited as
+ *     request.direct_reveal.refused_prod (checked again inside).
  *   - The policy is resolved (store/policy_store + domain/policy) and
  *     snapshotted on the request with the workflow; a rule that asked for
  *     direct reveal on prod is audited as policy.invariant.violated.
@@ -212,18 +213,45 @@ static int justification_ok(const submit_input *in, const char *workflow_json, s
     return 0;
 }
 
-static int refuse_prod(sb_tenancy_op *o, const sb_request_target *t, sb_error *err)
+#define PROD_REFUSAL                                                                               \
+    "direct reveal is never allowed on a prod environment (I9); submit a read request for "        \
+    "approval instead"
+
+/* I9 before any policy lookup, outside the submit transaction so its audit
+ * event stands on its own: a direct reveal on a binding the caller can see
+ * whose environment is prod (kind and binding environment never change) is
+ * refused and audited as request.direct_reveal.refused_prod. 1 when
+ * answered with the refusal, 0 to go on, -1 after answering an error. */
+static int refused_on_prod(sb_tenancy_op *o)
 {
-    char resource[64];
-    snprintf(resource, sizeof resource, "secret_binding:%s", t->binding_id);
-    json_t *d = json_pack("{s:s, s:s, s:s}", "rule", "I9", "environment_id", t->environment_id,
-                          "project_id", t->project_id);
-    sb_api_audit_event ev = {"request.direct_reveal.refused_prod", resource, "denied", "warning", d};
-    sb_api_audit_now(o->app, o->req, &ev); /* survives the rollback */
-    json_decref(d);
-    return sb_error_set(err, SB_DOMAIN_E_DENIED,
-                        "direct reveal is never allowed on a prod environment (I9); submit a read "
-                        "request for approval instead");
+    sb_db_conn *conn;
+    sb_row_set rows = {0};
+    sb_error err = {0};
+    if (sb_tenancy_op_acquire(o, &conn) != 0)
+        return -1;
+    int rc = sb_request_store_target(conn, o->ref, &rows, &err);
+    sb_db_release(o->app->db, conn);
+    if (rc < 0)
+        return sb_api_respond_store_error(o->req, &err), -1;
+    if (rc == 1)
+        return 0; /* the transaction answers 404 */
+    sb_request_target t;
+    sb_request_store_target_at(&rows, &t);
+    bool refuse = sb_tenancy_api_project_visible(o->who, t.project_id) &&
+                  strcmp(t.environment_kind, "non_prod") != 0;
+    if (refuse) {
+        char resource[64];
+        snprintf(resource, sizeof resource, "secret_binding:%s", t.binding_id);
+        json_t *d = json_pack("{s:s, s:s, s:s}", "rule", "I9", "environment_id",
+                              t.environment_id, "project_id", t.project_id);
+        sb_api_audit_event ev = {"request.direct_reveal.refused_prod", resource, "denied",
+                                 "warning", d};
+        sb_api_audit_now(o->app, o->req, &ev);
+        json_decref(d);
+        sb_http_respond_error(o->req, 403, "forbidden", PROD_REFUSAL);
+    }
+    sb_row_set_free(&rows);
+    return refuse ? 1 : 0;
 }
 
 static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
@@ -248,7 +276,7 @@ static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
                           "target_team_id is the project's own team; use a patch request");
     if (rc == 0 && in->kind == SB_REQ_KIND_DIRECT_REVEAL && mctx.env_is_prod)
-        rc = refuse_prod(o, &t, err);
+        rc = sb_error_set(err, SB_DOMAIN_E_DENIED, PROD_REFUSAL); /* also checked before */
     if (rc == 0)
         rc = resolve(conn, o, in, &t, &d, &snapshot, &loaded, err);
     if (rc == 0) {
@@ -349,6 +377,8 @@ static int submit(sb_http_request *req, void *ctx)
     json_decref(sealed);
     if (rc == 0)
         rc = common_input(&o, &in);
+    if (rc == 0 && in.kind == SB_REQ_KIND_DIRECT_REVEAL)
+        rc = refused_on_prod(&o);
     if (rc != 0) {
         input_free(&in);
         return 0;
