@@ -419,6 +419,83 @@ Test(store_db, connection_killed_while_in_use_fails_then_recovers)
     sb_db_release(db, c);
 }
 
+/* ---- prepared statements --------------------------------------------------- */
+
+/* How many statements this session has prepared (pg_prepared_statements). */
+static long prepared_count(sb_db_conn *c)
+{
+    PGresult *res;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_exec_script(c, "SELECT 1", &err), 0); /* unprepared, not counted */
+    PGconn *pg = sb_db_pgconn(c);
+    res = PQexec(pg, "SELECT count(*) FROM pg_prepared_statements");
+    long n = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return n;
+}
+
+Test(store_db, statements_are_prepared_on_second_use_and_survive_rollbacks)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    const char *sql = "SELECT $1::int + 1";
+    const char *p[] = {"41"};
+    PGresult *res;
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    long base = prepared_count(c);
+    cr_assert_eq(sb_db_exec(c, sql, 1, p, &res, &err), 0, "%s", err.message);
+    PQclear(res);
+    cr_assert_eq(prepared_count(c), base, "seen once: run unprepared");
+    /* prepared inside a transaction that rolls back: still there after */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, sql, 1, p, &res, &err), 0, "%s", err.message);
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "42");
+    PQclear(res);
+    sb_db_rollback(c);
+    cr_assert_eq(prepared_count(c), base + 1, "prepared on the second use");
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(sb_db_exec(c, sql, 1, p, &res, &err), 0, "%s", err.message);
+        cr_assert_str_eq(PQgetvalue(res, 0, 0), "42");
+        PQclear(res);
+    }
+    cr_assert_eq(prepared_count(c), base + 1, "prepared once");
+    /* a statement that cannot be prepared fails like any failing statement */
+    const char *bad = "SELECT no_such_column FROM pg_class WHERE oid = $1::oid";
+    const char *q[] = {"1"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(sb_db_exec(c, bad, 1, q, NULL, &err), -1);
+        cr_assert(strstr(err.message, "no_such_column") != NULL, "%s", err.message);
+        cr_assert_eq(err.code, SB_DB_E_QUERY);
+    }
+    sb_db_release(db, c);
+}
+
+Test(store_db, a_reconnected_session_prepares_again)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    const char *sql = "SELECT $1::text || '!'";
+    const char *p[] = {"hi"};
+    PGresult *res;
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(sb_db_exec(c, sql, 1, p, &res, &err), 0, "%s", err.message);
+        PQclear(res);
+    }
+    long pid = backend_pid(c);
+    sb_db_release(db, c);
+    terminate(pid);
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0, "%s", err.message);
+    cr_assert_neq(backend_pid(c), pid);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(sb_db_exec(c, sql, 1, p, &res, &err), 0,
+                     "the new session must not use the old session's names: %s", err.message);
+        cr_assert_str_eq(PQgetvalue(res, 0, 0), "hi!");
+        PQclear(res);
+    }
+    sb_db_release(db, c);
+}
+
 /* ---- advisory locks -------------------------------------------------------- */
 
 Test(store_db, advisory_locks_exclude_other_sessions)

@@ -86,6 +86,7 @@ void sb_db_close(sb_db *db)
             sb_warn("store", "closing the pool while connection %d is still in use (a bug)", i);
         if (db->conns[i].pg)
             PQfinish(db->conns[i].pg);
+        sb_db_prepared_forget(&db->conns[i]);
     }
     pthread_cond_destroy(&db->freed);
     pthread_mutex_destroy(&db->mu);
@@ -153,6 +154,7 @@ static int make_usable(sb_db *db, sb_db_conn *c, int64_t deadline, sb_error *err
     if (sb_db_idle_healthy(c->pg))
         return 0;
     sb_info("store", "a pooled connection to PostgreSQL (%s) was broken; reconnecting", db->describe);
+    sb_db_prepared_forget(c); /* statements die with the session */
     if (sb_db_reset(c->pg, budget, db->describe, err) != 0)
         return -1;
     c->advisory_locks = 0; /* a new session holds none */
@@ -208,6 +210,7 @@ void sb_db_release(sb_db *db, sb_db_conn *c)
             /* A statement still running or results unread: start afresh. */
             sb_warn("store", "a connection was released with a statement still active; closing it");
             PQfinish(pg);
+            sb_db_prepared_forget(c);
             pthread_mutex_lock(&db->mu);
             c->pg = NULL;
             pthread_mutex_unlock(&db->mu);

@@ -153,8 +153,9 @@ int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *p
     if (nparams < 0 || (nparams > 0 && params == NULL))
         return sb_error_set(err, SB_DB_E_INVALID, "statement \"%.60s\": %d parameters but no values",
                             sql, nparams);
-    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-    return finish(c, res, sql, out, err);
+    PGresult *failed_prepare;
+    PGresult *res = sb_db_prepared_exec(c, sql, nparams, params, &failed_prepare);
+    return finish(c, res ? res : failed_prepare, sql, out, err);
 }
 
 int sb_db_exec_script(sb_db_conn *c, const char *sql, sb_error *err)

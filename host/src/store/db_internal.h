@@ -1,7 +1,8 @@
 /*
  * store/db_internal.h — what the files of the db module share (db.c: the
  * pool; db_connect.c: connecting with a deadline; db_exec.c: statements,
- * transactions and locks; db_listen.c: LISTEN/NOTIFY). Not for other
+ * transactions and locks; db_prepared.c: statements prepared per
+ * connection; db_listen.c: LISTEN/NOTIFY). Not for other
  * modules: they use db.h.
  */
 #ifndef SB_STORE_DB_INTERNAL_H
@@ -9,12 +10,23 @@
 
 #include "store/db.h"
 
+/* An SQL text this connection has seen (db_prepared.c). */
+typedef struct sb_db_prepared {
+    uint64_t hash;
+    char *sql;    /* owned copy */
+    int prepared; /* 1 once PREPAREd in this session */
+} sb_db_prepared;
+
+#define SB_DB_PREPARED_MAX 512
+
 struct sb_db_conn {
     sb_db *db;
     PGconn *pg;          /* NULL until first needed */
     int in_use;
     int advisory_locks;  /* session-level advisory locks held */
     sb_db_error_info last;
+    sb_db_prepared *prepared; /* SB_DB_PREPARED_MAX slots, allocated on first use */
+    size_t n_prepared;
 };
 
 #define SB_DB_DESCRIBE_MAX 256
@@ -39,6 +51,14 @@ int sb_db_idle_healthy(PGconn *pg);
 int sb_db_result_error(sb_db_conn *c, PGconn *pg, const PGresult *res, const char *sql,
                        const char *describe, sb_error *err);
 const char *sb_db_describe(const sb_db *db);
+
+/* Runs sql with params, prepared once it is seen a second time on c
+ * (db_prepared.c). NULL with *failed_prepare set when preparing it failed
+ * (that result carries the error). */
+PGresult *sb_db_prepared_exec(sb_db_conn *c, const char *sql, int nparams,
+                              const char *const *params, PGresult **failed_prepare);
+/* Drops the cache: the session it was prepared in has ended. */
+void sb_db_prepared_forget(sb_db_conn *c);
 /* 1 when channel is 1..SB_DB_CHANNEL_MAX characters of [a-z0-9_]. */
 int sb_db_valid_channel(const char *channel);
 
