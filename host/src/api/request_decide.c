@@ -66,12 +66,9 @@ static int legal(sb_request_kind kind, sb_request_state state, sb_request_event 
     return sb_request_transition(kind, state, ev, NULL, NULL, err);
 }
 
-static int not_expired(sb_db_conn *conn, const sb_request_row *r, sb_error *err)
+static int not_expired(const sb_request_row *r, sb_error *err)
 {
-    int passed = sb_request_store_passed(conn, r->expires_at, err);
-    if (passed < 0)
-        return -1;
-    if (passed)
+    if (r->ttl_passed)
         return sb_error_set(err, SB_DOMAIN_E_ILLEGAL_TRANSITION,
                             "request %s expired at %s (request TTL); submit a new one", r->id,
                             r->expires_at);
@@ -215,7 +212,7 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
     if (rc == 0)
         rc = legal(kind, state, SB_REQ_EV_REJECT, err); /* votable now? */
     if (rc == 0)
-        rc = not_expired(conn, &r, err);
+        rc = not_expired(&r, err);
     if (rc == 0 && !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_APPROVE, r.project_id) &&
         !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_SECURITY_APPROVE, r.project_id))
         rc = sb_error_set(err, SB_DOMAIN_E_DENIED,
@@ -322,14 +319,10 @@ static int provider_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb
     if (rc == 0)
         rc = legal(kind, state, ev, err);
     if (rc == 0)
-        rc = not_expired(conn, &r, err);
-    if (rc == 0 && fill) {
-        int passed = sb_request_store_passed(conn, r.fill_expires_at, err);
-        if (passed)
-            rc = passed < 0 ? -1
-                            : sb_error_set(err, SB_DOMAIN_E_ILLEGAL_TRANSITION,
-                                           "the fill window closed at %s", r.fill_expires_at);
-    }
+        rc = not_expired(&r, err);
+    if (rc == 0 && fill && r.fill_window_passed)
+        rc = sb_error_set(err, SB_DOMAIN_E_ILLEGAL_TRANSITION, "the fill window closed at %s",
+                          r.fill_expires_at);
     if (rc == 0 && fill) {
         json_t *want = json_loads(r.keys, 0, NULL);
         bool same = json_array_size(want) == json_array_size(in->sealed.keys);

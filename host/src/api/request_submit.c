@@ -310,8 +310,12 @@ static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                                 .n_sealed = in->sealed.n};
         if (rc == 0)
             rc = sb_request_after_submit(conn, o->req, &row, actions, &step, err);
-        if (rc == 0)
+        if (rc == 0 && (actions & SB_REQ_ACT_RECORD_JOB_INTENT)) /* show job_recorded */
             rc = sb_request_store_get(conn, r.id, false, &o->rows, err) == 0 ? 0 : -1;
+        else if (rc == 0) {
+            o->rows = row; /* the inserted row is the answer */
+            row = (sb_row_set){0};
+        }
     }
     free(keys);
     free(policy);

@@ -43,13 +43,8 @@ static int sweep_txn(sb_db_conn *conn, void *p, sb_error *err)
         if (rc != 0)
             break;
         /* the request TTL wins over the fill window when both passed */
-        int ttl = sb_request_store_passed(conn, r.expires_at, err);
-        if (ttl < 0) {
-            sb_row_set_free(&one);
-            rc = -1;
-            break;
-        }
-        sb_request_step step = {.event = ttl ? SB_REQ_EV_EXPIRE : SB_REQ_EV_FILL_WINDOW_EXPIRED,
+        sb_request_step step = {.event = r.ttl_passed ? SB_REQ_EV_EXPIRE
+                                                      : SB_REQ_EV_FILL_WINDOW_EXPIRED,
                                 .change = {.decided = true}};
         rc = sb_request_apply(conn, NULL, &one, &step, &after, err);
         sb_row_set_free(&one);

@@ -8,9 +8,10 @@
  *
  * Actions performed here: record_vote, store_sealed_values, refresh_wraps
  * and expire_wraps (TTLs of the sealed boxes from the workflow snapshot),
- * record_job_intent/enqueue_job (one row per request; for cross_team the
- * destination allowlist is re-checked first and a failed check applies
- * execute_check_failed instead), audit. set_fill_deadline is done by the
+ * record_job_intent/enqueue_job (one row per request, written just before
+ * the state so the returned row shows it; for cross_team the destination
+ * allowlist is re-checked first and a failed check records no job and
+ * applies execute_check_failed right after), audit. set_fill_deadline is done by the
  * insert (fill_expires_at from the snapshot). Not performed yet, and said
  * so in the audit details ("deferred"): create_read_keypair (needs the KMS
  * capability in the control plane) and the notify_* actions (notifier
@@ -166,41 +167,42 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
 static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err);
 
-/* The job action: the intent, or for cross_team a failed re-check. */
-static int enqueue(sb_db_conn *conn, sb_http_request *req, sb_request_kind kind, sb_row_set *row,
-                   sb_error *err)
+/* The job action, before the state is written (so the row the update
+ * returns already shows the intent): the intent, or for cross_team whose
+ * destination allowlist no longer holds, nothing and *check_failed. */
+static int record_job(sb_db_conn *conn, const sb_request_row *r, sb_request_kind kind,
+                      bool *check_failed, sb_error *err)
 {
-    sb_request_row r;
-    sb_request_store_at(row, 0, &r);
+    *check_failed = false;
     if (kind == SB_REQ_KIND_CROSS_TEAM) {
         bool ok;
-        if (allowlist_still_holds(conn, &r, &ok, err) != 0)
+        if (allowlist_still_holds(conn, r, &ok, err) != 0)
             return -1;
         if (!ok) {
-            json_t *d = json_pack("{s:s}", "check", "destination allowlist no longer allows "
-                                                    "patching these keys");
-            sb_request_step fail = {.event = SB_REQ_EV_EXECUTE_CHECK_FAILED,
-                                    .change = {.reason = "the destination binding no longer "
-                                                         "allows patching these keys"},
-                                    .details = d};
-            sb_row_set after = {0};
-            int rc = step_once(conn, req, row, &fail, &after, err);
-            json_decref(d);
-            if (rc != 0)
-                return -1;
-            sb_row_set_free(row);
-            *row = after;
+            *check_failed = true;
             return 0;
         }
     }
-    if (sb_request_store_job_intent(conn, r.id, job_type(kind), err) != 0)
-        return -1;
-    /* the row was read before the intent: read it again so the answer shows it */
-    sb_row_set again = {0};
-    if (sb_request_store_get(conn, r.id, false, &again, err) != 0)
+    return sb_request_store_job_intent(conn, r->id, job_type(kind), err);
+}
+
+/* approved -> failed right after an approval whose re-check failed. */
+static int fail_execute_check(sb_db_conn *conn, sb_http_request *req, sb_row_set *row,
+                              sb_error *err)
+{
+    json_t *d = json_pack("{s:s}", "check",
+                          "destination allowlist no longer allows patching these keys");
+    sb_request_step fail = {.event = SB_REQ_EV_EXECUTE_CHECK_FAILED,
+                            .change = {.reason = "the destination binding no longer allows "
+                                                 "patching these keys"},
+                            .details = d};
+    sb_row_set after = {0};
+    int rc = step_once(conn, req, row, &fail, &after, err);
+    json_decref(d);
+    if (rc != 0)
         return -1;
     sb_row_set_free(row);
-    *row = again;
+    *row = after;
     return 0;
 }
 
@@ -211,10 +213,14 @@ static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *c
     sb_request_kind kind;
     sb_request_state from, to;
     uint32_t actions;
+    bool check_failed = false;
     sb_request_store_at(cur, 0, &r);
     if (parse_row(&r, &kind, &from, err) != 0)
         return -1;
     if (sb_request_transition_ctx(kind, from, s->event, &s->ctx, &to, &actions, err) != 0)
+        return -1;
+    if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
+        record_job(conn, &r, kind, &check_failed, err) != 0)
         return -1;
     int rc = sb_request_store_set_state(conn, r.id, r.state, sb_request_state_name(to), &s->change,
                                         out, err);
@@ -229,9 +235,7 @@ static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *c
         audit(conn, req, &after, sb_request_state_name(from), s->event, actions, s->details,
               err) != 0)
         return -1;
-    if (actions & SB_REQ_ACT_RECORD_JOB_INTENT)
-        return enqueue(conn, req, kind, out, err);
-    return 0;
+    return check_failed ? fail_execute_check(conn, req, out, err) : 0;
 }
 
 int sb_request_apply(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,

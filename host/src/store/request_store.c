@@ -18,7 +18,8 @@
     "r.policy::text, " TS("r.expires_at") ", " TS("r.fill_expires_at") ", r.filled_by::text, "   \
     TS("r.filled_at") ", r.fill_comment, r.reason, " TS("r.decided_at") ", "                      \
     TS("r.created_at") ", " TS("r.updated_at") ", "                                               \
-    "EXISTS (SELECT 1 FROM job_intents j WHERE j.request_id = r.id)"
+    "EXISTS (SELECT 1 FROM job_intents j WHERE j.request_id = r.id), "                             \
+    "r.expires_at <= now(), coalesce(r.fill_expires_at <= now(), false)"
 
 void sb_request_store_at(const sb_row_set *rows, size_t i, sb_request_row *out)
 {
@@ -34,6 +35,8 @@ void sb_request_store_at(const sb_row_set *rows, size_t i, sb_request_row *out)
     for (size_t c = 0; c < sizeof f / sizeof f[0]; c++)
         *f[c] = sb_tenancy_store_value(rows, i, (int)c);
     out->job_intent = PQgetvalue(rows->res, (int)i, 27)[0] == 't';
+    out->ttl_passed = PQgetvalue(rows->res, (int)i, 28)[0] == 't';
+    out->fill_window_passed = PQgetvalue(rows->res, (int)i, 29)[0] == 't';
 }
 
 /* Every row of a query (no paging). */
@@ -127,13 +130,6 @@ static int exists(sb_db_conn *conn, const char *sql, int n, const char *const *p
     return found;
 }
 
-int sb_request_store_passed(sb_db_conn *conn, const char *ts, sb_error *err)
-{
-    if (ts == NULL)
-        return 0;
-    const char *p[] = {ts};
-    return exists(conn, "SELECT 1 WHERE $1::timestamptz <= now()", 1, p, err);
-}
 
 /* ---- target ------------------------------------------------------------------ */
 

@@ -36,7 +36,9 @@ typedef struct sb_request_row {
     const char *policy;         /* JSON decision taken at submit */
     const char *expires_at, *fill_expires_at, *filled_by, *filled_at, *fill_comment;
     const char *reason, *decided_at, *created_at, *updated_at;
-    bool job_intent; /* a job intent exists */
+    bool job_intent;         /* a job intent exists */
+    bool ttl_passed;         /* expires_at <= the database's now() when read */
+    bool fill_window_passed; /* fill_expires_at <= now() (false without one) */
 } sb_request_row;
 
 void sb_request_store_at(const sb_row_set *rows, size_t i, sb_request_row *out);
@@ -69,10 +71,6 @@ typedef struct sb_request_change {
 int sb_request_store_set_state(sb_db_conn *conn, const char *id, const char *from,
                                const char *to, const sb_request_change *c, sb_row_set *out,
                                sb_error *err);
-
-/* 1 when the timestamp ts (as returned in a row) is at or before the
- * database's now(), 0 when it is later or NULL, -1 on error. */
-int sb_request_store_passed(sb_db_conn *conn, const char *ts, sb_error *err);
 
 /* ---- the binding a request targets --------------------------------------- */
 
