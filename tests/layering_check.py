@@ -4,6 +4,8 @@
 - plugin-api/ and plugins/*: only <sbridge/plugin.h> and system headers
   (never host internals).
 - host/src/<subsystem>: only its own headers and those of subsystems below it.
+- request states have one writer (store/request_store.c, driven by
+  api/request_transition.c).
 Exits 1 listing every violation.
 """
 import pathlib, re, sys
@@ -52,6 +54,23 @@ for base in [root / "plugin-api", root / "plugins"]:
         for inc in re.findall(r'^\s*#\s*include\s+<([^>]+)>', path.read_text(), re.M):
             if inc.startswith(("util/", "crypto/", "config/", "plugin/", "cli/")):
                 violations.append(f"{path.relative_to(root)}: includes <{inc}> (host internals)")
+# One writer of request states (SPEC §8, issue #4): SQL that writes the
+# requests table lives in store/request_store.c only, and its two state
+# writers are called only by api/request_transition.c (the machine) and
+# api/request_submit.c (the insert of the submit transition's state).
+state_sql = re.compile(r'(UPDATE\s+requests\b|INSERT\s+INTO\s+requests\b|DELETE\s+FROM\s+requests\b)', re.I)
+callers = {"sb_request_store_set_state": {"host/src/api/request_transition.c", "host/src/store/request_store.c", "host/src/store/request_store.h"},
+           "sb_request_store_insert": {"host/src/api/request_submit.c", "host/src/store/request_store.c", "host/src/store/request_store.h"}}
+for path in sorted((root / "host" / "src").rglob("*.[ch]")):
+    rel = str(path.relative_to(root))
+    text = path.read_text()
+    if rel != "host/src/store/request_store.c" and "/migrations/" not in rel and state_sql.search(text):
+        violations.append(f"{rel}: writes the requests table; only store/request_store.c may "
+                          "(through request_transition.c)")
+    for fn, allowed_in in callers.items():
+        if fn + "(" in text and rel not in allowed_in:
+            violations.append(f"{rel}: calls {fn}; request states change only through "
+                              "api/request_transition.c (the machine's table)")
 if violations:
     print("\n".join(violations))
     sys.exit(1)
