@@ -261,6 +261,40 @@ Test(request_flows, sweep_expires_by_ttl_and_fill_window)
                          "details->>'event' = 'fill_window_expired'"), 1);
 }
 
+/* A request that cannot be expired is rolled back alone and named; the
+ * others are expired and committed. */
+Test(request_flows, sweep_isolates_a_request_it_cannot_expire)
+{
+    request_world();
+    char bad[40], good[40], q[512];
+    submit_read(bad);
+    submit_read(good);
+    cr_assert_eq(sb_api_harness_sql(h, "UPDATE requests SET expires_at = now() - interval '1 s'",
+                                     NULL, 0),
+                 0);
+    snprintf(q, sizeof q,
+             "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.id = '%s' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END $$",
+             bad);
+    cr_assert_geq(sb_api_harness_sql(h, q, NULL, 0), 0);
+    cr_assert_geq(sb_api_harness_sql(h, "CREATE TRIGGER poison BEFORE UPDATE ON requests FOR EACH "
+                                        "ROW EXECUTE FUNCTION poison()",
+                                     NULL, 0),
+                  0);
+    size_t n = 0;
+    sb_error err = {0};
+    cr_assert_eq(sb_request_sweep(sb_api_harness_db(h), 10, &n, &err), -1);
+    cr_assert_eq(n, 1, "the other request was expired");
+    cr_assert(strstr(err.message, bad) && strstr(err.message, "poisoned row"), "%s", err.message);
+    expect_state(good, "expired");
+    expect_state(bad, "pending");
+    cr_assert_eq(audit_rows("request.expire", "request", bad), 0, "its audit event rolled back");
+    cr_assert_geq(sb_api_harness_sql(h, "DROP TRIGGER poison ON requests", NULL, 0), 0);
+    cr_assert_eq(sb_request_sweep(sb_api_harness_db(h), 10, &n, &err), 0, "%s", err.message);
+    cr_assert_eq(n, 1);
+    expect_state(bad, "expired");
+}
+
 Test(request_flows, job_outcomes_execute_or_fail_once)
 {
     request_world();

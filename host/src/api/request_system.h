@@ -14,7 +14,8 @@
 #include "util/periodic.h"
 
 /* Expires up to limit overdue requests (<= 0: 100) in one transaction;
- * *expired says how many. */
+ * *expired says how many. -1 (after committing the others) when some
+ * could not be expired: err names the first. */
 int sb_request_sweep(sb_db *db, long limit, size_t *expired, sb_error *err);
 /* approved -> executed (succeeded) or failed (reason recorded). */
 int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, const char *reason,
