@@ -100,15 +100,13 @@ static char *role_array(json_t *ids, sb_error *err)
     size_t n = json_array_size(ids), i;
     if (n == 0)
         return NULL;
-    const char **v = calloc(n, sizeof *v);
+    const char *v[64];
     char canon[64][37];
     size_t k = 0;
     json_t *x;
     json_array_foreach(ids, i, x) if (k < 64 && sb_tenancy_store_uuid(json_string_value(x), canon[k]))
         v[k] = canon[k], k++;
-    char *out = sb_tenancy_store_id_array(v, k, err);
-    free(v);
-    return out;
+    return sb_tenancy_store_id_array(v, k, err); /* no valid id: "{}", nobody holds it */
 }
 
 /* 1 holds one of ids covering the project, 0 not, -1 error. No ids: 1. */
@@ -235,8 +233,9 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
     if (rc == 0)
         rc = sb_request_store_votes(conn, r.id, &votes, err);
     sb_approval_outcome out;
+    if (rc == 0 && (prior = calloc(votes.n + 1, sizeof *prior)) == NULL)
+        rc = sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory reading the votes");
     if (rc == 0) {
-        prior = calloc(votes.n + 1, sizeof *prior);
         for (size_t i = 0; i < votes.n; i++) {
             sb_request_vote_row v;
             sb_request_store_vote_at(&votes, i, &v);

@@ -61,6 +61,8 @@ int sb_request_read_sealed(sb_http_request *req, json_t *list, sb_sealed_input *
         return sb_tenancy_api_invalid(req, "sealed_values must list 1 to %d sealed boxes",
                                       MAX_SEALED);
     out->values = calloc(n, sizeof *out->values);
+    if (out->values == NULL)
+        return sb_http_respond_error(req, 503, "unavailable", "out of memory"), -1;
     out->owner = json_incref(list);
     out->keys = json_array();
     json_t *recipients = json_array(), *item;
