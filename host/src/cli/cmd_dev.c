@@ -41,7 +41,7 @@ static int run_control_plane(const sb_settings *s)
     }
     sigset_t set;
     sb_cli_block_signals(&set);
-    sb_control_plane_options opts = {.dev_mode = 1, .state_dir = state_dir, .run_sealer = 1};
+    sb_control_plane_options opts = {.dev_mode = 1, .state_dir = state_dir, .run_background = 1};
     sb_control_plane *cp;
     sb_error err;
     if (sb_control_plane_start(s, &opts, &cp, &err) != 0) {

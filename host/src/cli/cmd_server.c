@@ -92,7 +92,7 @@ int sb_cmd_server(int argc, char **argv)
         return 1;
     sigset_t set;
     sb_cli_block_signals(&set);
-    sb_control_plane_options opts = {.dev_mode = 0, .run_sealer = 1};
+    sb_control_plane_options opts = {.dev_mode = 0, .run_background = 1};
     sb_control_plane *cp;
     sb_error err;
     if (sb_control_plane_start(&s, &opts, &cp, &err) != 0) {

@@ -124,9 +124,9 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
     cp->app_ready = 1;
     if (sb_api_bootstrap_users(&cp->app, err) != 0)
         goto fail;
-    if (opts && opts->run_sealer && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
+    if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;
-    if (opts && opts->run_sealer &&
+    if (opts && opts->run_background &&
         sb_request_sweeper_start(cp->db, REQUEST_SWEEP_INTERVAL_MS, &cp->request_sweeper, err) != 0)
         goto fail;
     cp->router = sb_router_new();

@@ -28,7 +28,7 @@ typedef struct sb_control_plane sb_control_plane;
 typedef struct sb_control_plane_options {
     int dev_mode;          /* seed users, cookies without Secure */
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
-    int run_sealer;        /* the background loops in this process: the audit sealer and
+    int run_background;        /* the background loops in this process: the audit sealer and
                               the request expiry sweep (every 30 s) */
 } sb_control_plane_options;
 
