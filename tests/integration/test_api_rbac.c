@@ -358,3 +358,39 @@ Test(rbac, the_user_directory_needs_a_global_user_manage_and_shows_no_credential
     expect_error(callf(ta, "GET", path3("/api/v1/users/", admin_id, ""), &r, NULL), &r, 403,
                  "forbidden");
 }
+
+/* The grants behind a request are read with its session (one round trip):
+ * a grant or a revocation counts from the very next request, whether the
+ * caller uses the cookie, the JWT or a personal API token. */
+Test(rbac, grant_changes_count_from_the_next_request_on_every_credential)
+{
+    char id[40], cookie[256], jwt[1024], role[40], g[40];
+    cr_assert_eq(sb_api_harness_user(h, "watcher", "user-password-1", NULL, NULL, NULL, id), 0);
+    cr_assert_eq(sb_api_harness_login(h, "watcher", "user-password-1", cookie, sizeof cookie, jwt,
+                                      sizeof jwt),
+                 0);
+    sb_api_response r;
+    cr_assert_eq(sb_api_call(h, "POST", "/api/v1/users/me/tokens", "{\"name\":\"cli\"}", cookie,
+                             NULL, &r),
+                 201, "%s", r.body);
+    char token[256];
+    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")));
+    sb_api_response_free(&r);
+    long want[] = {403, 200, 403};
+    role_id("approver", role); /* holds audit.read */
+    for (int phase = 0; phase < 3; phase++) {
+        if (phase == 1)
+            cr_assert_eq(grant(admin, id, role, "global", NULL, g, NULL), 201);
+        if (phase == 2)
+            cr_assert_eq(callf(admin, "DELETE", path3("/api/v1/grants/", g, ""), NULL, NULL), 204);
+        long by_cookie = sb_api_call(h, "GET", "/api/v1/audit-events", NULL, cookie, NULL, &r);
+        sb_api_response_free(&r);
+        long by_jwt = sb_api_call(h, "GET", "/api/v1/audit-events", NULL, NULL, jwt, &r);
+        sb_api_response_free(&r);
+        long by_token = sb_api_call(h, "GET", "/api/v1/audit-events", NULL, NULL, token, &r);
+        sb_api_response_free(&r);
+        cr_assert_eq(by_cookie, want[phase], "cookie, phase %d", phase);
+        cr_assert_eq(by_jwt, want[phase], "JWT, phase %d", phase);
+        cr_assert_eq(by_token, want[phase], "API token, phase %d", phase);
+    }
+}

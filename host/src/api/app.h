@@ -62,6 +62,8 @@ typedef struct sb_identity {
     struct sb_tenancy_ref *tenancy_ref;      /* held for this request */
     const sb_tenancy *tenancy;               /* tenancy_ref's snapshot */
     sb_rbac_ctx *rbac;                       /* this user's grants against it */
+    struct sb_grant_set *grants;             /* read with the session (authenticate);
+                                                the gate consumes it; NULL: read them */
 } sb_identity;
 
 /* The identity of the request (NULL on PUBLIC routes). */

@@ -386,7 +386,8 @@ static int session_info(sb_http_request *req, void *ctx)
         if (rc == 0) {
             rc = sb_sessions_store_touch(
                 conn, id->session_hash, sb_app_now_ms(app) / 1000,
-                app->session_idle_ms / 1000 > 0 ? app->session_idle_ms / 1000 : 1, &s, &err);
+                app->session_idle_ms / 1000 > 0 ? app->session_idle_ms / 1000 : 1, &s, NULL,
+                &err);
             sb_db_release(app->db, conn);
         }
         if (rc < 0)

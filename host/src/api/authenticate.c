@@ -63,8 +63,8 @@ static int by_cookie(sb_app *app, sb_db_conn *conn, const char *cookie, sb_ident
         sb_token_hash(cookie, len, app->token_pepper, SB_KEY_BYTES, hash, NULL) != 0)
         return 1;
     sb_session_record s;
-    int rc =
-        sb_sessions_store_touch(conn, hash, sb_app_now_ms(app) / 1000, idle_seconds(app), &s, err);
+    int rc = sb_sessions_store_touch(conn, hash, sb_app_now_ms(app) / 1000, idle_seconds(app), &s,
+                                     out->grants, err);
     if (rc == 0)
         fill_from_session(out, &s, SB_IDENTITY_SESSION);
     return rc;
@@ -101,7 +101,7 @@ static int by_jwt(sb_app *app, sb_db_conn *conn, const char *token, size_t len, 
         v->claims.sid != NULL && v->claims.sub != NULL) {
         sb_session_record s;
         rc = sb_sessions_store_touch_by_id(conn, v->claims.sid, v->claims.sub, now,
-                                           idle_seconds(app), &s, err);
+                                           idle_seconds(app), &s, out->grants, err);
         if (rc == 0)
             fill_from_session(out, &s, SB_IDENTITY_JWT);
     }
@@ -136,8 +136,16 @@ int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_
     if ((cookie == NULL || *cookie == '\0') && bearer == NULL)
         return 1;
     sb_db_conn *conn;
-    if (sb_db_acquire(app->db, 5000, &conn, err) != 0)
+    /* the session lookup also reads the grants the gate needs (one round
+     * trip); an API token leaves them NULL and the gate reads them */
+    out->grants = calloc(1, sizeof *out->grants);
+    if (out->grants == NULL)
+        return sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory reading credentials");
+    if (sb_db_acquire(app->db, 5000, &conn, err) != 0) {
+        free(out->grants);
+        out->grants = NULL;
         return -1;
+    }
     int rc = 1;
     if (cookie && *cookie)
         rc = by_cookie(app, conn, cookie, out, err);
@@ -156,6 +164,11 @@ int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_
         }
     }
     sb_db_release(app->db, conn);
+    if (rc != 0 || out->method == SB_IDENTITY_API_TOKEN) {
+        sb_grant_set_free(out->grants); /* none read, or a failed lookup's partial set */
+        free(out->grants);
+        out->grants = NULL;
+    }
     if (rc != 0) {
         /* never a partial identity */
         out->user_id[0] = out->username[0] = '\0';

@@ -23,6 +23,10 @@ static void identity_free(void *p)
         return;
     sb_rbac_ctx_free(id->rbac);
     sb_app_tenancy_release(id->tenancy_ref);
+    if (id->grants) {
+        sb_grant_set_free(id->grants);
+        free(id->grants);
+    }
     free(id);
 }
 
@@ -34,7 +38,14 @@ static int load_rbac(sb_app *app, sb_identity *id, sb_permission_set *anywhere, 
     if (sb_db_acquire(app->db, 5000, &conn, err) != 0)
         return -1;
     sb_grant_set grants;
-    int rc = sb_store_user_grants(conn, id->user_id, &grants, err);
+    int rc = 0;
+    if (id->grants) { /* read with the session */
+        grants = *id->grants;
+        free(id->grants);
+        id->grants = NULL;
+    } else {
+        rc = sb_store_user_grants(conn, id->user_id, &grants, err);
+    }
     if (rc == 0)
         rc = sb_app_tenancy_acquire(app, conn, grants.tenancy_version, &id->tenancy_ref, err);
     sb_db_release(app->db, conn);

@@ -53,34 +53,25 @@ void sb_grant_set_free(sb_grant_set *s)
     memset(s, 0, sizeof *s);
 }
 
-int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *out, sb_error *err)
+int sb_store_grants_from(const PGresult *res, int col, sb_grant_set *out, sb_error *err)
 {
     memset(out, 0, sizeof *out);
-    static const char sql[] =
-        "SELECT tv.version, array_to_string(r.permissions, ','), g.scope_type,"
-        "       coalesce(g.team_id::text, g.project_id::text)"
-        "  FROM tenancy_version tv"
-        "  LEFT JOIN (grants g JOIN roles r ON r.id = g.role_id) ON g.user_id = $1::uuid";
-    const char *params[] = {user_id};
-    PGresult *res;
-    if (sb_db_exec(conn, sql, 1, params, &res, err) != 0)
-        return -1;
     int n = PQntuples(res);
     out->grants = calloc((size_t)n + 1, sizeof *out->grants);
     out->ids = calloc((size_t)n + 1, sizeof *out->ids);
     if (out->grants == NULL || out->ids == NULL) {
-        PQclear(res);
         sb_grant_set_free(out);
         return sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory loading grants");
     }
     for (int i = 0; i < n; i++) {
         if (i == 0)
-            out->tenancy_version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        if (PQgetisnull(res, i, 2))
+            out->tenancy_version = strtoll(PQgetvalue(res, 0, col), NULL, 10);
+        if (PQgetisnull(res, i, col + 2))
             continue; /* the LEFT JOIN row of a user without grants */
         sb_grant *g = &out->grants[out->n];
-        char *perms = strdup(PQgetvalue(res, i, 1));
-        for (char *tok = strtok(perms, ","); tok; tok = strtok(NULL, ",")) {
+        char *perms = strdup(PQgetvalue(res, i, col + 1));
+        char *save = NULL;
+        for (char *tok = strtok_r(perms, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             sb_permission p;
             if (sb_permission_lookup(tok, &p) == 0)
                 g->permissions |= SB_PERMISSION_BIT(p);
@@ -88,16 +79,29 @@ int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *ou
                 sb_warn("rbac", "a role grants unknown permission '%s'; ignored", tok);
         }
         free(perms);
-        const char *kind = PQgetvalue(res, i, 2);
+        const char *kind = PQgetvalue(res, i, col + 2);
         if (strcmp(kind, "global") == 0) {
             g->scope.kind = SB_SCOPE_GLOBAL;
         } else {
             g->scope.kind = strcmp(kind, "team") == 0 ? SB_SCOPE_TEAM : SB_SCOPE_PROJECT;
-            out->ids[out->n] = strdup(PQgetvalue(res, i, 3));
+            out->ids[out->n] = strdup(PQgetvalue(res, i, col + 3));
             g->scope.id = out->ids[out->n];
         }
         out->n++;
     }
-    PQclear(res);
     return 0;
+}
+
+int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *out, sb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    static const char sql[] = "SELECT " SB_STORE_GRANT_COLUMNS " FROM (SELECT 1) one"
+                              SB_STORE_GRANT_JOIN("$1::uuid");
+    const char *params[] = {user_id};
+    PGresult *res;
+    if (sb_db_exec(conn, sql, 1, params, &res, err) != 0)
+        return -1;
+    int rc = sb_store_grants_from(res, 0, out, err);
+    PQclear(res);
+    return rc;
 }

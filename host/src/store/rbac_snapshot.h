@@ -25,6 +25,19 @@ typedef struct sb_grant_set {
 } sb_grant_set;
 
 int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *out, sb_error *err);
+
+/* The same read as part of another statement (the session lookup reads the
+ * caller's grants in its own round trip): SB_STORE_GRANT_COLUMNS in the
+ * select list, SB_STORE_GRANT_JOIN(user id expression) after the FROM item,
+ * then sb_store_grants_from(res, first grant column, out). One row per
+ * grant (at least one); the tenancy version in every row. */
+#define SB_STORE_GRANT_COLUMNS                                                                     \
+    "tv.version, array_to_string(r.permissions, ','), g.scope_type,"                               \
+    " coalesce(g.team_id::text, g.project_id::text)"
+#define SB_STORE_GRANT_JOIN(user_expr)                                                             \
+    " CROSS JOIN tenancy_version tv"                                                               \
+    " LEFT JOIN (grants g JOIN roles r ON r.id = g.role_id) ON g.user_id = " user_expr
+int sb_store_grants_from(const PGresult *res, int col, sb_grant_set *out, sb_error *err);
 void sb_grant_set_free(sb_grant_set *s);
 
 #endif

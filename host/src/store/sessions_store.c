@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "domain/session_policy.h"
+#include "store/rbac_snapshot.h"
 #include "store/users_store.h"
 
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
@@ -29,15 +30,24 @@
 /* Finds the live session `match` names and slides it only when its last
  * use is at least SB_SESSION_SLIDE_EVERY_S old: most requests are then a
  * read, with no WAL flush. The answer shows the slid row when it slid. */
-#define SESSION_TOUCH(match)                                                                       \
+#define SESSION_FIND(match)                                                                        \
     "WITH cur AS (SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id"                    \
     "             WHERE " match SESSION_LIVE "),"                                                  \
     " slid AS (UPDATE sessions s" SESSION_SLIDE " FROM cur WHERE s.id = cur.id"                    \
     "          AND s.revoked_at IS NULL AND s.idle_expires_at > to_timestamp($2::bigint)"          \
-    "          AND s.last_seen_at <= to_timestamp($2::bigint - " SLIDE_EVERY ") RETURNING s.*)"   \
+    "          AND s.last_seen_at <= to_timestamp($2::bigint - " SLIDE_EVERY ") RETURNING s.*)"
+#define SESSION_ROW                                                                                \
     " SELECT " SESSION_COLUMNS " FROM slid s JOIN users u ON u.id = s.user_id"                     \
     " UNION ALL SELECT " SESSION_COLUMNS " FROM sessions s JOIN cur ON cur.id = s.id"              \
     "   JOIN users u ON u.id = s.user_id WHERE NOT EXISTS (SELECT 1 FROM slid)"
+#define SESSION_TOUCH(match) SESSION_FIND(match) SESSION_ROW
+/* The same with the user's grants and the tenancy version (rbac_snapshot.h):
+ * one row per grant, the session in columns 0..8 of each. */
+#define SESSION_TOUCH_GRANTS(match)                                                                \
+    SESSION_FIND(match) ", sess AS (" SESSION_ROW ")"                                              \
+    " SELECT sess.*, " SB_STORE_GRANT_COLUMNS " FROM sess"                                         \
+    SB_STORE_GRANT_JOIN("sess.user_id::uuid")
+#define SESSION_GRANTS_COL 9
 
 #define SB_STR2(x) #x
 #define SB_STR(x) SB_STR2(x)
@@ -108,8 +118,29 @@ int sb_sessions_store_create(sb_db_conn *conn, const sb_session_new *s, sb_sessi
         6, params, out, err);
 }
 
+/* A touch: 0 with the session (and the grants when asked), 1 when no live
+ * session matched, -1 on error. */
+static int touch(sb_db_conn *conn, const char *sql, const char *sql_grants, int n,
+                 const char *const *params, sb_session_record *out, sb_grant_set *grants,
+                 sb_error *err)
+{
+    if (grants == NULL)
+        return one_session(conn, sql, n, params, out, err);
+    PGresult *res;
+    if (sb_db_exec(conn, sql_grants, n, params, &res, err) != 0)
+        return -1;
+    int rc = 1;
+    if (PQntuples(res) > 0) {
+        row_to_session(res, 0, out);
+        rc = sb_store_grants_from(res, SESSION_GRANTS_COL, grants, err);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
-                            int64_t idle_seconds, sb_session_record *out, sb_error *err)
+                            int64_t idle_seconds, sb_session_record *out, sb_grant_set *grants,
+                            sb_error *err)
 {
     if (idle_seconds <= 0)
         return sb_error_set(err, SB_DB_E_INVALID, "session idle timeout must be positive");
@@ -118,13 +149,14 @@ int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, i
     snprintf(at, sizeof at, "%lld", (long long)now);
     snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
     const char *params[] = {hex, at, idle};
-    return one_session(conn, SESSION_TOUCH("s.token_hash = decode($1, 'hex')"), 3, params, out,
-                       err);
+#define BY_HASH "s.token_hash = decode($1, 'hex')"
+    return touch(conn, SESSION_TOUCH(BY_HASH), SESSION_TOUCH_GRANTS(BY_HASH), 3, params, out,
+                 grants, err);
 }
 
 int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, const char *user_id,
                                   int64_t now, int64_t idle_seconds, sb_session_record *out,
-                                  sb_error *err)
+                                  sb_grant_set *grants, sb_error *err)
 {
     if (idle_seconds <= 0)
         return sb_error_set(err, SB_DB_E_INVALID, "session idle timeout must be positive");
@@ -134,8 +166,9 @@ int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, cons
     snprintf(at, sizeof at, "%lld", (long long)now);
     snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
     const char *params[] = {session_id, at, idle, user_id};
-    return one_session(conn, SESSION_TOUCH("s.id = $1::uuid AND s.user_id = $4::uuid"), 4, params,
-                       out, err);
+#define BY_ID "s.id = $1::uuid AND s.user_id = $4::uuid"
+    return touch(conn, SESSION_TOUCH(BY_ID), SESSION_TOUCH_GRANTS(BY_ID), 4, params, out, grants,
+                 err);
 }
 
 int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,

@@ -33,6 +33,7 @@
 
 #include "crypto/token.h"
 #include "store/db.h"
+#include "store/rbac_snapshot.h"
 
 typedef struct sb_session_record {
     char id[40];
@@ -57,13 +58,17 @@ typedef struct sb_session_new {
 
 int sb_sessions_store_create(sb_db_conn *conn, const sb_session_new *s, sb_session_record *out,
                              sb_error *err);
-/* The live session with this token hash, slid to now (idle_seconds > 0). */
+/* The live session with this token hash, slid to now (idle_seconds > 0).
+ * With grants non-NULL the same statement also reads the user's grants and
+ * the tenancy version into it (the gate's RBAC snapshot: one round trip
+ * for both); free it with sb_grant_set_free. */
 int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
-                            int64_t idle_seconds, sb_session_record *out, sb_error *err);
+                            int64_t idle_seconds, sb_session_record *out, sb_grant_set *grants,
+                            sb_error *err);
 /* The same by public id, and only if it belongs to user_id (a JWT's sub). */
 int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, const char *user_id,
                                   int64_t now, int64_t idle_seconds, sb_session_record *out,
-                                  sb_error *err);
+                                  sb_grant_set *grants, sb_error *err);
 /* Revokes one session (if not already revoked); its public id goes to
  * id_out (may be NULL). 1: none to revoke. */
 int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
