@@ -278,7 +278,7 @@ Test(accounts, bad_input_is_refused_with_a_code_and_changes_nothing)
         {"{\"name\":5}", 400, "invalid_field"},
         {"{\"name\":\"x\",\"expires_in_days\":\"5\"}", 400, "invalid_field"},
         {"{\"name\":\"x\",\"expires_in_days\":1.5}", 400, "invalid_field"},
-        {"{\"name\":\"x\",\"scopes\":[]}", 400, "unknown_field"},
+        {"{\"name\":\"x\",\"owner\":\"someone\"}", 400, "unknown_field"},
         {"{\"name\":\"x\",\"expires_in_days\":0}", 422, "invalid_value"},
         {"{\"name\":\"x\",\"expires_in_days\":366}", 422, "invalid_value"},
         {"{\"name\":\"   \"}", 422, "invalid_value"},
@@ -599,4 +599,65 @@ Test(accounts, the_admin_cli_creates_resets_disables_enables_and_grants)
     cr_assert_eq(rows_containing("cli-password-123"), 0);
     cr_assert_eq(rows_containing("another-password-456"), 0);
     unlink(config_path);
+}
+
+/* A token scoped to permissions acts with its owner's grants narrowed to
+ * them: never more, whatever the owner holds, and it cannot mint a wider
+ * token. */
+Test(accounts, scoped_api_tokens_are_narrowed_to_their_scopes)
+{
+    char id[40], cookie[256], token[128], tid[128];
+    cr_assert_eq(sb_api_harness_user(h, "ops", PW, "admin", "global", NULL, id), 0);
+    cr_assert_eq(sb_api_harness_login(h, "ops", PW, cookie, sizeof cookie, NULL, 0), 0);
+    cr_assert_eq(call("POST", "/api/v1/users/me/tokens",
+                      "{\"name\":\"x\",\"scopes\":[\"no.such\"]}", cookie, NULL, "invalid_value"),
+                 422);
+    cr_assert_eq(call("POST", "/api/v1/users/me/tokens", "{\"name\":\"x\",\"scopes\":\"audit.read\"}",
+                      cookie, NULL, "invalid_field"),
+                 400);
+    cr_assert_eq(sql_long("SELECT count(*) FROM api_tokens"), 0, "refusals store nothing");
+    sb_api_response r;
+    cr_assert_eq(sb_api_call(h, "POST", "/api/v1/users/me/tokens",
+                             "{\"name\":\"auditor\",\"scopes\":[\"audit.read\",\"audit.read\"]}",
+                             cookie, NULL, &r),
+                 201, "%s", r.body);
+    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")));
+    json_t *scopes = json_object_get(r.json, "scopes");
+    cr_assert_eq(json_array_size(scopes), 1);
+    cr_assert_str_eq(json_string_value(json_array_get(scopes, 0)), "audit.read");
+    sb_api_response_free(&r);
+    /* the owner is a global admin; the token is not */
+    cr_assert_eq(call("GET", "/api/v1/audit-events", NULL, NULL, token, NULL), 200);
+    cr_assert_eq(call("POST", "/api/v1/teams", "{\"name\":\"nope\"}", NULL, token, "forbidden"),
+                 403);
+    cr_assert_eq(call("GET", "/api/v1/users", NULL, NULL, token, "forbidden"), 403);
+    cr_assert_eq(sql_long("SELECT count(*) FROM teams"), 0);
+    cr_assert_eq(sb_api_call(h, "GET", "/api/v1/users/me", NULL, NULL, token, &r), 200);
+    cr_assert(strstr(r.body, "team.edit") == NULL, "/users/me shows the narrowed set: %s", r.body);
+    cr_assert(strstr(r.body, "audit.read") != NULL, "%s", r.body);
+    sb_api_response_free(&r);
+    /* a scoped token mints only tokens within its scopes */
+    cr_assert_eq(call("POST", "/api/v1/users/me/tokens",
+                      "{\"name\":\"wider\",\"scopes\":[\"team.edit\"]}", NULL, token,
+                      "invalid_value"),
+                 422);
+    cr_assert_eq(sb_api_call(h, "POST", "/api/v1/users/me/tokens", "{\"name\":\"child\"}", NULL,
+                             token, &r),
+                 201, "%s", r.body);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "scopes")), 1, "inherits: %s", r.body);
+    snprintf(tid, sizeof tid, "%s", json_string_value(json_object_get(r.json, "token")));
+    sb_api_response_free(&r);
+    cr_assert_eq(call("POST", "/api/v1/teams", "{\"name\":\"nope\"}", NULL, tid, "forbidden"),
+                 403);
+    /* the list shows each token's scopes; an unscoped token has [] */
+    char plain[128], pid[40];
+    new_token(cookie, "{\"name\":\"full\"}", plain, pid);
+    cr_assert_eq(call("POST", "/api/v1/teams", "{\"name\":\"yes\"}", NULL, plain, NULL), 201);
+    cr_assert_eq(sb_api_call(h, "GET", "/api/v1/users/me/tokens", NULL, cookie, NULL, &r), 200);
+    size_t i, scoped = 0;
+    json_t *item;
+    json_array_foreach(json_object_get(r.json, "items"), i, item) scoped +=
+        json_array_size(json_object_get(item, "scopes")) > 0;
+    cr_assert_eq(scoped, 2);
+    sb_api_response_free(&r);
 }

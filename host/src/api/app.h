@@ -64,6 +64,10 @@ typedef struct sb_identity {
     sb_rbac_ctx *rbac;                       /* this user's grants against it */
     struct sb_grant_set *grants;             /* read with the session (authenticate);
                                                 the gate consumes it; NULL: read them */
+    sb_permission_set anywhere;              /* every permission some grant holds */
+    int token_scoped;                        /* an API token scoped to token_scopes: every
+                                                grant is narrowed to them (never widened) */
+    sb_permission_set token_scopes;
 } sb_identity;
 
 /* The identity of the request (NULL on PUBLIC routes). */

@@ -65,7 +65,17 @@ static size_t utf8_chars(const char *s, size_t bytes)
 
 static const char *type_name(sb_auth_field_type t)
 {
-    return t == SB_AUTH_FIELD_INTEGER ? "an integer" : "a string";
+    return t == SB_AUTH_FIELD_INTEGER        ? "an integer"
+           : t == SB_AUTH_FIELD_STRING_ARRAY ? "an array of strings"
+                                             : "a string";
+}
+
+static int all_strings(json_t *a)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (!json_is_string(v)) return 0;
+    return 1;
 }
 
 int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t n, json_t **values)
@@ -105,7 +115,9 @@ int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t 
             }
             continue;
         }
-        int ok = spec[i].type == SB_AUTH_FIELD_INTEGER ? json_is_integer(v) : json_is_string(v);
+        int ok = spec[i].type == SB_AUTH_FIELD_INTEGER        ? json_is_integer(v)
+                 : spec[i].type == SB_AUTH_FIELD_STRING_ARRAY ? json_is_array(v) && all_strings(v)
+                                                              : json_is_string(v);
         if (!ok) {
             sb_http_respond_error(req, 400, "invalid_field", "field \"%s\" must be %s",
                                   spec[i].name, type_name(spec[i].type));
@@ -113,6 +125,15 @@ int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t 
         }
         if (spec[i].type == SB_AUTH_FIELD_INTEGER)
             continue;
+        if (spec[i].type == SB_AUTH_FIELD_STRING_ARRAY) {
+            if (json_array_size(v) > spec[i].max) {
+                sb_http_respond_error(req, 422, "invalid_value",
+                                      "field \"%s\" may list at most %zu items", spec[i].name,
+                                      spec[i].max);
+                return -1;
+            }
+            continue;
+        }
         size_t bytes = json_string_length(v);
         size_t len =
             spec[i].type == SB_AUTH_FIELD_SECRET ? bytes : utf8_chars(json_string_value(v), bytes);

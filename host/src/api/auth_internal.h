@@ -28,6 +28,7 @@ typedef enum sb_auth_field_type {
     SB_AUTH_FIELD_STRING,  /* max = characters */
     SB_AUTH_FIELD_SECRET,  /* a string never echoed; max = bytes */
     SB_AUTH_FIELD_INTEGER, /* max unused */
+    SB_AUTH_FIELD_STRING_ARRAY, /* strings; max = items */
 } sb_auth_field_type;
 
 typedef struct sb_auth_field {

@@ -189,14 +189,63 @@ int sb_auth_me(sb_http_request *req, void *ctx)
 
 /* ---- tokens --------------------------------------------------------------------- */
 
+/* The scopes column ("a,b") as a JSON array ([] = unscoped). */
+static json_t *scopes_json(const char *scopes)
+{
+    json_t *a = json_array();
+    char copy[sizeof ((sb_api_token_record *)0)->scopes], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", scopes);
+    for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save))
+        json_array_append_new(a, json_string(k));
+    return a;
+}
+
 static json_t *token_json(const sb_api_token_record *t, int64_t now)
 {
     const char *status = t->revoked_at ? "revoked" : t->expires_at <= now ? "expired" : "active";
     return json_pack(
-        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "id", t->id, "name", t->name, "display_hint",
-        t->display_hint, "created_at", sb_auth_time_json(t->created_at), "expires_at",
-        sb_auth_time_json(t->expires_at), "last_used_at", sb_auth_time_json(t->last_used_at),
-        "revoked_at", sb_auth_time_json(t->revoked_at), "status", status);
+        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o}", "id", t->id, "name", t->name,
+        "display_hint", t->display_hint, "created_at", sb_auth_time_json(t->created_at),
+        "expires_at", sb_auth_time_json(t->expires_at), "last_used_at",
+        sb_auth_time_json(t->last_used_at), "revoked_at", sb_auth_time_json(t->revoked_at),
+        "status", status, "scopes", scopes_json(t->scopes));
+}
+
+/* "scopes": permission keys of the catalog that the caller holds somewhere,
+ * into a text[] literal ("{}" when absent or empty: unscoped — except for a
+ * caller who is itself a scoped token, whose new token inherits its
+ * scopes). -1 after answering 422 naming the key. */
+static int read_scopes(sb_http_request *req, const sb_identity *id, json_t *list, char *out,
+                       size_t cap)
+{
+    size_t i, len = 0;
+    json_t *v;
+    sb_permission_set seen = 0, held = id->anywhere;
+    len += (size_t)snprintf(out + len, cap - len, "{");
+    json_array_foreach(list, i, v)
+    {
+        sb_permission p;
+        const char *key = json_string_value(v);
+        if (sb_permission_lookup(key, &p) != 0)
+            return sb_http_respond_error(req, 422, "invalid_value",
+                                         "scopes[%zu] is not a permission (GET /api/v1/permissions "
+                                         "lists them)", i), -1;
+        if (!sb_permission_set_has(held, p))
+            return sb_http_respond_error(req, 422, "invalid_value",
+                                         "scopes[%zu]: you hold no grant with %s, so a token "
+                                         "cannot have it either", i, key), -1;
+        if (sb_permission_set_has(seen, p))
+            continue;
+        seen |= SB_PERMISSION_BIT(p);
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", len > 1 ? "," : "", key);
+    }
+    if (seen == 0 && id->token_scoped) /* a scoped token mints no wider token */
+        for (int p = 0; p < SB_PERM_COUNT; p++)
+            if (sb_permission_set_has(id->token_scopes, (sb_permission)p))
+                len += (size_t)snprintf(out + len, cap - len, "%s%s", len > 1 ? "," : "",
+                                        sb_permission_key((sb_permission)p));
+    snprintf(out + len, cap - len, "}");
+    return 0;
 }
 
 int sb_auth_tokens_list(sb_http_request *req, void *ctx)
@@ -296,9 +345,12 @@ int sb_auth_tokens_create(sb_http_request *req, void *ctx)
     static const sb_auth_field spec[] = {
         {"name", SB_AUTH_FIELD_STRING, 1, SB_API_TOKEN_NAME_MAX},
         {"expires_in_days", SB_AUTH_FIELD_INTEGER, 0, 0},
+        {"scopes", SB_AUTH_FIELD_STRING_ARRAY, 0, SB_PERM_COUNT},
     };
-    json_t *v[2];
-    if (sb_auth_body_fields(req, spec, 2, v) != 0)
+    json_t *v[3];
+    char scopes[1024];
+    if (sb_auth_body_fields(req, spec, 3, v) != 0 ||
+        read_scopes(req, id, v[2], scopes, sizeof scopes) != 0)
         return 0;
     const char *name = json_string_value(v[0]);
     if (!name_ok(name))
@@ -322,7 +374,7 @@ int sb_auth_tokens_create(sb_http_request *req, void *ctx)
     /* "sbp_" and 4 of the 43 random characters: enough to tell tokens apart */
     char hint[32];
     snprintf(hint, sizeof hint, "%.8s\xe2\x80\xa6", token);
-    sb_api_token_new t = {id->user_id, name, hash, hint, now, now + (int64_t)days * 86400};
+    sb_api_token_new t = {id->user_id, name, hash, hint, now, now + (int64_t)days * 86400, scopes};
     token_txn txn = {.req = req, .create = &t, .user_id = id->user_id, .now = now};
     int rc = sb_db_transaction(app->db, token_create_txn, &txn, &err);
     if (rc != 0) {
@@ -333,10 +385,11 @@ int sb_auth_tokens_create(sb_http_request *req, void *ctx)
                                          SB_API_TOKEN_MAX_ACTIVE);
         return sb_api_respond_store_error(req, &err);
     }
-    json_t *rest = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", txn.record.id, "name",
+    json_t *rest = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", txn.record.id, "name",
                              txn.record.name, "display_hint", txn.record.display_hint, "created_at",
                              sb_auth_time_json(txn.record.created_at), "expires_at",
-                             sb_auth_time_json(txn.record.expires_at));
+                             sb_auth_time_json(txn.record.expires_at), "scopes",
+                             scopes_json(txn.record.scopes));
     rc = sb_auth_respond_with_token(req, 201, token, rest);
     sb_secure_release(token);
     return rc;

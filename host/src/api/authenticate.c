@@ -8,7 +8,8 @@
  *      slid in one UPDATE (store/sessions_store.h);
  *   2. Authorization: Bearer <credential>, which is either
  *      - a personal API token ("sbp_…"): hash lookup, not revoked, not
- *        expired, its user active (store/api_tokens_store.h); or
+ *        expired, its user active (store/api_tokens_store.h); a scoped
+ *        token narrows every grant to its scopes (out->token_scopes); or
  *      - the HS256 JWT login returned: verified strictly (crypto/jwt.h,
  *        app->jwt_secret, issuer "secrets-bridge", exp/iat against the app
  *        clock), then valid only while the session named by its `sid`
@@ -85,6 +86,16 @@ static int by_api_token(sb_app *app, sb_db_conn *conn, const char *token, size_t
     snprintf(out->username, sizeof out->username, "%s", t.username);
     out->method = SB_IDENTITY_API_TOKEN;
     out->has_session = 0;
+    if (t.scopes[0]) { /* narrowed to these; an unknown key grants nothing */
+        char *save = NULL;
+        out->token_scoped = 1;
+        out->token_scopes = 0;
+        for (char *k = strtok_r(t.scopes, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+            sb_permission p;
+            if (sb_permission_lookup(k, &p) == 0)
+                out->token_scopes |= SB_PERMISSION_BIT(p);
+        }
+    }
     return 0;
 }
 
@@ -173,6 +184,8 @@ int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_
         /* never a partial identity */
         out->user_id[0] = out->username[0] = '\0';
         out->has_session = 0;
+        out->token_scoped = 0;
+        out->token_scopes = 0;
         memset(out->session_hash, 0, sizeof out->session_hash);
     }
     return rc;

@@ -55,8 +55,12 @@ static int load_rbac(sb_app *app, sb_identity *id, sb_permission_set *anywhere, 
     }
     id->tenancy = sb_tenancy_ref_get(id->tenancy_ref);
     *anywhere = 0;
-    for (size_t i = 0; i < grants.n; i++)
+    for (size_t i = 0; i < grants.n; i++) {
+        if (id->token_scoped) /* a scoped API token: never more than its scopes */
+            grants.grants[i].permissions &= id->token_scopes;
         *anywhere |= grants.grants[i].permissions;
+    }
+    id->anywhere = *anywhere;
     rc = sb_rbac_ctx_build(id->tenancy, grants.grants, grants.n, &id->rbac, err);
     sb_grant_set_free(&grants);
     return rc;

@@ -15,7 +15,8 @@
 #define TOKEN_COLUMNS                                                                              \
     "t.id::text, t.user_id::text, u.username, t.name, t.display_hint, "                            \
     EPOCH("t.created_at") ", " EPOCH("t.expires_at") ", "                                          \
-    "coalesce(" EPOCH("t.last_used_at") ", 0), coalesce(" EPOCH("t.revoked_at") ", 0)"
+    "coalesce(" EPOCH("t.last_used_at") ", 0), coalesce(" EPOCH("t.revoked_at") ", 0), "        \
+    "array_to_string(t.scopes, ',')"
 /* clang-format on */
 
 static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
@@ -30,6 +31,7 @@ static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
     t->expires_at = sb_db_cell_i64(res, row, 6);
     t->last_used_at = sb_db_cell_i64(res, row, 7);
     t->revoked_at = sb_db_cell_i64(res, row, 8);
+    snprintf(t->scopes, sizeof t->scopes, "%s", PQgetvalue(res, row, 9));
 }
 
 /* Runs a statement returning at most one row (see sb_db_exec_one). */
@@ -60,19 +62,20 @@ static int create_in_txn(sb_db_conn *conn, const sb_api_token_new *t, sb_api_tok
     snprintf(now, sizeof now, "%lld", (long long)t->now);
     snprintf(exp, sizeof exp, "%lld", (long long)t->expires_at);
     snprintf(cap, sizeof cap, "%d", SB_API_TOKEN_MAX_ACTIVE);
-    const char *params[] = {t->user_id, t->name, hex, t->display_hint, now, exp, cap};
+    const char *params[] = {t->user_id, t->name, hex, t->display_hint, now, exp, cap,
+                            t->scopes_literal ? t->scopes_literal : "{}"};
     return one_token(conn,
                      "WITH live AS (SELECT count(*) AS n FROM api_tokens"
                      "               WHERE user_id = $1::uuid AND revoked_at IS NULL"
                      "                 AND expires_at > to_timestamp($5::bigint)),"
                      " t AS (INSERT INTO api_tokens (user_id, name, token_hash, display_hint,"
-                     "                               created_at, expires_at)"
+                     "                               created_at, expires_at, scopes)"
                      "       SELECT $1::uuid, $2, decode($3, 'hex'), $4, to_timestamp($5::bigint),"
-                     "              to_timestamp($6::bigint)"
+                     "              to_timestamp($6::bigint), $8::text[]"
                      "         FROM live WHERE live.n < $7::integer"
                      "       RETURNING *)"
                      " SELECT " TOKEN_COLUMNS " FROM t JOIN users u ON u.id = t.user_id",
-                     7, params, out, err);
+                     8, params, out, err);
 }
 
 int sb_api_tokens_store_create(sb_db_conn *conn, const sb_api_token_new *t,

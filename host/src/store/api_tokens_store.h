@@ -14,6 +14,9 @@
  *   - sb_api_tokens_store_authenticate finds a live token (not revoked,
  *     not expired at now, its user active) by hash and stamps last_used_at
  *     in the same UPDATE … RETURNING.
+ *   - A token may be scoped to permission keys (checked against the catalog
+ *     by the API): it then acts with its owner's grants narrowed to those
+ *     permissions (the gate intersects them), never widened.
  *   - Lists and revocations are always confined to one user: another
  *     user's token id answers "not found", never "forbidden".
  *   - Times are Unix seconds passed in (the app's clock). Returns: 0 done /
@@ -42,6 +45,7 @@ typedef struct sb_api_token_record {
     int64_t expires_at;
     int64_t last_used_at; /* 0: never */
     int64_t revoked_at;   /* 0: not revoked */
+    char scopes[1024];    /* permission keys, comma-separated; "": the owner's grants, whole */
 } sb_api_token_record;
 
 typedef struct sb_api_token_new {
@@ -51,6 +55,8 @@ typedef struct sb_api_token_new {
     const char *display_hint;
     int64_t now;
     int64_t expires_at; /* now < expires_at <= now + SB_API_TOKEN_MAX_LIFETIME */
+    const char *scopes_literal; /* a text[] literal of permission keys checked by the caller;
+                                   NULL or "{}": unscoped */
 } sb_api_token_new;
 
 /* 0 and *out; 1 when the user already has SB_API_TOKEN_MAX_ACTIVE live tokens. */
