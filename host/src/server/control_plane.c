@@ -31,7 +31,15 @@ struct sb_control_plane {
     char url[96];
 };
 
-#define REQUEST_SWEEP_INTERVAL_MS 30000
+/* The request expiry sweep: worker.expire_requests on the server role (off
+ * with worker.enabled: false, when dedicated workers sweep); every minute
+ * in dev. */
+static int64_t request_sweep_ms(const sb_settings *s)
+{
+    if (s->role != SB_ROLE_SERVER)
+        return 60000;
+    return s->worker.enabled ? s->worker.expire_requests_ms : 0;
+}
 
 /* The configured database, or the embedded one in state_dir; migrated. */
 static int open_database(const sb_settings *s, const char *state_dir, sb_database **out, sb_error *err)
@@ -126,8 +134,8 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         goto fail;
     if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;
-    if (opts && opts->run_background &&
-        sb_request_sweeper_start(cp->db, REQUEST_SWEEP_INTERVAL_MS, &cp->request_sweeper, err) != 0)
+    if (opts && opts->run_background && request_sweep_ms(s) > 0 &&
+        sb_request_sweeper_start(cp->db, request_sweep_ms(s), &cp->request_sweeper, err) != 0)
         goto fail;
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)

@@ -29,7 +29,7 @@ typedef struct sb_control_plane_options {
     int dev_mode;          /* seed users, cookies without Secure */
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
     int run_background;        /* the background loops in this process: the audit sealer and
-                              the request expiry sweep (every 30 s) */
+                                  the request expiry sweep (worker.expire_requests) */
 } sb_control_plane_options;
 
 int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options *opts,
