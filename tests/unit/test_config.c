@@ -335,3 +335,18 @@ Test(config, durations_parse_and_refuse)
     cr_assert_eq(sb_duration_parse("5 s", &ms), -1);
     cr_assert_eq(sb_duration_parse("99999999999999999999s", &ms), -1);
 }
+
+Test(config, trusted_proxies_are_addresses_or_networks)
+{
+    size_t errors;
+    char *out = check("role: server\nhttp:\n  trusted_proxies: [10.0.0.0/8, \"::1\", 192.0.2.9]\n", 0,
+                      &errors);
+    cr_assert_eq(errors, 0, "%s", out);
+    free(out);
+    out = check("role: server\nhttp:\n  trusted_proxies:\n    - 10.0.0.1/8\n    - proxy.local\n", 0,
+                &errors);
+    cr_assert_eq(errors, 2, "%s", out);
+    EXPECT_LINE(out, "c.yaml:4:7: http.trusted_proxies[0]: '10.0.0.1/8': host bits are set");
+    EXPECT_LINE(out, "c.yaml:5:7: http.trusted_proxies[1]: 'proxy.local': not an IPv4 or IPv6");
+    free(out);
+}

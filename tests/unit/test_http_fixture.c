@@ -83,6 +83,13 @@ static int h_query(sb_http_request *req, void *ctx)
                                                     "flag", sb_http_query(req, "flag")));
 }
 
+/* The client address the server settled on (peer or X-Forwarded-For). */
+static int h_client_ip(sb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    return sb_http_respond_json(req, 200, json_pack("{s:s}", "ip", sb_http_remote_ip(req)));
+}
+
 static int h_cookie(sb_http_request *req, void *ctx)
 {
     (void)ctx;
@@ -126,6 +133,9 @@ static int gate(const sb_route *route, sb_http_request *req, void *ctx)
 
 /* ---- fixture --------------------------------------------------------- */
 
+const char *const *test_trusted_proxies;
+size_t test_n_trusted_proxies;
+
 void start_server(sb_http_gate g, int metrics, size_t body_limit, unsigned request_timeout_ms)
 {
     http_global_init();
@@ -142,6 +152,7 @@ void start_server(sb_http_gate g, int metrics, size_t body_limit, unsigned reque
         {"GET", "/api/v1/silent", SB_AUTH_PUBLIC, NULL, h_silent, NULL, "silent", NULL},
         {"GET", "/api/v1/query", SB_AUTH_PUBLIC, NULL, h_query, NULL, "query", NULL},
         {"GET", "/api/v1/cookie", SB_AUTH_PUBLIC, NULL, h_cookie, NULL, "cookie", NULL},
+        {"GET", "/api/v1/client-ip", SB_AUTH_PUBLIC, NULL, h_client_ip, NULL, "clientIp", NULL},
     };
     test_router = sb_router_new();
     sb_error err = {0};
@@ -149,7 +160,9 @@ void start_server(sb_http_gate g, int metrics, size_t body_limit, unsigned reque
                  err.message);
     sb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 4, .body_limit = body_limit,
                           .enable_metrics = metrics, .gate = g,
-                          .request_timeout_ms = request_timeout_ms};
+                          .request_timeout_ms = request_timeout_ms,
+                          .trusted_proxies = test_trusted_proxies,
+                          .n_trusted_proxies = test_n_trusted_proxies};
     cr_assert_eq(sb_http_server_start(&cfg, test_router, &test_server, &err), 0, "%s", err.message);
     test_port = sb_http_server_port(test_server);
     cr_assert_gt(test_port, 0);
@@ -191,5 +204,14 @@ void expect_error(const http_reply *r, long status, const char *code)
 const char *field(json_t *j, const char *key) { return json_string_value(json_object_get(j, key)); }
 
 void start_gated(void) { start_server(gate, 1, 1024, 0); }
+void start_behind_proxy(void)
+{
+    static const char *const trusted[] = {"127.0.0.1", "10.0.0.0/8"};
+    test_trusted_proxies = trusted;
+    test_n_trusted_proxies = 2;
+    start_server(NULL, 1, 1024, 0);
+    test_trusted_proxies = NULL;
+    test_n_trusted_proxies = 0;
+}
 void start_no_metrics(void) { start_server(NULL, 0, 1024, 0); }
 void start_short_timeout(void) { start_server(NULL, 1, 1024, 300); }

@@ -64,6 +64,10 @@ void start_default(void);       /* no gate, metrics on, 1024-byte body limit */
 void start_gated(void);         /* the fixture's test gate */
 void start_no_metrics(void);
 void start_short_timeout(void); /* 300 ms to receive a request */
+/* Trusts 127.0.0.1 and 10.0.0.0/8 as proxies (X-Forwarded-For). */
+void start_behind_proxy(void);
+extern const char *const *test_trusted_proxies; /* for start_server */
+extern size_t test_n_trusted_proxies;
 void stop_server(void);
 json_t *body_json(const http_reply *r);
 /* Asserts status and the exact {"error":{code,message,request_id}} shape,

@@ -1,4 +1,5 @@
 /* config/schema.c — see schema.h. */
+#include "util/cidr.h"
 #include "config/schema.h"
 
 #include <errno.h>
@@ -193,6 +194,12 @@ static int check_string_flags(const sb_value_rule *r, const char *key, const sb_
         sb_diags_error(d, line, col, "%s: '%s' is not a listen address of the form host:port", key, v);
         return -1;
     }
+    const char *why = NULL;
+    sb_cidr net;
+    if ((r->flags & SB_SPEC_CIDR) && sb_cidr_parse(v, &net, &why) != 0) {
+        sb_diags_error(d, line, col, "%s: '%s': %s", key, v, why);
+        return -1;
+    }
     if ((r->flags & SB_SPEC_HEX64) && !check_hex64(v)) {
         sb_diags_error(d, line, col, "%s: expected 64 hexadecimal digits (a SHA-256), found %zu characters",
                        key, strlen(v));
@@ -262,7 +269,8 @@ int sb_value_convert(const sb_value_rule *r, const char *key, const sb_ynode *no
                            sb_yaml_kind_name(node));
             return -1;
         }
-        sb_value_rule item = {SB_CFG_STRING, r->flags & SB_CFG_SECRET, 1, 0, NULL};
+        sb_value_rule item = {SB_CFG_STRING, r->flags & (SB_CFG_SECRET | SB_SPEC_CIDR), 1, 0,
+                              NULL};
         int failed = 0;
         if (want_map)
             out->map.items = calloc(node->n ? node->n : 1, sizeof *out->map.items);
@@ -283,6 +291,11 @@ int sb_value_convert(const sb_value_rule *r, const char *key, const sb_ynode *no
             }
             char *s;
             if (scalar_text(&item, sub, v, v->text, d, &s) != 0) {
+                failed = 1;
+                continue;
+            }
+            if (check_string_flags(&item, sub, v, s, d) != 0) {
+                release_text(&item, s);
                 failed = 1;
                 continue;
             }

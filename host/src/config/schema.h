@@ -39,6 +39,7 @@
 /* Host-only flags beyond SB_CFG_*. */
 #define SB_SPEC_LISTEN 0x100u /* host:port */
 #define SB_SPEC_HEX64 0x200u  /* 64 hex digits (a SHA-256) */
+#define SB_SPEC_CIDR 0x400u   /* an IP address or network (util/cidr.h); also list items */
 
 typedef struct sb_cfg_pos {
     int line, col;

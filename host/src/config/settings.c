@@ -76,6 +76,10 @@ static const sb_spec http_spec[] = {
     INT("threads", sb_http_settings, threads, "8", 1, 256, "HTTP worker threads"),
     STR("tls_cert", sb_http_settings, tls_cert, SB_CFG_PATH, NULL, "PEM certificate for in-process TLS"),
     STR("tls_key", sb_http_settings, tls_key, SB_CFG_PATH, NULL, "PEM private key for in-process TLS"),
+    ROW("trusted_proxies", SB_CFG_STRING_LIST, sb_http_settings, trusted_proxies, SB_SPEC_CIDR, NULL,
+        1, 0, NULL,
+        "reverse proxies (IP addresses or networks such as 10.0.0.0/8) whose X-Forwarded-For "
+        "names the client; from anyone else the header is ignored"),
 };
 
 static const sb_spec database_spec[] = {

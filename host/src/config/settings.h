@@ -57,6 +57,7 @@ typedef struct sb_http_settings {
     int64_t threads;
     char *tls_cert;
     char *tls_key;
+    sb_strlist trusted_proxies; /* IP addresses / networks (SB_SPEC_CIDR) */
 } sb_http_settings;
 
 typedef struct sb_database_settings {

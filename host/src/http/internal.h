@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "util/cidr.h"
 #include "http/metrics.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -110,6 +111,8 @@ struct sb_http_server {
     size_t n_readiness;
     int woke_parked; /* stop has woken the parked requests (under mu) */
     int forced;      /* stop has answered the parked requests 503 (under mu) */
+    sb_cidr *trusted; /* cfg.trusted_proxies, parsed */
+    size_t n_trusted;
 };
 
 /* request.c */
@@ -119,6 +122,9 @@ sb_http_request *sb_http_request_new(sb_http_server *server, struct MHD_Connecti
 void sb_http_request_release(sb_http_request *req);
 /* Parses the query string; -1 on bad encoding. */
 int sb_http_request_parse_query(sb_http_request *req);
+/* Once the headers are in: the client address behind trusted proxies
+ * (X-Forwarded-For; see sb_http_config.trusted_proxies). */
+void sb_http_request_resolve_client(sb_http_request *req);
 /* Picks the request id from X-Request-Id or generates one. */
 void sb_http_request_assign_id(sb_http_request *req);
 int sb_http_request_id_valid(const char *id);

@@ -148,6 +148,7 @@ static enum MHD_Result begin(sb_http_server *server, sb_http_request *req, const
     if (strlen(method) < sizeof req->method)
         snprintf(req->method, sizeof req->method, "%s", method);
     sb_http_request_assign_id(req);
+    sb_http_request_resolve_client(req);
     if (route_request(server, req))
         return answer_early(req);
     size_t limit = server->cfg.body_limit;

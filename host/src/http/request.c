@@ -20,6 +20,36 @@ uint64_t sb_http_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The peer is a trusted proxy: the client is the nearest hop of
+ * X-Forwarded-For (read right to left) that is not a trusted proxy too. A
+ * malformed hop stops the walk: the request stays attributed to the last
+ * address that could be trusted (never to a made-up one). */
+static void resolve_forwarded(sb_http_request *req, const char *xff)
+{
+    if (xff == NULL)
+        return;
+    char list[1024];
+    snprintf(list, sizeof list, "%s", xff);
+    for (size_t end = strlen(list); end > 0;) {
+        size_t start = end;
+        while (start > 0 && list[start - 1] != ',')
+            start--;
+        list[end] = '\0';
+        char *hop = list + start;
+        while (*hop == ' ' || *hop == '\t')
+            hop++;
+        for (char *t = hop + strlen(hop); t > hop && (t[-1] == ' ' || t[-1] == '\t'); t--)
+            t[-1] = '\0';
+        sb_cidr one;
+        if (strchr(hop, '/') || sb_cidr_parse(hop, &one, NULL) != 0)
+            return; /* not an address */
+        snprintf(req->remote_ip, sizeof req->remote_ip, "%s", hop);
+        if (!sb_cidr_any(req->server->trusted, req->server->n_trusted, hop))
+            return; /* the client */
+        end = start > 0 ? start - 1 : 0;
+    }
+}
+
 sb_http_request *sb_http_request_new(sb_http_server *server, struct MHD_Connection *conn,
                                      const char *target)
 {
@@ -51,6 +81,14 @@ sb_http_request *sb_http_request_new(sb_http_server *server, struct MHD_Connecti
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                   req->remote_ip, sizeof req->remote_ip);
     return req;
+}
+
+void sb_http_request_resolve_client(sb_http_request *req)
+{
+    sb_http_server *server = req->server;
+    if (server->n_trusted && sb_cidr_any(server->trusted, server->n_trusted, req->remote_ip))
+        resolve_forwarded(req, MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                           "X-Forwarded-For"));
 }
 
 static void free_request(sb_http_request *req)

@@ -152,6 +152,7 @@ static int load_tls(sb_http_server *s, sb_error *err)
 
 static void free_server(sb_http_server *s)
 {
+    free(s->trusted);
     free(s->tls_cert);
     sb_secure_release(s->tls_key);
     for (size_t i = 0; i < s->n_readiness; i++)
@@ -233,6 +234,23 @@ int sb_http_server_start(const sb_http_config *cfg, const sb_router *router,
     sb_http_server *s = new_server(cfg, router);
     if (s == NULL)
         return sb_error_set(err, 1, "out of memory");
+    s->cfg.trusted_proxies = NULL;
+    s->cfg.n_trusted_proxies = 0;
+    if (cfg->n_trusted_proxies &&
+        (s->trusted = calloc(cfg->n_trusted_proxies, sizeof *s->trusted)) == NULL) {
+        free_server(s);
+        return sb_error_set(err, 1, "out of memory");
+    }
+    for (size_t i = 0; i < cfg->n_trusted_proxies; i++) {
+        const char *why = NULL;
+        if (sb_cidr_parse(cfg->trusted_proxies[i], &s->trusted[i], &why) != 0) {
+            sb_error_set(err, 1, "http.trusted_proxies[%zu]: '%s': %s", i,
+                         cfg->trusted_proxies[i], why);
+            free_server(s);
+            return -1;
+        }
+        s->n_trusted++;
+    }
     for (size_t i = 0; i < cfg->n_readiness; i++)
         if (add_readiness_locked(s, &cfg->readiness[i], err) != 0) {
             free_server(s);

@@ -73,6 +73,12 @@ typedef struct sb_http_config {
     void *gate_ctx;
     const sb_http_readiness *readiness; /* checks run by /readyz, in order */
     size_t n_readiness;
+    /* Peers (IP addresses or networks, util/cidr.h) whose X-Forwarded-For is
+     * believed: the client address of a request from one of them is the
+     * nearest untrusted hop of that header (sb_http_remote_ip); from any
+     * other peer the header is ignored. Copied at start. */
+    const char *const *trusted_proxies;
+    size_t n_trusted_proxies;
 } sb_http_config;
 
 int sb_http_server_start(const sb_http_config *cfg, const sb_router *router,

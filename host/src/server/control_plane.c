@@ -153,6 +153,8 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         .gate_ctx = &cp->app,
         .readiness = &ready,
         .n_readiness = 1,
+        .trusted_proxies = (const char *const *)s->http.trusted_proxies.items,
+        .n_trusted_proxies = s->http.trusted_proxies.n,
     };
     if (sb_http_server_start(&cfg, cp->router, &cp->http, err) != 0)
         goto fail;
