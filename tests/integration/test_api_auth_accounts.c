@@ -661,3 +661,27 @@ Test(accounts, scoped_api_tokens_are_narrowed_to_their_scopes)
     cr_assert_eq(scoped, 2);
     sb_api_response_free(&r);
 }
+
+/* last_used_at is stamped at most once a minute: most token uses write
+ * nothing (the same rule as the session slide). */
+Test(accounts, token_use_is_stamped_at_most_once_a_minute)
+{
+    user("stamp", PW, NULL);
+    char cookie[256], token[128], id[40];
+    cr_assert_eq(sb_api_harness_login(h, "stamp", PW, cookie, sizeof cookie, NULL, 0), 0);
+    new_token(cookie, "{\"name\":\"ci\"}", token, id);
+    app->fixed_now_ms = T0 + 10 * 1000;
+    cr_assert_eq(call("GET", "/api/v1/users/me", NULL, NULL, token, NULL), 200);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT xmin::text::bigint FROM api_tokens WHERE id = '%s'", id);
+    long long xmin = sql_long(q);
+    app->fixed_now_ms = T0 + 69 * 1000;
+    cr_assert_eq(call("GET", "/api/v1/users/me", NULL, NULL, token, NULL), 200);
+    cr_assert_eq(sql_long(q), xmin, "used again within the minute: not rewritten");
+    app->fixed_now_ms = T0 + 71 * 1000;
+    cr_assert_eq(call("GET", "/api/v1/users/me", NULL, NULL, token, NULL), 200);
+    cr_assert_neq(sql_long(q), xmin, "a minute later: stamped");
+    snprintf(q, sizeof q,
+             "SELECT extract(epoch FROM last_used_at)::bigint FROM api_tokens WHERE id = '%s'", id);
+    cr_assert_eq(sql_long(q), (T0 + 71 * 1000) / 1000);
+}

@@ -79,7 +79,8 @@ static int by_api_token(sb_app *app, sb_db_conn *conn, const char *token, size_t
         sb_token_hash(token, len, app->token_pepper, SB_KEY_BYTES, hash, NULL) != 0)
         return 1;
     sb_api_token_record t;
-    int rc = sb_api_tokens_store_authenticate(conn, hash, sb_app_now_ms(app) / 1000, &t, err);
+    int rc = sb_api_tokens_store_authenticate(conn, hash, sb_app_now_ms(app) / 1000, &t,
+                                              out->grants, err);
     if (rc != 0)
         return rc;
     snprintf(out->user_id, sizeof out->user_id, "%s", t.user_id);
@@ -147,8 +148,8 @@ int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_
     if ((cookie == NULL || *cookie == '\0') && bearer == NULL)
         return 1;
     sb_db_conn *conn;
-    /* the session lookup also reads the grants the gate needs (one round
-     * trip); an API token leaves them NULL and the gate reads them */
+    /* the session (or token) lookup also reads the grants the gate needs:
+     * one round trip for both */
     out->grants = calloc(1, sizeof *out->grants);
     if (out->grants == NULL)
         return sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory reading credentials");
@@ -175,8 +176,8 @@ int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_
         }
     }
     sb_db_release(app->db, conn);
-    if (rc != 0 || out->method == SB_IDENTITY_API_TOKEN) {
-        sb_grant_set_free(out->grants); /* none read, or a failed lookup's partial set */
+    if (rc != 0) {
+        sb_grant_set_free(out->grants); /* a failed lookup's partial set */
         free(out->grants);
         out->grants = NULL;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/session_policy.h"
 #include "store/users_store.h"
 
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
@@ -18,6 +19,8 @@
     "coalesce(" EPOCH("t.last_used_at") ", 0), coalesce(" EPOCH("t.revoked_at") ", 0), "        \
     "array_to_string(t.scopes, ',')"
 /* clang-format on */
+
+#define TOKEN_GRANTS_COL 10 /* after the token columns */
 
 static void row_to_token(const PGresult *res, int row, sb_api_token_record *t)
 {
@@ -179,18 +182,43 @@ int sb_api_tokens_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_
                                2, params, count, err);
 }
 
+/* The live token with this hash; last_used_at is stamped only when it is
+ * at least SB_SESSION_SLIDE_EVERY_S old (most uses write nothing). */
+#define TOKEN_FIND                                                                                 \
+    "WITH cur AS (SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id"                 \
+    "             WHERE t.token_hash = decode($1, 'hex') AND u.status = 'active'"                  \
+    "               AND t.revoked_at IS NULL AND t.expires_at > to_timestamp($2::bigint)),"        \
+    " stamp AS (UPDATE api_tokens t SET last_used_at = to_timestamp($2::bigint) FROM cur"          \
+    "           WHERE t.id = cur.id AND (t.last_used_at IS NULL OR t.last_used_at <="             \
+    "                 to_timestamp($2::bigint - " STAMP_EVERY ")) RETURNING t.*),"                  \
+    " tok AS (SELECT " TOKEN_COLUMNS " FROM stamp t JOIN users u ON u.id = t.user_id"             \
+    "         UNION ALL SELECT " TOKEN_COLUMNS " FROM api_tokens t JOIN cur ON cur.id = t.id"      \
+    "           JOIN users u ON u.id = t.user_id WHERE NOT EXISTS (SELECT 1 FROM stamp))"
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define STAMP_EVERY STR(SB_SESSION_SLIDE_EVERY_S)
+
 int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
-                                     sb_api_token_record *out, sb_error *err)
+                                     sb_api_token_record *out, sb_grant_set *grants,
+                                     sb_error *err)
 {
     char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24];
     sodium_bin2hex(hex, sizeof hex, token_hash, SB_TOKEN_HASH_BYTES);
     snprintf(at, sizeof at, "%lld", (long long)now);
     const char *params[] = {hex, at};
-    return one_token(conn,
-                     "UPDATE api_tokens t SET last_used_at = to_timestamp($2::bigint) FROM users u"
-                     " WHERE t.token_hash = decode($1, 'hex') AND u.id = t.user_id"
-                     "   AND u.status = 'active' AND t.revoked_at IS NULL"
-                     "   AND t.expires_at > to_timestamp($2::bigint)"
-                     " RETURNING " TOKEN_COLUMNS,
-                     2, params, out, err);
+    if (grants == NULL)
+        return one_token(conn, TOKEN_FIND " SELECT * FROM tok", 2, params, out, err);
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   TOKEN_FIND " SELECT tok.*, " SB_STORE_GRANT_COLUMNS " FROM tok"
+                   SB_STORE_GRANT_JOIN("tok.user_id::uuid"),
+                   2, params, &res, err) != 0)
+        return -1;
+    int rc = 1;
+    if (PQntuples(res) > 0) {
+        row_to_token(res, 0, out);
+        rc = sb_store_grants_from(res, TOKEN_GRANTS_COL, grants, err);
+    }
+    PQclear(res);
+    return rc;
 }

@@ -13,7 +13,7 @@
  *     parallel creations cannot both pass the cap.
  *   - sb_api_tokens_store_authenticate finds a live token (not revoked,
  *     not expired at now, its user active) by hash and stamps last_used_at
- *     in the same UPDATE … RETURNING.
+ *     in the same statement (at most once a minute).
  *   - A token may be scoped to permission keys (checked against the catalog
  *     by the API): it then acts with its owner's grants narrowed to those
  *     permissions (the gate intersects them), never widened.
@@ -30,6 +30,7 @@
 
 #include "crypto/token.h"
 #include "store/db.h"
+#include "store/rbac_snapshot.h"
 
 #define SB_API_TOKEN_MAX_LIFETIME (365 * 24 * 60 * 60)
 #define SB_API_TOKEN_MAX_ACTIVE 50
@@ -73,8 +74,12 @@ int sb_api_tokens_store_revoke(sb_db_conn *conn, const char *user_id, const char
 /* Revokes every live token of a user; *count may be NULL. */
 int sb_api_tokens_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_t now,
                                    int64_t *count, sb_error *err);
-/* The live token with this hash (stamps last_used_at = now). 1: none. */
+/* The live token with this hash (stamps last_used_at = now, at most once
+ * every SB_SESSION_SLIDE_EVERY_S). With grants non-NULL the same statement
+ * reads the owner's grants and the tenancy version (the gate's RBAC
+ * snapshot; sb_grant_set_free). 1: none. */
 int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
-                                     sb_api_token_record *out, sb_error *err);
+                                     sb_api_token_record *out, sb_grant_set *grants,
+                                     sb_error *err);
 
 #endif
