@@ -2,7 +2,8 @@
 # `sbridge server` as an operator runs it: embedded PostgreSQL in state_dir,
 # bootstrap admin from the environment, /readyz, login, graceful SIGTERM,
 # restart with the data kept, kill -9 and restart, then `sbridge migrate`
-# and `sbridge audit verify` on the stopped server's state.
+# and `sbridge audit verify` on the stopped server's state. Behind a trusted
+# proxy (http.trusted_proxies) the audited address is the forwarded client's.
 set -euo pipefail
 : "${SBRIDGE:?}"
 work=$(mktemp -d /tmp/sb-server-XXXXXX)
@@ -16,6 +17,7 @@ cat > "$work/server.yaml" <<YAML
 role: server
 http:
   listen: 127.0.0.1:0
+  trusted_proxies: [127.0.0.1]
 state_dir: $work/state
 bootstrap_admin:
   username: ops-admin
@@ -45,6 +47,16 @@ login() {
 start
 [[ "$(login)" == 200 ]] || fail "the bootstrap admin cannot log in"
 grep -q "$SB_TEST_ADMIN_PASSWORD" "$work/server.log" && fail "the admin password reached the log"
+# through the trusted proxy (this loopback client), as client 203.0.113.9
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$work/jar" -H 'Content-Type: application/json' \
+  -H 'X-Forwarded-For: 198.51.100.1, 203.0.113.9' \
+  -d "{\"username\":\"ops-admin\",\"password\":\"$SB_TEST_ADMIN_PASSWORD\"}" "$url/api/v1/auth/login")
+[[ "$code" == 200 ]] || fail "login through the proxy: $code"
+curl -s -b "$work/jar" "$url/api/v1/audit-events?action=auth.login" >"$work/events.json"
+grep -q '"remote_ip":"203.0.113.9"' "$work/events.json" \
+  || fail "the audited address is not the forwarded client's: $(head -c 600 "$work/events.json")"
+grep -q '198.51.100.1' "$work/events.json" && fail "a hop beyond the client was believed"
+echo "ok: trusted proxy"
 [[ "$(stat -c %a "$work/state/master.key")" == 600 ]] || fail "master.key is not 0600"
 
 kill -TERM "$pid"
