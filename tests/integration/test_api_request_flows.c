@@ -37,6 +37,14 @@ Test(request_flows, and_groups_need_team_and_security)
     char id[40];
     submit_read(id);
     sb_api_response r;
+    /* the queue lists it only for those the workflow admits */
+    char ids[4096];
+    list_ids(ap[0], "/api/v1/requests/queue", ids, sizeof ids);
+    cr_assert(listed(ids, id), "a team approver's queue");
+    list_ids(sec, "/api/v1/requests/queue", ids, sizeof ids);
+    cr_assert(listed(ids, id), "the security approver's queue");
+    list_ids(ap[2], "/api/v1/requests/queue", ids, sizeof ids);
+    cr_assert(!listed(ids, id), "an approver in no group does not see it in the queue");
     cr_assert_eq(act(ap[0], id, "approve", NULL, &r), 200, "%s", r.body);
     cr_assert_str_eq(state_of(&r), "pending");
     sb_api_response_free(&r);

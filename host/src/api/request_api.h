@@ -9,6 +9,7 @@
  *   request_decide.c      approve / reject / verify / cancel / fill / refuse.
  *   request_routes.c      the route table and the reads (lists, detail).
  *   request_input.c       bodies: key names, sealed values, plaintext refusal.
+ *   request_voter.c       who may vote on a request (votes and the queue).
  *   request_system.c      transitions without a user: the expiry sweep and
  *                         job outcomes (called by the worker and the agent
  *                         protocol; the control plane runs the sweep too).
@@ -19,6 +20,7 @@
 #include <jansson.h>
 
 #include "api/tenancy_api.h"
+#include "domain/approval_rule.h"
 #include "domain/request_machine.h"
 #include "store/request_store.h"
 
@@ -86,6 +88,25 @@ void sb_sealed_input_free(sb_sealed_input *in);
  * ("values", "key_values", "value", "data") is 400 plaintext_refused. */
 int sb_request_read_body(sb_http_request *req, const sb_field_spec *spec, size_t n, json_t **body,
                          json_t **sealed);
+
+/* ---- voters (request_voter.c) ------------------------------------------ */
+
+/* The workflow snapshot's approval groups (borrowing from doc). */
+typedef struct sb_request_groups {
+    sb_approval_group groups[SB_APPROVAL_MAX_GROUPS];
+    json_t *json[SB_APPROVAL_MAX_GROUPS];
+    size_t n;
+    json_t *doc; /* the parsed snapshot (owned) */
+} sb_request_groups;
+
+int sb_request_groups_load(const sb_request_row *r, sb_request_groups *g, sb_error *err);
+void sb_request_groups_free(sb_request_groups *g);
+/* May who vote on r? 0 with *bits (bit i: member of group i), -1 with
+ * SB_DOMAIN_E_DENIED saying why (no approve permission on the project, not
+ * one of the approver roles), or a store error. Whether the vote counts
+ * (groups, self-approval, separation of duties) is domain/approval_rule's. */
+int sb_request_voter(sb_db_conn *conn, const sb_identity *who, const sb_request_row *r,
+                     const sb_request_groups *g, uint32_t *bits, sb_error *err);
 
 /* Rendering. */
 json_t *sb_request_json(const sb_row_set *rows, size_t i);

@@ -77,97 +77,6 @@ static int not_expired(const sb_request_row *r, sb_error *err)
 
 /* ---- votes ------------------------------------------------------------------ */
 
-typedef struct group_set {
-    sb_approval_group groups[SB_APPROVAL_MAX_GROUPS];
-    json_t *json[SB_APPROVAL_MAX_GROUPS];
-    size_t n;
-    json_t *doc;
-} group_set;
-
-/* The project's team and its ancestors as a uuid[] literal. */
-static char *team_chain(const sb_identity *who, const char *project_id, sb_error *err)
-{
-    const char *team = sb_tenancy_project_team(who->tenancy, project_id);
-    const char *ids[64];
-    size_t n = team ? sb_team_tree_ancestors(sb_tenancy_teams(who->tenancy), team, true, ids, 64)
-                    : 0;
-    return sb_tenancy_store_id_array(ids, n, err);
-}
-
-/* role_ids (a JSON array of uuids) as a uuid[] literal; NULL for none. */
-static char *role_array(json_t *ids, sb_error *err)
-{
-    size_t n = json_array_size(ids), i;
-    if (n == 0)
-        return NULL;
-    const char *v[64];
-    char canon[64][37];
-    size_t k = 0;
-    json_t *x;
-    json_array_foreach(ids, i, x) if (k < 64 && sb_tenancy_store_uuid(json_string_value(x), canon[k]))
-        v[k] = canon[k], k++;
-    return sb_tenancy_store_id_array(v, k, err); /* no valid id: "{}", nobody holds it */
-}
-
-/* 1 holds one of ids covering the project, 0 not, -1 error. No ids: 1. */
-static int holds_any_role(sb_db_conn *conn, const sb_tenancy_op *o, const sb_request_row *r,
-                          json_t *ids, sb_error *err)
-{
-    if (json_array_size(ids) == 0)
-        return 1;
-    char *roles = role_array(ids, err), *teams = team_chain(o->who, r->project_id, err);
-    int rc = roles && teams ? sb_request_store_holds_role(conn, o->who->user_id, roles,
-                                                          r->project_id, teams, err)
-                            : -1;
-    free(roles);
-    free(teams);
-    return rc;
-}
-
-static int load_groups(const sb_request_row *r, group_set *g, sb_error *err)
-{
-    memset(g, 0, sizeof *g);
-    g->doc = json_loads(r->workflow, 0, NULL);
-    json_t *groups = json_object_get(g->doc, "groups"), *item;
-    size_t i;
-    if (json_array_size(groups) > SB_APPROVAL_MAX_GROUPS)
-        return sb_error_set(err, SB_DOMAIN_E_INVALID, "the workflow snapshot has too many groups");
-    json_array_foreach(groups, i, item)
-    {
-        g->groups[i].name = json_string_value(json_object_get(item, "name"));
-        g->groups[i].required = (unsigned)json_integer_value(json_object_get(item, "required"));
-        g->json[i] = item;
-    }
-    g->n = json_array_size(groups);
-    return 0;
-}
-
-/* Bit i: the caller is a member of group i for this request. */
-static int membership(sb_db_conn *conn, const sb_tenancy_op *o, const sb_request_row *r,
-                      const group_set *g, uint32_t *bits, sb_error *err)
-{
-    *bits = 0;
-    const char *team = sb_tenancy_project_team(o->who->tenancy, r->project_id);
-    for (size_t i = 0; i < g->n; i++) {
-        const char *perm = json_string_value(json_object_get(g->json[i], "permission"));
-        sb_permission p = SB_PERM_SECRET_APPROVE;
-        if (perm && sb_permission_lookup(perm, &p) != 0)
-            continue; /* fail closed: an unknown permission admits nobody */
-        if (!sb_rbac_allows_project(o->who->rbac, p, r->project_id))
-            continue;
-        int in = holds_any_role(conn, o, r, json_object_get(g->json[i], "role_ids"), err);
-        if (in < 0)
-            return -1;
-        if (in && json_is_true(json_object_get(g->json[i], "owning_team_member")))
-            in = team ? sb_request_store_team_member(conn, team, o->who->user_id, err) : 0;
-        if (in < 0)
-            return -1;
-        if (in)
-            *bits |= 1u << i;
-    }
-    return 0;
-}
-
 static int refusal_error(const sb_approval_outcome *out, sb_error *err)
 {
     const char *why = sb_vote_refusal_name(out->refusal);
@@ -200,7 +109,7 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
     sb_request_row r;
     sb_request_kind kind;
     sb_request_state state;
-    group_set g = {0};
+    sb_request_groups g = {0};
     sb_approval_vote *prior = NULL;
     int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
     bool reject = strcmp(in->decision, "reject") == 0;
@@ -211,25 +120,11 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
         rc = legal(kind, state, SB_REQ_EV_REJECT, err); /* votable now? */
     if (rc == 0)
         rc = not_expired(&r, err);
-    if (rc == 0 && !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_APPROVE, r.project_id) &&
-        !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_SECURITY_APPROVE, r.project_id))
-        rc = sb_error_set(err, SB_DOMAIN_E_DENIED,
-                          "voting needs secret.approve or secret.security.approve on project %s",
-                          r.project_id);
     if (rc == 0)
-        rc = load_groups(&r, &g, err);
-    if (rc == 0) {
-        int held = holds_any_role(conn, o, &r, json_object_get(g.doc, "approver_role_ids"), err);
-        if (held == 0)
-            rc = sb_error_set(err, SB_DOMAIN_E_DENIED,
-                              "the workflow admits only holders of its approver roles on this "
-                              "project");
-        else if (held < 0)
-            rc = -1;
-    }
+        rc = sb_request_groups_load(&r, &g, err);
     uint32_t bits = 0;
     if (rc == 0)
-        rc = membership(conn, o, &r, &g, &bits, err);
+        rc = sb_request_voter(conn, o->who, &r, &g, &bits, err);
     if (rc == 0)
         rc = sb_request_store_votes(conn, r.id, &votes, err);
     sb_approval_outcome out;
@@ -270,7 +165,7 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
         json_decref(d);
     }
     free(prior);
-    json_decref(g.doc);
+    sb_request_groups_free(&g);
     sb_row_set_free(&votes);
     sb_row_set_free(&rows);
     return rc;

@@ -12,7 +12,9 @@
  *                            (cross_team) in projects where they hold
  *                            secret.approve or secret.security.approve, not
  *                            their own, not filled by them, not voted on
- *                            yet; oldest first.
+ *                            yet, and whose workflow admits them (approver
+ *                            roles, a group: request_voter.c); oldest
+ *                            first. A page may hold fewer than `limit`.
  *   GET /requests/inbox      cross-team requests waiting for values from a
  *                            team where the caller holds secret.value.provide
  *                            (team subtree), not their own; oldest first.
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #include "api/request_api.h"
+#include "domain/domain_error.h"
+#include "util/log.h"
 
 static json_t *parsed(const char *text)
 {
@@ -113,6 +117,33 @@ static int parse_kind(const char *s, int *v, sb_error *err)
     return rc;
 }
 
+/* The queue shows only what its reader may vote on now: the approver roles
+ * held and, when the workflow has groups, membership of one of them. */
+typedef struct queue_ctx {
+    sb_db_conn *conn;
+    const sb_identity *who;
+    int failed;
+    sb_error first;
+} queue_ctx;
+
+static bool may_vote(const sb_row_set *rows, size_t i, void *ctx)
+{
+    queue_ctx *q = ctx;
+    sb_request_row r;
+    sb_request_groups g;
+    sb_error err = {0};
+    uint32_t bits = 0;
+    sb_request_store_at(rows, i, &r);
+    int rc = sb_request_groups_load(&r, &g, &err);
+    if (rc == 0)
+        rc = sb_request_voter(q->conn, q->who, &r, &g, &bits, &err);
+    bool keep = rc == 0 && (g.n == 0 || bits != 0);
+    sb_request_groups_free(&g);
+    if (rc != 0 && err.code != SB_DOMAIN_E_DENIED && !q->failed++)
+        q->first = err; /* a store error hides the row (fail closed) and is logged */
+    return keep;
+}
+
 static int list(sb_http_request *req, void *ctx, sb_request_list_kind which)
 {
     sb_app *app = ctx;
@@ -147,6 +178,15 @@ static int list(sb_http_request *req, void *ctx, sb_request_list_kind which)
     int rc = sb_db_acquire(app->db, 5000, &conn, &err);
     if (rc == 0) {
         rc = sb_request_store_list(conn, &f, &lp, &rows, &err);
+        if (rc == 0 && which == SB_REQUEST_LIST_QUEUE) {
+            queue_ctx q = {conn, who, 0, {0}};
+            free((void *)scope.ids);
+            rc = sb_tenancy_api_respond_page_kept(req, &rows, sb_request_json, may_vote, &q);
+            sb_db_release(app->db, conn);
+            if (q.failed)
+                sb_err("requests", "approver queue: %s", q.first.message);
+            return rc;
+        }
         sb_db_release(app->db, conn);
     }
     free((void *)scope.ids);

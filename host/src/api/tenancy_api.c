@@ -296,9 +296,17 @@ int sb_tenancy_api_visible_filter(const sb_identity *who, bool teams, sb_permiss
 /* Answers a page: {"items": [...], "next_cursor": ...}; frees rows. */
 int sb_tenancy_api_respond_page(sb_http_request *req, sb_row_set *rows, sb_row_render render)
 {
+    return sb_tenancy_api_respond_page_kept(req, rows, render, NULL, NULL);
+}
+
+int sb_tenancy_api_respond_page_kept(sb_http_request *req, sb_row_set *rows, sb_row_render render,
+                                     bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
+                                     void *ctx)
+{
     json_t *items = json_array();
     for (size_t i = 0; i < rows->n; i++)
-        json_array_append_new(items, render(rows, i));
+        if (keep == NULL || keep(rows, i, ctx))
+            json_array_append_new(items, render(rows, i));
     json_t *next = json_null();
     if (rows->more && rows->n > 0) {
         char cursor[200];

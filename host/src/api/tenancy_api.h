@@ -98,6 +98,11 @@ typedef json_t *(*sb_row_render)(const sb_row_set *rows, size_t i);
 /* {"items": [...], "next_cursor": ...} (the cursor encodes column 0 of the
  * last row, its id); frees rows. */
 int sb_tenancy_api_respond_page(sb_http_request *req, sb_row_set *rows, sb_row_render render);
+/* The same showing only the rows keep() accepts; the cursor still follows
+ * the last row read, so no row is skipped or repeated across pages. */
+int sb_tenancy_api_respond_page_kept(sb_http_request *req, sb_row_set *rows, sb_row_render render,
+                                     bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
+                                     void *ctx);
 
 /* ---- visibility ------------------------------------------------------------- */
 
