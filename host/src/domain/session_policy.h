@@ -36,7 +36,11 @@
 #define SB_SESSION_ABSOLUTE_DEFAULT (8 * 60 * 60)
 #define SB_SESSION_LIMIT_MAX (366 * 24 * 60 * 60)
 #define SB_STEP_UP_WINDOW_DEFAULT (15 * 60)
-#define SB_SESSION_SLIDE_EVERY_S 60 /* a plain integer: the store puts it in SQL */
+#define SB_SESSION_SLIDE_EVERY_S 60
+#define SB_SESSION_STR_(x) #x
+#define SB_SESSION_STR(x) SB_SESSION_STR_(x)
+/* The same as SQL text, for the store's statements. */
+#define SB_SESSION_SLIDE_EVERY_SQL SB_SESSION_STR(SB_SESSION_SLIDE_EVERY_S)
 #define SB_LOCKOUT_MAX_FAILURES_DEFAULT 5
 #define SB_LOCKOUT_SECONDS_DEFAULT (15 * 60)
 

@@ -190,13 +190,11 @@ int sb_api_tokens_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_
     "               AND t.revoked_at IS NULL AND t.expires_at > to_timestamp($2::bigint)),"        \
     " stamp AS (UPDATE api_tokens t SET last_used_at = to_timestamp($2::bigint) FROM cur"          \
     "           WHERE t.id = cur.id AND (t.last_used_at IS NULL OR t.last_used_at <="             \
-    "                 to_timestamp($2::bigint - " STAMP_EVERY ")) RETURNING t.*),"                  \
+    "                 to_timestamp($2::bigint - " SB_SESSION_SLIDE_EVERY_SQL "))"                  \
+    "           RETURNING t.*),"                                                                  \
     " tok AS (SELECT " TOKEN_COLUMNS " FROM stamp t JOIN users u ON u.id = t.user_id"             \
     "         UNION ALL SELECT " TOKEN_COLUMNS " FROM api_tokens t JOIN cur ON cur.id = t.id"      \
     "           JOIN users u ON u.id = t.user_id WHERE NOT EXISTS (SELECT 1 FROM stamp))"
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define STAMP_EVERY STR(SB_SESSION_SLIDE_EVERY_S)
 
 int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
                                      sb_api_token_record *out, sb_grant_set *grants,
@@ -208,17 +206,9 @@ int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *toke
     const char *params[] = {hex, at};
     if (grants == NULL)
         return one_token(conn, TOKEN_FIND " SELECT * FROM tok", 2, params, out, err);
-    PGresult *res;
-    if (sb_db_exec(conn,
-                   TOKEN_FIND " SELECT tok.*, " SB_STORE_GRANT_COLUMNS " FROM tok"
-                   SB_STORE_GRANT_JOIN("tok.user_id::uuid"),
-                   2, params, &res, err) != 0)
-        return -1;
-    int rc = 1;
-    if (PQntuples(res) > 0) {
-        row_to_token(res, 0, out);
-        rc = sb_store_grants_from(res, TOKEN_GRANTS_COL, grants, err);
-    }
-    PQclear(res);
-    return rc;
+#define TOKEN_WITH_GRANTS                                                                          \
+    TOKEN_FIND " SELECT tok.*, " SB_STORE_GRANT_COLUMNS " FROM tok"                                \
+        SB_STORE_GRANT_JOIN("tok.user_id::uuid")
+    return sb_store_exec_with_grants(conn, TOKEN_WITH_GRANTS, 2, params, row_to_token_cb, out,
+                                     TOKEN_GRANTS_COL, grants, err);
 }

@@ -92,6 +92,23 @@ int sb_store_grants_from(const PGresult *res, int col, sb_grant_set *out, sb_err
     return 0;
 }
 
+int sb_store_exec_with_grants(sb_db_conn *conn, const char *sql, int nparams,
+                              const char *const *params,
+                              void (*row)(const PGresult *res, int i, void *out), void *out,
+                              int grants_col, sb_grant_set *grants, sb_error *err)
+{
+    PGresult *res;
+    if (sb_db_exec(conn, sql, nparams, params, &res, err) != 0)
+        return -1;
+    int rc = 1;
+    if (PQntuples(res) > 0) {
+        row(res, 0, out);
+        rc = sb_store_grants_from(res, grants_col, grants, err);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *out, sb_error *err)
 {
     memset(out, 0, sizeof *out);

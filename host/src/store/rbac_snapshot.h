@@ -38,6 +38,12 @@ int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *ou
     " CROSS JOIN tenancy_version tv"                                                               \
     " LEFT JOIN (grants g JOIN roles r ON r.id = g.role_id) ON g.user_id = " user_expr
 int sb_store_grants_from(const PGresult *res, int col, sb_grant_set *out, sb_error *err);
+/* Runs such a statement: 0 with row 0 read by row() into out and the
+ * grants (from grants_col) into grants, 1 when it found nothing, -1. */
+int sb_store_exec_with_grants(sb_db_conn *conn, const char *sql, int nparams,
+                              const char *const *params,
+                              void (*row)(const PGresult *res, int i, void *out), void *out,
+                              int grants_col, sb_grant_set *grants, sb_error *err);
 void sb_grant_set_free(sb_grant_set *s);
 
 #endif

@@ -35,7 +35,8 @@
     "             WHERE " match SESSION_LIVE "),"                                                  \
     " slid AS (UPDATE sessions s" SESSION_SLIDE " FROM cur WHERE s.id = cur.id"                    \
     "          AND s.revoked_at IS NULL AND s.idle_expires_at > to_timestamp($2::bigint)"          \
-    "          AND s.last_seen_at <= to_timestamp($2::bigint - " SLIDE_EVERY ") RETURNING s.*)"
+    "          AND s.last_seen_at <= to_timestamp($2::bigint - " SB_SESSION_SLIDE_EVERY_SQL ")" \
+    "          RETURNING s.*)"
 #define SESSION_ROW                                                                                \
     " SELECT " SESSION_COLUMNS " FROM slid s JOIN users u ON u.id = s.user_id"                     \
     " UNION ALL SELECT " SESSION_COLUMNS " FROM sessions s JOIN cur ON cur.id = s.id"              \
@@ -49,9 +50,6 @@
     SB_STORE_GRANT_JOIN("sess.user_id::uuid")
 #define SESSION_GRANTS_COL 9
 
-#define SB_STR2(x) #x
-#define SB_STR(x) SB_STR2(x)
-#define SLIDE_EVERY SB_STR(SB_SESSION_SLIDE_EVERY_S)
 
 /* Live at now, of an active user. */
 #define SESSION_LIVE                                                                               \
@@ -126,16 +124,8 @@ static int touch(sb_db_conn *conn, const char *sql, const char *sql_grants, int 
 {
     if (grants == NULL)
         return one_session(conn, sql, n, params, out, err);
-    PGresult *res;
-    if (sb_db_exec(conn, sql_grants, n, params, &res, err) != 0)
-        return -1;
-    int rc = 1;
-    if (PQntuples(res) > 0) {
-        row_to_session(res, 0, out);
-        rc = sb_store_grants_from(res, SESSION_GRANTS_COL, grants, err);
-    }
-    PQclear(res);
-    return rc;
+    return sb_store_exec_with_grants(conn, sql_grants, n, params, row_to_session_cb, out,
+                                     SESSION_GRANTS_COL, grants, err);
 }
 
 int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,

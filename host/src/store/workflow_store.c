@@ -219,6 +219,21 @@ int sb_workflow_store_delete(sb_db_conn *conn, const char *id, sb_error *err)
     return n > 0 ? 0 : 1;
 }
 
+/* The one-parameter statement's first cell (an id) into out ("" when no
+ * row): 0 found, 1 none, -1 error. */
+static int first_id(sb_db_conn *conn, const char *sql, const char *const *p, char out[37],
+                    sb_error *err)
+{
+    sb_row_set rows;
+    out[0] = '\0';
+    int rc = sb_tenancy_store_query_one(conn, sql, 1, p, &rows, err);
+    if (rc == 0) {
+        snprintf(out, 37, "%s", PQgetvalue(rows.res, 0, 0));
+        sb_row_set_free(&rows);
+    }
+    return rc;
+}
+
 int sb_workflow_store_set_default(sb_db_conn *conn, const char *id, sb_row_set *out,
                                   char previous[37], sb_error *err)
 {
@@ -244,19 +259,12 @@ int sb_workflow_store_set_default(sb_db_conn *conn, const char *id, sb_row_set *
         return -1;
     }
     sb_row_set_free(&rows);
-    previous[0] = '\0';
     const char *p[] = {id};
-    sb_row_set prev;
-    rc = sb_tenancy_store_query_one(conn,
-                                    "UPDATE workflows SET is_default = false"
-                                    " WHERE is_default AND id <> $1::uuid RETURNING id::text",
-                                    1, p, &prev, err);
-    if (rc < 0)
+    if (first_id(conn,
+                 "UPDATE workflows SET is_default = false"
+                 " WHERE is_default AND id <> $1::uuid RETURNING id::text",
+                 p, previous, err) < 0)
         return -1;
-    if (rc == 0) {
-        snprintf(previous, 37, "%s", PQgetvalue(prev.res, 0, 0));
-        sb_row_set_free(&prev);
-    }
     return sb_tenancy_store_query_one(conn,
                                       "WITH w AS (UPDATE workflows SET is_default = true"
                                       " WHERE id = $1::uuid RETURNING *) SELECT " WF_COLS
@@ -268,21 +276,15 @@ int sb_workflow_store_missing_role(sb_db_conn *conn, const char *ids_json, char 
                                    sb_error *err)
 {
     const char *p[] = {ids_json};
-    sb_row_set rows;
-    missing[0] = '\0';
-    int rc = sb_tenancy_store_query_one(
-        conn,
-        /* the named roles are locked FOR SHARE: a concurrent role delete
-         * waits for this transaction and then sees the workflow using it */
-        "WITH named AS (SELECT x::uuid AS id FROM jsonb_array_elements_text($1::jsonb) x),"
-        " locked AS (SELECT r.id FROM roles r WHERE r.id IN (SELECT id FROM named) FOR SHARE)"
-        " SELECT id::text FROM named WHERE id NOT IN (SELECT id FROM locked) LIMIT 1",
-        1, p, &rows, err);
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        snprintf(missing, 37, "%s", PQgetvalue(rows.res, 0, 0));
-        sb_row_set_free(&rows);
-    }
-    return 0;
+    /* the named roles are locked FOR SHARE: a concurrent role delete waits
+     * for this transaction and then sees the workflow using it */
+    return first_id(conn,
+                    "WITH named AS (SELECT x::uuid AS id"
+                    "               FROM jsonb_array_elements_text($1::jsonb) x),"
+                    " locked AS (SELECT r.id FROM roles r WHERE r.id IN (SELECT id FROM named)"
+                    "            FOR SHARE)"
+                    " SELECT id::text FROM named WHERE id NOT IN (SELECT id FROM locked) LIMIT 1",
+                    p, missing, err) < 0
+               ? -1
+               : 0;
 }
