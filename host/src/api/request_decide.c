@@ -117,7 +117,7 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
         rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
                           "verify is for cross-team requests; use approve or reject");
     if (rc == 0)
-        rc = legal(kind, state, SB_REQ_EV_REJECT, err); /* votable now? */
+        rc = legal(kind, state, SB_REQ_EV_VOTE, err); /* does this state take votes? */
     if (rc == 0)
         rc = not_expired(&r, err);
     if (rc == 0)
@@ -201,8 +201,9 @@ static int provider_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb
     sb_request_event ev = fill ? SB_REQ_EV_FILL : SB_REQ_EV_REFUSE;
     int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
     if (rc == 0 && kind != SB_REQ_KIND_CROSS_TEAM)
-        rc = sb_error_set(err, SB_DOMAIN_E_INVALID, "only cross-team requests are %s",
-                          fill ? "filled" : "refused");
+        rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
+                          "request %s is a %s request; only cross-team requests are %s", r.id,
+                          r.kind, fill ? "filled" : "refused");
     if (rc == 0 &&
         !sb_rbac_allows_team(o->who->rbac, SB_PERM_SECRET_VALUE_PROVIDE, r.target_team_id))
         rc = sb_error_set(err, SB_DOMAIN_E_DENIED,

@@ -303,7 +303,7 @@ int sb_request_store_list(sb_db_conn *conn, const sb_request_filter *f, const sb
     switch (f->list) {
     case SB_REQUEST_LIST_MINE:
         sql = "SELECT " REQ_COLS " FROM requests r WHERE r.requester_id = $1::uuid"
-              "   AND ($2::boolean OR $3::uuid[] IS NOT NULL)"
+              "   AND ($2::boolean OR $3::uuid[] IS NOT NULL)" /* unused here; types $2, $3 */
               "   AND ($4::uuid IS NULL OR (r.created_at, r.id) <"
               "        (SELECT created_at, id FROM requests WHERE id = $4::uuid))"
               "   AND ($5::text IS NULL OR r.state = $5) AND ($6::text IS NULL OR r.kind = $6)"
