@@ -95,3 +95,49 @@ Test(periodic, refuses_bad_specs)
     cr_assert_eq(sb_periodic_start(&spec, &p, &err), -1);
     cr_assert_null(p);
 }
+
+/* A pass with a backlog of `backlog` units, worked off `batch` at a time. */
+typedef struct backlog {
+    atomic_int left, passes, stats_lagged;
+    sb_periodic *_Atomic self;
+} backlog;
+
+static int backlog_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
+{
+    (void)p, (void)err;
+    backlog *b = ctx;
+    int n = atomic_fetch_add(&b->passes, 1);
+    sb_periodic *self = atomic_load(&b->self);
+    if (n > 0 && self) { /* the previous batch is already counted */
+        sb_periodic_stats st;
+        sb_periodic_stats_get(self, &st);
+        if (st.passes != (uint64_t)n || st.done != (uint64_t)n * 10)
+            atomic_store(&b->stats_lagged, 1);
+    }
+    if (atomic_load(&b->left) < 10) {
+        *done = 0;
+        return 0;
+    }
+    atomic_fetch_sub(&b->left, 10);
+    *done = 10;
+    return SB_PERIODIC_MORE;
+}
+
+Test(periodic, a_backlog_is_worked_off_batch_by_batch_without_waiting_the_interval)
+{
+    sb_log_set_level(SB_LEVEL_ERROR);
+    backlog b = {0};
+    atomic_store(&b.left, 500);
+    sb_periodic *p;
+    sb_error err = {0};
+    /* an hour between rounds: only MORE can make the 50 batches run now */
+    sb_periodic_spec spec = {"test", "draining", 3600000, backlog_pass, &b, false};
+    cr_assert_eq(sb_periodic_start(&spec, &p, &err), 0, "%s", err.message);
+    atomic_store(&b.self, p);
+    for (int i = 0; i < 5000 && atomic_load(&b.passes) < 51; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    sb_periodic_stop(p);
+    cr_assert_eq(atomic_load(&b.left), 0, "the backlog was not worked off");
+    cr_assert_eq(atomic_load(&b.passes), 51, "50 full batches, then one that found nothing");
+    cr_assert_eq(atomic_load(&b.stats_lagged), 0, "stats are current after every batch");
+}

@@ -7,29 +7,21 @@
 #include "util/periodic.h"
 
 #define SEAL_BATCH 1000
-/* A pass stops after this many full batches, so stop is never starved by a
- * flood of events (the next round continues). */
-#define SEAL_MAX_BATCHES_PER_PASS 100
 
 struct sb_audit_sealer {
     sb_app *app;
     sb_periodic *thread;
 };
 
-/* One pass: full batches until the backlog is empty. */
+/* One pass seals one batch; a full batch means more is waiting, and
+ * util/periodic runs the next one at once (stats stay current per batch). */
 static int seal_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
 {
+    (void)p;
     sb_audit_sealer *s = ctx;
-    size_t n = 0;
-    *done = 0;
-    for (int i = 0; i < SEAL_MAX_BATCHES_PER_PASS; i++) {
-        if (sb_audit_seal(s->app->db, s->app->audit_key, SEAL_BATCH, &n, err) != 0)
-            return -1;
-        *done += n;
-        if (n < SEAL_BATCH || sb_periodic_stopping(p))
-            break;
-    }
-    return 0;
+    if (sb_audit_seal(s->app->db, s->app->audit_key, SEAL_BATCH, done, err) != 0)
+        return -1;
+    return *done == SEAL_BATCH ? SB_PERIODIC_MORE : 0;
 }
 
 int sb_audit_sealer_start(sb_app *app, int64_t interval_ms, sb_audit_sealer **out, sb_error *err)

@@ -18,11 +18,13 @@ struct sb_periodic {
     char last_error[SB_ERROR_MESSAGE_MAX];
 };
 
-static void run_pass(sb_periodic *p)
+/* Runs one pass; returns the pass's result (0, SB_PERIODIC_MORE or -1). */
+static int run_pass(sb_periodic *p)
 {
     size_t done = 0;
     sb_error err = {0};
-    int rc = p->spec.pass(p, p->spec.ctx, &done, &err);
+    int result = p->spec.pass(p, p->spec.ctx, &done, &err);
+    int rc = result < 0 ? -1 : 0;
     pthread_mutex_lock(&p->lock);
     p->stats.passes++;
     p->stats.done += done;
@@ -41,13 +43,15 @@ static void run_pass(sb_periodic *p)
         sb_info(p->spec.component, "%s works again (%zu done)", p->spec.what, done);
     else if (done > 0)
         sb_debug(p->spec.component, "%s: %zu done", p->spec.what, done);
+    return result;
 }
 
 static void *periodic_main(void *arg)
 {
     sb_periodic *p = arg;
     for (;;) {
-        run_pass(p);
+        if (run_pass(p) == SB_PERIODIC_MORE && !sb_periodic_stopping(p))
+            continue; /* a backlog: the next batch at once */
         struct timespec deadline;
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += (time_t)(p->spec.interval_ms / 1000);
@@ -65,7 +69,8 @@ static void *periodic_main(void *arg)
             break;
     }
     if (p->spec.final_pass)
-        run_pass(p);
+        for (int i = 0; i < SB_PERIODIC_FINAL_PASSES && run_pass(p) == SB_PERIODIC_MORE; i++)
+            ;
     return NULL;
 }
 

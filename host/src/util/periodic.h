@@ -4,12 +4,17 @@
  *
  * Contract: sb_periodic_start starts one thread that runs spec->pass at
  * once, then every interval_ms, and at once after sb_periodic_wake. A pass
- * reports how much it did; a failing pass is logged once when failures
- * start and once when they clear (not every round) and retried next round:
- * it never stops the thread. Long passes should return early when
- * sb_periodic_stopping says so. sb_periodic_stop asks the thread to
- * finish, runs one last pass when spec->final_pass (work that arrived
- * while the process drained), joins it and frees everything.
+ * does one bounded batch of work and reports how much it did; it returns
+ * SB_PERIODIC_MORE when a full batch suggests more is waiting, and the
+ * thread runs the next pass at once (not after the interval) unless it is
+ * stopping. A backlog is therefore worked off batch by batch, with the
+ * stats (done, passes) current after every batch and stop honoured between
+ * batches. A failing pass is logged once when failures start and once when
+ * they clear (not every round) and retried next round: it never stops the
+ * thread. sb_periodic_stop asks the thread to finish, runs last passes when
+ * spec->final_pass (work that arrived while the process drained; at most
+ * SB_PERIODIC_FINAL_PASSES while they report more), joins it and frees
+ * everything.
  */
 #ifndef SB_UTIL_PERIODIC_H
 #define SB_UTIL_PERIODIC_H
@@ -22,7 +27,10 @@
 
 typedef struct sb_periodic sb_periodic;
 
-/* One pass: 0 with *done units of work, or -1 with err. */
+/* One pass: 0 with *done units of work, SB_PERIODIC_MORE when more work is
+ * waiting, or -1 with err. */
+#define SB_PERIODIC_MORE 1
+#define SB_PERIODIC_FINAL_PASSES 100
 typedef int (*sb_periodic_pass)(sb_periodic *p, void *ctx, size_t *done, sb_error *err);
 
 typedef struct sb_periodic_spec {
