@@ -111,7 +111,7 @@ static double measure(const char *url, const char *cookie, double seconds, int t
     return (double)atomic_load(&p.done) / elapsed;
 }
 
-static int trivial(sb_http_request *req, void *ctx)
+static int trivial(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     return sb_http_respond_raw(req, 200, "application/json", "{}", 2);

@@ -17,20 +17,20 @@ atomic_int handler_calls;
 
 /* ---- handlers -------------------------------------------------------- */
 
-static int h_which(sb_http_request *req, void *ctx)
+static int h_which(sb_server_request *req, void *ctx)
 {
     const char *id = sb_http_param(req, "id");
     return sb_http_respond_json(req, 200, json_pack("{s:s,s:s?}", "route", (const char *)ctx, "id", id));
 }
 
-static int h_members(sb_http_request *req, void *ctx)
+static int h_members(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     return sb_http_respond_json(req, 200, json_pack("{s:s,s:s}", "id", sb_http_param(req, "id"),
                                                     "user_id", sb_http_param(req, "user_id")));
 }
 
-static int h_echo(sb_http_request *req, void *ctx)
+static int h_echo(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     atomic_fetch_add(&handler_calls, 1);
@@ -40,7 +40,7 @@ static int h_echo(sb_http_request *req, void *ctx)
     return sb_http_respond_json(req, 200, json_pack("{s:O}", "got", body));
 }
 
-static int h_upload(sb_http_request *req, void *ctx)
+static int h_upload(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     atomic_fetch_add(&handler_calls, 1);
@@ -49,27 +49,27 @@ static int h_upload(sb_http_request *req, void *ctx)
     return sb_http_respond_json(req, 200, json_pack("{s:I}", "len", (json_int_t)len));
 }
 
-static int h_private(sb_http_request *req, void *ctx)
+static int h_private(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     return sb_http_respond_json(req, 200, json_pack("{s:s}", "user", (const char *)sb_http_identity(req)));
 }
 
-static int h_boom(sb_http_request *req, void *ctx)
+static int h_boom(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     return sb_http_respond_error(req, 500, "db_failure",
                                  "query failed: password=hunter2 url=postgres://u:topsecret@db");
 }
 
-static int h_silent(sb_http_request *req, void *ctx)
+static int h_silent(sb_server_request *req, void *ctx)
 {
     (void)req;
     (void)ctx;
     return 0; /* forgets to answer */
 }
 
-static int h_query(sb_http_request *req, void *ctx)
+static int h_query(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     const char *tags[8];
@@ -84,13 +84,13 @@ static int h_query(sb_http_request *req, void *ctx)
 }
 
 /* The client address the server settled on (peer or X-Forwarded-For). */
-static int h_client_ip(sb_http_request *req, void *ctx)
+static int h_client_ip(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     return sb_http_respond_json(req, 200, json_pack("{s:s}", "ip", sb_http_remote_ip(req)));
 }
 
-static int h_cookie(sb_http_request *req, void *ctx)
+static int h_cookie(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     sb_http_cookie_attrs a = {.max_age = 1800, .http_only = 1, .secure = 1, .same_site = "Strict"};
@@ -107,7 +107,7 @@ static int h_cookie(sb_http_request *req, void *ctx)
 
 /* ---- gate ------------------------------------------------------------ */
 
-static int gate(const sb_route *route, sb_http_request *req, void *ctx)
+static int gate(const sb_route *route, sb_server_request *req, void *ctx)
 {
     (void)ctx;
     if (route->auth == SB_AUTH_PUBLIC)

@@ -19,11 +19,11 @@ static sb_http_server *lc_server;
 static unsigned lc_port;
 
 static atomic_int slow_entered, slow_release, ready_flag = 1, wake_calls, wake_answers;
-static sb_http_request *_Atomic parked;
+static sb_server_request *_Atomic parked;
 
 /* ---- handlers -------------------------------------------------------- */
 
-static int h_slow(sb_http_request *req, void *ctx)
+static int h_slow(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     atomic_store(&slow_entered, 1);
@@ -33,7 +33,7 @@ static int h_slow(sb_http_request *req, void *ctx)
     return sb_http_respond_json(req, 200, json_pack("{s:s}", "slow", "done"));
 }
 
-static void on_wake(sb_http_request *req, void *ctx)
+static void on_wake(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     atomic_fetch_add(&wake_calls, 1);
@@ -44,7 +44,7 @@ static void on_wake(sb_http_request *req, void *ctx)
     }
 }
 
-static int h_park(sb_http_request *req, void *ctx)
+static int h_park(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     cr_assert_eq(sb_http_suspend(req, on_wake, NULL), 0);
@@ -53,7 +53,7 @@ static int h_park(sb_http_request *req, void *ctx)
     return 0;
 }
 
-static int h_park_inline(sb_http_request *req, void *ctx)
+static int h_park_inline(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     if (sb_http_suspend(req, NULL, NULL) != 0)
@@ -175,7 +175,7 @@ static int wait_for(atomic_int *flag, long timeout_ms)
     return atomic_load(flag);
 }
 
-static sb_http_request *wait_parked(long timeout_ms)
+static sb_server_request *wait_parked(long timeout_ms)
 {
     long long deadline = now_ms() + timeout_ms;
     while (atomic_load(&parked) == NULL && now_ms() < deadline)
@@ -256,7 +256,7 @@ Test(http_lifecycle, readyz_turns_503_as_soon_as_stop_begins)
 
     async_call park;
     call_async(&park, "POST", "/api/v1/park"); /* holds the stop open without a thread */
-    sb_http_request *req = wait_parked(3000);
+    sb_server_request *req = wait_parked(3000);
     cr_assert_not_null(req);
     async_stop stop;
     stop_async(&stop, 5000);
@@ -285,7 +285,7 @@ Test(http_lifecycle, a_parked_request_is_answered_from_another_thread)
 {
     async_call park;
     call_async(&park, "POST", "/api/v1/park");
-    sb_http_request *req = wait_parked(3000);
+    sb_server_request *req = wait_parked(3000);
     cr_assert_not_null(req);
     usleep(50000);
     cr_assert_eq(sb_http_server_in_flight(lc_server), 1);
@@ -337,7 +337,7 @@ Test(http_lifecycle, requests_still_parked_after_the_grace_get_503)
 {
     async_call park;
     call_async(&park, "POST", "/api/v1/park");
-    sb_http_request *req = wait_parked(3000);
+    sb_server_request *req = wait_parked(3000);
     cr_assert_not_null(req);
     async_stop stop;
     stop_async(&stop, 300);

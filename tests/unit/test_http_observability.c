@@ -59,8 +59,8 @@ Test(http_observability, metrics_count_requests_by_route, .init = start_default)
     cr_assert_str_eq(http_reply_header(&r, "Content-Type", ct, sizeof ct),
                      "text/plain; version=0.0.4; charset=utf-8");
     cr_assert(strstr(r.body, "# TYPE sb_http_requests_total counter\n") != NULL);
-    cr_assert(strstr(r.body, "# TYPE sb_http_request_duration_seconds histogram\n") != NULL);
-    cr_assert(strstr(r.body, "sb_http_request_duration_seconds_bucket{route=\"/api/v1/requests/inbox\","
+    cr_assert(strstr(r.body, "# TYPE sb_server_request_duration_seconds histogram\n") != NULL);
+    cr_assert(strstr(r.body, "sb_server_request_duration_seconds_bucket{route=\"/api/v1/requests/inbox\","
                              "method=\"GET\",le=\"+Inf\"} 1\n") != NULL, "%s", r.body);
     for (const char *line = r.body; *line;) {
         const char *nl = strchr(line, '\n');

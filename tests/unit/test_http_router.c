@@ -6,7 +6,7 @@
 
 #include "http/router.h"
 
-static int dummy(sb_http_request *req, void *ctx)
+static int dummy(sb_server_request *req, void *ctx)
 {
     (void)req;
     (void)ctx;

@@ -43,7 +43,7 @@ int sb_api_request_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err);
 
 /* The gate installed in the HTTP server (gate_ctx = the sb_app). */
-int sb_api_gate(const sb_route *route, sb_http_request *req, void *ctx);
+int sb_api_gate(const sb_route *route, sb_server_request *req, void *ctx);
 
 /* Authentication (api/authenticate.c): resolves the caller from the
  * sb_session cookie, or Authorization: Bearer <JWT> or <sbp_ API token>.
@@ -51,7 +51,7 @@ int sb_api_gate(const sb_route *route, sb_http_request *req, void *ctx);
  * the request carries no usable credentials (the gate answers 401), -1 on
  * an internal error. Expired, revoked or malformed credentials are 1, never
  * a partial identity. Slides the session's idle expiry. */
-int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_error *err);
+int sb_api_authenticate(sb_app *app, sb_server_request *req, sb_identity *out, sb_error *err);
 
 /* One audit event inside the caller's transaction. details may be NULL
  * (borrowed). outcome: "success", "failure" or "denied". */
@@ -62,15 +62,15 @@ typedef struct sb_api_audit_event {
     const char *severity; /* NULL = "info" */
     json_t *details;      /* never a secret value */
 } sb_api_audit_event;
-int sb_api_audit(sb_db_conn *conn, sb_http_request *req, const sb_api_audit_event *ev, sb_error *err);
+int sb_api_audit(sb_db_conn *conn, sb_server_request *req, const sb_api_audit_event *ev, sb_error *err);
 /* The same in its own transaction (refusals: nothing else to commit). */
-int sb_api_audit_now(sb_app *app, sb_http_request *req, const sb_api_audit_event *ev);
+int sb_api_audit_now(sb_app *app, sb_server_request *req, const sb_api_audit_event *ev);
 
 /* Answers a store/domain error with the right status and code:
  * SB_DB_E_CONFLICT 409 conflict, SB_DB_E_FK 409 in_use/unknown reference,
  * SB_DB_E_CHECK 422 invalid, SB_DB_E_REFUSED 409 refused (with the hint),
  * unavailable 503, anything else 500. */
-int sb_api_respond_store_error(sb_http_request *req, const sb_error *err);
+int sb_api_respond_store_error(sb_server_request *req, const sb_error *err);
 
 /* Cursor pagination: limit (default 50, 1..500) and an opaque cursor that
  * encodes the last id seen. 400 invalid_limit / invalid_cursor answered. */
@@ -78,7 +78,7 @@ typedef struct sb_api_page {
     long limit;
     char after[128]; /* "" = first page */
 } sb_api_page;
-int sb_api_page_parse(sb_http_request *req, sb_api_page *page);
+int sb_api_page_parse(sb_server_request *req, sb_api_page *page);
 /* Opaque cursor text for the last id of a page (base64url of "v1:<id>"). */
 void sb_api_cursor_encode(const char *last_id, char *out, size_t cap);
 

@@ -27,7 +27,7 @@ int64_t sb_app_now_ms(const sb_app *app)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const sb_identity *sb_api_identity(const sb_http_request *req) { return sb_http_identity(req); }
+const sb_identity *sb_api_identity(const sb_server_request *req) { return sb_http_identity(req); }
 
 void sb_api_actor(const sb_identity *id, char *out, size_t cap)
 {

@@ -71,7 +71,7 @@ typedef struct sb_identity {
 } sb_identity;
 
 /* The identity of the request (NULL on PUBLIC routes). */
-const sb_identity *sb_api_identity(const sb_http_request *req);
+const sb_identity *sb_api_identity(const sb_server_request *req);
 /* "user:<uuid>" for audit events. */
 void sb_api_actor(const sb_identity *id, char *out, size_t cap);
 /* Now, in milliseconds since the epoch (the app's clock). */

@@ -53,13 +53,13 @@ static int valid_token(const char *s, size_t max)
 
 /* The correlation id of a request: the caller's X-Correlation-Id when it
  * is well formed (so a chain of calls shares it), else the request id. */
-static const char *correlation_id(sb_http_request *req)
+static const char *correlation_id(sb_server_request *req)
 {
     const char *h = sb_http_header(req, "X-Correlation-Id");
-    return valid_token(h, SB_AUDIT_CORRELATION_MAX) ? h : sb_http_request_id(req);
+    return valid_token(h, SB_AUDIT_CORRELATION_MAX) ? h : sb_server_request_id(req);
 }
 
-int sb_api_audit(sb_db_conn *conn, sb_http_request *req, const sb_api_audit_event *ev, sb_error *err)
+int sb_api_audit(sb_db_conn *conn, sb_server_request *req, const sb_api_audit_event *ev, sb_error *err)
 {
     if (ev == NULL)
         return sb_error_set(err, SB_AUDIT_E_INVALID, "no audit event to write");
@@ -71,7 +71,7 @@ int sb_api_audit(sb_db_conn *conn, sb_http_request *req, const sb_api_audit_even
     if (req) {
         sb_api_actor(sb_api_identity(req), actor, sizeof actor);
         r.correlation_id = correlation_id(req);
-        r.request_id = sb_http_request_id(req);
+        r.request_id = sb_server_request_id(req);
         r.remote_ip = sb_http_remote_ip(req);
     } else {
         unsigned char raw[16];
@@ -95,7 +95,7 @@ int sb_api_audit(sb_db_conn *conn, sb_http_request *req, const sb_api_audit_even
     return rc;
 }
 
-int sb_api_audit_now(sb_app *app, sb_http_request *req, const sb_api_audit_event *ev)
+int sb_api_audit_now(sb_app *app, sb_server_request *req, const sb_api_audit_event *ev)
 {
     sb_error err = {0};
     sb_db_conn *conn;
@@ -105,7 +105,7 @@ int sb_api_audit_now(sb_app *app, sb_http_request *req, const sb_api_audit_event
         sb_db_release(app->db, conn);
     }
     if (rc != 0) {
-        sb_log_ctx lc = {req ? sb_http_request_id(req) : NULL, req ? correlation_id(req) : NULL,
+        sb_log_ctx lc = {req ? sb_server_request_id(req) : NULL, req ? correlation_id(req) : NULL,
                          NULL, 0};
         sb_log(SB_LEVEL_ERROR, "audit", &lc, "could not record audit event %s: %s",
                ev && ev->action ? ev->action : "(none)", err.message);
@@ -155,9 +155,9 @@ static int parse_cursor(const char *text, char *after, size_t cap)
     return 0;
 }
 
-static int refuse(sb_http_request *req, const char *code, const char *fmt, ...)
+static int refuse(sb_server_request *req, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int refuse(sb_http_request *req, const char *code, const char *fmt, ...)
+static int refuse(sb_server_request *req, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -166,7 +166,7 @@ static int refuse(sb_http_request *req, const char *code, const char *fmt, ...)
     return -1;
 }
 
-int sb_api_page_parse(sb_http_request *req, sb_api_page *page)
+int sb_api_page_parse(sb_server_request *req, sb_api_page *page)
 {
     memset(page, 0, sizeof *page);
     const char *values[2];

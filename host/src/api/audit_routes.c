@@ -78,7 +78,7 @@ static int rfc3339_valid(const char *s)
     return oh >= 0 && oh <= 15 && om >= 0 && om <= 59; /* PostgreSQL: |offset| < 16 h */
 }
 
-static int bad_field(sb_http_request *req, const char *name, const char *why)
+static int bad_field(sb_server_request *req, const char *name, const char *why)
 {
     sb_http_respond_error(req, 400, "invalid_field", "query parameter %s %s", name, why);
     return -1;
@@ -90,7 +90,7 @@ static const char *const known_params[] = {"actor", "action", "resource", "corre
 
 /* Refuses unknown and repeated parameters, so a typo ("acter=") never
  * silently widens the listing. */
-static int check_param_names(sb_http_request *req)
+static int check_param_names(sb_server_request *req)
 {
     size_t n = sb_http_query_count(req);
     for (size_t i = 0; i < n; i++) {
@@ -113,7 +113,7 @@ static int check_param_names(sb_http_request *req)
     return 0;
 }
 
-static int text_filter(sb_http_request *req, const char *name, const char **out)
+static int text_filter(sb_server_request *req, const char *name, const char **out)
 {
     const char *v = sb_http_query(req, name);
     *out = NULL;
@@ -127,7 +127,7 @@ static int text_filter(sb_http_request *req, const char *name, const char **out)
     return 0;
 }
 
-static int parse_filters(sb_http_request *req, sb_audit_filter *f)
+static int parse_filters(sb_server_request *req, sb_audit_filter *f)
 {
     memset(f, 0, sizeof *f);
     if (check_param_names(req) != 0 || text_filter(req, "actor", &f->actor) != 0 ||
@@ -155,7 +155,7 @@ static int parse_filters(sb_http_request *req, sb_audit_filter *f)
 /* ---- handlers ------------------------------------------------------------ */
 
 /* 1 when the caller holds audit.read globally; else answers 403 (audited). */
-static int allowed(sb_app *app, sb_http_request *req)
+static int allowed(sb_app *app, sb_server_request *req)
 {
     const sb_identity *id = sb_api_identity(req);
     if (id && id->rbac && sb_rbac_allows_global(id->rbac, SB_PERM_AUDIT_READ))
@@ -224,7 +224,7 @@ static int parse_after(const char *text, int64_t *out)
     return 0;
 }
 
-static int list_events(sb_http_request *req, void *ctx)
+static int list_events(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     if (!allowed(app, req))
@@ -261,7 +261,7 @@ static int list_events(sb_http_request *req, void *ctx)
     return sb_http_respond_json(req, 200, json_pack("{s:o, s:o}", "items", l.items, "next_cursor", next));
 }
 
-static int verify_chain(sb_http_request *req, void *ctx)
+static int verify_chain(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     if (!allowed(app, req))

@@ -78,7 +78,7 @@ static int all_strings(json_t *a)
     return 1;
 }
 
-int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t n, json_t **values)
+int sb_auth_body_fields(sb_server_request *req, const sb_auth_field *spec, size_t n, json_t **values)
 {
     json_t *body;
     sb_error err = {0};
@@ -150,7 +150,7 @@ int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t 
 /* Answers {"token":"<secret>", ...rest} without the secret passing through
  * jansson: rest is serialised first, the whole body is assembled in secure
  * memory and copied into the response (zeroed when released). */
-int sb_auth_respond_with_token(sb_http_request *req, int status, const char *token, json_t *rest)
+int sb_auth_respond_with_token(sb_server_request *req, int status, const char *token, json_t *rest)
 {
     char *tail = json_dumps(rest, JSON_COMPACT);
     json_decref(rest);

@@ -40,7 +40,7 @@ typedef struct sb_auth_field {
 
 /* Fills values[i] (borrowed; NULL when an optional field is absent) for
  * spec[i]. 0, or -1 after answering the request. */
-int sb_auth_body_fields(sb_http_request *req, const sb_auth_field *spec, size_t n, json_t **values);
+int sb_auth_body_fields(sb_server_request *req, const sb_auth_field *spec, size_t n, json_t **values);
 /* Overwrites a JSON string's bytes in place (a password, once copied into
  * secure memory). */
 void sb_auth_body_wipe(json_t *string);
@@ -49,7 +49,7 @@ void sb_auth_body_wipe(json_t *string);
  * without the token passing through jansson's heap: the body is assembled
  * in secure memory and copied into the response, which the server zeroes
  * when it is released. */
-int sb_auth_respond_with_token(sb_http_request *req, int status, const char *token, json_t *rest);
+int sb_auth_respond_with_token(sb_server_request *req, int status, const char *token, json_t *rest);
 
 /* RFC 3339 UTC ("2026-11-28T14:00:00Z") of Unix seconds; "" for t <= 0. */
 void sb_auth_time_text(int64_t t, char *out, size_t cap);
@@ -59,9 +59,9 @@ json_t *sb_auth_time_json(int64_t t);
 const char *sb_auth_method_name(sb_identity_method m);
 
 /* Handlers of auth_self.c (ctx = the sb_app). */
-int sb_auth_me(sb_http_request *req, void *ctx);
-int sb_auth_tokens_list(sb_http_request *req, void *ctx);
-int sb_auth_tokens_create(sb_http_request *req, void *ctx);
-int sb_auth_tokens_revoke(sb_http_request *req, void *ctx);
+int sb_auth_me(sb_server_request *req, void *ctx);
+int sb_auth_tokens_list(sb_server_request *req, void *ctx);
+int sb_auth_tokens_create(sb_server_request *req, void *ctx);
+int sb_auth_tokens_revoke(sb_server_request *req, void *ctx);
 
 #endif

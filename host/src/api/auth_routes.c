@@ -54,12 +54,12 @@ static const sb_lockout_policy lockout = {SB_LOCKOUT_MAX_FAILURES_DEFAULT,
 
 /* ---- small helpers ----------------------------------------------------------- */
 
-static int unavailable(sb_http_request *req, const sb_error *err)
+static int unavailable(sb_server_request *req, const sb_error *err)
 {
     return sb_api_respond_store_error(req, err);
 }
 
-static int respond_invalid_credentials(sb_http_request *req)
+static int respond_invalid_credentials(sb_server_request *req)
 {
     sb_http_set_header(req, "WWW-Authenticate", "Bearer realm=\"sbridge\"");
     return sb_http_respond_error(req, 401, "invalid_credentials",
@@ -67,7 +67,7 @@ static int respond_invalid_credentials(sb_http_request *req)
                                  "sign in at the moment");
 }
 
-static void audit_login(sb_app *app, sb_http_request *req, const char *action, const char *user_id,
+static void audit_login(sb_app *app, sb_server_request *req, const char *action, const char *user_id,
                         const char *reason, const char *severity)
 {
     char resource[64] = "auth:login";
@@ -82,7 +82,7 @@ static void audit_login(sb_app *app, sb_http_request *req, const char *action, c
 /* ---- rate limit -------------------------------------------------------------- */
 
 /* 0 to go on; 1 when answered (429 or 503). */
-static int login_rate_limit(sb_app *app, sb_http_request *req, int64_t now)
+static int login_rate_limit(sb_app *app, sb_server_request *req, int64_t now)
 {
     char bucket[SB_RATE_BUCKET_MAX + 1];
     const char *ip = sb_http_remote_ip(req);
@@ -126,7 +126,7 @@ static int login_rate_limit(sb_app *app, sb_http_request *req, int64_t now)
 /* ---- login ------------------------------------------------------------------- */
 
 typedef struct login_txn {
-    sb_http_request *req;
+    sb_server_request *req;
     const sb_user_record *user;
     int64_t now;
     const char *new_hash; /* a rehash to store, or NULL */
@@ -189,7 +189,7 @@ static int login_failure_txn(sb_db_conn *conn, void *ctx, sb_error *err)
 
 /* Opens the session, sets the cookie and answers 200; 1 when the account
  * turned out to be locked or disabled at the last moment. */
-static int login_succeed(sb_app *app, sb_http_request *req, const sb_user_record *u, int64_t now,
+static int login_succeed(sb_app *app, sb_server_request *req, const sb_user_record *u, int64_t now,
                          const char *new_hash)
 {
     sb_error err = {0};
@@ -260,7 +260,7 @@ static int login_succeed(sb_app *app, sb_http_request *req, const sb_user_record
     return rc;
 }
 
-static int login(sb_http_request *req, void *ctx)
+static int login(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     int64_t now = sb_app_now_ms(app) / 1000;
@@ -330,7 +330,7 @@ static int login(sb_http_request *req, void *ctx)
 /* ---- logout and session ------------------------------------------------------ */
 
 typedef struct logout_txn {
-    sb_http_request *req;
+    sb_server_request *req;
     const sb_identity *id;
     int64_t now;
 } logout_txn;
@@ -351,7 +351,7 @@ static int logout_txn_fn(sb_db_conn *conn, void *ctx, sb_error *err)
     return rc < 0 ? -1 : 0;
 }
 
-static int logout(sb_http_request *req, void *ctx)
+static int logout(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *id = sb_api_identity(req);
@@ -373,7 +373,7 @@ static int logout(sb_http_request *req, void *ctx)
     return sb_http_respond_empty(req, 204);
 }
 
-static int session_info(sb_http_request *req, void *ctx)
+static int session_info(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *id = sb_api_identity(req);

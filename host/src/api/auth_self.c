@@ -127,7 +127,7 @@ static int readable_ids(const sb_identity *id, const char ***ids, size_t *n, int
     return rc;
 }
 
-int sb_auth_me(sb_http_request *req, void *ctx)
+int sb_auth_me(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *id = sb_api_identity(req);
@@ -215,7 +215,7 @@ static json_t *token_json(const sb_api_token_record *t, int64_t now)
  * into a text[] literal ("{}" when absent or empty: unscoped — except for a
  * caller who is itself a scoped token, whose new token inherits its
  * scopes). -1 after answering 422 naming the key. */
-static int read_scopes(sb_http_request *req, const sb_identity *id, json_t *list, char *out,
+static int read_scopes(sb_server_request *req, const sb_identity *id, json_t *list, char *out,
                        size_t cap)
 {
     size_t i, len = 0;
@@ -248,7 +248,7 @@ static int read_scopes(sb_http_request *req, const sb_identity *id, json_t *list
     return 0;
 }
 
-int sb_auth_tokens_list(sb_http_request *req, void *ctx)
+int sb_auth_tokens_list(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *id = sb_api_identity(req);
@@ -286,7 +286,7 @@ int sb_auth_tokens_list(sb_http_request *req, void *ctx)
 }
 
 typedef struct token_txn {
-    sb_http_request *req;
+    sb_server_request *req;
     const sb_api_token_new *create; /* create */
     const char *id;                 /* revoke */
     const char *user_id;
@@ -338,7 +338,7 @@ static int name_ok(const char *s)
     return visible;
 }
 
-int sb_auth_tokens_create(sb_http_request *req, void *ctx)
+int sb_auth_tokens_create(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *id = sb_api_identity(req);
@@ -395,7 +395,7 @@ int sb_auth_tokens_create(sb_http_request *req, void *ctx)
     return rc;
 }
 
-int sb_auth_tokens_revoke(sb_http_request *req, void *ctx)
+int sb_auth_tokens_revoke(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *id = sb_api_identity(req);

@@ -123,7 +123,7 @@ static int by_jwt(sb_app *app, sb_db_conn *conn, const char *token, size_t len, 
 }
 
 /* The credential of "Authorization: Bearer <credential>", or NULL. */
-static const char *bearer_credential(const sb_http_request *req, size_t *len)
+static const char *bearer_credential(const sb_server_request *req, size_t *len)
 {
     const char *h = sb_http_header(req, "Authorization");
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
@@ -140,7 +140,7 @@ static const char *bearer_credential(const sb_http_request *req, size_t *len)
     return h;
 }
 
-int sb_api_authenticate(sb_app *app, sb_http_request *req, sb_identity *out, sb_error *err)
+int sb_api_authenticate(sb_app *app, sb_server_request *req, sb_identity *out, sb_error *err)
 {
     const char *cookie = sb_http_cookie(req, SESSION_COOKIE);
     size_t len = 0;

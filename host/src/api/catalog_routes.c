@@ -65,7 +65,7 @@ static json_t *binding_json(const sb_row_set *rows, size_t i)
 
 /* ---- the catalog --------------------------------------------------------------- */
 
-static int visible_projects(sb_http_request *req, const sb_identity *who, sb_id_filter *f)
+static int visible_projects(sb_server_request *req, const sb_identity *who, sb_id_filter *f)
 {
     sb_error err = {0};
     if (sb_tenancy_api_visible_filter(who, false, SB_PERMISSION_BIT(SB_PERM_SECRET_LIST), f,
@@ -77,7 +77,7 @@ static int visible_projects(sb_http_request *req, const sb_identity *who, sb_id_
 
 /* label=key:value (repeated) into one JSON object; 1 when two filters ask
  * different values of one key (nothing can match). */
-static int label_filter(sb_http_request *req, json_t **out)
+static int label_filter(sb_server_request *req, json_t **out)
 {
     const char *values[32];
     size_t n = sb_http_query_all(req, "label", values, 32);
@@ -107,7 +107,7 @@ static int label_filter(sb_http_request *req, json_t **out)
     return impossible;
 }
 
-static int secret_list(sb_http_request *req, void *ctx)
+static int secret_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -168,7 +168,7 @@ static int secret_list(sb_http_request *req, void *ctx)
     return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, secret_json) : 0;
 }
 
-static int secret_get(sb_http_request *req, void *ctx)
+static int secret_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -359,7 +359,7 @@ static int run_binding(sb_tenancy_op *o, binding_input *in, sb_tenancy_op_fn fn)
     return rc;
 }
 
-static int binding_create(sb_http_request *req, void *ctx)
+static int binding_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     binding_input in = {0};
@@ -378,7 +378,7 @@ static int binding_create(sb_http_request *req, void *ctx)
     return run_binding(&o, &in, sb_create_txn);
 }
 
-static int binding_update(sb_http_request *req, void *ctx)
+static int binding_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     binding_input in = {0};
@@ -396,7 +396,7 @@ static int binding_update(sb_http_request *req, void *ctx)
     return run_binding(&o, &in, sb_update_txn);
 }
 
-static int binding_delete(sb_http_request *req, void *ctx)
+static int binding_delete(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -412,7 +412,7 @@ static bool bindings_visible(const sb_identity *who, const char *project)
            sb_rbac_allows_project(who->rbac, SB_PERM_INTEGRATION_BIND, project);
 }
 
-static int binding_list(sb_http_request *req, void *ctx)
+static int binding_list(sb_server_request *req, void *ctx)
 {
     static const sb_tenancy_children spec = {"project", bindings_visible,
                                              sb_tenancy_store_project_get,

@@ -59,7 +59,7 @@ static json_t *binding_json(const sb_row_set *rows, size_t i)
 
 /* Takes "scope" (an object) out of the cached body so the shared field
  * table can check the rest; *scope is a new reference or NULL. */
-static int read_body(sb_http_request *req, const sb_field_spec *spec, size_t n, json_t **body,
+static int read_body(sb_server_request *req, const sb_field_spec *spec, size_t n, json_t **body,
                      json_t **scope)
 {
     sb_error err;
@@ -220,7 +220,7 @@ static const sb_field_spec create_spec[] = {{"name", SB_FIELD_STRING, 1},
                                             {"discovery_interval_s", SB_FIELD_INTEGER, 0},
                                             {"cluster", SB_FIELD_STRING_OR_NULL, 0}};
 
-static int conn_create(sb_http_request *req, void *ctx)
+static int conn_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     conn_input in = {0};
@@ -253,7 +253,7 @@ static const sb_field_spec update_spec[] = {{"name", SB_FIELD_STRING, 0},
                                             {"discovery_interval_s", SB_FIELD_INTEGER, 0},
                                             {"cluster", SB_FIELD_STRING_OR_NULL, 0}};
 
-static int conn_update(sb_http_request *req, void *ctx)
+static int conn_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     conn_input in = {0};
@@ -301,7 +301,7 @@ out:
     return rc;
 }
 
-static int conn_delete(sb_http_request *req, void *ctx)
+static int conn_delete(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -311,7 +311,7 @@ static int conn_delete(sb_http_request *req, void *ctx)
 }
 
 /* Reads need the global grant too; 403 otherwise. */
-static int reader(sb_http_request *req, void *ctx, sb_tenancy_op *o)
+static int reader(sb_server_request *req, void *ctx, sb_tenancy_op *o)
 {
     sb_tenancy_op_init(o, req, ctx);
     if (sb_rbac_allows_global(o->who->rbac, SB_PERM_INTEGRATION_EDIT))
@@ -321,7 +321,7 @@ static int reader(sb_http_request *req, void *ctx, sb_tenancy_op *o)
     return -1;
 }
 
-static int conn_get(sb_http_request *req, void *ctx)
+static int conn_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     if (reader(req, ctx, &o) != 0)
@@ -331,7 +331,7 @@ static int conn_get(sb_http_request *req, void *ctx)
     return sb_tenancy_op_respond_one(&o, sb_connection_store_get, conn_json, "provider connection");
 }
 
-static int conn_list(sb_http_request *req, void *ctx)
+static int conn_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     static const char *const known[] = {"limit", "cursor", "type", "status"};
@@ -413,7 +413,7 @@ static int unbind_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
 static const sb_field_spec bind_spec[] = {{"project_id", SB_FIELD_STRING, 1},
                                           {"environment_id", SB_FIELD_STRING_OR_NULL, 0}};
 
-static int bind_create(sb_http_request *req, void *ctx)
+static int bind_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     bool has;
@@ -429,7 +429,7 @@ static int bind_create(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, bind_txn);
 }
 
-static int bind_delete(sb_http_request *req, void *ctx)
+static int bind_delete(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -445,7 +445,7 @@ static bool edit_visible(const sb_identity *who, const char *id)
     return sb_rbac_allows_global(who->rbac, SB_PERM_INTEGRATION_EDIT);
 }
 
-static int bind_list(sb_http_request *req, void *ctx)
+static int bind_list(sb_server_request *req, void *ctx)
 {
     static const sb_tenancy_children spec = {"provider connection", edit_visible,
                                              sb_connection_store_get,

@@ -4,7 +4,7 @@
 #include "domain/domain_error.h"
 #include "util/log.h"
 
-int sb_api_respond_store_error(sb_http_request *req, const sb_error *err)
+int sb_api_respond_store_error(sb_server_request *req, const sb_error *err)
 {
     switch (err->code) {
     case SB_DB_E_CONFLICT:

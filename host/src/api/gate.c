@@ -66,7 +66,7 @@ static int load_rbac(sb_app *app, sb_identity *id, sb_permission_set *anywhere, 
     return rc;
 }
 
-int sb_api_gate(const sb_route *route, sb_http_request *req, void *ctx)
+int sb_api_gate(const sb_route *route, sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     if (route->auth == SB_AUTH_PUBLIC)

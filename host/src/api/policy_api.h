@@ -41,7 +41,7 @@ bool sb_policy_api_rule_visible(const sb_identity *who, const char *anchor_type,
 json_t *sb_policy_api_rule_json(const sb_row_set *rows, size_t i);
 
 /* GET /policy-rules/{id}/history and the platform-setting routes. */
-int sb_policy_api_history(sb_http_request *req, void *ctx);
+int sb_policy_api_history(sb_server_request *req, void *ctx);
 int sb_policy_settings_routes(sb_router *r, sb_app *app, sb_error *err);
 
 #endif

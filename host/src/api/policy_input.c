@@ -12,7 +12,7 @@
 #include "api/policy_api.h"
 #include "domain/policy.h"
 
-static int bad_member(sb_http_request *req, const char *obj, const char *key, const char *want)
+static int bad_member(sb_server_request *req, const char *obj, const char *key, const char *want)
 {
     return sb_http_respond_error(req, 400, "invalid_field", "field \"%s.%s\" must be %s", obj, key,
                                  want),
@@ -20,7 +20,7 @@ static int bad_member(sb_http_request *req, const char *obj, const char *key, co
 }
 
 /* Members of a nested object: only known keys, each of its type. */
-static int check_members(sb_http_request *req, const char *obj_name, json_t *obj,
+static int check_members(sb_server_request *req, const char *obj_name, json_t *obj,
                          const char *const *keys, const sb_field_type *types, size_t n,
                          const char *accepted)
 {
@@ -47,7 +47,7 @@ static int check_members(sb_http_request *req, const char *obj_name, json_t *obj
 }
 
 /* A UUID member (null/absent: out ""); 422 when it is not one. */
-static int uuid_member(sb_http_request *req, json_t *obj, const char *key, const char *label,
+static int uuid_member(sb_server_request *req, json_t *obj, const char *key, const char *label,
                        char out[37])
 {
     const char *s = json_string_value(json_object_get(obj, key));
@@ -57,7 +57,7 @@ static int uuid_member(sb_http_request *req, json_t *obj, const char *key, const
     return 0;
 }
 
-static int read_anchor(sb_http_request *req, json_t *a, sb_policy_rule_patch *p)
+static int read_anchor(sb_server_request *req, json_t *a, sb_policy_rule_patch *p)
 {
     static const char *const keys[] = {"type", "id"};
     static const sb_field_type types[] = {SB_FIELD_STRING_OR_NULL, SB_FIELD_STRING_OR_NULL};
@@ -83,7 +83,7 @@ static int read_anchor(sb_http_request *req, json_t *a, sb_policy_rule_patch *p)
 }
 
 /* A selector string member: absent/null = any; "" is refused. */
-static int selector_text(sb_http_request *req, json_t *s, const char *key, const char **out)
+static int selector_text(sb_server_request *req, json_t *s, const char *key, const char **out)
 {
     *out = json_string_value(json_object_get(s, key));
     if (*out && !(*out)[0])
@@ -93,7 +93,7 @@ static int selector_text(sb_http_request *req, json_t *s, const char *key, const
     return 0;
 }
 
-static int read_selector(sb_http_request *req, json_t *s, sb_policy_rule_patch *p)
+static int read_selector(sb_server_request *req, json_t *s, sb_policy_rule_patch *p)
 {
     static const char *const keys[] = {"project_id",    "environment_id",    "environment_kind",
                                        "provider_type", "secret_ref_prefix", "operation"};
@@ -122,7 +122,7 @@ static int read_selector(sb_http_request *req, json_t *s, sb_policy_rule_patch *
     return 0;
 }
 
-static int read_access(sb_http_request *req, json_t *a, sb_policy_rule_patch *p)
+static int read_access(sb_server_request *req, json_t *a, sb_policy_rule_patch *p)
 {
     static const char *const keys[] = {"direct_reveal_allowed", "mfa_required", "reveal_ttl_s"};
     static const sb_field_type types[] = {SB_FIELD_BOOLEAN, SB_FIELD_BOOLEAN, SB_FIELD_INTEGER};

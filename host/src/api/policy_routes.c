@@ -390,7 +390,7 @@ static const sb_field_spec create_spec[] = RULE_SPEC(1);
 static const sb_field_spec update_spec[] = RULE_SPEC(0);
 #define N_SPEC (sizeof create_spec / sizeof create_spec[0])
 
-static int rule_write(sb_http_request *req, void *ctx, bool create)
+static int rule_write(sb_server_request *req, void *ctx, bool create)
 {
     sb_tenancy_op o;
     sb_policy_rule_patch p = {0};
@@ -414,10 +414,10 @@ static int rule_write(sb_http_request *req, void *ctx, bool create)
     return rc;
 }
 
-static int rule_create(sb_http_request *req, void *ctx) { return rule_write(req, ctx, true); }
-static int rule_update(sb_http_request *req, void *ctx) { return rule_write(req, ctx, false); }
+static int rule_create(sb_server_request *req, void *ctx) { return rule_write(req, ctx, true); }
+static int rule_update(sb_server_request *req, void *ctx) { return rule_write(req, ctx, false); }
 
-static int rule_delete(sb_http_request *req, void *ctx)
+static int rule_delete(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -428,7 +428,7 @@ static int rule_delete(sb_http_request *req, void *ctx)
 
 /* ---- reads -------------------------------------------------------------------- */
 
-static int rule_get(sb_http_request *req, void *ctx)
+static int rule_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -454,7 +454,7 @@ static int rule_get(sb_http_request *req, void *ctx)
     return sb_http_respond_json(req, 200, out);
 }
 
-static int rule_list(sb_http_request *req, void *ctx)
+static int rule_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     static const char *const known[] = {"limit",   "cursor",     "anchor_type",

@@ -72,7 +72,7 @@ static int history_visible(sb_db_conn *conn, const sb_identity *who, const char 
     return seen ? 0 : 1;
 }
 
-int sb_policy_api_history(sb_http_request *req, void *ctx)
+int sb_policy_api_history(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     static const char *const known[] = {"limit", "cursor"};
@@ -112,7 +112,7 @@ static json_t *setting_json(const sb_row_set *rows, size_t i)
 }
 
 /* The path key: 0 known, -1 answered 404. */
-static int setting_key(sb_http_request *req)
+static int setting_key(sb_server_request *req)
 {
     const char *key = sb_http_param(req, "key");
     if (key && strcmp(key, SB_POLICY_SETTING_RESERVED) == 0)
@@ -123,7 +123,7 @@ static int setting_key(sb_http_request *req)
            -1;
 }
 
-static int setting_get(sb_http_request *req, void *ctx)
+static int setting_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -158,7 +158,7 @@ static int setting_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
 
 static const sb_field_spec setting_spec[] = {{"value", SB_FIELD_INTEGER, 1}};
 
-static int setting_put(sb_http_request *req, void *ctx)
+static int setting_put(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);

@@ -78,7 +78,7 @@ static json_t *user_json(const sb_row_set *rows, size_t i)
 
 /* ---- permissions ------------------------------------------------------------ */
 
-static int permission_list(sb_http_request *req, void *ctx)
+static int permission_list(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     if (sb_tenancy_api_check_query(req, NULL, 0) != 0)
@@ -220,7 +220,7 @@ static int role_delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     return sb_tenancy_op_audit(conn, o, "role.delete", "role", o->id, d, err);
 }
 
-static int role_create(sb_http_request *req, void *ctx)
+static int role_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     role_input in = {0};
@@ -233,7 +233,7 @@ static int role_create(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, role_create_txn);
 }
 
-static int role_update(sb_http_request *req, void *ctx)
+static int role_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     role_input in = {0};
@@ -252,7 +252,7 @@ static int role_update(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, role_update_txn);
 }
 
-static int role_delete(sb_http_request *req, void *ctx)
+static int role_delete(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -261,7 +261,7 @@ static int role_delete(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, role_delete_txn);
 }
 
-static int role_get(sb_http_request *req, void *ctx)
+static int role_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -271,7 +271,7 @@ static int role_get(sb_http_request *req, void *ctx)
 }
 
 /* A page of rows from a store function taking (conn, page, out, err). */
-static int list_rows(sb_http_request *req, void *ctx,
+static int list_rows(sb_server_request *req, void *ctx,
                      int (*list)(sb_db_conn *, const sb_list_page *, sb_row_set *, sb_error *),
                      sb_row_render render)
 {
@@ -292,7 +292,7 @@ static int list_rows(sb_http_request *req, void *ctx,
     return sb_tenancy_api_respond_page(req, &o.rows, render);
 }
 
-static int role_list(sb_http_request *req, void *ctx)
+static int role_list(sb_server_request *req, void *ctx)
 {
     return list_rows(req, ctx, sb_rbac_store_role_list, role_json);
 }
@@ -392,7 +392,7 @@ static int grant_revoke_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     return sb_tenancy_op_audit(conn, o, "grant.revoke", "grant", o->id, d, err);
 }
 
-static int grant_create(sb_http_request *req, void *ctx)
+static int grant_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -426,7 +426,7 @@ static int grant_create(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, grant_create_txn);
 }
 
-static int grant_revoke(sb_http_request *req, void *ctx)
+static int grant_revoke(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -436,7 +436,7 @@ static int grant_revoke(sb_http_request *req, void *ctx)
 }
 
 /* Grants the caller may manage, optionally of one user. */
-static int list_grants(sb_http_request *req, sb_tenancy_op *o, const char *user_id)
+static int list_grants(sb_server_request *req, sb_tenancy_op *o, const char *user_id)
 {
     sb_api_page page;
     sb_list_page lp;
@@ -476,7 +476,7 @@ static int list_grants(sb_http_request *req, sb_tenancy_op *o, const char *user_
     return sb_tenancy_api_respond_page(req, &o->rows, grant_json);
 }
 
-static int grant_list(sb_http_request *req, void *ctx)
+static int grant_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -489,7 +489,7 @@ static int grant_list(sb_http_request *req, void *ctx)
     return list_grants(req, &o, user_id);
 }
 
-static int user_grant_list(sb_http_request *req, void *ctx)
+static int user_grant_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -504,7 +504,7 @@ static int user_grant_list(sb_http_request *req, void *ctx)
 /* ---- users ------------------------------------------------------------------ */
 
 /* user.manage from a global grant, else 403 (audited). */
-static int need_user_manage(sb_http_request *req, void *ctx)
+static int need_user_manage(sb_server_request *req, void *ctx)
 {
     const sb_identity *who = sb_api_identity(req);
     if (sb_rbac_allows_global(who->rbac, SB_PERM_USER_MANAGE))
@@ -520,7 +520,7 @@ static int need_user_manage(sb_http_request *req, void *ctx)
     return -1;
 }
 
-static int user_list(sb_http_request *req, void *ctx)
+static int user_list(sb_server_request *req, void *ctx)
 {
     if (need_user_manage(req, ctx) != 0)
         return 0;
@@ -534,7 +534,7 @@ static int user_get_by_id(sb_db_conn *conn, const char *id, bool for_update, sb_
     return sb_rbac_store_user_get(conn, id, out, err);
 }
 
-static int user_get(sb_http_request *req, void *ctx)
+static int user_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);

@@ -55,7 +55,7 @@ typedef struct sb_request_step {
  * Errors: SB_DOMAIN_E_ILLEGAL_TRANSITION (409, message naming the current
  * state), SB_DOMAIN_E_INVALID (a step that does not fit its row), store
  * errors. */
-int sb_request_apply(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,
+int sb_request_apply(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
                      const sb_request_step *step, sb_row_set *out, sb_error *err);
 
 /* The submit transition: the state a new request of kind starts in and the
@@ -63,7 +63,7 @@ int sb_request_apply(sb_db_conn *conn, sb_http_request *req, const sb_row_set *c
  * sb_request_after_submit for the actions and the audit event. */
 int sb_request_submit_state(sb_request_kind kind, const sb_request_ctx *ctx, sb_request_state *to,
                             uint32_t *actions, sb_error *err);
-int sb_request_after_submit(sb_db_conn *conn, sb_http_request *req, const sb_row_set *row,
+int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_row_set *row,
                             uint32_t actions, const sb_request_step *step, sb_error *err);
 
 /* ---- input (request_input.c); functions taking req answer it on -1 ----- */
@@ -81,12 +81,12 @@ typedef struct sb_sealed_input {
 /* sealed_values: 1..400 items {key, recipient, box}; recipient a base64
  * X25519 public key, box base64 longer than crypto_box_SEALBYTES; no
  * (key, recipient) twice; every key sealed for every recipient. */
-int sb_request_read_sealed(sb_http_request *req, json_t *list, sb_sealed_input *out);
+int sb_request_read_sealed(sb_server_request *req, json_t *list, sb_sealed_input *out);
 void sb_sealed_input_free(sb_sealed_input *in);
 /* The body checked against spec after taking "sealed_values" out of it
  * (*sealed: a new reference or NULL); a body with a plaintext-looking field
  * ("values", "key_values", "value", "data") is 400 plaintext_refused. */
-int sb_request_read_body(sb_http_request *req, const sb_field_spec *spec, size_t n, json_t **body,
+int sb_request_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n, json_t **body,
                          json_t **sealed);
 
 /* ---- voters (request_voter.c) ------------------------------------------ */

@@ -257,7 +257,7 @@ static int decide_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
 
 /* ---- handlers ----------------------------------------------------------------- */
 
-static int text_ok(sb_http_request *req, const char *name, const char *v, size_t min)
+static int text_ok(sb_server_request *req, const char *name, const char *v, size_t min)
 {
     size_t n = v ? sb_tenancy_api_chars(v) : 0;
     if (n > 2000)
@@ -268,7 +268,7 @@ static int text_ok(sb_http_request *req, const char *name, const char *v, size_t
     return 0;
 }
 
-static int handle(sb_http_request *req, void *ctx, enum decide_action action)
+static int handle(sb_server_request *req, void *ctx, enum decide_action action)
 {
     static const sb_field_spec vote_spec[] = {{"comment", SB_FIELD_STRING, 0}};
     static const sb_field_spec reject_spec[] = {{"reason", SB_FIELD_STRING, 1},
@@ -332,12 +332,12 @@ static int handle(sb_http_request *req, void *ctx, enum decide_action action)
     return 0;
 }
 
-static int approve(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_APPROVE); }
-static int reject(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_REJECT); }
-static int verify(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_VERIFY); }
-static int cancel(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_CANCEL); }
-static int fill(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_FILL); }
-static int refuse(sb_http_request *req, void *ctx) { return handle(req, ctx, ACT_REFUSE); }
+static int approve(sb_server_request *req, void *ctx) { return handle(req, ctx, ACT_APPROVE); }
+static int reject(sb_server_request *req, void *ctx) { return handle(req, ctx, ACT_REJECT); }
+static int verify(sb_server_request *req, void *ctx) { return handle(req, ctx, ACT_VERIFY); }
+static int cancel(sb_server_request *req, void *ctx) { return handle(req, ctx, ACT_CANCEL); }
+static int fill(sb_server_request *req, void *ctx) { return handle(req, ctx, ACT_FILL); }
+static int refuse(sb_server_request *req, void *ctx) { return handle(req, ctx, ACT_REFUSE); }
 
 int sb_request_decide_routes(sb_router *r, sb_app *app, sb_error *err)
 {

@@ -48,12 +48,12 @@ static size_t b64_len(const char *b, size_t max)
     return rc == 0 && len <= max ? len : 0;
 }
 
-static int bad_item(sb_http_request *req, size_t i, const char *what)
+static int bad_item(sb_server_request *req, size_t i, const char *what)
 {
     return sb_tenancy_api_invalid(req, "sealed_values[%zu]%s", i, what);
 }
 
-int sb_request_read_sealed(sb_http_request *req, json_t *list, sb_sealed_input *out)
+int sb_request_read_sealed(sb_server_request *req, json_t *list, sb_sealed_input *out)
 {
     size_t n = json_array_size(list), i;
     memset(out, 0, sizeof *out);
@@ -113,7 +113,7 @@ void sb_sealed_input_free(sb_sealed_input *in)
     memset(in, 0, sizeof *in);
 }
 
-int sb_request_read_body(sb_http_request *req, const sb_field_spec *spec, size_t n, json_t **body,
+int sb_request_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n, json_t **body,
                          json_t **sealed)
 {
     sb_error err;

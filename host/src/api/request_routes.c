@@ -88,7 +88,7 @@ bool sb_request_visible(const sb_identity *who, const sb_request_row *r)
 
 /* ---- lists ------------------------------------------------------------------ */
 
-static int query_enum(sb_http_request *req, const char *name,
+static int query_enum(sb_server_request *req, const char *name,
                       int (*parse)(const char *, int *, sb_error *), const char **out)
 {
     *out = sb_http_query(req, name);
@@ -144,7 +144,7 @@ static bool may_vote(const sb_row_set *rows, size_t i, void *ctx)
     return keep;
 }
 
-static int list(sb_http_request *req, void *ctx, sb_request_list_kind which)
+static int list(sb_server_request *req, void *ctx, sb_request_list_kind which)
 {
     sb_app *app = ctx;
     const sb_identity *who = sb_api_identity(req);
@@ -195,9 +195,9 @@ static int list(sb_http_request *req, void *ctx, sb_request_list_kind which)
     return sb_tenancy_api_respond_page(req, &rows, sb_request_json);
 }
 
-static int list_mine(sb_http_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_MINE); }
-static int list_queue(sb_http_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_QUEUE); }
-static int list_inbox(sb_http_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_INBOX); }
+static int list_mine(sb_server_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_MINE); }
+static int list_queue(sb_server_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_QUEUE); }
+static int list_inbox(sb_server_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_INBOX); }
 
 /* ---- detail ----------------------------------------------------------------- */
 
@@ -215,7 +215,7 @@ static json_t *votes_json(const sb_row_set *votes)
     return a;
 }
 
-static int detail(sb_http_request *req, void *ctx)
+static int detail(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     char id[37];

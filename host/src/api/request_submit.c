@@ -56,7 +56,7 @@ static void input_free(submit_input *in)
 }
 
 /* "keys": distinct valid names; on a patch it must equal the sealed keys. */
-static int read_keys(sb_http_request *req, json_t *body, submit_input *in)
+static int read_keys(sb_server_request *req, json_t *body, submit_input *in)
 {
     json_t *k = json_object_get(body, "keys"), *v;
     size_t i;
@@ -351,7 +351,7 @@ static int common_input(sb_tenancy_op *o, submit_input *in)
     return sb_tenancy_op_body_ref(o, "binding_id", o->ref, &has);
 }
 
-static int submit(sb_http_request *req, void *ctx)
+static int submit(sb_server_request *req, void *ctx)
 {
     static const sb_field_spec spec[] = {{"kind", SB_FIELD_STRING, 1},
                                          {"binding_id", SB_FIELD_STRING, 1},
@@ -390,7 +390,7 @@ static int submit(sb_http_request *req, void *ctx)
     return run(&o, &in);
 }
 
-static int submit_cross_team(sb_http_request *req, void *ctx)
+static int submit_cross_team(sb_server_request *req, void *ctx)
 {
     static const sb_field_spec spec[] = {{"binding_id", SB_FIELD_STRING, 1},
                                          {"target_team_id", SB_FIELD_STRING, 1},

@@ -129,17 +129,13 @@ int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, co
     return sb_db_transaction(db, outcome_txn, &c, err);
 }
 
+/* One batch of 100; a full batch means more is waiting (see util/periodic). */
 static int sweep_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
 {
-    size_t n = 0;
-    *done = 0;
-    do {
-        int rc = sb_request_sweep(ctx, 100, &n, err);
-        *done += n;
-        if (rc != 0)
-            return -1;
-    } while (n == 100 && !sb_periodic_stopping(p));
-    return 0;
+    (void)p;
+    if (sb_request_sweep(ctx, 100, done, err) != 0)
+        return -1;
+    return *done == 100 ? SB_PERIODIC_MORE : 0;
 }
 
 int sb_request_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out, sb_error *err)

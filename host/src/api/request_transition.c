@@ -66,7 +66,7 @@ static json_t *deferred_actions(uint32_t actions)
     return a;
 }
 
-static int audit(sb_db_conn *conn, sb_http_request *req, const sb_request_row *r,
+static int audit(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
                  const char *from, sb_request_event ev, uint32_t actions, json_t *extra,
                  sb_error *err)
 {
@@ -164,7 +164,7 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
 }
 
 /* One transition on a locked row; *out the row after it. */
-static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,
+static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err);
 
 /* The job action, before the state is written (so the row the update
@@ -187,7 +187,7 @@ static int record_job(sb_db_conn *conn, const sb_request_row *r, sb_request_kind
 }
 
 /* approved -> failed right after an approval whose re-check failed. */
-static int fail_execute_check(sb_db_conn *conn, sb_http_request *req, sb_row_set *row,
+static int fail_execute_check(sb_db_conn *conn, sb_server_request *req, sb_row_set *row,
                               sb_error *err)
 {
     json_t *d = json_pack("{s:s}", "check",
@@ -206,7 +206,7 @@ static int fail_execute_check(sb_db_conn *conn, sb_http_request *req, sb_row_set
     return 0;
 }
 
-static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,
+static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err)
 {
     sb_request_row r;
@@ -238,7 +238,7 @@ static int step_once(sb_db_conn *conn, sb_http_request *req, const sb_row_set *c
     return check_failed ? fail_execute_check(conn, req, out, err) : 0;
 }
 
-int sb_request_apply(sb_db_conn *conn, sb_http_request *req, const sb_row_set *cur,
+int sb_request_apply(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
                      const sb_request_step *step, sb_row_set *out, sb_error *err)
 {
     if (step->event == SB_REQ_EV_SUBMIT)
@@ -258,7 +258,7 @@ int sb_request_submit_state(sb_request_kind kind, const sb_request_ctx *ctx, sb_
                                      err);
 }
 
-int sb_request_after_submit(sb_db_conn *conn, sb_http_request *req, const sb_row_set *row,
+int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_row_set *row,
                             uint32_t actions, const sb_request_step *step, sb_error *err)
 {
     sb_request_row r;

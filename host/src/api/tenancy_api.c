@@ -46,7 +46,7 @@ static int type_ok(sb_field_type type, json_t *v)
     return 0;
 }
 
-int sb_tenancy_api_read_body(sb_http_request *req, const sb_field_spec *spec, size_t n,
+int sb_tenancy_api_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n,
                              json_t **out)
 {
     sb_error err;
@@ -89,7 +89,7 @@ const char *sb_tenancy_api_string(json_t *body, const char *name)
     return json_string_value(json_object_get(body, name));
 }
 
-int sb_tenancy_api_invalid(sb_http_request *req, const char *fmt, ...)
+int sb_tenancy_api_invalid(sb_server_request *req, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -107,7 +107,7 @@ size_t sb_tenancy_api_chars(const char *s)
     return n;
 }
 
-int sb_tenancy_api_check_description(sb_http_request *req, const char *d)
+int sb_tenancy_api_check_description(sb_server_request *req, const char *d)
 {
     return d && sb_tenancy_api_chars(d) > 500
                ? sb_tenancy_api_invalid(req, "%s must be at most 500 characters", "description")
@@ -127,7 +127,7 @@ int sb_tenancy_api_name_ok(const char *s, size_t max, const char *first_set, con
 }
 
 /* Unknown or repeated query parameters: 400 (a typo never widens a list). */
-int sb_tenancy_api_check_query(sb_http_request *req, const char *const *known, size_t n)
+int sb_tenancy_api_check_query(sb_server_request *req, const char *const *known, size_t n)
 {
     for (size_t i = 0; i < sb_http_query_count(req); i++) {
         const char *name, *value, *values[2];
@@ -149,7 +149,7 @@ int sb_tenancy_api_check_query(sb_http_request *req, const char *const *known, s
 }
 
 /* A UUID query filter (NULL when absent); -1 after answering. */
-int sb_tenancy_api_query_uuid(sb_http_request *req, const char *name, char out[37],
+int sb_tenancy_api_query_uuid(sb_server_request *req, const char *name, char out[37],
                               const char **value)
 {
     const char *v = sb_http_query(req, name);
@@ -164,7 +164,7 @@ int sb_tenancy_api_query_uuid(sb_http_request *req, const char *name, char out[3
     return 0;
 }
 
-int sb_tenancy_api_query_status(sb_http_request *req, const char **value)
+int sb_tenancy_api_query_status(sb_server_request *req, const char **value)
 {
     *value = sb_http_query(req, "status");
     if (*value && strcmp(*value, "active") != 0 && strcmp(*value, "archived") != 0)
@@ -174,7 +174,7 @@ int sb_tenancy_api_query_status(sb_http_request *req, const char **value)
     return 0;
 }
 
-int sb_tenancy_api_parse_page(sb_http_request *req, sb_api_page *page, sb_list_page *out)
+int sb_tenancy_api_parse_page(sb_server_request *req, sb_api_page *page, sb_list_page *out)
 {
     if (sb_api_page_parse(req, page) != 0)
         return -1;
@@ -189,13 +189,13 @@ int sb_tenancy_api_parse_page(sb_http_request *req, sb_api_page *page, sb_list_p
     return 0;
 }
 
-int sb_tenancy_api_not_found(sb_http_request *req, const char *what)
+int sb_tenancy_api_not_found(sb_server_request *req, const char *what)
 {
     return sb_http_respond_error(req, 404, "not_found", "no %s with that id", what);
 }
 
 /* Answers a refusal from the store, the domain or a check in this file. */
-int sb_tenancy_api_respond_failure(sb_http_request *req, const sb_error *err)
+int sb_tenancy_api_respond_failure(sb_server_request *req, const sb_error *err)
 {
     static const struct {
         int code, status;
@@ -294,12 +294,12 @@ int sb_tenancy_api_visible_filter(const sb_identity *who, bool teams, sb_permiss
 }
 
 /* Answers a page: {"items": [...], "next_cursor": ...}; frees rows. */
-int sb_tenancy_api_respond_page(sb_http_request *req, sb_row_set *rows, sb_row_render render)
+int sb_tenancy_api_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render)
 {
     return sb_tenancy_api_respond_page_kept(req, rows, render, NULL, NULL);
 }
 
-int sb_tenancy_api_respond_page_kept(sb_http_request *req, sb_row_set *rows, sb_row_render render,
+int sb_tenancy_api_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
                                      bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
                                      void *ctx)
 {
@@ -436,12 +436,12 @@ int sb_tenancy_op_lock_ref_team(sb_db_conn *conn, const sb_tenancy_op *o, const 
 }
 
 /* Path id -> o->id (404 when not a UUID or not visible by check). */
-int sb_tenancy_api_path_id(sb_http_request *req, const char *name, char out[37])
+int sb_tenancy_api_path_id(sb_server_request *req, const char *name, char out[37])
 {
     return sb_tenancy_store_uuid(sb_http_param(req, name), out) ? 0 : -1;
 }
 
-void sb_tenancy_op_init(sb_tenancy_op *o, sb_http_request *req, void *app)
+void sb_tenancy_op_init(sb_tenancy_op *o, sb_server_request *req, void *app)
 {
     memset(o, 0, sizeof *o);
     o->app = app;
@@ -524,7 +524,7 @@ json_t *sb_tenancy_op_changed_fields(const sb_tenancy_op *o)
     return f;
 }
 
-int sb_tenancy_api_list_children(sb_http_request *req, void *ctx, const sb_tenancy_children *spec)
+int sb_tenancy_api_list_children(sb_server_request *req, void *ctx, const sb_tenancy_children *spec)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);

@@ -63,44 +63,44 @@ typedef struct sb_field_spec {
 } sb_field_spec;
 
 /* The request body (borrowed from the request) checked against spec. */
-int sb_tenancy_api_read_body(sb_http_request *req, const sb_field_spec *spec, size_t n,
+int sb_tenancy_api_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n,
                              json_t **out);
 /* A string member of body, or NULL. */
 const char *sb_tenancy_api_string(json_t *body, const char *name);
 /* 422 invalid_value. Returns -1. */
-int sb_tenancy_api_invalid(sb_http_request *req, const char *fmt, ...)
+int sb_tenancy_api_invalid(sb_server_request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* UTF-8 code points in s. */
 size_t sb_tenancy_api_chars(const char *s);
 /* 422 unless d is NULL or at most 500 characters. */
-int sb_tenancy_api_check_description(sb_http_request *req, const char *d);
+int sb_tenancy_api_check_description(sb_server_request *req, const char *d);
 /* 1 when s is 1..max bytes, s[0] from first_set and the rest from rest_set. */
 int sb_tenancy_api_name_ok(const char *s, size_t max, const char *first_set, const char *rest_set);
-int sb_tenancy_api_check_query(sb_http_request *req, const char *const *known, size_t n);
+int sb_tenancy_api_check_query(sb_server_request *req, const char *const *known, size_t n);
 /* A UUID query filter into out (*value NULL when absent). */
-int sb_tenancy_api_query_uuid(sb_http_request *req, const char *name, char out[37],
+int sb_tenancy_api_query_uuid(sb_server_request *req, const char *name, char out[37],
                               const char **value);
 /* ?status=active|archived (*value NULL when absent). */
-int sb_tenancy_api_query_status(sb_http_request *req, const char **value);
+int sb_tenancy_api_query_status(sb_server_request *req, const char **value);
 /* limit + cursor (a UUID inside) into out; page holds the cursor text. */
-int sb_tenancy_api_parse_page(sb_http_request *req, sb_api_page *page, sb_list_page *out);
+int sb_tenancy_api_parse_page(sb_server_request *req, sb_api_page *page, sb_list_page *out);
 /* A path parameter as a UUID; -1 (not answered) when it is not one. */
-int sb_tenancy_api_path_id(sb_http_request *req, const char *name, char out[37]);
+int sb_tenancy_api_path_id(sb_server_request *req, const char *name, char out[37]);
 
 /* ---- output ----------------------------------------------------------------- */
 
-int sb_tenancy_api_not_found(sb_http_request *req, const char *what);
+int sb_tenancy_api_not_found(sb_server_request *req, const char *what);
 /* Maps SB_TENANCY_E_*, SB_TENANCY_API_E_*, SB_RBAC_E_* and domain refusals
  * to their answers; anything else goes to sb_api_respond_store_error. */
-int sb_tenancy_api_respond_failure(sb_http_request *req, const sb_error *err);
+int sb_tenancy_api_respond_failure(sb_server_request *req, const sb_error *err);
 
 typedef json_t *(*sb_row_render)(const sb_row_set *rows, size_t i);
 /* {"items": [...], "next_cursor": ...} (the cursor encodes column 0 of the
  * last row, its id); frees rows. */
-int sb_tenancy_api_respond_page(sb_http_request *req, sb_row_set *rows, sb_row_render render);
+int sb_tenancy_api_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render);
 /* The same showing only the rows keep() accepts; the cursor still follows
  * the last row read, so no row is skipped or repeated across pages. */
-int sb_tenancy_api_respond_page_kept(sb_http_request *req, sb_row_set *rows, sb_row_render render,
+int sb_tenancy_api_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
                                      bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
                                      void *ctx);
 
@@ -118,7 +118,7 @@ int sb_tenancy_api_visible_filter(const sb_identity *who, bool teams, sb_permiss
 
 typedef struct sb_tenancy_op {
     sb_app *app;
-    sb_http_request *req;
+    sb_server_request *req;
     const sb_identity *who;
     char id[37], id2[37], ref[37]; /* path id, second path id, body reference */
     bool has_ref;                  /* the body names ref (possibly as null) */
@@ -134,7 +134,7 @@ typedef struct sb_tenancy_op {
 
 typedef int (*sb_tenancy_op_fn)(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err);
 
-void sb_tenancy_op_init(sb_tenancy_op *o, sb_http_request *req, void *app);
+void sb_tenancy_op_init(sb_tenancy_op *o, sb_server_request *req, void *app);
 /* Runs fn in a transaction and answers: o->rows rendered with ok_status,
  * 204 when fn left no row, or the refusal. Refreshes the tenancy cache
  * when fn set tenancy_changed. */
@@ -185,6 +185,6 @@ typedef struct sb_tenancy_children {
                 sb_error *err);
     sb_row_render render;
 } sb_tenancy_children;
-int sb_tenancy_api_list_children(sb_http_request *req, void *ctx, const sb_tenancy_children *spec);
+int sb_tenancy_api_list_children(sb_server_request *req, void *ctx, const sb_tenancy_children *spec);
 
 #endif

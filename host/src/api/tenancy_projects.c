@@ -140,7 +140,7 @@ static int project_status_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                                "project", o->id, json_pack("{s:s}", "status", o->status), err);
 }
 
-static int project_create(sb_http_request *req, void *ctx)
+static int project_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -151,7 +151,7 @@ static int project_create(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, project_create_txn);
 }
 
-static int project_update(sb_http_request *req, void *ctx)
+static int project_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -168,7 +168,7 @@ static int project_update(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, project_update_txn);
 }
 
-static int project_status(sb_http_request *req, void *ctx)
+static int project_status(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -181,7 +181,7 @@ static int project_status(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, project_status_txn);
 }
 
-static int project_get(sb_http_request *req, void *ctx)
+static int project_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -191,7 +191,7 @@ static int project_get(sb_http_request *req, void *ctx)
     return sb_tenancy_op_respond_one(&o, sb_tenancy_store_project_get, project_json, "project");
 }
 
-static int project_list(sb_http_request *req, void *ctx)
+static int project_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -316,7 +316,7 @@ static int env_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     return sb_tenancy_op_audit(conn, o, "environment.update", "environment", o->id, d, err);
 }
 
-static int env_create(sb_http_request *req, void *ctx)
+static int env_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -331,7 +331,7 @@ static int env_create(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, env_create_txn);
 }
 
-static int env_update(sb_http_request *req, void *ctx)
+static int env_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -357,7 +357,7 @@ static int env_update(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, env_update_txn);
 }
 
-static int env_get(sb_http_request *req, void *ctx)
+static int env_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -384,7 +384,7 @@ static int env_get(sb_http_request *req, void *ctx)
     return sb_http_respond_json(req, 200, out);
 }
 
-static int env_list(sb_http_request *req, void *ctx)
+static int env_list(sb_server_request *req, void *ctx)
 {
     static const sb_tenancy_children environments = {"project", sb_tenancy_api_project_visible,
                                                      sb_tenancy_store_project_get,

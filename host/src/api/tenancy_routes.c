@@ -203,7 +203,7 @@ static int team_delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     return sb_tenancy_op_audit(conn, o, "team.delete", "team", o->id, d, err);
 }
 
-static int team_create(sb_http_request *req, void *ctx)
+static int team_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -214,7 +214,7 @@ static int team_create(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, team_create_txn);
 }
 
-static int team_update(sb_http_request *req, void *ctx)
+static int team_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -230,7 +230,7 @@ static int team_update(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, team_update_txn);
 }
 
-static int team_status(sb_http_request *req, void *ctx)
+static int team_status(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -243,7 +243,7 @@ static int team_status(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, team_status_txn);
 }
 
-static int team_delete(sb_http_request *req, void *ctx)
+static int team_delete(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -252,7 +252,7 @@ static int team_delete(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, team_delete_txn);
 }
 
-static int team_get(sb_http_request *req, void *ctx)
+static int team_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -261,7 +261,7 @@ static int team_get(sb_http_request *req, void *ctx)
     return sb_tenancy_op_respond_one(&o, sb_tenancy_store_team_get, team_json, "team");
 }
 
-static int team_list(sb_http_request *req, void *ctx)
+static int team_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -329,7 +329,7 @@ static int member_remove_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                                json_pack("{s:s}", "user_id", o->id2), err);
 }
 
-static int member_add(sb_http_request *req, void *ctx)
+static int member_add(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -346,7 +346,7 @@ static int member_add(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, member_add_txn);
 }
 
-static int member_remove(sb_http_request *req, void *ctx)
+static int member_remove(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -357,7 +357,7 @@ static int member_remove(sb_http_request *req, void *ctx)
     return sb_tenancy_op_run(&o, member_remove_txn);
 }
 
-static int member_list(sb_http_request *req, void *ctx)
+static int member_list(sb_server_request *req, void *ctx)
 {
     static const sb_tenancy_children members = {"team", sb_tenancy_api_team_visible, sb_tenancy_store_team_get,
                                                 sb_tenancy_store_member_list, member_json};

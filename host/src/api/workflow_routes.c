@@ -122,7 +122,7 @@ static json_t *canonical_ids(json_t *arr, json_t *all)
     return out;
 }
 
-static int group_type_error(sb_http_request *req, size_t i, const char *key, const char *want)
+static int group_type_error(sb_server_request *req, size_t i, const char *key, const char *want)
 {
     return sb_http_respond_error(req, 400, "invalid_field", "field \"groups[%zu].%s\" must be %s", i,
                                  key, want),
@@ -130,7 +130,7 @@ static int group_type_error(sb_http_request *req, size_t i, const char *key, con
 }
 
 /* One group object: member types (400), then collected for the domain. */
-static int read_group(sb_http_request *req, json_t *obj, size_t i, sb_workflow_group *g)
+static int read_group(sb_server_request *req, json_t *obj, size_t i, sb_workflow_group *g)
 {
     if (!json_is_object(obj))
         return sb_http_respond_error(req, 400, "invalid_field",
@@ -180,7 +180,7 @@ static int read_group(sb_http_request *req, json_t *obj, size_t i, sb_workflow_g
 }
 
 /* groups: types, domain check, normalised JSON text into in. -1 answered. */
-static int read_groups(sb_http_request *req, json_t *arr, json_t *all_roles, wf_input *in)
+static int read_groups(sb_server_request *req, json_t *arr, json_t *all_roles, wf_input *in)
 {
     size_t n = json_array_size(arr);
     if (n > 4 * SB_WORKFLOW_MAX_GROUPS)
@@ -216,7 +216,7 @@ static int read_groups(sb_http_request *req, json_t *arr, json_t *all_roles, wf_
 }
 
 /* Everything but groups: values checked, fields filled, given names listed. */
-static int read_fields(sb_http_request *req, json_t *body, json_t *all_roles, wf_input *in)
+static int read_fields(sb_server_request *req, json_t *body, json_t *all_roles, wf_input *in)
 {
     sb_error err = {0};
     sb_workflow_fields_init(&in->f);
@@ -398,7 +398,7 @@ static const sb_field_spec create_spec[] = WF_SPEC(1);
 static const sb_field_spec update_spec[] = WF_SPEC(0);
 #define N_SPEC (sizeof create_spec / sizeof create_spec[0])
 
-static int wf_create(sb_http_request *req, void *ctx)
+static int wf_create(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     wf_input in = {0};
@@ -415,7 +415,7 @@ static int wf_create(sb_http_request *req, void *ctx)
     return rc;
 }
 
-static int wf_update(sb_http_request *req, void *ctx)
+static int wf_update(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     wf_input in = {0};
@@ -440,7 +440,7 @@ static int wf_update(sb_http_request *req, void *ctx)
     return rc;
 }
 
-static int with_path_id(sb_http_request *req, void *ctx, sb_tenancy_op_fn fn, bool render)
+static int with_path_id(sb_server_request *req, void *ctx, sb_tenancy_op_fn fn, bool render)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -450,19 +450,19 @@ static int with_path_id(sb_http_request *req, void *ctx, sb_tenancy_op_fn fn, bo
     return sb_tenancy_op_run(&o, fn);
 }
 
-static int wf_delete(sb_http_request *req, void *ctx)
+static int wf_delete(sb_server_request *req, void *ctx)
 {
     return with_path_id(req, ctx, delete_txn, false);
 }
 
-static int wf_set_default(sb_http_request *req, void *ctx)
+static int wf_set_default(sb_server_request *req, void *ctx)
 {
     return with_path_id(req, ctx, default_txn, true);
 }
 
 /* ---- reads -------------------------------------------------------------------- */
 
-static int wf_get(sb_http_request *req, void *ctx)
+static int wf_get(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     sb_tenancy_op_init(&o, req, ctx);
@@ -472,7 +472,7 @@ static int wf_get(sb_http_request *req, void *ctx)
 }
 
 /* ?name=true|false into -1/0/1; -1 (answered) when malformed. */
-static int query_flag(sb_http_request *req, const char *name, int *out)
+static int query_flag(sb_server_request *req, const char *name, int *out)
 {
     const char *v = sb_http_query(req, name);
     *out = -1;
@@ -487,7 +487,7 @@ static int query_flag(sb_http_request *req, const char *name, int *out)
            -1;
 }
 
-static int wf_list(sb_http_request *req, void *ctx)
+static int wf_list(sb_server_request *req, void *ctx)
 {
     sb_tenancy_op o;
     static const char *const known[] = {"limit", "cursor", "enabled", "scoped_policy_authorable"};

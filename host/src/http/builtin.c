@@ -10,7 +10,7 @@
 #include "util/redact.h"
 #include "util/utf8.h"
 
-static int serve_healthz(sb_http_request *req, void *ctx)
+static int serve_healthz(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     return sb_http_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
@@ -32,7 +32,7 @@ static json_t *reason(const char *why)
     return json_string(clean);
 }
 
-static int serve_readyz(sb_http_request *req, void *ctx)
+static int serve_readyz(sb_server_request *req, void *ctx)
 {
     sb_http_server *server = ctx;
     json_t *failures = json_object();
@@ -61,7 +61,7 @@ static int serve_readyz(sb_http_request *req, void *ctx)
                                 json_pack("{s:s,s:o}", "status", "not_ready", "failures", failures));
 }
 
-static int serve_metrics(sb_http_request *req, void *ctx)
+static int serve_metrics(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     size_t len = 0;
@@ -90,7 +90,7 @@ const sb_route *sb_http_builtin_routes(size_t *n)
     return builtins;
 }
 
-int sb_http_builtin_serve(sb_http_server *server, sb_http_request *req, const char *path)
+int sb_http_builtin_serve(sb_http_server *server, sb_server_request *req, const char *path)
 {
     for (size_t i = 0; i < N_BUILTINS; i++) {
         if (strcmp(path, builtins[i].pattern) != 0)

@@ -55,7 +55,7 @@ typedef struct sb_http_payload {
     unsigned char data[];
 } sb_http_payload;
 
-struct sb_http_request {
+struct sb_server_request {
     sb_http_server *server;
     struct MHD_Connection *conn;
     uint64_t start_ns;
@@ -90,7 +90,7 @@ struct sb_http_request {
     void *wake_ctx;
     int woken;
     int refs;
-    sb_http_request *park_prev, *park_next;
+    sb_server_request *park_prev, *park_next;
     int in_park_list;
 };
 
@@ -105,7 +105,7 @@ struct sb_http_server {
     pthread_mutex_t mu;
     pthread_cond_t idle;
     size_t in_flight;
-    sb_http_request *parked; /* list of parked requests */
+    sb_server_request *parked; /* list of parked requests */
     sb_http_readiness readiness[SB_HTTP_MAX_READINESS];
     char *readiness_names[SB_HTTP_MAX_READINESS];
     size_t n_readiness;
@@ -116,30 +116,30 @@ struct sb_http_server {
 };
 
 /* request.c */
-sb_http_request *sb_http_request_new(sb_http_server *server, struct MHD_Connection *conn,
+sb_server_request *sb_server_request_new(sb_http_server *server, struct MHD_Connection *conn,
                                      const char *target);
 /* Drops one reference (under req->mu); frees on the last. */
-void sb_http_request_release(sb_http_request *req);
+void sb_server_request_release(sb_server_request *req);
 /* Parses the query string; -1 on bad encoding. */
-int sb_http_request_parse_query(sb_http_request *req);
+int sb_server_request_parse_query(sb_server_request *req);
 /* Once the headers are in: the client address behind trusted proxies
  * (X-Forwarded-For; see sb_http_config.trusted_proxies). */
-void sb_http_request_resolve_client(sb_http_request *req);
+void sb_server_request_resolve_client(sb_server_request *req);
 /* Picks the request id from X-Request-Id or generates one. */
-void sb_http_request_assign_id(sb_http_request *req);
-int sb_http_request_id_valid(const char *id);
+void sb_server_request_assign_id(sb_server_request *req);
+int sb_server_request_id_valid(const char *id);
 /* Appends a body chunk (or counts it when over the limit). */
-void sb_http_request_take_body(sb_http_request *req, const char *data, size_t len);
+void sb_server_request_take_body(sb_server_request *req, const char *data, size_t len);
 
 /* response.c */
 /* Builds the libmicrohttpd response (with the standard headers) and queues it. */
-enum MHD_Result sb_http_response_queue(sb_http_request *req);
+enum MHD_Result sb_http_response_queue(sb_server_request *req);
 /* Answers 503 a request parked at shutdown (under req->mu). */
-void sb_http_response_force(sb_http_request *req);
+void sb_http_response_force(sb_server_request *req);
 
 /* builtin.c */
 /* Serves /healthz, /readyz, /metrics if target is one; 1 when it answered. */
-int sb_http_builtin_serve(sb_http_server *server, sb_http_request *req, const char *path);
+int sb_http_builtin_serve(sb_http_server *server, sb_server_request *req, const char *path);
 
 /* pipeline.c: the libmicrohttpd callbacks */
 void *sb_http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);

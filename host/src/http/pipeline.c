@@ -18,7 +18,7 @@ static void register_metrics(void)
                                         "HTTP requests answered, by route pattern, method and status.",
                                         "route", "method", "status", (const char *)NULL);
     request_duration = sb_metrics_histogram(
-        "sb_http_request_duration_seconds",
+        "sb_server_request_duration_seconds",
         "Time from the request line to the last byte of the answer, by route pattern and method.",
         sb_metrics_latency_buckets, sb_metrics_latency_buckets_len, "route", "method",
         (const char *)NULL);
@@ -45,7 +45,7 @@ static const char *method_label(const char *method)
 void *sb_http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     sb_http_server *server = cls;
-    sb_http_request *req = sb_http_request_new(server, conn, uri);
+    sb_server_request *req = sb_server_request_new(server, conn, uri);
     if (req != NULL) {
         pthread_mutex_lock(&server->mu);
         server->in_flight++;
@@ -56,7 +56,7 @@ void *sb_http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 /* ---- first call: everything decided before the body is read ---------- */
 
-static int content_length_too_large(const sb_http_request *req, size_t limit)
+static int content_length_too_large(const sb_server_request *req, size_t limit)
 {
     const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Length");
     if (cl == NULL)
@@ -67,7 +67,7 @@ static int content_length_too_large(const sb_http_request *req, size_t limit)
 }
 
 /* 1 when the request has been answered. */
-static int route_request(sb_http_server *server, sb_http_request *req)
+static int route_request(sb_http_server *server, sb_server_request *req)
 {
     char saved = req->target[req->path_len];
     req->target[req->path_len] = '\0'; /* the path alone, for matching */
@@ -97,7 +97,7 @@ static int route_request(sb_http_server *server, sb_http_request *req)
         sb_http_respond_error(req, 400, "invalid_path", "%s", req->match.problem);
         return 1;
     }
-    if (sb_http_request_parse_query(req) != 0) {
+    if (sb_server_request_parse_query(req) != 0) {
         sb_http_respond_error(req, 400, "invalid_query",
                               "the query string has malformed percent-encoding, an encoded NUL "
                               "or invalid UTF-8");
@@ -107,7 +107,7 @@ static int route_request(sb_http_server *server, sb_http_request *req)
 }
 
 /* Auth: the gate, or default deny. 1 when the request has been answered. */
-static int run_gate(sb_http_server *server, sb_http_request *req)
+static int run_gate(sb_http_server *server, sb_server_request *req)
 {
     const sb_route *route = req->route;
     if (server->cfg.gate == NULL) {
@@ -133,7 +133,7 @@ static int run_gate(sb_http_server *server, sb_http_request *req)
  * after a response queued on the first call (it will not read the body), so
  * that is done only when a body is coming; otherwise the answer waits for
  * the next call and the connection stays reusable. */
-static enum MHD_Result answer_early(sb_http_request *req)
+static enum MHD_Result answer_early(sb_server_request *req)
 {
     const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Transfer-Encoding");
@@ -143,12 +143,12 @@ static enum MHD_Result answer_early(sb_http_request *req)
     return MHD_YES;
 }
 
-static enum MHD_Result begin(sb_http_server *server, sb_http_request *req, const char *method)
+static enum MHD_Result begin(sb_http_server *server, sb_server_request *req, const char *method)
 {
     if (strlen(method) < sizeof req->method)
         snprintf(req->method, sizeof req->method, "%s", method);
-    sb_http_request_assign_id(req);
-    sb_http_request_resolve_client(req);
+    sb_server_request_assign_id(req);
+    sb_server_request_resolve_client(req);
     if (route_request(server, req))
         return answer_early(req);
     size_t limit = server->cfg.body_limit;
@@ -166,7 +166,7 @@ static enum MHD_Result begin(sb_http_server *server, sb_http_request *req, const
 /* ---- the handler and what follows ------------------------------------ */
 
 /* Returns 1 when the connection is now suspended. */
-static int park_request(sb_http_server *server, sb_http_request *req)
+static int park_request(sb_http_server *server, sb_server_request *req)
 {
     int wake_now = 0, parked = 0, too_late = 0;
     pthread_mutex_lock(&server->mu);
@@ -200,7 +200,7 @@ static int park_request(sb_http_server *server, sb_http_request *req)
 }
 
 /* Under server->mu. */
-static void unlink_parked(sb_http_server *server, sb_http_request *req)
+static void unlink_parked(sb_http_server *server, sb_server_request *req)
 {
     if (!req->in_park_list)
         return;
@@ -214,7 +214,7 @@ static void unlink_parked(sb_http_server *server, sb_http_request *req)
     req->in_park_list = 0;
 }
 
-static enum MHD_Result finish(sb_http_server *server, sb_http_request *req)
+static enum MHD_Result finish(sb_http_server *server, sb_server_request *req)
 {
     if (req->body_too_large) {
         sb_http_respond_error(req, 413, "payload_too_large",
@@ -242,7 +242,7 @@ enum MHD_Result sb_http_on_access(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     sb_http_server *server = cls;
-    sb_http_request *req = *con_cls;
+    sb_server_request *req = *con_cls;
     if (req == NULL) {
         *con_cls = req = sb_http_on_uri(server, url, conn);
         if (req == NULL)
@@ -264,7 +264,7 @@ enum MHD_Result sb_http_on_access(void *cls, struct MHD_Connection *conn, const 
                    req->method, req->route_label, server->cfg.request_timeout_ms);
             return MHD_NO;
         }
-        sb_http_request_take_body(req, upload, *upload_size);
+        sb_server_request_take_body(req, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     case SB_PHASE_PARKED:
@@ -292,7 +292,7 @@ static const char *outcome_name(enum MHD_RequestTerminationCode toe)
     }
 }
 
-static void account(sb_http_request *req, enum MHD_RequestTerminationCode toe)
+static void account(sb_server_request *req, enum MHD_RequestTerminationCode toe)
 {
     double seconds = (double)(sb_http_now_ns() - req->start_ns) / 1e9;
     pthread_mutex_lock(&req->mu);
@@ -300,7 +300,7 @@ static void account(sb_http_request *req, enum MHD_RequestTerminationCode toe)
     size_t bytes = req->bytes_out;
     pthread_mutex_unlock(&req->mu);
     if (req->request_id[0] == '\0')
-        sb_http_request_assign_id(req);
+        sb_server_request_assign_id(req);
     char status_s[16], duration_s[32], bytes_s[32];
     snprintf(status_s, sizeof status_s, "%d", status);
     snprintf(duration_s, sizeof duration_s, "%.3f", seconds * 1000.0);
@@ -326,7 +326,7 @@ void sb_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 {
     (void)conn;
     sb_http_server *server = cls;
-    sb_http_request *req = *con_cls;
+    sb_server_request *req = *con_cls;
     if (req == NULL)
         return;
     *con_cls = NULL;
@@ -337,5 +337,5 @@ void sb_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
     if (server->in_flight == 0)
         pthread_cond_broadcast(&server->idle);
     pthread_mutex_unlock(&server->mu);
-    sb_http_request_release(req);
+    sb_server_request_release(req);
 }

@@ -24,7 +24,7 @@ uint64_t sb_http_now_ns(void)
  * X-Forwarded-For (read right to left) that is not a trusted proxy too. A
  * malformed hop stops the walk: the request stays attributed to the last
  * address that could be trusted (never to a made-up one). */
-static void resolve_forwarded(sb_http_request *req, const char *xff)
+static void resolve_forwarded(sb_server_request *req, const char *xff)
 {
     if (xff == NULL)
         return;
@@ -50,10 +50,10 @@ static void resolve_forwarded(sb_http_request *req, const char *xff)
     }
 }
 
-sb_http_request *sb_http_request_new(sb_http_server *server, struct MHD_Connection *conn,
+sb_server_request *sb_server_request_new(sb_http_server *server, struct MHD_Connection *conn,
                                      const char *target)
 {
-    sb_http_request *req = calloc(1, sizeof *req);
+    sb_server_request *req = calloc(1, sizeof *req);
     if (req == NULL)
         return NULL;
     req->target = strdup(target ? target : "");
@@ -83,7 +83,7 @@ sb_http_request *sb_http_request_new(sb_http_server *server, struct MHD_Connecti
     return req;
 }
 
-void sb_http_request_resolve_client(sb_http_request *req)
+void sb_server_request_resolve_client(sb_server_request *req)
 {
     sb_http_server *server = req->server;
     if (server->n_trusted && sb_cidr_any(server->trusted, server->n_trusted, req->remote_ip))
@@ -91,7 +91,7 @@ void sb_http_request_resolve_client(sb_http_request *req)
                                                            "X-Forwarded-For"));
 }
 
-static void free_request(sb_http_request *req)
+static void free_request(sb_server_request *req)
 {
     sb_route_match_clear(&req->match);
     free(req->query);
@@ -117,7 +117,7 @@ static void free_request(sb_http_request *req)
     free(req);
 }
 
-void sb_http_request_release(sb_http_request *req)
+void sb_server_request_release(sb_server_request *req)
 {
     if (req == NULL)
         return;
@@ -130,7 +130,7 @@ void sb_http_request_release(sb_http_request *req)
 
 /* ---- request id ------------------------------------------------------ */
 
-int sb_http_request_id_valid(const char *id)
+int sb_server_request_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     if (n == 0 || n > SB_HTTP_REQUEST_ID_MAX)
@@ -144,12 +144,12 @@ int sb_http_request_id_valid(const char *id)
     return 1;
 }
 
-void sb_http_request_assign_id(sb_http_request *req)
+void sb_server_request_assign_id(sb_server_request *req)
 {
     if (req->request_id[0] != '\0')
         return;
     const char *given = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
-    if (sb_http_request_id_valid(given)) {
+    if (sb_server_request_id_valid(given)) {
         snprintf(req->request_id, sizeof req->request_id, "%s", given);
         return;
     }
@@ -160,7 +160,7 @@ void sb_http_request_assign_id(sb_http_request *req)
 
 /* ---- query string ---------------------------------------------------- */
 
-int sb_http_request_parse_query(sb_http_request *req)
+int sb_server_request_parse_query(sb_server_request *req)
 {
     const char *q = req->target[req->path_len] == '?' ? req->target + req->path_len + 1 : NULL;
     if (q == NULL || *q == '\0')
@@ -198,7 +198,7 @@ int sb_http_request_parse_query(sb_http_request *req)
     return 0;
 }
 
-const char *sb_http_query(const sb_http_request *req, const char *name)
+const char *sb_http_query(const sb_server_request *req, const char *name)
 {
     for (size_t i = 0; i < req->n_query; i++)
         if (strcmp(req->query[i].name, name) == 0)
@@ -206,7 +206,7 @@ const char *sb_http_query(const sb_http_request *req, const char *name)
     return NULL;
 }
 
-size_t sb_http_query_all(const sb_http_request *req, const char *name, const char **values,
+size_t sb_http_query_all(const sb_server_request *req, const char *name, const char **values,
                          size_t cap)
 {
     size_t n = 0;
@@ -220,9 +220,9 @@ size_t sb_http_query_all(const sb_http_request *req, const char *name, const cha
     return n;
 }
 
-size_t sb_http_query_count(const sb_http_request *req) { return req->n_query; }
+size_t sb_http_query_count(const sb_server_request *req) { return req->n_query; }
 
-int sb_http_query_at(const sb_http_request *req, size_t i, const char **name, const char **value)
+int sb_http_query_at(const sb_server_request *req, size_t i, const char **name, const char **value)
 {
     if (i >= req->n_query)
         return -1;
@@ -233,14 +233,14 @@ int sb_http_query_at(const sb_http_request *req, size_t i, const char **name, co
 
 /* ---- accessors ------------------------------------------------------- */
 
-const char *sb_http_method(const sb_http_request *req) { return req->method; }
-const char *sb_http_path(const sb_http_request *req) { return req->target; }
-const sb_route *sb_http_route(const sb_http_request *req) { return req->route; }
-const char *sb_http_route_pattern(const sb_http_request *req) { return req->route_label; }
-const char *sb_http_remote_ip(const sb_http_request *req) { return req->remote_ip; }
-const char *sb_http_request_id(const sb_http_request *req) { return req->request_id; }
+const char *sb_http_method(const sb_server_request *req) { return req->method; }
+const char *sb_http_path(const sb_server_request *req) { return req->target; }
+const sb_route *sb_http_route(const sb_server_request *req) { return req->route; }
+const char *sb_http_route_pattern(const sb_server_request *req) { return req->route_label; }
+const char *sb_http_remote_ip(const sb_server_request *req) { return req->remote_ip; }
+const char *sb_server_request_id(const sb_server_request *req) { return req->request_id; }
 
-const char *sb_http_param(const sb_http_request *req, const char *name)
+const char *sb_http_param(const sb_server_request *req, const char *name)
 {
     for (size_t i = 0; i < req->match.n_params; i++)
         if (strcmp(req->match.param_names[i], name) == 0)
@@ -248,17 +248,17 @@ const char *sb_http_param(const sb_http_request *req, const char *name)
     return NULL;
 }
 
-const char *sb_http_header(const sb_http_request *req, const char *name)
+const char *sb_http_header(const sb_server_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-const char *sb_http_cookie(const sb_http_request *req, const char *name)
+const char *sb_http_cookie(const sb_server_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
-void sb_http_set_identity(sb_http_request *req, void *identity, void (*destroy)(void *))
+void sb_http_set_identity(sb_server_request *req, void *identity, void (*destroy)(void *))
 {
     if (req->identity_free != NULL && req->identity != NULL && req->identity != identity)
         req->identity_free(req->identity);
@@ -266,11 +266,11 @@ void sb_http_set_identity(sb_http_request *req, void *identity, void (*destroy)(
     req->identity_free = destroy;
 }
 
-void *sb_http_identity(const sb_http_request *req) { return req->identity; }
+void *sb_http_identity(const sb_server_request *req) { return req->identity; }
 
 /* ---- body ------------------------------------------------------------ */
 
-void sb_http_request_take_body(sb_http_request *req, const char *data, size_t len)
+void sb_server_request_take_body(sb_server_request *req, const char *data, size_t len)
 {
     size_t limit = req->server->cfg.body_limit;
     req->body_seen += len;
@@ -310,7 +310,7 @@ void sb_http_request_take_body(sb_http_request *req, const char *data, size_t le
     req->body_len += len;
 }
 
-const unsigned char *sb_http_body(const sb_http_request *req, size_t *len)
+const unsigned char *sb_http_body(const sb_server_request *req, size_t *len)
 {
     *len = req->body_len;
     return req->body_len ? req->body : NULL;
@@ -326,7 +326,7 @@ static int is_json_media_type(const char *ct)
     return n == strlen("application/json") && strncasecmp(ct, "application/json", n) == 0;
 }
 
-int sb_http_json_body(sb_http_request *req, json_t **out, sb_error *err)
+int sb_http_json_body(sb_server_request *req, json_t **out, sb_error *err)
 {
     *out = NULL;
     if (req->json != NULL) {

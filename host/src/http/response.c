@@ -59,7 +59,7 @@ static int header_value_ok(const char *v)
 }
 
 /* Under req->mu. replace: drop earlier values of the same name. */
-static int put_header(sb_http_request *req, const char *name, const char *value, int replace)
+static int put_header(sb_server_request *req, const char *name, const char *value, int replace)
 {
     for (size_t i = 0; replace && i < req->n_headers; i++) {
         if (strcasecmp(req->headers[i].name, name) != 0)
@@ -90,7 +90,7 @@ static int put_header(sb_http_request *req, const char *name, const char *value,
     return 0;
 }
 
-static int has_header(const sb_http_request *req, const char *name)
+static int has_header(const sb_server_request *req, const char *name)
 {
     for (size_t i = 0; i < req->n_headers; i++)
         if (strcasecmp(req->headers[i].name, name) == 0)
@@ -98,7 +98,7 @@ static int has_header(const sb_http_request *req, const char *name)
     return 0;
 }
 
-int sb_http_set_header(sb_http_request *req, const char *name, const char *value)
+int sb_http_set_header(sb_server_request *req, const char *name, const char *value)
 {
     static const char *const reserved[] = {"X-Request-Id", "Content-Length", "Set-Cookie",
                                            "Transfer-Encoding", "Connection"};
@@ -131,7 +131,7 @@ static int attribute_ok(const char *s)
     return 1;
 }
 
-int sb_http_set_cookie(sb_http_request *req, const char *name, const char *value,
+int sb_http_set_cookie(sb_server_request *req, const char *name, const char *value,
                        const sb_http_cookie_attrs *attrs)
 {
     sb_http_cookie_attrs none = {.max_age = -1};
@@ -167,7 +167,7 @@ int sb_http_set_cookie(sb_http_request *req, const char *name, const char *value
 /* ---- answers --------------------------------------------------------- */
 
 /* Takes body in every case. */
-static int answer(sb_http_request *req, int status, const char *content_type, sb_http_payload *body)
+static int answer(sb_server_request *req, int status, const char *content_type, sb_http_payload *body)
 {
     if (status < 100 || status > 599)
         status = 500;
@@ -193,7 +193,7 @@ static int answer(sb_http_request *req, int status, const char *content_type, sb
     return 0;
 }
 
-int sb_http_respond_raw(sb_http_request *req, int status, const char *content_type,
+int sb_http_respond_raw(sb_server_request *req, int status, const char *content_type,
                         const void *data, size_t len)
 {
     sb_http_payload *b = len ? body_new(len) : NULL;
@@ -204,12 +204,12 @@ int sb_http_respond_raw(sb_http_request *req, int status, const char *content_ty
     return answer(req, status, b ? content_type : NULL, b);
 }
 
-int sb_http_respond_empty(sb_http_request *req, int status)
+int sb_http_respond_empty(sb_server_request *req, int status)
 {
     return answer(req, status, NULL, NULL);
 }
 
-int sb_http_respond_json(sb_http_request *req, int status, json_t *json)
+int sb_http_respond_json(sb_server_request *req, int status, json_t *json)
 {
     if (json == NULL)
         return sb_http_respond_error(req, 500, "internal_error", "handler answered a NULL JSON body");
@@ -263,7 +263,7 @@ static int snake_case(const char *s)
     return 1;
 }
 
-int sb_http_respond_verror(sb_http_request *req, int status, const char *code, const char *fmt,
+int sb_http_respond_verror(sb_server_request *req, int status, const char *code, const char *fmt,
                            va_list ap)
 {
     char detail[ERROR_MESSAGE_MAX];
@@ -281,7 +281,7 @@ int sb_http_respond_verror(sb_http_request *req, int status, const char *code, c
     return answer(req, status, "application/json", error_body(code, message, req->request_id));
 }
 
-int sb_http_respond_error(sb_http_request *req, int status, const char *code, const char *fmt, ...)
+int sb_http_respond_error(sb_server_request *req, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -290,12 +290,12 @@ int sb_http_respond_error(sb_http_request *req, int status, const char *code, co
     return rc;
 }
 
-int sb_http_responded(const sb_http_request *req)
+int sb_http_responded(const sb_server_request *req)
 {
     return sb_http_response_status(req) != 0;
 }
 
-int sb_http_response_status(const sb_http_request *req)
+int sb_http_response_status(const sb_server_request *req)
 {
     pthread_mutex_lock((pthread_mutex_t *)&req->mu);
     int status = req->status;
@@ -305,7 +305,7 @@ int sb_http_response_status(const sb_http_request *req)
 
 /* ---- parking --------------------------------------------------------- */
 
-int sb_http_suspend(sb_http_request *req, sb_http_wake_fn wake, void *ctx)
+int sb_http_suspend(sb_server_request *req, sb_http_wake_fn wake, void *ctx)
 {
     pthread_mutex_lock(&req->mu);
     int ok = req->park == SB_PARK_NONE && req->status == 0 && req->phase == SB_PHASE_BODY;
@@ -319,7 +319,7 @@ int sb_http_suspend(sb_http_request *req, sb_http_wake_fn wake, void *ctx)
     return ok ? 0 : -1;
 }
 
-void sb_http_resume(sb_http_request *req)
+void sb_http_resume(sb_server_request *req)
 {
     pthread_mutex_lock(&req->mu);
     if (req->park == SB_PARK_WANTED) {
@@ -329,10 +329,10 @@ void sb_http_resume(sb_http_request *req)
         MHD_resume_connection(req->conn);
     }
     pthread_mutex_unlock(&req->mu);
-    sb_http_request_release(req);
+    sb_server_request_release(req);
 }
 
-void sb_http_response_force(sb_http_request *req)
+void sb_http_response_force(sb_server_request *req)
 {
     pthread_mutex_lock(&req->mu);
     if (req->park == SB_PARK_PARKED) {
@@ -351,7 +351,7 @@ void sb_http_response_force(sb_http_request *req)
 
 /* ---- handing over ---------------------------------------------------- */
 
-enum MHD_Result sb_http_response_queue(sb_http_request *req)
+enum MHD_Result sb_http_response_queue(sb_server_request *req)
 {
     pthread_mutex_lock(&req->mu);
     if (req->status == 0) {

@@ -40,13 +40,13 @@ typedef enum sb_auth_kind {
     SB_AUTH_AGENT = 2    /* an enrolled agent's credentials */
 } sb_auth_kind;
 
-typedef struct sb_http_request sb_http_request;
+typedef struct sb_server_request sb_server_request;
 
 /* Answers req with one of the sb_http_respond_* functions (or parks it, see
  * sb_http_suspend). The return value is only logged: negative means the
  * handler failed; if it also left the request unanswered the server answers
  * 500. */
-typedef int (*sb_http_handler)(sb_http_request *req, void *ctx);
+typedef int (*sb_http_handler)(sb_server_request *req, void *ctx);
 
 typedef struct sb_route {
     const char *method;       /* GET POST PUT PATCH DELETE */

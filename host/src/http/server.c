@@ -351,11 +351,11 @@ static void wake_parked(sb_http_server *s)
 {
     pthread_mutex_lock(&s->mu);
     size_t n = 0;
-    for (sb_http_request *r = s->parked; r != NULL; r = r->park_next)
+    for (sb_server_request *r = s->parked; r != NULL; r = r->park_next)
         n++;
-    sb_http_request **list = n ? calloc(n, sizeof *list) : NULL;
+    sb_server_request **list = n ? calloc(n, sizeof *list) : NULL;
     size_t k = 0;
-    for (sb_http_request *r = s->parked; r != NULL && list != NULL; r = r->park_next) {
+    for (sb_server_request *r = s->parked; r != NULL && list != NULL; r = r->park_next) {
         pthread_mutex_lock(&r->mu);
         if (!r->woken && r->wake != NULL) {
             r->woken = 1;
@@ -368,7 +368,7 @@ static void wake_parked(sb_http_server *s)
     pthread_mutex_unlock(&s->mu);
     for (size_t i = 0; i < k; i++) {
         list[i]->wake(list[i], list[i]->wake_ctx);
-        sb_http_request_release(list[i]);
+        sb_server_request_release(list[i]);
     }
     free(list);
 }
@@ -393,7 +393,7 @@ int sb_http_server_stop(sb_http_server *s, unsigned grace_ms)
         /* past the grace: answer what is still parked, then give the
          * answers a moment to leave */
         s->forced = 1;
-        for (sb_http_request *r = s->parked; r != NULL; r = r->park_next)
+        for (sb_server_request *r = s->parked; r != NULL; r = r->park_next)
             sb_http_response_force(r);
         struct timespec drain = deadline_after(FORCED_DRAIN_MS);
         left = wait_idle(s, &drain);

@@ -47,7 +47,7 @@
 typedef struct sb_http_server sb_http_server;
 
 /* The auth middleware: see the contract above. */
-typedef int (*sb_http_gate)(const sb_route *route, sb_http_request *req, void *ctx);
+typedef int (*sb_http_gate)(const sb_route *route, sb_server_request *req, void *ctx);
 
 /* A readiness check: 0 when ready, else non-zero with a short reason in why
  * (no secrets; it is published at /readyz). */

@@ -91,7 +91,7 @@ static int database_ready(void *ctx, char *why, size_t cap)
     return 0;
 }
 
-static int serve_openapi(sb_http_request *req, void *ctx)
+static int serve_openapi(sb_server_request *req, void *ctx)
 {
     (void)ctx;
     size_t len;
