@@ -460,7 +460,7 @@ Test(audit_api, sbridge_audit_verify_exit_codes)
     long long victim = sql_int("SELECT id FROM audit_events WHERE actor = 'user:cli' ORDER BY id LIMIT 1 OFFSET 10");
     long long seq = 0;
     char q[256];
-    snprintf(q, sizeof q, "SELECT chain_seq FROM audit_events WHERE id = %lld", victim);
+    snprintf(q, sizeof q, "SELECT chain_seq FROM audit_chain WHERE event_id = %lld", victim);
     seq = sql_int(q);
     snprintf(q, sizeof q, "UPDATE audit_events SET resource = 'team:2' WHERE id = %lld", victim);
     tamper(q);

@@ -151,6 +151,7 @@ int sb_audit_append_id(sb_db_conn *conn, const sb_audit_record *r, int64_t *id, 
                                   r->correlation_id, r->request_id, r->remote_ip,
                                   r->details ? r->details : "{}"};
     PGresult *res;
+    /* The table's trigger queues the event for the sealer. */
     if (sb_db_exec(conn,
                    "INSERT INTO audit_events (actor, action, resource, outcome, severity, "
                    "correlation_id, request_id, remote_ip, details) "
@@ -215,8 +216,8 @@ static int read_head(sb_db_conn *c, int64_t *seq, unsigned char hash[SB_AUDIT_HA
 {
     PGresult *res;
     if (sb_db_exec(c,
-                   "SELECT id, chain_seq, encode(hash, 'hex') FROM audit_events "
-                   "WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
+                   "SELECT event_id, chain_seq, encode(hash, 'hex') FROM audit_chain "
+                   "ORDER BY chain_seq DESC LIMIT 1",
                    0, NULL, &res, err) != 0)
         return -1;
     int rc = 0;
@@ -254,8 +255,9 @@ static int seal_txn(sb_db_conn *c, void *vctx, sb_error *err)
     const char *const lp[] = {limit};
     PGresult *rows;
     if (sb_db_exec(c,
-                   "SELECT " CANONICAL_COLUMNS " FROM audit_events WHERE chain_seq IS NULL "
-                   "ORDER BY id LIMIT $1::bigint",
+                   "SELECT " CANONICAL_COLUMNS " FROM audit_events WHERE id IN "
+                   "(SELECT event_id FROM audit_unsealed ORDER BY event_id LIMIT $1::bigint) "
+                   "ORDER BY id",
                    1, lp, &rows, err) != 0)
         return -1;
     int n = PQntuples(rows);
@@ -283,12 +285,15 @@ static int seal_txn(sb_db_conn *c, void *vctx, sb_error *err)
         } else {
             const char *const up[] = {ids.buf, seqs.buf, prevs.buf, hashes.buf};
             PGresult *res;
+            /* Out of the queue and into the chain, in one statement: a
+             * link is written only for an event still queued. */
             rc = sb_db_exec(c,
-                            "UPDATE audit_events AS e SET chain_seq = v.seq, "
-                            "prev_hash = decode(v.prev, 'hex'), hash = decode(v.h, 'hex'), "
-                            "sealed_at = now() "
+                            "WITH taken AS (DELETE FROM audit_unsealed "
+                            "WHERE event_id = ANY($1::bigint[]) RETURNING event_id) "
+                            "INSERT INTO audit_chain (chain_seq, event_id, prev_hash, hash) "
+                            "SELECT v.seq, v.id, decode(v.prev, 'hex'), decode(v.h, 'hex') "
                             "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) "
-                            "AS v(id, seq, prev, h) WHERE e.id = v.id AND e.chain_seq IS NULL",
+                            "AS v(id, seq, prev, h) JOIN taken ON taken.event_id = v.id",
                             4, up, &res, err);
             if (rc == 0) {
                 int64_t done = sb_db_affected(res);
@@ -324,8 +329,8 @@ int sb_audit_counts(sb_db_conn *conn, int64_t *chain_length, int64_t *unsealed, 
 {
     PGresult *res;
     if (sb_db_exec(conn,
-                   "SELECT (SELECT coalesce(max(chain_seq), 0) FROM audit_events), "
-                   "(SELECT count(*) FROM audit_events WHERE chain_seq IS NULL)",
+                   "SELECT (SELECT coalesce(max(chain_seq), 0) FROM audit_chain), "
+                   "(SELECT count(*) FROM audit_unsealed)",
                    0, NULL, &res, err) != 0)
         return -1;
     *chain_length = sb_db_cell_i64(res, 0, 0);
@@ -346,6 +351,8 @@ const char *sb_audit_break_name(sb_audit_break_kind kind)
     case SB_AUDIT_BREAK_MODIFIED: return "modified";
     case SB_AUDIT_BREAK_MALFORMED: return "malformed";
     case SB_AUDIT_BREAK_STALE: return "stale";
+    case SB_AUDIT_BREAK_MISSING: return "missing";
+    case SB_AUDIT_BREAK_UNTRACKED: return "untracked";
     }
     return "unknown";
 }
@@ -375,7 +382,7 @@ static void report_break(sb_audit_verify_report *r, sb_audit_break_kind kind, in
 static int check_row(verify_ctx *v, const PGresult *res, int i, unsigned char prev[SB_AUDIT_HASH_BYTES])
 {
     sb_audit_verify_report *r = v->out;
-    int64_t id = sb_db_cell_i64(res, i, 0), seq = sb_db_cell_i64(res, i, CANONICAL_N);
+    int64_t id = sb_db_cell_i64(res, i, CANONICAL_N + 4), seq = sb_db_cell_i64(res, i, CANONICAL_N);
     int64_t expected = r->head_seq + 1;
     if (seq != expected && expected == 1) {
         r->expected_seq = 1;
@@ -398,12 +405,18 @@ static int check_row(verify_ctx *v, const PGresult *res, int i, unsigned char pr
                      "chain %s missing — events were deleted", id, seq, missing);
         return 1;
     }
+    if (PQgetisnull(res, i, 0)) {
+        report_break(r, SB_AUDIT_BREAK_MISSING, id, seq,
+                     "audit chain broken at event id %" PRId64 " (chain position %" PRId64 "): the "
+                     "chain links an event that no longer exists — the event was deleted", id, seq);
+        return 1;
+    }
     unsigned char stored_prev[SB_AUDIT_HASH_BYTES], stored[SB_AUDIT_HASH_BYTES];
     if (!hash_from_cell(res, i, CANONICAL_N + 1, stored_prev) ||
         !hash_from_cell(res, i, CANONICAL_N + 2, stored) || PQgetisnull(res, i, CANONICAL_N + 3)) {
         report_break(r, SB_AUDIT_BREAK_MALFORMED, id, seq,
                      "audit chain broken at event id %" PRId64 " (chain position %" PRId64 "): the "
-                     "sealed event has no valid prev_hash, hash or sealed_at — the row was altered",
+                     "chain link has no valid prev_hash, hash or sealed_at — the link was altered",
                      id, seq);
         return 1;
     }
@@ -443,7 +456,8 @@ static int walk_chain(sb_db_conn *c, verify_ctx *v, sb_error *err)
         PGresult *res;
         if (sb_db_exec(c,
                        "SELECT " CANONICAL_COLUMNS ", chain_seq, encode(prev_hash, 'hex'), "
-                       "encode(hash, 'hex'), " SEALED_AT_TEXT " FROM audit_events "
+                       "encode(hash, 'hex'), " SEALED_AT_TEXT ", event_id FROM audit_chain "
+                       "LEFT JOIN audit_events ON id = event_id "
                        "WHERE chain_seq > $1::bigint ORDER BY chain_seq LIMIT $2::bigint",
                        2, params, &res, err) != 0)
             return -1;
@@ -458,6 +472,35 @@ static int walk_chain(sb_db_conn *c, verify_ctx *v, sb_error *err)
     }
 }
 
+/* Every event is either in the chain or queued for it: one that is in
+ * neither can never be sealed (its queue row was removed), and a queue row
+ * whose event is gone names a deleted event. */
+static int check_accounted(sb_db_conn *c, verify_ctx *v, sb_error *err)
+{
+    sb_audit_verify_report *r = v->out;
+    PGresult *res;
+    if (sb_db_exec(c,
+                   "SELECT (SELECT min(id) FROM audit_events e WHERE NOT EXISTS "
+                   "(SELECT 1 FROM audit_chain WHERE event_id = e.id) AND NOT EXISTS "
+                   "(SELECT 1 FROM audit_unsealed WHERE event_id = e.id)), "
+                   "(SELECT min(event_id) FROM audit_unsealed u WHERE NOT EXISTS "
+                   "(SELECT 1 FROM audit_events WHERE id = u.event_id))",
+                   0, NULL, &res, err) != 0)
+        return -1;
+    int untracked = !PQgetisnull(res, 0, 0), gone = !PQgetisnull(res, 0, 1);
+    int64_t untracked_id = sb_db_cell_i64(res, 0, 0), gone_id = sb_db_cell_i64(res, 0, 1);
+    PQclear(res);
+    if (untracked)
+        report_break(r, SB_AUDIT_BREAK_UNTRACKED, untracked_id, 0,
+                     "audit event id %" PRId64 " is neither in the chain nor queued for sealing — "
+                     "its queue entry was removed, so it would never be protected", untracked_id);
+    else if (gone)
+        report_break(r, SB_AUDIT_BREAK_MISSING, gone_id, 0,
+                     "audit event id %" PRId64 " is queued for sealing but no longer exists — the "
+                     "event was deleted before it was sealed", gone_id);
+    return 0;
+}
+
 static int check_unsealed(sb_db_conn *c, verify_ctx *v, sb_error *err)
 {
     sb_audit_verify_report *r = v->out;
@@ -468,7 +511,8 @@ static int check_unsealed(sb_db_conn *c, verify_ctx *v, sb_error *err)
     if (sb_db_exec(c,
                    "SELECT count(*), count(*) FILTER (WHERE occurred_at <= now() - $1::bigint * "
                    "interval '1 millisecond'), min(id), to_char(min(occurred_at) AT TIME ZONE 'UTC', "
-                   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM audit_events WHERE chain_seq IS NULL",
+                   "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM audit_unsealed "
+                   "JOIN audit_events ON id = event_id",
                    1, params, &res, err) != 0)
         return -1;
     r->unsealed = sb_db_cell_i64(res, 0, 0);
@@ -495,7 +539,7 @@ static int verify_txn(sb_db_conn *c, void *vctx, sb_error *err)
     memset(r, 0, sizeof *r);
     r->ok = 1;
     if (sb_db_exec(c, "SET TRANSACTION READ ONLY", 0, NULL, NULL, err) != 0 || walk_chain(c, v, err) != 0 ||
-        check_unsealed(c, v, err) != 0)
+        (r->ok && check_accounted(c, v, err) != 0) || check_unsealed(c, v, err) != 0)
         return -1;
     if (r->ok)
         snprintf(r->message, sizeof r->message, "audit chain ok: %" PRId64 " events (%" PRId64
@@ -549,6 +593,7 @@ int sb_audit_list(sb_db_conn *conn, const sb_audit_filter *filter, int64_t limit
     PGresult *res;
     if (sb_db_exec(conn,
                    "SELECT " CANONICAL_COLUMNS ", chain_seq, " SEALED_AT_TEXT " FROM audit_events "
+                   "LEFT JOIN audit_chain ON event_id = id "
                    "WHERE ($1::text IS NULL OR actor = $1::text) "
                    "AND ($2::text IS NULL OR action = $2::text) "
                    "AND ($3::text IS NULL OR resource = $3::text) "

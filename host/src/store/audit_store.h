@@ -2,35 +2,45 @@
  * store/audit_store.h — the audit trail (I5): appending events, sealing
  * them into the keyed hash chain, verifying the chain, listing events.
  *
+ * Tables (0004_audit.sql, 0016_audit_chain.sql): audit_events holds the
+ * events and is strictly append-only; audit_unsealed is the sealer's queue
+ * (one narrow row per event not yet sealed); audit_chain holds one
+ * INSERT-only link per sealed event (position, prev_hash, hash, sealed_at).
+ *
  * Contract:
- *   - sb_audit_append INSERTs one event, unsealed, on the caller's
- *     connection — inside the caller's transaction, so the event commits or
- *     rolls back with the change it records. It takes no lock and sends no
- *     NOTIFY (a NOTIFY serialises every notifying commit in PostgreSQL), so
- *     appends never wait for each other or for the sealer. The record is
- *     validated first (action format, outcome, severity, non-empty actor,
- *     resource and correlation id, details a JSON object) so callers get an
- *     error naming the field instead of a CHECK violation.
- *   - sb_audit_seal links committed, unsealed events into the chain, at
- *     most `batch` of them, in one transaction guarded by a
- *     transaction-level advisory lock (pg_try_advisory_xact_lock): if
- *     another sealer holds it, it returns 0 with *sealed = 0 at once.
- *     Events are taken in id order among those visible (uncommitted ones
- *     are invisible), so the chain order is the order events became
- *     visible — commit order, not id order. For each one it computes
+ *   - sb_audit_append INSERTs one event (a statement trigger queues it for
+ *     the sealer) on the caller's connection — inside the caller's transaction, so the
+ *     event commits or rolls back with the change it records. It takes no
+ *     lock and sends no NOTIFY (a NOTIFY serialises every notifying commit
+ *     in PostgreSQL), so appends never wait for each other or for the
+ *     sealer. The record is validated first (action format, outcome,
+ *     severity, non-empty actor, resource and correlation id, details a
+ *     JSON object) so callers get an error naming the field instead of a
+ *     CHECK violation.
+ *   - sb_audit_seal links committed, queued events into the chain, at most
+ *     `batch` of them, in one transaction guarded by a transaction-level
+ *     advisory lock (pg_try_advisory_xact_lock): if another sealer holds
+ *     it, it returns 0 with *sealed = 0 at once. Events are taken in id
+ *     order among those visible (uncommitted ones are invisible), so the
+ *     chain order is the order events became visible — commit order, not id
+ *     order. For each one it computes
  *         hash = sb_audit_chain_link(key, prev_hash, fields incl. chain_seq)
- *     and writes chain_seq/prev_hash/hash/sealed_at in one UPDATE (the
- *     only UPDATE the table's trigger allows, and only once per row).
- *   - sb_audit_verify walks the sealed events by chain_seq in pages
- *     (keyset pagination in one read-only REPEATABLE READ transaction:
- *     bounded memory, a consistent snapshot while sealers keep appending)
- *     and reports the FIRST break: a chain that does not start at 1, a gap
- *     in chain_seq (events deleted), a prev_hash that is not the previous
- *     event's hash (an event inserted, or two reordered), a stored hash
- *     that does not match the event's contents (modified), a sealed row
- *     lacking its hashes, and finally unsealed events older than
- *     stale_after_ms (the sealer is not running: those events are not yet
- *     protected). It seals nothing and writes nothing.
+ *     and then, in one statement, deletes the batch's queue rows and
+ *     inserts their links. Per event that is a small delete and a narrow
+ *     insert (no rewrite of the event and its seven index entries), which
+ *     is what lets one sealer keep up with many writers.
+ *   - sb_audit_verify walks the chain by chain_seq in pages (keyset
+ *     pagination in one read-only REPEATABLE READ transaction: bounded
+ *     memory, a consistent snapshot while sealers keep appending) and
+ *     reports the FIRST break: a chain that does not start at 1, a gap in
+ *     chain_seq (links deleted), a link whose event was deleted, a prev_hash
+ *     that is not the previous link's hash (an event inserted, or two
+ *     reordered), a stored hash that does not match the event's contents
+ *     (modified), a malformed link; then an event that is neither linked
+ *     nor queued (its queue row removed) or a queue row without its event;
+ *     and finally queued events older than stale_after_ms (the sealer is
+ *     not running: those events are not yet protected). It seals nothing
+ *     and writes nothing.
  *   - sb_audit_list returns events newest first (ORDER BY id DESC LIMIT),
  *     filtered by equality on actor/action/resource/correlation_id/outcome
  *     and a time range, after a keyset cursor (id < after_id); every value
@@ -110,6 +120,8 @@ typedef enum sb_audit_break_kind {
     SB_AUDIT_BREAK_MODIFIED,  /* the stored hash does not match the event's contents */
     SB_AUDIT_BREAK_MALFORMED, /* a sealed event without a valid prev_hash/hash */
     SB_AUDIT_BREAK_STALE,     /* unsealed events older than the threshold */
+    SB_AUDIT_BREAK_MISSING,   /* a link or a queue entry names an event that was deleted */
+    SB_AUDIT_BREAK_UNTRACKED, /* an event neither in the chain nor queued: never to be sealed */
 } sb_audit_break_kind;
 
 typedef struct sb_audit_verify_options {
