@@ -6,6 +6,7 @@
 # proxy (http.trusted_proxies) the audited address is the forwarded client's.
 set -euo pipefail
 : "${SBRIDGE:?}"
+command -v curl >/dev/null || { echo "FAIL: this test needs curl; scripts/install-deps installs it"; exit 1; }
 work=$(mktemp -d /tmp/sb-server-XXXXXX)
 chmod 755 "$work"
 pid=""
