@@ -48,7 +48,7 @@ static int parse_args(int argc, char **argv, audit_args *a)
     if (argc < 2)
         return sb_cli_usage_error("audit", "missing subcommand (verify)");
     if (strcmp(argv[1], "verify") != 0)
-        return sb_cli_usage_error("audit", "unknown subcommand %s (expected verify)", argv[1]);
+        return sb_cli_unknown_argument("audit", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             a->config = argv[++i];
@@ -64,7 +64,7 @@ static int parse_args(int argc, char **argv, audit_args *a)
             else
                 a->stale_after_ms = secs * 1000;
         } else {
-            return sb_cli_usage_error("audit", "unknown argument %s", argv[i]);
+            return sb_cli_unknown_argument("audit", argv[i]);
         }
     }
     if (a->config == NULL || a->config[0] == '\0')

@@ -128,7 +128,7 @@ int sb_cmd_dev(int argc, char **argv)
         else if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
             plugin_dir = argv[++i];
         else
-            return sb_cli_usage_error("dev", "unknown argument %s", argv[i]);
+            return sb_cli_unknown_argument("dev", argv[i]);
     }
     sb_settings s;
     sb_registry r;
