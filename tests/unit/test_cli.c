@@ -165,6 +165,8 @@ Test(cli, typos_get_a_did_you_mean)
     expect_suggestion("server --confg x", "Did you mean --config?");
     expect_suggestion("admin usr create bob", "Did you mean 'user'?");
     expect_suggestion("dev --onse", "Did you mean --once?");
+    expect_suggestion("dev --lisen 127.0.0.1:0", "Did you mean --listen?");
+    expect_suggestion("audit verify --state-dri d", "Did you mean --state-dir?");
     expect_suggestion("frobnicate", "Run 'sbridge --help' for the list.");
     cr_assert_eq(run(SBRIDGE " frobnicate", out, sizeof out), 2);
     cr_assert_null(strstr(out, "Did you mean"), "nothing is close to frobnicate:\n%s", out);
@@ -181,6 +183,26 @@ Test(cli, edit_distance_counts_swaps_as_one_edit)
     cr_assert_str_eq(sb_cli_nearest("mig", names, 3), "migrate", "a unique prefix");
     cr_assert_null(sb_cli_nearest("dev", names, 3), "an exact match is no typo");
     cr_assert_null(sb_cli_nearest("xyzzy", names, 3));
+}
+
+Test(cli, dev_refuses_a_malformed_listen_address)
+{
+    static char err[65536];
+    cr_assert_eq(run_split(SBRIDGE " dev --listen 8081", out, err, sizeof out), 2);
+    cr_assert_not_null(strstr(err, "--listen takes ADDR:PORT, e.g. 127.0.0.1:8081"), "%s", err);
+    cr_assert_eq(run_split("SBRIDGE_DEV_LISTEN=localhost " SBRIDGE " dev", out, err, sizeof out), 2);
+    cr_assert_not_null(strstr(err, "SBRIDGE_DEV_LISTEN takes ADDR:PORT"), "%s", err);
+}
+
+Test(cli, audit_verify_wants_a_config_or_a_state_dir)
+{
+    static char err[65536];
+    cr_assert_eq(run_split("env -u SBRIDGE_CONFIG " SBRIDGE " audit verify", out, err, sizeof out), 2);
+    cr_assert_not_null(strstr(err, "pass --config FILE, --state-dir DIR"), "%s", err);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, SBRIDGE " audit verify --state-dir %s/none", tmp);
+    cr_assert_eq(run_split(cmd, out, err, sizeof out), 1);
+    cr_assert_not_null(strstr(err, "master.key does not exist"), "%s", err);
 }
 
 Test(cli, config_check_passes_on_the_example_configs)

@@ -38,12 +38,17 @@ static const sb_command commands[] = {
     {"controller", "run the Kubernetes SecretsSync reconciler",
      "usage: sbridge controller [--config FILE]\n", NULL},
     {"dev", "everything on one machine for a first look, on the embedded defaults",
-     "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--once]\n"
+     "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--listen ADDR:PORT] [--state-dir DIR]\n"
+     "                   [--once]\n"
      "\n"
      "Validates the dev configuration (default: the embedded config/dev.yaml), loads and starts\n"
      "every listed plugin and provider instance, shows what each provider holds, then runs the\n"
      "control plane on a private embedded PostgreSQL until Ctrl-C (--once: stop after the\n"
-     "plugin checks).\n",
+     "plugin checks) and prints the seeded logins on stdout, once.\n"
+     "--listen (or SBRIDGE_DEV_LISTEN) replaces http.listen (default 127.0.0.1:8080; port 0 picks a\n"
+     "free one); a port in use fails before anything is created. --state-dir keeps the database and\n"
+     "keys in DIR across runs (default: the config's state_dir, else a temporary directory removed\n"
+     "at exit); 'sbridge audit verify --state-dir DIR' checks its audit chain.\n",
      sb_cmd_dev},
     {"migrate", "apply database schema migrations",
      "usage: sbridge migrate [--config FILE]\n"
@@ -75,11 +80,13 @@ static const sb_command commands[] = {
     {"bundle", "sign or verify a plugin bundle manifest (Ed25519)",
      "usage: sbridge bundle sign|verify ...\n", NULL},
     {"audit", "verify the audit hash chain",
-     "usage: sbridge audit verify [--config FILE] [--stale-after SECONDS|off]\n"
+     "usage: sbridge audit verify [--config FILE] [--state-dir DIR] [--stale-after SECONDS|off]\n"
      "\n"
      "Recomputes the keyed hash chain over every sealed audit event and names the first event\n"
      "that was modified, deleted, inserted or reordered; events left unsealed longer than\n"
-     "--stale-after (default 60 s) also fail. Exit 0 intact, 1 broken or unverifiable.\n",
+     "--stale-after (default 60 s) also fail. Exit 0 intact, 1 broken or unverifiable.\n"
+     "--state-dir checks the embedded PostgreSQL and master.key of DIR (e.g. the state directory\n"
+     "'sbridge dev' prints), running or not; with --config it replaces the file's state_dir.\n",
      sb_cmd_audit},
     {"request", "create a read or patch request (seals values locally)",
      "usage: sbridge request read|patch ...\n", NULL},
@@ -141,6 +148,7 @@ static void print_help(FILE *out)
             fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'sbridge help COMMAND' (or 'sbridge COMMAND --help') for a command's options.\n"
                  "Environment: SBRIDGE_CONFIG (config file), SBRIDGE_LOG_LEVEL (debug|info|warn|error),\n"
+                 "SBRIDGE_DEV_LISTEN (sbridge dev's listen address),\n"
                  "SBRIDGE_PLUGIN_DIR (plugin directory override; default %s).\n",
             sb_plugin_default_directory());
 }
