@@ -27,6 +27,25 @@ static int run(const char *cmd, char *out, size_t cap)
 static char out[65536];
 static char tmp[64];
 
+/* Runs cmd with stdout into out and stderr into err; returns its exit status. */
+static int run_split(const char *cmd, char *o, char *e, size_t cap)
+{
+    char full[2048], errfile[128];
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tmp);
+    snprintf(full, sizeof full, "%s 2>%s", cmd, errfile);
+    FILE *p = popen(full, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(o, 1, cap - 1, p);
+    o[n] = '\0';
+    int st = pclose(p);
+    FILE *f = fopen(errfile, "r");
+    cr_assert_not_null(f);
+    n = fread(e, 1, cap - 1, f);
+    e[n] = '\0';
+    fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
 static void setup(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/sb-cli-test-XXXXXX");
@@ -71,6 +90,119 @@ Test(cli, roles_not_in_this_build_say_so)
 {
     cr_assert_eq(run(SBRIDGE " worker", out, sizeof out), 2);
     EXPECT_OUT("not available in this build yet");
+}
+
+Test(cli, help_lists_only_what_this_build_has)
+{
+    cr_assert_eq(run(SBRIDGE " --help", out, sizeof out), 0);
+    const char *planned = strstr(out, "not yet available in this build");
+    cr_assert_not_null(planned, "help separates the planned commands:\n%s", out);
+    unsigned n, available = 0;
+    const sb_command *cmds = sb_commands(&n);
+    for (unsigned i = 0; i < n; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %-11s ", cmds[i].name);
+        const char *at = strstr(out, line);
+        cr_assert_not_null(at, "%s is listed:\n%s", cmds[i].name, out);
+        if (cmds[i].run) {
+            available++;
+            cr_assert(at < planned, "%s is available, listed as planned:\n%s", cmds[i].name, out);
+        } else {
+            cr_assert(at > planned, "%s is planned, listed as available:\n%s", cmds[i].name, out);
+        }
+    }
+    cr_assert_geq(available, 8);
+    /* A planned command names what the build does have, from the same table. */
+    static char err[65536];
+    cr_assert_eq(run_split(SBRIDGE " agent", out, err, sizeof out), 2);
+    cr_assert_null(strstr(err, "plugin host"), "the stale message is gone:\n%s", err);
+    cr_assert_not_null(strstr(err, "This build has: server, dev, migrate, admin, config, plugin, audit"), "%s", err);
+    cr_assert_eq(run(SBRIDGE " agent --help", out, sizeof out), 0);
+    EXPECT_OUT("(not yet available in this build)");
+}
+
+Test(cli, help_command_is_the_same_as_dash_dash_help)
+{
+    unsigned n;
+    const sb_command *cmds = sb_commands(&n);
+    static char a[65536], b[65536];
+    for (unsigned i = 0; i < n; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, SBRIDGE " help %s", cmds[i].name);
+        cr_assert_eq(run(cmd, a, sizeof a), 0, "%s: %s", cmd, a);
+        snprintf(cmd, sizeof cmd, SBRIDGE " %s --help", cmds[i].name);
+        cr_assert_eq(run(cmd, b, sizeof b), 0);
+        cr_assert_str_eq(a, b, "help %s differs from %s --help", cmds[i].name, cmds[i].name);
+    }
+    cr_assert_eq(run(SBRIDGE " help", a, sizeof a), 0);
+    cr_assert_eq(run(SBRIDGE " --help", b, sizeof b), 0);
+    cr_assert_str_eq(a, b);
+}
+
+/* A typo gets a suggestion on stderr, nothing on stdout, and exit 2. */
+static void expect_suggestion(const char *args, const char *suggestion)
+{
+    static char o[65536], e[65536];
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, SBRIDGE " %s", args);
+    cr_assert_eq(run_split(cmd, o, e, sizeof o), 2, "%s exits 2", args);
+    cr_assert_str_empty(o, "%s: nothing on stdout, got:\n%s", args, o);
+    cr_assert_not_null(strstr(e, suggestion), "%s: expected '%s' on stderr, got:\n%s", args, suggestion, e);
+}
+
+Test(cli, typos_get_a_did_you_mean)
+{
+    expect_suggestion("sever", "'sever' is not a command. Did you mean 'server'?");
+    expect_suggestion("wroker", "Did you mean 'worker'?");
+    expect_suggestion("help confg", "Did you mean 'config'?");
+    expect_suggestion("--verison", "unknown option --verison. Did you mean --version?");
+    expect_suggestion("config chek x.yaml", "unknown subcommand 'chek'. Did you mean 'check'?");
+    expect_suggestion("config check --plugn-dir d x.yaml", "unknown option --plugn-dir. Did you mean --plugin-dir?");
+    expect_suggestion("plugin inspct x.so", "Did you mean 'inspect'?");
+    expect_suggestion("plugin inspect --jsno x.so", "Did you mean --json?");
+    expect_suggestion("audit verfy", "Did you mean 'verify'?");
+    expect_suggestion("audit verify --stale-afer 5", "Did you mean --stale-after?");
+    expect_suggestion("server --confg x", "Did you mean --config?");
+    expect_suggestion("admin usr create bob", "Did you mean 'user'?");
+    expect_suggestion("dev --onse", "Did you mean --once?");
+    expect_suggestion("dev --lisen 127.0.0.1:0", "Did you mean --listen?");
+    expect_suggestion("audit verify --state-dri d", "Did you mean --state-dir?");
+    expect_suggestion("frobnicate", "Run 'sbridge --help' for the list.");
+    cr_assert_eq(run(SBRIDGE " frobnicate", out, sizeof out), 2);
+    cr_assert_null(strstr(out, "Did you mean"), "nothing is close to frobnicate:\n%s", out);
+}
+
+Test(cli, edit_distance_counts_swaps_as_one_edit)
+{
+    cr_assert_eq(sb_cli_edit_distance("kitten", "sitting"), 3);
+    cr_assert_eq(sb_cli_edit_distance("wroker", "worker"), 1);
+    cr_assert_eq(sb_cli_edit_distance("", "dev"), 3);
+    cr_assert_eq(sb_cli_edit_distance("same", "same"), 0);
+    static const char *const names[] = {"server", "dev", "migrate"};
+    cr_assert_str_eq(sb_cli_nearest("migrat", names, 3), "migrate");
+    cr_assert_str_eq(sb_cli_nearest("mig", names, 3), "migrate", "a unique prefix");
+    cr_assert_null(sb_cli_nearest("dev", names, 3), "an exact match is no typo");
+    cr_assert_null(sb_cli_nearest("xyzzy", names, 3));
+}
+
+Test(cli, dev_refuses_a_malformed_listen_address)
+{
+    static char err[65536];
+    cr_assert_eq(run_split(SBRIDGE " dev --listen 8081", out, err, sizeof out), 2);
+    cr_assert_not_null(strstr(err, "--listen takes ADDR:PORT, e.g. 127.0.0.1:8081"), "%s", err);
+    cr_assert_eq(run_split("SBRIDGE_DEV_LISTEN=localhost " SBRIDGE " dev", out, err, sizeof out), 2);
+    cr_assert_not_null(strstr(err, "SBRIDGE_DEV_LISTEN takes ADDR:PORT"), "%s", err);
+}
+
+Test(cli, audit_verify_wants_a_config_or_a_state_dir)
+{
+    static char err[65536];
+    cr_assert_eq(run_split("env -u SBRIDGE_CONFIG " SBRIDGE " audit verify", out, err, sizeof out), 2);
+    cr_assert_not_null(strstr(err, "pass --config FILE, --state-dir DIR"), "%s", err);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, SBRIDGE " audit verify --state-dir %s/none", tmp);
+    cr_assert_eq(run_split(cmd, out, err, sizeof out), 1);
+    cr_assert_not_null(strstr(err, "master.key does not exist"), "%s", err);
 }
 
 Test(cli, config_check_passes_on_the_example_configs)

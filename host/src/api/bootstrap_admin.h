@@ -15,7 +15,7 @@
  *     (after the step above), the users admin, approver and developer are
  *     created with global grants of the roles of the same names and
  *     random passwords (24 random bytes, base64url: 32 characters). The
- *     passwords are written ONCE to `out` (stderr for the server), never
+ *     passwords are written ONCE to `out` (sbridge dev: stdout, the terminal), never
  *     to the JSON log, the database or the audit trail; only their hashes
  *     are kept. A replica that loses the race to seed prints nothing.
  * Returns 0 (created, or nothing to do) or -1 with err filled.

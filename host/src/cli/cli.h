@@ -2,10 +2,12 @@
  * cli/cli.h — the sbridge subcommands.
  *
  * Contract: each command is a row in one table (name, one-line summary,
- * usage text, handler). main() dispatches on argv[1]; every command
- * answers --help/-h with its usage and exit status 0. Handlers return the
- * process exit status: 0 success, 1 failure (the reason printed), 2 usage
- * error. No handler calls exit().
+ * usage text, handler; main.c). The table drives the help, the dispatch on
+ * argv[1] and the "did you mean" suggestions; a row without a handler is a
+ * planned command that help lists apart and that refuses to run. Every
+ * command answers --help/-h (and `sbridge help CMD`) with its usage and
+ * exit status 0. Handlers return the process exit status: 0 success,
+ * 1 failure (the reason printed), 2 usage error. No handler calls exit().
  */
 #ifndef SB_CLI_H
 #define SB_CLI_H
@@ -25,10 +27,12 @@ typedef struct sb_command {
     const char *name;
     const char *summary;
     const char *usage;
-    sb_command_fn run;
+    sb_command_fn run; /* NULL: planned, not in this build */
 } sb_command;
 
 const sb_command *sb_commands(unsigned *n);
+/* The row named name, or NULL. */
+const sb_command *sb_command_find(const char *name);
 /* The whole program; entry.c's main() calls it. */
 int sb_main(int argc, char **argv);
 
@@ -49,6 +53,16 @@ void sb_cli_block_signals(sigset_t *set);
 int sb_cli_open_database(const sb_settings *s, int create_if_missing, sb_embedded_pg **pg, sb_db **db,
                          sb_error *err);
 
+/* suggest.c: optimal-string-alignment distance; the candidate close enough
+ * to word to be its typo (or the one it is a prefix of), else NULL. */
+size_t sb_cli_edit_distance(const char *a, const char *b);
+const char *sb_cli_nearest(const char *word, const char *const *candidates, size_t n);
+/* The option (arg starts with '-') or subcommand of command's usage text
+ * nearest to arg, copied to out; NULL when none is close. */
+const char *sb_cli_suggest_argument(const char *command, const char *arg, char *out, size_t cap);
+/* "sbridge CMD: unknown option ARG. Did you mean …?" on stderr; returns 2. */
+int sb_cli_unknown_argument(const char *command, const char *arg);
+
 /* True when any argument is --help or -h. */
 int sb_cli_wants_help(int argc, char **argv);
 
@@ -56,7 +70,6 @@ int sb_cmd_version(int argc, char **argv);
 int sb_cmd_config(int argc, char **argv);
 int sb_cmd_plugin(int argc, char **argv);
 int sb_cmd_dev(int argc, char **argv);
-int sb_cmd_not_yet(int argc, char **argv);
 int sb_cmd_server(int argc, char **argv);
 int sb_cmd_migrate(int argc, char **argv);
 int sb_cmd_audit(int argc, char **argv);

@@ -73,9 +73,10 @@ static int parse(int argc, char **argv, admin_args *a)
 {
     memset(a, 0, sizeof *a);
     a->config = getenv("SBRIDGE_CONFIG");
-    if (argc < 2 || strcmp(argv[1], "user") != 0)
-        return sb_cli_usage_error("admin", "expected 'user' (got %s)",
-                                  argc < 2 ? "nothing" : argv[1]);
+    if (argc < 2)
+        return sb_cli_usage_error("admin", "expected 'user' (got nothing)");
+    if (strcmp(argv[1], "user") != 0)
+        return sb_cli_unknown_argument("admin", argv[1]);
     const char *positional[3] = {NULL, NULL, NULL};
     int np = 0;
     for (int i = 2; i < argc; i++) {
@@ -99,7 +100,7 @@ static int parse(int argc, char **argv, admin_args *a)
                 "them); use --password-stdin or answer the prompt",
                 o);
         } else if (o[0] == '-' && o[1] != '\0') {
-            return sb_cli_usage_error("admin", "unknown option %s", o);
+            return sb_cli_unknown_argument("admin", o);
         } else if (np < 3) {
             positional[np++] = o;
         } else {

@@ -1,8 +1,11 @@
 /*
- * cli/cmd_audit.c — `sbridge audit verify [--config FILE] [--stale-after SECONDS|off]`.
+ * cli/cmd_audit.c — `sbridge audit verify [--config FILE] [--state-dir DIR]
+ * [--stale-after SECONDS|off]`.
  *
  * Contract: loads the server's configuration (--config, else
- * $SBRIDGE_CONFIG), derives the audit key exactly as the server does
+ * $SBRIDGE_CONFIG; --state-dir alone: the defaults with state_dir DIR, so
+ * the state directory of `sbridge dev` can be checked; --state-dir with
+ * --config replaces the file's state_dir), derives the audit key exactly as the server does
  * (sb_app_derive_keys: keys.master_key, else <state_dir>/master.key —
  * which must already exist: a fresh key could only report every event as
  * modified), connects to database.url or to the embedded PostgreSQL of
@@ -37,21 +40,25 @@
 
 
 typedef struct audit_args {
-    const char *config;
+    const char *config, *state_dir;
     int64_t stale_after_ms;
 } audit_args;
 
 static int parse_args(int argc, char **argv, audit_args *a)
 {
-    a->config = getenv("SBRIDGE_CONFIG");
+    const char *config_env = getenv("SBRIDGE_CONFIG");
+    a->config = NULL;
+    a->state_dir = NULL;
     a->stale_after_ms = SB_AUDIT_STALE_DEFAULT_MS;
     if (argc < 2)
         return sb_cli_usage_error("audit", "missing subcommand (verify)");
     if (strcmp(argv[1], "verify") != 0)
-        return sb_cli_usage_error("audit", "unknown subcommand %s (expected verify)", argv[1]);
+        return sb_cli_unknown_argument("audit", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             a->config = argv[++i];
+        } else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc && argv[i + 1][0]) {
+            a->state_dir = argv[++i];
         } else if (strcmp(argv[i], "--stale-after") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
@@ -64,19 +71,26 @@ static int parse_args(int argc, char **argv, audit_args *a)
             else
                 a->stale_after_ms = secs * 1000;
         } else {
-            return sb_cli_usage_error("audit", "unknown argument %s", argv[i]);
+            return sb_cli_unknown_argument("audit", argv[i]);
         }
     }
-    if (a->config == NULL || a->config[0] == '\0')
-        return sb_cli_usage_error("audit", "no configuration: pass --config FILE or set SBRIDGE_CONFIG");
+    /* An explicit --state-dir names its own database: $SBRIDGE_CONFIG
+     * (perhaps a production server's) is not silently mixed in. */
+    if (a->config == NULL && a->state_dir == NULL)
+        a->config = config_env;
+    if ((a->config == NULL || a->config[0] == '\0') && a->state_dir == NULL)
+        return sb_cli_usage_error("audit", "no configuration: pass --config FILE, --state-dir DIR (e.g. the "
+                                           "state directory sbridge dev prints) or set SBRIDGE_CONFIG");
     return 0;
 }
 
-static int load_settings(const char *file, sb_settings *s)
+static int load_settings(const char *file, const char *state_dir, sb_settings *s)
 {
+    static const char defaults[] = "role: server\n";
     sb_diags d;
-    sb_diags_init(&d, file);
-    size_t errors = sb_settings_load(file, "server", s, &d);
+    sb_diags_init(&d, file ? file : "<defaults>");
+    size_t errors = file ? sb_settings_load(file, "server", s, &d)
+                         : sb_settings_load_text(defaults, sizeof defaults - 1, "server", s, &d);
     sb_diags_print(&d, stderr);
     sb_diags_free(&d);
     if (errors) {
@@ -84,6 +98,21 @@ static int load_settings(const char *file, sb_settings *s)
                 errors == 1 ? "" : "s");
         sb_settings_free(s);
         return -1;
+    }
+    if (state_dir) {
+        if (s->database.url) {
+            fprintf(stderr, "sbridge audit: --state-dir names an embedded PostgreSQL, but %s sets "
+                            "database.url; drop one of the two\n", file);
+            sb_settings_free(s);
+            return -1;
+        }
+        char *copy = strdup(state_dir);
+        if (copy == NULL) {
+            sb_settings_free(s);
+            return -1;
+        }
+        free(s->state_dir);
+        s->state_dir = copy;
     }
     sb_settings_apply_log_level(s);
     return 0;
@@ -167,7 +196,7 @@ int sb_cmd_audit(int argc, char **argv)
     if (rc != 0)
         return rc;
     sb_settings s;
-    if (load_settings(a.config, &s) != 0)
+    if (load_settings(a.config && a.config[0] ? a.config : NULL, a.state_dir, &s) != 0)
         return 1;
     rc = verify(&s, &a);
     sb_settings_free(&s);

@@ -105,13 +105,15 @@ int sb_cmd_config(int argc, char **argv)
     const char *file = NULL, *plugin_dir = NULL;
     if (argc >= 2 && strcmp(argv[1], "schema") == 0)
         return config_schema(argc, argv);
-    if (argc < 2 || strcmp(argv[1], "check") != 0)
+    if (argc < 2)
         return sb_cli_usage_error("config", "expected 'check' or 'schema'");
+    if (strcmp(argv[1], "check") != 0)
+        return sb_cli_unknown_argument("config", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
             plugin_dir = argv[++i];
         else if (argv[i][0] == '-')
-            return sb_cli_usage_error("config", "unknown option %s", argv[i]);
+            return sb_cli_unknown_argument("config", argv[i]);
         else if (file == NULL)
             file = argv[i];
         else

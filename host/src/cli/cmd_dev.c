@@ -7,11 +7,26 @@
  * runs the control plane in dev mode on a private embedded PostgreSQL until
  * Ctrl-C (--once stops after the plugin checks). The worker and agent join
  * it as their issues land.
+ *
+ * The listen address is --listen, else $SBRIDGE_DEV_LISTEN, else the
+ * config's http.listen. It is tried before anything is created: a port in
+ * use fails at once, naming the port and how to pick another, with no
+ * state directory left behind. The state directory is --state-dir, else
+ * the config's state_dir (both kept after exit), else a fresh temporary
+ * one under $TMPDIR or /tmp (removed at exit); a directory this run created is removed again
+ * when the control plane fails to start. The seeded logins are printed on
+ * stdout (the terminal), never on stderr, where the JSON log goes.
  */
+#include <errno.h>
+#include <ftw.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "config/settings.h"
@@ -24,46 +39,138 @@
 extern const char sb_embedded_dev_yaml[];
 extern const unsigned long sb_embedded_dev_yaml_len;
 
-
-/* Runs the control plane in dev mode until SIGINT/SIGTERM. The state
- * directory is dev.state_dir, or a fresh temporary one (removed at exit). */
-static int run_control_plane(const sb_settings *s)
+/* "host:port", "[v6]:port" or ":port" into host and port; -1 when not. */
+static int split_listen(const char *addr, char *host, size_t host_cap, char *port, size_t port_cap)
 {
-    char temp[64] = "";
-    const char *state_dir = s->state_dir;
+    const char *colon;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (close == NULL || close[1] != ':')
+            return -1;
+        snprintf(host, host_cap, "%.*s", (int)(close - addr - 1), addr + 1);
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return -1;
+        snprintf(host, host_cap, "%.*s", (int)(colon - addr), addr);
+    }
+    const char *p = colon + 1;
+    if (*p == '\0' || strlen(p) >= port_cap || strspn(p, "0123456789") != strlen(p) || strtoul(p, NULL, 10) > 65535)
+        return -1;
+    snprintf(port, port_cap, "%s", p);
+    return 0;
+}
+
+/* Binds addr the way the HTTP server will (SO_REUSEADDR) and lets go at
+ * once: 0 when it could listen there, else -1 with the reason printed. */
+static int probe_listen(const char *addr)
+{
+    char host[256], port[8];
+    split_listen(addr, host, sizeof host, port, sizeof port); /* checked when parsed */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (gai != 0) {
+        fprintf(stderr, "sbridge dev: cannot use the listen address %s: %s\n"
+                        "Choose another with --listen ADDR:PORT (or SBRIDGE_DEV_LISTEN), e.g. --listen 127.0.0.1:8081.\n",
+                addr, gai_strerror(gai));
+        return -1;
+    }
+    int saved = 0, ok = 0;
+    for (struct addrinfo *ai = res; ai != NULL && !ok; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0)
+            ok = 1;
+        else
+            saved = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    if (ok)
+        return 0;
+    if (saved == EADDRINUSE)
+        fprintf(stderr,
+                "sbridge dev: port %s is already in use on %s (another sbridge dev or server?); nothing was "
+                "started.\nChoose another port with --listen %s:PORT (or SBRIDGE_DEV_LISTEN=%s:PORT; port 0 "
+                "picks a free one), or stop what holds it (ss -ltnp 'sport = :%s' shows it).\n",
+                port, host[0] ? host : "every address", host[0] ? host : "127.0.0.1", host[0] ? host : "127.0.0.1",
+                port);
+    else
+        fprintf(stderr, "sbridge dev: cannot listen on %s: %s; nothing was started.\n"
+                        "Choose another address with --listen ADDR:PORT (or SBRIDGE_DEV_LISTEN), e.g. --listen "
+                        "127.0.0.1:8081.\n",
+                addr, strerror(saved));
+    return -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* rm -rf dir, without a shell. */
+static void remove_tree(const char *dir)
+{
+    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+        fprintf(stderr, "sbridge dev: could not remove %s: %s\n", dir, strerror(errno));
+}
+
+/* Runs the control plane in dev mode until SIGINT/SIGTERM. */
+static int run_control_plane(const sb_settings *s, const char *state_dir_arg)
+{
+    if (probe_listen(s->http.listen) != 0)
+        return 1;
+    char temp[4096] = "";
+    const char *state_dir = state_dir_arg ? state_dir_arg : s->state_dir;
+    struct stat st;
+    int created = 0;
     if (state_dir == NULL) {
-        snprintf(temp, sizeof temp, "/tmp/sbridge-dev-XXXXXX");
+        const char *tmpdir = getenv("TMPDIR");
+        snprintf(temp, sizeof temp, "%s/sbridge-dev-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
         if (mkdtemp(temp) == NULL) {
             perror("sbridge dev: cannot create a state directory");
             return 1;
         }
         state_dir = temp;
+        created = 1;
+    } else {
+        created = stat(state_dir, &st) != 0 && errno == ENOENT;
     }
     sigset_t set;
     sb_cli_block_signals(&set);
-    sb_control_plane_options opts = {.dev_mode = 1, .state_dir = state_dir, .run_background = 1};
+    sb_control_plane_options opts = {
+        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout};
     sb_control_plane *cp;
     sb_error err;
     if (sb_control_plane_start(s, &opts, &cp, &err) != 0) {
         fprintf(stderr, "sbridge dev: %s\n", err.message);
+        if (created)
+            remove_tree(state_dir);
         return 1;
     }
-    printf("\nControl plane: %s  (state in %s)\n"
+    printf("\nControl plane: %s  (state in %s%s)\n"
            "  health:  %s/healthz   API: %s/api/v1/openapi.json\n"
+           "  audit:   sbridge audit verify --state-dir %s\n"
            "Press Ctrl-C to stop.\n",
-           sb_control_plane_url(cp), state_dir, sb_control_plane_url(cp), sb_control_plane_url(cp));
+           sb_control_plane_url(cp), state_dir, temp[0] ? ", removed at exit" : "", sb_control_plane_url(cp),
+           sb_control_plane_url(cp), state_dir);
     fflush(stdout);
     int sig = 0;
     do
         sigwait(&set, &sig);
     while (sig == SIGHUP);
     sb_control_plane_stop(cp, s->shutdown_grace_ms);
-    if (temp[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", temp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "sbridge dev: could not remove %s\n", temp);
-    }
+    if (temp[0])
+        remove_tree(temp);
     return 0;
 }
 
@@ -118,18 +225,31 @@ static void show_kms(sb_instance *inst)
 
 int sb_cmd_dev(int argc, char **argv)
 {
-    const char *file = NULL, *plugin_dir = NULL;
+    const char *file = NULL, *plugin_dir = NULL, *state_dir = NULL;
+    const char *listen = getenv("SBRIDGE_DEV_LISTEN"), *listen_from = "SBRIDGE_DEV_LISTEN";
     int once = 0;
     for (int i = 1; i < argc; i++) {
+        const char **value = strcmp(argv[i], "--config") == 0       ? &file
+                             : strcmp(argv[i], "--plugin-dir") == 0 ? &plugin_dir
+                             : strcmp(argv[i], "--state-dir") == 0  ? &state_dir
+                             : strcmp(argv[i], "--listen") == 0     ? &listen
+                                                                    : NULL;
         if (strcmp(argv[i], "--once") == 0)
             once = 1;
-        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            file = argv[++i];
-        else if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc)
-            plugin_dir = argv[++i];
+        else if (value && i + 1 < argc)
+            *value = argv[++i], listen_from = value == &listen ? "--listen" : listen_from;
+        else if (value)
+            return sb_cli_usage_error("dev", "%s needs a value", argv[i]);
         else
-            return sb_cli_usage_error("dev", "unknown argument %s", argv[i]);
+            return sb_cli_unknown_argument("dev", argv[i]);
     }
+    char host[256], port[8];
+    if (listen && *listen && split_listen(listen, host, sizeof host, port, sizeof port) != 0)
+        return sb_cli_usage_error("dev", "%s takes ADDR:PORT, e.g. 127.0.0.1:8081 ([::1]:PORT for IPv6, port 0 "
+                                  "for any free one); got '%s'",
+                                  listen_from, listen);
+    if (state_dir && *state_dir == '\0')
+        return sb_cli_usage_error("dev", "--state-dir needs a directory");
     sb_settings s;
     sb_registry r;
     size_t errors;
@@ -156,6 +276,16 @@ int sb_cmd_dev(int argc, char **argv)
                 errors == 1 ? "" : "s");
         return 1;
     }
+    if (listen && *listen) {
+        char *copy = strdup(listen);
+        if (copy == NULL) {
+            sb_registry_free(&r);
+            sb_settings_free(&s);
+            return 1;
+        }
+        free(s.http.listen);
+        s.http.listen = copy;
+    }
     sb_error err;
     int rc = 0;
     if (sb_registry_start(&r, &err) != 0) {
@@ -177,7 +307,7 @@ int sb_cmd_dev(int argc, char **argv)
         }
         fflush(stdout);
         if (!once)
-            rc = run_control_plane(&s);
+            rc = run_control_plane(&s, state_dir);
     }
     sb_registry_free(&r);
     sb_settings_free(&s);

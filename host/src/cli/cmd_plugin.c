@@ -11,13 +11,15 @@ int sb_cmd_plugin(int argc, char **argv)
 {
     if (argc < 2)
         return sb_cli_usage_error("plugin", "expected 'inspect' or 'check'");
+    if (strcmp(argv[1], "inspect") != 0 && strcmp(argv[1], "check") != 0)
+        return sb_cli_unknown_argument("plugin", argv[1]);
     int json = 0;
     const char *file = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0 && strcmp(argv[1], "inspect") == 0)
             json = 1;
         else if (argv[i][0] == '-')
-            return sb_cli_usage_error("plugin", "unknown option %s", argv[i]);
+            return sb_cli_unknown_argument("plugin", argv[i]);
         else if (file == NULL)
             file = argv[i];
         else
@@ -27,8 +29,6 @@ int sb_cmd_plugin(int argc, char **argv)
         return sb_cli_usage_error("plugin", "FILE.so is required");
     if (strcmp(argv[1], "check") == 0)
         return sb_conformance_run(file, stdout) == 0 ? 0 : 1;
-    if (strcmp(argv[1], "inspect") != 0)
-        return sb_cli_usage_error("plugin", "'%s' is not inspect or check", argv[1]);
     sb_loaded_plugin p;
     sb_error err;
     if (sb_plugin_load_file(NULL, file, NULL, NULL, &p, &err) != 0) {

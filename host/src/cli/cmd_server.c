@@ -25,7 +25,7 @@ static const char *config_arg(int argc, char **argv, const char *command, int *b
         } else if (strcmp(argv[i], "--no-worker") == 0 && strcmp(command, "server") == 0) {
             continue;
         } else {
-            sb_cli_usage_error(command, "unknown argument %s", argv[i]);
+            sb_cli_unknown_argument(command, argv[i]);
             *bad = 1;
             return NULL;
         }

@@ -1,7 +1,12 @@
 /*
  * cli/main.c — the sbridge entry point: global set-up and subcommand
- * dispatch. The command table lives here so `sbridge --help` lists every
- * role and tool in one place.
+ * dispatch.
+ *
+ * The command table below is the one description of the CLI: `sbridge
+ * --help` lists its rows (those without a handler under "not yet available
+ * in this build"), `sbridge help CMD` and `sbridge CMD --help` print a
+ * row's usage, dispatch runs a row's handler, and the "did you mean"
+ * suggestions (suggest.c) draw on its names and usage texts.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,9 +15,13 @@
 
 #include "cli/cli.h"
 #include "crypto/secure_mem.h"
+#include "plugin/loader.h"
 #include "plugin/http_client.h"
 #include "util/log.h"
 
+static int cmd_help(int argc, char **argv);
+
+/* run == NULL: a planned command this build does not have yet. */
 static const sb_command commands[] = {
     {"server", "run the control plane: HTTP API, UI, worker loops",
      "usage: sbridge server [--config FILE] [--no-worker]\n"
@@ -23,18 +32,23 @@ static const sb_command commands[] = {
      "SIGHUP re-reads log.level.\n",
      sb_cmd_server},
     {"worker", "run the worker loops only (sweepers, scheduler, notifications)",
-     "usage: sbridge worker [--config FILE]\n", sb_cmd_not_yet},
+     "usage: sbridge worker [--config FILE]\n", NULL},
     {"agent", "run an outbound agent that executes approved jobs with local credentials",
-     "usage: sbridge agent [--config FILE]\n", sb_cmd_not_yet},
+     "usage: sbridge agent [--config FILE]\n", NULL},
     {"controller", "run the Kubernetes SecretsSync reconciler",
-     "usage: sbridge controller [--config FILE]\n", sb_cmd_not_yet},
+     "usage: sbridge controller [--config FILE]\n", NULL},
     {"dev", "everything on one machine for a first look, on the embedded defaults",
-     "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--once]\n"
+     "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--listen ADDR:PORT] [--state-dir DIR]\n"
+     "                   [--once]\n"
      "\n"
      "Validates the dev configuration (default: the embedded config/dev.yaml), loads and starts\n"
      "every listed plugin and provider instance, shows what each provider holds, then runs the\n"
      "control plane on a private embedded PostgreSQL until Ctrl-C (--once: stop after the\n"
-     "plugin checks).\n",
+     "plugin checks) and prints the seeded logins on stdout, once.\n"
+     "--listen (or SBRIDGE_DEV_LISTEN) replaces http.listen (default 127.0.0.1:8080; port 0 picks a\n"
+     "free one); a port in use fails before anything is created. --state-dir keeps the database and\n"
+     "keys in DIR across runs (default: the config's state_dir, else a temporary directory removed\n"
+     "at exit); 'sbridge audit verify --state-dir DIR' checks its audit chain.\n",
      sb_cmd_dev},
     {"migrate", "apply database schema migrations",
      "usage: sbridge migrate [--config FILE]\n"
@@ -64,26 +78,41 @@ static const sb_command commands[] = {
      "         exits 1 and lists the failures when any check fails\n",
      sb_cmd_plugin},
     {"bundle", "sign or verify a plugin bundle manifest (Ed25519)",
-     "usage: sbridge bundle sign|verify ...\n", sb_cmd_not_yet},
+     "usage: sbridge bundle sign|verify ...\n", NULL},
     {"audit", "verify the audit hash chain",
-     "usage: sbridge audit verify [--config FILE] [--stale-after SECONDS|off]\n"
+     "usage: sbridge audit verify [--config FILE] [--state-dir DIR] [--stale-after SECONDS|off]\n"
      "\n"
      "Recomputes the keyed hash chain over every sealed audit event and names the first event\n"
      "that was modified, deleted, inserted or reordered; events left unsealed longer than\n"
-     "--stale-after (default 60 s) also fail. Exit 0 intact, 1 broken or unverifiable.\n",
+     "--stale-after (default 60 s) also fail. Exit 0 intact, 1 broken or unverifiable.\n"
+     "--state-dir checks the embedded PostgreSQL and master.key of DIR (e.g. the state directory\n"
+     "'sbridge dev' prints), running or not; with --config it replaces the file's state_dir.\n",
      sb_cmd_audit},
     {"request", "create a read or patch request (seals values locally)",
-     "usage: sbridge request read|patch ...\n", sb_cmd_not_yet},
-    {"approve", "approve a request", "usage: sbridge approve REQUEST_ID\n", sb_cmd_not_yet},
-    {"reveal", "reveal an approved read result once", "usage: sbridge reveal REQUEST_ID\n",
-     sb_cmd_not_yet},
+     "usage: sbridge request read|patch ...\n", NULL},
+    {"approve", "approve a request", "usage: sbridge approve REQUEST_ID\n", NULL},
+    {"reveal", "reveal an approved read result once", "usage: sbridge reveal REQUEST_ID\n", NULL},
     {"version", "print the version and the plugin ABI", "usage: sbridge version\n", sb_cmd_version},
+    {"help", "list the commands, or show one command's usage",
+     "usage: sbridge help [COMMAND]\n"
+     "\n"
+     "Without COMMAND, lists every command; 'sbridge help COMMAND' is 'sbridge COMMAND --help'.\n",
+     cmd_help},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 const sb_command *sb_commands(unsigned *n)
 {
-    *n = sizeof commands / sizeof commands[0];
+    *n = N_COMMANDS;
     return commands;
+}
+
+const sb_command *sb_command_find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
 }
 
 int sb_cli_wants_help(int argc, char **argv)
@@ -110,11 +139,65 @@ static void print_help(FILE *out)
     fprintf(out, "Secrets Bridge %s — a secrets control plane\n\nusage: sbridge COMMAND [options]\n\n"
                  "commands:\n",
             SB_VERSION_STRING);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nRun 'sbridge COMMAND --help' for a command's options.\n"
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (commands[i].run)
+            fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nnot yet available in this build (planned):\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (commands[i].run == NULL)
+            fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'sbridge help COMMAND' (or 'sbridge COMMAND --help') for a command's options.\n"
                  "Environment: SBRIDGE_CONFIG (config file), SBRIDGE_LOG_LEVEL (debug|info|warn|error),\n"
-                 "SBRIDGE_PLUGIN_DIR (plugin directory override).\n");
+                 "SBRIDGE_DEV_LISTEN (sbridge dev's listen address),\n"
+                 "SBRIDGE_PLUGIN_DIR (plugin directory override; default %s).\n",
+            sb_plugin_default_directory());
+}
+
+static void print_usage(const sb_command *c)
+{
+    printf("%s%s\n%s", c->summary, c->run ? "" : " (not yet available in this build)", c->usage);
+}
+
+/* "sbridge: 'x' is not a command. Did you mean y?" on stderr; returns 2. */
+static int unknown_command(const char *word)
+{
+    const char *names[N_COMMANDS];
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i].name;
+    const char *best = sb_cli_nearest(word, names, N_COMMANDS);
+    fprintf(stderr, "sbridge: '%s' is not a command.", word);
+    if (best)
+        fprintf(stderr, " Did you mean '%s'?", best);
+    fprintf(stderr, "\nRun 'sbridge --help' for the list.\n");
+    return 2;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stdout);
+        return 0;
+    }
+    if (argc > 2)
+        return sb_cli_usage_error("help", "takes one COMMAND (got %d words)", argc - 1);
+    const sb_command *c = sb_command_find(argv[1]);
+    if (c == NULL)
+        return unknown_command(argv[1]);
+    print_usage(c);
+    return 0;
+}
+
+/* A planned command: say so, and what this build does have. */
+static int not_yet(const sb_command *c)
+{
+    fprintf(stderr, "sbridge %s: not available in this build yet; planned: %s.\nThis build has:", c->name,
+            c->summary);
+    const char *sep = " ";
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (commands[i].run)
+            fprintf(stderr, "%s%s", sep, commands[i].name), sep = ", ";
+    fprintf(stderr, ".\nRun 'sbridge --help' for what each does.\n");
+    return 2;
 }
 
 int sb_main(int argc, char **argv)
@@ -136,22 +219,31 @@ int sb_main(int argc, char **argv)
         }
         sb_log_set_level((sb_level)l);
     }
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        print_help(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        print_help(stderr);
+        return 2;
     }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(1, argv + 1);
     if (strcmp(argv[1], "--version") == 0)
         return sb_cmd_version(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(argv[1], commands[i].name) != 0)
-            continue;
-        if (sb_cli_wants_help(argc - 1, argv + 1)) {
-            printf("%s\n%s", commands[i].summary, commands[i].usage);
-            return 0;
-        }
-        return commands[i].run(argc - 1, argv + 1);
+    if (argv[1][0] == '-') {
+        static const char *const options[] = {"--help", "-h", "--version"};
+        const char *best = sb_cli_nearest(argv[1], options, 3);
+        fprintf(stderr, "sbridge: unknown option %s.", argv[1]);
+        if (best)
+            fprintf(stderr, " Did you mean %s?", best);
+        fprintf(stderr, "\nusage: sbridge COMMAND [options]; run 'sbridge --help' for the commands.\n");
+        return 2;
     }
-    fprintf(stderr, "sbridge: '%s' is not a command. Run 'sbridge --help' for the list.\n", argv[1]);
-    return 2;
+    const sb_command *c = sb_command_find(argv[1]);
+    if (c == NULL)
+        return unknown_command(argv[1]);
+    if (sb_cli_wants_help(argc - 1, argv + 1)) {
+        print_usage(c);
+        return 0;
+    }
+    if (c->run == NULL)
+        return not_yet(c);
+    return c->run(argc - 1, argv + 1);
 }

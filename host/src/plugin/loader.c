@@ -15,12 +15,6 @@
 
 #include "plugin/descriptor.h"
 
-#ifndef SB_PLUGIN_DIR
-#define SB_PLUGIN_DIR "/usr/local/lib/sbridge/plugins"
-#endif
-
-const char *sb_plugin_default_directory(void) { return SB_PLUGIN_DIR; }
-
 static int writable_by_others(mode_t m) { return (m & (S_IWGRP | S_IWOTH)) != 0; }
 
 static int hash_fd(int fd, char out[65])

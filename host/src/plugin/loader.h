@@ -54,7 +54,10 @@ int sb_plugin_load_file(const char *directory, const char *file, const char *exp
                         const sb_loader_abi *abi, sb_loaded_plugin *out, sb_error *err);
 void sb_plugin_unload(sb_loaded_plugin *p);
 
-/* The installed plugin directory compiled into this binary. */
+/* The plugin directory of this sbridge's own install, found relative to
+ * the running executable (<prefix>/bin/sbridge → <prefix>/<libdir>/
+ * sbridge/plugins, as pkg-config's plugindir says); a build tree's sbridge
+ * uses the build's plugin output directory (install_dir.c). */
 const char *sb_plugin_default_directory(void);
 
 #endif

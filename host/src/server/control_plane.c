@@ -130,7 +130,8 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
     if (sb_app_init(&cp->app, s, cp->db, dev, state_dir, err) != 0)
         goto fail;
     cp->app_ready = 1;
-    if (sb_api_bootstrap_users(&cp->app, err) != 0)
+    if (sb_api_bootstrap_admin(&cp->app, err) != 0 ||
+        sb_api_bootstrap_dev_seed(&cp->app, opts && opts->seed_out ? opts->seed_out : stdout, err) != 0)
         goto fail;
     if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;

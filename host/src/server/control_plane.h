@@ -20,6 +20,8 @@
 #ifndef SB_SERVER_CONTROL_PLANE_H
 #define SB_SERVER_CONTROL_PLANE_H
 
+#include <stdio.h>
+
 #include "config/settings.h"
 #include "util/error.h"
 
@@ -30,6 +32,7 @@ typedef struct sb_control_plane_options {
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
     int run_background;        /* the background loops in this process: the audit sealer and
                                   the request expiry sweep (worker.expire_requests) */
+    FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
 } sb_control_plane_options;
 
 int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options *opts,
