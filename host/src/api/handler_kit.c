@@ -156,7 +156,7 @@ int sb_handler_query_uuid(sb_server_request *req, const char *name, char out[37]
     *value = NULL;
     if (v == NULL)
         return 0;
-    if (!sb_tenancy_store_uuid(v, out))
+    if (!sb_rows_uuid(v, out))
         return sb_http_respond_error(req, 400, "invalid_field", "query parameter %s must be a UUID",
                                      name),
                -1;
@@ -179,7 +179,7 @@ int sb_handler_parse_page(sb_server_request *req, sb_api_page *page, sb_list_pag
     if (sb_api_page_parse(req, page) != 0)
         return -1;
     char canon[37];
-    if (page->after[0] && !sb_tenancy_store_uuid(page->after, canon))
+    if (page->after[0] && !sb_rows_uuid(page->after, canon))
         return sb_http_respond_error(req, 400, "invalid_cursor",
                                      "cursor does not belong to this list: pass the next_cursor of "
                                      "the previous page unchanged"),
@@ -310,7 +310,7 @@ int sb_handler_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_ro
     json_t *next = json_null();
     if (rows->more && rows->n > 0) {
         char cursor[200];
-        sb_api_cursor_encode(PQgetvalue(rows->res, (int)rows->n - 1, 0), cursor, sizeof cursor);
+        sb_api_cursor_encode(sb_rows_last_key(rows), cursor, sizeof cursor);
         json_decref(next);
         next = json_string(cursor);
     }
@@ -438,7 +438,7 @@ int sb_handler_op_lock_ref_team(sb_db_conn *conn, const sb_handler_op *o, const 
 /* Path id -> o->id (404 when not a UUID or not visible by check). */
 int sb_handler_path_id(sb_server_request *req, const char *name, char out[37])
 {
-    return sb_tenancy_store_uuid(sb_http_param(req, name), out) ? 0 : -1;
+    return sb_rows_uuid(sb_http_param(req, name), out) ? 0 : -1;
 }
 
 void sb_handler_op_init(sb_handler_op *o, sb_server_request *req, void *app)
@@ -460,7 +460,7 @@ int sb_handler_op_body_ref(sb_handler_op *o, const char *name, char out[37], boo
     out[0] = '\0';
     if (v == NULL || json_is_null(v))
         return 0;
-    if (!sb_tenancy_store_uuid(json_string_value(v), out))
+    if (!sb_rows_uuid(json_string_value(v), out))
         return sb_handler_invalid(o->req, "%s must be a UUID", name);
     return 0;
 }

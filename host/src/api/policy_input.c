@@ -52,7 +52,7 @@ static int uuid_member(sb_server_request *req, json_t *obj, const char *key, con
 {
     const char *s = json_string_value(json_object_get(obj, key));
     out[0] = '\0';
-    if (s && !sb_tenancy_store_uuid(s, out))
+    if (s && !sb_rows_uuid(s, out))
         return sb_handler_invalid(req, "%s must be a UUID", label);
     return 0;
 }

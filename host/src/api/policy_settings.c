@@ -30,12 +30,11 @@
 
 static json_t *history_json(const sb_row_set *rows, size_t i)
 {
-    json_t *d = json_loads(PQgetvalue(rows->res, (int)i, 4), 0, NULL);
-    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:O?}", "id", PQgetvalue(rows->res, (int)i, 0),
-                            "occurred_at", PQgetvalue(rows->res, (int)i, 1), "actor",
-                            PQgetvalue(rows->res, (int)i, 2), "action",
-                            PQgetvalue(rows->res, (int)i, 3), "rule", json_object_get(d, "rule"),
-                            "fields", json_object_get(d, "fields"));
+    json_t *d = json_loads(sb_rows_text(rows, i, 4), 0, NULL);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:O?}", "id", sb_rows_text(rows, i, 0),
+                            "occurred_at", sb_rows_text(rows, i, 1), "actor",
+                            sb_rows_text(rows, i, 2), "action", sb_rows_text(rows, i, 3), "rule",
+                            json_object_get(d, "rule"), "fields", json_object_get(d, "fields"));
     json_decref(d);
     return out;
 }
@@ -61,7 +60,7 @@ static int history_visible(sb_db_conn *conn, const sb_identity *who, const char 
         return -1;
     bool seen = false;
     if (rows.n > 0) {
-        json_t *d = json_loads(PQgetvalue(rows.res, 0, 4), 0, NULL);
+        json_t *d = json_loads(sb_rows_text(&rows, 0, 4), 0, NULL);
         json_t *anchor = json_object_get(json_object_get(d, "rule"), "anchor");
         const char *type = json_string_value(json_object_get(anchor, "type"));
         seen = type && sb_policy_api_rule_visible(
@@ -106,9 +105,9 @@ int sb_policy_api_history(sb_server_request *req, void *ctx)
 
 static json_t *setting_json(const sb_row_set *rows, size_t i)
 {
-    return json_pack("{s:s, s:i, s:s?}", "key", PQgetvalue(rows->res, (int)i, 0), "value",
-                     atoi(PQgetvalue(rows->res, (int)i, 1)), "updated_at",
-                     sb_tenancy_store_value(rows, i, 2));
+    return json_pack("{s:s, s:i, s:s?}", "key", sb_rows_text(rows, i, 0), "value",
+                     sb_rows_int(rows, i, 1), "updated_at",
+                     sb_rows_text_or_null(rows, i, 2));
 }
 
 /* The path key: 0 known, -1 answered 404. */

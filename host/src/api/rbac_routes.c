@@ -400,11 +400,11 @@ static int grant_create(sb_server_request *req, void *ctx)
         return 0;
     o.kind = sb_handler_string(o.body, "scope_type");
     const char *scope_id = sb_handler_string(o.body, "scope_id");
-    if (!sb_tenancy_store_uuid(sb_handler_string(o.body, "user_id"), o.id)) {
+    if (!sb_rows_uuid(sb_handler_string(o.body, "user_id"), o.id)) {
         sb_handler_invalid(req, "user_id must be a UUID");
         return 0;
     }
-    if (!sb_tenancy_store_uuid(sb_handler_string(o.body, "role_id"), o.id2)) {
+    if (!sb_rows_uuid(sb_handler_string(o.body, "role_id"), o.id2)) {
         sb_handler_invalid(req, "role_id must be a UUID");
         return 0;
     }
@@ -417,7 +417,7 @@ static int grant_create(sb_server_request *req, void *ctx)
         sb_handler_invalid(req, "scope_id must be absent or null for a global grant");
         return 0;
     }
-    if (strcmp(o.kind, "global") != 0 && !sb_tenancy_store_uuid(scope_id, o.ref)) {
+    if (strcmp(o.kind, "global") != 0 && !sb_rows_uuid(scope_id, o.ref)) {
         sb_handler_invalid(req, "scope_id must be the UUID of the %s", o.kind);
         return 0;
     }

@@ -322,7 +322,7 @@ static int env_create(sb_server_request *req, void *ctx)
     sb_handler_op_init(&o, req, ctx);
     if (sb_handler_read_body(req, env_spec, 5, &o.body) != 0 || env_fields(&o) != 0)
         return 0;
-    if (!sb_tenancy_store_uuid(sb_handler_string(o.body, "project_id"), o.ref)) {
+    if (!sb_rows_uuid(sb_handler_string(o.body, "project_id"), o.ref)) {
         sb_handler_invalid(req, "%s must be a UUID", "project_id");
         return 0;
     }

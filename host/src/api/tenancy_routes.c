@@ -337,7 +337,7 @@ static int member_add(sb_server_request *req, void *ctx)
         return sb_handler_not_found(req, "team");
     if (sb_handler_read_body(req, member_spec, 1, &o.body) != 0)
         return 0;
-    if (!sb_tenancy_store_uuid(sb_handler_string(o.body, "user_id"), o.id2)) {
+    if (!sb_rows_uuid(sb_handler_string(o.body, "user_id"), o.id2)) {
         sb_handler_invalid(req, "%s must be a UUID", "user_id");
         return 0;
     }

@@ -115,7 +115,7 @@ static json_t *canonical_ids(json_t *arr, json_t *all)
     json_array_foreach(arr, i, v)
     {
         char id[37];
-        sb_tenancy_store_uuid(json_string_value(v), id);
+        sb_rows_uuid(json_string_value(v), id);
         json_array_append_new(out, json_string(id));
         json_array_append_new(all, json_string(id));
     }

@@ -21,7 +21,7 @@
 #define SB_STORE_RBAC_STORE_H
 
 #include "domain/permissions.h"
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 enum { SB_RBAC_E_LAST_ADMIN = 2451 };
 

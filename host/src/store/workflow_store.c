@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS SB_TENANCY_STORE_TS
+#include "store/tenancy_store.h"
+
+#define TS SB_ROWS_TS
 
 /* clang-format off */
 #define WF_COLS "w.id::text, w.name, w.description, w.min_approvers, " \
@@ -102,7 +104,7 @@ static void fill_params(params *x, const char *id, const sb_workflow_fields *f)
 static int write_one(sb_db_conn *conn, const char *sql, const params *x, sb_row_set *out,
                      sb_error *err)
 {
-    int rc = sb_tenancy_store_query_one(conn, sql, 16, x->p, out, err);
+    int rc = sb_rows_query_one(conn, sql, 16, x->p, out, err);
     if (rc < 0)
         sb_tenancy_store_translate(conn, "workflow", err);
     return rc;
@@ -134,7 +136,7 @@ int sb_workflow_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_
                           sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " WF_COLS " FROM workflows w WHERE w.id = $1::uuid FOR UPDATE OF w"
                    : "SELECT " WF_COLS " FROM workflows w WHERE w.id = $1::uuid",
@@ -146,7 +148,7 @@ int sb_workflow_store_list(sb_db_conn *conn, int enabled, int authorable, const 
 {
     const char *p[] = {page->after && page->after[0] ? page->after : NULL, bool_text(enabled),
                        bool_text(authorable)};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " WF_COLS " FROM workflows w"
                                        " WHERE ($1::uuid IS NULL OR w.id > $1::uuid)"
                                        "   AND ($2::boolean IS NULL OR w.enabled = $2::boolean)"
@@ -226,7 +228,7 @@ static int first_id(sb_db_conn *conn, const char *sql, const char *const *p, cha
 {
     sb_row_set rows;
     out[0] = '\0';
-    int rc = sb_tenancy_store_query_one(conn, sql, 1, p, &rows, err);
+    int rc = sb_rows_query_one(conn, sql, 1, p, &rows, err);
     if (rc == 0) {
         snprintf(out, 37, "%s", PQgetvalue(rows.res, 0, 0));
         sb_row_set_free(&rows);
@@ -265,7 +267,7 @@ int sb_workflow_store_set_default(sb_db_conn *conn, const char *id, sb_row_set *
                  " WHERE is_default AND id <> $1::uuid RETURNING id::text",
                  p, previous, err) < 0)
         return -1;
-    return sb_tenancy_store_query_one(conn,
+    return sb_rows_query_one(conn,
                                       "WITH w AS (UPDATE workflows SET is_default = true"
                                       " WHERE id = $1::uuid RETURNING *) SELECT " WF_COLS
                                       " FROM w",
