@@ -109,6 +109,28 @@ int sb_rbac_store_role_create(sb_db_conn *conn, const char *name, const char *de
     return rc;
 }
 
+int sb_rbac_store_role_seed_system(sb_db_conn *conn, const char *name, const char *description,
+                                   sb_permission_set permissions, bool *changed, sb_error *err)
+{
+    char perms[2048];
+    permissions_literal(permissions, perms, sizeof perms);
+    const char *p[] = {name, description, perms};
+    int64_t written = 0;
+    int rc = sb_db_exec_affected(conn,
+                                 "INSERT INTO roles (name, description, is_system, permissions)"
+                                 " VALUES ($1, $2, true, $3::text[])"
+                                 " ON CONFLICT (name) DO UPDATE"
+                                 "   SET description = EXCLUDED.description,"
+                                 "   is_system = true, permissions = EXCLUDED.permissions"
+                                 " WHERE roles.permissions IS DISTINCT FROM EXCLUDED.permissions"
+                                 "    OR roles.description IS DISTINCT FROM EXCLUDED.description"
+                                 "    OR NOT roles.is_system",
+                                 3, p, &written, err);
+    if (changed)
+        *changed = rc == 0 && written > 0;
+    return rc;
+}
+
 /* Locks the role and refuses system roles: 0, 1 not found, -1. */
 static int lock_custom_role(sb_db_conn *conn, const char *id, const char *verb, long *grants,
                             sb_error *err)
