@@ -10,6 +10,8 @@
   <libpq-fe.h>, names a PQ* function or PGresult (rows are read through
   store/rows.h), or holds SQL in a string literal ("SELECT ", "INSERT
   INTO", "UPDATE ", "DELETE FROM": a named store function instead).
+- integer query parameters are written by one helper (store/db.h
+  sb_db_int_param / SB_DB_INT), not by snprintf copies in each store file.
 Exits 1 listing every violation.
 """
 import pathlib, re, sys
@@ -125,6 +127,18 @@ for path in sorted((root / "host" / "src").rglob("*.[ch]")):
         if m:
             violations.append(f"{rel}:{lineno}: SQL in a string literal (\"{m.group(1).strip()}"
                               " ...\"); SQL lives in host/src/store/, in a named function")
+# One helper turns integers into query parameters (issue #9, House 15).
+# migrate.c and audit_store.c are other work's (their copies are to go).
+int_text = re.compile(r'\bsnprintf\s*\([^;]*?"%(?:lld|ld|d|" PRId64)"\s*,')
+int_text_owners = {"db_exec.c", "migrate.c", "audit_store.c"}
+for path in sorted((root / "host" / "src" / "store").glob("*.c")):
+    if path.name in int_text_owners:
+        continue
+    text = path.read_text()
+    for m in int_text.finditer(text):
+        lineno = text.count("\n", 0, m.start()) + 1
+        violations.append(f"{path.relative_to(root)}:{lineno}: formats an integer parameter with "
+                          "snprintf; use SB_DB_INT(v) or sb_db_int_param (store/db.h)")
 if violations:
     print("\n".join(violations))
     sys.exit(1)

@@ -1,7 +1,8 @@
 /* test_store_rows.c — store/rows.h against a real PostgreSQL: the typed
  * cell accessors (text, nullable text, int64, bool), keyset pages that ask
  * for one row more than they keep, one-row queries, the UUID check and the
- * id-array parameter. What the API reads through instead of libpq. */
+ * id-array parameter, and integer parameters (store/db.h). What the API
+ * reads through instead of libpq. */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <stdlib.h>
@@ -133,4 +134,29 @@ Test(store_rows, id_arrays_are_parameters)
     cr_expect_eq(sb_rows_int(&rows, 0, 0), 2);
     sb_row_set_free(&rows);
     free(array);
+}
+
+/* ---- integer parameters (store/db.h) ------------------------------------------- */
+
+Test(store_rows, integer_parameters_round_trip_through_postgresql)
+{
+    char buf[SB_DB_INT_TEXT_MAX];
+    cr_expect_str_eq(sb_db_int_param(buf, INT64_MIN), "-9223372036854775808");
+    cr_expect_str_eq(sb_db_int_param(buf, INT64_MAX), "9223372036854775807");
+    cr_expect_str_eq(sb_db_int_param(buf, 0), "0");
+    int small = -42;
+    long limit = 500;
+    sb_row_set rows;
+    sb_error err = {0};
+    const char *params[] = {SB_DB_INT(INT64_MIN), SB_DB_INT(small), SB_DB_INT(limit + 1)};
+    cr_assert_str_eq(params[1], "-42", "each SB_DB_INT has its own buffer");
+    cr_assert_eq(sb_rows_query_one(conn,
+                                   "SELECT $1::bigint = -9223372036854775808,"
+                                   " $2::int = -42, $3::bigint = 501",
+                                   3, params, &rows, &err),
+                 0, "%s", err.message);
+    cr_expect(sb_rows_bool(&rows, 0, 0));
+    cr_expect(sb_rows_bool(&rows, 0, 1));
+    cr_expect(sb_rows_bool(&rows, 0, 2));
+    sb_row_set_free(&rows);
 }

@@ -63,18 +63,15 @@ static int write_one(sb_db_conn *conn, const char *sql, int n, const char *const
     return rc;
 }
 
-static char *interval_text(int v, char buf[16])
+static const char *interval_text(int v, char buf[SB_DB_INT_TEXT_MAX])
 {
-    if (v < 0)
-        return NULL;
-    snprintf(buf, 16, "%d", v);
-    return buf;
+    return v < 0 ? NULL : sb_db_int_param(buf, v);
 }
 
 int sb_connection_store_create(sb_db_conn *conn, const sb_connection_fields *f, sb_row_set *out,
                                sb_error *err)
 {
-    char iv[16];
+    char iv[SB_DB_INT_TEXT_MAX];
     const char *p[] = {f->name, f->type, f->scope_json ? f->scope_json : "{}",
                        f->description ? f->description : "", f->status ? f->status : "active",
                        interval_text(f->discovery_interval_s < 0 ? 300 : f->discovery_interval_s,
@@ -115,7 +112,7 @@ int sb_connection_store_list(sb_db_conn *conn, const char *type, const char *sta
 int sb_connection_store_update(sb_db_conn *conn, const char *id, const sb_connection_fields *f,
                                sb_row_set *out, sb_error *err)
 {
-    char iv[16];
+    char iv[SB_DB_INT_TEXT_MAX];
     const char *p[] = {id,
                        f->name,
                        f->scope_json,

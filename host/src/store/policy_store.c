@@ -87,15 +87,15 @@ void sb_policy_store_rule_of(const sb_policy_rule_row *row, sb_policy_rule *out)
 /* ---- rules -------------------------------------------------------------------- */
 
 typedef struct params {
-    char priority[16], ttl[16];
+    char priority[SB_DB_INT_TEXT_MAX], ttl[SB_DB_INT_TEXT_MAX];
     const char *p[18];
 } params;
 
 static void fill_params(params *x, const char *first, const sb_policy_rule_fields *f,
                         const char *last)
 {
-    snprintf(x->priority, sizeof x->priority, "%d", f->priority);
-    snprintf(x->ttl, sizeof x->ttl, "%d", f->reveal_ttl_s);
+    sb_db_int_param(x->priority, f->priority);
+    sb_db_int_param(x->ttl, f->reveal_ttl_s);
     const char *p[18] = {first,
                          f->name,
                          f->description ? f->description : "",
@@ -364,9 +364,7 @@ int sb_policy_store_reserved_priority(sb_db_conn *conn, int *out, sb_error *err)
 
 int sb_policy_store_reserved_row(sb_db_conn *conn, sb_row_set *out, sb_error *err)
 {
-    char def[16];
-    snprintf(def, sizeof def, "%d", SB_POLICY_RESERVED_PRIORITY_DEFAULT);
-    const char *p[] = {SB_POLICY_SETTING_RESERVED, def};
+    const char *p[] = {SB_POLICY_SETTING_RESERVED, SB_DB_INT(SB_POLICY_RESERVED_PRIORITY_DEFAULT)};
     return sb_rows_query_one(
         conn,
         "SELECT $1::text, coalesce((SELECT " RESERVED_VALUE " FROM platform_settings"
@@ -384,9 +382,7 @@ int sb_policy_store_set_reserved_priority(sb_db_conn *conn, int value, int *prev
                    NULL, err) != 0 ||
         sb_policy_store_reserved_priority(conn, previous, err) != 0)
         return -1;
-    char v[16];
-    snprintf(v, sizeof v, "%d", value);
-    const char *p[] = {SB_POLICY_SETTING_RESERVED, v};
+    const char *p[] = {SB_POLICY_SETTING_RESERVED, SB_DB_INT(value)};
     if (sb_db_exec(conn,
                    "INSERT INTO platform_settings (key, value) VALUES ($1, to_jsonb($2::integer))"
                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",

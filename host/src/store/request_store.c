@@ -192,9 +192,8 @@ int sb_request_store_vote_insert(sb_db_conn *conn, const char *request_id,
                                  const char *approver_id, const char *decision, int64_t groups,
                                  const char *comment, sb_error *err)
 {
-    char g[24];
-    snprintf(g, sizeof g, "%lld", (long long)groups);
-    const char *p[] = {request_id, approver_id, decision, g, comment ? comment : ""};
+    const char *p[] = {request_id, approver_id, decision, SB_DB_INT(groups),
+                       comment ? comment : ""};
     int rc = sb_db_exec_affected(conn,
                                  "INSERT INTO request_votes (request_id, approver_id, decision,"
                                  " groups, comment) VALUES ($1::uuid, $2::uuid, $3, $4::bigint, $5)",
@@ -232,9 +231,7 @@ int sb_request_store_sealed_insert(sb_db_conn *conn, const char *request_id, con
                                    const char *recipient, const char *box_b64, int ttl_s,
                                    sb_error *err)
 {
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
-    const char *p[] = {request_id, key, recipient, box_b64, ttl};
+    const char *p[] = {request_id, key, recipient, box_b64, SB_DB_INT(ttl_s)};
     int rc = sb_db_exec_affected(
         conn,
         "INSERT INTO request_sealed_values (request_id, key_name, recipient, box, expires_at)"
@@ -248,9 +245,7 @@ int sb_request_store_sealed_insert(sb_db_conn *conn, const char *request_id, con
 int sb_request_store_sealed_retime(sb_db_conn *conn, const char *request_id, int ttl_s,
                                    bool shorten_only, sb_error *err)
 {
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
-    const char *p[] = {request_id, ttl, shorten_only ? "t" : "f"};
+    const char *p[] = {request_id, SB_DB_INT(ttl_s), shorten_only ? "t" : "f"};
     return sb_db_exec_affected(
         conn,
         "UPDATE request_sealed_values SET expires_at = CASE WHEN $3::boolean"
@@ -347,9 +342,7 @@ int sb_request_store_list(sb_db_conn *conn, const sb_request_filter *f, const sb
 
 int sb_request_store_due(sb_db_conn *conn, long limit, sb_row_set *out, sb_error *err)
 {
-    char n[24];
-    snprintf(n, sizeof n, "%ld", limit);
-    const char *p[] = {n};
+    const char *p[] = {SB_DB_INT(limit)};
     return query_all(conn,
                      "SELECT " REQ_COLS " FROM requests r"
                      " WHERE r.state IN ('pending', 'pending_values', 'pending_verification')"

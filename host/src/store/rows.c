@@ -91,12 +91,10 @@ int sb_rows_query_page(sb_db_conn *conn, const char *sql, int nparams, const cha
 {
     memset(out, 0, sizeof *out);
     const char *all[16];
-    char limit_text[24];
     if (nparams >= 16 || limit < 1)
         return sb_error_set(err, SB_DB_E_INVALID, "query_page: bad arguments");
     memcpy(all, params, (size_t)nparams * sizeof *all);
-    snprintf(limit_text, sizeof limit_text, "%ld", limit + 1);
-    all[nparams] = limit_text;
+    all[nparams] = SB_DB_INT(limit + 1);
     if (sb_db_exec(conn, sql, nparams + 1, all, &out->res, err) != 0)
         return -1;
     size_t n = (size_t)PQntuples(out->res);

@@ -39,9 +39,7 @@ void sb_tenancy_store_translate(sb_db_conn *conn, const char *what, sb_error *er
 
 int sb_tenancy_store_lock_tree(sb_db_conn *conn, sb_error *err)
 {
-    char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)sb_db_advisory_key("sbridge.teams.tree"));
-    const char *params[] = {key};
+    const char *params[] = {SB_DB_INT(sb_db_advisory_key("sbridge.teams.tree"))};
     PGresult *res = NULL;
     int rc = sb_db_exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, &res, err);
     PQclear(res);
@@ -344,9 +342,8 @@ int sb_tenancy_store_environment_create(sb_db_conn *conn, const char *project_id
                                         const char *kind, int risk_level, const char *description,
                                         sb_row_set *out, sb_error *err)
 {
-    char risk[12];
-    snprintf(risk, sizeof risk, "%d", risk_level);
-    const char *p[] = {project_id, name, kind, risk, description ? description : ""};
+    const char *p[] = {project_id, name, kind, SB_DB_INT(risk_level),
+                       description ? description : ""};
     return write_one(conn, "environment",
                      "INSERT INTO environments (project_id, name, kind, risk_level, description)"
                      " VALUES ($1::uuid, $2, $3, $4::smallint, $5) RETURNING " ENV_COLS,
@@ -379,9 +376,7 @@ int sb_tenancy_store_environment_list(sb_db_conn *conn, const char *project_id,
 int sb_tenancy_store_environment_update(sb_db_conn *conn, const char *id, const char *description,
                                         int risk_level, sb_row_set *out, sb_error *err)
 {
-    char risk[12];
-    snprintf(risk, sizeof risk, "%d", risk_level);
-    const char *p[] = {id, description, risk_level >= 0 ? risk : NULL};
+    const char *p[] = {id, description, risk_level >= 0 ? SB_DB_INT(risk_level) : NULL};
     return write_one(conn, "environment",
                      "UPDATE environments SET description = coalesce($2, description),"
                      " risk_level = coalesce($3::smallint, risk_level)"

@@ -67,16 +67,13 @@ void sb_workflow_fields_init(sb_workflow_fields *f)
 
 /* Parameter texts of the fields, in the order of the SQL below ($2..$16). */
 typedef struct params {
-    char ints[6][16];
+    char ints[6][SB_DB_INT_TEXT_MAX];
     const char *p[16];
 } params;
 
-static const char *int_text(int v, char buf[16])
+static const char *int_text(int v, char buf[SB_DB_INT_TEXT_MAX])
 {
-    if (v < 0)
-        return NULL;
-    snprintf(buf, 16, "%d", v);
-    return buf;
+    return v < 0 ? NULL : sb_db_int_param(buf, v);
 }
 
 static const char *bool_text(int v) { return v < 0 ? NULL : v ? "t" : "f"; }
@@ -241,9 +238,7 @@ int sb_workflow_store_set_default(sb_db_conn *conn, const char *id, sb_row_set *
 {
     /* One switch at a time: each statement below then sees the previous
      * switch committed (READ COMMITTED takes a snapshot per statement). */
-    char key[32];
-    snprintf(key, sizeof key, "%lld", (long long)sb_db_advisory_key("workflows.default"));
-    const char *k[] = {key};
+    const char *k[] = {SB_DB_INT(sb_db_advisory_key("workflows.default"))};
     if (sb_db_exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, k, NULL, err) != 0)
         return -1;
     sb_row_set rows;
