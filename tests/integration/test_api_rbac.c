@@ -11,9 +11,13 @@
  *     those who may manage them; granted_by is the caller;
  *   - the last global admin grant cannot be revoked;
  *   - users: user.manage from a global grant; no credential in any answer;
- *   - exactly one audit event per change; refused input changes nothing.
+ *   - exactly one audit event per change; refused input changes nothing;
+ *   - the system roles are re-seeded from the compiled-in catalog (a role
+ *     edited in the database is repaired; a matching one is not written).
  */
+#include "api/seed_roles.h"
 #include "domain/permissions.h"
+#include "store/rbac_store.h"
 #include "tenancy_test_util.h"
 
 TestSuite(rbac, .init = tenancy_setup, .fini = tenancy_teardown, .timeout = 180);
@@ -161,6 +165,39 @@ Test(rbac, system_roles_are_read_only_and_granted_roles_stay)
     cr_assert_eq(callf(admin, "DELETE", path3("/api/v1/grants/", g, ""), NULL, NULL), 204);
     cr_assert_eq(callf(admin, "DELETE", path3("/api/v1/roles/", custom, ""), NULL, NULL), 204);
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = 'role.delete'"), 1);
+}
+
+Test(rbac, the_seed_repairs_system_roles_and_leaves_matching_ones_alone)
+{
+    sb_api_harness_sql(h,
+                       "UPDATE roles SET permissions = '{secret.list}', description = 'edited',"
+                       " is_system = false WHERE name = 'developer'",
+                       NULL, 0);
+    sb_error err = {0};
+    cr_assert_eq(sb_api_seed_roles(sb_api_harness_db(h), &err), 0, "%s", err.message);
+    const sb_system_role *dev = sb_system_role_find("developer");
+    cr_assert_not_null(dev);
+    cr_expect_eq(sql_int("SELECT count(*) FROM roles WHERE name = 'developer' AND is_system"
+                         " AND description = '%s' AND cardinality(permissions) = %zu",
+                         dev->description, sb_permission_set_count(dev->permissions)),
+                 1, "the developer role matches the catalog again");
+
+    sb_db_conn *conn;
+    cr_assert_eq(sb_db_acquire(sb_api_harness_db(h), -1, &conn, &err), 0, "%s", err.message);
+    bool changed = true;
+    cr_expect_eq(sb_rbac_store_role_seed_system(conn, dev->name, dev->description,
+                                                dev->permissions, &changed, &err),
+                 0, "%s", err.message);
+    cr_expect_not(changed, "a role that matches the catalog is not written");
+    cr_expect_eq(sb_rbac_store_role_seed_system(conn, "seeded_probe", "a probe",
+                                                SB_PERMISSION_BIT(SB_PERM_SECRET_LIST), &changed,
+                                                &err),
+                 0, "%s", err.message);
+    cr_expect(changed, "a missing system role is inserted");
+    sb_db_release(sb_api_harness_db(h), conn);
+    cr_expect_eq(sql_int("SELECT count(*) FROM roles WHERE name = 'seeded_probe' AND is_system"
+                         " AND permissions = '{secret.list}'"),
+                 1);
 }
 
 Test(rbac, a_role_editor_cannot_mint_permissions_they_lack)

@@ -33,6 +33,9 @@
 
 int sb_api_auth_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_tenancy_routes(sb_router *r, sb_app *app, sb_error *err);
+/* The project and environment routes (api/tenancy_projects.c), registered
+ * by sb_api_tenancy_routes. */
+int sb_tenancy_project_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_rbac_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_audit_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_connection_routes(sb_router *r, sb_app *app, sb_error *err);

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "domain/domain_error.h"
 #include "store/catalog_store.h"
 
@@ -68,7 +68,7 @@ static json_t *binding_json(const sb_row_set *rows, size_t i)
 static int visible_projects(sb_server_request *req, const sb_identity *who, sb_id_filter *f)
 {
     sb_error err = {0};
-    if (sb_tenancy_api_visible_filter(who, false, SB_PERMISSION_BIT(SB_PERM_SECRET_LIST), f,
+    if (sb_handler_visible_filter(who, false, SB_PERMISSION_BIT(SB_PERM_SECRET_LIST), f,
                                       &err) == 0)
         return 0;
     sb_api_respond_store_error(req, &err);
@@ -109,8 +109,8 @@ static int label_filter(sb_server_request *req, json_t **out)
 
 static int secret_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor", "connection_id", "ref_prefix",
                                         "status", "project_id"};
     sb_api_page page;
@@ -130,9 +130,9 @@ static int secret_list(sb_server_request *req, void *ctx)
                                              "unknown or repeated query parameter \"%.40s\"", name);
         }
     }
-    if (sb_tenancy_api_parse_page(req, &page, &lp) != 0 ||
-        sb_tenancy_api_query_uuid(req, "connection_id", conn_id, &f.connection_id) != 0 ||
-        sb_tenancy_api_query_uuid(req, "project_id", project, &f.project_id) != 0)
+    if (sb_handler_parse_page(req, &page, &lp) != 0 ||
+        sb_handler_query_uuid(req, "connection_id", conn_id, &f.connection_id) != 0 ||
+        sb_handler_query_uuid(req, "project_id", project, &f.project_id) != 0)
         return 0;
     f.ref_prefix = sb_http_query(req, "ref_prefix");
     f.status = sb_http_query(req, "status");
@@ -140,7 +140,7 @@ static int secret_list(sb_server_request *req, void *ctx)
         return sb_http_respond_error(req, 400, "invalid_field",
                                      "query parameter status must be present or missing");
     if (f.project_id && !sb_rbac_allows_project(o.who->rbac, SB_PERM_SECRET_LIST, f.project_id))
-        return sb_tenancy_api_not_found(req, "project");
+        return sb_handler_not_found(req, "project");
     json_t *labels;
     int impossible = label_filter(req, &labels);
     if (impossible < 0)
@@ -156,7 +156,7 @@ static int secret_list(sb_server_request *req, void *ctx)
     sb_error err = {0};
     sb_db_conn *conn;
     if (visible_projects(req, o.who, &f.visible) == 0) {
-        if (sb_tenancy_op_acquire(&o, &conn) == 0) {
+        if (sb_handler_op_acquire(&o, &conn) == 0) {
             rc = sb_catalog_store_list(conn, &f, &lp, &o.rows, &err);
             sb_db_release(o.app->db, conn);
             if (rc != 0)
@@ -165,28 +165,28 @@ static int secret_list(sb_server_request *req, void *ctx)
         free((void *)f.visible.ids);
     }
     free(labels_text);
-    return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, secret_json) : 0;
+    return rc == 0 ? sb_handler_respond_page(req, &o.rows, secret_json) : 0;
 }
 
 static int secret_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     sb_id_filter vis;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "catalog secret");
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "catalog secret");
     if (visible_projects(req, o.who, &vis) != 0)
         return 0;
     sb_db_conn *conn;
     int rc = -1;
     sb_error err = {0};
-    if (sb_tenancy_op_acquire(&o, &conn) == 0) {
+    if (sb_handler_op_acquire(&o, &conn) == 0) {
         rc = sb_catalog_store_get(conn, o.id, &vis, &o.rows, &err);
         sb_db_release(o.app->db, conn);
         if (rc < 0)
             sb_api_respond_store_error(req, &err);
         else if (rc == 1)
-            sb_tenancy_api_not_found(req, "catalog secret");
+            sb_handler_not_found(req, "catalog secret");
         else
             sb_http_respond_json(req, 200, secret_json(&o.rows, 0));
         sb_row_set_free(&o.rows);
@@ -201,37 +201,37 @@ typedef struct binding_input {
     char *keys, *ops; /* JSON arrays (owned), NULL when not given */
 } binding_input;
 
-static int check_keys(sb_tenancy_op *o, json_t *a, char **out)
+static int check_keys(sb_handler_op *o, json_t *a, char **out)
 {
     size_t n = json_array_size(a), i;
     json_t *v;
     if (n == 0 || n > 100)
-        return sb_tenancy_api_invalid(o->req, "allowed_keys must list 1 to 100 key names");
+        return sb_handler_invalid(o->req, "allowed_keys must list 1 to 100 key names");
     json_array_foreach(a, i, v)
     {
         const char *k = json_string_value(v);
-        if (!sb_tenancy_api_name_ok(k, 128, SB_CHARS_UPPER SB_CHARS_LOWER SB_CHARS_DIGIT "_.-",
+        if (!sb_handler_name_ok(k, 128, SB_CHARS_UPPER SB_CHARS_LOWER SB_CHARS_DIGIT "_.-",
                                     SB_CHARS_UPPER SB_CHARS_LOWER SB_CHARS_DIGIT "_.-"))
-            return sb_tenancy_api_invalid(o->req,
+            return sb_handler_invalid(o->req,
                                           "allowed_keys[%zu] must be 1-128 characters of letters, "
                                           "digits, '_', '.' or '-'",
                                           i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(json_string_value(json_array_get(a, j)), k) == 0)
-                return sb_tenancy_api_invalid(o->req, "allowed_keys[%zu] repeats a key", i);
+                return sb_handler_invalid(o->req, "allowed_keys[%zu] repeats a key", i);
     }
     *out = json_dumps(a, JSON_COMPACT);
     return 0;
 }
 
-static int check_ops(sb_tenancy_op *o, json_t *a, char **out)
+static int check_ops(sb_handler_op *o, json_t *a, char **out)
 {
     size_t i;
     json_t *v;
     unsigned seen = 0;
     static const char *const ops[] = {"read", "patch", "reveal"};
     if (json_array_size(a) == 0)
-        return sb_tenancy_api_invalid(o->req, "allowed_ops must list at least one of read, "
+        return sb_handler_invalid(o->req, "allowed_ops must list at least one of read, "
                                               "patch, reveal");
     json_array_foreach(a, i, v)
     {
@@ -239,17 +239,17 @@ static int check_ops(sb_tenancy_op *o, json_t *a, char **out)
         while (k < 3 && strcmp(ops[k], json_string_value(v)) != 0)
             k++;
         if (k == 3)
-            return sb_tenancy_api_invalid(o->req, "allowed_ops[%zu] must be read, patch or reveal",
+            return sb_handler_invalid(o->req, "allowed_ops[%zu] must be read, patch or reveal",
                                           i);
         if (seen & (1u << k))
-            return sb_tenancy_api_invalid(o->req, "allowed_ops[%zu] repeats an operation", i);
+            return sb_handler_invalid(o->req, "allowed_ops[%zu] repeats an operation", i);
         seen |= 1u << k;
     }
     *out = json_dumps(a, JSON_COMPACT);
     return 0;
 }
 
-static int lists(sb_tenancy_op *o, binding_input *in)
+static int lists(sb_handler_op *o, binding_input *in)
 {
     json_t *k = json_object_get(o->body, "allowed_keys"), *p = json_object_get(o->body,
                                                                                "allowed_ops");
@@ -257,19 +257,19 @@ static int lists(sb_tenancy_op *o, binding_input *in)
                                                                                            : 0;
 }
 
-static int need_bind(sb_tenancy_op *o, const char *doing, sb_error *err)
+static int need_bind(sb_handler_op *o, const char *doing, sb_error *err)
 {
-    if (!sb_tenancy_api_project_visible(o->who, o->id))
-        return sb_tenancy_op_hidden(err, "project");
-    return sb_tenancy_op_need_project(o, SB_PERM_INTEGRATION_BIND, o->id, doing, err);
+    if (!sb_handler_project_visible(o->who, o->id))
+        return sb_handler_op_hidden(err, "project");
+    return sb_handler_op_need_project(o, SB_PERM_INTEGRATION_BIND, o->id, doing, err);
 }
 
-static int sb_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int sb_create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     binding_input *in = o->extra;
     sb_row_set rows;
     if (need_bind(o, "binding a secret", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_tenancy_store_project_get, o->id, "project", &rows, err))
+        sb_handler_op_lock_row(conn, sb_tenancy_store_project_get, o->id, "project", &rows, err))
         return -1;
     sb_row_set_free(&rows);
     int rc = sb_tenancy_store_environment_get(conn, o->id2, false, &rows, err);
@@ -297,7 +297,7 @@ static int sb_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_secret_binding_row b;
     sb_catalog_store_binding_at(&o->rows, 0, &b);
-    return sb_tenancy_op_audit(
+    return sb_handler_op_audit(
         conn, o, "secret_binding.create", "secret_binding", b.id,
         json_pack("{s:s, s:s, s:s, s:o, s:o}", "catalog_secret_id", b.catalog_secret_id,
                   "project_id", b.project_id, "environment_id", b.environment_id, "allowed_keys",
@@ -305,7 +305,7 @@ static int sb_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         err);
 }
 
-static int lock_binding(sb_db_conn *conn, sb_tenancy_op *o, const char *doing, sb_error *err)
+static int lock_binding(sb_db_conn *conn, sb_handler_op *o, const char *doing, sb_error *err)
 {
     sb_row_set rows;
     if (need_bind(o, doing, err) != 0)
@@ -318,7 +318,7 @@ static int lock_binding(sb_db_conn *conn, sb_tenancy_op *o, const char *doing, s
     return rc;
 }
 
-static int sb_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int sb_update_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     binding_input *in = o->extra;
     if (lock_binding(conn, o, "changing a secret binding", err) != 0 ||
@@ -326,19 +326,19 @@ static int sb_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_secret_binding_row b;
     sb_catalog_store_binding_at(&o->rows, 0, &b);
-    return sb_tenancy_op_audit(conn, o, "secret_binding.update", "secret_binding", o->id2,
+    return sb_handler_op_audit(conn, o, "secret_binding.update", "secret_binding", o->id2,
                                json_pack("{s:s, s:o, s:o}", "project_id", o->id, "allowed_keys",
                                          parsed(b.allowed_keys), "allowed_ops",
                                          parsed(b.allowed_ops)),
                                err);
 }
 
-static int sb_delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int sb_delete_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     if (lock_binding(conn, o, "removing a secret binding", err) != 0 ||
         sb_catalog_store_binding_delete(conn, o->id2, err) != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "secret_binding.delete", "secret_binding", o->id2,
+    return sb_handler_op_audit(conn, o, "secret_binding.delete", "secret_binding", o->id2,
                                json_pack("{s:s}", "project_id", o->id), err);
 }
 
@@ -349,11 +349,11 @@ static const sb_field_spec create_spec[] = {{"catalog_secret_id", SB_FIELD_STRIN
 static const sb_field_spec update_spec[] = {{"allowed_keys", SB_FIELD_STRING_ARRAY, 0},
                                             {"allowed_ops", SB_FIELD_STRING_ARRAY, 0}};
 
-static int run_binding(sb_tenancy_op *o, binding_input *in, sb_tenancy_op_fn fn)
+static int run_binding(sb_handler_op *o, binding_input *in, sb_handler_op_fn fn)
 {
     o->extra = in;
     o->render = binding_json;
-    int rc = sb_tenancy_op_run(o, fn);
+    int rc = sb_handler_op_run(o, fn);
     free(in->keys);
     free(in->ops);
     return rc;
@@ -361,15 +361,15 @@ static int run_binding(sb_tenancy_op *o, binding_input *in, sb_tenancy_op_fn fn)
 
 static int binding_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     binding_input in = {0};
     bool has;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "project");
-    if (sb_tenancy_api_read_body(req, create_spec, 4, &o.body) != 0 ||
-        sb_tenancy_op_body_ref(&o, "catalog_secret_id", o.ref, &has) != 0 ||
-        sb_tenancy_op_body_ref(&o, "environment_id", o.id2, &has) != 0 || lists(&o, &in) != 0) {
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "project");
+    if (sb_handler_read_body(req, create_spec, 4, &o.body) != 0 ||
+        sb_handler_op_body_ref(&o, "catalog_secret_id", o.ref, &has) != 0 ||
+        sb_handler_op_body_ref(&o, "environment_id", o.id2, &has) != 0 || lists(&o, &in) != 0) {
         free(in.keys);
         free(in.ops);
         return 0;
@@ -380,30 +380,30 @@ static int binding_create(sb_server_request *req, void *ctx)
 
 static int binding_update(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     binding_input in = {0};
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 ||
-        sb_tenancy_api_path_id(req, "binding_id", o.id2) != 0)
-        return sb_tenancy_api_not_found(req, "secret binding");
-    if (sb_tenancy_api_read_body(req, update_spec, 2, &o.body) != 0 || lists(&o, &in) != 0) {
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0 ||
+        sb_handler_path_id(req, "binding_id", o.id2) != 0)
+        return sb_handler_not_found(req, "secret binding");
+    if (sb_handler_read_body(req, update_spec, 2, &o.body) != 0 || lists(&o, &in) != 0) {
         free(in.keys);
         free(in.ops);
         return 0;
     }
     if (!in.keys && !in.ops)
-        return sb_tenancy_op_nothing_given(&o, "allowed_keys, allowed_ops"), 0;
+        return sb_handler_op_nothing_given(&o, "allowed_keys, allowed_ops"), 0;
     return run_binding(&o, &in, sb_update_txn);
 }
 
 static int binding_delete(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 ||
-        sb_tenancy_api_path_id(req, "binding_id", o.id2) != 0)
-        return sb_tenancy_api_not_found(req, "secret binding");
-    return sb_tenancy_op_run(&o, sb_delete_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0 ||
+        sb_handler_path_id(req, "binding_id", o.id2) != 0)
+        return sb_handler_not_found(req, "secret binding");
+    return sb_handler_op_run(&o, sb_delete_txn);
 }
 
 static bool bindings_visible(const sb_identity *who, const char *project)
@@ -414,10 +414,10 @@ static bool bindings_visible(const sb_identity *who, const char *project)
 
 static int binding_list(sb_server_request *req, void *ctx)
 {
-    static const sb_tenancy_children spec = {"project", bindings_visible,
+    static const sb_handler_children spec = {"project", bindings_visible,
                                              sb_tenancy_store_project_get,
                                              sb_catalog_store_binding_list, binding_json};
-    return sb_tenancy_api_list_children(req, ctx, &spec);
+    return sb_handler_list_children(req, ctx, &spec);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

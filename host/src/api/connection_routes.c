@@ -5,7 +5,7 @@
  * Contract:
  *   - Everything here needs integration.edit from a global grant (the
  *     permission is platform-level): others get 403 (reads) or 403 with an
- *     access.denied event (writes, through sb_tenancy_op_run).
+ *     access.denied event (writes, through sb_handler_op_run).
  *   - A connection holds metadata only (I4). The scope is checked by
  *     domain/connection_rules BEFORE any transaction: a credential-shaped
  *     key or value is 422 credential_refused, stores nothing, and writes one
@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "domain/connection_rules.h"
 #include "domain/domain_error.h"
 #include "store/connection_store.h"
@@ -76,7 +76,7 @@ static int read_body(sb_server_request *req, const sb_field_spec *spec, size_t n
         *scope = json_incref(s);
         json_object_del(raw, "scope");
     }
-    if (sb_tenancy_api_read_body(req, spec, n, body) != 0) {
+    if (sb_handler_read_body(req, spec, n, body) != 0) {
         json_decref(*scope);
         *scope = NULL;
         return -1;
@@ -86,7 +86,7 @@ static int read_body(sb_server_request *req, const sb_field_spec *spec, size_t n
 
 /* The scope checked for type; a credential-shaped one is audited (without
  * its values) as action. -1 after answering. */
-static int check_scope(sb_tenancy_op *o, const char *type, json_t *scope, const char *action,
+static int check_scope(sb_handler_op *o, const char *type, json_t *scope, const char *action,
                        conn_input *in)
 {
     size_t n = json_object_size(scope), i = 0;
@@ -109,7 +109,7 @@ static int check_scope(sb_tenancy_op *o, const char *type, json_t *scope, const 
             json_decref(d);
             sb_http_respond_error(o->req, 422, "credential_refused", "%s", err.message);
         } else {
-            sb_tenancy_api_invalid(o->req, "%s", err.message);
+            sb_handler_invalid(o->req, "%s", err.message);
         }
         rc = -1;
     } else {
@@ -124,28 +124,28 @@ static int check_scope(sb_tenancy_op *o, const char *type, json_t *scope, const 
     return rc;
 }
 
-static int common_fields(sb_tenancy_op *o, conn_input *in)
+static int common_fields(sb_handler_op *o, conn_input *in)
 {
     json_t *iv = json_object_get(o->body, "discovery_interval_s");
-    in->f.name = sb_tenancy_api_string(o->body, "name");
-    in->f.description = sb_tenancy_api_string(o->body, "description");
-    in->f.status = sb_tenancy_api_string(o->body, "status");
+    in->f.name = sb_handler_string(o->body, "name");
+    in->f.description = sb_handler_string(o->body, "description");
+    in->f.status = sb_handler_string(o->body, "status");
     in->f.discovery_interval_s = iv ? (int)json_integer_value(iv) : -1;
     in->f.cluster_given = json_object_get(o->body, "cluster") != NULL;
-    in->f.cluster = sb_tenancy_api_string(o->body, "cluster");
+    in->f.cluster = sb_handler_string(o->body, "cluster");
     if (in->f.cluster &&
-        !sb_tenancy_api_name_ok(in->f.cluster, 63, SB_CHARS_LOWER SB_CHARS_DIGIT,
+        !sb_handler_name_ok(in->f.cluster, 63, SB_CHARS_LOWER SB_CHARS_DIGIT,
                                 SB_CHARS_LOWER SB_CHARS_DIGIT "-"))
-        return sb_tenancy_api_invalid(o->req, "cluster must match ^[a-z0-9][a-z0-9-]{0,62}$ (the "
+        return sb_handler_invalid(o->req, "cluster must match ^[a-z0-9][a-z0-9-]{0,62}$ (the "
                                               "name of the agents' network boundary), or be null");
     if (in->f.name && !sb_connection_name_ok(in->f.name))
-        return sb_tenancy_api_invalid(o->req, "name must match ^[a-z0-9][a-z0-9-]{0,119}$");
+        return sb_handler_invalid(o->req, "name must match ^[a-z0-9][a-z0-9-]{0,119}$");
     if (in->f.status && strcmp(in->f.status, "active") != 0 &&
         strcmp(in->f.status, "disabled") != 0)
-        return sb_tenancy_api_invalid(o->req, "status must be \"active\" or \"disabled\"");
+        return sb_handler_invalid(o->req, "status must be \"active\" or \"disabled\"");
     if (iv && (json_integer_value(iv) < 60 || json_integer_value(iv) > 86400))
-        return sb_tenancy_api_invalid(o->req, "discovery_interval_s must be 60..86400 seconds");
-    return sb_tenancy_api_check_description(o->req, in->f.description);
+        return sb_handler_invalid(o->req, "discovery_interval_s must be 60..86400 seconds");
+    return sb_handler_check_description(o->req, in->f.description);
 }
 
 static void input_free(conn_input *in)
@@ -154,14 +154,14 @@ static void input_free(conn_input *in)
     json_decref(in->scope_keys);
 }
 
-static int need_edit(const sb_tenancy_op *o, const char *doing, sb_error *err)
+static int need_edit(const sb_handler_op *o, const char *doing, sb_error *err)
 {
-    return sb_tenancy_op_need_team(o, SB_PERM_INTEGRATION_EDIT, NULL, doing, err);
+    return sb_handler_op_need_team(o, SB_PERM_INTEGRATION_EDIT, NULL, doing, err);
 }
 
 /* ---- connections ------------------------------------------------------------- */
 
-static int create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     conn_input *in = o->extra;
     if (need_edit(o, "creating a provider connection", err) != 0 ||
@@ -169,18 +169,18 @@ static int create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_connection_row c;
     sb_connection_store_at(&o->rows, 0, &c);
-    return sb_tenancy_op_audit(conn, o, "connection.create", "connection", c.id,
+    return sb_handler_op_audit(conn, o, "connection.create", "connection", c.id,
                                json_pack("{s:s, s:s, s:O}", "name", c.name, "type", c.type,
                                          "scope_keys", in->scope_keys),
                                err);
 }
 
-static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int update_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     conn_input *in = o->extra;
     sb_row_set cur;
     if (need_edit(o, "changing a provider connection", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_connection_store_get, o->id, "provider connection", &cur,
+        sb_handler_op_lock_row(conn, sb_connection_store_get, o->id, "provider connection", &cur,
                                err) != 0)
         return -1;
     sb_row_set_free(&cur);
@@ -198,10 +198,10 @@ static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     json_t *d = json_pack("{s:o}", "fields", fields);
     if (in->scope_keys)
         json_object_set(d, "scope_keys", in->scope_keys);
-    return sb_tenancy_op_audit(conn, o, "connection.update", "connection", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "connection.update", "connection", o->id, d, err);
 }
 
-static int delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int delete_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     if (need_edit(o, "deleting a provider connection", err) != 0)
         return -1;
@@ -210,7 +210,7 @@ static int delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no provider connection with that id");
     if (rc != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "connection.delete", "connection", o->id, NULL, err);
+    return sb_handler_op_audit(conn, o, "connection.delete", "connection", o->id, NULL, err);
 }
 
 static const sb_field_spec create_spec[] = {{"name", SB_FIELD_STRING, 1},
@@ -222,25 +222,25 @@ static const sb_field_spec create_spec[] = {{"name", SB_FIELD_STRING, 1},
 
 static int conn_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     conn_input in = {0};
     json_t *scope;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op_init(&o, req, ctx);
     if (read_body(req, create_spec, 6, &o.body, &scope) != 0)
         return 0;
-    in.f.type = sb_tenancy_api_string(o.body, "type");
+    in.f.type = sb_handler_string(o.body, "type");
     int rc = 0;
     if (scope == NULL)
         sb_http_respond_error(req, 400, "missing_field", "field \"scope\" is required");
     else if (!sb_connection_type_known(in.f.type))
-        sb_tenancy_api_invalid(req, "type must be one of vault, aws-sm, gcp-sm, azure-kv, "
+        sb_handler_invalid(req, "type must be one of vault, aws-sm, gcp-sm, azure-kv, "
                                     "kubernetes");
     else if (common_fields(&o, &in) == 0 &&
              check_scope(&o, in.f.type, scope, "connection.create", &in) == 0) {
         o.extra = &in;
         o.render = conn_json;
         o.ok_status = 201;
-        rc = sb_tenancy_op_run(&o, create_txn);
+        rc = sb_handler_op_run(&o, create_txn);
     }
     json_decref(scope);
     input_free(&in);
@@ -255,12 +255,12 @@ static const sb_field_spec update_spec[] = {{"name", SB_FIELD_STRING, 0},
 
 static int conn_update(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     conn_input in = {0};
     json_t *scope;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "provider connection");
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "provider connection");
     if (read_body(req, update_spec, 5, &o.body, &scope) != 0)
         return 0;
     int rc = 0;
@@ -268,7 +268,7 @@ static int conn_update(sb_server_request *req, void *ctx)
         goto out;
     if (!scope && !in.f.name && !in.f.description && !in.f.status &&
         in.f.discovery_interval_s < 0 && !in.f.cluster_given) {
-        sb_tenancy_op_nothing_given(&o, "name, scope, description, status, discovery_interval_s, "
+        sb_handler_op_nothing_given(&o, "name, scope, description, status, discovery_interval_s, "
                                         "cluster");
         goto out;
     }
@@ -276,12 +276,12 @@ static int conn_update(sb_server_request *req, void *ctx)
         sb_db_conn *conn;
         sb_row_set cur;
         sb_error err = {0};
-        if (sb_tenancy_op_acquire(&o, &conn) != 0)
+        if (sb_handler_op_acquire(&o, &conn) != 0)
             goto out;
         int got = sb_connection_store_get(conn, o.id, false, &cur, &err);
         sb_db_release(o.app->db, conn);
         if (got != 0) {
-            got == 1 ? sb_tenancy_api_not_found(req, "provider connection")
+            got == 1 ? sb_handler_not_found(req, "provider connection")
                      : sb_api_respond_store_error(req, &err);
             goto out;
         }
@@ -294,7 +294,7 @@ static int conn_update(sb_server_request *req, void *ctx)
     }
     o.extra = &in;
     o.render = conn_json;
-    rc = sb_tenancy_op_run(&o, update_txn);
+    rc = sb_handler_op_run(&o, update_txn);
 out:
     json_decref(scope);
     input_free(&in);
@@ -303,17 +303,17 @@ out:
 
 static int conn_delete(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "provider connection");
-    return sb_tenancy_op_run(&o, delete_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "provider connection");
+    return sb_handler_op_run(&o, delete_txn);
 }
 
 /* Reads need the global grant too; 403 otherwise. */
-static int reader(sb_server_request *req, void *ctx, sb_tenancy_op *o)
+static int reader(sb_server_request *req, void *ctx, sb_handler_op *o)
 {
-    sb_tenancy_op_init(o, req, ctx);
+    sb_handler_op_init(o, req, ctx);
     if (sb_rbac_allows_global(o->who->rbac, SB_PERM_INTEGRATION_EDIT))
         return 0;
     sb_http_respond_error(req, 403, "forbidden",
@@ -323,22 +323,22 @@ static int reader(sb_server_request *req, void *ctx, sb_tenancy_op *o)
 
 static int conn_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     if (reader(req, ctx, &o) != 0)
         return 0;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "provider connection");
-    return sb_tenancy_op_respond_one(&o, sb_connection_store_get, conn_json, "provider connection");
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "provider connection");
+    return sb_handler_op_respond_one(&o, sb_connection_store_get, conn_json, "provider connection");
 }
 
 static int conn_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     static const char *const known[] = {"limit", "cursor", "type", "status"};
     sb_api_page page;
     sb_list_page lp;
-    if (reader(req, ctx, &o) != 0 || sb_tenancy_api_check_query(req, known, 4) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0)
+    if (reader(req, ctx, &o) != 0 || sb_handler_check_query(req, known, 4) != 0 ||
+        sb_handler_parse_page(req, &page, &lp) != 0)
         return 0;
     const char *type = sb_http_query(req, "type"), *status = sb_http_query(req, "status");
     if (type && !sb_connection_type_known(type))
@@ -347,22 +347,22 @@ static int conn_list(sb_server_request *req, void *ctx)
         return sb_http_respond_error(req, 400, "invalid_field",
                                      "query parameter status must be active or disabled");
     sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     int rc = sb_connection_store_list(conn, type, status, &lp, &o.rows, &err);
     sb_db_release(o.app->db, conn);
-    return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, conn_json)
+    return rc == 0 ? sb_handler_respond_page(req, &o.rows, conn_json)
                    : sb_api_respond_store_error(req, &err);
 }
 
 /* ---- bindings ---------------------------------------------------------------- */
 
-static int bind_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int bind_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set cur;
     if (need_edit(o, "binding a provider connection", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_connection_store_get, o->id, "provider connection", &cur,
+        sb_handler_op_lock_row(conn, sb_connection_store_get, o->id, "provider connection", &cur,
                                err) != 0)
         return -1;
     sb_row_set_free(&cur);
@@ -386,13 +386,13 @@ static int bind_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_connection_binding_row b;
     sb_connection_store_binding_at(&o->rows, 0, &b);
-    return sb_tenancy_op_audit(conn, o, "connection.binding.create", "connection", o->id,
+    return sb_handler_op_audit(conn, o, "connection.binding.create", "connection", o->id,
                                json_pack("{s:s, s:s, s:s?}", "binding_id", b.id, "project_id",
                                          b.project_id, "environment_id", b.environment_id),
                                err);
 }
 
-static int unbind_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int unbind_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set gone;
     if (need_edit(o, "unbinding a provider connection", err) != 0)
@@ -407,7 +407,7 @@ static int unbind_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     json_t *d = json_pack("{s:s, s:s, s:s?}", "binding_id", b.id, "project_id", b.project_id,
                           "environment_id", b.environment_id);
     sb_row_set_free(&gone);
-    return sb_tenancy_op_audit(conn, o, "connection.binding.delete", "connection", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "connection.binding.delete", "connection", o->id, d, err);
 }
 
 static const sb_field_spec bind_spec[] = {{"project_id", SB_FIELD_STRING, 1},
@@ -415,28 +415,28 @@ static const sb_field_spec bind_spec[] = {{"project_id", SB_FIELD_STRING, 1},
 
 static int bind_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     bool has;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "provider connection");
-    if (sb_tenancy_api_read_body(req, bind_spec, 2, &o.body) != 0 ||
-        sb_tenancy_op_body_ref(&o, "project_id", o.ref, &has) != 0 ||
-        sb_tenancy_op_body_ref(&o, "environment_id", o.id2, &has) != 0)
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "provider connection");
+    if (sb_handler_read_body(req, bind_spec, 2, &o.body) != 0 ||
+        sb_handler_op_body_ref(&o, "project_id", o.ref, &has) != 0 ||
+        sb_handler_op_body_ref(&o, "environment_id", o.id2, &has) != 0)
         return 0;
     o.render = binding_json;
     o.ok_status = 201;
-    return sb_tenancy_op_run(&o, bind_txn);
+    return sb_handler_op_run(&o, bind_txn);
 }
 
 static int bind_delete(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 ||
-        sb_tenancy_api_path_id(req, "binding_id", o.id2) != 0)
-        return sb_tenancy_api_not_found(req, "binding");
-    return sb_tenancy_op_run(&o, unbind_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0 ||
+        sb_handler_path_id(req, "binding_id", o.id2) != 0)
+        return sb_handler_not_found(req, "binding");
+    return sb_handler_op_run(&o, unbind_txn);
 }
 
 static bool edit_visible(const sb_identity *who, const char *id)
@@ -447,10 +447,10 @@ static bool edit_visible(const sb_identity *who, const char *id)
 
 static int bind_list(sb_server_request *req, void *ctx)
 {
-    static const sb_tenancy_children spec = {"provider connection", edit_visible,
+    static const sb_handler_children spec = {"provider connection", edit_visible,
                                              sb_connection_store_get,
                                              sb_connection_store_binding_list, binding_json};
-    return sb_tenancy_api_list_children(req, ctx, &spec);
+    return sb_handler_list_children(req, ctx, &spec);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

@@ -15,7 +15,7 @@
 #ifndef SB_API_POLICY_API_H
 #define SB_API_POLICY_API_H
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "store/policy_store.h"
 
 /* The body as parsed: what was given, with values checked for shape. */
@@ -31,7 +31,7 @@ typedef struct sb_policy_rule_patch {
 } sb_policy_rule_patch;
 /* The body of a rule write (o->body, already checked against the field
  * table) into p (api/policy_input.c). -1 after answering 400/422. */
-int sb_policy_api_read_patch(sb_tenancy_op *o, sb_policy_rule_patch *p);
+int sb_policy_api_read_patch(sb_handler_op *o, sb_policy_rule_patch *p);
 
 bool sb_policy_api_platform_author(const sb_identity *who);
 /* anchor_id NULL for platform. */

@@ -52,8 +52,8 @@ static int uuid_member(sb_server_request *req, json_t *obj, const char *key, con
 {
     const char *s = json_string_value(json_object_get(obj, key));
     out[0] = '\0';
-    if (s && !sb_tenancy_store_uuid(s, out))
-        return sb_tenancy_api_invalid(req, "%s must be a UUID", label);
+    if (s && !sb_rows_uuid(s, out))
+        return sb_handler_invalid(req, "%s must be a UUID", label);
     return 0;
 }
 
@@ -70,14 +70,14 @@ static int read_anchor(sb_server_request *req, json_t *a, sb_policy_rule_patch *
                -1;
     bool platform = strcmp(p->anchor_type, "platform") == 0;
     if (!platform && strcmp(p->anchor_type, "team") != 0 && strcmp(p->anchor_type, "project") != 0)
-        return sb_tenancy_api_invalid(req, "anchor.type must be platform, team or project");
+        return sb_handler_invalid(req, "anchor.type must be platform, team or project");
     if (uuid_member(req, a, "id", "anchor.id", p->anchor_id) != 0)
         return -1;
     if (platform && p->anchor_id[0])
-        return sb_tenancy_api_invalid(req, "anchor.id must be absent or null for a platform "
+        return sb_handler_invalid(req, "anchor.id must be absent or null for a platform "
                                            "anchor");
     if (!platform && !p->anchor_id[0])
-        return sb_tenancy_api_invalid(req, "anchor.id is required for a %s anchor (the %s's id)",
+        return sb_handler_invalid(req, "anchor.id is required for a %s anchor (the %s's id)",
                                       p->anchor_type, p->anchor_type);
     return 0;
 }
@@ -87,7 +87,7 @@ static int selector_text(sb_server_request *req, json_t *s, const char *key, con
 {
     *out = json_string_value(json_object_get(s, key));
     if (*out && !(*out)[0])
-        return sb_tenancy_api_invalid(req, "selector.%s must not be empty; omit it or give null "
+        return sb_handler_invalid(req, "selector.%s must not be empty; omit it or give null "
                                            "to match any",
                                       key);
     return 0;
@@ -116,9 +116,9 @@ static int read_selector(sb_server_request *req, json_t *s, sb_policy_rule_patch
         selector_text(req, s, "operation", &p->sel_operation) != 0)
         return -1;
     if (p->sel_kind && sb_policy_env_kind_parse(p->sel_kind, &kind, &err) != 0)
-        return sb_tenancy_api_invalid(req, "selector.environment_kind: %s", err.message);
+        return sb_handler_invalid(req, "selector.environment_kind: %s", err.message);
     if (p->sel_operation && sb_policy_operation_parse(p->sel_operation, &op, &err) != 0)
-        return sb_tenancy_api_invalid(req, "selector.operation: %s", err.message);
+        return sb_handler_invalid(req, "selector.operation: %s", err.message);
     return 0;
 }
 
@@ -135,28 +135,28 @@ static int read_access(sb_server_request *req, json_t *a, sb_policy_rule_patch *
     json_t *ttl = json_object_get(a, "reveal_ttl_s");
     long long v = ttl ? json_integer_value(ttl) : SB_POLICY_REVEAL_TTL_DEFAULT;
     if (v < SB_POLICY_REVEAL_TTL_MIN || v > SB_POLICY_REVEAL_TTL_MAX)
-        return sb_tenancy_api_invalid(req, "access.reveal_ttl_s must be between %d and %d seconds",
+        return sb_handler_invalid(req, "access.reveal_ttl_s must be between %d and %d seconds",
                                       SB_POLICY_REVEAL_TTL_MIN, SB_POLICY_REVEAL_TTL_MAX);
     p->reveal_ttl_s = (int)v;
     return 0;
 }
 
-int sb_policy_api_read_patch(sb_tenancy_op *o, sb_policy_rule_patch *p)
+int sb_policy_api_read_patch(sb_handler_op *o, sb_policy_rule_patch *p)
 {
     json_t *b = o->body, *v;
     const char *key;
     p->given = json_array();
     json_object_foreach(b, key, v) json_array_append_new(p->given, json_string(key));
-    p->name = sb_tenancy_api_string(b, "name");
-    p->description = sb_tenancy_api_string(b, "description");
-    if (p->name && (!p->name[0] || sb_tenancy_api_chars(p->name) > 120))
-        return sb_tenancy_api_invalid(o->req, "name must be 1..120 characters");
-    if (sb_tenancy_api_check_description(o->req, p->description) != 0)
+    p->name = sb_handler_string(b, "name");
+    p->description = sb_handler_string(b, "description");
+    if (p->name && (!p->name[0] || sb_handler_chars(p->name) > 120))
+        return sb_handler_invalid(o->req, "name must be 1..120 characters");
+    if (sb_handler_check_description(o->req, p->description) != 0)
         return -1;
     if ((v = json_object_get(b, "priority")) != NULL) {
         long long pr = json_integer_value(v);
         if (pr < SB_POLICY_PRIORITY_MIN || pr > SB_POLICY_PRIORITY_MAX)
-            return sb_tenancy_api_invalid(o->req, "priority must be between %d and %d",
+            return sb_handler_invalid(o->req, "priority must be between %d and %d",
                                           SB_POLICY_PRIORITY_MIN, SB_POLICY_PRIORITY_MAX);
         p->has_priority = true;
         p->priority = (int)pr;

@@ -26,7 +26,7 @@
  *     it is AND as it would be, so a scoped author can neither edit a rule
  *     outside their scope or in the reserved band nor move one there.
  *     Refusals are 403 (audited as access.denied); an anchor or rule the
- *     caller cannot see is 404 (audited too, through sb_tenancy_op_run).
+ *     caller cannot see is 404 (audited too, through sb_handler_op_run).
  *   - One audit event per change, in its transaction: policy.rule.create,
  *     policy.rule.update, policy.rule.delete (resource "policy_rule:<id>"),
  *     whose details carry the whole rule after the change ("rule"; before
@@ -166,17 +166,17 @@ static void rule_of_fields(const sb_policy_rule_fields *f, const char *id, sb_po
 }
 
 /* The whole authorship check of one version of a rule (f) by o->who. */
-static int check_author(const sb_tenancy_op *o, const sb_policy_rule_fields *f, const char *id,
+static int check_author(const sb_handler_op *o, const sb_policy_rule_fields *f, const char *id,
                         int reserved, sb_error *err)
 {
     const sb_identity *who = o->who;
     bool platform = sb_policy_api_platform_author(who);
     if (!platform && strcmp(f->anchor_type, "platform") != 0) {
         bool seen = strcmp(f->anchor_type, "team") == 0
-                        ? sb_tenancy_api_team_visible(who, f->anchor_id)
-                        : sb_tenancy_api_project_visible(who, f->anchor_id);
+                        ? sb_handler_team_visible(who, f->anchor_id)
+                        : sb_handler_project_visible(who, f->anchor_id);
         if (!seen)
-            return sb_error_set(err, SB_TENANCY_API_E_HIDDEN, "no %s with id %s", f->anchor_type,
+            return sb_error_set(err, SB_HANDLER_E_HIDDEN, "no %s with id %s", f->anchor_type,
                                 f->anchor_id);
     }
     sb_policy_rule rule;
@@ -222,7 +222,7 @@ static int check_anchor_row(sb_db_conn *conn, const sb_policy_rule_fields *f, sb
     bool archived = strcmp(status, "archived") == 0;
     sb_row_set_free(&rows);
     if (archived)
-        return sb_error_set(err, SB_TENANCY_API_E_ARCHIVED, "%s %s is archived; unarchive it first",
+        return sb_error_set(err, SB_HANDLER_E_ARCHIVED, "%s %s is archived; unarchive it first",
                             f->anchor_type, f->anchor_id);
     return 0;
 }
@@ -239,7 +239,7 @@ static bool in_reach(const sb_identity *who, const sb_policy_rule_fields *f, con
     return team && sb_team_tree_in_subtree(sb_tenancy_teams(who->tenancy), f->anchor_id, team);
 }
 
-static int check_refs(sb_db_conn *conn, const sb_tenancy_op *o, const sb_policy_rule_fields *f,
+static int check_refs(sb_db_conn *conn, const sb_handler_op *o, const sb_policy_rule_fields *f,
                       sb_error *err)
 {
     sb_row_set rows;
@@ -291,7 +291,7 @@ static int check_refs(sb_db_conn *conn, const sb_tenancy_op *o, const sb_policy_
 
 /* ---- writes ------------------------------------------------------------------- */
 
-static int write_checks(sb_db_conn *conn, sb_tenancy_op *o, const sb_policy_rule_fields *f,
+static int write_checks(sb_db_conn *conn, sb_handler_op *o, const sb_policy_rule_fields *f,
                         const char *id, bool anchor_new, sb_error *err)
 {
     int reserved;
@@ -302,7 +302,7 @@ static int write_checks(sb_db_conn *conn, sb_tenancy_op *o, const sb_policy_rule
     return 0;
 }
 
-static int create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_policy_rule_patch *p = o->extra;
     sb_policy_rule_fields f;
@@ -312,22 +312,22 @@ static int create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_policy_rule_row r;
     sb_policy_store_at(&o->rows, 0, &r);
-    return sb_tenancy_op_audit(conn, o, "policy.rule.create", "policy_rule", r.id,
+    return sb_handler_op_audit(conn, o, "policy.rule.create", "policy_rule", r.id,
                                json_pack("{s:o}", "rule", sb_policy_api_rule_json(&o->rows, 0)),
                                err);
 }
 
 /* The rule as it is: visible (else 404) and, for a scoped author, theirs
  * to change (else 403). Locked; *cur owned by the caller. */
-static int lock_current(sb_db_conn *conn, sb_tenancy_op *o, sb_row_set *cur,
+static int lock_current(sb_db_conn *conn, sb_handler_op *o, sb_row_set *cur,
                         sb_policy_rule_row *row, sb_error *err)
 {
-    if (sb_tenancy_op_lock_row(conn, sb_policy_store_get, o->id, "policy rule", cur, err) != 0)
+    if (sb_handler_op_lock_row(conn, sb_policy_store_get, o->id, "policy rule", cur, err) != 0)
         return -1;
     sb_policy_store_at(cur, 0, row);
     int reserved, rc = 0;
     if (!sb_policy_api_rule_visible(o->who, row->anchor_type, row->anchor_id))
-        rc = sb_tenancy_op_hidden(err, "policy rule");
+        rc = sb_handler_op_hidden(err, "policy rule");
     else if (!sb_policy_api_platform_author(o->who)) {
         sb_policy_rule_fields f;
         merge(row, &(sb_policy_rule_patch){0}, &f);
@@ -340,7 +340,7 @@ static int lock_current(sb_db_conn *conn, sb_tenancy_op *o, sb_row_set *cur,
     return rc;
 }
 
-static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int update_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_policy_rule_patch *p = o->extra;
     sb_row_set cur;
@@ -359,13 +359,13 @@ static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     sb_row_set_free(&cur);
     if (rc != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "policy.rule.update", "policy_rule", o->id,
+    return sb_handler_op_audit(conn, o, "policy.rule.update", "policy_rule", o->id,
                                json_pack("{s:O, s:o}", "fields", p->given, "rule",
                                          sb_policy_api_rule_json(&o->rows, 0)),
                                err);
 }
 
-static int delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int delete_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set cur, gone;
     sb_policy_rule_row row;
@@ -378,7 +378,7 @@ static int delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                        : -1;
     json_t *d = json_pack("{s:o}", "rule", sb_policy_api_rule_json(&gone, 0));
     sb_row_set_free(&gone);
-    return sb_tenancy_op_audit(conn, o, "policy.rule.delete", "policy_rule", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "policy.rule.delete", "policy_rule", o->id, d, err);
 }
 
 #define RULE_SPEC(req)                                                                             \
@@ -392,22 +392,22 @@ static const sb_field_spec update_spec[] = RULE_SPEC(0);
 
 static int rule_write(sb_server_request *req, void *ctx, bool create)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     sb_policy_rule_patch p = {0};
-    sb_tenancy_op_init(&o, req, ctx);
-    if (!create && sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "policy rule");
+    sb_handler_op_init(&o, req, ctx);
+    if (!create && sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "policy rule");
     int rc = 0;
-    if (sb_tenancy_api_read_body(req, create ? create_spec : update_spec, N_SPEC, &o.body) == 0 &&
+    if (sb_handler_read_body(req, create ? create_spec : update_spec, N_SPEC, &o.body) == 0 &&
         sb_policy_api_read_patch(&o, &p) == 0) {
         if (json_array_size(p.given) == 0) {
-            sb_tenancy_op_nothing_given(&o, "name, description, anchor, priority, workflow_id, "
+            sb_handler_op_nothing_given(&o, "name, description, anchor, priority, workflow_id, "
                                             "selector, access, enabled");
         } else {
             o.extra = &p;
             o.render = sb_policy_api_rule_json;
             o.ok_status = create ? 201 : 200;
-            rc = sb_tenancy_op_run(&o, create ? create_txn : update_txn);
+            rc = sb_handler_op_run(&o, create ? create_txn : update_txn);
         }
     }
     json_decref(p.given);
@@ -419,23 +419,23 @@ static int rule_update(sb_server_request *req, void *ctx) { return rule_write(re
 
 static int rule_delete(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "policy rule");
-    return sb_tenancy_op_run(&o, delete_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "policy rule");
+    return sb_handler_op_run(&o, delete_txn);
 }
 
 /* ---- reads -------------------------------------------------------------------- */
 
 static int rule_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     sb_db_conn *conn;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "policy rule");
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "policy rule");
+    if (sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     int rc = sb_policy_store_get(conn, o.id, false, &o.rows, &err);
@@ -447,7 +447,7 @@ static int rule_get(sb_server_request *req, void *ctx)
         sb_policy_store_at(&o.rows, 0, &r);
     if (rc == 1 || !sb_policy_api_rule_visible(o.who, r.anchor_type, r.anchor_id)) {
         sb_row_set_free(&o.rows);
-        return sb_tenancy_api_not_found(req, "policy rule");
+        return sb_handler_not_found(req, "policy rule");
     }
     json_t *out = sb_policy_api_rule_json(&o.rows, 0);
     sb_row_set_free(&o.rows);
@@ -456,19 +456,19 @@ static int rule_get(sb_server_request *req, void *ctx)
 
 static int rule_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     static const char *const known[] = {"limit",   "cursor",     "anchor_type",
                                         "team_id", "project_id", "workflow_id"};
     sb_api_page page;
     sb_list_page lp;
     sb_policy_list_filter f = {0};
     char team[37], project[37], workflow[37];
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_check_query(req, known, 6) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0 ||
-        sb_tenancy_api_query_uuid(req, "team_id", team, &f.team_id) != 0 ||
-        sb_tenancy_api_query_uuid(req, "project_id", project, &f.project_id) != 0 ||
-        sb_tenancy_api_query_uuid(req, "workflow_id", workflow, &f.workflow_id) != 0)
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_check_query(req, known, 6) != 0 ||
+        sb_handler_parse_page(req, &page, &lp) != 0 ||
+        sb_handler_query_uuid(req, "team_id", team, &f.team_id) != 0 ||
+        sb_handler_query_uuid(req, "project_id", project, &f.project_id) != 0 ||
+        sb_handler_query_uuid(req, "workflow_id", workflow, &f.workflow_id) != 0)
         return 0;
     f.anchor_type = sb_http_query(req, "anchor_type");
     if (f.anchor_type && strcmp(f.anchor_type, "platform") != 0 &&
@@ -480,14 +480,14 @@ static int rule_list(sb_server_request *req, void *ctx)
     sb_permission_set author = SB_PERMISSION_BIT(SB_PERM_POLICY_AUTHOR);
     f.platform_all = sb_policy_api_platform_author(o.who);
     if (!f.platform_all &&
-        (sb_tenancy_api_visible_filter(o.who, true, author, &f.teams, &err) != 0 ||
-         sb_tenancy_api_visible_filter(o.who, false, author, &f.projects, &err) != 0)) {
+        (sb_handler_visible_filter(o.who, true, author, &f.teams, &err) != 0 ||
+         sb_handler_visible_filter(o.who, false, author, &f.projects, &err) != 0)) {
         free((void *)f.teams.ids);
         return sb_api_respond_store_error(req, &err);
     }
     sb_db_conn *conn;
     int rc = -2;
-    if (sb_tenancy_op_acquire(&o, &conn) == 0) {
+    if (sb_handler_op_acquire(&o, &conn) == 0) {
         rc = sb_policy_store_list(conn, &f, &lp, &o.rows, &err);
         sb_db_release(o.app->db, conn);
     }
@@ -495,7 +495,7 @@ static int rule_list(sb_server_request *req, void *ctx)
     free((void *)f.projects.ids);
     if (rc == -2)
         return 0;
-    return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, sb_policy_api_rule_json)
+    return rc == 0 ? sb_handler_respond_page(req, &o.rows, sb_policy_api_rule_json)
                    : sb_api_respond_store_error(req, &err);
 }
 

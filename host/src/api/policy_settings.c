@@ -30,12 +30,11 @@
 
 static json_t *history_json(const sb_row_set *rows, size_t i)
 {
-    json_t *d = json_loads(PQgetvalue(rows->res, (int)i, 4), 0, NULL);
-    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:O?}", "id", PQgetvalue(rows->res, (int)i, 0),
-                            "occurred_at", PQgetvalue(rows->res, (int)i, 1), "actor",
-                            PQgetvalue(rows->res, (int)i, 2), "action",
-                            PQgetvalue(rows->res, (int)i, 3), "rule", json_object_get(d, "rule"),
-                            "fields", json_object_get(d, "fields"));
+    json_t *d = json_loads(sb_rows_text(rows, i, 4), 0, NULL);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:O?, s:O?}", "id", sb_rows_text(rows, i, 0),
+                            "occurred_at", sb_rows_text(rows, i, 1), "actor",
+                            sb_rows_text(rows, i, 2), "action", sb_rows_text(rows, i, 3), "rule",
+                            json_object_get(d, "rule"), "fields", json_object_get(d, "fields"));
     json_decref(d);
     return out;
 }
@@ -61,7 +60,7 @@ static int history_visible(sb_db_conn *conn, const sb_identity *who, const char 
         return -1;
     bool seen = false;
     if (rows.n > 0) {
-        json_t *d = json_loads(PQgetvalue(rows.res, 0, 4), 0, NULL);
+        json_t *d = json_loads(sb_rows_text(&rows, 0, 4), 0, NULL);
         json_t *anchor = json_object_get(json_object_get(d, "rule"), "anchor");
         const char *type = json_string_value(json_object_get(anchor, "type"));
         seen = type && sb_policy_api_rule_visible(
@@ -74,13 +73,13 @@ static int history_visible(sb_db_conn *conn, const sb_identity *who, const char 
 
 int sb_policy_api_history(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     static const char *const known[] = {"limit", "cursor"};
     sb_api_page page;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "policy rule");
-    if (sb_tenancy_api_check_query(req, known, 2) != 0 || sb_api_page_parse(req, &page) != 0)
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "policy rule");
+    if (sb_handler_check_query(req, known, 2) != 0 || sb_api_page_parse(req, &page) != 0)
         return 0;
     for (const char *c = page.after; *c; c++)
         if (!isdigit((unsigned char)*c))
@@ -88,7 +87,7 @@ int sb_policy_api_history(sb_server_request *req, void *ctx)
                                          "cursor does not belong to this list: pass the "
                                          "next_cursor of the previous page unchanged");
     sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     sb_list_page lp = {page.limit, page.after};
@@ -97,8 +96,8 @@ int sb_policy_api_history(sb_server_request *req, void *ctx)
         rc = sb_policy_store_history(conn, o.id, &lp, &o.rows, &err);
     sb_db_release(o.app->db, conn);
     if (rc == 1)
-        return sb_tenancy_api_not_found(req, "policy rule");
-    return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, history_json)
+        return sb_handler_not_found(req, "policy rule");
+    return rc == 0 ? sb_handler_respond_page(req, &o.rows, history_json)
                    : sb_api_respond_store_error(req, &err);
 }
 
@@ -106,9 +105,9 @@ int sb_policy_api_history(sb_server_request *req, void *ctx)
 
 static json_t *setting_json(const sb_row_set *rows, size_t i)
 {
-    return json_pack("{s:s, s:i, s:s?}", "key", PQgetvalue(rows->res, (int)i, 0), "value",
-                     atoi(PQgetvalue(rows->res, (int)i, 1)), "updated_at",
-                     sb_tenancy_store_value(rows, i, 2));
+    return json_pack("{s:s, s:i, s:s?}", "key", sb_rows_text(rows, i, 0), "value",
+                     sb_rows_int(rows, i, 1), "updated_at",
+                     sb_rows_text_or_null(rows, i, 2));
 }
 
 /* The path key: 0 known, -1 answered 404. */
@@ -125,12 +124,12 @@ static int setting_key(sb_server_request *req)
 
 static int setting_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     if (setting_key(req) != 0)
         return 0;
     sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     int rc = sb_policy_store_reserved_row(conn, &o.rows, &err);
@@ -142,14 +141,14 @@ static int setting_get(sb_server_request *req, void *ctx)
     return sb_http_respond_json(req, 200, out);
 }
 
-static int setting_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int setting_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     int previous;
-    if (sb_tenancy_op_need_team(o, SB_PERM_POLICY_EDIT, NULL, "changing a platform setting",
+    if (sb_handler_op_need_team(o, SB_PERM_POLICY_EDIT, NULL, "changing a platform setting",
                                 err) != 0 ||
         sb_policy_store_set_reserved_priority(conn, o->risk_level, &previous, &o->rows, err) != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "platform_setting.update", "platform_setting",
+    return sb_handler_op_audit(conn, o, "platform_setting.update", "platform_setting",
                                SB_POLICY_SETTING_RESERVED,
                                json_pack("{s:s, s:i, s:i}", "key", SB_POLICY_SETTING_RESERVED,
                                          "previous", previous, "value", o->risk_level),
@@ -160,19 +159,19 @@ static const sb_field_spec setting_spec[] = {{"value", SB_FIELD_INTEGER, 1}};
 
 static int setting_put(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (setting_key(req) != 0 || sb_tenancy_api_read_body(req, setting_spec, 1, &o.body) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (setting_key(req) != 0 || sb_handler_read_body(req, setting_spec, 1, &o.body) != 0)
         return 0;
     json_int_t v = json_integer_value(json_object_get(o.body, "value"));
     if (v < SB_POLICY_RESERVED_MIN || v > SB_POLICY_RESERVED_MAX)
-        return sb_tenancy_api_invalid(req, "%s value must be an integer between %d and %d",
+        return sb_handler_invalid(req, "%s value must be an integer between %d and %d",
                                       SB_POLICY_SETTING_RESERVED, SB_POLICY_RESERVED_MIN,
                                       SB_POLICY_RESERVED_MAX),
                0;
     o.risk_level = (int)v; /* the op's integer slot carries the value */
     o.render = setting_json;
-    return sb_tenancy_op_run(&o, setting_txn);
+    return sb_handler_op_run(&o, setting_txn);
 }
 
 int sb_policy_settings_routes(sb_router *r, sb_app *app, sb_error *err)

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "domain/domain_error.h"
 #include "store/rbac_store.h"
 
@@ -81,7 +81,7 @@ static json_t *user_json(const sb_row_set *rows, size_t i)
 static int permission_list(sb_server_request *req, void *ctx)
 {
     (void)ctx;
-    if (sb_tenancy_api_check_query(req, NULL, 0) != 0)
+    if (sb_handler_check_query(req, NULL, 0) != 0)
         return 0;
     size_t n;
     const sb_permission_info *cat = sb_permission_catalog(&n);
@@ -115,16 +115,16 @@ static const sb_field_spec role_update_spec[] = {{"name", SB_FIELD_STRING, 0},
                                                  {"description", SB_FIELD_STRING, 0},
                                                  {"permissions", SB_FIELD_STRING_ARRAY, 0}};
 
-static int role_fields(sb_tenancy_op *o, role_input *in)
+static int role_fields(sb_handler_op *o, role_input *in)
 {
-    o->name = sb_tenancy_api_string(o->body, "name");
-    o->description = sb_tenancy_api_string(o->body, "description");
+    o->name = sb_handler_string(o->body, "name");
+    o->description = sb_handler_string(o->body, "description");
     if (o->name &&
-        !sb_tenancy_api_name_ok(o->name, 63, SB_CHARS_LOWER, SB_CHARS_LOWER SB_CHARS_DIGIT "_"))
-        return sb_tenancy_api_invalid(o->req,
+        !sb_handler_name_ok(o->name, 63, SB_CHARS_LOWER, SB_CHARS_LOWER SB_CHARS_DIGIT "_"))
+        return sb_handler_invalid(o->req,
                                       "name must be 1-63 characters of lowercase letters, digits "
                                       "and '_', starting with a letter");
-    if (sb_tenancy_api_check_description(o->req, o->description) != 0)
+    if (sb_handler_check_description(o->req, o->description) != 0)
         return -1;
     json_t *list = json_object_get(o->body, "permissions");
     in->has_permissions = list != NULL;
@@ -132,18 +132,18 @@ static int role_fields(sb_tenancy_op *o, role_input *in)
         return 0;
     size_t n = json_array_size(list);
     if (n > 64)
-        return sb_tenancy_api_invalid(o->req, "permissions lists at most 64 keys");
+        return sb_handler_invalid(o->req, "permissions lists at most 64 keys");
     const char *keys[64];
     for (size_t i = 0; i < n; i++)
         keys[i] = json_string_value(json_array_get(list, i));
     sb_error err = {0};
     if (sb_permission_set_from_keys(keys, n, &in->permissions, &err) != 0)
-        return sb_tenancy_api_invalid(o->req, "%s", err.message);
+        return sb_handler_invalid(o->req, "%s", err.message);
     return 0;
 }
 
 /* role.edit globally, and every permission of the role held globally. */
-static int need_role_edit(const sb_tenancy_op *o, const role_input *in, sb_error *err)
+static int need_role_edit(const sb_handler_op *o, const role_input *in, sb_error *err)
 {
     if (!sb_rbac_allows_global(o->who->rbac, SB_PERM_ROLE_EDIT))
         return sb_error_set(err, SB_DOMAIN_E_DENIED,
@@ -162,7 +162,7 @@ static int need_role_edit(const sb_tenancy_op *o, const role_input *in, sb_error
                         "a role can only carry permissions you hold globally; you lack: %s", names);
 }
 
-static int role_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int role_create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     role_input *in = o->extra;
     if (need_role_edit(o, in, err) != 0 ||
@@ -171,18 +171,18 @@ static int role_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_role_row r;
     sb_rbac_store_role_at(&o->rows, 0, &r);
-    return sb_tenancy_op_audit(
+    return sb_handler_op_audit(
         conn, o, "role.create", "role", r.id,
         json_pack("{s:s, s:o}", "name", r.name, "permissions", permission_keys(r.permissions)),
         err);
 }
 
-static int role_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int role_update_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     role_input *in = o->extra;
     sb_row_set cur;
     if (need_role_edit(o, in, err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_rbac_store_role_get, o->id, "role", &cur, err) != 0)
+        sb_handler_op_lock_row(conn, sb_rbac_store_role_get, o->id, "role", &cur, err) != 0)
         return -1;
     sb_role_row r;
     sb_rbac_store_role_at(&cur, 0, &r);
@@ -192,21 +192,21 @@ static int role_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                                   in->has_permissions ? &in->permissions : NULL, &o->rows,
                                   err) != 0)
         return -1;
-    json_t *fields = sb_tenancy_op_changed_fields(o);
+    json_t *fields = sb_handler_op_changed_fields(o);
     json_t *d = json_pack("{s:o}", "fields", fields);
     if (in->has_permissions) {
         json_array_append_new(fields, json_string("permissions"));
         json_object_set_new(d, "added", permission_keys(in->permissions & ~before));
         json_object_set_new(d, "removed", permission_keys(before & ~in->permissions));
     }
-    return sb_tenancy_op_audit(conn, o, "role.update", "role", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "role.update", "role", o->id, d, err);
 }
 
-static int role_delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int role_delete_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set cur;
     if (need_role_edit(o, NULL, err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_rbac_store_role_get, o->id, "role", &cur, err) != 0)
+        sb_handler_op_lock_row(conn, sb_rbac_store_role_get, o->id, "role", &cur, err) != 0)
         return -1;
     sb_role_row r;
     sb_rbac_store_role_at(&cur, 0, &r);
@@ -217,57 +217,57 @@ static int role_delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         json_decref(d);
         return -1;
     }
-    return sb_tenancy_op_audit(conn, o, "role.delete", "role", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "role.delete", "role", o->id, d, err);
 }
 
 static int role_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     role_input in = {0};
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_read_body(req, role_spec, 3, &o.body) != 0 || role_fields(&o, &in) != 0)
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_read_body(req, role_spec, 3, &o.body) != 0 || role_fields(&o, &in) != 0)
         return 0;
     o.extra = &in;
     o.render = role_json;
     o.ok_status = 201;
-    return sb_tenancy_op_run(&o, role_create_txn);
+    return sb_handler_op_run(&o, role_create_txn);
 }
 
 static int role_update(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     role_input in = {0};
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "role");
-    if (sb_tenancy_api_read_body(req, role_update_spec, 3, &o.body) != 0 ||
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "role");
+    if (sb_handler_read_body(req, role_update_spec, 3, &o.body) != 0 ||
         role_fields(&o, &in) != 0)
         return 0;
     if (!o.name && !o.description && !in.has_permissions) {
-        sb_tenancy_op_nothing_given(&o, "name, description, permissions");
+        sb_handler_op_nothing_given(&o, "name, description, permissions");
         return 0;
     }
     o.extra = &in;
     o.render = role_json;
-    return sb_tenancy_op_run(&o, role_update_txn);
+    return sb_handler_op_run(&o, role_update_txn);
 }
 
 static int role_delete(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "role");
-    return sb_tenancy_op_run(&o, role_delete_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "role");
+    return sb_handler_op_run(&o, role_delete_txn);
 }
 
 static int role_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "role");
-    return sb_tenancy_op_respond_one(&o, sb_rbac_store_role_get, role_json, "role");
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "role");
+    return sb_handler_op_respond_one(&o, sb_rbac_store_role_get, role_json, "role");
 }
 
 /* A page of rows from a store function taking (conn, page, out, err). */
@@ -275,21 +275,21 @@ static int list_rows(sb_server_request *req, void *ctx,
                      int (*list)(sb_db_conn *, const sb_list_page *, sb_row_set *, sb_error *),
                      sb_row_render render)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor"};
     sb_api_page page;
     sb_list_page lp;
     sb_db_conn *conn;
-    if (sb_tenancy_api_check_query(req, known, 2) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0 || sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_check_query(req, known, 2) != 0 ||
+        sb_handler_parse_page(req, &page, &lp) != 0 || sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     int rc = list(conn, &lp, &o.rows, &err);
     sb_db_release(o.app->db, conn);
     if (rc != 0)
         return sb_api_respond_store_error(req, &err);
-    return sb_tenancy_api_respond_page(req, &o.rows, render);
+    return sb_handler_respond_page(req, &o.rows, render);
 }
 
 static int role_list(sb_server_request *req, void *ctx)
@@ -316,17 +316,17 @@ static sb_scope scope_of(const char *type, const char *id)
 
 /* The grant's target (team/project) is one the caller can see at all
  * (global: always, can_grant then decides). */
-static bool scope_visible(const sb_tenancy_op *o, const sb_scope *s)
+static bool scope_visible(const sb_handler_op *o, const sb_scope *s)
 {
     if (s->kind == SB_SCOPE_TEAM)
-        return sb_tenancy_api_team_visible(o->who, s->id);
+        return sb_handler_team_visible(o->who, s->id);
     if (s->kind == SB_SCOPE_PROJECT)
-        return sb_tenancy_api_project_visible(o->who, s->id);
+        return sb_handler_project_visible(o->who, s->id);
     return true;
 }
 
 /* o->id = user, o->id2 = role, o->kind = scope type, o->ref = scope id. */
-static int grant_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int grant_create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_scope scope = scope_of(o->kind, o->ref);
     /* A delegate learns nothing about teams and projects outside their
@@ -360,14 +360,14 @@ static int grant_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_grant_row g;
     sb_rbac_store_grant_at(&o->rows, 0, &g);
-    return sb_tenancy_op_audit(conn, o, "grant.create", "grant", g.id,
+    return sb_handler_op_audit(conn, o, "grant.create", "grant", g.id,
                                json_pack("{s:s, s:s, s:s, s:s, s:s?}", "user_id", g.user_id,
                                          "role_id", g.role_id, "role", g.role_name, "scope_type",
                                          g.scope_type, "scope_id", g.scope_id),
                                err);
 }
 
-static int grant_revoke_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int grant_revoke_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set cur;
     int rc = sb_rbac_store_grant_get(conn, o->id, &cur, err);
@@ -379,7 +379,7 @@ static int grant_revoke_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     sb_error why = {0};
     if (sb_rbac_can_revoke(o->who->rbac, &scope, &why) != 0) {
         sb_row_set_free(&cur);
-        return sb_tenancy_op_hidden(err, "grant"); /* not one the caller may see */
+        return sb_handler_op_hidden(err, "grant"); /* not one the caller may see */
     }
     json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "user_id", g.user_id, "role_id", g.role_id,
                           "role", g.role_name, "scope_type", g.scope_type, "scope_id", g.scope_id);
@@ -389,72 +389,72 @@ static int grant_revoke_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         json_decref(d);
         return rc < 0 ? -1 : sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no grant with that id");
     }
-    return sb_tenancy_op_audit(conn, o, "grant.revoke", "grant", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "grant.revoke", "grant", o->id, d, err);
 }
 
 static int grant_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_read_body(req, grant_spec, 4, &o.body) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_read_body(req, grant_spec, 4, &o.body) != 0)
         return 0;
-    o.kind = sb_tenancy_api_string(o.body, "scope_type");
-    const char *scope_id = sb_tenancy_api_string(o.body, "scope_id");
-    if (!sb_tenancy_store_uuid(sb_tenancy_api_string(o.body, "user_id"), o.id)) {
-        sb_tenancy_api_invalid(req, "user_id must be a UUID");
+    o.kind = sb_handler_string(o.body, "scope_type");
+    const char *scope_id = sb_handler_string(o.body, "scope_id");
+    if (!sb_rows_uuid(sb_handler_string(o.body, "user_id"), o.id)) {
+        sb_handler_invalid(req, "user_id must be a UUID");
         return 0;
     }
-    if (!sb_tenancy_store_uuid(sb_tenancy_api_string(o.body, "role_id"), o.id2)) {
-        sb_tenancy_api_invalid(req, "role_id must be a UUID");
+    if (!sb_rows_uuid(sb_handler_string(o.body, "role_id"), o.id2)) {
+        sb_handler_invalid(req, "role_id must be a UUID");
         return 0;
     }
     if (strcmp(o.kind, "global") != 0 && strcmp(o.kind, "team") != 0 &&
         strcmp(o.kind, "project") != 0) {
-        sb_tenancy_api_invalid(req, "scope_type must be \"global\", \"team\" or \"project\"");
+        sb_handler_invalid(req, "scope_type must be \"global\", \"team\" or \"project\"");
         return 0;
     }
     if (strcmp(o.kind, "global") == 0 && scope_id != NULL) {
-        sb_tenancy_api_invalid(req, "scope_id must be absent or null for a global grant");
+        sb_handler_invalid(req, "scope_id must be absent or null for a global grant");
         return 0;
     }
-    if (strcmp(o.kind, "global") != 0 && !sb_tenancy_store_uuid(scope_id, o.ref)) {
-        sb_tenancy_api_invalid(req, "scope_id must be the UUID of the %s", o.kind);
+    if (strcmp(o.kind, "global") != 0 && !sb_rows_uuid(scope_id, o.ref)) {
+        sb_handler_invalid(req, "scope_id must be the UUID of the %s", o.kind);
         return 0;
     }
     o.render = grant_json;
     o.ok_status = 201;
-    return sb_tenancy_op_run(&o, grant_create_txn);
+    return sb_handler_op_run(&o, grant_create_txn);
 }
 
 static int grant_revoke(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "grant");
-    return sb_tenancy_op_run(&o, grant_revoke_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "grant");
+    return sb_handler_op_run(&o, grant_revoke_txn);
 }
 
 /* Grants the caller may manage, optionally of one user. */
-static int list_grants(sb_server_request *req, sb_tenancy_op *o, const char *user_id)
+static int list_grants(sb_server_request *req, sb_handler_op *o, const char *user_id)
 {
     sb_api_page page;
     sb_list_page lp;
-    if (sb_tenancy_api_parse_page(req, &page, &lp) != 0)
+    if (sb_handler_parse_page(req, &page, &lp) != 0)
         return 0;
     sb_permission_set mask = SB_PERMISSION_BIT(SB_PERM_USER_ROLE_EDIT);
     sb_id_filter teams = {0}, projects = {0};
     sb_error err = {0};
     bool global = sb_rbac_allows_global(o->who->rbac, SB_PERM_USER_ROLE_EDIT);
-    if (!global && (sb_tenancy_api_visible_filter(o->who, true, mask, &teams, &err) != 0 ||
-                    sb_tenancy_api_visible_filter(o->who, false, mask, &projects, &err) != 0)) {
+    if (!global && (sb_handler_visible_filter(o->who, true, mask, &teams, &err) != 0 ||
+                    sb_handler_visible_filter(o->who, false, mask, &projects, &err) != 0)) {
         free((void *)teams.ids);
         return sb_api_respond_store_error(req, &err);
     }
     sb_grant_filter f = {user_id, global, teams.ids, teams.n, projects.ids, projects.n};
     sb_db_conn *conn;
     int rc = -1;
-    if (sb_tenancy_op_acquire(o, &conn) == 0) {
+    if (sb_handler_op_acquire(o, &conn) == 0) {
         rc = sb_rbac_store_grant_list(conn, &f, &lp, &o->rows, &err);
         if (rc == 0 && user_id && global && o->rows.n == 0) {
             sb_row_set user;
@@ -465,7 +465,7 @@ static int list_grants(sb_server_request *req, sb_tenancy_op *o, const char *use
         if (rc < 0)
             sb_api_respond_store_error(req, &err);
         else if (rc == 1)
-            sb_tenancy_api_not_found(req, "user");
+            sb_handler_not_found(req, "user");
     }
     free((void *)teams.ids);
     free((void *)projects.ids);
@@ -473,30 +473,30 @@ static int list_grants(sb_server_request *req, sb_tenancy_op *o, const char *use
         sb_row_set_free(&o->rows);
         return 0;
     }
-    return sb_tenancy_api_respond_page(req, &o->rows, grant_json);
+    return sb_handler_respond_page(req, &o->rows, grant_json);
 }
 
 static int grant_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor", "user_id"};
     char user[37];
     const char *user_id;
-    if (sb_tenancy_api_check_query(req, known, 3) != 0 ||
-        sb_tenancy_api_query_uuid(req, "user_id", user, &user_id) != 0)
+    if (sb_handler_check_query(req, known, 3) != 0 ||
+        sb_handler_query_uuid(req, "user_id", user, &user_id) != 0)
         return 0;
     return list_grants(req, &o, user_id);
 }
 
 static int user_grant_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor"};
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "user");
-    if (sb_tenancy_api_check_query(req, known, 2) != 0)
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "user");
+    if (sb_handler_check_query(req, known, 2) != 0)
         return 0;
     return list_grants(req, &o, o.id);
 }
@@ -536,13 +536,13 @@ static int user_get_by_id(sb_db_conn *conn, const char *id, bool for_update, sb_
 
 static int user_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     if (need_user_manage(req, ctx) != 0)
         return 0;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "user");
-    return sb_tenancy_op_respond_one(&o, user_get_by_id, user_json, "user");
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "user");
+    return sb_handler_op_respond_one(&o, user_get_by_id, user_json, "user");
 }
 
 /* ---- the route table -------------------------------------------------------- */

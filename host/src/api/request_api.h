@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "domain/approval_rule.h"
 #include "domain/request_machine.h"
 #include "store/request_store.h"

@@ -43,15 +43,15 @@ typedef struct decide_input {
 } decide_input;
 
 /* The locked request, or 404 for a missing or invisible one. */
-static int lock_request(sb_db_conn *conn, sb_tenancy_op *o, sb_row_set *rows, sb_request_row *r,
+static int lock_request(sb_db_conn *conn, sb_handler_op *o, sb_row_set *rows, sb_request_row *r,
                         sb_request_kind *kind, sb_request_state *state, sb_error *err)
 {
     int rc = sb_request_store_get(conn, o->id, true, rows, err);
     if (rc != 0)
-        return rc < 0 ? -1 : sb_tenancy_op_hidden(err, "request");
+        return rc < 0 ? -1 : sb_handler_op_hidden(err, "request");
     sb_request_store_at(rows, 0, r);
     if (!sb_request_visible(o->who, r))
-        return sb_tenancy_op_hidden(err, "request");
+        return sb_handler_op_hidden(err, "request");
     if (sb_request_kind_parse(r->kind, kind, err) != 0 ||
         sb_request_state_parse(r->state, state, err) != 0)
         return -1;
@@ -103,7 +103,7 @@ static int refusal_error(const sb_approval_outcome *out, sb_error *err)
     }
 }
 
-static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_error *err)
+static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
     sb_row_set rows = {0}, votes = {0};
     sb_request_row r;
@@ -173,7 +173,7 @@ static int vote_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_err
 
 /* ---- cancel, fill, refuse ------------------------------------------------------ */
 
-static int cancel_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_error *err)
+static int cancel_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
     (void)in;
     sb_row_set rows = {0};
@@ -191,7 +191,7 @@ static int cancel_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_e
     return rc;
 }
 
-static int provider_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb_error *err)
+static int provider_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
     sb_row_set rows = {0};
     sb_request_row r;
@@ -244,7 +244,7 @@ static int provider_txn(sb_db_conn *conn, sb_tenancy_op *o, decide_input *in, sb
     return rc;
 }
 
-static int decide_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int decide_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     decide_input *in = o->extra;
     switch (in->action) {
@@ -259,11 +259,11 @@ static int decide_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
 
 static int text_ok(sb_server_request *req, const char *name, const char *v, size_t min)
 {
-    size_t n = v ? sb_tenancy_api_chars(v) : 0;
+    size_t n = v ? sb_handler_chars(v) : 0;
     if (n > 2000)
-        return sb_tenancy_api_invalid(req, "%s may be at most 2000 characters", name);
+        return sb_handler_invalid(req, "%s may be at most 2000 characters", name);
     if (n < min)
-        return sb_tenancy_api_invalid(req, "%s must be at least %zu characters: say why", name,
+        return sb_handler_invalid(req, "%s must be at least %zu characters: say why", name,
                                       min);
     return 0;
 }
@@ -283,19 +283,19 @@ static int handle(sb_server_request *req, void *ctx, enum decide_action action)
         size_t n;
     } specs[] = {{vote_spec, 1}, {reject_spec, 2}, {verify_spec, 3},
                  {NULL, 0},      {fill_spec, 1},   {refuse_spec, 1}};
-    sb_tenancy_op o;
+    sb_handler_op o;
     decide_input in = {.action = action};
     json_t *sealed = NULL;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "request");
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "request");
     int rc = 0;
     if (specs[action].spec) {
         if (sb_request_read_body(req, specs[action].spec, specs[action].n, &o.body, &sealed) != 0)
             return 0;
-        in.comment = sb_tenancy_api_string(o.body, "comment");
-        in.reason = sb_tenancy_api_string(o.body, "reason");
-        in.decision = sb_tenancy_api_string(o.body, "decision");
+        in.comment = sb_handler_string(o.body, "comment");
+        in.reason = sb_handler_string(o.body, "reason");
+        in.decision = sb_handler_string(o.body, "decision");
     }
     if (action == ACT_APPROVE)
         in.decision = "approve";
@@ -303,9 +303,9 @@ static int handle(sb_server_request *req, void *ctx, enum decide_action action)
         in.decision = "reject";
     if (action == ACT_VERIFY && strcmp(in.decision, "approve") != 0 &&
         strcmp(in.decision, "reject") != 0)
-        rc = sb_tenancy_api_invalid(req, "decision must be \"approve\" or \"reject\"");
+        rc = sb_handler_invalid(req, "decision must be \"approve\" or \"reject\"");
     if (rc == 0 && action != ACT_FILL && sealed)
-        rc = sb_tenancy_api_invalid(req, "only a fill carries sealed_values");
+        rc = sb_handler_invalid(req, "only a fill carries sealed_values");
     if (rc == 0 && action == ACT_FILL) {
         if (sealed == NULL) {
             sb_http_respond_error(req, 400, "missing_field",
@@ -326,7 +326,7 @@ static int handle(sb_server_request *req, void *ctx, enum decide_action action)
         o.extra = &in;
         o.render = sb_request_json;
         o.ok_status = 200;
-        sb_tenancy_op_run(&o, decide_txn);
+        sb_handler_op_run(&o, decide_txn);
     }
     sb_sealed_input_free(&in.sealed);
     return 0;

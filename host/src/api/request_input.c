@@ -17,7 +17,7 @@
 
 bool sb_request_key_name_ok(const char *k)
 {
-    return k && sb_tenancy_api_name_ok(k, 128, SB_CHARS_LOWER SB_CHARS_UPPER SB_CHARS_DIGIT "_.-",
+    return k && sb_handler_name_ok(k, 128, SB_CHARS_LOWER SB_CHARS_UPPER SB_CHARS_DIGIT "_.-",
                                        SB_CHARS_LOWER SB_CHARS_UPPER SB_CHARS_DIGIT "_.-");
 }
 
@@ -50,7 +50,7 @@ static size_t b64_len(const char *b, size_t max)
 
 static int bad_item(sb_server_request *req, size_t i, const char *what)
 {
-    return sb_tenancy_api_invalid(req, "sealed_values[%zu]%s", i, what);
+    return sb_handler_invalid(req, "sealed_values[%zu]%s", i, what);
 }
 
 int sb_request_read_sealed(sb_server_request *req, json_t *list, sb_sealed_input *out)
@@ -58,7 +58,7 @@ int sb_request_read_sealed(sb_server_request *req, json_t *list, sb_sealed_input
     size_t n = json_array_size(list), i;
     memset(out, 0, sizeof *out);
     if (!json_is_array(list) || n == 0 || n > MAX_SEALED)
-        return sb_tenancy_api_invalid(req, "sealed_values must list 1 to %d sealed boxes",
+        return sb_handler_invalid(req, "sealed_values must list 1 to %d sealed boxes",
                                       MAX_SEALED);
     out->values = calloc(n, sizeof *out->values);
     if (out->values == NULL)
@@ -98,7 +98,7 @@ int sb_request_read_sealed(sb_server_request *req, json_t *list, sb_sealed_input
     }
     out->n = i;
     if (rc == 0 && json_array_size(out->keys) * json_array_size(recipients) != n)
-        rc = sb_tenancy_api_invalid(req, "sealed_values must seal every key for every recipient "
+        rc = sb_handler_invalid(req, "sealed_values must seal every key for every recipient "
                                          "(%zu keys, %zu recipients, %zu boxes)",
                                     json_array_size(out->keys), json_array_size(recipients), n);
     json_decref(recipients);
@@ -136,7 +136,7 @@ int sb_request_read_body(sb_server_request *req, const sb_field_spec *spec, size
         *sealed = json_incref(s);
         json_object_del(raw, "sealed_values");
     }
-    if (sb_tenancy_api_read_body(req, spec, n, body) != 0) {
+    if (sb_handler_read_body(req, spec, n, body) != 0) {
         json_decref(*sealed);
         *sealed = NULL;
         return -1;

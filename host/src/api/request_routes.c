@@ -152,20 +152,20 @@ static int list(sb_server_request *req, void *ctx, sb_request_list_kind which)
     sb_api_page page;
     sb_list_page lp;
     sb_request_filter f = {.list = which, .user_id = who->user_id};
-    if (sb_tenancy_api_check_query(req, known, 4) != 0 ||
+    if (sb_handler_check_query(req, known, 4) != 0 ||
         query_enum(req, "state", parse_state, &f.state) != 0 ||
         query_enum(req, "kind", parse_kind, &f.kind) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0)
+        sb_handler_parse_page(req, &page, &lp) != 0)
         return 0;
     sb_error err = {0};
     sb_id_filter scope = {0};
     if (which == SB_REQUEST_LIST_QUEUE) {
         sb_permission_set mask = SB_PERMISSION_BIT(SB_PERM_SECRET_APPROVE) |
                                  SB_PERMISSION_BIT(SB_PERM_SECRET_SECURITY_APPROVE);
-        if (sb_tenancy_api_visible_filter(who, false, mask, &scope, &err) != 0)
+        if (sb_handler_visible_filter(who, false, mask, &scope, &err) != 0)
             return sb_api_respond_store_error(req, &err);
     } else if (which == SB_REQUEST_LIST_INBOX) {
-        if (sb_tenancy_api_visible_filter(who, true,
+        if (sb_handler_visible_filter(who, true,
                                           SB_PERMISSION_BIT(SB_PERM_SECRET_VALUE_PROVIDE), &scope,
                                           &err) != 0)
             return sb_api_respond_store_error(req, &err);
@@ -181,7 +181,7 @@ static int list(sb_server_request *req, void *ctx, sb_request_list_kind which)
         if (rc == 0 && which == SB_REQUEST_LIST_QUEUE) {
             queue_ctx q = {conn, who, 0, {0}};
             free((void *)scope.ids);
-            rc = sb_tenancy_api_respond_page_kept(req, &rows, sb_request_json, may_vote, &q);
+            rc = sb_handler_respond_page_kept(req, &rows, sb_request_json, may_vote, &q);
             sb_db_release(app->db, conn);
             if (q.failed)
                 sb_err("requests", "approver queue: %s", q.first.message);
@@ -192,7 +192,7 @@ static int list(sb_server_request *req, void *ctx, sb_request_list_kind which)
     free((void *)scope.ids);
     if (rc != 0)
         return sb_api_respond_store_error(req, &err);
-    return sb_tenancy_api_respond_page(req, &rows, sb_request_json);
+    return sb_handler_respond_page(req, &rows, sb_request_json);
 }
 
 static int list_mine(sb_server_request *req, void *ctx) { return list(req, ctx, SB_REQUEST_LIST_MINE); }
@@ -219,8 +219,8 @@ static int detail(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     char id[37];
-    if (sb_tenancy_api_path_id(req, "id", id) != 0)
-        return sb_tenancy_api_not_found(req, "request");
+    if (sb_handler_path_id(req, "id", id) != 0)
+        return sb_handler_not_found(req, "request");
     sb_error err = {0};
     sb_db_conn *conn;
     if (sb_db_acquire(app->db, 5000, &conn, &err) != 0)
@@ -241,7 +241,7 @@ static int detail(sb_server_request *req, void *ctx)
     if (rc != 0) {
         sb_row_set_free(&rows);
         sb_row_set_free(&votes);
-        return rc > 0 ? sb_tenancy_api_not_found(req, "request")
+        return rc > 0 ? sb_handler_not_found(req, "request")
                       : sb_api_respond_store_error(req, &err);
     }
     json_t *out = sb_request_json(&rows, 0);

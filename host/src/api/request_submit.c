@@ -63,21 +63,21 @@ static int read_keys(sb_server_request *req, json_t *body, submit_input *in)
     if (k == NULL)
         return 0;
     if (json_array_size(k) > MAX_KEYS)
-        return sb_tenancy_api_invalid(req, "keys may list at most %d names", MAX_KEYS);
+        return sb_handler_invalid(req, "keys may list at most %d names", MAX_KEYS);
     json_array_foreach(k, i, v)
     {
         if (!sb_request_key_name_ok(json_string_value(v)))
-            return sb_tenancy_api_invalid(req, "keys[%zu] must be 1-128 characters of letters, "
+            return sb_handler_invalid(req, "keys[%zu] must be 1-128 characters of letters, "
                                                "digits, '_', '.' or '-'", i);
         for (size_t j = 0; j < i; j++)
             if (json_equal(json_array_get(k, j), v))
-                return sb_tenancy_api_invalid(req, "keys[%zu] repeats a key", i);
+                return sb_handler_invalid(req, "keys[%zu] repeats a key", i);
     }
     if (in->keys) { /* patch: the sealed keys decide; "keys" must agree */
         bool same = json_array_size(k) == json_array_size(in->keys);
         json_array_foreach(k, i, v) same = same && sb_request_in_array(in->keys, json_string_value(v));
         if (!same)
-            return sb_tenancy_api_invalid(req, "keys must name exactly the keys of sealed_values "
+            return sb_handler_invalid(req, "keys must name exactly the keys of sealed_values "
                                                "(or be left out)");
         return 0;
     }
@@ -96,18 +96,18 @@ static const char *operation_of(sb_request_kind k)
     }
 }
 
-static int need(const sb_tenancy_op *o, sb_permission perm, const char *project, const char *doing,
+static int need(const sb_handler_op *o, sb_permission perm, const char *project, const char *doing,
                 sb_error *err)
 {
-    return sb_tenancy_op_need_project(o, perm, project, doing, err);
+    return sb_handler_op_need_project(o, perm, project, doing, err);
 }
 
 /* Visibility, permissions, availability, operation and keys. */
-static int check_target(sb_tenancy_op *o, submit_input *in, const sb_request_target *t,
+static int check_target(sb_handler_op *o, submit_input *in, const sb_request_target *t,
                         sb_error *err)
 {
-    if (!sb_tenancy_api_project_visible(o->who, t->project_id))
-        return sb_tenancy_op_hidden(err, "secret binding");
+    if (!sb_handler_project_visible(o->who, t->project_id))
+        return sb_handler_op_hidden(err, "secret binding");
     if (need(o, SB_PERM_SECRET_REQUEST, t->project_id, "requesting a secret", err) != 0)
         return -1;
     if (in->kind == SB_REQ_KIND_DIRECT_REVEAL &&
@@ -170,7 +170,7 @@ static json_t *decision_json(const sb_policy_decision *d)
                      won[d->won_by <= SB_POLICY_WON_ID ? d->won_by : 0], "reasons", reasons);
 }
 
-static int resolve(sb_db_conn *conn, sb_tenancy_op *o, const submit_input *in,
+static int resolve(sb_db_conn *conn, sb_handler_op *o, const submit_input *in,
                    const sb_request_target *t, sb_policy_decision *d, json_t **snapshot,
                    sb_policy_loaded **loaded, sb_error *err)
 {
@@ -222,12 +222,12 @@ static int justification_ok(const submit_input *in, const char *workflow_json, s
  * whose environment is prod (kind and binding environment never change) is
  * refused and audited as request.direct_reveal.refused_prod. 1 when
  * answered with the refusal, 0 to go on, -1 after answering an error. */
-static int refused_on_prod(sb_tenancy_op *o)
+static int refused_on_prod(sb_handler_op *o)
 {
     sb_db_conn *conn;
     sb_row_set rows = {0};
     sb_error err = {0};
-    if (sb_tenancy_op_acquire(o, &conn) != 0)
+    if (sb_handler_op_acquire(o, &conn) != 0)
         return -1;
     int rc = sb_request_store_target(conn, o->ref, &rows, &err);
     sb_db_release(o->app->db, conn);
@@ -237,7 +237,7 @@ static int refused_on_prod(sb_tenancy_op *o)
         return 0; /* the transaction answers 404 */
     sb_request_target t;
     sb_request_store_target_at(&rows, &t);
-    bool refuse = sb_tenancy_api_project_visible(o->who, t.project_id) &&
+    bool refuse = sb_handler_project_visible(o->who, t.project_id) &&
                   strcmp(t.environment_kind, "non_prod") != 0;
     if (refuse) {
         char resource[64];
@@ -254,7 +254,7 @@ static int refused_on_prod(sb_tenancy_op *o)
     return refuse ? 1 : 0;
 }
 
-static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int submit_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     submit_input *in = o->extra;
     sb_row_set target = {0}, row = {0};
@@ -263,7 +263,7 @@ static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     int rc = sb_request_store_target(conn, o->ref, &target, err);
     if (rc != 0) {
         sb_row_set_free(&target);
-        return rc < 0 ? -1 : sb_tenancy_op_hidden(err, "secret binding");
+        return rc < 0 ? -1 : sb_handler_op_hidden(err, "secret binding");
     }
     sb_request_target t;
     sb_request_store_target_at(&target, &t);
@@ -328,27 +328,27 @@ static int submit_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
 
 /* ---- handlers ----------------------------------------------------------------- */
 
-static int run(sb_tenancy_op *o, submit_input *in)
+static int run(sb_handler_op *o, submit_input *in)
 {
     o->extra = in;
     o->render = sb_request_json;
     o->ok_status = 201;
-    int rc = sb_tenancy_op_run(o, submit_txn);
+    int rc = sb_handler_op_run(o, submit_txn);
     input_free(in);
     return rc;
 }
 
 /* What both submits read besides their own fields: justification, keys,
  * the binding. -1 after answering. */
-static int common_input(sb_tenancy_op *o, submit_input *in)
+static int common_input(sb_handler_op *o, submit_input *in)
 {
     bool has;
-    in->justification = sb_tenancy_api_string(o->body, "justification");
-    if (in->justification && sb_tenancy_api_chars(in->justification) > 2000)
-        return sb_tenancy_api_invalid(o->req, "justification may be at most 2000 characters");
+    in->justification = sb_handler_string(o->body, "justification");
+    if (in->justification && sb_handler_chars(in->justification) > 2000)
+        return sb_handler_invalid(o->req, "justification may be at most 2000 characters");
     if (read_keys(o->req, o->body, in) != 0)
         return -1;
-    return sb_tenancy_op_body_ref(o, "binding_id", o->ref, &has);
+    return sb_handler_op_body_ref(o, "binding_id", o->ref, &has);
 }
 
 static int submit(sb_server_request *req, void *ctx)
@@ -357,17 +357,17 @@ static int submit(sb_server_request *req, void *ctx)
                                          {"binding_id", SB_FIELD_STRING, 1},
                                          {"keys", SB_FIELD_STRING_ARRAY, 0},
                                          {"justification", SB_FIELD_STRING, 0}};
-    sb_tenancy_op o;
+    sb_handler_op o;
     submit_input in = {0};
     json_t *sealed;
     sb_error err = {0};
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op_init(&o, req, ctx);
     if (sb_request_read_body(req, spec, 4, &o.body, &sealed) != 0)
         return 0;
-    const char *kind = sb_tenancy_api_string(o.body, "kind");
+    const char *kind = sb_handler_string(o.body, "kind");
     int rc = 0;
     if (sb_request_kind_parse(kind, &in.kind, &err) != 0 || in.kind == SB_REQ_KIND_CROSS_TEAM)
-        rc = sb_tenancy_api_invalid(req, "kind must be \"read\", \"patch\" or \"direct_reveal\" "
+        rc = sb_handler_invalid(req, "kind must be \"read\", \"patch\" or \"direct_reveal\" "
                                          "(cross-team requests: POST /api/v1/requests/cross-team)");
     else if (in.kind == SB_REQ_KIND_PATCH && sealed == NULL) {
         sb_http_respond_error(req, 400, "missing_field",
@@ -375,7 +375,7 @@ static int submit(sb_server_request *req, void *ctx)
                               "the agents' public keys");
         rc = -1;
     } else if (in.kind != SB_REQ_KIND_PATCH && sealed != NULL)
-        rc = sb_tenancy_api_invalid(req, "only a patch request carries sealed_values");
+        rc = sb_handler_invalid(req, "only a patch request carries sealed_values");
     if (rc == 0 && sealed && (rc = sb_request_read_sealed(req, sealed, &in.sealed)) == 0)
         in.keys = json_incref(in.sealed.keys);
     json_decref(sealed);
@@ -396,26 +396,26 @@ static int submit_cross_team(sb_server_request *req, void *ctx)
                                          {"target_team_id", SB_FIELD_STRING, 1},
                                          {"keys", SB_FIELD_STRING_ARRAY, 1},
                                          {"justification", SB_FIELD_STRING, 0}};
-    sb_tenancy_op o;
+    sb_handler_op o;
     submit_input in = {.kind = SB_REQ_KIND_CROSS_TEAM};
     json_t *sealed;
     bool has;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op_init(&o, req, ctx);
     if (sb_request_read_body(req, spec, 4, &o.body, &sealed) != 0)
         return 0;
     int rc = 0;
     if (sealed)
-        rc = sb_tenancy_api_invalid(req, "a cross-team request carries no values: the target "
+        rc = sb_handler_invalid(req, "a cross-team request carries no values: the target "
                                          "team provides them with POST /requests/{id}/fill");
     json_decref(sealed);
     if (rc == 0)
         rc = common_input(&o, &in);
     if (rc == 0 && json_array_size(in.keys) == 0)
-        rc = sb_tenancy_api_invalid(req, "keys must name the keys to provide");
+        rc = sb_handler_invalid(req, "keys must name the keys to provide");
     if (rc == 0)
-        rc = sb_tenancy_op_body_ref(&o, "target_team_id", in.target_team, &has);
+        rc = sb_handler_op_body_ref(&o, "target_team_id", in.target_team, &has);
     if (rc == 0 && !sb_team_tree_contains(sb_tenancy_teams(o.who->tenancy), in.target_team))
-        rc = sb_tenancy_api_invalid(req, "target_team_id names no team");
+        rc = sb_handler_invalid(req, "target_team_id names no team");
     if (rc != 0) {
         input_free(&in);
         return 0;

@@ -123,7 +123,7 @@ int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, co
                            sb_error *err)
 {
     char id[37];
-    if (!sb_tenancy_store_uuid(request_id, id))
+    if (!sb_rows_uuid(request_id, id))
         return sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no request %s", request_id);
     outcome_ctx c = {id, succeeded, reason ? reason : "the job failed"};
     return sb_db_transaction(db, outcome_txn, &c, err);

@@ -25,7 +25,7 @@ static char *team_chain(const sb_identity *who, const char *project_id, sb_error
     const char *ids[64];
     size_t n = team ? sb_team_tree_ancestors(sb_tenancy_teams(who->tenancy), team, true, ids, 64)
                     : 0;
-    return sb_tenancy_store_id_array(ids, n, err);
+    return sb_rows_id_array(ids, n, err);
 }
 
 /* role_ids (a JSON array of uuids) as a uuid[] literal. */
@@ -35,9 +35,9 @@ static char *role_array(json_t *ids, sb_error *err)
     char canon[64][37];
     size_t k = 0, i;
     json_t *x;
-    json_array_foreach(ids, i, x) if (k < 64 && sb_tenancy_store_uuid(json_string_value(x), canon[k]))
+    json_array_foreach(ids, i, x) if (k < 64 && sb_rows_uuid(json_string_value(x), canon[k]))
         v[k] = canon[k], k++;
-    return sb_tenancy_store_id_array(v, k, err); /* no valid id: "{}", nobody holds it */
+    return sb_rows_id_array(v, k, err); /* no valid id: "{}", nobody holds it */
 }
 
 /* 1 holds one of ids covering the project, 0 not, -1 error. No ids: 1. */

@@ -1,7 +1,7 @@
 /*
  * api/tenancy_routes.c — sb_api_tenancy_routes: teams (a tree) and their
  * members here; projects and environments in api/tenancy_projects.c; the
- * shared input, visibility and write machinery in api/tenancy_api.h.
+ * shared input, visibility and write machinery in api/handler_kit.h.
  *
  * Contract:
  *   - Every decision is domain/scope.h on the caller's grants
@@ -14,7 +14,7 @@
  *     Where a team sits in the tree is decided by whoever controls the
  *     parent: a team admin can reshape their subtree but cannot lift a team
  *     out of it, nor delete the team their own grant hangs on.
- *   - Visibility (tenancy_api.h): out-of-scope detail reads and writes
+ *   - Visibility (handler_kit.h): out-of-scope detail reads and writes
  *     answer 404 not_found exactly as for a missing row; lists hold only
  *     visible rows; a body reference to an invisible team reads "no team".
  *   - Tree changes are serialised (sb_tenancy_store_lock_tree) and checked
@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "domain/domain_error.h"
 #include "domain/team_tree.h"
 #include "store/rbac_snapshot.h"
@@ -80,29 +80,29 @@ static const sb_field_spec team_update_spec[] = {{"name", SB_FIELD_STRING, 0},
                                                  {"description", SB_FIELD_STRING, 0},
                                                  {"parent_id", SB_FIELD_STRING_OR_NULL, 0}};
 
-static int team_fields(sb_tenancy_op *o)
+static int team_fields(sb_handler_op *o)
 {
-    o->name = sb_tenancy_api_string(o->body, "name");
-    o->description = sb_tenancy_api_string(o->body, "description");
+    o->name = sb_handler_string(o->body, "name");
+    o->description = sb_handler_string(o->body, "description");
     if (o->name &&
-        !sb_tenancy_api_name_ok(o->name, 100, SB_CHARS_UPPER SB_CHARS_LOWER SB_CHARS_DIGIT,
+        !sb_handler_name_ok(o->name, 100, SB_CHARS_UPPER SB_CHARS_LOWER SB_CHARS_DIGIT,
                                 SB_CHARS_UPPER SB_CHARS_LOWER SB_CHARS_DIGIT " ._-"))
-        return sb_tenancy_api_invalid(
+        return sb_handler_invalid(
             o->req,
             "%s must be 1-100 characters of letters, digits, space, '.', '_' or '-', "
             "starting with a letter or digit",
             "name");
-    if (sb_tenancy_api_check_description(o->req, o->description) != 0)
+    if (sb_handler_check_description(o->req, o->description) != 0)
         return -1;
-    return sb_tenancy_op_body_ref(o, "parent_id", o->ref, &o->has_ref);
+    return sb_handler_op_body_ref(o, "parent_id", o->ref, &o->has_ref);
 }
 
-static int team_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int team_create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     const char *parent = o->ref[0] ? o->ref : NULL;
     if (sb_tenancy_store_lock_tree(conn, err) != 0 ||
-        (parent && sb_tenancy_op_lock_ref_team(conn, o, parent, "parent_id", err) != 0) ||
-        sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, parent,
+        (parent && sb_handler_op_lock_ref_team(conn, o, parent, "parent_id", err) != 0) ||
+        sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, parent,
                                 parent ? "creating a team under another" : "creating a root team",
                                 err) != 0 ||
         check_tree(conn, NULL, parent, err) != 0 ||
@@ -111,19 +111,19 @@ static int team_create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     sb_team_row t;
     sb_tenancy_store_team_at(&o->rows, 0, &t);
     o->tenancy_changed = true;
-    return sb_tenancy_op_audit(conn, o, "team.create", "team", t.id,
+    return sb_handler_op_audit(conn, o, "team.create", "team", t.id,
                                json_pack("{s:s, s:s?}", "name", t.name, "parent_id", t.parent_id),
                                err);
 }
 
-static int team_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int team_update_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
-    if (!sb_tenancy_api_team_visible(o->who, o->id))
-        return sb_tenancy_op_hidden(err, "team");
+    if (!sb_handler_team_visible(o->who, o->id))
+        return sb_handler_op_hidden(err, "team");
     if (o->has_ref && sb_tenancy_store_lock_tree(conn, err) != 0)
         return -1;
     sb_row_set cur;
-    if (sb_tenancy_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &cur, err) != 0)
+    if (sb_handler_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &cur, err) != 0)
         return -1;
     sb_team_row t;
     sb_tenancy_store_team_at(&cur, 0, &t);
@@ -132,14 +132,14 @@ static int team_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     sb_row_set_free(&cur);
     const char *new_parent = o->ref[0] ? o->ref : NULL;
     bool moving = o->has_ref && strcmp(old_parent, o->ref) != 0;
-    if (sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "changing a team", err) != 0)
+    if (sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "changing a team", err) != 0)
         return -1;
     if (moving) {
         if ((new_parent &&
-             sb_tenancy_op_lock_ref_team(conn, o, new_parent, "parent_id", err) != 0) ||
-            sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, old_parent[0] ? old_parent : NULL,
+             sb_handler_op_lock_ref_team(conn, o, new_parent, "parent_id", err) != 0) ||
+            sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, old_parent[0] ? old_parent : NULL,
                                     "moving a team away from its current parent", err) != 0 ||
-            sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, new_parent,
+            sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, new_parent,
                                     "moving a team under a new parent", err) != 0 ||
             check_tree(conn, o->id, new_parent, err) != 0 ||
             sb_tenancy_store_team_move(conn, o->id, new_parent, NULL, err) < 0)
@@ -153,22 +153,22 @@ static int team_update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     if (!moving && !o->name && !o->description)
         return 0; /* nothing changed: nothing to audit */
-    json_t *d = json_pack("{s:o}", "fields", sb_tenancy_op_changed_fields(o));
+    json_t *d = json_pack("{s:o}", "fields", sb_handler_op_changed_fields(o));
     if (moving) {
         json_object_set_new(d, "from_parent_id",
                             old_parent[0] ? json_string(old_parent) : json_null());
         json_object_set_new(d, "to_parent_id", new_parent ? json_string(new_parent) : json_null());
     }
-    return sb_tenancy_op_audit(conn, o, moving ? "team.move" : "team.update", "team", o->id, d,
+    return sb_handler_op_audit(conn, o, moving ? "team.move" : "team.update", "team", o->id, d,
                                err);
 }
 
-static int team_status_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int team_status_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
-    if (!sb_tenancy_api_team_visible(o->who, o->id))
-        return sb_tenancy_op_hidden(err, "team");
-    if (sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "archiving a team", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &o->rows, err) != 0)
+    if (!sb_handler_team_visible(o->who, o->id))
+        return sb_handler_op_hidden(err, "team");
+    if (sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "archiving a team", err) != 0 ||
+        sb_handler_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &o->rows, err) != 0)
         return -1;
     sb_team_row t;
     sb_tenancy_store_team_at(&o->rows, 0, &t);
@@ -178,145 +178,145 @@ static int team_status_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     if (sb_tenancy_store_team_set_status(conn, o->id, o->status, &o->rows, err) != 0)
         return -1;
     bool archive = strcmp(o->status, "archived") == 0;
-    return sb_tenancy_op_audit(conn, o, archive ? "team.archive" : "team.unarchive", "team", o->id,
+    return sb_handler_op_audit(conn, o, archive ? "team.archive" : "team.unarchive", "team", o->id,
                                json_pack("{s:s}", "status", o->status), err);
 }
 
-static int team_delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int team_delete_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
-    if (!sb_tenancy_api_team_visible(o->who, o->id))
-        return sb_tenancy_op_hidden(err, "team");
+    if (!sb_handler_team_visible(o->who, o->id))
+        return sb_handler_op_hidden(err, "team");
     sb_row_set cur;
     if (sb_tenancy_store_lock_tree(conn, err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &cur, err) != 0)
+        sb_handler_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &cur, err) != 0)
         return -1;
     sb_team_row t;
     sb_tenancy_store_team_at(&cur, 0, &t);
     json_t *d = json_pack("{s:s, s:s?}", "name", t.name, "parent_id", t.parent_id);
-    int rc = sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, t.parent_id, "deleting a team", err);
+    int rc = sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, t.parent_id, "deleting a team", err);
     sb_row_set_free(&cur);
     if (rc != 0 || sb_tenancy_store_team_delete(conn, o->id, err) != 0) {
         json_decref(d);
         return -1;
     }
     o->tenancy_changed = true;
-    return sb_tenancy_op_audit(conn, o, "team.delete", "team", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "team.delete", "team", o->id, d, err);
 }
 
 static int team_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_read_body(req, team_spec, 3, &o.body) != 0 || team_fields(&o) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_read_body(req, team_spec, 3, &o.body) != 0 || team_fields(&o) != 0)
         return 0;
     o.render = team_json;
     o.ok_status = 201;
-    return sb_tenancy_op_run(&o, team_create_txn);
+    return sb_handler_op_run(&o, team_create_txn);
 }
 
 static int team_update(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "team");
-    if (sb_tenancy_api_read_body(req, team_update_spec, 3, &o.body) != 0 || team_fields(&o) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "team");
+    if (sb_handler_read_body(req, team_update_spec, 3, &o.body) != 0 || team_fields(&o) != 0)
         return 0;
     if (!o.name && !o.description && !o.has_ref) {
-        sb_tenancy_op_nothing_given(&o, "name, description, parent_id");
+        sb_handler_op_nothing_given(&o, "name, description, parent_id");
         return 0;
     }
     o.render = team_json;
-    return sb_tenancy_op_run(&o, team_update_txn);
+    return sb_handler_op_run(&o, team_update_txn);
 }
 
 static int team_status(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "team");
-    if (sb_tenancy_api_read_body(req, status_spec, 1, &o.body) != 0 ||
-        sb_tenancy_op_status_field(&o) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "team");
+    if (sb_handler_read_body(req, status_spec, 1, &o.body) != 0 ||
+        sb_handler_op_status_field(&o) != 0)
         return 0;
     o.render = team_json;
-    return sb_tenancy_op_run(&o, team_status_txn);
+    return sb_handler_op_run(&o, team_status_txn);
 }
 
 static int team_delete(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "team");
-    return sb_tenancy_op_run(&o, team_delete_txn);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "team");
+    return sb_handler_op_run(&o, team_delete_txn);
 }
 
 static int team_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 || !sb_tenancy_api_team_visible(o.who, o.id))
-        return sb_tenancy_api_not_found(req, "team");
-    return sb_tenancy_op_respond_one(&o, sb_tenancy_store_team_get, team_json, "team");
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0 || !sb_handler_team_visible(o.who, o.id))
+        return sb_handler_not_found(req, "team");
+    return sb_handler_op_respond_one(&o, sb_tenancy_store_team_get, team_json, "team");
 }
 
 static int team_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor", "status", "parent_id"};
     sb_api_page page;
     sb_list_page lp;
     char parent[37];
     sb_team_filter f = {0};
-    if (sb_tenancy_api_check_query(req, known, 4) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0 ||
-        sb_tenancy_api_query_status(req, &f.status) != 0 ||
-        sb_tenancy_api_query_uuid(req, "parent_id", parent, &f.parent_id) != 0)
+    if (sb_handler_check_query(req, known, 4) != 0 ||
+        sb_handler_parse_page(req, &page, &lp) != 0 ||
+        sb_handler_query_status(req, &f.status) != 0 ||
+        sb_handler_query_uuid(req, "parent_id", parent, &f.parent_id) != 0)
         return 0;
     sb_error err = {0};
     sb_db_conn *conn;
-    if (sb_tenancy_api_visible_filter(o.who, true, sb_tenancy_api_tenant_mask(), &f.visible,
+    if (sb_handler_visible_filter(o.who, true, sb_handler_tenant_mask(), &f.visible,
                                       &err) != 0)
         return sb_api_respond_store_error(req, &err);
     int rc = -1;
-    if (sb_tenancy_op_acquire(&o, &conn) == 0) {
+    if (sb_handler_op_acquire(&o, &conn) == 0) {
         rc = sb_tenancy_store_team_list(conn, &f, &lp, &o.rows, &err);
         sb_db_release(o.app->db, conn);
         if (rc != 0)
             sb_api_respond_store_error(req, &err);
     }
     free((void *)f.visible.ids);
-    return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, team_json) : 0;
+    return rc == 0 ? sb_handler_respond_page(req, &o.rows, team_json) : 0;
 }
 
 /* ---- members ---------------------------------------------------------------- */
 
 static const sb_field_spec member_spec[] = {{"user_id", SB_FIELD_STRING, 1}};
 
-static int member_add_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int member_add_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set team;
-    if (!sb_tenancy_api_team_visible(o->who, o->id))
-        return sb_tenancy_op_hidden(err, "team");
-    if (sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "adding a team member", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &team, err) != 0)
+    if (!sb_handler_team_visible(o->who, o->id))
+        return sb_handler_op_hidden(err, "team");
+    if (sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "adding a team member", err) != 0 ||
+        sb_handler_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &team, err) != 0)
         return -1;
     sb_row_set_free(&team);
     if (sb_tenancy_store_member_add(conn, o->id, o->id2, &o->rows, err) != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "team.member.add", "team", o->id,
+    return sb_handler_op_audit(conn, o, "team.member.add", "team", o->id,
                                json_pack("{s:s}", "user_id", o->id2), err);
 }
 
-static int member_remove_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int member_remove_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set team;
-    if (!sb_tenancy_api_team_visible(o->who, o->id))
-        return sb_tenancy_op_hidden(err, "team");
-    if (sb_tenancy_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "removing a team member", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &team, err) != 0)
+    if (!sb_handler_team_visible(o->who, o->id))
+        return sb_handler_op_hidden(err, "team");
+    if (sb_handler_op_need_team(o, SB_PERM_TEAM_EDIT, o->id, "removing a team member", err) != 0 ||
+        sb_handler_op_lock_row(conn, sb_tenancy_store_team_get, o->id, "team", &team, err) != 0)
         return -1;
     sb_row_set_free(&team);
     int rc = sb_tenancy_store_member_remove(conn, o->id, o->id2, err);
@@ -325,43 +325,43 @@ static int member_remove_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
                             o->id2);
     if (rc != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "team.member.remove", "team", o->id,
+    return sb_handler_op_audit(conn, o, "team.member.remove", "team", o->id,
                                json_pack("{s:s}", "user_id", o->id2), err);
 }
 
 static int member_add(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "team");
-    if (sb_tenancy_api_read_body(req, member_spec, 1, &o.body) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "team");
+    if (sb_handler_read_body(req, member_spec, 1, &o.body) != 0)
         return 0;
-    if (!sb_tenancy_store_uuid(sb_tenancy_api_string(o.body, "user_id"), o.id2)) {
-        sb_tenancy_api_invalid(req, "%s must be a UUID", "user_id");
+    if (!sb_rows_uuid(sb_handler_string(o.body, "user_id"), o.id2)) {
+        sb_handler_invalid(req, "%s must be a UUID", "user_id");
         return 0;
     }
     o.render = member_json;
     o.ok_status = 201;
-    return sb_tenancy_op_run(&o, member_add_txn);
+    return sb_handler_op_run(&o, member_add_txn);
 }
 
 static int member_remove(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "team");
-    if (sb_tenancy_api_path_id(req, "user_id", o.id2) != 0)
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "team");
+    if (sb_handler_path_id(req, "user_id", o.id2) != 0)
         return sb_http_respond_error(req, 404, "not_found", "no member with that id");
-    return sb_tenancy_op_run(&o, member_remove_txn);
+    return sb_handler_op_run(&o, member_remove_txn);
 }
 
 static int member_list(sb_server_request *req, void *ctx)
 {
-    static const sb_tenancy_children members = {"team", sb_tenancy_api_team_visible, sb_tenancy_store_team_get,
+    static const sb_handler_children members = {"team", sb_handler_team_visible, sb_tenancy_store_team_get,
                                                 sb_tenancy_store_member_list, member_json};
-    return sb_tenancy_api_list_children(req, ctx, &members);
+    return sb_handler_list_children(req, ctx, &members);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/tenancy_api.h"
+#include "api/handler_kit.h"
 #include "domain/domain_error.h"
 #include "domain/workflow_rules.h"
 #include "store/workflow_store.h"
@@ -115,7 +115,7 @@ static json_t *canonical_ids(json_t *arr, json_t *all)
     json_array_foreach(arr, i, v)
     {
         char id[37];
-        sb_tenancy_store_uuid(json_string_value(v), id);
+        sb_rows_uuid(json_string_value(v), id);
         json_array_append_new(out, json_string(id));
         json_array_append_new(all, json_string(id));
     }
@@ -184,7 +184,7 @@ static int read_groups(sb_server_request *req, json_t *arr, json_t *all_roles, w
 {
     size_t n = json_array_size(arr);
     if (n > 4 * SB_WORKFLOW_MAX_GROUPS)
-        return sb_tenancy_api_invalid(req, "groups may hold at most %d groups, got %zu",
+        return sb_handler_invalid(req, "groups may hold at most %d groups, got %zu",
                                       SB_WORKFLOW_MAX_GROUPS, n);
     sb_workflow_group *g = calloc(n + 1, sizeof *g);
     int rc = 0;
@@ -193,7 +193,7 @@ static int read_groups(sb_server_request *req, json_t *arr, json_t *all_roles, w
         rc = read_group(req, json_array_get(arr, done), done, &g[done]);
     sb_error err = {0};
     if (rc == 0 && sb_workflow_check_groups(g, n, &err) != 0)
-        rc = sb_tenancy_api_invalid(req, "%s", err.message);
+        rc = sb_handler_invalid(req, "%s", err.message);
     if (rc == 0) {
         json_t *norm = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -224,18 +224,18 @@ static int read_fields(sb_server_request *req, json_t *body, json_t *all_roles, 
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) json_array_append_new(in->given, json_string(key));
-    in->f.name = sb_tenancy_api_string(body, "name");
-    in->f.description = sb_tenancy_api_string(body, "description");
+    in->f.name = sb_handler_string(body, "name");
+    in->f.description = sb_handler_string(body, "description");
     if (in->f.name && !sb_workflow_name_ok(in->f.name))
-        return sb_tenancy_api_invalid(req, "name must match ^[a-z0-9][a-z0-9-]{0,62}$");
-    if (sb_tenancy_api_check_description(req, in->f.description) != 0)
+        return sb_handler_invalid(req, "name must match ^[a-z0-9][a-z0-9-]{0,62}$");
+    if (sb_handler_check_description(req, in->f.description) != 0)
         return -1;
     for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
         json_t *n = json_object_get(body, int_fields[i]);
         if (n == NULL)
             continue;
         if (sb_workflow_check_number(int_fields[i], json_integer_value(n), &err) != 0)
-            return sb_tenancy_api_invalid(req, "%s", err.message);
+            return sb_handler_invalid(req, "%s", err.message);
         *int_slot(&in->f, i) = (int)json_integer_value(n);
     }
     for (size_t i = 0; i < sizeof bool_fields / sizeof bool_fields[0]; i++) {
@@ -250,7 +250,7 @@ static int read_fields(sb_server_request *req, json_t *body, json_t *all_roles, 
         int bad = sb_workflow_check_role_ids("approver_role_ids", ids, n, &err);
         free(ids);
         if (bad)
-            return sb_tenancy_api_invalid(req, "%s", err.message);
+            return sb_handler_invalid(req, "%s", err.message);
         json_t *canon = canonical_ids(roles, all_roles);
         in->roles_json = json_dumps(canon, JSON_COMPACT);
         in->f.approver_role_ids_json = in->roles_json;
@@ -263,7 +263,7 @@ static int read_fields(sb_server_request *req, json_t *body, json_t *all_roles, 
         int bad = sb_workflow_check_channels(ch, n, &err);
         free(ch);
         if (bad)
-            return sb_tenancy_api_invalid(req, "%s", err.message);
+            return sb_handler_invalid(req, "%s", err.message);
         in->channels_json = json_dumps(channels, JSON_COMPACT);
         in->f.notification_channels_json = in->channels_json;
     }
@@ -271,7 +271,7 @@ static int read_fields(sb_server_request *req, json_t *body, json_t *all_roles, 
     return groups ? read_groups(req, groups, all_roles, in) : 0;
 }
 
-static int read_input(sb_tenancy_op *o, wf_input *in)
+static int read_input(sb_handler_op *o, wf_input *in)
 {
     json_t *all_roles = json_array();
     int rc = read_fields(o->req, o->body, all_roles, in);
@@ -283,9 +283,9 @@ static int read_input(sb_tenancy_op *o, wf_input *in)
 
 /* ---- writes ------------------------------------------------------------------- */
 
-static int need_edit(const sb_tenancy_op *o, const char *doing, sb_error *err)
+static int need_edit(const sb_handler_op *o, const char *doing, sb_error *err)
 {
-    return sb_tenancy_op_need_team(o, SB_PERM_WORKFLOW_EDIT, NULL, doing, err);
+    return sb_handler_op_need_team(o, SB_PERM_WORKFLOW_EDIT, NULL, doing, err);
 }
 
 static int roles_exist(sb_db_conn *conn, const wf_input *in, sb_error *err)
@@ -301,7 +301,7 @@ static int roles_exist(sb_db_conn *conn, const wf_input *in, sb_error *err)
     return 0;
 }
 
-static int create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int create_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     wf_input *in = o->extra;
     if (need_edit(o, "creating a workflow", err) != 0 || roles_exist(conn, in, err) != 0 ||
@@ -309,16 +309,16 @@ static int create_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_workflow_row w;
     sb_workflow_store_at(&o->rows, 0, &w);
-    return sb_tenancy_op_audit(conn, o, "workflow.create", "workflow", w.id,
+    return sb_handler_op_audit(conn, o, "workflow.create", "workflow", w.id,
                                json_pack("{s:o}", "workflow", workflow_json(&o->rows, 0)), err);
 }
 
-static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int update_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     wf_input *in = o->extra;
     sb_row_set cur;
     if (need_edit(o, "changing a workflow", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_workflow_store_get, o->id, "workflow", &cur, err) != 0)
+        sb_handler_op_lock_row(conn, sb_workflow_store_get, o->id, "workflow", &cur, err) != 0)
         return -1;
     sb_workflow_row w;
     sb_workflow_store_at(&cur, 0, &w);
@@ -336,17 +336,17 @@ static int update_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
     if (rc != 0 || roles_exist(conn, in, err) != 0 ||
         sb_workflow_store_update(conn, o->id, &in->f, &o->rows, err) != 0)
         return -1;
-    return sb_tenancy_op_audit(conn, o, "workflow.update", "workflow", o->id,
+    return sb_handler_op_audit(conn, o, "workflow.update", "workflow", o->id,
                                json_pack("{s:O, s:o}", "fields", in->given, "workflow",
                                          workflow_json(&o->rows, 0)),
                                err);
 }
 
-static int delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int delete_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     sb_row_set cur;
     if (need_edit(o, "deleting a workflow", err) != 0 ||
-        sb_tenancy_op_lock_row(conn, sb_workflow_store_get, o->id, "workflow", &cur, err) != 0)
+        sb_handler_op_lock_row(conn, sb_workflow_store_get, o->id, "workflow", &cur, err) != 0)
         return -1;
     sb_workflow_row w;
     sb_workflow_store_at(&cur, 0, &w);
@@ -357,10 +357,10 @@ static int delete_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         json_decref(d);
         return rc == 1 ? sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no workflow with that id") : -1;
     }
-    return sb_tenancy_op_audit(conn, o, "workflow.delete", "workflow", o->id, d, err);
+    return sb_handler_op_audit(conn, o, "workflow.delete", "workflow", o->id, d, err);
 }
 
-static int default_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
+static int default_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
     char previous[37];
     if (need_edit(o, "changing the default workflow", err) != 0)
@@ -372,7 +372,7 @@ static int default_txn(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err)
         return -1;
     sb_workflow_row w;
     sb_workflow_store_at(&o->rows, 0, &w);
-    return sb_tenancy_op_audit(conn, o, "workflow.default", "workflow", o->id,
+    return sb_handler_op_audit(conn, o, "workflow.default", "workflow", o->id,
                                json_pack("{s:s, s:s?}", "name", w.name, "previous_default_id",
                                          previous[0] ? previous : NULL),
                                err);
@@ -400,16 +400,16 @@ static const sb_field_spec update_spec[] = WF_SPEC(0);
 
 static int wf_create(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     wf_input in = {0};
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op_init(&o, req, ctx);
     int rc = 0;
-    if (sb_tenancy_api_read_body(req, create_spec, N_SPEC, &o.body) == 0 &&
+    if (sb_handler_read_body(req, create_spec, N_SPEC, &o.body) == 0 &&
         read_input(&o, &in) == 0) {
         o.extra = &in;
         o.render = workflow_json;
         o.ok_status = 201;
-        rc = sb_tenancy_op_run(&o, create_txn);
+        rc = sb_handler_op_run(&o, create_txn);
     }
     input_free(&in);
     return rc;
@@ -417,37 +417,37 @@ static int wf_create(sb_server_request *req, void *ctx)
 
 static int wf_update(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     wf_input in = {0};
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "workflow");
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "workflow");
     int rc = 0;
-    if (sb_tenancy_api_read_body(req, update_spec, N_SPEC, &o.body) == 0 &&
+    if (sb_handler_read_body(req, update_spec, N_SPEC, &o.body) == 0 &&
         read_input(&o, &in) == 0) {
         if (json_array_size(in.given) == 0) {
-            sb_tenancy_op_nothing_given(&o, "name, description, min_approvers, approver_role_ids, "
+            sb_handler_op_nothing_given(&o, "name, description, min_approvers, approver_role_ids, "
                                             "groups, allow_self_approval, require_justification, "
                                             "the TTLs, notification_channels, enabled, "
                                             "scoped_policy_authorable");
         } else {
             o.extra = &in;
             o.render = workflow_json;
-            rc = sb_tenancy_op_run(&o, update_txn);
+            rc = sb_handler_op_run(&o, update_txn);
         }
     }
     input_free(&in);
     return rc;
 }
 
-static int with_path_id(sb_server_request *req, void *ctx, sb_tenancy_op_fn fn, bool render)
+static int with_path_id(sb_server_request *req, void *ctx, sb_handler_op_fn fn, bool render)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "workflow");
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "workflow");
     o.render = render ? workflow_json : NULL;
-    return sb_tenancy_op_run(&o, fn);
+    return sb_handler_op_run(&o, fn);
 }
 
 static int wf_delete(sb_server_request *req, void *ctx)
@@ -464,11 +464,11 @@ static int wf_set_default(sb_server_request *req, void *ctx)
 
 static int wf_get(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0)
-        return sb_tenancy_api_not_found(req, "workflow");
-    return sb_tenancy_op_respond_one(&o, sb_workflow_store_get, workflow_json, "workflow");
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_path_id(req, "id", o.id) != 0)
+        return sb_handler_not_found(req, "workflow");
+    return sb_handler_op_respond_one(&o, sb_workflow_store_get, workflow_json, "workflow");
 }
 
 /* ?name=true|false into -1/0/1; -1 (answered) when malformed. */
@@ -489,24 +489,24 @@ static int query_flag(sb_server_request *req, const char *name, int *out)
 
 static int wf_list(sb_server_request *req, void *ctx)
 {
-    sb_tenancy_op o;
+    sb_handler_op o;
     static const char *const known[] = {"limit", "cursor", "enabled", "scoped_policy_authorable"};
     sb_api_page page;
     sb_list_page lp;
     int enabled, authorable;
-    sb_tenancy_op_init(&o, req, ctx);
-    if (sb_tenancy_api_check_query(req, known, 4) != 0 ||
-        sb_tenancy_api_parse_page(req, &page, &lp) != 0 ||
+    sb_handler_op_init(&o, req, ctx);
+    if (sb_handler_check_query(req, known, 4) != 0 ||
+        sb_handler_parse_page(req, &page, &lp) != 0 ||
         query_flag(req, "enabled", &enabled) != 0 ||
         query_flag(req, "scoped_policy_authorable", &authorable) != 0)
         return 0;
     sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     int rc = sb_workflow_store_list(conn, enabled, authorable, &lp, &o.rows, &err);
     sb_db_release(o.app->db, conn);
-    return rc == 0 ? sb_tenancy_api_respond_page(req, &o.rows, workflow_json)
+    return rc == 0 ? sb_handler_respond_page(req, &o.rows, workflow_json)
                    : sb_api_respond_store_error(req, &err);
 }
 

@@ -60,12 +60,15 @@ static int create_in_txn(sb_db_conn *conn, const sb_api_token_new *t, sb_api_tok
     PQclear(res);
     if (!exists)
         return sb_error_set(err, SB_DB_E_FK, "no user %s to own the token", t->user_id);
-    char hex[2 * SB_TOKEN_HASH_BYTES + 1], now[24], exp[24], cap[16];
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
     sodium_bin2hex(hex, sizeof hex, t->token_hash, SB_TOKEN_HASH_BYTES);
-    snprintf(now, sizeof now, "%lld", (long long)t->now);
-    snprintf(exp, sizeof exp, "%lld", (long long)t->expires_at);
-    snprintf(cap, sizeof cap, "%d", SB_API_TOKEN_MAX_ACTIVE);
-    const char *params[] = {t->user_id, t->name, hex, t->display_hint, now, exp, cap,
+    const char *params[] = {t->user_id,
+                            t->name,
+                            hex,
+                            t->display_hint,
+                            SB_DB_INT(t->now),
+                            SB_DB_INT(t->expires_at),
+                            SB_DB_INT(SB_API_TOKEN_MAX_ACTIVE),
                             t->scopes_literal ? t->scopes_literal : "{}"};
     return one_token(conn,
                      "WITH live AS (SELECT count(*) AS n FROM api_tokens"
@@ -117,9 +120,7 @@ int sb_api_tokens_store_list(sb_db_conn *conn, const char *user_id, const char *
         return sb_error_set(err, SB_DB_E_INVALID, "the cursor does not name a token");
     if (limit < 1 || limit > 1000)
         limit = 50;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%ld", limit);
-    const char *params[] = {user_id, after_id, lim};
+    const char *params[] = {user_id, after_id, SB_DB_INT(limit)};
     PGresult *res;
     if (sb_db_exec(conn,
                    "SELECT " TOKEN_COLUMNS "  FROM api_tokens t JOIN users u ON u.id = t.user_id"
@@ -148,9 +149,7 @@ int sb_api_tokens_store_revoke(sb_db_conn *conn, const char *user_id, const char
 {
     if (!sb_users_store_uuid_ok(user_id) || !sb_users_store_uuid_ok(id))
         return 1;
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *params[] = {user_id, id, at};
+    const char *params[] = {user_id, id, SB_DB_INT(now)};
     int rc = one_token(conn,
                        "UPDATE api_tokens t SET revoked_at = to_timestamp($3::bigint) FROM users u"
                        " WHERE t.id = $2::uuid AND t.user_id = $1::uuid AND u.id = t.user_id"
@@ -173,9 +172,7 @@ int sb_api_tokens_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_
         *count = 0;
     if (!sb_users_store_uuid_ok(user_id))
         return 0;
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *params[] = {user_id, at};
+    const char *params[] = {user_id, SB_DB_INT(now)};
     return sb_db_exec_affected(conn,
                                "UPDATE api_tokens SET revoked_at = to_timestamp($2::bigint)"
                                " WHERE user_id = $1::uuid AND revoked_at IS NULL",
@@ -200,10 +197,9 @@ int sb_api_tokens_store_authenticate(sb_db_conn *conn, const unsigned char *toke
                                      sb_api_token_record *out, sb_grant_set *grants,
                                      sb_error *err)
 {
-    char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24];
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
     sodium_bin2hex(hex, sizeof hex, token_hash, SB_TOKEN_HASH_BYTES);
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *params[] = {hex, at};
+    const char *params[] = {hex, SB_DB_INT(now)};
     if (grants == NULL)
         return one_token(conn, TOKEN_FIND " SELECT * FROM tok", 2, params, out, err);
 #define TOKEN_WITH_GRANTS                                                                          \

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS SB_TENANCY_STORE_TS
+#include "store/tenancy_store.h"
+
+#define TS SB_ROWS_TS
 
 /* clang-format off */
 #define CAT_COLS "c.id::text, c.connection_id::text, pc.name, pc.type, c.secret_ref, " \
@@ -30,9 +32,9 @@ void sb_catalog_store_at(const sb_row_set *rows, size_t i, sb_catalog_row *out)
     out->provider_type = PQgetvalue(rows->res, (int)i, 3);
     out->secret_ref = PQgetvalue(rows->res, (int)i, 4);
     out->labels = PQgetvalue(rows->res, (int)i, 5);
-    out->version = sb_tenancy_store_value(rows, i, 6);
-    out->created_at_source = sb_tenancy_store_value(rows, i, 7);
-    out->updated_at_source = sb_tenancy_store_value(rows, i, 8);
+    out->version = sb_rows_text_or_null(rows, i, 6);
+    out->created_at_source = sb_rows_text_or_null(rows, i, 7);
+    out->updated_at_source = sb_rows_text_or_null(rows, i, 8);
     out->first_seen_at = PQgetvalue(rows->res, (int)i, 9);
     out->last_seen_at = PQgetvalue(rows->res, (int)i, 10);
     out->status = PQgetvalue(rows->res, (int)i, 11);
@@ -47,7 +49,7 @@ void sb_catalog_store_binding_at(const sb_row_set *rows, size_t i, sb_secret_bin
     out->allowed_keys = PQgetvalue(rows->res, (int)i, 4);
     out->allowed_ops = PQgetvalue(rows->res, (int)i, 5);
     out->secret_ref = PQgetvalue(rows->res, (int)i, 6);
-    out->created_by = sb_tenancy_store_value(rows, i, 7);
+    out->created_by = sb_rows_text_or_null(rows, i, 7);
     out->created_at = PQgetvalue(rows->res, (int)i, 8);
     out->updated_at = PQgetvalue(rows->res, (int)i, 9);
 }
@@ -57,12 +59,12 @@ static const char *flag(const sb_id_filter *f) { return f->all ? "t" : "f"; }
 int sb_catalog_store_list(sb_db_conn *conn, const sb_catalog_filter *f, const sb_list_page *page,
                           sb_row_set *out, sb_error *err)
 {
-    char *ids = sb_tenancy_store_id_array(f->visible.ids, f->visible.all ? 0 : f->visible.n, err);
+    char *ids = sb_rows_id_array(f->visible.ids, f->visible.all ? 0 : f->visible.n, err);
     if (ids == NULL)
         return -1;
     const char *p[] = {flag(&f->visible), ids, page->after && page->after[0] ? page->after : NULL,
                        f->connection_id, f->ref_prefix, f->status, f->labels_json, f->project_id};
-    int rc = sb_tenancy_store_query_page(
+    int rc = sb_rows_query_page(
         conn,
         "SELECT " CAT_COLS CAT_FROM " WHERE ($1::boolean OR " IN_PROJECTS("$2::uuid[]") ")"
         "   AND ($3::uuid IS NULL OR c.id > $3::uuid)"
@@ -80,11 +82,11 @@ int sb_catalog_store_list(sb_db_conn *conn, const sb_catalog_filter *f, const sb
 int sb_catalog_store_get(sb_db_conn *conn, const char *id, const sb_id_filter *visible,
                          sb_row_set *out, sb_error *err)
 {
-    char *ids = sb_tenancy_store_id_array(visible->ids, visible->all ? 0 : visible->n, err);
+    char *ids = sb_rows_id_array(visible->ids, visible->all ? 0 : visible->n, err);
     if (ids == NULL)
         return -1;
     const char *p[] = {id, flag(visible), ids};
-    int rc = sb_tenancy_store_query_one(conn,
+    int rc = sb_rows_query_one(conn,
                                         "SELECT " CAT_COLS CAT_FROM " WHERE c.id = $1::uuid"
                                         "   AND ($2::boolean OR " IN_PROJECTS("$3::uuid[]") ")",
                                         3, p, out, err);
@@ -130,7 +132,7 @@ int sb_catalog_store_available(sb_db_conn *conn, const char *catalog_id, const c
 {
     const char *p[] = {catalog_id, project_id, environment_id};
     sb_row_set rows;
-    int rc = sb_tenancy_store_query_one(
+    int rc = sb_rows_query_one(
         conn,
         "SELECT 1 FROM catalog_secrets c JOIN connection_bindings cb"
         "    ON cb.connection_id = c.connection_id"
@@ -160,7 +162,7 @@ int sb_catalog_store_binding_create(sb_db_conn *conn, const char *catalog_id,
                                     const char *created_by, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {catalog_id, project_id, environment_id, keys_json, ops_json, created_by};
-    int rc = sb_tenancy_store_query_one(
+    int rc = sb_rows_query_one(
         conn,
         "WITH b AS (INSERT INTO secret_bindings (catalog_secret_id, project_id, environment_id,"
         "   allowed_keys, allowed_ops, created_by)"
@@ -178,7 +180,7 @@ int sb_catalog_store_binding_get(sb_db_conn *conn, const char *project_id, const
                                  bool for_update, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {project_id, id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " BIND_COLS " FROM secret_bindings b JOIN catalog_secrets c"
                      " ON c.id = b.catalog_secret_id WHERE b.project_id = $1::uuid"
@@ -193,7 +195,7 @@ int sb_catalog_store_binding_list(sb_db_conn *conn, const char *project_id,
                                   const sb_list_page *page, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {project_id, page->after && page->after[0] ? page->after : NULL};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " BIND_COLS " FROM secret_bindings b"
                                        " JOIN catalog_secrets c ON c.id = b.catalog_secret_id"
                                        " WHERE b.project_id = $1::uuid"
@@ -206,7 +208,7 @@ int sb_catalog_store_binding_update(sb_db_conn *conn, const char *id, const char
                                     const char *ops_json, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {id, keys_json, ops_json};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         "WITH b AS (UPDATE secret_bindings SET"
         "   allowed_keys = CASE WHEN $2::jsonb IS NULL THEN allowed_keys"

@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 typedef struct sb_catalog_row {
     const char *id, *connection_id, *connection_name, *provider_type, *secret_ref;

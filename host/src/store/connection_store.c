@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS SB_TENANCY_STORE_TS
+#include "store/tenancy_store.h"
+
+#define TS SB_ROWS_TS
 
 /* clang-format off */
 #define CONN_COLS "id::text, name, type, scope::text, description, status, " \
@@ -25,7 +27,7 @@ void sb_connection_store_at(const sb_row_set *rows, size_t i, sb_connection_row 
     out->discovery_interval_s = atoi(PQgetvalue(rows->res, (int)i, 6));
     out->created_at = PQgetvalue(rows->res, (int)i, 7);
     out->updated_at = PQgetvalue(rows->res, (int)i, 8);
-    out->cluster = sb_tenancy_store_value(rows, i, 9);
+    out->cluster = sb_rows_text_or_null(rows, i, 9);
 }
 
 void sb_connection_store_binding_at(const sb_row_set *rows, size_t i,
@@ -34,8 +36,8 @@ void sb_connection_store_binding_at(const sb_row_set *rows, size_t i,
     out->id = PQgetvalue(rows->res, (int)i, 0);
     out->connection_id = PQgetvalue(rows->res, (int)i, 1);
     out->project_id = PQgetvalue(rows->res, (int)i, 2);
-    out->environment_id = sb_tenancy_store_value(rows, i, 3);
-    out->created_by = sb_tenancy_store_value(rows, i, 4);
+    out->environment_id = sb_rows_text_or_null(rows, i, 3);
+    out->created_by = sb_rows_text_or_null(rows, i, 4);
     out->created_at = PQgetvalue(rows->res, (int)i, 5);
 }
 
@@ -43,7 +45,7 @@ void sb_connection_store_binding_at(const sb_row_set *rows, size_t i,
 static int write_one(sb_db_conn *conn, const char *sql, int n, const char *const *p,
                      sb_row_set *out, sb_error *err)
 {
-    int rc = sb_tenancy_store_query_one(conn, sql, n, p, out, err);
+    int rc = sb_rows_query_one(conn, sql, n, p, out, err);
     if (rc < 0) {
         const sb_db_error_info *e = sb_db_last_error(conn);
         if (e && strcmp(e->sqlstate, "23505") == 0 &&
@@ -61,18 +63,15 @@ static int write_one(sb_db_conn *conn, const char *sql, int n, const char *const
     return rc;
 }
 
-static char *interval_text(int v, char buf[16])
+static const char *interval_text(int v, char buf[SB_DB_INT_TEXT_MAX])
 {
-    if (v < 0)
-        return NULL;
-    snprintf(buf, 16, "%d", v);
-    return buf;
+    return v < 0 ? NULL : sb_db_int_param(buf, v);
 }
 
 int sb_connection_store_create(sb_db_conn *conn, const sb_connection_fields *f, sb_row_set *out,
                                sb_error *err)
 {
-    char iv[16];
+    char iv[SB_DB_INT_TEXT_MAX];
     const char *p[] = {f->name, f->type, f->scope_json ? f->scope_json : "{}",
                        f->description ? f->description : "", f->status ? f->status : "active",
                        interval_text(f->discovery_interval_s < 0 ? 300 : f->discovery_interval_s,
@@ -90,7 +89,7 @@ int sb_connection_store_get(sb_db_conn *conn, const char *id, bool for_update, s
                             sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " CONN_COLS " FROM provider_connections WHERE id = $1::uuid FOR UPDATE"
                    : "SELECT " CONN_COLS " FROM provider_connections WHERE id = $1::uuid",
@@ -101,7 +100,7 @@ int sb_connection_store_list(sb_db_conn *conn, const char *type, const char *sta
                              const sb_list_page *page, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {page->after && page->after[0] ? page->after : NULL, type, status};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " CONN_COLS " FROM provider_connections"
                                        " WHERE ($1::uuid IS NULL OR id > $1::uuid)"
                                        "   AND ($2::text IS NULL OR type = $2::text)"
@@ -113,7 +112,7 @@ int sb_connection_store_list(sb_db_conn *conn, const char *type, const char *sta
 int sb_connection_store_update(sb_db_conn *conn, const char *id, const sb_connection_fields *f,
                                sb_row_set *out, sb_error *err)
 {
-    char iv[16];
+    char iv[SB_DB_INT_TEXT_MAX];
     const char *p[] = {id,
                        f->name,
                        f->scope_json,
@@ -137,7 +136,7 @@ int sb_connection_store_delete(sb_db_conn *conn, const char *id, sb_error *err)
 {
     const char *p[] = {id};
     sb_row_set rows;
-    int rc = sb_tenancy_store_query_one(
+    int rc = sb_rows_query_one(
         conn,
         "SELECT (SELECT count(*) FROM connection_bindings b WHERE b.connection_id = c.id),"
         "       (SELECT count(*) FROM catalog_secrets s WHERE s.connection_id = c.id)"
@@ -178,7 +177,7 @@ int sb_connection_store_binding_list(sb_db_conn *conn, const char *connection_id
                                      const sb_list_page *page, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {connection_id, page->after && page->after[0] ? page->after : NULL};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " BIND_COLS " FROM connection_bindings"
                                        " WHERE connection_id = $1::uuid"
                                        "   AND ($2::uuid IS NULL OR id > $2::uuid)"
@@ -190,7 +189,7 @@ int sb_connection_store_binding_delete(sb_db_conn *conn, const char *connection_
                                        const char *binding_id, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {connection_id, binding_id};
-    return sb_tenancy_store_query_one(conn,
+    return sb_rows_query_one(conn,
                                       "DELETE FROM connection_bindings WHERE connection_id ="
                                       " $1::uuid AND id = $2::uuid RETURNING " BIND_COLS,
                                       2, p, out, err);

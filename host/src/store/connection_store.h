@@ -18,7 +18,7 @@
 #ifndef SB_STORE_CONNECTION_STORE_H
 #define SB_STORE_CONNECTION_STORE_H
 
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 typedef struct sb_connection_row {
     const char *id, *name, *type;

@@ -116,6 +116,15 @@ int sb_db_exec_script(sb_db_conn *conn, const char *sql, sb_error *err);
 int64_t sb_db_affected(const PGresult *res);
 /* A cell as a 64-bit integer; NULL reads as 0. */
 int64_t sb_db_cell_i64(const PGresult *res, int row, int col);
+/* Integer query parameters. Every parameter is text, so an integer is
+ * passed as its decimal form: sb_db_int_param writes v into buf and
+ * returns it; SB_DB_INT(v) does the same into a compound literal that
+ * lives until the end of the enclosing block, for parameter arrays:
+ *     const char *params[] = {id, SB_DB_INT(limit + 1)};
+ * (never return it or keep it past that block). */
+#define SB_DB_INT_TEXT_MAX 21 /* "-9223372036854775808" and its NUL */
+const char *sb_db_int_param(char buf[SB_DB_INT_TEXT_MAX], int64_t v);
+#define SB_DB_INT(v) sb_db_int_param((char[SB_DB_INT_TEXT_MAX]){0}, (int64_t)(v))
 /* Runs a statement expected to return at most one row: 0 with row(res, 0,
  * out) called when there is one, 1 when there is none, -1 on error. */
 int sb_db_exec_one(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,

@@ -1,5 +1,6 @@
 /* store/db_exec.c — running statements, mapping SQLSTATE to error codes,
  * transactions with retry, advisory locks and NOTIFY. See db.h. */
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,12 @@ int64_t sb_db_cell_i64(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
+const char *sb_db_int_param(char buf[SB_DB_INT_TEXT_MAX], int64_t v)
+{
+    snprintf(buf, SB_DB_INT_TEXT_MAX, "%" PRId64, v);
+    return buf;
+}
+
 int sb_db_exec_one(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
                    void (*row)(const PGresult *res, int i, void *out), void *out, sb_error *err)
 {
@@ -319,9 +326,7 @@ int64_t sb_db_advisory_key(const char *name)
 
 static int lock_call(sb_db_conn *c, const char *sql, int64_t key, int *value, sb_error *err)
 {
-    char k[24];
-    snprintf(k, sizeof k, "%lld", (long long)key);
-    const char *const params[] = {k};
+    const char *const params[] = {SB_DB_INT(key)};
     PGresult *res;
     if (sb_db_exec(c, sql, 1, params, &res, err) != 0)
         return -1;

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "domain/domain_error.h"
+#include "store/tenancy_store.h"
 
-#define TS SB_TENANCY_STORE_TS
+#define TS SB_ROWS_TS
 
 /* clang-format off */
 #define RULE_COLS "r.id::text, r.name, r.description, r.anchor_type, " \
@@ -33,21 +34,21 @@ void sb_policy_store_at(const sb_row_set *rows, size_t i, sb_policy_rule_row *ou
     out->name = PQgetvalue(rows->res, r, 1);
     out->description = PQgetvalue(rows->res, r, 2);
     out->anchor_type = PQgetvalue(rows->res, r, 3);
-    out->anchor_id = sb_tenancy_store_value(rows, i, 4);
+    out->anchor_id = sb_rows_text_or_null(rows, i, 4);
     out->priority = atoi(PQgetvalue(rows->res, r, 5));
     out->workflow_id = PQgetvalue(rows->res, r, 6);
-    out->sel_project_id = sb_tenancy_store_value(rows, i, 7);
-    out->sel_environment_id = sb_tenancy_store_value(rows, i, 8);
-    out->sel_environment_kind = sb_tenancy_store_value(rows, i, 9);
-    out->sel_provider_type = sb_tenancy_store_value(rows, i, 10);
-    out->sel_secret_ref_prefix = sb_tenancy_store_value(rows, i, 11);
-    out->sel_operation = sb_tenancy_store_value(rows, i, 12);
+    out->sel_project_id = sb_rows_text_or_null(rows, i, 7);
+    out->sel_environment_id = sb_rows_text_or_null(rows, i, 8);
+    out->sel_environment_kind = sb_rows_text_or_null(rows, i, 9);
+    out->sel_provider_type = sb_rows_text_or_null(rows, i, 10);
+    out->sel_secret_ref_prefix = sb_rows_text_or_null(rows, i, 11);
+    out->sel_operation = sb_rows_text_or_null(rows, i, 12);
     out->direct_reveal_allowed = flag(rows, i, 13);
     out->mfa_required = flag(rows, i, 14);
     out->reveal_ttl_s = atoi(PQgetvalue(rows->res, r, 15));
     out->enabled = flag(rows, i, 16);
     out->created_order = strtoll(PQgetvalue(rows->res, r, 17), NULL, 10);
-    out->created_by = sb_tenancy_store_value(rows, i, 18);
+    out->created_by = sb_rows_text_or_null(rows, i, 18);
     out->created_at = PQgetvalue(rows->res, r, 19);
     out->updated_at = PQgetvalue(rows->res, r, 20);
 }
@@ -86,15 +87,15 @@ void sb_policy_store_rule_of(const sb_policy_rule_row *row, sb_policy_rule *out)
 /* ---- rules -------------------------------------------------------------------- */
 
 typedef struct params {
-    char priority[16], ttl[16];
+    char priority[SB_DB_INT_TEXT_MAX], ttl[SB_DB_INT_TEXT_MAX];
     const char *p[18];
 } params;
 
 static void fill_params(params *x, const char *first, const sb_policy_rule_fields *f,
                         const char *last)
 {
-    snprintf(x->priority, sizeof x->priority, "%d", f->priority);
-    snprintf(x->ttl, sizeof x->ttl, "%d", f->reveal_ttl_s);
+    sb_db_int_param(x->priority, f->priority);
+    sb_db_int_param(x->ttl, f->reveal_ttl_s);
     const char *p[18] = {first,
                          f->name,
                          f->description ? f->description : "",
@@ -119,7 +120,7 @@ static void fill_params(params *x, const char *first, const sb_policy_rule_field
 static int write_one(sb_db_conn *conn, const char *sql, const params *x, sb_row_set *out,
                      sb_error *err)
 {
-    int rc = sb_tenancy_store_query_one(conn, sql, 18, x->p, out, err);
+    int rc = sb_rows_query_one(conn, sql, 18, x->p, out, err);
     if (rc < 0) {
         const sb_db_error_info *e = sb_db_last_error(conn);
         if (e && strcmp(e->sqlstate, "23503") == 0)
@@ -150,7 +151,7 @@ int sb_policy_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_ro
                         sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " RULE_COLS " FROM policy_rules r WHERE r.id = $1::uuid FOR UPDATE"
                    : "SELECT " RULE_COLS " FROM policy_rules r WHERE r.id = $1::uuid",
@@ -177,7 +178,7 @@ int sb_policy_store_update(sb_db_conn *conn, const char *id, const sb_policy_rul
 int sb_policy_store_delete(sb_db_conn *conn, const char *id, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(conn,
+    return sb_rows_query_one(conn,
                                       "WITH r AS (DELETE FROM policy_rules WHERE id = $1::uuid"
                                       " RETURNING *) SELECT " RULE_COLS " FROM r",
                                       1, p, out, err);
@@ -188,9 +189,9 @@ int sb_policy_store_list(sb_db_conn *conn, const sb_policy_list_filter *f,
 {
     char *teams = NULL, *projects = NULL;
     if (!f->platform_all) {
-        teams = sb_tenancy_store_id_array(f->teams.all ? NULL : f->teams.ids,
+        teams = sb_rows_id_array(f->teams.all ? NULL : f->teams.ids,
                                           f->teams.all ? 0 : f->teams.n, err);
-        projects = sb_tenancy_store_id_array(f->projects.all ? NULL : f->projects.ids,
+        projects = sb_rows_id_array(f->projects.all ? NULL : f->projects.ids,
                                              f->projects.all ? 0 : f->projects.n, err);
         if (teams == NULL || projects == NULL) {
             free(teams);
@@ -208,7 +209,7 @@ int sb_policy_store_list(sb_db_conn *conn, const sb_policy_list_filter *f,
                        f->team_id,
                        f->project_id,
                        f->workflow_id};
-    int rc = sb_tenancy_store_query_page(
+    int rc = sb_rows_query_page(
         conn,
         "SELECT " RULE_COLS " FROM policy_rules r"
         " WHERE ($1::uuid IS NULL OR r.id > $1::uuid)"
@@ -233,7 +234,7 @@ int sb_policy_store_history(sb_db_conn *conn, const char *rule_id, const sb_list
     char resource[64];
     snprintf(resource, sizeof resource, "policy_rule:%s", rule_id);
     const char *p[] = {resource, page->after && page->after[0] ? page->after : NULL};
-    return sb_tenancy_store_query_page(
+    return sb_rows_query_page(
         conn,
         "SELECT id::text, " TS("occurred_at") ", actor, action, details::text FROM audit_events"
         " WHERE resource = $1 AND outcome = 'success'"
@@ -349,7 +350,7 @@ int sb_policy_store_reserved_priority(sb_db_conn *conn, int *out, sb_error *err)
     const char *p[] = {SB_POLICY_SETTING_RESERVED};
     sb_row_set rows;
     *out = SB_POLICY_RESERVED_PRIORITY_DEFAULT;
-    int rc = sb_tenancy_store_query_one(
+    int rc = sb_rows_query_one(
         conn, "SELECT " RESERVED_VALUE " FROM platform_settings WHERE key = $1", 1, p, &rows, err);
     if (rc < 0)
         return -1;
@@ -363,10 +364,8 @@ int sb_policy_store_reserved_priority(sb_db_conn *conn, int *out, sb_error *err)
 
 int sb_policy_store_reserved_row(sb_db_conn *conn, sb_row_set *out, sb_error *err)
 {
-    char def[16];
-    snprintf(def, sizeof def, "%d", SB_POLICY_RESERVED_PRIORITY_DEFAULT);
-    const char *p[] = {SB_POLICY_SETTING_RESERVED, def};
-    return sb_tenancy_store_query_one(
+    const char *p[] = {SB_POLICY_SETTING_RESERVED, SB_DB_INT(SB_POLICY_RESERVED_PRIORITY_DEFAULT)};
+    return sb_rows_query_one(
         conn,
         "SELECT $1::text, coalesce((SELECT " RESERVED_VALUE " FROM platform_settings"
         " WHERE key = $1), $2::integer)::text,"
@@ -383,9 +382,7 @@ int sb_policy_store_set_reserved_priority(sb_db_conn *conn, int value, int *prev
                    NULL, err) != 0 ||
         sb_policy_store_reserved_priority(conn, previous, err) != 0)
         return -1;
-    char v[16];
-    snprintf(v, sizeof v, "%d", value);
-    const char *p[] = {SB_POLICY_SETTING_RESERVED, v};
+    const char *p[] = {SB_POLICY_SETTING_RESERVED, SB_DB_INT(value)};
     if (sb_db_exec(conn,
                    "INSERT INTO platform_settings (key, value) VALUES ($1, to_jsonb($2::integer))"
                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",

@@ -17,7 +17,7 @@
 #define SB_STORE_POLICY_STORE_H
 
 #include "domain/policy.h"
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 typedef struct sb_policy_rule_row {
     const char *id, *name, *description;

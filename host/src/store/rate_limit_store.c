@@ -11,9 +11,7 @@ int sb_rate_limit_store_hit(sb_db_conn *conn, const char *bucket, int64_t window
     if (bucket == NULL || *bucket == '\0' || strlen(bucket) > SB_RATE_BUCKET_MAX)
         return sb_error_set(err, SB_DB_E_INVALID, "a rate-limit bucket is 1..%d bytes",
                             SB_RATE_BUCKET_MAX);
-    char start[24];
-    snprintf(start, sizeof start, "%lld", (long long)window_start);
-    const char *params[] = {bucket, start};
+    const char *params[] = {bucket, SB_DB_INT(window_start)};
     PGresult *res;
     if (sb_db_exec(conn,
                    "INSERT INTO rate_limit_windows (bucket, window_start, hits)"
@@ -44,9 +42,7 @@ int sb_rate_limit_store_check(sb_db_conn *conn, const char *bucket, const sb_rat
 
 int sb_rate_limit_store_sweep(sb_db_conn *conn, int64_t before, int64_t *count, sb_error *err)
 {
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)before);
-    const char *params[] = {at};
+    const char *params[] = {SB_DB_INT(before)};
     return sb_db_exec_affected(conn,
                                "DELETE FROM rate_limit_windows WHERE window_start < to_timestamp($1::bigint)",
                                1, params, count, err);

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/tenancy_store.h"
 #include "util/log.h"
 
-#define TS SB_TENANCY_STORE_TS
+#define TS SB_ROWS_TS
 
 /* "a,b,c" (array_to_string of roles.permissions) -> a set; unknown keys are
  * dropped and logged, never widened. */
@@ -73,7 +74,7 @@ int sb_rbac_store_role_list(sb_db_conn *conn, const sb_list_page *page, sb_row_s
                             sb_error *err)
 {
     const char *p[] = {page->after && *page->after ? page->after : NULL};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " ROLE_COLS " FROM roles r"
                                        " WHERE ($1::uuid IS NULL OR r.id > $1::uuid)"
                                        " ORDER BY r.id LIMIT $2::bigint",
@@ -84,7 +85,7 @@ int sb_rbac_store_role_get(sb_db_conn *conn, const char *id, bool for_update, sb
                            sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " ROLE_COLS " FROM roles r WHERE r.id = $1::uuid FOR UPDATE OF r"
                    : "SELECT " ROLE_COLS " FROM roles r WHERE r.id = $1::uuid",
@@ -98,13 +99,35 @@ int sb_rbac_store_role_create(sb_db_conn *conn, const char *name, const char *de
     permissions_literal(permissions, perms, sizeof perms);
     const char *p[] = {name, description ? description : "", perms};
     int rc =
-        sb_tenancy_store_query_one(conn,
+        sb_rows_query_one(conn,
                                    "WITH r AS (INSERT INTO roles (name, description, permissions)"
                                    "           VALUES ($1, $2, $3::text[]) RETURNING *)"
                                    " SELECT " ROLE_COLS " FROM r",
                                    3, p, out, err);
     if (rc < 0)
         sb_tenancy_store_translate(conn, "role", err);
+    return rc;
+}
+
+int sb_rbac_store_role_seed_system(sb_db_conn *conn, const char *name, const char *description,
+                                   sb_permission_set permissions, bool *changed, sb_error *err)
+{
+    char perms[2048];
+    permissions_literal(permissions, perms, sizeof perms);
+    const char *p[] = {name, description, perms};
+    int64_t written = 0;
+    int rc = sb_db_exec_affected(conn,
+                                 "INSERT INTO roles (name, description, is_system, permissions)"
+                                 " VALUES ($1, $2, true, $3::text[])"
+                                 " ON CONFLICT (name) DO UPDATE"
+                                 "   SET description = EXCLUDED.description,"
+                                 "   is_system = true, permissions = EXCLUDED.permissions"
+                                 " WHERE roles.permissions IS DISTINCT FROM EXCLUDED.permissions"
+                                 "    OR roles.description IS DISTINCT FROM EXCLUDED.description"
+                                 "    OR NOT roles.is_system",
+                                 3, p, &written, err);
+    if (changed)
+        *changed = rc == 0 && written > 0;
     return rc;
 }
 
@@ -142,7 +165,7 @@ int sb_rbac_store_role_update(sb_db_conn *conn, const char *id, const char *name
     if (permissions)
         permissions_literal(*permissions, perms, sizeof perms);
     const char *p[] = {id, name, description, permissions ? perms : NULL};
-    rc = sb_tenancy_store_query_one(conn,
+    rc = sb_rows_query_one(conn,
                                     "WITH r AS (UPDATE roles SET name = coalesce($2, name),"
                                     "   description = coalesce($3, description),"
                                     "   permissions = coalesce($4::text[], permissions)"
@@ -209,8 +232,8 @@ void sb_rbac_store_grant_at(const sb_row_set *rows, size_t i, sb_grant_row *out)
     out->role_id = PQgetvalue(rows->res, r, 3);
     out->role_name = PQgetvalue(rows->res, r, 4);
     out->scope_type = PQgetvalue(rows->res, r, 5);
-    out->scope_id = sb_tenancy_store_value(rows, i, 6);
-    out->granted_by = sb_tenancy_store_value(rows, i, 7);
+    out->scope_id = sb_rows_text_or_null(rows, i, 6);
+    out->granted_by = sb_rows_text_or_null(rows, i, 7);
     out->created_at = PQgetvalue(rows->res, r, 8);
     out->permissions = parse_permissions(PQgetvalue(rows->res, r, 9));
 }
@@ -223,7 +246,7 @@ int sb_rbac_store_grant_create(sb_db_conn *conn, const char *user_id, const char
     const char *p[] = {
         user_id,   role_id, scope_type, team ? scope_id : NULL, project ? scope_id : NULL,
         granted_by};
-    int rc = sb_tenancy_store_query_one(
+    int rc = sb_rows_query_one(
         conn,
         "WITH g AS (INSERT INTO grants (user_id, role_id, scope_type, team_id, project_id, "
         "granted_by)"
@@ -246,7 +269,7 @@ int sb_rbac_store_grant_create(sb_db_conn *conn, const char *user_id, const char
 int sb_rbac_store_grant_get(sb_db_conn *conn, const char *id, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(conn,
+    return sb_rows_query_one(conn,
                                       GRANT_SELECT " FROM grants g JOIN users u ON u.id = g.user_id"
                                                    " JOIN roles r ON r.id = g.role_id"
                                                    " WHERE g.id = $1::uuid",
@@ -256,16 +279,16 @@ int sb_rbac_store_grant_get(sb_db_conn *conn, const char *id, sb_row_set *out, s
 int sb_rbac_store_grant_list(sb_db_conn *conn, const sb_grant_filter *f, const sb_list_page *page,
                              sb_row_set *out, sb_error *err)
 {
-    char *teams = sb_tenancy_store_id_array(f->team_ids, f->all ? 0 : f->n_teams, err);
+    char *teams = sb_rows_id_array(f->team_ids, f->all ? 0 : f->n_teams, err);
     char *projects =
-        teams ? sb_tenancy_store_id_array(f->project_ids, f->all ? 0 : f->n_projects, err) : NULL;
+        teams ? sb_rows_id_array(f->project_ids, f->all ? 0 : f->n_projects, err) : NULL;
     if (projects == NULL) {
         free(teams);
         return -1;
     }
     const char *p[] = {f->user_id, f->all ? "t" : "f", teams, projects,
                        page->after && *page->after ? page->after : NULL};
-    int rc = sb_tenancy_store_query_page(
+    int rc = sb_rows_query_page(
         conn,
         GRANT_SELECT
         " FROM grants g JOIN users u ON u.id = g.user_id JOIN roles r ON r.id = g.role_id"
@@ -285,7 +308,7 @@ int sb_rbac_store_grant_delete(sb_db_conn *conn, const char *id, sb_error *err)
     sb_row_set rows;
     /* Lock the grant, and with it every live global admin grant when this
      * is one of them, so two revokes cannot both remove "the other" admin. */
-    int rc = sb_tenancy_store_query_one(
+    int rc = sb_rows_query_one(
         conn,
         "SELECT (g.scope_type = 'global' AND r.name = 'admin' AND r.is_system"
         "        AND u.status = 'active')"
@@ -333,7 +356,7 @@ void sb_rbac_store_user_at(const sb_row_set *rows, size_t i, sb_user_entry *out)
     out->id = PQgetvalue(rows->res, r, 0);
     out->username = PQgetvalue(rows->res, r, 1);
     out->display_name = PQgetvalue(rows->res, r, 2);
-    out->email = sb_tenancy_store_value(rows, i, 3);
+    out->email = sb_rows_text_or_null(rows, i, 3);
     out->source = PQgetvalue(rows->res, r, 4);
     out->status = PQgetvalue(rows->res, r, 5);
     out->locked = is_true(PQgetvalue(rows->res, r, 6));
@@ -345,7 +368,7 @@ int sb_rbac_store_user_list(sb_db_conn *conn, const sb_list_page *page, sb_row_s
                             sb_error *err)
 {
     const char *p[] = {page->after && *page->after ? page->after : NULL};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " USER_COLS " FROM users"
                                        " WHERE ($1::uuid IS NULL OR id > $1::uuid)"
                                        " ORDER BY id LIMIT $2::bigint",
@@ -355,6 +378,6 @@ int sb_rbac_store_user_list(sb_db_conn *conn, const sb_list_page *page, sb_row_s
 int sb_rbac_store_user_get(sb_db_conn *conn, const char *id, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(conn, "SELECT " USER_COLS " FROM users WHERE id = $1::uuid",
+    return sb_rows_query_one(conn, "SELECT " USER_COLS " FROM users WHERE id = $1::uuid",
                                       1, p, out, err);
 }

@@ -21,7 +21,7 @@
 #define SB_STORE_RBAC_STORE_H
 
 #include "domain/permissions.h"
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 enum { SB_RBAC_E_LAST_ADMIN = 2451 };
 
@@ -48,6 +48,12 @@ int sb_rbac_store_role_update(sb_db_conn *conn, const char *id, const char *name
                               const char *description, const sb_permission_set *permissions,
                               sb_row_set *out, sb_error *err);
 int sb_rbac_store_role_delete(sb_db_conn *conn, const char *id, sb_error *err);
+/* Makes the system role `name` match the compiled-in catalog: inserts it,
+ * or rewrites its description and permissions (and marks it is_system)
+ * when they differ; a role that already matches is not written.
+ * *changed (may be NULL): whether a row was written. */
+int sb_rbac_store_role_seed_system(sb_db_conn *conn, const char *name, const char *description,
+                                   sb_permission_set permissions, bool *changed, sb_error *err);
 
 /* ---- grants --------------------------------------------------------------- */
 

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS SB_TENANCY_STORE_TS
+#include "store/tenancy_store.h"
+
+#define TS SB_ROWS_TS
 
 /* Column order of sb_request_store_at. */
 #define REQ_COLS                                                                                   \
@@ -33,7 +35,7 @@ void sb_request_store_at(const sb_row_set *rows, size_t i, sb_request_row *out)
                         &out->filled_at,    &out->fill_comment,   &out->reason,
                         &out->decided_at,   &out->created_at,     &out->updated_at};
     for (size_t c = 0; c < sizeof f / sizeof f[0]; c++)
-        *f[c] = sb_tenancy_store_value(rows, i, (int)c);
+        *f[c] = sb_rows_text_or_null(rows, i, (int)c);
     out->job_intent = PQgetvalue(rows->res, (int)i, 27)[0] == 't';
     out->ttl_passed = PQgetvalue(rows->res, (int)i, 28)[0] == 't';
     out->fill_window_passed = PQgetvalue(rows->res, (int)i, 29)[0] == 't';
@@ -56,7 +58,7 @@ static int query_all(sb_db_conn *conn, const char *sql, int n, const char *const
 static int write_one(sb_db_conn *conn, const char *what, const char *sql, int nparams,
                      const char *const *params, sb_row_set *out, sb_error *err)
 {
-    int rc = sb_tenancy_store_query_one(conn, sql, nparams, params, out, err);
+    int rc = sb_rows_query_one(conn, sql, nparams, params, out, err);
     if (rc < 0)
         sb_tenancy_store_translate(conn, what, err);
     return rc;
@@ -91,7 +93,7 @@ int sb_request_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_r
                          sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " REQ_COLS " FROM requests r WHERE r.id = $1::uuid FOR UPDATE OF r"
                    : "SELECT " REQ_COLS " FROM requests r WHERE r.id = $1::uuid",
@@ -137,7 +139,7 @@ int sb_request_store_target(sb_db_conn *conn, const char *binding_id, sb_row_set
                             sb_error *err)
 {
     const char *p[] = {binding_id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         "SELECT b.id::text, p.id::text, p.status, p.team_id::text, e.id::text, e.kind,"
         "   c.id::text, c.secret_ref, c.status, pc.id::text, pc.type, pc.status,"
@@ -159,7 +161,7 @@ void sb_request_store_target_at(const sb_row_set *rows, sb_request_target *out)
                         &out->connection_id,  &out->provider_type,    &out->connection_status,
                         &out->allowed_keys,   &out->allowed_ops};
     for (size_t c = 0; c < sizeof f / sizeof f[0]; c++)
-        *f[c] = sb_tenancy_store_value(rows, 0, (int)c);
+        *f[c] = sb_rows_text_or_null(rows, 0, (int)c);
 }
 
 /* ---- votes ------------------------------------------------------------------ */
@@ -190,9 +192,8 @@ int sb_request_store_vote_insert(sb_db_conn *conn, const char *request_id,
                                  const char *approver_id, const char *decision, int64_t groups,
                                  const char *comment, sb_error *err)
 {
-    char g[24];
-    snprintf(g, sizeof g, "%lld", (long long)groups);
-    const char *p[] = {request_id, approver_id, decision, g, comment ? comment : ""};
+    const char *p[] = {request_id, approver_id, decision, SB_DB_INT(groups),
+                       comment ? comment : ""};
     int rc = sb_db_exec_affected(conn,
                                  "INSERT INTO request_votes (request_id, approver_id, decision,"
                                  " groups, comment) VALUES ($1::uuid, $2::uuid, $3, $4::bigint, $5)",
@@ -230,9 +231,7 @@ int sb_request_store_sealed_insert(sb_db_conn *conn, const char *request_id, con
                                    const char *recipient, const char *box_b64, int ttl_s,
                                    sb_error *err)
 {
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
-    const char *p[] = {request_id, key, recipient, box_b64, ttl};
+    const char *p[] = {request_id, key, recipient, box_b64, SB_DB_INT(ttl_s)};
     int rc = sb_db_exec_affected(
         conn,
         "INSERT INTO request_sealed_values (request_id, key_name, recipient, box, expires_at)"
@@ -246,9 +245,7 @@ int sb_request_store_sealed_insert(sb_db_conn *conn, const char *request_id, con
 int sb_request_store_sealed_retime(sb_db_conn *conn, const char *request_id, int ttl_s,
                                    bool shorten_only, sb_error *err)
 {
-    char ttl[16];
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
-    const char *p[] = {request_id, ttl, shorten_only ? "t" : "f"};
+    const char *p[] = {request_id, SB_DB_INT(ttl_s), shorten_only ? "t" : "f"};
     return sb_db_exec_affected(
         conn,
         "UPDATE request_sealed_values SET expires_at = CASE WHEN $3::boolean"
@@ -294,7 +291,7 @@ int sb_request_store_job_intent(sb_db_conn *conn, const char *request_id, const 
 int sb_request_store_list(sb_db_conn *conn, const sb_request_filter *f, const sb_list_page *page,
                           sb_row_set *out, sb_error *err)
 {
-    char *ids = sb_tenancy_store_id_array(f->scope.ids, f->scope.all ? 0 : f->scope.n, err);
+    char *ids = sb_rows_id_array(f->scope.ids, f->scope.all ? 0 : f->scope.n, err);
     if (ids == NULL)
         return -1;
     const char *after = page->after && page->after[0] ? page->after : NULL;
@@ -333,7 +330,7 @@ int sb_request_store_list(sb_db_conn *conn, const sb_request_filter *f, const sb
               " ORDER BY r.created_at, r.id LIMIT $7::bigint";
         break;
     }
-    int rc = sb_tenancy_store_query_page(conn, sql, 6, p, page->limit, out, err);
+    int rc = sb_rows_query_page(conn, sql, 6, p, page->limit, out, err);
     free(ids);
     return rc;
 }
@@ -345,9 +342,7 @@ int sb_request_store_list(sb_db_conn *conn, const sb_request_filter *f, const sb
 
 int sb_request_store_due(sb_db_conn *conn, long limit, sb_row_set *out, sb_error *err)
 {
-    char n[24];
-    snprintf(n, sizeof n, "%ld", limit);
-    const char *p[] = {n};
+    const char *p[] = {SB_DB_INT(limit)};
     return query_all(conn,
                      "SELECT " REQ_COLS " FROM requests r"
                      " WHERE r.state IN ('pending', 'pending_values', 'pending_verification')"

@@ -21,7 +21,7 @@
 #ifndef SB_STORE_REQUEST_STORE_H
 #define SB_STORE_REQUEST_STORE_H
 
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 typedef struct sb_request_row {
     const char *id, *kind, *state, *requester_id, *justification;

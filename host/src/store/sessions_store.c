@@ -98,12 +98,14 @@ int sb_sessions_store_create(sb_db_conn *conn, const sb_session_new *s, sb_sessi
     if (!(s->now < s->idle_expires_at && s->idle_expires_at <= s->absolute_expires_at))
         return sb_error_set(err, SB_DB_E_INVALID,
                             "session expiries out of order (now < idle <= absolute expected)");
-    char hex[2 * SB_TOKEN_HASH_BYTES + 1], now[24], idle[24], absolute[24];
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
     hash_hex(s->token_hash, hex);
-    snprintf(now, sizeof now, "%lld", (long long)s->now);
-    snprintf(idle, sizeof idle, "%lld", (long long)s->idle_expires_at);
-    snprintf(absolute, sizeof absolute, "%lld", (long long)s->absolute_expires_at);
-    const char *params[] = {hex, s->user_id, now, idle, absolute, s->remote_ip};
+    const char *params[] = {hex,
+                            s->user_id,
+                            SB_DB_INT(s->now),
+                            SB_DB_INT(s->idle_expires_at),
+                            SB_DB_INT(s->absolute_expires_at),
+                            s->remote_ip};
     return one_session(
         conn,
         "WITH s AS (INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,"
@@ -134,11 +136,9 @@ int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, i
 {
     if (idle_seconds <= 0)
         return sb_error_set(err, SB_DB_E_INVALID, "session idle timeout must be positive");
-    char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24], idle[24];
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
     hash_hex(token_hash, hex);
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
-    const char *params[] = {hex, at, idle};
+    const char *params[] = {hex, SB_DB_INT(now), SB_DB_INT(idle_seconds)};
 #define BY_HASH "s.token_hash = decode($1, 'hex')"
     return touch(conn, SESSION_TOUCH(BY_HASH), SESSION_TOUCH_GRANTS(BY_HASH), 3, params, out,
                  grants, err);
@@ -152,10 +152,7 @@ int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, cons
         return sb_error_set(err, SB_DB_E_INVALID, "session idle timeout must be positive");
     if (!sb_users_store_uuid_ok(session_id) || !sb_users_store_uuid_ok(user_id))
         return 1;
-    char at[24], idle[24];
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    snprintf(idle, sizeof idle, "%lld", (long long)idle_seconds);
-    const char *params[] = {session_id, at, idle, user_id};
+    const char *params[] = {session_id, SB_DB_INT(now), SB_DB_INT(idle_seconds), user_id};
 #define BY_ID "s.id = $1::uuid AND s.user_id = $4::uuid"
     return touch(conn, SESSION_TOUCH(BY_ID), SESSION_TOUCH_GRANTS(BY_ID), 4, params, out, grants,
                  err);
@@ -164,10 +161,9 @@ int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, cons
 int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
                              char id_out[40], sb_error *err)
 {
-    char hex[2 * SB_TOKEN_HASH_BYTES + 1], at[24];
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
     hash_hex(token_hash, hex);
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *params[] = {hex, at};
+    const char *params[] = {hex, SB_DB_INT(now)};
     PGresult *res;
     if (sb_db_exec(
             conn,
@@ -189,9 +185,7 @@ int sb_sessions_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_t 
         *count = 0;
     if (!sb_users_store_uuid_ok(user_id))
         return 0;
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *params[] = {user_id, at};
+    const char *params[] = {user_id, SB_DB_INT(now)};
     return sb_db_exec_affected(conn,
                                "UPDATE sessions SET revoked_at = to_timestamp($2::bigint)"
                                " WHERE user_id = $1::uuid AND revoked_at IS NULL",
@@ -200,9 +194,7 @@ int sb_sessions_store_revoke_all(sb_db_conn *conn, const char *user_id, int64_t 
 
 int sb_sessions_store_sweep(sb_db_conn *conn, int64_t before, int64_t *count, sb_error *err)
 {
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)before);
-    const char *params[] = {at};
+    const char *params[] = {SB_DB_INT(before)};
     return sb_db_exec_affected(conn,
                                "DELETE FROM sessions WHERE absolute_expires_at < to_timestamp($1::bigint)",
                                1, params, count, err);

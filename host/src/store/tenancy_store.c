@@ -8,92 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS SB_TENANCY_STORE_TS
+#define TS SB_ROWS_TS
 
 /* ---- shared helpers ------------------------------------------------------- */
-
-void sb_row_set_free(sb_row_set *rows)
-{
-    if (rows == NULL)
-        return;
-    PQclear(rows->res);
-    memset(rows, 0, sizeof *rows);
-}
-
-bool sb_tenancy_store_uuid(const char *s, char out[37])
-{
-    if (s == NULL || strlen(s) != 36)
-        return false;
-    for (size_t i = 0; i < 36; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? c != '-' : !isxdigit(c))
-            return false;
-        out[i] = (char)tolower(c);
-    }
-    out[36] = '\0';
-    return true;
-}
-
-const char *sb_tenancy_store_value(const sb_row_set *rows, size_t i, int col)
-{
-    return PQgetisnull(rows->res, (int)i, col) ? NULL : PQgetvalue(rows->res, (int)i, col);
-}
-
-char *sb_tenancy_store_id_array(const char *const *ids, size_t n, sb_error *err)
-{
-    char *out = malloc(n * 37 + 3);
-    if (out == NULL) {
-        sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory building an id filter");
-        return NULL;
-    }
-    size_t len = 0;
-    out[len++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        size_t k = strnlen(ids[i], 36);
-        if (i > 0)
-            out[len++] = ',';
-        memcpy(out + len, ids[i], k);
-        len += k;
-    }
-    out[len++] = '}';
-    out[len] = '\0';
-    return out;
-}
-
-int sb_tenancy_store_query_page(sb_db_conn *conn, const char *sql, int nparams,
-                                const char *const *params, long limit, sb_row_set *out,
-                                sb_error *err)
-{
-    memset(out, 0, sizeof *out);
-    const char *all[16];
-    char limit_text[24];
-    if (nparams >= 16 || limit < 1)
-        return sb_error_set(err, SB_DB_E_INVALID, "query_page: bad arguments");
-    memcpy(all, params, (size_t)nparams * sizeof *all);
-    snprintf(limit_text, sizeof limit_text, "%ld", limit + 1);
-    all[nparams] = limit_text;
-    if (sb_db_exec(conn, sql, nparams + 1, all, &out->res, err) != 0)
-        return -1;
-    size_t n = (size_t)PQntuples(out->res);
-    out->more = n > (size_t)limit;
-    out->n = out->more ? (size_t)limit : n;
-    return 0;
-}
-
-int sb_tenancy_store_query_one(sb_db_conn *conn, const char *sql, int nparams,
-                               const char *const *params, sb_row_set *out, sb_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (sb_db_exec(conn, sql, nparams, params, &out->res, err) != 0)
-        return -1;
-    out->n = (size_t)PQntuples(out->res);
-    if (out->n == 0) {
-        sb_row_set_free(out);
-        return 1;
-    }
-    return 0;
-}
 
 void sb_tenancy_store_translate(sb_db_conn *conn, const char *what, sb_error *err)
 {
@@ -122,9 +39,7 @@ void sb_tenancy_store_translate(sb_db_conn *conn, const char *what, sb_error *er
 
 int sb_tenancy_store_lock_tree(sb_db_conn *conn, sb_error *err)
 {
-    char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)sb_db_advisory_key("sbridge.teams.tree"));
-    const char *params[] = {key};
+    const char *params[] = {SB_DB_INT(sb_db_advisory_key("sbridge.teams.tree"))};
     PGresult *res = NULL;
     int rc = sb_db_exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, params, &res, err);
     PQclear(res);
@@ -138,7 +53,7 @@ static int write_one(sb_db_conn *conn, const char *what, const char *sql, int np
 {
     sb_row_set local = {0};
     sb_row_set *target = out ? out : &local;
-    int rc = sb_tenancy_store_query_one(conn, sql, nparams, params, target, err);
+    int rc = sb_rows_query_one(conn, sql, nparams, params, target, err);
     if (rc < 0)
         sb_tenancy_store_translate(conn, what, err);
     if (out == NULL)
@@ -162,7 +77,7 @@ void sb_tenancy_store_team_at(const sb_row_set *rows, size_t i, sb_team_row *out
     out->id = PQgetvalue(rows->res, (int)i, 0);
     out->name = PQgetvalue(rows->res, (int)i, 1);
     out->description = PQgetvalue(rows->res, (int)i, 2);
-    out->parent_id = sb_tenancy_store_value(rows, i, 3);
+    out->parent_id = sb_rows_text_or_null(rows, i, 3);
     out->status = PQgetvalue(rows->res, (int)i, 4);
     out->created_at = PQgetvalue(rows->res, (int)i, 5);
     out->updated_at = PQgetvalue(rows->res, (int)i, 6);
@@ -182,7 +97,7 @@ int sb_tenancy_store_team_get(sb_db_conn *conn, const char *id, bool for_update,
                               sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " TEAM_COLS " FROM teams WHERE id = $1::uuid FOR UPDATE"
                    : "SELECT " TEAM_COLS " FROM teams WHERE id = $1::uuid",
@@ -192,12 +107,12 @@ int sb_tenancy_store_team_get(sb_db_conn *conn, const char *id, bool for_update,
 int sb_tenancy_store_team_list(sb_db_conn *conn, const sb_team_filter *f, const sb_list_page *page,
                                sb_row_set *out, sb_error *err)
 {
-    char *ids = sb_tenancy_store_id_array(f->visible.ids, f->visible.all ? 0 : f->visible.n, err);
+    char *ids = sb_rows_id_array(f->visible.ids, f->visible.all ? 0 : f->visible.n, err);
     if (ids == NULL)
         return -1;
     const char *p[] = {filter_flag(&f->visible), ids, empty_to_null(page->after), f->status,
                        f->parent_id};
-    int rc = sb_tenancy_store_query_page(conn,
+    int rc = sb_rows_query_page(conn,
                                          "SELECT " TEAM_COLS " FROM teams"
                                          " WHERE ($1::boolean OR id = ANY ($2::uuid[]))"
                                          "   AND ($3::uuid IS NULL OR id > $3::uuid)"
@@ -244,7 +159,7 @@ int sb_tenancy_store_team_delete(sb_db_conn *conn, const char *id, sb_error *err
     const char *p[] = {id};
     sb_row_set rows;
     int rc =
-        sb_tenancy_store_query_one(conn,
+        sb_rows_query_one(conn,
                                    "SELECT (SELECT count(*) FROM teams c WHERE c.parent_id = t.id),"
                                    "       (SELECT count(*) FROM projects j WHERE j.team_id = t.id)"
                                    "  FROM teams t WHERE t.id = $1::uuid FOR UPDATE OF t",
@@ -317,7 +232,7 @@ int sb_tenancy_store_member_list(sb_db_conn *conn, const char *team_id, const sb
                                  sb_row_set *out, sb_error *err)
 {
     const char *p[] = {team_id, empty_to_null(page->after)};
-    return sb_tenancy_store_query_page(
+    return sb_rows_query_page(
         conn,
         "SELECT " MEMBER_COLS " FROM team_members m JOIN users u ON u.id = m.user_id"
         " WHERE m.team_id = $1::uuid AND ($2::uuid IS NULL OR m.user_id > $2::uuid)"
@@ -357,7 +272,7 @@ int sb_tenancy_store_project_get(sb_db_conn *conn, const char *id, bool for_upda
                                  sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " PROJECT_COLS " FROM projects WHERE id = $1::uuid FOR UPDATE"
                    : "SELECT " PROJECT_COLS " FROM projects WHERE id = $1::uuid",
@@ -367,12 +282,12 @@ int sb_tenancy_store_project_get(sb_db_conn *conn, const char *id, bool for_upda
 int sb_tenancy_store_project_list(sb_db_conn *conn, const sb_project_filter *f,
                                   const sb_list_page *page, sb_row_set *out, sb_error *err)
 {
-    char *ids = sb_tenancy_store_id_array(f->visible.ids, f->visible.all ? 0 : f->visible.n, err);
+    char *ids = sb_rows_id_array(f->visible.ids, f->visible.all ? 0 : f->visible.n, err);
     if (ids == NULL)
         return -1;
     const char *p[] = {filter_flag(&f->visible), ids, empty_to_null(page->after), f->status,
                        f->team_id};
-    int rc = sb_tenancy_store_query_page(conn,
+    int rc = sb_rows_query_page(conn,
                                          "SELECT " PROJECT_COLS " FROM projects"
                                          " WHERE ($1::boolean OR id = ANY ($2::uuid[]))"
                                          "   AND ($3::uuid IS NULL OR id > $3::uuid)"
@@ -427,9 +342,8 @@ int sb_tenancy_store_environment_create(sb_db_conn *conn, const char *project_id
                                         const char *kind, int risk_level, const char *description,
                                         sb_row_set *out, sb_error *err)
 {
-    char risk[12];
-    snprintf(risk, sizeof risk, "%d", risk_level);
-    const char *p[] = {project_id, name, kind, risk, description ? description : ""};
+    const char *p[] = {project_id, name, kind, SB_DB_INT(risk_level),
+                       description ? description : ""};
     return write_one(conn, "environment",
                      "INSERT INTO environments (project_id, name, kind, risk_level, description)"
                      " VALUES ($1::uuid, $2, $3, $4::smallint, $5) RETURNING " ENV_COLS,
@@ -440,7 +354,7 @@ int sb_tenancy_store_environment_get(sb_db_conn *conn, const char *id, bool for_
                                      sb_row_set *out, sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " ENV_COLS " FROM environments WHERE id = $1::uuid FOR UPDATE"
                    : "SELECT " ENV_COLS " FROM environments WHERE id = $1::uuid",
@@ -451,7 +365,7 @@ int sb_tenancy_store_environment_list(sb_db_conn *conn, const char *project_id,
                                       const sb_list_page *page, sb_row_set *out, sb_error *err)
 {
     const char *p[] = {project_id, empty_to_null(page->after)};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " ENV_COLS " FROM environments"
                                        " WHERE project_id = $1::uuid"
                                        "   AND ($2::uuid IS NULL OR id > $2::uuid)"
@@ -462,9 +376,7 @@ int sb_tenancy_store_environment_list(sb_db_conn *conn, const char *project_id,
 int sb_tenancy_store_environment_update(sb_db_conn *conn, const char *id, const char *description,
                                         int risk_level, sb_row_set *out, sb_error *err)
 {
-    char risk[12];
-    snprintf(risk, sizeof risk, "%d", risk_level);
-    const char *p[] = {id, description, risk_level >= 0 ? risk : NULL};
+    const char *p[] = {id, description, risk_level >= 0 ? SB_DB_INT(risk_level) : NULL};
     return write_one(conn, "environment",
                      "UPDATE environments SET description = coalesce($2, description),"
                      " risk_level = coalesce($3::smallint, risk_level)"

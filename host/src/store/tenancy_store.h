@@ -7,33 +7,28 @@
  *     caller's connection, normally inside the caller's transaction (the
  *     API writes its audit event in the same one). Nothing here decides
  *     who may do what: that is domain/scope.h, called by the API.
- *   - Reads and writes return rows in an sb_row_set (one PGresult, owned by
- *     the set: sb_row_set_free) viewed through typed accessors
- *     (sb_tenancy_store_team_at, ...). The strings of a view point into the
- *     set and live until it is freed. Timestamps are RFC 3339 UTC text.
+ *   - Reads and writes return rows in an sb_row_set (store/rows.h) viewed
+ *     through typed accessors (sb_tenancy_store_team_at, ...). The strings
+ *     of a view point into the set and live until it is freed. Timestamps
+ *     are RFC 3339 UTC text.
  *   - Lookups by id and conditional writes return 0 when a row was found
  *     (and changed), 1 when there is no such row, -1 on error.
  *   - Errors the API answers specifically carry SB_TENANCY_E_* codes (a
  *     database refusal translated: the cycle trigger's hint, a name unique
  *     index, a RESTRICT foreign key); every other failure keeps its
  *     SB_DB_E_* code.
- *   - Lists are keyset-paginated by id: `after` is the last id of the
- *     previous page ("" or NULL = first page); a set holds at most `limit`
- *     rows and `more` says whether another page exists. A filter on ids
- *     (the rows the caller may see) is passed as an sb_id_filter; `all`
- *     skips it.
- *   - Ids passed in must be UUID text; the API refuses anything else
- *     before calling (sb_tenancy_store_uuid), so a malformed id never
- *     reaches SQL as a cast error.
+ *   - Lists are keyset-paginated by id (sb_list_page), filtered by an
+ *     sb_id_filter, and ids passed in must be UUID text (sb_rows_uuid): see
+ *     store/rows.h.
  */
 #ifndef SB_STORE_TENANCY_STORE_H
 #define SB_STORE_TENANCY_STORE_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "store/db.h"
+#include "store/rows.h"
 #include "util/error.h"
 
 /* Store-level refusals the API maps to specific answers. */
@@ -47,32 +42,6 @@ enum sb_tenancy_store_code {
     SB_TENANCY_E_EXISTS,       /* membership or grant already present -> 409 */
     SB_TENANCY_E_UNKNOWN_REF,  /* a referenced user/team/role does not exist -> 422 */
 };
-
-/* Rows of one query. n <= the page limit; more: another page exists. */
-typedef struct sb_row_set {
-    PGresult *res;
-    size_t n;
-    bool more;
-} sb_row_set;
-
-void sb_row_set_free(sb_row_set *rows);
-
-/* A caller-visible subset of ids (a filter); all = no filter. */
-typedef struct sb_id_filter {
-    bool all;
-    const char *const *ids;
-    size_t n;
-} sb_id_filter;
-
-typedef struct sb_list_page {
-    long limit;        /* 1..500 */
-    const char *after; /* last id of the previous page, NULL or "" = first */
-} sb_list_page;
-
-/* True when s is UUID text (8-4-4-4-12 hex digits, either case); writes
- * its canonical lower-case form (what the database and the tenancy index
- * hold) into out. */
-bool sb_tenancy_store_uuid(const char *s, char out[37]);
 
 /* Serialises tree changes (team create/move/delete) for this transaction:
  * the cycle trigger then always sees the other writers' committed moves. */
@@ -176,26 +145,11 @@ int sb_tenancy_store_environment_list(sb_db_conn *conn, const char *project_id,
 int sb_tenancy_store_environment_update(sb_db_conn *conn, const char *id, const char *description,
                                         int risk_level, sb_row_set *out, sb_error *err);
 
-/* ---- shared helpers (also used by rbac_store.c) ------------------------- */
+/* ---- shared helper (also used by rbac_store.c) -------------------------- */
 
-/* Builds a PostgreSQL array literal "{a,b}" from ids that are known to be
- * UUIDs (a parameter value, never SQL text). Caller frees. */
-char *sb_tenancy_store_id_array(const char *const *ids, size_t n, sb_error *err);
-/* Runs sql and fills out as a page: asks for limit+1 rows and trims. */
-int sb_tenancy_store_query_page(sb_db_conn *conn, const char *sql, int nparams,
-                                const char *const *params, long limit, sb_row_set *out,
-                                sb_error *err);
-/* Runs sql expecting zero or one row: 0 found, 1 none, -1 error. */
-int sb_tenancy_store_query_one(sb_db_conn *conn, const char *sql, int nparams,
-                               const char *const *params, sb_row_set *out, sb_error *err);
 /* Translates the last failure on conn into an SB_TENANCY_E_* code where one
  * applies (unique name, cycle hint, immutable hint, RESTRICT FK). what names
  * the thing for the message ("team", "project"...). */
 void sb_tenancy_store_translate(sb_db_conn *conn, const char *what, sb_error *err);
-/* A nullable column as NULL or its text. */
-const char *sb_tenancy_store_value(const sb_row_set *rows, size_t i, int col);
-
-#define SB_TENANCY_STORE_TS(col)                                                                   \
-    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 #endif

@@ -104,10 +104,8 @@ int sb_users_store_create(sb_db_conn *conn, const sb_user_new *u, sb_user_record
         return sb_error_set(err, SB_DB_E_INVALID,
                             "refusing to store a password that is not an argon2id hash");
     const char *source = u->source ? u->source : "local";
-    char now[24];
-    snprintf(now, sizeof now, "%lld", (long long)u->now);
     const char *params[] = {u->username, u->display_name ? u->display_name : u->username,
-                            u->password_hash, source, now};
+                            u->password_hash, source, SB_DB_INT(u->now)};
     PGresult *res;
     if (sb_db_exec(conn,
                    "INSERT INTO users (username, display_name, password_hash, source, created_at,"
@@ -190,10 +188,7 @@ static int record_failure_in_txn(sb_db_conn *conn, const char *user_id,
     sb_lockout_state after = sb_lockout_on_failure(policy, before, now);
     *was_locked = sb_lockout_is_locked(&before, now);
     *locked_now = !*was_locked && sb_lockout_is_locked(&after, now);
-    char count[16], until[24];
-    snprintf(count, sizeof count, "%d", after.failed_count);
-    snprintf(until, sizeof until, "%lld", (long long)after.locked_until);
-    const char *p3[] = {user_id, count, until};
+    const char *p3[] = {user_id, SB_DB_INT(after.failed_count), SB_DB_INT(after.locked_until)};
     if (sb_db_exec(conn,
                    "UPDATE users SET failed_logins = $2::integer,"
                    "       locked_until = CASE WHEN $3::bigint = 0 THEN NULL"
@@ -241,9 +236,7 @@ int sb_users_store_record_success(sb_db_conn *conn, const char *user_id, int64_t
 {
     if (!sb_users_store_uuid_ok(user_id))
         return 1;
-    char at[24];
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *params[] = {user_id, at};
+    const char *params[] = {user_id, SB_DB_INT(now)};
     PGresult *res;
     if (sb_db_exec(conn,
                    "UPDATE users SET failed_logins = 0, locked_until = NULL"

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS SB_TENANCY_STORE_TS
+#include "store/tenancy_store.h"
+
+#define TS SB_ROWS_TS
 
 /* clang-format off */
 #define WF_COLS "w.id::text, w.name, w.description, w.min_approvers, " \
@@ -65,16 +67,13 @@ void sb_workflow_fields_init(sb_workflow_fields *f)
 
 /* Parameter texts of the fields, in the order of the SQL below ($2..$16). */
 typedef struct params {
-    char ints[6][16];
+    char ints[6][SB_DB_INT_TEXT_MAX];
     const char *p[16];
 } params;
 
-static const char *int_text(int v, char buf[16])
+static const char *int_text(int v, char buf[SB_DB_INT_TEXT_MAX])
 {
-    if (v < 0)
-        return NULL;
-    snprintf(buf, 16, "%d", v);
-    return buf;
+    return v < 0 ? NULL : sb_db_int_param(buf, v);
 }
 
 static const char *bool_text(int v) { return v < 0 ? NULL : v ? "t" : "f"; }
@@ -102,7 +101,7 @@ static void fill_params(params *x, const char *id, const sb_workflow_fields *f)
 static int write_one(sb_db_conn *conn, const char *sql, const params *x, sb_row_set *out,
                      sb_error *err)
 {
-    int rc = sb_tenancy_store_query_one(conn, sql, 16, x->p, out, err);
+    int rc = sb_rows_query_one(conn, sql, 16, x->p, out, err);
     if (rc < 0)
         sb_tenancy_store_translate(conn, "workflow", err);
     return rc;
@@ -134,7 +133,7 @@ int sb_workflow_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_
                           sb_error *err)
 {
     const char *p[] = {id};
-    return sb_tenancy_store_query_one(
+    return sb_rows_query_one(
         conn,
         for_update ? "SELECT " WF_COLS " FROM workflows w WHERE w.id = $1::uuid FOR UPDATE OF w"
                    : "SELECT " WF_COLS " FROM workflows w WHERE w.id = $1::uuid",
@@ -146,7 +145,7 @@ int sb_workflow_store_list(sb_db_conn *conn, int enabled, int authorable, const 
 {
     const char *p[] = {page->after && page->after[0] ? page->after : NULL, bool_text(enabled),
                        bool_text(authorable)};
-    return sb_tenancy_store_query_page(conn,
+    return sb_rows_query_page(conn,
                                        "SELECT " WF_COLS " FROM workflows w"
                                        " WHERE ($1::uuid IS NULL OR w.id > $1::uuid)"
                                        "   AND ($2::boolean IS NULL OR w.enabled = $2::boolean)"
@@ -226,7 +225,7 @@ static int first_id(sb_db_conn *conn, const char *sql, const char *const *p, cha
 {
     sb_row_set rows;
     out[0] = '\0';
-    int rc = sb_tenancy_store_query_one(conn, sql, 1, p, &rows, err);
+    int rc = sb_rows_query_one(conn, sql, 1, p, &rows, err);
     if (rc == 0) {
         snprintf(out, 37, "%s", PQgetvalue(rows.res, 0, 0));
         sb_row_set_free(&rows);
@@ -239,9 +238,7 @@ int sb_workflow_store_set_default(sb_db_conn *conn, const char *id, sb_row_set *
 {
     /* One switch at a time: each statement below then sees the previous
      * switch committed (READ COMMITTED takes a snapshot per statement). */
-    char key[32];
-    snprintf(key, sizeof key, "%lld", (long long)sb_db_advisory_key("workflows.default"));
-    const char *k[] = {key};
+    const char *k[] = {SB_DB_INT(sb_db_advisory_key("workflows.default"))};
     if (sb_db_exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, k, NULL, err) != 0)
         return -1;
     sb_row_set rows;
@@ -265,7 +262,7 @@ int sb_workflow_store_set_default(sb_db_conn *conn, const char *id, sb_row_set *
                  " WHERE is_default AND id <> $1::uuid RETURNING id::text",
                  p, previous, err) < 0)
         return -1;
-    return sb_tenancy_store_query_one(conn,
+    return sb_rows_query_one(conn,
                                       "WITH w AS (UPDATE workflows SET is_default = true"
                                       " WHERE id = $1::uuid RETURNING *) SELECT " WF_COLS
                                       " FROM w",

@@ -20,7 +20,7 @@
 #ifndef SB_STORE_WORKFLOW_STORE_H
 #define SB_STORE_WORKFLOW_STORE_H
 
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 typedef struct sb_workflow_row {
     const char *id, *name, *description;

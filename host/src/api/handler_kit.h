@@ -1,7 +1,8 @@
 /*
- * api/tenancy_api.h — what the tenancy and RBAC route modules share:
- * strict JSON bodies and query strings, keyset pages, tenant visibility,
- * and the "one write = one transaction + one audit event" runner.
+ * api/handler_kit.h — the API's shared toolkit, used by every route
+ * module: strict JSON bodies and query strings, keyset pages, tenant
+ * visibility, page rendering and the
+ * "one write = one transaction + one audit event" runner.
  *
  * Contract:
  *   - Input. Bodies are JSON objects checked against a field table: an
@@ -15,19 +16,19 @@
  *     when they return -1 (the handler just returns).
  *   - Visibility: a team, project or environment is visible to a caller who
  *     holds, at that target, any permission the catalog checks at team or
- *     project level (sb_tenancy_api_tenant_mask). Platform-only
+ *     project level (sb_handler_tenant_mask). Platform-only
  *     permissions (audit.read, role.edit, user.manage...) make no tenant
  *     visible. Out-of-scope targets are answered exactly like missing ones.
- *   - Writes: a handler parses into an sb_tenancy_op and calls
- *     sb_tenancy_op_run with a function that does the checks on freshly
+ *   - Writes: a handler parses into an sb_handler_op and calls
+ *     sb_handler_op_run with a function that does the checks on freshly
  *     locked rows, the change and its audit event, all in one transaction
  *     (retried on serialisation failures, so it must have no other effect).
  *     Any error rolls everything back. Denials (DOMAIN_E_DENIED -> 403, and
- *     SB_TENANCY_API_E_HIDDEN -> 404 for a write out of scope) are recorded
+ *     SB_HANDLER_E_HIDDEN -> 404 for a write out of scope) are recorded
  *     as access.denied events on their own connection.
  */
-#ifndef SB_API_TENANCY_API_H
-#define SB_API_TENANCY_API_H
+#ifndef SB_API_HANDLER_KIT_H
+#define SB_API_HANDLER_KIT_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -36,8 +37,8 @@
 #include "store/tenancy_store.h"
 
 enum {
-    SB_TENANCY_API_E_ARCHIVED = 2490, /* 409 archived: create under an archived parent */
-    SB_TENANCY_API_E_HIDDEN,          /* 404 not_found: a write on a row the caller cannot see */
+    SB_HANDLER_E_ARCHIVED = 2490, /* 409 archived: create under an archived parent */
+    SB_HANDLER_E_HIDDEN,          /* 404 not_found: a write on a row the caller cannot see */
 };
 
 #define SB_CHARS_LOWER "abcdefghijklmnopqrstuvwxyz"
@@ -63,60 +64,60 @@ typedef struct sb_field_spec {
 } sb_field_spec;
 
 /* The request body (borrowed from the request) checked against spec. */
-int sb_tenancy_api_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n,
+int sb_handler_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n,
                              json_t **out);
 /* A string member of body, or NULL. */
-const char *sb_tenancy_api_string(json_t *body, const char *name);
+const char *sb_handler_string(json_t *body, const char *name);
 /* 422 invalid_value. Returns -1. */
-int sb_tenancy_api_invalid(sb_server_request *req, const char *fmt, ...)
+int sb_handler_invalid(sb_server_request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* UTF-8 code points in s. */
-size_t sb_tenancy_api_chars(const char *s);
+size_t sb_handler_chars(const char *s);
 /* 422 unless d is NULL or at most 500 characters. */
-int sb_tenancy_api_check_description(sb_server_request *req, const char *d);
+int sb_handler_check_description(sb_server_request *req, const char *d);
 /* 1 when s is 1..max bytes, s[0] from first_set and the rest from rest_set. */
-int sb_tenancy_api_name_ok(const char *s, size_t max, const char *first_set, const char *rest_set);
-int sb_tenancy_api_check_query(sb_server_request *req, const char *const *known, size_t n);
+int sb_handler_name_ok(const char *s, size_t max, const char *first_set, const char *rest_set);
+int sb_handler_check_query(sb_server_request *req, const char *const *known, size_t n);
 /* A UUID query filter into out (*value NULL when absent). */
-int sb_tenancy_api_query_uuid(sb_server_request *req, const char *name, char out[37],
+int sb_handler_query_uuid(sb_server_request *req, const char *name, char out[37],
                               const char **value);
 /* ?status=active|archived (*value NULL when absent). */
-int sb_tenancy_api_query_status(sb_server_request *req, const char **value);
+int sb_handler_query_status(sb_server_request *req, const char **value);
 /* limit + cursor (a UUID inside) into out; page holds the cursor text. */
-int sb_tenancy_api_parse_page(sb_server_request *req, sb_api_page *page, sb_list_page *out);
+int sb_handler_parse_page(sb_server_request *req, sb_api_page *page, sb_list_page *out);
 /* A path parameter as a UUID; -1 (not answered) when it is not one. */
-int sb_tenancy_api_path_id(sb_server_request *req, const char *name, char out[37]);
+int sb_handler_path_id(sb_server_request *req, const char *name, char out[37]);
 
 /* ---- output ----------------------------------------------------------------- */
 
-int sb_tenancy_api_not_found(sb_server_request *req, const char *what);
-/* Maps SB_TENANCY_E_*, SB_TENANCY_API_E_*, SB_RBAC_E_* and domain refusals
+int sb_handler_not_found(sb_server_request *req, const char *what);
+/* Maps SB_TENANCY_E_*, SB_HANDLER_E_*, SB_RBAC_E_* and domain refusals
  * to their answers; anything else goes to sb_api_respond_store_error. */
-int sb_tenancy_api_respond_failure(sb_server_request *req, const sb_error *err);
+int sb_handler_respond_failure(sb_server_request *req, const sb_error *err);
 
 typedef json_t *(*sb_row_render)(const sb_row_set *rows, size_t i);
 /* {"items": [...], "next_cursor": ...} (the cursor encodes column 0 of the
  * last row, its id); frees rows. */
-int sb_tenancy_api_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render);
+int sb_handler_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render);
 /* The same showing only the rows keep() accepts; the cursor still follows
  * the last row read, so no row is skipped or repeated across pages. */
-int sb_tenancy_api_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
+int sb_handler_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
                                      bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
                                      void *ctx);
 
 /* ---- visibility ------------------------------------------------------------- */
 
-sb_permission_set sb_tenancy_api_tenant_mask(void);
-bool sb_tenancy_api_team_visible(const sb_identity *who, const char *team_id);
-bool sb_tenancy_api_project_visible(const sb_identity *who, const char *project_id);
+sb_permission_set sb_handler_tenant_mask(void);
+bool sb_handler_team_visible(const sb_identity *who, const char *team_id);
+bool sb_handler_project_visible(const sb_identity *who, const char *project_id);
 /* The teams (or projects) where the caller holds any permission of mask,
  * deduplicated; ids point into the caller's tenancy; free f->ids. */
-int sb_tenancy_api_visible_filter(const sb_identity *who, bool teams, sb_permission_set mask,
+int sb_handler_visible_filter(const sb_identity *who, bool teams, sb_permission_set mask,
                                   sb_id_filter *f, sb_error *err);
 
 /* ---- writes ----------------------------------------------------------------- */
 
-typedef struct sb_tenancy_op {
+typedef struct sb_handler_op {
     sb_app *app;
     sb_server_request *req;
     const sb_identity *who;
@@ -130,61 +131,57 @@ typedef struct sb_tenancy_op {
     sb_row_render render;
     int ok_status;
     bool tenancy_changed;
-} sb_tenancy_op;
+} sb_handler_op;
 
-typedef int (*sb_tenancy_op_fn)(sb_db_conn *conn, sb_tenancy_op *o, sb_error *err);
+typedef int (*sb_handler_op_fn)(sb_db_conn *conn, sb_handler_op *o, sb_error *err);
 
-void sb_tenancy_op_init(sb_tenancy_op *o, sb_server_request *req, void *app);
+void sb_handler_op_init(sb_handler_op *o, sb_server_request *req, void *app);
 /* Runs fn in a transaction and answers: o->rows rendered with ok_status,
  * 204 when fn left no row, or the refusal. Refreshes the tenancy cache
  * when fn set tenancy_changed. */
-int sb_tenancy_op_run(sb_tenancy_op *o, sb_tenancy_op_fn fn);
+int sb_handler_op_run(sb_handler_op *o, sb_handler_op_fn fn);
 /* One audit event (resource "<kind>:<id>"); steals details. */
-int sb_tenancy_op_audit(sb_db_conn *conn, sb_tenancy_op *o, const char *action, const char *kind,
+int sb_handler_op_audit(sb_db_conn *conn, sb_handler_op *o, const char *action, const char *kind,
                         const char *id, json_t *details, sb_error *err);
 /* perm on team (NULL: from a global grant), or -1 DENIED naming both. */
-int sb_tenancy_op_need_team(const sb_tenancy_op *o, sb_permission perm, const char *team,
+int sb_handler_op_need_team(const sb_handler_op *o, sb_permission perm, const char *team,
                             const char *doing, sb_error *err);
-int sb_tenancy_op_need_project(const sb_tenancy_op *o, sb_permission perm, const char *project,
+int sb_handler_op_need_project(const sb_handler_op *o, sb_permission perm, const char *project,
                                const char *doing, sb_error *err);
-int sb_tenancy_op_hidden(sb_error *err, const char *what);
+int sb_handler_op_hidden(sb_error *err, const char *what);
 
 typedef int (*sb_row_get)(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out,
                           sb_error *err);
 /* get(id) FOR UPDATE; a missing row is SB_DOMAIN_E_NOT_FOUND (404). */
-int sb_tenancy_op_lock_row(sb_db_conn *conn, sb_row_get get, const char *id, const char *what,
+int sb_handler_op_lock_row(sb_db_conn *conn, sb_row_get get, const char *id, const char *what,
                            sb_row_set *rows, sb_error *err);
 /* A team named in the body: visible, existing and active, locked. */
-int sb_tenancy_op_lock_ref_team(sb_db_conn *conn, const sb_tenancy_op *o, const char *id,
+int sb_handler_op_lock_ref_team(sb_db_conn *conn, const sb_handler_op *o, const char *id,
                                 const char *field_name, sb_error *err);
 /* Body member name as a UUID into out (*has: present, possibly null). */
-int sb_tenancy_op_body_ref(sb_tenancy_op *o, const char *name, char out[37], bool *has);
+int sb_handler_op_body_ref(sb_handler_op *o, const char *name, char out[37], bool *has);
 /* A pooled connection, or -1 after answering 503. */
-int sb_tenancy_op_acquire(sb_tenancy_op *o, sb_db_conn **conn);
+int sb_handler_op_acquire(sb_handler_op *o, sb_db_conn **conn);
 /* GET one row by o->id; 404 when missing. */
-int sb_tenancy_op_respond_one(sb_tenancy_op *o, sb_row_get get, sb_row_render render,
+int sb_handler_op_respond_one(sb_handler_op *o, sb_row_get get, sb_row_render render,
                               const char *what);
 /* {"status": "active"|"archived"} into o->status. */
-int sb_tenancy_op_status_field(sb_tenancy_op *o);
-int sb_tenancy_op_nothing_given(sb_tenancy_op *o, const char *fields);
+int sb_handler_op_status_field(sb_handler_op *o);
+int sb_handler_op_nothing_given(sb_handler_op *o, const char *fields);
 /* ["name", "description", "risk_level"] as given in o. */
-json_t *sb_tenancy_op_changed_fields(const sb_tenancy_op *o);
-
-/* The project and environment routes (api/tenancy_projects.c), registered
- * by sb_api_tenancy_routes. */
-int sb_tenancy_project_routes(sb_router *r, sb_app *app, sb_error *err);
+json_t *sb_handler_op_changed_fields(const sb_handler_op *o);
 
 /* GET of the children of a parent named by path parameter "id" (a team's
  * members, a project's environments): 404 unless the caller can see the
  * parent and it exists; limit/cursor paging; one page rendered. */
-typedef struct sb_tenancy_children {
+typedef struct sb_handler_children {
     const char *noun; /* "team", "project": for the 404 message */
     bool (*visible)(const sb_identity *who, const char *parent_id);
     int (*get_parent)(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out, sb_error *err);
     int (*list)(sb_db_conn *conn, const char *parent_id, const sb_list_page *page, sb_row_set *out,
                 sb_error *err);
     sb_row_render render;
-} sb_tenancy_children;
-int sb_tenancy_api_list_children(sb_server_request *req, void *ctx, const sb_tenancy_children *spec);
+} sb_handler_children;
+int sb_handler_list_children(sb_server_request *req, void *ctx, const sb_handler_children *spec);
 
 #endif

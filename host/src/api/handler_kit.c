@@ -1,6 +1,6 @@
-/* api/tenancy_api.c — see tenancy_api.h: the input checks, answers,
- * visibility rules and write runner shared by the tenancy and RBAC routes. */
-#include "api/tenancy_api.h"
+/* api/handler_kit.c — see handler_kit.h: the input checks, answers,
+ * visibility rules and the read and write runners every route module uses. */
+#include "api/handler_kit.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,7 +46,7 @@ static int type_ok(sb_field_type type, json_t *v)
     return 0;
 }
 
-int sb_tenancy_api_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n,
+int sb_handler_read_body(sb_server_request *req, const sb_field_spec *spec, size_t n,
                              json_t **out)
 {
     sb_error err;
@@ -84,12 +84,12 @@ int sb_tenancy_api_read_body(sb_server_request *req, const sb_field_spec *spec, 
     return 0;
 }
 
-const char *sb_tenancy_api_string(json_t *body, const char *name)
+const char *sb_handler_string(json_t *body, const char *name)
 {
     return json_string_value(json_object_get(body, name));
 }
 
-int sb_tenancy_api_invalid(sb_server_request *req, const char *fmt, ...)
+int sb_handler_invalid(sb_server_request *req, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -99,7 +99,7 @@ int sb_tenancy_api_invalid(sb_server_request *req, const char *fmt, ...)
 }
 
 /* Character counts (UTF-8 code points; jansson strings are valid UTF-8). */
-size_t sb_tenancy_api_chars(const char *s)
+size_t sb_handler_chars(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
@@ -107,15 +107,15 @@ size_t sb_tenancy_api_chars(const char *s)
     return n;
 }
 
-int sb_tenancy_api_check_description(sb_server_request *req, const char *d)
+int sb_handler_check_description(sb_server_request *req, const char *d)
 {
-    return d && sb_tenancy_api_chars(d) > 500
-               ? sb_tenancy_api_invalid(req, "%s must be at most 500 characters", "description")
+    return d && sb_handler_chars(d) > 500
+               ? sb_handler_invalid(req, "%s must be at most 500 characters", "description")
                : 0;
 }
 
 /* first char from first_set, the rest from rest_set; 1..max bytes (ASCII). */
-int sb_tenancy_api_name_ok(const char *s, size_t max, const char *first_set, const char *rest_set)
+int sb_handler_name_ok(const char *s, size_t max, const char *first_set, const char *rest_set)
 {
     size_t n = strlen(s);
     if (n == 0 || n > max || strchr(first_set, s[0]) == NULL)
@@ -127,7 +127,7 @@ int sb_tenancy_api_name_ok(const char *s, size_t max, const char *first_set, con
 }
 
 /* Unknown or repeated query parameters: 400 (a typo never widens a list). */
-int sb_tenancy_api_check_query(sb_server_request *req, const char *const *known, size_t n)
+int sb_handler_check_query(sb_server_request *req, const char *const *known, size_t n)
 {
     for (size_t i = 0; i < sb_http_query_count(req); i++) {
         const char *name, *value, *values[2];
@@ -149,14 +149,14 @@ int sb_tenancy_api_check_query(sb_server_request *req, const char *const *known,
 }
 
 /* A UUID query filter (NULL when absent); -1 after answering. */
-int sb_tenancy_api_query_uuid(sb_server_request *req, const char *name, char out[37],
+int sb_handler_query_uuid(sb_server_request *req, const char *name, char out[37],
                               const char **value)
 {
     const char *v = sb_http_query(req, name);
     *value = NULL;
     if (v == NULL)
         return 0;
-    if (!sb_tenancy_store_uuid(v, out))
+    if (!sb_rows_uuid(v, out))
         return sb_http_respond_error(req, 400, "invalid_field", "query parameter %s must be a UUID",
                                      name),
                -1;
@@ -164,7 +164,7 @@ int sb_tenancy_api_query_uuid(sb_server_request *req, const char *name, char out
     return 0;
 }
 
-int sb_tenancy_api_query_status(sb_server_request *req, const char **value)
+int sb_handler_query_status(sb_server_request *req, const char **value)
 {
     *value = sb_http_query(req, "status");
     if (*value && strcmp(*value, "active") != 0 && strcmp(*value, "archived") != 0)
@@ -174,12 +174,12 @@ int sb_tenancy_api_query_status(sb_server_request *req, const char **value)
     return 0;
 }
 
-int sb_tenancy_api_parse_page(sb_server_request *req, sb_api_page *page, sb_list_page *out)
+int sb_handler_parse_page(sb_server_request *req, sb_api_page *page, sb_list_page *out)
 {
     if (sb_api_page_parse(req, page) != 0)
         return -1;
     char canon[37];
-    if (page->after[0] && !sb_tenancy_store_uuid(page->after, canon))
+    if (page->after[0] && !sb_rows_uuid(page->after, canon))
         return sb_http_respond_error(req, 400, "invalid_cursor",
                                      "cursor does not belong to this list: pass the next_cursor of "
                                      "the previous page unchanged"),
@@ -189,13 +189,13 @@ int sb_tenancy_api_parse_page(sb_server_request *req, sb_api_page *page, sb_list
     return 0;
 }
 
-int sb_tenancy_api_not_found(sb_server_request *req, const char *what)
+int sb_handler_not_found(sb_server_request *req, const char *what)
 {
     return sb_http_respond_error(req, 404, "not_found", "no %s with that id", what);
 }
 
 /* Answers a refusal from the store, the domain or a check in this file. */
-int sb_tenancy_api_respond_failure(sb_server_request *req, const sb_error *err)
+int sb_handler_respond_failure(sb_server_request *req, const sb_error *err)
 {
     static const struct {
         int code, status;
@@ -212,8 +212,8 @@ int sb_tenancy_api_respond_failure(sb_server_request *req, const sb_error *err)
         {SB_TENANCY_E_ROLE_IN_USE, 409, "role_in_use"},
         {SB_RBAC_E_LAST_ADMIN, 409, "last_admin"},
         {SB_TENANCY_E_UNKNOWN_REF, 422, "invalid_value"},
-        {SB_TENANCY_API_E_ARCHIVED, 409, "archived"},
-        {SB_TENANCY_API_E_HIDDEN, 404, "not_found"},
+        {SB_HANDLER_E_ARCHIVED, 409, "archived"},
+        {SB_HANDLER_E_HIDDEN, 404, "not_found"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == err->code)
@@ -225,7 +225,7 @@ int sb_tenancy_api_respond_failure(sb_server_request *req, const sb_error *err)
 
 /* Permissions checked at team or project level: holding any of them at a
  * target makes it visible. */
-sb_permission_set sb_tenancy_api_tenant_mask(void)
+sb_permission_set sb_handler_tenant_mask(void)
 {
     size_t n;
     const sb_permission_info *cat = sb_permission_catalog(&n);
@@ -236,14 +236,14 @@ sb_permission_set sb_tenancy_api_tenant_mask(void)
     return m;
 }
 
-bool sb_tenancy_api_team_visible(const sb_identity *who, const char *team_id)
+bool sb_handler_team_visible(const sb_identity *who, const char *team_id)
 {
-    return (sb_rbac_permissions_team(who->rbac, team_id) & sb_tenancy_api_tenant_mask()) != 0;
+    return (sb_rbac_permissions_team(who->rbac, team_id) & sb_handler_tenant_mask()) != 0;
 }
 
-bool sb_tenancy_api_project_visible(const sb_identity *who, const char *project_id)
+bool sb_handler_project_visible(const sb_identity *who, const char *project_id)
 {
-    return (sb_rbac_permissions_project(who->rbac, project_id) & sb_tenancy_api_tenant_mask()) != 0;
+    return (sb_rbac_permissions_project(who->rbac, project_id) & sb_handler_tenant_mask()) != 0;
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -251,7 +251,7 @@ static int compare_ids(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int sb_tenancy_api_visible_filter(const sb_identity *who, bool teams, sb_permission_set mask,
+int sb_handler_visible_filter(const sb_identity *who, bool teams, sb_permission_set mask,
                                   sb_id_filter *f, sb_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -294,12 +294,12 @@ int sb_tenancy_api_visible_filter(const sb_identity *who, bool teams, sb_permiss
 }
 
 /* Answers a page: {"items": [...], "next_cursor": ...}; frees rows. */
-int sb_tenancy_api_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render)
+int sb_handler_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render)
 {
-    return sb_tenancy_api_respond_page_kept(req, rows, render, NULL, NULL);
+    return sb_handler_respond_page_kept(req, rows, render, NULL, NULL);
 }
 
-int sb_tenancy_api_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
+int sb_handler_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
                                      bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
                                      void *ctx)
 {
@@ -310,7 +310,7 @@ int sb_tenancy_api_respond_page_kept(sb_server_request *req, sb_row_set *rows, s
     json_t *next = json_null();
     if (rows->more && rows->n > 0) {
         char cursor[200];
-        sb_api_cursor_encode(PQgetvalue(rows->res, (int)rows->n - 1, 0), cursor, sizeof cursor);
+        sb_api_cursor_encode(sb_rows_last_key(rows), cursor, sizeof cursor);
         json_decref(next);
         next = json_string(cursor);
     }
@@ -322,8 +322,8 @@ int sb_tenancy_api_respond_page_kept(sb_server_request *req, sb_row_set *rows, s
 /* ---- the write machinery ---------------------------------------------------- */
 
 typedef struct txn {
-    sb_tenancy_op *o;
-    sb_tenancy_op_fn fn;
+    sb_handler_op *o;
+    sb_handler_op_fn fn;
 } txn;
 
 static int run_txn(sb_db_conn *conn, void *ctx, sb_error *err)
@@ -334,7 +334,7 @@ static int run_txn(sb_db_conn *conn, void *ctx, sb_error *err)
 }
 
 /* An access.denied event of its own (the refused change rolls back). */
-static void audit_denial(sb_tenancy_op *o, const sb_error *err)
+static void audit_denial(sb_handler_op *o, const sb_error *err)
 {
     json_t *d = json_pack("{s:s, s:s, s:s}", "method", sb_http_method(o->req), "route",
                           sb_http_route_pattern(o->req), "reason", err->message);
@@ -346,16 +346,16 @@ static void audit_denial(sb_tenancy_op *o, const sb_error *err)
 
 /* Runs fn in a transaction and answers: the rendered row with ok_status,
  * 204 when there is none, or the refusal. */
-int sb_tenancy_op_run(sb_tenancy_op *o, sb_tenancy_op_fn fn)
+int sb_handler_op_run(sb_handler_op *o, sb_handler_op_fn fn)
 {
     txn t = {o, fn};
     sb_error err = {0};
     int rc = sb_db_transaction(o->app->db, run_txn, &t, &err);
     if (rc < 0) {
         sb_row_set_free(&o->rows);
-        if (err.code == SB_DOMAIN_E_DENIED || err.code == SB_TENANCY_API_E_HIDDEN)
+        if (err.code == SB_DOMAIN_E_DENIED || err.code == SB_HANDLER_E_HIDDEN)
             audit_denial(o, &err);
-        return sb_tenancy_api_respond_failure(o->req, &err);
+        return sb_handler_respond_failure(o->req, &err);
     }
     if (o->tenancy_changed)
         sb_api_tenancy_changed(o->app);
@@ -368,7 +368,7 @@ int sb_tenancy_op_run(sb_tenancy_op *o, sb_tenancy_op_fn fn)
     return sb_http_respond_json(o->req, o->ok_status, out);
 }
 
-int sb_tenancy_op_audit(sb_db_conn *conn, sb_tenancy_op *o, const char *action, const char *kind,
+int sb_handler_op_audit(sb_db_conn *conn, sb_handler_op *o, const char *action, const char *kind,
                         const char *id, json_t *details, sb_error *err)
 {
     char resource[64];
@@ -380,7 +380,7 @@ int sb_tenancy_op_audit(sb_db_conn *conn, sb_tenancy_op *o, const char *action, 
 }
 
 /* The caller holds perm on team (NULL: globally), or -1 DENIED saying so. */
-int sb_tenancy_op_need_team(const sb_tenancy_op *o, sb_permission perm, const char *team,
+int sb_handler_op_need_team(const sb_handler_op *o, sb_permission perm, const char *team,
                             const char *doing, sb_error *err)
 {
     bool ok = team ? sb_rbac_allows_team(o->who->rbac, perm, team)
@@ -394,7 +394,7 @@ int sb_tenancy_op_need_team(const sb_tenancy_op *o, sb_permission perm, const ch
                         sb_permission_key(perm));
 }
 
-int sb_tenancy_op_need_project(const sb_tenancy_op *o, sb_permission perm, const char *project,
+int sb_handler_op_need_project(const sb_handler_op *o, sb_permission perm, const char *project,
                                const char *doing, sb_error *err)
 {
     if (sb_rbac_allows_project(o->who->rbac, perm, project))
@@ -403,7 +403,7 @@ int sb_tenancy_op_need_project(const sb_tenancy_op *o, sb_permission perm, const
                         sb_permission_key(perm), project);
 }
 
-int sb_tenancy_op_lock_row(sb_db_conn *conn, sb_row_get get, const char *id, const char *what,
+int sb_handler_op_lock_row(sb_db_conn *conn, sb_row_get get, const char *id, const char *what,
                            sb_row_set *rows, sb_error *err)
 {
     int rc = get(conn, id, true, rows, err);
@@ -413,11 +413,11 @@ int sb_tenancy_op_lock_row(sb_db_conn *conn, sb_row_get get, const char *id, con
 }
 
 /* A referenced team (body parent_id/team_id): exists, visible and active. */
-int sb_tenancy_op_lock_ref_team(sb_db_conn *conn, const sb_tenancy_op *o, const char *id,
+int sb_handler_op_lock_ref_team(sb_db_conn *conn, const sb_handler_op *o, const char *id,
                                 const char *field_name, sb_error *err)
 {
     sb_row_set rows;
-    int rc = sb_tenancy_api_team_visible(o->who, id)
+    int rc = sb_handler_team_visible(o->who, id)
                  ? sb_tenancy_store_team_get(conn, id, true, &rows, err)
                  : 1;
     if (rc == 1)
@@ -430,18 +430,18 @@ int sb_tenancy_op_lock_ref_team(sb_db_conn *conn, const sb_tenancy_op *o, const 
     bool archived = strcmp(t.status, "archived") == 0;
     sb_row_set_free(&rows);
     if (archived)
-        return sb_error_set(err, SB_TENANCY_API_E_ARCHIVED,
+        return sb_error_set(err, SB_HANDLER_E_ARCHIVED,
                             "team %s is archived; unarchive it first", id);
     return 0;
 }
 
 /* Path id -> o->id (404 when not a UUID or not visible by check). */
-int sb_tenancy_api_path_id(sb_server_request *req, const char *name, char out[37])
+int sb_handler_path_id(sb_server_request *req, const char *name, char out[37])
 {
-    return sb_tenancy_store_uuid(sb_http_param(req, name), out) ? 0 : -1;
+    return sb_rows_uuid(sb_http_param(req, name), out) ? 0 : -1;
 }
 
-void sb_tenancy_op_init(sb_tenancy_op *o, sb_server_request *req, void *app)
+void sb_handler_op_init(sb_handler_op *o, sb_server_request *req, void *app)
 {
     memset(o, 0, sizeof *o);
     o->app = app;
@@ -453,24 +453,24 @@ void sb_tenancy_op_init(sb_tenancy_op *o, sb_server_request *req, void *app)
 
 /* Reads body field name as a UUID into out (has_ref); null allowed when
  * nullable. -1 after answering. */
-int sb_tenancy_op_body_ref(sb_tenancy_op *o, const char *name, char out[37], bool *has)
+int sb_handler_op_body_ref(sb_handler_op *o, const char *name, char out[37], bool *has)
 {
     json_t *v = json_object_get(o->body, name);
     *has = v != NULL;
     out[0] = '\0';
     if (v == NULL || json_is_null(v))
         return 0;
-    if (!sb_tenancy_store_uuid(json_string_value(v), out))
-        return sb_tenancy_api_invalid(o->req, "%s must be a UUID", name);
+    if (!sb_rows_uuid(json_string_value(v), out))
+        return sb_handler_invalid(o->req, "%s must be a UUID", name);
     return 0;
 }
 
-int sb_tenancy_op_hidden(sb_error *err, const char *what)
+int sb_handler_op_hidden(sb_error *err, const char *what)
 {
-    return sb_error_set(err, SB_TENANCY_API_E_HIDDEN, "no %s with that id", what);
+    return sb_error_set(err, SB_HANDLER_E_HIDDEN, "no %s with that id", what);
 }
 
-int sb_tenancy_op_acquire(sb_tenancy_op *o, sb_db_conn **conn)
+int sb_handler_op_acquire(sb_handler_op *o, sb_db_conn **conn)
 {
     sb_error err = {0};
     if (sb_db_acquire(o->app->db, -1, conn, &err) == 0)
@@ -480,11 +480,11 @@ int sb_tenancy_op_acquire(sb_tenancy_op *o, sb_db_conn **conn)
 }
 
 /* GET of one row by path id, visible() deciding; 404 alike for both. */
-int sb_tenancy_op_respond_one(sb_tenancy_op *o, sb_row_get get, sb_row_render render,
+int sb_handler_op_respond_one(sb_handler_op *o, sb_row_get get, sb_row_render render,
                               const char *what)
 {
     sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(o, &conn) != 0)
+    if (sb_handler_op_acquire(o, &conn) != 0)
         return 0;
     sb_error err = {0};
     int rc = get(conn, o->id, false, &o->rows, &err);
@@ -492,27 +492,27 @@ int sb_tenancy_op_respond_one(sb_tenancy_op *o, sb_row_get get, sb_row_render re
     if (rc < 0)
         return sb_api_respond_store_error(o->req, &err);
     if (rc == 1)
-        return sb_tenancy_api_not_found(o->req, what);
+        return sb_handler_not_found(o->req, what);
     json_t *out = render(&o->rows, 0);
     sb_row_set_free(&o->rows);
     return sb_http_respond_json(o->req, 200, out);
 }
 
-int sb_tenancy_op_status_field(sb_tenancy_op *o)
+int sb_handler_op_status_field(sb_handler_op *o)
 {
-    o->status = sb_tenancy_api_string(o->body, "status");
+    o->status = sb_handler_string(o->body, "status");
     if (strcmp(o->status, "active") != 0 && strcmp(o->status, "archived") != 0)
-        return sb_tenancy_api_invalid(o->req, "%s must be \"active\" or \"archived\"", "status");
+        return sb_handler_invalid(o->req, "%s must be \"active\" or \"archived\"", "status");
     return 0;
 }
 
-int sb_tenancy_op_nothing_given(sb_tenancy_op *o, const char *fields)
+int sb_handler_op_nothing_given(sb_handler_op *o, const char *fields)
 {
     return sb_http_respond_error(o->req, 400, "missing_field", "give at least one of: %s", fields),
            -1;
 }
 
-json_t *sb_tenancy_op_changed_fields(const sb_tenancy_op *o)
+json_t *sb_handler_op_changed_fields(const sb_handler_op *o)
 {
     json_t *f = json_array();
     if (o->name)
@@ -524,19 +524,19 @@ json_t *sb_tenancy_op_changed_fields(const sb_tenancy_op *o)
     return f;
 }
 
-int sb_tenancy_api_list_children(sb_server_request *req, void *ctx, const sb_tenancy_children *spec)
+int sb_handler_list_children(sb_server_request *req, void *ctx, const sb_handler_children *spec)
 {
-    sb_tenancy_op o;
-    sb_tenancy_op_init(&o, req, ctx);
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor"};
     sb_api_page page;
     sb_list_page lp;
-    if (sb_tenancy_api_path_id(req, "id", o.id) != 0 || !spec->visible(o.who, o.id))
-        return sb_tenancy_api_not_found(req, spec->noun);
-    if (sb_tenancy_api_check_query(req, known, 2) != 0 || sb_tenancy_api_parse_page(req, &page, &lp) != 0)
+    if (sb_handler_path_id(req, "id", o.id) != 0 || !spec->visible(o.who, o.id))
+        return sb_handler_not_found(req, spec->noun);
+    if (sb_handler_check_query(req, known, 2) != 0 || sb_handler_parse_page(req, &page, &lp) != 0)
         return 0;
     sb_db_conn *conn;
-    if (sb_tenancy_op_acquire(&o, &conn) != 0)
+    if (sb_handler_op_acquire(&o, &conn) != 0)
         return 0;
     sb_error err = {0};
     sb_row_set parent;
@@ -547,6 +547,6 @@ int sb_tenancy_api_list_children(sb_server_request *req, void *ctx, const sb_ten
     }
     sb_db_release(o.app->db, conn);
     if (rc != 0)
-        return rc == 1 ? sb_tenancy_api_not_found(req, spec->noun) : sb_api_respond_store_error(req, &err);
-    return sb_tenancy_api_respond_page(req, &o.rows, spec->render);
+        return rc == 1 ? sb_handler_not_found(req, spec->noun) : sb_api_respond_store_error(req, &err);
+    return sb_handler_respond_page(req, &o.rows, spec->render);
 }
