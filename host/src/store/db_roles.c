@@ -67,6 +67,7 @@ typedef struct script {
     int failed;
 } script;
 
+static void add(script *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(script *s, const char *fmt, ...)
 {
     if (s->failed)
