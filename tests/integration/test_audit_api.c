@@ -88,9 +88,9 @@ static void tamper(const char *change)
              "ALTER TABLE audit_events ENABLE TRIGGER USER;", change);
     sb_db_conn *conn;
     sb_error err = {0};
-    cr_assert_eq(sb_db_acquire(sb_api_harness_db(h), -1, &conn, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_acquire(sb_api_harness_owner_db(h), -1, &conn, &err), 0, "%s", err.message);
     cr_assert_eq(sb_db_exec_script(conn, script, &err), 0, "%s", err.message);
-    sb_db_release(sb_api_harness_db(h), conn);
+    sb_db_release(sb_api_harness_owner_db(h), conn);
 }
 
 static void seal_all(void)

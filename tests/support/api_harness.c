@@ -15,15 +15,18 @@
 #include "http/server.h"
 #include "pg_harness.h"
 #include "server/control_plane.h"
+#include "store/database.h"
 #include "store/migrate.h"
 
 #define TEST_MASTER_KEY "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 struct sb_api_harness {
     sb_pg_harness *private_pg; /* when no shared cluster exists */
-    char conninfo[1024];
+    char conninfo[1024]; /* the owner's */
     sb_settings settings;
-    sb_db *db;
+    sb_database *database; /* opened as `sbridge server` opens it */
+    sb_db *db;             /* its pool: the server's role */
+    sb_db *owner_db;       /* the owner's, for sb_api_harness_sql and attackers */
     sb_app app;
     sb_router *router;
     sb_http_server *server;
@@ -48,11 +51,15 @@ int sb_api_harness_start(sb_api_harness **out)
             goto fail_quiet;
         snprintf(h->conninfo, sizeof h->conninfo, "%s", sb_pg_harness_conninfo(h->private_pg));
     }
-    if (sb_db_open(h->conninfo, 8, 10000, &h->db, &err) != 0)
+    char app_conninfo[1100];
+    if (sb_pg_harness_as_app(h->conninfo, app_conninfo, sizeof app_conninfo) != 0)
+        goto fail_quiet;
+    sb_database_options o = {.url = app_conninfo, .migration_url = h->conninfo, .pool_size = 8,
+                             .connect_timeout_ms = 10000, .migrate = 1, .check_role = 1};
+    if (sb_database_open(&o, &h->database, NULL, &err) != 0)
         goto fail;
-    size_t n;
-    const sb_migration *list = sb_migrations_builtin(&n);
-    if (sb_migrate_apply(h->db, list, n, NULL, &err) != 0 || sb_api_seed_roles(h->db, &err) != 0)
+    h->db = sb_database_pool(h->database);
+    if (sb_db_open(h->conninfo, 2, 10000, &h->owner_db, &err) != 0 || sb_api_seed_roles(h->db, &err) != 0)
         goto fail;
     h->settings.keys.master_key = (char *)TEST_MASTER_KEY;
     h->settings.session.cookie_secure = 1;
@@ -84,13 +91,15 @@ void sb_api_harness_stop(sb_api_harness *h)
     sb_router_free(h->router);
     if (h->app.settings)
         sb_app_close(&h->app);
-    sb_db_close(h->db);
+    sb_database_close(h->database);
+    sb_db_close(h->owner_db);
     sb_pg_harness_stop(h->private_pg);
     free(h);
 }
 
 sb_app *sb_api_harness_app(sb_api_harness *h) { return &h->app; }
 sb_db *sb_api_harness_db(sb_api_harness *h) { return h->db; }
+sb_db *sb_api_harness_owner_db(sb_api_harness *h) { return h->owner_db; }
 const sb_router *sb_api_harness_router(sb_api_harness *h) { return h->router; }
 const char *sb_api_harness_conninfo(sb_api_harness *h) { return h->conninfo; }
 const char *sb_api_harness_base_url(sb_api_harness *h) { return h->base_url; }
@@ -99,7 +108,7 @@ long sb_api_harness_sql(sb_api_harness *h, const char *sql, char *first_cell, si
 {
     sb_db_conn *conn;
     sb_error err;
-    if (sb_db_acquire(h->db, 5000, &conn, &err) != 0)
+    if (sb_db_acquire(h->owner_db, 5000, &conn, &err) != 0)
         return -1;
     PGresult *res;
     long rows = -1;
@@ -111,7 +120,7 @@ long sb_api_harness_sql(sb_api_harness *h, const char *sql, char *first_cell, si
     } else {
         fprintf(stderr, "api harness sql: %s\n", err.message);
     }
-    sb_db_release(h->db, conn);
+    sb_db_release(h->owner_db, conn);
     return rows;
 }
 
@@ -120,7 +129,7 @@ static long exec_params(sb_api_harness *h, const char *sql, int n, const char *c
 {
     sb_db_conn *conn;
     sb_error err;
-    if (sb_db_acquire(h->db, 5000, &conn, &err) != 0)
+    if (sb_db_acquire(h->owner_db, 5000, &conn, &err) != 0)
         return -1;
     PGresult *res;
     long rows = -1;
@@ -132,7 +141,7 @@ static long exec_params(sb_api_harness *h, const char *sql, int n, const char *c
     } else {
         fprintf(stderr, "api harness: %s\n", err.message);
     }
-    sb_db_release(h->db, conn);
+    sb_db_release(h->owner_db, conn);
     return rows;
 }
 

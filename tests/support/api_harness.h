@@ -24,8 +24,13 @@ int sb_api_harness_start(sb_api_harness **out);
 void sb_api_harness_stop(sb_api_harness *h);
 
 sb_app *sb_api_harness_app(sb_api_harness *h);
+/* The server's pool: it connects as the server's role (data rights only). */
 sb_db *sb_api_harness_db(sb_api_harness *h);
+/* A pool as the superuser that owns the tables: for tests that play an
+ * attacker with database access (disabling triggers, DDL). */
+sb_db *sb_api_harness_owner_db(sb_api_harness *h);
 const sb_router *sb_api_harness_router(sb_api_harness *h);
+/* The owner's connection string. */
 const char *sb_api_harness_conninfo(sb_api_harness *h);
 /* "http://127.0.0.1:<port>" of the harness's server. */
 const char *sb_api_harness_base_url(sb_api_harness *h);
@@ -64,7 +69,7 @@ void sb_api_response_free(sb_api_response *r);
 /* A response header's value (case-insensitive) copied into out; 0 found. */
 int sb_api_response_header(const sb_api_response *r, const char *name, char *out, size_t cap);
 
-/* Runs SQL on the harness database and copies the first cell of the first
+/* Runs SQL on the harness database, as the owner, and copies the first cell of the first
  * row (NULL cell -> ""); returns the number of rows, -1 on error. */
 long sb_api_harness_sql(sb_api_harness *h, const char *sql, char *first_cell, size_t cap);
 

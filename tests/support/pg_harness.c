@@ -124,6 +124,13 @@ const char *sb_pg_harness_conninfo(const sb_pg_harness *h) { return sb_embedded_
 const char *sb_pg_harness_dir(const sb_pg_harness *h) { return h->dir; }
 sb_embedded_pg *sb_pg_harness_server(const sb_pg_harness *h) { return h->pg; }
 
+int sb_pg_harness_as_app(const char *conninfo, char *out, size_t cap)
+{
+    /* In a conninfo string the last value of a repeated keyword wins. */
+    int n = snprintf(out, cap, "%s user='%s'", conninfo, SB_EMBEDDED_PG_APP_USER);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 void sb_pg_harness_share(const sb_pg_harness *h)
 {
     setenv(SB_PG_HARNESS_ENV, sb_pg_harness_conninfo(h), 1);

@@ -33,8 +33,13 @@ int sb_pg_harness_start(sb_pg_harness **out);
 /* Stops the server and removes its directory. NULL is a no-op. */
 void sb_pg_harness_stop(sb_pg_harness *h);
 
-/* Connection string of database "sbridge" of the cluster. */
+/* Connection string of database "sbridge" of the cluster, as the
+ * superuser that owns the tables (migrations, tests that play an attacker). */
 const char *sb_pg_harness_conninfo(const sb_pg_harness *h);
+/* The same database as the server's role (SB_EMBEDDED_PG_APP_USER, which
+ * has data rights only once migrations granted them): conninfo with the
+ * user replaced. 0 on success. */
+int sb_pg_harness_as_app(const char *conninfo, char *out, size_t cap);
 /* The cluster's state directory (pgdata, run, postgres.log). */
 const char *sb_pg_harness_dir(const sb_pg_harness *h);
 sb_embedded_pg *sb_pg_harness_server(const sb_pg_harness *h);

@@ -84,7 +84,15 @@ static const sb_spec http_spec[] = {
 
 static const sb_spec database_spec[] = {
     STR("url", sb_database_settings, url, SB_CFG_SECRET, NULL,
-        "libpq connection URL; absent: a private embedded PostgreSQL in state_dir"),
+        "libpq connection URL the server connects as: a role with data rights only; absent: "
+        "a private embedded PostgreSQL in state_dir"),
+    STR("migration_url", sb_database_settings, migration_url, SB_CFG_SECRET, NULL,
+        "libpq connection URL of the role that owns the tables, used only to run migrations and "
+        "grant database.url's role its rights (docs/database.md); absent: migrations run as "
+        "database.url's role"),
+    BOOL("allow_privileged_role", sb_database_settings, allow_privileged_role, "false",
+         "development only: start even when database.url's role is a superuser or owns the "
+         "tables (it could switch the audit triggers off), with a warning"),
     INT("pool_size", sb_database_settings, pool_size, "8", 1, 512, "connections per process"),
     DUR("connect_timeout", sb_database_settings, connect_timeout_ms, "10s", 1 * MS_S, 5 * MS_M,
         "time allowed to connect"),

@@ -63,6 +63,8 @@ typedef struct sb_http_settings {
 typedef struct sb_database_settings {
     sb_cfg_pos pos;
     char *url; /* secret: may hold a password; NULL: embedded PostgreSQL */
+    char *migration_url; /* secret: the tables' owner, for migrations; NULL: url's role */
+    int allow_privileged_role; /* dev only: serve as a superuser/owner role with a warning */
     int64_t pool_size;
     int64_t connect_timeout_ms;
 } sb_database_settings;

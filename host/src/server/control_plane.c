@@ -42,16 +42,20 @@ static int64_t request_sweep_ms(const sb_settings *s)
 }
 
 /* The configured database, or the embedded one in state_dir; migrated. */
-static int open_database(const sb_settings *s, const char *state_dir, sb_database **out, sb_error *err)
+static int open_database(const sb_settings *s, const char *state_dir, int serving, sb_database **out,
+                         sb_error *err)
 {
     if (s->database.url == NULL && state_dir != NULL && mkdir(state_dir, 0700) != 0 && errno != EEXIST)
         return sb_error_set(err, 1, "cannot create state_dir %s: %s", state_dir, strerror(errno));
     sb_database_options o = {
         .url = s->database.url,
+        .migration_url = s->database.migration_url,
         .state_dir = state_dir,
         .pool_size = s->database.pool_size > 0 ? (int)s->database.pool_size : 8,
         .connect_timeout_ms = s->database.connect_timeout_ms > 0 ? s->database.connect_timeout_ms : 10000,
         .migrate = 1,
+        .check_role = serving,
+        .allow_privileged_role = s->database.allow_privileged_role,
     };
     sb_migrate_report report;
     if (sb_database_open(&o, out, &report, err) != 0)
@@ -64,7 +68,7 @@ static int open_database(const sb_settings *s, const char *state_dir, sb_databas
 int sb_control_plane_migrate(const sb_settings *s, const char *state_dir, sb_error *err)
 {
     sb_database *d = NULL;
-    int rc = open_database(s, state_dir ? state_dir : s->state_dir, &d, err);
+    int rc = open_database(s, state_dir ? state_dir : s->state_dir, 0, &d, err);
     sb_database_close(d);
     return rc;
 }
@@ -122,7 +126,7 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         return sb_error_set(err, 1, "session.cookie_secure: false is only allowed in dev mode; "
                                     "terminate TLS in front of sbridge and keep cookies Secure");
     }
-    if (open_database(s, state_dir, &cp->database, err) != 0)
+    if (open_database(s, state_dir, 1, &cp->database, err) != 0)
         goto fail;
     cp->db = sb_database_pool(cp->database);
     if (sb_api_seed_roles(cp->db, err) != 0)

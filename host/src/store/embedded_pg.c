@@ -234,6 +234,29 @@ static int wait_ready(sb_embedded_pg *pg, int64_t timeout_ms, sb_error *err)
     }
 }
 
+/* The server's role: data rights only, granted by the migrations. */
+static int ensure_app_role(PGconn *c, sb_error *err)
+{
+    const char *const params[] = {SB_EMBEDDED_PG_APP_USER};
+    PGresult *res = PQexecParams(c, "SELECT 1 FROM pg_roles WHERE rolname = $1", 1, NULL, params,
+                                 NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0) {
+        PQclear(res);
+        res = PQexec(c, "CREATE ROLE " SB_EMBEDDED_PG_APP_USER " LOGIN NOSUPERUSER NOCREATEDB "
+                        "NOCREATEROLE NOREPLICATION NOBYPASSRLS");
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !(state && strcmp(state, "42710") == 0))
+            rc = sb_error_set(err, SB_EMBEDDED_PG_E_START, "cannot create role %s: %s",
+                              SB_EMBEDDED_PG_APP_USER, PQresultErrorMessage(res));
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = sb_error_set(err, SB_EMBEDDED_PG_E_START, "cannot list roles: %s",
+                          PQresultErrorMessage(res));
+    }
+    PQclear(res);
+    return rc;
+}
+
 static int ensure_database(sb_embedded_pg *pg, sb_error *err)
 {
     char conninfo[PATH_MAX + 96];
@@ -257,6 +280,8 @@ static int ensure_database(sb_embedded_pg *pg, sb_error *err)
                           PQresultErrorMessage(res));
     }
     PQclear(res);
+    if (rc == 0)
+        rc = ensure_app_role(c, err);
     PQfinish(c);
     return rc;
 }
@@ -336,8 +361,10 @@ int sb_embedded_pg_start_with(const char *state_dir, const sb_embedded_pg_option
                                                        : DEFAULT_START_TIMEOUT_MS, err);
     if (rc == 0)
         rc = ensure_database(pg, err);
-    if (rc == 0 && sb_embedded_pg_conninfo_for(pg, SB_EMBEDDED_PG_DATABASE, pg->conninfo,
-                                               sizeof pg->conninfo) != 0)
+    if (rc == 0 && (sb_embedded_pg_conninfo_for(pg, SB_EMBEDDED_PG_DATABASE, pg->conninfo,
+                                                sizeof pg->conninfo) != 0 ||
+                    sb_embedded_pg_conninfo_as(pg, SB_EMBEDDED_PG_DATABASE, SB_EMBEDDED_PG_APP_USER,
+                                               pg->app_conninfo, sizeof pg->app_conninfo) != 0))
         rc = sb_error_set(err, SB_EMBEDDED_PG_E_STATE_DIR, "state_dir %s is too long", pg->state_dir);
     if (rc != 0) {
         sb_embedded_pg_stop(pg);

@@ -14,7 +14,13 @@
  *     (listen_addresses='', socket in <state_dir>/run, mode 0700; fsync
  *     on), in its own session, told to shut down fast if this process dies;
  *   - waits, polling with a deadline, until it accepts connections, and
- *     creates database "sbridge" if missing.
+ *     creates database "sbridge" and the server's role "sbridge_app"
+ *     (LOGIN, no superuser, no CREATEROLE/CREATEDB, owns nothing) if
+ *     missing. Migrations run as the superuser, which owns the tables; the
+ *     server's pool connects as sbridge_app (sb_embedded_pg_app_conninfo),
+ *     which the migrations grant data rights only (store/db_roles.h). Both
+ *     authenticate by trust over the private socket, which only the
+ *     cluster's own OS user can open.
  * When the process runs as root, postgres (and initdb) run as an
  * unprivileged user — the owner of an existing data directory, else
  * `postgres`, else `nobody` — which owns pgdata and run/; privileges are
@@ -49,8 +55,10 @@ enum sb_embedded_pg_error_code {
     SB_EMBEDDED_PG_E_SYSTEM,               /* fork, exec, setuid... failed */
 };
 
-/* The superuser and database of an embedded cluster. */
+/* The superuser (owner of the tables), the server's role and the
+ * database of an embedded cluster. */
 #define SB_EMBEDDED_PG_USER "sbridge"
+#define SB_EMBEDDED_PG_APP_USER "sbridge_app"
 #define SB_EMBEDDED_PG_DATABASE "sbridge"
 
 typedef struct sb_embedded_pg sb_embedded_pg;
@@ -69,10 +77,15 @@ int sb_embedded_pg_start_with(const char *state_dir, const sb_embedded_pg_option
  * NULL is a no-op. */
 int sb_embedded_pg_stop(sb_embedded_pg *pg);
 
-/* "host=<state_dir>/run port=5432 dbname=sbridge user=sbridge" */
+/* "host=<state_dir>/run port=5432 dbname=sbridge user=sbridge": the owner. */
 const char *sb_embedded_pg_conninfo(const sb_embedded_pg *pg);
-/* The same for another database of the cluster (e.g. "postgres"). */
+/* The same as the server's role: "... user=sbridge_app". */
+const char *sb_embedded_pg_app_conninfo(const sb_embedded_pg *pg);
+/* The owner's conninfo for another database of the cluster (e.g. "postgres"). */
 int sb_embedded_pg_conninfo_for(const sb_embedded_pg *pg, const char *dbname, char *out, size_t cap);
+/* Any database, any role of the cluster. */
+int sb_embedded_pg_conninfo_as(const sb_embedded_pg *pg, const char *dbname, const char *user,
+                               char *out, size_t cap);
 const char *sb_embedded_pg_data_dir(const sb_embedded_pg *pg);
 const char *sb_embedded_pg_socket_dir(const sb_embedded_pg *pg);
 pid_t sb_embedded_pg_pid(const sb_embedded_pg *pg);

@@ -39,6 +39,7 @@ struct sb_embedded_pg {
     char log_path[PATH_MAX];
     char bindir[PATH_MAX];
     char conninfo[PATH_MAX + 96];
+    char app_conninfo[PATH_MAX + 96];
     sb_embedded_pg_identity who;
     pid_t pid; /* the postmaster; 0 when not running */
     int log_fd;

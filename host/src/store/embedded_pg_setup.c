@@ -241,16 +241,23 @@ static size_t append_kv(char *out, size_t cap, size_t len, const char *key, cons
     return len;
 }
 
-int sb_embedded_pg_conninfo_for(const sb_embedded_pg *pg, const char *dbname, char *out, size_t cap)
+int sb_embedded_pg_conninfo_as(const sb_embedded_pg *pg, const char *dbname, const char *user,
+                               char *out, size_t cap)
 {
     size_t len = append_kv(out, cap, 0, "host", pg->socket_dir);
     len = append_kv(out, cap, len, "port", SB_EMBEDDED_PG_PORT);
     len = append_kv(out, cap, len, "dbname", dbname);
-    len = append_kv(out, cap, len, "user", SB_EMBEDDED_PG_USER);
+    len = append_kv(out, cap, len, "user", user);
     return len + 1 < cap ? 0 : -1;
 }
 
+int sb_embedded_pg_conninfo_for(const sb_embedded_pg *pg, const char *dbname, char *out, size_t cap)
+{
+    return sb_embedded_pg_conninfo_as(pg, dbname, SB_EMBEDDED_PG_USER, out, cap);
+}
+
 const char *sb_embedded_pg_conninfo(const sb_embedded_pg *pg) { return pg->conninfo; }
+const char *sb_embedded_pg_app_conninfo(const sb_embedded_pg *pg) { return pg->app_conninfo; }
 const char *sb_embedded_pg_data_dir(const sb_embedded_pg *pg) { return pg->data_dir; }
 const char *sb_embedded_pg_socket_dir(const sb_embedded_pg *pg) { return pg->socket_dir; }
 pid_t sb_embedded_pg_pid(const sb_embedded_pg *pg) { return pg->pid; }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/db_internal.h"
+#include "store/db_roles.h"
 #include "util/log.h"
 
 typedef struct applied_row {
@@ -77,8 +78,15 @@ static int load_applied(sb_db_conn *c, applied_set *out, sb_error *err)
     if (!exists)
         return 0;
     if (sb_db_exec(c, "SELECT version, name, checksum FROM schema_migrations ORDER BY version", 0,
-                   NULL, &res, err) != 0)
+                   NULL, &res, err) != 0) {
+        if (strcmp(sb_db_last_error(c)->sqlstate, "42501") == 0)
+            sb_error_set(err, SB_MIGRATE_E_FAILED,
+                         "this role may not read schema_migrations: the server's role gets its "
+                         "rights when migrations run as the tables' owner with database.url set to "
+                         "the server's role and database.migration_url to the owner's "
+                         "(docs/database.md)");
         return -1;
+    }
     int rows = PQntuples(res);
     out->rows = calloc(rows > 0 ? (size_t)rows : 1, sizeof *out->rows);
     if (out->rows == NULL) {
@@ -171,11 +179,18 @@ static int apply_one(sb_db_conn *c, const sb_migration *m, sb_error *err)
         char where[32] = "";
         if (pos)
             snprintf(where, sizeof where, " at line %d", line_of_position(m->sql, atol(pos)));
-        sb_error_set(err, SB_MIGRATE_E_FAILED,
-                     "migration %04d_%s failed%s and was rolled back: %s (SQLSTATE %s); fix "
-                     "host/src/store/migrations/%04d_%s.sql and rebuild",
-                     m->version, m->name, where, msg ? msg : PQerrorMessage(pg),
-                     state ? state : "none", m->version, m->name);
+        if (state && strcmp(state, "42501") == 0)
+            sb_error_set(err, SB_MIGRATE_E_FAILED,
+                         "migration %04d_%s failed%s and was rolled back: %s (SQLSTATE %s); "
+                         "migrations must run as the role that owns the schema: set "
+                         "database.migration_url to the owner's connection (docs/database.md)",
+                         m->version, m->name, where, msg ? msg : PQerrorMessage(pg), state);
+        else
+            sb_error_set(err, SB_MIGRATE_E_FAILED,
+                         "migration %04d_%s failed%s and was rolled back: %s (SQLSTATE %s); fix "
+                         "host/src/store/migrations/%04d_%s.sql and rebuild",
+                         m->version, m->name, where, msg ? msg : PQerrorMessage(pg),
+                         state ? state : "none", m->version, m->name);
         PQclear(res);
         sb_db_rollback(c);
         return -1;
@@ -204,14 +219,29 @@ static int apply_one(sb_db_conn *c, const sb_migration *m, sb_error *err)
 static int run_locked(sb_db_conn *c, const sb_migration *list, size_t n, sb_migrate_report *r,
                       sb_error *err)
 {
-    if (sb_db_exec(c,
+    /* The CREATE only when missing: a role without CREATE on the schema
+     * (the server's own) then finds an up-to-date schema with nothing to do. */
+    PGresult *res;
+    if (sb_db_exec(c, "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL, &res, err) != 0)
+        return -1;
+    int missing = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (missing &&
+        sb_db_exec(c,
                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
                    " version integer PRIMARY KEY,"
                    " name text NOT NULL,"
                    " checksum text NOT NULL,"
                    " applied_at timestamptz NOT NULL DEFAULT now())",
-                   0, NULL, NULL, err) != 0)
+                   0, NULL, NULL, err) != 0) {
+        if (strcmp(sb_db_last_error(c)->sqlstate, "42501") == 0)
+            sb_error_set(err, SB_MIGRATE_E_FAILED,
+                         "cannot create schema_migrations: the role running migrations may not "
+                         "create tables here; migrations must run as the role that owns the "
+                         "schema: set database.migration_url to the owner's connection "
+                         "(docs/database.md)");
         return -1;
+    }
     applied_set a;
     if (load_applied(c, &a, err) != 0)
         return -1;
@@ -236,6 +266,12 @@ static int run_locked(sb_db_conn *c, const sb_migration *list, size_t n, sb_migr
 int sb_migrate_apply(sb_db *db, const sb_migration *list, size_t n, sb_migrate_report *report,
                      sb_error *err)
 {
+    return sb_migrate_apply_granting(db, list, n, NULL, report, err);
+}
+
+int sb_migrate_apply_granting(sb_db *db, const sb_migration *list, size_t n, const char *app_role,
+                              sb_migrate_report *report, sb_error *err)
+{
     sb_migrate_report local;
     sb_migrate_report *r = report ? report : &local;
     memset(r, 0, sizeof *r);
@@ -252,6 +288,8 @@ int sb_migrate_apply(sb_db *db, const sb_migration *list, size_t n, sb_migrate_r
     }
     if (rc == 0) {
         rc = run_locked(c, list, n, r, err);
+        if (rc == 0 && app_role)
+            rc = sb_db_roles_grant(c, app_role, err);
         sb_error unlock_err;
         if (sb_db_advisory_unlock(c, SB_MIGRATE_LOCK_KEY, &unlock_err) != 0)
             sb_warn("store", "releasing the migration lock: %s", unlock_err.message);

@@ -20,6 +20,11 @@
  *     at all. A migration file must not contain transaction control
  *     (BEGIN/COMMIT) and cannot use statements that refuse to run in a
  *     transaction (CREATE INDEX CONCURRENTLY).
+ * sb_migrate_apply_granting does the same and then, still under the lock,
+ * gives app_role (the server's own role) exactly its rights on every table,
+ * sequence and function of the schema (store/db_roles.h) — also when no
+ * migration was pending, so tables of later migrations are covered and a
+ * right added by hand beyond the rules is taken back.
  * sb_migrate_status makes the same checks read-only (for `sbridge migrate
  * --status` and /readyz) and reports how many migrations are pending.
  */
@@ -64,6 +69,9 @@ const sb_migration *sb_migrations_builtin(size_t *n);
 /* report may be NULL. */
 int sb_migrate_apply(sb_db *db, const sb_migration *list, size_t n, sb_migrate_report *report,
                      sb_error *err);
+/* db connects as the owner; app_role NULL grants nothing (sb_migrate_apply). */
+int sb_migrate_apply_granting(sb_db *db, const sb_migration *list, size_t n, const char *app_role,
+                              sb_migrate_report *report, sb_error *err);
 int sb_migrate_status(sb_db *db, const sb_migration *list, size_t n, sb_migrate_report *report,
                       sb_error *err);
 
