@@ -18,3 +18,9 @@ sb_add_unit_test(test_http_lifecycle
 # Compile-only: <sbridge/plugin.h> beside the server's own headers.
 add_library(header_coexistence OBJECT unit/header_coexistence.c)
 target_link_libraries(header_coexistence PRIVATE sb_http sb_plugin_host)
+# Raw sockets: limits, trickled headers, malformed requests.
+foreach(t IN ITEMS limits malformed)
+  sb_add_unit_test(test_http_${t}
+    SOURCES unit/test_http_${t}.c unit/test_http_raw.c unit/test_http_support.c
+    LIBRARIES sb_http PkgConfig::CURL)
+endforeach()

@@ -150,6 +150,25 @@ Test(config, integer_ranges)
     free(out);
 }
 
+Test(config, http_connection_limits)
+{
+    size_t errors;
+    char *out = check("role: server\nhttp:\n  max_connections: 8\n  max_connections_per_ip: 0\n"
+                      "  header_timeout: 500ms\n  max_header_bytes: 1000000\n",
+                      0, &errors);
+    EXPECT_LINE(out, "c.yaml:3:20: http.max_connections: 8 is out of range (16 to 65536)");
+    EXPECT_LINE(out, "c.yaml:4:27: http.max_connections_per_ip: 0 is out of range (1 to 65536)");
+    EXPECT_LINE(out, "c.yaml:5:19: http.header_timeout: 500ms is out of range (1s to 5m)");
+    EXPECT_LINE(out, "c.yaml:6:21: http.max_header_bytes: 1000000 is out of range (1024 to 65536)");
+    cr_assert_eq(errors, 4, "%s", out);
+    free(out);
+    out = check("role: server\nhttp:\n  max_connections: 4096\n  max_connections_per_ip: 64\n"
+                "  header_timeout: 5s\n  max_header_bytes: 16384\n",
+                0, &errors);
+    cr_assert_eq(errors, 0, "%s", out);
+    free(out);
+}
+
 Test(config, role_is_required_and_checked)
 {
     size_t errors;

@@ -179,6 +179,64 @@ Test(http_client, plain_http_only_to_loopback_unless_allowed)
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_INVALID);
 }
 
+/* The URL policy is decided on libcurl's parse of the URL, not on its
+ * prefix: each of these once passed a "starts with 127." check. */
+static sb_status try_url(const char *url, uint32_t flags, sb_result *res)
+{
+    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = "GET", .url = url, .timeout_ms = 1000};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "test", NULL, 5000);
+    sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
+    *res = (sb_result)SB_RESULT_INIT;
+    sb_status st = host->http(&call.call, &req, &resp, res);
+    if (st == SB_OK)
+        host->http_response_free(&resp);
+    return st;
+}
+
+Test(http_client, plain_http_bypasses_are_refused)
+{
+    static const char *const refused[] = {
+        "http://127.0.0.1@example.invalid/",      /* userinfo: the host is example.invalid */
+        "http://127.example.invalid/",            /* a name that starts like an address */
+        "http://localhost.example.invalid/",
+        "http://localhost@example.invalid:80/",
+        "http://[::1]@example.invalid/",
+        "HTTP://example.invalid/",                /* the scheme's case does not matter */
+        "http://[::2]/",
+        "http://128.0.0.1/",
+    };
+    sb_result res;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        sb_status st = try_url(refused[i], 0, &res);
+        cr_assert(st == SB_E_CONFIG || st == SB_E_INVALID, "%s was let through (%d: %s)", refused[i], st, res.message);
+    }
+    cr_assert_eq(try_url("http://127.0.0.1@example.invalid/", 0, &res), SB_E_INVALID);
+    cr_assert_not_null(strstr(res.message, "user information"), "%s", res.message);
+    cr_assert_eq(try_url("https://user:pw@example.invalid/", 0, &res), SB_E_INVALID, "no credentials in URLs");
+    cr_assert_null(strstr(res.message, "pw"), "the password is not echoed: %s", res.message);
+    cr_assert_eq(try_url("http://127.example.invalid/", 0, &res), SB_E_CONFIG);
+    cr_assert_not_null(strstr(res.message, "plain http to http://127.example.invalid/ refused"), "%s", res.message);
+    cr_assert_eq(try_url("127.0.0.1/", 0, &res), SB_E_INVALID, "a URL without a scheme is not guessed");
+    cr_assert_eq(try_url("http://127.example.invalid/", SB_HTTP_ALLOW_HTTP, &res), SB_E_UNAVAILABLE,
+                 "explicitly allowed: the request is attempted (%s)", res.message);
+}
+
+Test(http_client, loopback_in_every_spelling_is_plain_http_ok)
+{
+    char url[128];
+    const char *const hosts[] = {"127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]", "[0:0:0:0:0:0:0:1]"};
+    sb_result res;
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        /* port 9 (discard) is closed: the policy passed when the failure is the connection */
+        snprintf(url, sizeof url, "http://%s:9/", hosts[i]);
+        cr_assert_eq(try_url(url, 0, &res), SB_E_UNAVAILABLE, "%s: %s", url, res.message);
+    }
+    snprintf(url, sizeof url, "HTTP://127.0.0.1:%d/status/200", port);
+    cr_assert_eq(try_url(url, 0, &res), SB_OK, "an upper-case scheme is still http: %s", res.message);
+    cr_assert_eq(try_url("HTTPS://127.0.0.1:9/", 0, &res), SB_E_UNAVAILABLE, "%s", res.message);
+}
+
 Test(http_client, headers_and_bodies_are_sent)
 {
     char url[256];

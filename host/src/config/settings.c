@@ -74,6 +74,18 @@ static const sb_spec http_spec[] = {
     DUR("request_timeout", sb_http_settings, request_timeout_ms, "30s", 1 * MS_S, 10 * MS_M,
         "time limit for one request"),
     INT("threads", sb_http_settings, threads, "8", 1, 256, "HTTP worker threads"),
+    INT("max_connections", sb_http_settings, max_connections, "1024", 16, 65536,
+        "connections held open at once (each may be a parked long-poll); more wait in the "
+        "listen queue"),
+    INT("max_connections_per_ip", sb_http_settings, max_connections_per_ip, NULL, 1, 65536,
+        "connections from one client address; more are closed at once (absent: 128, or no "
+        "limit when trusted_proxies is set, since a proxy carries many clients)"),
+    DUR("header_timeout", sb_http_settings, header_timeout_ms, "10s", 1 * MS_S, 5 * MS_M,
+        "time a connection gets to send a complete request header; a slower one is closed "
+        "(a request whose header is in is never cut by it)"),
+    INT("max_header_bytes", sb_http_settings, max_header_bytes, "8192", 1024, 65536,
+        "largest request line plus headers (431 headers_too_large over it); each connection "
+        "takes twice this plus 4 KiB of memory"),
     STR("tls_cert", sb_http_settings, tls_cert, SB_CFG_PATH, NULL, "PEM certificate for in-process TLS"),
     STR("tls_key", sb_http_settings, tls_key, SB_CFG_PATH, NULL, "PEM private key for in-process TLS"),
     ROW("trusted_proxies", SB_CFG_STRING_LIST, sb_http_settings, trusted_proxies, SB_SPEC_CIDR, NULL,

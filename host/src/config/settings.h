@@ -55,6 +55,10 @@ typedef struct sb_http_settings {
     int64_t max_body_bytes;
     int64_t request_timeout_ms;
     int64_t threads;
+    int64_t max_connections;
+    int64_t max_connections_per_ip; /* 0: absent (the server's default) */
+    int64_t header_timeout_ms;
+    int64_t max_header_bytes;
     char *tls_cert;
     char *tls_key;
     sb_strlist trusted_proxies; /* IP addresses / networks (SB_SPEC_CIDR) */

@@ -94,6 +94,17 @@ struct sb_server_request {
     int in_park_list;
 };
 
+/* header_deadline.c: the per-connection header deadline and its watchdog. */
+typedef struct sb_http_conn_watch sb_http_conn_watch;
+typedef struct sb_http_watchdog {
+    pthread_mutex_t mu; /* guards the list and every entry's deadline */
+    pthread_cond_t wake;
+    pthread_t thread;
+    int running, stop;
+    uint64_t header_ns, idle_ns;
+    sb_http_conn_watch *head;
+} sb_http_watchdog;
+
 struct sb_http_server {
     struct MHD_Daemon *daemon;
     const sb_router *router;
@@ -113,6 +124,7 @@ struct sb_http_server {
     int forced;      /* stop has answered the parked requests 503 (under mu) */
     sb_cidr *trusted; /* cfg.trusted_proxies, parsed */
     size_t n_trusted;
+    sb_http_watchdog watchdog;
 };
 
 /* request.c */
@@ -151,5 +163,16 @@ void sb_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
 void sb_http_pipeline_init_metrics(void);
 
 uint64_t sb_http_now_ns(void);
+
+/* header_deadline.c (see there for the states) */
+int sb_http_watchdog_start(sb_http_watchdog *dog, unsigned header_timeout_ms,
+                           unsigned idle_timeout_s);
+/* After MHD_stop_daemon. */
+void sb_http_watchdog_stop(sb_http_watchdog *dog);
+void sb_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                           enum MHD_ConnectionNotificationCode toe);
+void sb_http_deadline_request_line(struct MHD_Connection *conn);
+void sb_http_deadline_headers_done(struct MHD_Connection *conn);
+void sb_http_deadline_request_done(struct MHD_Connection *conn);
 
 #endif

@@ -45,6 +45,7 @@ static const char *method_label(const char *method)
 void *sb_http_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     sb_http_server *server = cls;
+    sb_http_deadline_request_line(conn);
     sb_server_request *req = sb_server_request_new(server, conn, uri);
     if (req != NULL) {
         pthread_mutex_lock(&server->mu);
@@ -64,6 +65,41 @@ static int content_length_too_large(const sb_server_request *req, size_t limit)
     char *end;
     unsigned long long n = strtoull(cl, &end, 10);
     return end != cl && n > limit;
+}
+
+/* The header limit, answered in our JSON before libmicrohttpd's own limit
+ * (the connection's memory, twice as large) is reached. 1 when answered.
+ *
+ * What libmicrohttpd 0.9.75 answers by itself, before any callback of ours
+ * runs, with a body compiled into the library (HTML, no Content-Type) that
+ * no option or callback can replace: 400 for a header line without a colon,
+ * a malformed version token, an unparseable Content-Length or broken chunked
+ * framing; 413 for a Content-Length or chunk size that overflows 64 bits;
+ * 505 for HTTP/0.9 or 2+; 414/431 for a request line or header that does not
+ * fit in the connection's memory. (A request line with no space at all is
+ * just closed.) What we do instead: every limit we can see first is ours and
+ * JSON (this one, the body limit, routing); the connection memory is sized
+ * at twice max_header_bytes so libmicrohttpd's own 431 needs a header twice
+ * over our limit; HTTP/1.1 without Host is let through (strict mode off) and
+ * served; and account() logs what libmicrohttpd sent, with its status, as
+ * outcome rejected_by_libmicrohttpd (when the request line had been parsed,
+ * so the request is known to us). */
+static int header_too_large(sb_http_server *server, sb_server_request *req)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t limit = server->cfg.max_header_bytes;
+    if (info == NULL || info->header_size <= limit)
+        return 0;
+    if (strlen(req->target) > limit / 2)
+        sb_http_respond_error(req, 414, "uri_too_long",
+                              "the request target is longer than %zu bytes; shorten the URL", limit / 2);
+    else
+        sb_http_respond_error(req, 431, "headers_too_large",
+                              "the request line and headers total %zu bytes, more than the limit of "
+                              "%zu (http.max_header_bytes); send fewer or smaller headers",
+                              info->header_size, limit);
+    return 1;
 }
 
 /* 1 when the request has been answered. */
@@ -147,8 +183,11 @@ static enum MHD_Result begin(sb_http_server *server, sb_server_request *req, con
 {
     if (strlen(method) < sizeof req->method)
         snprintf(req->method, sizeof req->method, "%s", method);
+    sb_http_deadline_headers_done(req->conn); /* the header is in: no more header deadline */
     sb_server_request_assign_id(req);
     sb_server_request_resolve_client(req);
+    if (header_too_large(server, req))
+        return sb_http_response_queue(req); /* and close: such a client is not kept */
     if (route_request(server, req))
         return answer_early(req);
     size_t limit = server->cfg.body_limit;
@@ -299,13 +338,24 @@ static void account(sb_server_request *req, enum MHD_RequestTerminationCode toe)
     int status = req->status;
     size_t bytes = req->bytes_out;
     pthread_mutex_unlock(&req->mu);
+    const char *outcome = outcome_name(toe);
+    if (status == 0) {
+        /* libmicrohttpd answered it itself (a malformed request or a header
+         * too big for the connection's memory: see server.h), with its own
+         * fixed body; record the status it sent */
+        const union MHD_ConnectionInfo *sent =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (sent != NULL && sent->http_status != 0) {
+            status = (int)sent->http_status;
+            outcome = "rejected_by_libmicrohttpd";
+        }
+    }
     if (req->request_id[0] == '\0')
         sb_server_request_assign_id(req);
     char status_s[16], duration_s[32], bytes_s[32];
     snprintf(status_s, sizeof status_s, "%d", status);
     snprintf(duration_s, sizeof duration_s, "%.3f", seconds * 1000.0);
     snprintf(bytes_s, sizeof bytes_s, "%zu", bytes);
-    const char *outcome = outcome_name(toe);
     sb_log_field fields[] = {
         {"method", req->method},   {"route", req->route_label}, {"status", status_s},
         {"duration_ms", duration_s}, {"bytes", bytes_s},        {"remote_ip", req->remote_ip},
@@ -324,12 +374,12 @@ static void account(sb_server_request *req, enum MHD_RequestTerminationCode toe)
 void sb_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                           enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     sb_http_server *server = cls;
     sb_server_request *req = *con_cls;
     if (req == NULL)
         return;
     *con_cls = NULL;
+    sb_http_deadline_request_done(conn); /* the next request on it gets a deadline */
     account(req, toe);
     pthread_mutex_lock(&server->mu);
     unlink_parked(server, req);

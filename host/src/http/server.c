@@ -18,6 +18,10 @@
 
 #define DEFAULT_THREADS 2
 #define DEFAULT_CONNECTION_LIMIT 1024
+#define DEFAULT_PER_IP_CONNECTION_LIMIT 128
+#define DEFAULT_HEADER_TIMEOUT_MS 10000
+#define DEFAULT_MAX_HEADER_BYTES 8192
+#define CONNECTION_MEMORY_HEADROOM 4096
 #define DEFAULT_CONNECTION_TIMEOUT_S 60
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000
 #define DEFAULT_BODY_LIMIT (1024 * 1024)
@@ -209,6 +213,14 @@ static sb_http_server *new_server(const sb_http_config *cfg, const sb_router *ro
     s->cfg.request_timeout_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms
                                                         : DEFAULT_REQUEST_TIMEOUT_MS;
     s->cfg.body_limit = cfg->body_limit ? cfg->body_limit : DEFAULT_BODY_LIMIT;
+    s->cfg.header_timeout_ms = cfg->header_timeout_ms ? cfg->header_timeout_ms
+                                                      : DEFAULT_HEADER_TIMEOUT_MS;
+    s->cfg.max_header_bytes = cfg->max_header_bytes ? cfg->max_header_bytes
+                                                    : DEFAULT_MAX_HEADER_BYTES;
+    if (cfg->per_ip_connection_limit)
+        s->cfg.per_ip_connection_limit = cfg->per_ip_connection_limit;
+    else /* behind a proxy every client shares its address: no per-address limit */
+        s->cfg.per_ip_connection_limit = cfg->n_trusted_proxies ? 0 : DEFAULT_PER_IP_CONNECTION_LIMIT;
     s->router = router;
     s->listen_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
@@ -256,9 +268,16 @@ int sb_http_server_start(const sb_http_config *cfg, const sb_router *router,
             free_server(s);
             return -1;
         }
+    if (sb_http_watchdog_start(&s->watchdog, s->cfg.header_timeout_ms,
+                               s->cfg.connection_timeout_s) != 0) {
+        sb_http_watchdog_stop(&s->watchdog);
+        free_server(s);
+        return sb_error_set(err, 1, "cannot start the header-deadline thread");
+    }
     int family = AF_INET;
     if (load_tls(s, err) != 0 ||
         (s->listen_fd = open_listener(cfg->listen, &family, &s->port, err)) < 0) {
+        sb_http_watchdog_stop(&s->watchdog);
         free_server(s);
         return -1;
     }
@@ -267,7 +286,7 @@ int sb_http_server_start(const sb_http_config *cfg, const sb_router *router,
         flags |= MHD_USE_TLS;
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[20];
     size_t n = 0;
     /* the logger first, so every message of the start-up goes through it */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
@@ -275,8 +294,17 @@ int sb_http_server_start(const sb_http_config *cfg, const sb_router *router,
     if (s->cfg.threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, s->cfg.connection_limit, NULL};
+    if (s->cfg.per_ip_connection_limit)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            s->cfg.per_ip_connection_limit, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                        (intptr_t)(2 * s->cfg.max_header_bytes +
+                                                   CONNECTION_MEMORY_HEADROOM),
+                                        NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                         s->cfg.connection_timeout_s, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                        (intptr_t)sb_http_on_connection, s};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
                                         (intptr_t)sb_http_on_uri, s};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
@@ -290,6 +318,7 @@ int sb_http_server_start(const sb_http_config *cfg, const sb_router *router,
                                  opts, MHD_OPTION_END);
     if (s->daemon == NULL) {
         close(s->listen_fd);
+        sb_http_watchdog_stop(&s->watchdog);
         free_server(s);
         return sb_error_set(err, 1, "libmicrohttpd refused to start on %s%s", cfg->listen,
                             cfg->tls_cert_path ? " (check the TLS certificate and key)" : "");
@@ -403,6 +432,7 @@ int sb_http_server_stop(sb_http_server *s, unsigned grace_ms)
         sb_log(SB_LEVEL_WARN, SB_HTTP_COMPONENT, NULL,
                "grace period over: %zu request(s) cut off", left);
     MHD_stop_daemon(s->daemon); /* waits for handlers still running */
+    sb_http_watchdog_stop(&s->watchdog);
     sb_log(SB_LEVEL_INFO, SB_HTTP_COMPONENT, NULL, "stopped");
     free_server(s);
     return cut;

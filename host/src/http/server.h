@@ -20,10 +20,31 @@
  * answers 403; if it lets a non-PUBLIC route through without attaching an
  * identity (sb_http_set_identity), the server answers 401. Default deny.
  *
- * Limits: connection_limit concurrent connections; connection_timeout_s of
- * inactivity closes a connection; request_timeout_ms bounds the time to
- * receive a whole request (headers + body; a slower upload is cut off) —
- * handlers bound their own work; body_limit bytes of body.
+ * Limits: connection_limit concurrent connections, at most
+ * per_ip_connection_limit of them from one peer address (more are closed at
+ * once); connection_timeout_s of inactivity closes a connection;
+ * header_timeout_ms bounds the time from accepting a connection (or from the
+ * end of its previous request, then at least the inactivity timeout) to a
+ * complete request header — a client trickling bytes is closed at that
+ * deadline, but a request whose header is complete is never cut by it (a
+ * parked long-poll stays); request_timeout_ms bounds the time to receive a
+ * whole request (headers + body; a slower upload is cut off) — handlers bound
+ * their own work; the request line plus header fields may total
+ * max_header_bytes (over it: 414 uri_too_long when the target alone is more
+ * than half of it, else 431 headers_too_large, both JSON); body_limit bytes
+ * of body. Each connection gets 2 × max_header_bytes + 4 KiB of
+ * libmicrohttpd memory (MHD_OPTION_CONNECTION_MEMORY_LIMIT): room for a
+ * header of the limit (the Cookie header is copied once) and the answer's
+ * headers.
+ *
+ * Errors libmicrohttpd answers by itself, before any callback can: a request
+ * line it cannot parse, a header line without a colon, an unparseable or
+ * overflowing Content-Length, malformed chunked framing, an HTTP version
+ * other than 1.0/1.1, and a header too big for the connection's memory
+ * (which needs a header over twice max_header_bytes). libmicrohttpd 0.9
+ * writes its own fixed HTML body for these and offers no hook to replace
+ * it; every other error is the JSON shape. See header_too_large in
+ * pipeline.c for the list and what is done instead.
  *
  * sb_http_server_stop(server, grace_ms): /readyz turns 503 at once, the
  * listening socket is closed (new connections are refused), parked requests
@@ -63,7 +84,12 @@ typedef struct sb_http_config {
     const char *listen;            /* "host:port", "[::1]:port", ":port"; port 0 = ephemeral */
     unsigned threads;              /* thread pool size; 0 = 2 */
     unsigned connection_limit;     /* 0 = 1024 */
+    /* 0 = 128, or no per-address limit when trusted_proxies is set (a proxy
+     * carries many clients on its own address) */
+    unsigned per_ip_connection_limit;
     unsigned connection_timeout_s; /* idle timeout; 0 = 60 */
+    unsigned header_timeout_ms;    /* time to a complete request header; 0 = 10000 */
+    size_t max_header_bytes;       /* request line + header fields; 0 = 8192 */
     unsigned request_timeout_ms;   /* time to receive one request; 0 = 30000 */
     size_t body_limit;             /* bytes; 0 = 1 MiB */
     const char *tls_cert_path;     /* both or neither */

@@ -1,7 +1,9 @@
 /* plugin/http_client.c — see http_client.h. */
 #include "plugin/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,14 +76,74 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-static int is_loopback_url(const char *url)
+/* 1 when host, as libcurl's URL parser gives it, names this machine:
+ * 127.0.0.0/8, ::1 (any spelling) or exactly "localhost". A name that only
+ * starts like one (127.example.invalid, localhost.example) is not. */
+static int is_loopback_host(const char *host)
 {
-    const char *h = strstr(url, "://");
-    if (h == NULL)
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    size_t n = strlen(host);
+    char inner[INET6_ADDRSTRLEN + 1];
+    struct in6_addr v6;
+    if (n < 3 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof inner)
         return 0;
-    h += 3;
-    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
-           strcmp(h, "localhost") == 0 || strncmp(h, "localhost/", 10) == 0 || strncmp(h, "[::1]", 5) == 0;
+    memcpy(inner, host + 1, n - 2);
+    inner[n - 2] = '\0';
+    return inet_pton(AF_INET6, inner, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+/* The URL policy, decided on libcurl's own parse of the URL (the parser the
+ * transfer uses, so no string trick can make the two disagree): an absolute
+ * http or https URL (any letter case), no user information (user@host hides
+ * the real host from a prefix check, and credentials in a URL would end up
+ * in error messages), plain http only to a loopback host unless the plugin
+ * asked for SB_HTTP_ALLOW_HTTP. */
+static sb_status check_url(const sb_http_request *req, sb_result *res)
+{
+    const sb_host_api *host = sb_host_api_table();
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return host->fail(res, SB_E_INTERNAL, 0, "http: out of memory");
+    char *scheme = NULL, *name = NULL, *part = NULL;
+    sb_status st = SB_OK;
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, req->url, 0);
+    if (rc != CURLUE_OK) {
+        st = host->fail(res, SB_E_INVALID, 0, "http: not an absolute http(s) URL: %s", curl_url_strerror(rc));
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+        st = host->fail(res, SB_E_INVALID, 0, "http: only http and https URLs are allowed");
+        goto done;
+    }
+    static const CURLUPart userinfo[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
+    for (size_t i = 0; i < sizeof userinfo / sizeof userinfo[0]; i++) {
+        if (curl_url_get(u, userinfo[i], &part, 0) == CURLUE_OK) {
+            st = host->fail(res, SB_E_INVALID, 0,
+                            "http: URLs with user information (user@host) are refused; send "
+                            "credentials in a header");
+            goto done;
+        }
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK) {
+        st = host->fail(res, SB_E_INVALID, 0, "http: the URL has no host");
+        goto done;
+    }
+    if (strcmp(scheme, "http") == 0 && !(req->flags & SB_HTTP_ALLOW_HTTP) && !is_loopback_host(name))
+        st = host->fail(res, SB_E_CONFIG, 0,
+                        "http: plain http to %s refused; use https (or allow it explicitly in the "
+                        "plugin's config for a trusted network)",
+                        req->url);
+done:
+    curl_free(scheme);
+    curl_free(name);
+    curl_free(part);
+    curl_url_cleanup(u);
+    return st;
 }
 
 static uint32_t parse_retry_after(const char *v)
@@ -162,7 +224,7 @@ static int rename_host(const char *url, const char *name, char **out_url, struct
         memcpy(port_buf, he + 1, pl);
         port_buf[pl] = '\0';
         port = port_buf;
-    } else if (strncmp(url, "http://", 7) == 0) {
+    } else if (strncasecmp(url, "http://", 7) == 0) {
         port = "80";
     }
     size_t scheme_len = (size_t)(hs - url);
@@ -235,6 +297,7 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     }
     curl_easy_setopt(c, CURLOPT_URL, renamed_url ? renamed_url : req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_DISALLOW_USERNAME_IN_URL, 1L); /* check_url refused them already */
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -311,15 +374,9 @@ sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_ht
         return host->fail(res, SB_E_INVALID, 0, "http: request/response struct_size too small");
     if (req->method == NULL || req->url == NULL || req->method[0] == '\0')
         return host->fail(res, SB_E_INVALID, 0, "http: method and url are required");
-    if (strncmp(req->url, "https://", 8) != 0) {
-        if (strncmp(req->url, "http://", 7) != 0)
-            return host->fail(res, SB_E_INVALID, 0, "http: only http and https URLs are allowed");
-        if (!(req->flags & SB_HTTP_ALLOW_HTTP) && !is_loopback_url(req->url))
-            return host->fail(res, SB_E_CONFIG, 0,
-                              "http: plain http to %s refused; use https (or allow it explicitly in the "
-                              "plugin's config for a trusted network)",
-                              req->url);
-    }
+    sb_status url_ok = check_url(req, res);
+    if (url_ok != SB_OK)
+        return url_ok;
     resp->body = NULL;
     resp->host_private = NULL;
     resp->status = 0;

@@ -3,8 +3,10 @@
  *
  * Contract: one request per call, on a per-thread reusable curl handle.
  * Enforced whatever the plugin asks: TLS >= 1.2 with peer and host
- * verification, no redirects, only http/https, plain http only to loopback
- * hosts unless SB_HTTP_ALLOW_HTTP, a timeout capped by the call's deadline,
+ * verification, no redirects, only absolute http/https URLs without user
+ * information, plain http only to loopback hosts (127.0.0.0/8, ::1,
+ * "localhost"; judged on libcurl's own parse of the URL) unless
+ * SB_HTTP_ALLOW_HTTP, a timeout capped by the call's deadline,
  * tls_server_name honoured through CURLOPT_CONNECT_TO (the name is used for
  * SNI, certificate verification and Host; the connection goes to the URL's
  * host),

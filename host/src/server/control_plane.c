@@ -151,6 +151,11 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         .threads = s->http.threads > 0 ? (unsigned)s->http.threads : 8,
         .request_timeout_ms = s->http.request_timeout_ms > 0 ? (unsigned)s->http.request_timeout_ms : 30000,
         .body_limit = s->http.max_body_bytes > 0 ? (size_t)s->http.max_body_bytes : 1 << 20,
+        .connection_limit = s->http.max_connections > 0 ? (unsigned)s->http.max_connections : 0,
+        .per_ip_connection_limit =
+            s->http.max_connections_per_ip > 0 ? (unsigned)s->http.max_connections_per_ip : 0,
+        .header_timeout_ms = s->http.header_timeout_ms > 0 ? (unsigned)s->http.header_timeout_ms : 0,
+        .max_header_bytes = s->http.max_header_bytes > 0 ? (size_t)s->http.max_header_bytes : 0,
         .tls_cert_path = s->http.tls_cert,
         .tls_key_path = s->http.tls_key,
         .enable_metrics = 1,
