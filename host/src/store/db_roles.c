@@ -24,10 +24,9 @@ typedef struct table_rule {
 static const table_rule rules[] = {
     /* read by /readyz and the schema check; written only by migrations */
     {"schema_migrations", "SELECT"},
-    /* append-only: the sealer fills the four chain columns of an unsealed
-     * row once (the audit_append_only trigger refuses any other UPDATE) */
-    {"audit_events", "SELECT, INSERT, UPDATE (chain_seq, prev_hash, hash, sealed_at)"},
-    /* sealing by a chain table and a queue of unsealed ids */
+    /* append-only (0016_audit_chain.sql): sealing never touches an event;
+     * it deletes queue rows and inserts links */
+    {"audit_events", "SELECT, INSERT"},
     {"audit_chain", "SELECT, INSERT"},
     {"audit_unsealed", "SELECT, INSERT, DELETE"},
     {"audit_*", "SELECT, INSERT"},
