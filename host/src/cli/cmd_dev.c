@@ -236,9 +236,11 @@ int sb_cmd_dev(int argc, char **argv)
                                                                     : NULL;
         if (strcmp(argv[i], "--once") == 0)
             once = 1;
-        else if (value && i + 1 < argc)
-            *value = argv[++i], listen_from = value == &listen ? "--listen" : listen_from;
-        else if (value)
+        else if (value && i + 1 < argc) {
+            *value = argv[++i];
+            if (value == &listen)
+                listen_from = "--listen";
+        } else if (value)
             return sb_cli_usage_error("dev", "%s needs a value", argv[i]);
         else
             return sb_cli_unknown_argument("dev", argv[i]);
