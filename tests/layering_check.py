@@ -10,6 +10,10 @@
   <libpq-fe.h>, names a PQ* function or PGresult (rows are read through
   store/rows.h), or holds SQL in a string literal ("SELECT ", "INSERT
   INTO", "UPDATE ", "DELETE FROM": a named store function instead).
+- list handlers go through the list runner (api/handler_list.c,
+  sb_handler_list_run): no route module renders a page or parses a page
+  by itself (request_routes.c's approver queue excepted: it filters rows
+  with the connection still held).
 - integer query parameters are written by one helper (store/db.h
   sb_db_int_param / SB_DB_INT), not by snprintf copies in each store file.
 Exits 1 listing every violation.
@@ -139,6 +143,18 @@ for path in sorted((root / "host" / "src" / "store").glob("*.c")):
         lineno = text.count("\n", 0, m.start()) + 1
         violations.append(f"{path.relative_to(root)}:{lineno}: formats an integer parameter with "
                           "snprintf; use SB_DB_INT(v) or sb_db_int_param (store/db.h)")
+# One read-side runner (issue #9, House 15): route modules do not repeat
+# parse page -> acquire -> list -> render page.
+page_calls = re.compile(r"\b(sb_handler_respond_page(?:_kept)?|sb_handler_parse_page)\s*\(")
+page_owners = {"handler_list.c", "handler_kit.c", "handler_kit.h", "request_routes.c"}
+for path in sorted((root / "host" / "src" / "api").glob("*.[ch]")):
+    if path.name in page_owners:
+        continue
+    code, _ = code_and_strings(path.read_text())
+    for m in page_calls.finditer(code):
+        lineno = code.count("\n", 0, m.start()) + 1
+        violations.append(f"{path.relative_to(root)}:{lineno}: calls {m.group(1)}; a list handler "
+                          "is a sb_handler_list spec run by sb_handler_list_run (api/handler_kit.h)")
 if violations:
     print("\n".join(violations))
     sys.exit(1)

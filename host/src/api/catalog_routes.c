@@ -107,16 +107,65 @@ static int label_filter(sb_server_request *req, json_t **out)
     return impossible;
 }
 
+typedef struct secret_query {
+    sb_catalog_filter f;
+    char conn_id[37], project[37];
+    char *labels_text;
+} secret_query;
+
+static int secret_filters(sb_handler_op *o, void *filter)
+{
+    secret_query *q = filter;
+    sb_catalog_filter *f = &q->f;
+    sb_server_request *req = o->req;
+    if (sb_handler_query_uuid(req, "connection_id", q->conn_id, &f->connection_id) != 0 ||
+        sb_handler_query_uuid(req, "project_id", q->project, &f->project_id) != 0)
+        return -1;
+    f->ref_prefix = sb_http_query(req, "ref_prefix");
+    f->status = sb_http_query(req, "status");
+    if (f->status && strcmp(f->status, "present") != 0 && strcmp(f->status, "missing") != 0)
+        return sb_http_respond_error(req, 400, "invalid_field",
+                                     "query parameter status must be present or missing"),
+               -1;
+    if (f->project_id && !sb_rbac_allows_project(o->who->rbac, SB_PERM_SECRET_LIST, f->project_id))
+        return sb_handler_not_found(req, "project"), -1;
+    json_t *labels;
+    int impossible = label_filter(req, &labels);
+    if (impossible < 0)
+        return -1;
+    if (impossible) {
+        json_decref(labels);
+        return sb_http_respond_json(req, 200, json_pack("{s:[], s:n}", "items", "next_cursor")),
+               -1;
+    }
+    q->labels_text = labels ? json_dumps(labels, JSON_COMPACT) : NULL;
+    json_decref(labels);
+    f->labels_json = q->labels_text;
+    return visible_projects(req, o->who, &f->visible);
+}
+
+static int secret_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                       sb_row_set *out, sb_error *err)
+{
+    (void)o;
+    return sb_catalog_store_list(conn, &((secret_query *)filter)->f, page, out, err);
+}
+
+static void secret_release(void *filter)
+{
+    secret_query *q = filter;
+    free((void *)q->f.visible.ids);
+    free(q->labels_text);
+}
+
 static int secret_list(sb_server_request *req, void *ctx)
 {
-    sb_handler_op o;
-    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor", "connection_id", "ref_prefix",
                                         "status", "project_id"};
-    sb_api_page page;
-    sb_list_page lp;
-    char conn_id[37], project[37];
-    sb_catalog_filter f = {0};
+    static const sb_handler_list spec = {.filters = secret_filters, .list = secret_rows,
+                                         .release = secret_release, .render = secret_json};
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
     /* label repeats (ANDed); every other parameter is checked once */
     for (size_t i = 0; i < sb_http_query_count(req); i++) {
         const char *name, *value;
@@ -130,42 +179,8 @@ static int secret_list(sb_server_request *req, void *ctx)
                                              "unknown or repeated query parameter \"%.40s\"", name);
         }
     }
-    if (sb_handler_parse_page(req, &page, &lp) != 0 ||
-        sb_handler_query_uuid(req, "connection_id", conn_id, &f.connection_id) != 0 ||
-        sb_handler_query_uuid(req, "project_id", project, &f.project_id) != 0)
-        return 0;
-    f.ref_prefix = sb_http_query(req, "ref_prefix");
-    f.status = sb_http_query(req, "status");
-    if (f.status && strcmp(f.status, "present") != 0 && strcmp(f.status, "missing") != 0)
-        return sb_http_respond_error(req, 400, "invalid_field",
-                                     "query parameter status must be present or missing");
-    if (f.project_id && !sb_rbac_allows_project(o.who->rbac, SB_PERM_SECRET_LIST, f.project_id))
-        return sb_handler_not_found(req, "project");
-    json_t *labels;
-    int impossible = label_filter(req, &labels);
-    if (impossible < 0)
-        return 0;
-    if (impossible) {
-        json_decref(labels);
-        return sb_http_respond_json(req, 200, json_pack("{s:[], s:n}", "items", "next_cursor"));
-    }
-    char *labels_text = labels ? json_dumps(labels, JSON_COMPACT) : NULL;
-    json_decref(labels);
-    f.labels_json = labels_text;
-    int rc = -1;
-    sb_error err = {0};
-    sb_db_conn *conn;
-    if (visible_projects(req, o.who, &f.visible) == 0) {
-        if (sb_handler_op_acquire(&o, &conn) == 0) {
-            rc = sb_catalog_store_list(conn, &f, &lp, &o.rows, &err);
-            sb_db_release(o.app->db, conn);
-            if (rc != 0)
-                sb_api_respond_store_error(req, &err);
-        }
-        free((void *)f.visible.ids);
-    }
-    free(labels_text);
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, secret_json) : 0;
+    secret_query q = {0};
+    return sb_handler_list_run(&o, &spec, &q);
 }
 
 static int secret_get(sb_server_request *req, void *ctx)

@@ -331,29 +331,38 @@ static int conn_get(sb_server_request *req, void *ctx)
     return sb_handler_op_respond_one(&o, sb_connection_store_get, conn_json, "provider connection");
 }
 
+static int conn_filters(sb_handler_op *o, void *filter)
+{
+    (void)filter;
+    o->kind = sb_http_query(o->req, "type");
+    o->status = sb_http_query(o->req, "status");
+    if (o->kind && !sb_connection_type_known(o->kind))
+        return sb_http_respond_error(o->req, 400, "invalid_field",
+                                     "query parameter type is unknown"),
+               -1;
+    if (o->status && strcmp(o->status, "active") != 0 && strcmp(o->status, "disabled") != 0)
+        return sb_http_respond_error(o->req, 400, "invalid_field",
+                                     "query parameter status must be active or disabled"),
+               -1;
+    return 0;
+}
+
+static int conn_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                     sb_row_set *out, sb_error *err)
+{
+    (void)filter;
+    return sb_connection_store_list(conn, o->kind, o->status, page, out, err);
+}
+
 static int conn_list(sb_server_request *req, void *ctx)
 {
-    sb_handler_op o;
     static const char *const known[] = {"limit", "cursor", "type", "status"};
-    sb_api_page page;
-    sb_list_page lp;
-    if (reader(req, ctx, &o) != 0 || sb_handler_check_query(req, known, 4) != 0 ||
-        sb_handler_parse_page(req, &page, &lp) != 0)
+    static const sb_handler_list spec = {.query = known, .n_query = 4, .filters = conn_filters,
+                                         .list = conn_rows, .render = conn_json};
+    sb_handler_op o;
+    if (reader(req, ctx, &o) != 0)
         return 0;
-    const char *type = sb_http_query(req, "type"), *status = sb_http_query(req, "status");
-    if (type && !sb_connection_type_known(type))
-        return sb_http_respond_error(req, 400, "invalid_field", "query parameter type is unknown");
-    if (status && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
-        return sb_http_respond_error(req, 400, "invalid_field",
-                                     "query parameter status must be active or disabled");
-    sb_db_conn *conn;
-    if (sb_handler_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    int rc = sb_connection_store_list(conn, type, status, &lp, &o.rows, &err);
-    sb_db_release(o.app->db, conn);
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, conn_json)
-                   : sb_api_respond_store_error(req, &err);
+    return sb_handler_list_run(&o, &spec, NULL);
 }
 
 /* ---- bindings ---------------------------------------------------------------- */

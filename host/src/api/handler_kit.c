@@ -293,32 +293,6 @@ int sb_handler_visible_filter(const sb_identity *who, bool teams, sb_permission_
     return 0;
 }
 
-/* Answers a page: {"items": [...], "next_cursor": ...}; frees rows. */
-int sb_handler_respond_page(sb_server_request *req, sb_row_set *rows, sb_row_render render)
-{
-    return sb_handler_respond_page_kept(req, rows, render, NULL, NULL);
-}
-
-int sb_handler_respond_page_kept(sb_server_request *req, sb_row_set *rows, sb_row_render render,
-                                     bool (*keep)(const sb_row_set *rows, size_t i, void *ctx),
-                                     void *ctx)
-{
-    json_t *items = json_array();
-    for (size_t i = 0; i < rows->n; i++)
-        if (keep == NULL || keep(rows, i, ctx))
-            json_array_append_new(items, render(rows, i));
-    json_t *next = json_null();
-    if (rows->more && rows->n > 0) {
-        char cursor[200];
-        sb_api_cursor_encode(sb_rows_last_key(rows), cursor, sizeof cursor);
-        json_decref(next);
-        next = json_string(cursor);
-    }
-    sb_row_set_free(rows);
-    return sb_http_respond_json(req, 200,
-                                json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
-}
-
 /* ---- the write machinery ---------------------------------------------------- */
 
 typedef struct txn {
@@ -522,31 +496,4 @@ json_t *sb_handler_op_changed_fields(const sb_handler_op *o)
     if (o->risk_level >= 0)
         json_array_append_new(f, json_string("risk_level"));
     return f;
-}
-
-int sb_handler_list_children(sb_server_request *req, void *ctx, const sb_handler_children *spec)
-{
-    sb_handler_op o;
-    sb_handler_op_init(&o, req, ctx);
-    static const char *const known[] = {"limit", "cursor"};
-    sb_api_page page;
-    sb_list_page lp;
-    if (sb_handler_path_id(req, "id", o.id) != 0 || !spec->visible(o.who, o.id))
-        return sb_handler_not_found(req, spec->noun);
-    if (sb_handler_check_query(req, known, 2) != 0 || sb_handler_parse_page(req, &page, &lp) != 0)
-        return 0;
-    sb_db_conn *conn;
-    if (sb_handler_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    sb_row_set parent;
-    int rc = spec->get_parent(conn, o.id, false, &parent, &err);
-    if (rc == 0) {
-        sb_row_set_free(&parent);
-        rc = spec->list(conn, o.id, &lp, &o.rows, &err);
-    }
-    sb_db_release(o.app->db, conn);
-    if (rc != 0)
-        return rc == 1 ? sb_handler_not_found(req, spec->noun) : sb_api_respond_store_error(req, &err);
-    return sb_handler_respond_page(req, &o.rows, spec->render);
 }

@@ -1,8 +1,8 @@
 /*
  * api/handler_kit.h — the API's shared toolkit, used by every route
  * module: strict JSON bodies and query strings, keyset pages, tenant
- * visibility, page rendering and the
- * "one write = one transaction + one audit event" runner.
+ * visibility, the list runner (query -> store list -> page JSON with
+ * next_cursor) and the "one write = one transaction + one audit event" runner.
  *
  * Contract:
  *   - Input. Bodies are JSON objects checked against a field table: an
@@ -126,6 +126,7 @@ typedef struct sb_handler_op {
     json_t *body;                  /* borrowed from the request */
     const char *name, *description, *status, *kind;
     int risk_level; /* -1: not given */
+    sb_id_filter visible; /* lists: what the caller may see (sb_handler_list) */
     void *extra;    /* module-specific input */
     sb_row_set rows;
     sb_row_render render;
@@ -171,13 +172,49 @@ int sb_handler_op_nothing_given(sb_handler_op *o, const char *fields);
 /* ["name", "description", "risk_level"] as given in o. */
 json_t *sb_handler_op_changed_fields(const sb_handler_op *o);
 
+/* ---- reads: the list runner (api/handler_list.c) ------------------------------ */
+
+/* One GET of a list: the query parameters checked against `query` (unknown
+ * or repeated: 400; NULL: the handler checked them itself), limit and
+ * cursor parsed, then filters() reads the module's filters into `filter`,
+ * a pooled connection runs list(), and the page is answered as
+ * {"items": [...], "next_cursor": ...}. list() returns 0, 1 (the parent
+ * named by the path is missing or hidden: 404 "no <noun> with that id"),
+ * or -1 (the store error answered). release() frees what filters() kept
+ * in filter, on every path. */
+typedef enum sb_handler_cursor {
+    SB_HANDLER_CURSOR_UUID = 0, /* keyset by UUID id (every tenancy-shaped list) */
+    SB_HANDLER_CURSOR_DIGITS,   /* keyset by a bigint id (audit event ids) */
+} sb_handler_cursor;
+
+typedef struct sb_handler_list {
+    const char *const *query; /* accepted parameters, limit and cursor included */
+    size_t n_query;
+    sb_handler_cursor cursor;
+    /* Rows the caller may see, built into o->visible after filters() and
+     * freed by the runner: the teams (or projects) where the caller holds
+     * any of visible_mask (0: sb_handler_tenant_mask()). */
+    enum { SB_HANDLER_SEE_ANY = 0, SB_HANDLER_SEE_TEAMS, SB_HANDLER_SEE_PROJECTS } visible;
+    sb_permission_set visible_mask;
+    /* -1 after answering (a bad filter, or a short-cut answer); NULL: none. */
+    int (*filters)(sb_handler_op *o, void *filter);
+    int (*list)(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                sb_row_set *out, sb_error *err);
+    void (*release)(void *filter); /* NULL: nothing to free */
+    sb_row_render render;
+    const char *noun; /* for list() == 1 */
+} sb_handler_list;
+
+/* o initialised by the handler (and any path id in o->id checked). */
+int sb_handler_list_run(sb_handler_op *o, const sb_handler_list *spec, void *filter);
+
 /* GET of the children of a parent named by path parameter "id" (a team's
  * members, a project's environments): 404 unless the caller can see the
  * parent and it exists; limit/cursor paging; one page rendered. */
 typedef struct sb_handler_children {
     const char *noun; /* "team", "project": for the 404 message */
     bool (*visible)(const sb_identity *who, const char *parent_id);
-    int (*get_parent)(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out, sb_error *err);
+    sb_row_get get_parent;
     int (*list)(sb_db_conn *conn, const char *parent_id, const sb_list_page *page, sb_row_set *out,
                 sb_error *err);
     sb_row_render render;

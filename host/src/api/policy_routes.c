@@ -454,49 +454,61 @@ static int rule_get(sb_server_request *req, void *ctx)
     return sb_http_respond_json(req, 200, out);
 }
 
-static int rule_list(sb_server_request *req, void *ctx)
-{
-    sb_handler_op o;
-    static const char *const known[] = {"limit",   "cursor",     "anchor_type",
-                                        "team_id", "project_id", "workflow_id"};
-    sb_api_page page;
-    sb_list_page lp;
-    sb_policy_list_filter f = {0};
+typedef struct rule_query {
+    sb_policy_list_filter f;
     char team[37], project[37], workflow[37];
-    sb_handler_op_init(&o, req, ctx);
-    if (sb_handler_check_query(req, known, 6) != 0 ||
-        sb_handler_parse_page(req, &page, &lp) != 0 ||
-        sb_handler_query_uuid(req, "team_id", team, &f.team_id) != 0 ||
-        sb_handler_query_uuid(req, "project_id", project, &f.project_id) != 0 ||
-        sb_handler_query_uuid(req, "workflow_id", workflow, &f.workflow_id) != 0)
-        return 0;
-    f.anchor_type = sb_http_query(req, "anchor_type");
-    if (f.anchor_type && strcmp(f.anchor_type, "platform") != 0 &&
-        strcmp(f.anchor_type, "team") != 0 && strcmp(f.anchor_type, "project") != 0)
-        return sb_http_respond_error(req, 400, "invalid_field",
+} rule_query;
+
+static int rule_filters(sb_handler_op *o, void *filter)
+{
+    rule_query *q = filter;
+    sb_policy_list_filter *f = &q->f;
+    if (sb_handler_query_uuid(o->req, "team_id", q->team, &f->team_id) != 0 ||
+        sb_handler_query_uuid(o->req, "project_id", q->project, &f->project_id) != 0 ||
+        sb_handler_query_uuid(o->req, "workflow_id", q->workflow, &f->workflow_id) != 0)
+        return -1;
+    f->anchor_type = sb_http_query(o->req, "anchor_type");
+    if (f->anchor_type && strcmp(f->anchor_type, "platform") != 0 &&
+        strcmp(f->anchor_type, "team") != 0 && strcmp(f->anchor_type, "project") != 0)
+        return sb_http_respond_error(o->req, 400, "invalid_field",
                                      "query parameter anchor_type must be platform, team or "
-                                     "project");
+                                     "project"),
+               -1;
     sb_error err = {0};
     sb_permission_set author = SB_PERMISSION_BIT(SB_PERM_POLICY_AUTHOR);
-    f.platform_all = sb_policy_api_platform_author(o.who);
-    if (!f.platform_all &&
-        (sb_handler_visible_filter(o.who, true, author, &f.teams, &err) != 0 ||
-         sb_handler_visible_filter(o.who, false, author, &f.projects, &err) != 0)) {
-        free((void *)f.teams.ids);
-        return sb_api_respond_store_error(req, &err);
-    }
-    sb_db_conn *conn;
-    int rc = -2;
-    if (sb_handler_op_acquire(&o, &conn) == 0) {
-        rc = sb_policy_store_list(conn, &f, &lp, &o.rows, &err);
-        sb_db_release(o.app->db, conn);
-    }
-    free((void *)f.teams.ids);
-    free((void *)f.projects.ids);
-    if (rc == -2)
-        return 0;
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, sb_policy_api_rule_json)
-                   : sb_api_respond_store_error(req, &err);
+    f->platform_all = sb_policy_api_platform_author(o->who);
+    if (!f->platform_all &&
+        (sb_handler_visible_filter(o->who, true, author, &f->teams, &err) != 0 ||
+         sb_handler_visible_filter(o->who, false, author, &f->projects, &err) != 0))
+        return sb_api_respond_store_error(o->req, &err), -1;
+    return 0;
+}
+
+static int rule_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                     sb_row_set *out, sb_error *err)
+{
+    (void)o;
+    return sb_policy_store_list(conn, &((rule_query *)filter)->f, page, out, err);
+}
+
+static void rule_release(void *filter)
+{
+    rule_query *q = filter;
+    free((void *)q->f.teams.ids);
+    free((void *)q->f.projects.ids);
+}
+
+static int rule_list(sb_server_request *req, void *ctx)
+{
+    static const char *const known[] = {"limit",   "cursor",     "anchor_type",
+                                        "team_id", "project_id", "workflow_id"};
+    static const sb_handler_list spec = {.query = known, .n_query = 6, .filters = rule_filters,
+                                         .list = rule_rows, .release = rule_release,
+                                         .render = sb_policy_api_rule_json};
+    sb_handler_op o;
+    rule_query q = {0};
+    sb_handler_op_init(&o, req, ctx);
+    return sb_handler_list_run(&o, &spec, &q);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

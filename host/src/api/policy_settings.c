@@ -71,34 +71,25 @@ static int history_visible(sb_db_conn *conn, const sb_identity *who, const char 
     return seen ? 0 : 1;
 }
 
+static int history_rows(sb_db_conn *conn, sb_handler_op *o, void *filter,
+                        const sb_list_page *page, sb_row_set *out, sb_error *err)
+{
+    (void)filter;
+    int rc = history_visible(conn, o->who, o->id, err);
+    return rc == 0 ? sb_policy_store_history(conn, o->id, page, out, err) : rc;
+}
+
 int sb_policy_api_history(sb_server_request *req, void *ctx)
 {
-    sb_handler_op o;
     static const char *const known[] = {"limit", "cursor"};
-    sb_api_page page;
+    static const sb_handler_list spec = {.query = known, .n_query = 2,
+                                         .cursor = SB_HANDLER_CURSOR_DIGITS, .list = history_rows,
+                                         .render = history_json, .noun = "policy rule"};
+    sb_handler_op o;
     sb_handler_op_init(&o, req, ctx);
     if (sb_handler_path_id(req, "id", o.id) != 0)
         return sb_handler_not_found(req, "policy rule");
-    if (sb_handler_check_query(req, known, 2) != 0 || sb_api_page_parse(req, &page) != 0)
-        return 0;
-    for (const char *c = page.after; *c; c++)
-        if (!isdigit((unsigned char)*c))
-            return sb_http_respond_error(req, 400, "invalid_cursor",
-                                         "cursor does not belong to this list: pass the "
-                                         "next_cursor of the previous page unchanged");
-    sb_db_conn *conn;
-    if (sb_handler_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    sb_list_page lp = {page.limit, page.after};
-    int rc = history_visible(conn, o.who, o.id, &err);
-    if (rc == 0)
-        rc = sb_policy_store_history(conn, o.id, &lp, &o.rows, &err);
-    sb_db_release(o.app->db, conn);
-    if (rc == 1)
-        return sb_handler_not_found(req, "policy rule");
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, history_json)
-                   : sb_api_respond_store_error(req, &err);
+    return sb_handler_list_run(&o, &spec, NULL);
 }
 
 /* ---- the platform setting ------------------------------------------------------- */

@@ -270,31 +270,22 @@ static int role_get(sb_server_request *req, void *ctx)
     return sb_handler_op_respond_one(&o, sb_rbac_store_role_get, role_json, "role");
 }
 
-/* A page of rows from a store function taking (conn, page, out, err). */
-static int list_rows(sb_server_request *req, void *ctx,
-                     int (*list)(sb_db_conn *, const sb_list_page *, sb_row_set *, sb_error *),
-                     sb_row_render render)
+static const char *const page_only[] = {"limit", "cursor"};
+
+static int role_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                     sb_row_set *out, sb_error *err)
 {
-    sb_handler_op o;
-    sb_handler_op_init(&o, req, ctx);
-    static const char *const known[] = {"limit", "cursor"};
-    sb_api_page page;
-    sb_list_page lp;
-    sb_db_conn *conn;
-    if (sb_handler_check_query(req, known, 2) != 0 ||
-        sb_handler_parse_page(req, &page, &lp) != 0 || sb_handler_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    int rc = list(conn, &lp, &o.rows, &err);
-    sb_db_release(o.app->db, conn);
-    if (rc != 0)
-        return sb_api_respond_store_error(req, &err);
-    return sb_handler_respond_page(req, &o.rows, render);
+    (void)o, (void)filter;
+    return sb_rbac_store_role_list(conn, page, out, err);
 }
 
 static int role_list(sb_server_request *req, void *ctx)
 {
-    return list_rows(req, ctx, sb_rbac_store_role_list, role_json);
+    static const sb_handler_list spec = {.query = page_only, .n_query = 2, .list = role_rows,
+                                         .render = role_json};
+    sb_handler_op o;
+    sb_handler_op_init(&o, req, ctx);
+    return sb_handler_list_run(&o, &spec, NULL);
 }
 
 /* ---- grants ----------------------------------------------------------------- */
@@ -435,45 +426,56 @@ static int grant_revoke(sb_server_request *req, void *ctx)
     return sb_handler_op_run(&o, grant_revoke_txn);
 }
 
-/* Grants the caller may manage, optionally of one user. */
-static int list_grants(sb_server_request *req, sb_handler_op *o, const char *user_id)
+typedef struct grant_query {
+    const char *user_id; /* NULL: every user */
+    bool global;
+    sb_id_filter teams, projects;
+} grant_query;
+
+static int grant_filters(sb_handler_op *o, void *filter)
 {
-    sb_api_page page;
-    sb_list_page lp;
-    if (sb_handler_parse_page(req, &page, &lp) != 0)
-        return 0;
+    grant_query *q = filter;
     sb_permission_set mask = SB_PERMISSION_BIT(SB_PERM_USER_ROLE_EDIT);
-    sb_id_filter teams = {0}, projects = {0};
     sb_error err = {0};
-    bool global = sb_rbac_allows_global(o->who->rbac, SB_PERM_USER_ROLE_EDIT);
-    if (!global && (sb_handler_visible_filter(o->who, true, mask, &teams, &err) != 0 ||
-                    sb_handler_visible_filter(o->who, false, mask, &projects, &err) != 0)) {
-        free((void *)teams.ids);
-        return sb_api_respond_store_error(req, &err);
+    q->global = sb_rbac_allows_global(o->who->rbac, SB_PERM_USER_ROLE_EDIT);
+    if (!q->global && (sb_handler_visible_filter(o->who, true, mask, &q->teams, &err) != 0 ||
+                       sb_handler_visible_filter(o->who, false, mask, &q->projects, &err) != 0))
+        return sb_api_respond_store_error(o->req, &err), -1;
+    return 0;
+}
+
+/* The grants; a user with none is told apart from no such user (404). */
+static int grant_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                      sb_row_set *out, sb_error *err)
+{
+    (void)o;
+    grant_query *q = filter;
+    sb_grant_filter f = {q->user_id,       q->global, q->teams.ids, q->teams.n, q->projects.ids,
+                         q->projects.n};
+    int rc = sb_rbac_store_grant_list(conn, &f, page, out, err);
+    if (rc == 0 && q->user_id && q->global && out->n == 0) {
+        sb_row_set user;
+        rc = sb_rbac_store_user_get(conn, q->user_id, &user, err);
+        sb_row_set_free(&user);
     }
-    sb_grant_filter f = {user_id, global, teams.ids, teams.n, projects.ids, projects.n};
-    sb_db_conn *conn;
-    int rc = -1;
-    if (sb_handler_op_acquire(o, &conn) == 0) {
-        rc = sb_rbac_store_grant_list(conn, &f, &lp, &o->rows, &err);
-        if (rc == 0 && user_id && global && o->rows.n == 0) {
-            sb_row_set user;
-            rc = sb_rbac_store_user_get(conn, user_id, &user, &err);
-            sb_row_set_free(&user);
-        }
-        sb_db_release(o->app->db, conn);
-        if (rc < 0)
-            sb_api_respond_store_error(req, &err);
-        else if (rc == 1)
-            sb_handler_not_found(req, "user");
-    }
-    free((void *)teams.ids);
-    free((void *)projects.ids);
-    if (rc != 0) {
-        sb_row_set_free(&o->rows);
-        return 0;
-    }
-    return sb_handler_respond_page(req, &o->rows, grant_json);
+    return rc;
+}
+
+static void grant_release(void *filter)
+{
+    grant_query *q = filter;
+    free((void *)q->teams.ids);
+    free((void *)q->projects.ids);
+}
+
+/* Grants the caller may manage, optionally of one user (query checked). */
+static int list_grants(sb_handler_op *o, const char *user_id)
+{
+    static const sb_handler_list spec = {.filters = grant_filters, .list = grant_rows,
+                                         .release = grant_release, .render = grant_json,
+                                         .noun = "user"};
+    grant_query q = {.user_id = user_id};
+    return sb_handler_list_run(o, &spec, &q);
 }
 
 static int grant_list(sb_server_request *req, void *ctx)
@@ -486,7 +488,7 @@ static int grant_list(sb_server_request *req, void *ctx)
     if (sb_handler_check_query(req, known, 3) != 0 ||
         sb_handler_query_uuid(req, "user_id", user, &user_id) != 0)
         return 0;
-    return list_grants(req, &o, user_id);
+    return list_grants(&o, user_id);
 }
 
 static int user_grant_list(sb_server_request *req, void *ctx)
@@ -498,7 +500,7 @@ static int user_grant_list(sb_server_request *req, void *ctx)
         return sb_handler_not_found(req, "user");
     if (sb_handler_check_query(req, known, 2) != 0)
         return 0;
-    return list_grants(req, &o, o.id);
+    return list_grants(&o, o.id);
 }
 
 /* ---- users ------------------------------------------------------------------ */
@@ -520,11 +522,22 @@ static int need_user_manage(sb_server_request *req, void *ctx)
     return -1;
 }
 
+static int user_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                     sb_row_set *out, sb_error *err)
+{
+    (void)o, (void)filter;
+    return sb_rbac_store_user_list(conn, page, out, err);
+}
+
 static int user_list(sb_server_request *req, void *ctx)
 {
+    static const sb_handler_list spec = {.query = page_only, .n_query = 2, .list = user_rows,
+                                         .render = user_json};
+    sb_handler_op o;
     if (need_user_manage(req, ctx) != 0)
         return 0;
-    return list_rows(req, ctx, sb_rbac_store_user_list, user_json);
+    sb_handler_op_init(&o, req, ctx);
+    return sb_handler_list_run(&o, &spec, NULL);
 }
 
 static int user_get_by_id(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out,

@@ -191,34 +191,39 @@ static int project_get(sb_server_request *req, void *ctx)
     return sb_handler_op_respond_one(&o, sb_tenancy_store_project_get, project_json, "project");
 }
 
+typedef struct project_query {
+    sb_project_filter f;
+    char team[37];
+} project_query;
+
+static int project_filters(sb_handler_op *o, void *filter)
+{
+    project_query *q = filter;
+    return sb_handler_query_status(o->req, &q->f.status) != 0 ||
+                   sb_handler_query_uuid(o->req, "team_id", q->team, &q->f.team_id) != 0
+               ? -1
+               : 0;
+}
+
+static int project_rows(sb_db_conn *conn, sb_handler_op *o, void *filter,
+                        const sb_list_page *page, sb_row_set *out, sb_error *err)
+{
+    project_query *q = filter;
+    q->f.visible = o->visible;
+    return sb_tenancy_store_project_list(conn, &q->f, page, out, err);
+}
+
 static int project_list(sb_server_request *req, void *ctx)
 {
-    sb_handler_op o;
-    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor", "status", "team_id"};
-    sb_api_page page;
-    sb_list_page lp;
-    char team[37];
-    sb_project_filter f = {0};
-    if (sb_handler_check_query(req, known, 4) != 0 ||
-        sb_handler_parse_page(req, &page, &lp) != 0 ||
-        sb_handler_query_status(req, &f.status) != 0 ||
-        sb_handler_query_uuid(req, "team_id", team, &f.team_id) != 0)
-        return 0;
-    sb_error err = {0};
-    sb_db_conn *conn;
-    if (sb_handler_visible_filter(o.who, false, sb_handler_tenant_mask(), &f.visible,
-                                      &err) != 0)
-        return sb_api_respond_store_error(req, &err);
-    int rc = -1;
-    if (sb_handler_op_acquire(&o, &conn) == 0) {
-        rc = sb_tenancy_store_project_list(conn, &f, &lp, &o.rows, &err);
-        sb_db_release(o.app->db, conn);
-        if (rc != 0)
-            sb_api_respond_store_error(req, &err);
-    }
-    free((void *)f.visible.ids);
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, project_json) : 0;
+    static const sb_handler_list spec = {
+        .query = known, .n_query = 4, .visible = SB_HANDLER_SEE_PROJECTS,
+        .filters = project_filters, .list = project_rows, .render = project_json,
+        .noun = "project"};
+    sb_handler_op o;
+    project_query q = {0};
+    sb_handler_op_init(&o, req, ctx);
+    return sb_handler_list_run(&o, &spec, &q);
 }
 
 /* ---- environments ----------------------------------------------------------- */

@@ -261,34 +261,38 @@ static int team_get(sb_server_request *req, void *ctx)
     return sb_handler_op_respond_one(&o, sb_tenancy_store_team_get, team_json, "team");
 }
 
+typedef struct team_query {
+    sb_team_filter f;
+    char parent[37];
+} team_query;
+
+static int team_filters(sb_handler_op *o, void *filter)
+{
+    team_query *q = filter;
+    return sb_handler_query_status(o->req, &q->f.status) != 0 ||
+                   sb_handler_query_uuid(o->req, "parent_id", q->parent, &q->f.parent_id) != 0
+               ? -1
+               : 0;
+}
+
+static int team_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                     sb_row_set *out, sb_error *err)
+{
+    team_query *q = filter;
+    q->f.visible = o->visible;
+    return sb_tenancy_store_team_list(conn, &q->f, page, out, err);
+}
+
 static int team_list(sb_server_request *req, void *ctx)
 {
-    sb_handler_op o;
-    sb_handler_op_init(&o, req, ctx);
     static const char *const known[] = {"limit", "cursor", "status", "parent_id"};
-    sb_api_page page;
-    sb_list_page lp;
-    char parent[37];
-    sb_team_filter f = {0};
-    if (sb_handler_check_query(req, known, 4) != 0 ||
-        sb_handler_parse_page(req, &page, &lp) != 0 ||
-        sb_handler_query_status(req, &f.status) != 0 ||
-        sb_handler_query_uuid(req, "parent_id", parent, &f.parent_id) != 0)
-        return 0;
-    sb_error err = {0};
-    sb_db_conn *conn;
-    if (sb_handler_visible_filter(o.who, true, sb_handler_tenant_mask(), &f.visible,
-                                      &err) != 0)
-        return sb_api_respond_store_error(req, &err);
-    int rc = -1;
-    if (sb_handler_op_acquire(&o, &conn) == 0) {
-        rc = sb_tenancy_store_team_list(conn, &f, &lp, &o.rows, &err);
-        sb_db_release(o.app->db, conn);
-        if (rc != 0)
-            sb_api_respond_store_error(req, &err);
-    }
-    free((void *)f.visible.ids);
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, team_json) : 0;
+    static const sb_handler_list spec = {
+        .query = known, .n_query = 4, .visible = SB_HANDLER_SEE_TEAMS, .filters = team_filters,
+        .list = team_rows, .render = team_json, .noun = "team"};
+    sb_handler_op o;
+    team_query q = {0};
+    sb_handler_op_init(&o, req, ctx);
+    return sb_handler_list_run(&o, &spec, &q);
 }
 
 /* ---- members ---------------------------------------------------------------- */

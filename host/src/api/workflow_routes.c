@@ -487,27 +487,32 @@ static int query_flag(sb_server_request *req, const char *name, int *out)
            -1;
 }
 
+static int wf_filters(sb_handler_op *o, void *filter)
+{
+    int *flags = filter; /* enabled, authorable */
+    return query_flag(o->req, "enabled", &flags[0]) != 0 ||
+                   query_flag(o->req, "scoped_policy_authorable", &flags[1]) != 0
+               ? -1
+               : 0;
+}
+
+static int wf_rows(sb_db_conn *conn, sb_handler_op *o, void *filter, const sb_list_page *page,
+                   sb_row_set *out, sb_error *err)
+{
+    (void)o;
+    const int *flags = filter;
+    return sb_workflow_store_list(conn, flags[0], flags[1], page, out, err);
+}
+
 static int wf_list(sb_server_request *req, void *ctx)
 {
-    sb_handler_op o;
     static const char *const known[] = {"limit", "cursor", "enabled", "scoped_policy_authorable"};
-    sb_api_page page;
-    sb_list_page lp;
-    int enabled, authorable;
+    static const sb_handler_list spec = {.query = known, .n_query = 4, .filters = wf_filters,
+                                         .list = wf_rows, .render = workflow_json};
+    sb_handler_op o;
+    int flags[2];
     sb_handler_op_init(&o, req, ctx);
-    if (sb_handler_check_query(req, known, 4) != 0 ||
-        sb_handler_parse_page(req, &page, &lp) != 0 ||
-        query_flag(req, "enabled", &enabled) != 0 ||
-        query_flag(req, "scoped_policy_authorable", &authorable) != 0)
-        return 0;
-    sb_db_conn *conn;
-    if (sb_handler_op_acquire(&o, &conn) != 0)
-        return 0;
-    sb_error err = {0};
-    int rc = sb_workflow_store_list(conn, enabled, authorable, &lp, &o.rows, &err);
-    sb_db_release(o.app->db, conn);
-    return rc == 0 ? sb_handler_respond_page(req, &o.rows, workflow_json)
-                   : sb_api_respond_store_error(req, &err);
+    return sb_handler_list_run(&o, &spec, flags);
 }
 
 /* ---- the route table ---------------------------------------------------------- */
