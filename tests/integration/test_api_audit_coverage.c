@@ -27,7 +27,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *s)
     sb_pg_harness_shared_stop();
 }
 
-#define MAX_DONE 128
+#define MAX_DONE 160
 
 static sb_api_harness *h;
 static char cookie[256];
@@ -63,6 +63,76 @@ static void step(const char *method, const char *pattern, const char *path, cons
     }
     sb_api_response_free(&r);
     snprintf(done[n_done++], sizeof done[0], "%s %s", method, pattern);
+}
+
+/* The same as step with a bearer credential (agent routes, enrollment);
+ * *out keeps the parsed response body (json_decref it). */
+static void step_as(const char *bearer, const char *method, const char *pattern, const char *path,
+                    const char *body, const char *expect_action, json_t **out)
+{
+    long before = audit_count();
+    sb_api_response r;
+    long st = sb_api_call(h, method, path, body, bearer ? NULL : cookie, bearer, &r);
+    cr_assert(st >= 200 && st < 300, "%s %s answered %ld: %s", method, path, st, r.body);
+    cr_assert_gt(audit_count(), before, "%s %s changed state without an audit event", method,
+                 pattern);
+    char last[128];
+    sb_api_harness_sql(h, "SELECT action FROM audit_events ORDER BY id DESC LIMIT 1", last, sizeof last);
+    cr_assert_str_eq(last, expect_action, "%s %s", method, pattern);
+    *out = json_incref(r.json);
+    sb_api_response_free(&r);
+    snprintf(done[n_done++], sizeof done[0], "%s %s", method, pattern);
+}
+
+/* Agents: enrollment tokens, enrollment, heartbeat, a discover job
+ * claimed, renewed and completed, revocation. */
+static void walk_agents(void)
+{
+    char path[512], conn[64], token_id[64], body[256], agent[64], cred[160], job[64];
+    json_t *j;
+    step("POST", "/api/v1/provider-connections", "/api/v1/provider-connections",
+         "{\"name\":\"agent-vault\",\"type\":\"vault\",\"scope\":{\"address\":"
+         "\"https://vault.internal:8200\",\"mount\":\"kv\"}}",
+         "connection.create", conn, sizeof conn);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/agent-enrollment-tokens", conn);
+    step("POST", "/api/v1/provider-connections/{id}/agent-enrollment-tokens", path, "{}",
+         "agent.enrollment_token.create", token_id, sizeof token_id);
+    step_as(NULL, "POST", "/api/v1/provider-connections/{id}/agent-enrollment-tokens", path, "{}",
+            "agent.enrollment_token.create", &j);
+    char token[128];
+    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/agent-enrollment-tokens/%s/revoke", token_id);
+    step("POST", "/api/v1/agent-enrollment-tokens/{id}/revoke", path, NULL,
+         "agent.enrollment_token.revoke", NULL, 0);
+    unsigned char pk[32], sk[32];
+    char pk64[64];
+    crypto_box_keypair(pk, sk);
+    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(body, sizeof body, "{\"connection\":\"agent-vault\",\"name\":\"walker\",\"public_key\":\"%s\"}",
+             pk64);
+    step_as(token, "POST", "/api/v1/agents/enroll", "/api/v1/agents/enroll", body, "agent.enroll", &j);
+    snprintf(agent, sizeof agent, "%s", json_string_value(json_object_get(j, "agent_id")));
+    snprintf(cred, sizeof cred, "%s", json_string_value(json_object_get(j, "credential")));
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/heartbeat", agent);
+    step_as(cred, "POST", "/api/v1/agents/{id}/heartbeat", path, "{}", "agent.activate", &j);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/discover-jobs", conn);
+    step("POST", "/api/v1/provider-connections/{id}/discover-jobs", path, "{}", "job.create", job,
+         sizeof job);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/claim", agent);
+    step_as(cred, "POST", "/api/v1/agents/{id}/jobs/claim", path, NULL, "job.claim", &j);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/renew", agent, job);
+    step_as(cred, "POST", "/api/v1/agents/{id}/jobs/{job_id}/renew", path, NULL, "job.renew", &j);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/complete", agent, job);
+    step_as(cred, "POST", "/api/v1/agents/{id}/jobs/{job_id}/complete", path,
+            "{\"outcome\":\"succeeded\"}", "job.complete", &j);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/revoke", agent);
+    step("POST", "/api/v1/agents/{id}/revoke", path, NULL, "agent.revoke", NULL, 0);
 }
 
 /* Requests: submit, approve, reject, cancel as the requester (the default
@@ -289,6 +359,7 @@ Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout 
     step("DELETE", "/api/v1/workflows/{id}", path, NULL, "workflow.delete", NULL, 0);
 
     walk_requests(project, env);
+    walk_agents();
 
     step("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL, NULL, 0);
 

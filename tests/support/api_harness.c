@@ -33,6 +33,41 @@ struct sb_api_harness {
     char base_url[64];
 };
 
+static int serve(sb_api_harness *h, sb_error *err);
+
+int sb_api_harness_start_peer(sb_api_harness *first, sb_api_harness **out)
+{
+    sb_api_harness *h = calloc(1, sizeof *h);
+    sb_error err = {0};
+    snprintf(h->conninfo, sizeof h->conninfo, "%s", first->conninfo);
+    if (sb_db_open(h->conninfo, 8, 10000, &h->db, &err) != 0 || serve(h, &err) != 0) {
+        fprintf(stderr, "api harness peer: %s\n", err.message);
+        sb_api_harness_stop(h);
+        *out = NULL;
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
+/* The app, the router and the HTTP server on h->db. */
+static int serve(sb_api_harness *h, sb_error *err)
+{
+    h->settings.keys.master_key = (char *)TEST_MASTER_KEY;
+    h->settings.session.cookie_secure = 1;
+    if (sb_app_init(&h->app, &h->settings, h->db, 0, NULL, err) != 0)
+        return -1;
+    h->router = sb_router_new();
+    if (sb_control_plane_routes(h->router, &h->app, err) != 0)
+        return -1;
+    sb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 4, .body_limit = 1 << 20,
+                          .enable_metrics = 1, .gate = sb_api_gate, .gate_ctx = &h->app};
+    if (sb_http_server_start(&cfg, h->router, &h->server, err) != 0)
+        return -1;
+    snprintf(h->base_url, sizeof h->base_url, "http://127.0.0.1:%u", sb_http_server_port(h->server));
+    return 0;
+}
+
 int sb_api_harness_start(sb_api_harness **out)
 {
     static int once;
@@ -61,18 +96,8 @@ int sb_api_harness_start(sb_api_harness **out)
     h->db = sb_database_pool(h->database);
     if (sb_db_open(h->conninfo, 2, 10000, &h->owner_db, &err) != 0 || sb_api_seed_roles(h->db, &err) != 0)
         goto fail;
-    h->settings.keys.master_key = (char *)TEST_MASTER_KEY;
-    h->settings.session.cookie_secure = 1;
-    if (sb_app_init(&h->app, &h->settings, h->db, 0, NULL, &err) != 0)
+    if (serve(h, &err) != 0)
         goto fail;
-    h->router = sb_router_new();
-    if (sb_control_plane_routes(h->router, &h->app, &err) != 0)
-        goto fail;
-    sb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 4, .body_limit = 1 << 20,
-                          .enable_metrics = 1, .gate = sb_api_gate, .gate_ctx = &h->app};
-    if (sb_http_server_start(&cfg, h->router, &h->server, &err) != 0)
-        goto fail;
-    snprintf(h->base_url, sizeof h->base_url, "http://127.0.0.1:%u", sb_http_server_port(h->server));
     *out = h;
     return 0;
 fail:

@@ -22,6 +22,10 @@ typedef struct sb_api_harness sb_api_harness;
 
 int sb_api_harness_start(sb_api_harness **out);
 void sb_api_harness_stop(sb_api_harness *h);
+/* A second control plane on h's database (another replica: its own pool,
+ * app and HTTP server; no migration, no new database). Stop it with
+ * sb_api_harness_stop before h. */
+int sb_api_harness_start_peer(sb_api_harness *h, sb_api_harness **out);
 
 sb_app *sb_api_harness_app(sb_api_harness *h);
 /* The server's pool: it connects as the server's role (data rights only). */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/agent_api.h"
 #include "api/app_keys.h"
 #include "crypto/secure_mem.h"
 #include "store/rbac_snapshot.h"
@@ -31,7 +32,9 @@ const sb_identity *sb_api_identity(const sb_server_request *req) { return sb_htt
 
 void sb_api_actor(const sb_identity *id, char *out, size_t cap)
 {
-    if (id == NULL || id->user_id[0] == '\0')
+    if (id != NULL && id->method == SB_IDENTITY_AGENT)
+        snprintf(out, cap, "agent:%s", id->username);
+    else if (id == NULL || id->user_id[0] == '\0')
         snprintf(out, cap, "anonymous");
     else
         snprintf(out, cap, "user:%s", id->user_id);
@@ -180,12 +183,15 @@ int sb_app_init(sb_app *app, const sb_settings *s, sb_db *db, int dev_mode, cons
      * cookie_secure: false at start). */
     app->cookie_secure = dev_mode ? 0 : 1;
     pthread_mutex_init(&app->tenancy_lock, NULL);
+    pthread_mutex_init(&app->job_hub_lock, NULL);
     return sb_app_derive_keys(s->keys.master_key, state_dir, &app->token_pepper, &app->jwt_secret,
                               &app->audit_key, err);
 }
 
 void sb_app_close(sb_app *app)
 {
+    sb_job_hub_stop(app);
+    pthread_mutex_destroy(&app->job_hub_lock);
     sb_secure_release(app->token_pepper);
     sb_secure_release(app->jwt_secret);
     sb_secure_release(app->audit_key);

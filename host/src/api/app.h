@@ -42,6 +42,9 @@ typedef struct sb_app {
     pthread_mutex_t tenancy_lock;
     struct sb_tenancy_ref *tenancy_ref;
     int64_t tenancy_version;
+    /* the agent long-poll hub (api/job_waiters.c), started on first use */
+    pthread_mutex_t job_hub_lock;
+    struct sb_job_hub *job_hub;
     /* test hook: a fixed clock (ms since the epoch); 0 = real time */
     int64_t fixed_now_ms;
 } sb_app;
@@ -49,7 +52,9 @@ typedef struct sb_app {
 typedef enum sb_identity_method {
     SB_IDENTITY_SESSION = 1, /* sb_session cookie */
     SB_IDENTITY_JWT = 2,     /* Authorization: Bearer <JWT from login> */
-    SB_IDENTITY_API_TOKEN = 3 /* Authorization: Bearer sbp_… */
+    SB_IDENTITY_API_TOKEN = 3, /* Authorization: Bearer sbp_… */
+    SB_IDENTITY_AGENT = 4      /* Authorization: Bearer <agent id>.<sba_ secret> (agent_api.h);
+                                  user_id is "", username the agent id */
 } sb_identity_method;
 
 typedef struct sb_identity {

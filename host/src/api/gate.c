@@ -1,8 +1,8 @@
 /*
  * api/gate.c — the auth gate every request passes before its handler.
  *
- * Default deny: PUBLIC routes pass; AGENT routes are refused until agents
- * exist; SESSION routes need an authenticated user (401 otherwise). The
+ * Default deny: PUBLIC routes pass; AGENT routes need an enrolled agent
+ * (api/agent_auth.c); SESSION routes need an authenticated user (401 otherwise). The
  * user's grants and the tenancy are loaded into an RBAC context attached to
  * the request with the identity. A route that names a permission is refused
  * with 403 (and an audited denial) when the user holds that permission
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/agent_api.h"
 #include "api/api.h"
 #include "api/app_keys.h"
 #include "store/rbac_snapshot.h"
@@ -71,10 +72,8 @@ int sb_api_gate(const sb_route *route, sb_server_request *req, void *ctx)
     sb_app *app = ctx;
     if (route->auth == SB_AUTH_PUBLIC)
         return 0;
-    if (route->auth == SB_AUTH_AGENT) {
-        sb_http_respond_error(req, 401, "unauthenticated", "agent credentials are required");
-        return 1;
-    }
+    if (route->auth == SB_AUTH_AGENT)
+        return sb_api_agent_gate(app, route, req); /* api/agent_auth.c */
     sb_identity *id = calloc(1, sizeof *id);
     if (id == NULL) {
         sb_http_respond_error(req, 503, "unavailable", "out of memory");

@@ -8,7 +8,8 @@
  *
  * Actions performed here: record_vote, store_sealed_values, refresh_wraps
  * and expire_wraps (TTLs of the sealed boxes from the workflow snapshot),
- * record_job_intent/enqueue_job (one row per request, written just before
+ * record_job_intent/enqueue_job (one job_intents row and one queued job per
+ * request — api/job_service.c, NOTIFY at commit — written just before
  * the state so the returned row shows it; for cross_team the destination
  * allowlist is re-checked first and a failed check records no job and
  * applies execute_check_failed right after), audit. set_fill_deadline is done by the
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/agent_api.h"
 #include "api/request_api.h"
 #include "domain/domain_error.h"
 
@@ -170,8 +172,8 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
 /* The job action, before the state is written (so the row the update
  * returns already shows the intent): the intent, or for cross_team whose
  * destination allowlist no longer holds, nothing and *check_failed. */
-static int record_job(sb_db_conn *conn, const sb_request_row *r, sb_request_kind kind,
-                      bool *check_failed, sb_error *err)
+static int record_job(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+                      sb_request_kind kind, bool *check_failed, sb_error *err)
 {
     *check_failed = false;
     if (kind == SB_REQ_KIND_CROSS_TEAM) {
@@ -183,7 +185,10 @@ static int record_job(sb_db_conn *conn, const sb_request_row *r, sb_request_kind
             return 0;
         }
     }
-    return sb_request_store_job_intent(conn, r->id, job_type(kind), err);
+    if (sb_request_store_job_intent(conn, r->id, job_type(kind), err) != 0)
+        return -1;
+    /* the queued job itself, in this transaction (api/job_service.c) */
+    return sb_job_create_for_request(conn, req, r, job_type(kind), err);
 }
 
 /* approved -> failed right after an approval whose re-check failed. */
@@ -220,7 +225,7 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
     if (sb_request_transition_ctx(kind, from, s->event, &s->ctx, &to, &actions, err) != 0)
         return -1;
     if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
-        record_job(conn, &r, kind, &check_failed, err) != 0)
+        record_job(conn, req, &r, kind, &check_failed, err) != 0)
         return -1;
     int rc = sb_request_store_set_state(conn, r.id, r.state, sb_request_state_name(to), &s->change,
                                         out, err);
@@ -265,10 +270,11 @@ int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_r
     sb_request_kind kind;
     sb_request_state state;
     sb_request_store_at(row, 0, &r);
-    if (parse_row(&r, &kind, &state, err) != 0 || perform(conn, &r, actions, step, err) != 0 ||
-        audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err) != 0)
+    if (parse_row(&r, &kind, &state, err) != 0 || perform(conn, &r, actions, step, err) != 0)
         return -1;
-    if (actions & SB_REQ_ACT_RECORD_JOB_INTENT)
-        return sb_request_store_job_intent(conn, r.id, job_type(kind), err);
-    return 0;
+    if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
+        (sb_request_store_job_intent(conn, r.id, job_type(kind), err) != 0 ||
+         sb_job_create_for_request(conn, req, &r, job_type(kind), err) != 0))
+        return -1;
+    return audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err);
 }

@@ -1,5 +1,6 @@
 /* api/routes.c — every route module of the control-plane API, in one
  * place (the OpenAPI check and the RBAC matrix enumerate the result). */
+#include "api/agent_api.h"
 #include "api/api.h"
 
 int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
@@ -14,6 +15,8 @@ int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
         sb_api_request_routes,
         sb_api_workflow_routes,
         sb_api_policy_routes,
+        sb_api_agent_routes, /* api/agent_routes.c */
+        sb_api_job_routes,   /* api/job_routes.c */
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         if (modules[i](r, app, err) != 0)

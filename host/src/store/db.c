@@ -27,6 +27,12 @@ struct sb_db {
 
 const char *sb_db_describe(const sb_db *db) { return db->describe; }
 
+int sb_db_listen_open_pool(sb_db *db, const char *const *channels, size_t n_channels,
+                           sb_db_listener **out, sb_error *err)
+{
+    return sb_db_listen_open(db->conninfo, channels, n_channels, db->connect_timeout_ms, out, err);
+}
+
 int sb_db_open(const char *conninfo, int pool_size, int64_t connect_timeout_ms, sb_db **out,
                sb_error *err)
 {

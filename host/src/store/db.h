@@ -178,6 +178,9 @@ int sb_db_notify(sb_db_conn *conn, const char *channel, const char *payload, sb_
 
 int sb_db_listen_open(const char *conninfo, const char *const *channels, size_t n_channels,
                       int64_t connect_timeout_ms, sb_db_listener **out, sb_error *err);
+/* The same on the pool's server and credentials (db.c). */
+int sb_db_listen_open_pool(sb_db *db, const char *const *channels, size_t n_channels,
+                           sb_db_listener **out, sb_error *err);
 /* Waits up to timeout_ms (0: just check) for a notification on any of the
  * listener's channels. Returns SB_DB_LISTEN_NOTIFIED with the channel and
  * payload copied out (truncated to the capacities; channel_out may be

@@ -1,0 +1,165 @@
+/* store/job_store.c — see job_store.h. */
+#include "store/job_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_json.h"
+
+#define JOB_JSON                                                                                   \
+    "jsonb_build_object('id', j.id, 'type', j.type, 'connection_id', j.connection_id,"            \
+    " 'request_id', j.request_id, 'payload', j.payload, 'state', j.state,"                        \
+    " 'attempts', j.attempts, 'max_attempts', j.max_attempts, 'run_after', j.run_after,"          \
+    " 'lease_expires_at', j.lease_expires_at, 'last_error', j.last_error,"                        \
+    " 'last_outcome', j.last_outcome, 'created_at', j.created_at, 'updated_at', j.updated_at,"    \
+    " 'finished_at', j.finished_at)::text"
+
+int sb_job_store_notify(sb_db_conn *conn, const char *connection_id, sb_error *err)
+{
+    return sb_db_notify(conn, SB_JOB_CHANNEL, connection_id, err);
+}
+
+int sb_job_store_create(sb_db_conn *conn, const char *type, const char *connection_id,
+                        const char *request_id, const char *payload_json, int max_attempts,
+                        char **json, sb_error *err)
+{
+    char max[16];
+    snprintf(max, sizeof max, "%d", max_attempts > 0 ? max_attempts : 5);
+    const char *p[] = {type, connection_id, request_id, payload_json, max};
+    int rc = sb_store_json_one(conn,
+                               "WITH j AS (INSERT INTO jobs (type, connection_id, request_id,"
+                               " payload, max_attempts) VALUES ($1, $2::uuid, $3::uuid,"
+                               " $4::jsonb, $5::integer) RETURNING *) SELECT " JOB_JSON " FROM j",
+                               5, p, NULL, 0, json, err);
+    if (rc == 0 && sb_job_store_notify(conn, connection_id, err) != 0) {
+        free(*json);
+        *json = NULL;
+        return -1;
+    }
+    return rc;
+}
+
+int sb_job_store_fail_unknown(sb_db_conn *conn, const char *connection_id, const char *types,
+                              char **json, sb_error *err)
+{
+    const char *p[] = {connection_id, types};
+    return sb_store_json_one(
+        conn,
+        "WITH f AS (UPDATE jobs SET state = 'failed', finished_at = now(),"
+        " last_error = 'unknown job type ' || type || ': this control plane cannot hand it out'"
+        " WHERE connection_id = $1::uuid AND state = 'queued' AND NOT (type = ANY($2::text[]))"
+        " RETURNING id, type, request_id)"
+        " SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'type', type,"
+        " 'request_id', request_id)), '[]')::text FROM f",
+        2, p, NULL, 0, json, err);
+}
+
+int sb_job_store_claim(sb_db_conn *conn, const char *agent_id, const char *connection_id,
+                       const char *types, int lease_s, char **json, sb_error *err)
+{
+    char lease[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    const char *p[] = {agent_id, connection_id, types, lease};
+    return sb_store_json_one(
+        conn,
+        "WITH c AS (SELECT id FROM jobs WHERE connection_id = $2::uuid AND state = 'queued'"
+        "   AND run_after <= now() AND type = ANY($3::text[])"
+        "   ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
+        " j AS (UPDATE jobs SET state = 'leased', lease_owner = $1::uuid,"
+        "   lease_expires_at = now() + make_interval(secs => $4::integer),"
+        "   attempts = attempts + 1 FROM c WHERE jobs.id = c.id RETURNING jobs.*)"
+        " SELECT " JOB_JSON " FROM j",
+        4, p, NULL, 0, json, err);
+}
+
+int sb_job_store_lock(sb_db_conn *conn, const char *job_id, sb_job_lock_row *out, sb_error *err)
+{
+    const char *p[] = {job_id};
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   "SELECT id::text, type, state, connection_id::text,"
+                   " coalesce(request_id::text, ''), coalesce(lease_owner::text, ''),"
+                   " coalesce(last_outcome, ''), coalesce(last_completed_by::text, ''),"
+                   " coalesce(lease_expires_at > now(), false), attempts, max_attempts"
+                   " FROM jobs WHERE id = $1::uuid FOR UPDATE",
+                   1, p, &res, err) != 0)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return 1;
+    }
+    memset(out, 0, sizeof *out);
+    char *fields[] = {out->id,          out->type,         out->state,
+                      out->connection_id, out->request_id, out->lease_owner,
+                      out->last_outcome, out->last_completed_by};
+    size_t caps[] = {sizeof out->id,          sizeof out->type,         sizeof out->state,
+                     sizeof out->connection_id, sizeof out->request_id, sizeof out->lease_owner,
+                     sizeof out->last_outcome, sizeof out->last_completed_by};
+    for (int i = 0; i < 8; i++)
+        snprintf(fields[i], caps[i], "%s", PQgetvalue(res, 0, i));
+    out->lease_live = PQgetvalue(res, 0, 8)[0] == 't';
+    out->attempts = (int)sb_db_cell_i64(res, 0, 9);
+    out->max_attempts = (int)sb_db_cell_i64(res, 0, 10);
+    PQclear(res);
+    return 0;
+}
+
+int sb_job_store_renew(sb_db_conn *conn, const char *job_id, int lease_s, char **json,
+                       sb_error *err)
+{
+    char lease[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    const char *p[] = {job_id, lease};
+    return sb_store_json_one(conn,
+                             "WITH j AS (UPDATE jobs SET lease_expires_at = now() +"
+                             " make_interval(secs => $2::integer) WHERE id = $1::uuid"
+                             " AND state = 'leased' RETURNING *) SELECT " JOB_JSON " FROM j",
+                             2, p, NULL, 0, json, err);
+}
+
+int sb_job_store_complete(sb_db_conn *conn, const char *job_id, const char *agent_id,
+                          const char *state, const char *outcome, const char *error,
+                          int64_t delay_ms, char **json, sb_error *err)
+{
+    char delay[24];
+    snprintf(delay, sizeof delay, "%lld", (long long)delay_ms);
+    const char *p[] = {job_id, agent_id, state, outcome, error, delay};
+    return sb_store_json_one(
+        conn,
+        "WITH j AS (UPDATE jobs SET state = $3, lease_owner = NULL, lease_expires_at = NULL,"
+        " last_outcome = $4, last_completed_by = $2::uuid, last_error = $5,"
+        " run_after = CASE WHEN $3 = 'queued' THEN now() + make_interval(secs => $6::bigint / 1000.0)"
+        "             ELSE run_after END,"
+        " finished_at = CASE WHEN $3 IN ('succeeded', 'failed') THEN now() END"
+        " WHERE id = $1::uuid AND state = 'leased' RETURNING *) SELECT " JOB_JSON " FROM j",
+        6, p, NULL, 0, json, err);
+}
+
+int sb_job_store_expire_leases(sb_db_conn *conn, long limit, char **json, sb_error *err)
+{
+    char lim[24];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *p[] = {lim};
+    return sb_store_json_one(
+        conn,
+        "WITH d AS (SELECT id FROM jobs WHERE state = 'leased' AND lease_expires_at <= now()"
+        "   ORDER BY lease_expires_at LIMIT $1::integer FOR UPDATE SKIP LOCKED),"
+        " e AS (UPDATE jobs SET"
+        "   state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
+        "   finished_at = CASE WHEN attempts >= max_attempts THEN now() END,"
+        "   lease_owner = NULL, lease_expires_at = NULL, run_after = now(),"
+        "   last_error = 'the lease expired before the agent completed the job'"
+        "   FROM d WHERE jobs.id = d.id"
+        "   RETURNING jobs.id, jobs.type, jobs.state, jobs.connection_id, jobs.request_id)"
+        " SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'type', type, 'state', state,"
+        " 'connection_id', connection_id, 'request_id', request_id)), '[]')::text FROM e",
+        1, p, NULL, 0, json, err);
+}
+
+int sb_job_store_get(sb_db_conn *conn, const char *job_id, char **json, sb_error *err)
+{
+    const char *p[] = {job_id};
+    return sb_store_json_one(conn, "SELECT " JOB_JSON " FROM jobs j WHERE j.id = $1::uuid", 1, p,
+                             NULL, 0, json, err);
+}
