@@ -10,7 +10,7 @@
 #include "api/agent_api.h"
 #include "crypto/token.h"
 #include "store/agent_store.h"
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 #include "util/log.h"
 
 const sb_agent_identity *sb_api_agent(const sb_server_request *req)
@@ -39,7 +39,7 @@ static int parse_credential(const char *h, char id[37], const char **secret)
     char raw[37];
     memcpy(raw, v, 36);
     raw[36] = '\0';
-    if (!sb_tenancy_store_uuid(raw, id))
+    if (!sb_rows_uuid(raw, id))
         return -1;
     *secret = dot + 1;
     return 0;
@@ -83,7 +83,7 @@ int sb_api_agent_gate(sb_app *app, const sb_route *route, sb_server_request *req
     }
     const char *path_id = sb_http_param(req, "id");
     char want[37];
-    if (path_id && (!sb_tenancy_store_uuid(path_id, want) || strcmp(want, id) != 0)) {
+    if (path_id && (!sb_rows_uuid(path_id, want) || strcmp(want, id) != 0)) {
         sb_http_respond_error(req, 403, "agent_mismatch",
                               "an agent may act only on its own id; the path names another agent");
         return 1;

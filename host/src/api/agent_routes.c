@@ -23,7 +23,7 @@
 #include "crypto/secure_mem.h"
 #include "crypto/token.h"
 #include "store/agent_store.h"
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 
 #define TOKEN_TTL_DEFAULT 900
 
@@ -39,7 +39,7 @@ static int allowed_globally(sb_server_request *req, sb_permission perm, const ch
 /* The path id as a canonical uuid; 404 otherwise. */
 static int path_uuid(sb_server_request *req, const char *what, char out[37])
 {
-    if (sb_tenancy_store_uuid(sb_http_param(req, "id"), out))
+    if (sb_rows_uuid(sb_http_param(req, "id"), out))
         return 0;
     sb_http_respond_error(req, 404, "not_found", "no such %s", what);
     return -1;
@@ -197,14 +197,14 @@ static int h_agent_list(sb_server_request *req, void *ctx)
         return -1;
     const char *conn_q = sb_http_query(req, "connection_id"), *status = sb_http_query(req, "status");
     char cid[37];
-    if (conn_q && !sb_tenancy_store_uuid(conn_q, cid))
+    if (conn_q && !sb_rows_uuid(conn_q, cid))
         return sb_http_respond_error(req, 400, "invalid_query", "connection_id must be a uuid");
     if (status && strcmp(status, "enrolled") != 0 && strcmp(status, "active") != 0 &&
         strcmp(status, "stale") != 0 && strcmp(status, "revoked") != 0)
         return sb_http_respond_error(req, 400, "invalid_query",
                                      "status must be enrolled, active, stale or revoked");
     char after[37] = "";
-    if (page.after[0] && !sb_tenancy_store_uuid(page.after, after))
+    if (page.after[0] && !sb_rows_uuid(page.after, after))
         return sb_http_respond_error(req, 400, "invalid_cursor", "the cursor is not valid");
     sb_db_conn *conn;
     sb_error err = {0};

@@ -32,7 +32,7 @@
 #include "api/agent_api.h"
 #include "domain/job_rules.h"
 #include "store/job_store.h"
-#include "store/tenancy_store.h"
+#include "store/rows.h"
 #include "util/duration.h"
 
 #define ERROR_MAX 300
@@ -172,7 +172,7 @@ static int lease_txn(sb_db_conn *conn, void *p, sb_error *err)
 static int run_lease(sb_server_request *req, sb_app *app, lease_ctx *c)
 {
     char job_id[37];
-    if (!sb_tenancy_store_uuid(sb_http_param(req, "job_id"), job_id))
+    if (!sb_rows_uuid(sb_http_param(req, "job_id"), job_id))
         return sb_http_respond_error(req, 404, "not_found", "no such job");
     c->req = req;
     c->agent = sb_api_agent(req);
@@ -278,7 +278,7 @@ static int h_discover(sb_server_request *req, void *ctx)
     if (!id || !id->rbac || !sb_rbac_allows_global(id->rbac, SB_PERM_INTEGRATION_EDIT))
         return sb_http_respond_error(req, 403, "forbidden",
                                      "this needs integration.edit from a global grant");
-    if (!sb_tenancy_store_uuid(sb_http_param(req, "id"), cid))
+    if (!sb_rows_uuid(sb_http_param(req, "id"), cid))
         return sb_http_respond_error(req, 404, "not_found", "no such provider connection");
     static const char *const allowed[] = {"payload", NULL};
     json_t *body;

@@ -36,10 +36,9 @@ int sb_agent_store_token_create(sb_db_conn *conn, const char *connection_id,
         return rc;
     if (strcmp(status, "active") != 0)
         return 2;
-    char hex[2 * SB_TOKEN_HASH_BYTES + 1], ttl[16];
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
     sodium_bin2hex(hex, sizeof hex, hash, SB_TOKEN_HASH_BYTES);
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
-    const char *p[] = {connection_id, hex, display_hint, created_by, ttl};
+    const char *p[] = {connection_id, hex, display_hint, created_by, SB_DB_INT(ttl_s)};
     return sb_store_json_one(conn,
                              "WITH t AS (INSERT INTO agent_enrollment_tokens (connection_id,"
                              " token_hash, display_hint, created_by, expires_at)"
@@ -180,9 +179,7 @@ int sb_agent_store_get(sb_db_conn *conn, const char *agent_id, char **json, sb_e
 int sb_agent_store_list(sb_db_conn *conn, const char *connection_id, const char *status,
                         const char *after_id, long limit, char **json, sb_error *err)
 {
-    char lim[24];
-    snprintf(lim, sizeof lim, "%ld", limit);
-    const char *p[] = {connection_id, status, after_id && *after_id ? after_id : NULL, lim};
+    const char *p[] = {connection_id, status, after_id && *after_id ? after_id : NULL, SB_DB_INT(limit)};
     return sb_store_json_one(
         conn,
         "SELECT coalesce(jsonb_agg(x.j ORDER BY x.id), '[]')::text FROM ("

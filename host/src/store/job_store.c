@@ -24,9 +24,8 @@ int sb_job_store_create(sb_db_conn *conn, const char *type, const char *connecti
                         const char *request_id, const char *payload_json, int max_attempts,
                         char **json, sb_error *err)
 {
-    char max[16];
-    snprintf(max, sizeof max, "%d", max_attempts > 0 ? max_attempts : 5);
-    const char *p[] = {type, connection_id, request_id, payload_json, max};
+    const char *p[] = {type, connection_id, request_id, payload_json,
+                       SB_DB_INT(max_attempts > 0 ? max_attempts : 5)};
     int rc = sb_store_json_one(conn,
                                "WITH j AS (INSERT INTO jobs (type, connection_id, request_id,"
                                " payload, max_attempts) VALUES ($1, $2::uuid, $3::uuid,"
@@ -58,9 +57,7 @@ int sb_job_store_fail_unknown(sb_db_conn *conn, const char *connection_id, const
 int sb_job_store_claim(sb_db_conn *conn, const char *agent_id, const char *connection_id,
                        const char *types, int lease_s, char **json, sb_error *err)
 {
-    char lease[16];
-    snprintf(lease, sizeof lease, "%d", lease_s);
-    const char *p[] = {agent_id, connection_id, types, lease};
+    const char *p[] = {agent_id, connection_id, types, SB_DB_INT(lease_s)};
     return sb_store_json_one(
         conn,
         "WITH c AS (SELECT id FROM jobs WHERE connection_id = $2::uuid AND state = 'queued'"
@@ -108,9 +105,7 @@ int sb_job_store_lock(sb_db_conn *conn, const char *job_id, sb_job_lock_row *out
 int sb_job_store_renew(sb_db_conn *conn, const char *job_id, int lease_s, char **json,
                        sb_error *err)
 {
-    char lease[16];
-    snprintf(lease, sizeof lease, "%d", lease_s);
-    const char *p[] = {job_id, lease};
+    const char *p[] = {job_id, SB_DB_INT(lease_s)};
     return sb_store_json_one(conn,
                              "WITH j AS (UPDATE jobs SET lease_expires_at = now() +"
                              " make_interval(secs => $2::integer) WHERE id = $1::uuid"
@@ -122,9 +117,7 @@ int sb_job_store_complete(sb_db_conn *conn, const char *job_id, const char *agen
                           const char *state, const char *outcome, const char *error,
                           int64_t delay_ms, char **json, sb_error *err)
 {
-    char delay[24];
-    snprintf(delay, sizeof delay, "%lld", (long long)delay_ms);
-    const char *p[] = {job_id, agent_id, state, outcome, error, delay};
+    const char *p[] = {job_id, agent_id, state, outcome, error, SB_DB_INT(delay_ms)};
     return sb_store_json_one(
         conn,
         "WITH j AS (UPDATE jobs SET state = $3, lease_owner = NULL, lease_expires_at = NULL,"
@@ -138,9 +131,7 @@ int sb_job_store_complete(sb_db_conn *conn, const char *job_id, const char *agen
 
 int sb_job_store_expire_leases(sb_db_conn *conn, long limit, char **json, sb_error *err)
 {
-    char lim[24];
-    snprintf(lim, sizeof lim, "%ld", limit);
-    const char *p[] = {lim};
+    const char *p[] = {SB_DB_INT(limit)};
     return sb_store_json_one(
         conn,
         "WITH d AS (SELECT id FROM jobs WHERE state = 'leased' AND lease_expires_at <= now()"
