@@ -277,7 +277,17 @@ Test(cli, plugin_check_passes_on_the_example_plugin)
     EXPECT_OUT("ok    kms: wrap/unwrap round trip, no leaks");
     EXPECT_OUT("ok    gitops: baseline/observe");
     EXPECT_OUT("ok    notifier: deliver");
+    EXPECT_OUT("ok    provider: writes read back; a stale compare-and-set write conflicts");
     EXPECT_OUT(", 0 failed");
+}
+
+Test(cli, plugin_check_catches_a_plugin_that_declares_write_but_never_writes)
+{
+    cr_assert_eq(run(SBRIDGE " plugin check " SB_TEST_PLUGIN_DIR "/abi_lazy_write.so", out, sizeof out), 1,
+                 "a write that stores nothing passed the conformance kit:\n%s", out);
+    EXPECT_OUT("FAIL  provider: writes read back; a stale compare-and-set write conflicts: read after a "
+               "successful write: expected 0 (SB_OK), got 2 (SB_E_NOT_FOUND)");
+    EXPECT_OUT("the write did not store the secret");
 }
 
 Test(cli, plugin_check_reports_crashes_and_bad_descriptors)
