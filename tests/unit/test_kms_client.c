@@ -163,3 +163,35 @@ Test(kms_client, serial_plugins_are_called_under_the_instance_lock)
     cr_assert_eq(pthread_join(t, &rc), 0);
     cr_assert_eq((long)rc, 0, "the call completes once the lock is free");
 }
+
+/* The same instance as the control plane's KMS (crypto/kms.h): what the
+ * read keys go through; a refusal keeps the client's message and becomes
+ * SB_KMS_E_REFUSED (permanent) for the API's error registry. */
+Test(kms_client, the_instance_serves_as_the_control_planes_kms)
+{
+    sb_kms *k = sb_kms_plugin_open(&inst);
+    cr_assert_not_null(k);
+    cr_assert_str_eq(k->name, "dev-kms");
+    unsigned char *ct = NULL;
+    size_t ct_len = 0;
+    char *key_id = NULL;
+    sb_error err = {0};
+    cr_assert_eq(k->wrap(k, (const unsigned char *)plaintext, sizeof plaintext - 1, &ct, &ct_len,
+                         &key_id, &err),
+                 0, "%s", err.message);
+    unsigned char *out = sb_secure_alloc(64);
+    size_t n = 0;
+    cr_assert_eq(k->unwrap(k, ct, ct_len, key_id, out, 64, &n, &err), 0, "%s", err.message);
+    cr_assert_eq(n, sizeof plaintext - 1);
+    cr_assert_eq(memcmp(out, plaintext, n), 0);
+    cr_assert_eq(k->unwrap(k, ct, ct_len, key_id, out, 4, &n, &err), -1, "a too small buffer");
+    cr_assert_eq(err.code, SB_KMS_E_REFUSED);
+    cr_assert_eq(k->unwrap(k, ct, ct_len, "some-other-key", out, 64, &n, &err), -1);
+    cr_assert_eq(err.code, SB_KMS_E_REFUSED, "a wrong key id is permanent");
+    cr_assert_null(strstr(err.message, plaintext));
+    cr_assert_null(sb_kms_plugin_open(NULL));
+    sb_secure_release(out);
+    free(ct);
+    free(key_id);
+    sb_kms_close(k);
+}

@@ -127,7 +127,7 @@ static void remove_tree(const char *dir)
 }
 
 /* Runs the control plane in dev mode until SIGINT/SIGTERM. */
-static int run_control_plane(const sb_settings *s, const char *state_dir_arg)
+static int run_control_plane(const sb_settings *s, const char *state_dir_arg, sb_instance *kms)
 {
     if (probe_listen(s->http.listen) != 0)
         return 1;
@@ -150,7 +150,7 @@ static int run_control_plane(const sb_settings *s, const char *state_dir_arg)
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
-        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout};
+        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout, .kms = kms};
     sb_control_plane *cp;
     sb_error err;
     if (sb_control_plane_start(s, &opts, &cp, &err) != 0) {
@@ -334,7 +334,8 @@ int sb_cmd_dev(int argc, char **argv)
         }
         fflush(stdout);
         if (!once)
-            rc = run_control_plane(&s, state_dir);
+            rc = run_control_plane(&s, state_dir,
+                                   s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL);
     }
     sb_registry_free(&r);
     sb_settings_free(&s);

@@ -22,6 +22,7 @@
 #include <sbridge/plugin.h>
 #include <stddef.h>
 
+#include "crypto/kms.h"
 #include "plugin/registry.h"
 #include "util/error.h"
 
@@ -40,5 +41,10 @@ int sb_kms_client_wrap(sb_instance *inst, const unsigned char *plaintext, size_t
  * secure buffer the caller releases with sb_secure_free. */
 int sb_kms_client_unwrap(sb_instance *inst, const unsigned char *ciphertext, size_t len,
                          const char *key_id, sb_secure_buf **plaintext, sb_error *err);
+
+/* The instance as the control plane's KMS interface (crypto/kms.h;
+ * plugin/kms_adapter.c); NULL unless it is a KMS instance. The instance
+ * must outlive it. */
+sb_kms *sb_kms_plugin_open(sb_instance *inst);
 
 #endif
