@@ -332,6 +332,9 @@ int sb_cmd_dev(int argc, char **argv)
             else if (r.instances[i].capability == SB_CAP_KMS)
                 show_kms(&r.instances[i]);
         }
+        if (s.kms.name == NULL)
+            printf("  kms: the built-in local KMS (development only), keyed from the state "
+                   "directory's master key\n");
         fflush(stdout);
         if (!once)
             rc = run_control_plane(&s, state_dir,
