@@ -227,3 +227,19 @@ int sb_reveal_sessions_sweep(sb_db *db, long limit, size_t *n, sb_error *err)
     sb_db_release(db, conn);
     return rc;
 }
+
+static int session_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
+{
+    (void)p;
+    if (sb_reveal_sessions_sweep(ctx, 100, done, err) != 0)
+        return -1;
+    return *done == 100 ? SB_PERIODIC_MORE : 0;
+}
+
+int sb_reveal_session_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out,
+                                    sb_error *err)
+{
+    sb_periodic_spec spec = {"reveal", "ending reveal sessions past their TTL", interval_ms,
+                             session_pass, db, false};
+    return sb_periodic_start(&spec, out, err);
+}

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/agent_api.h"
 #include "api/api.h"
 #include "api/app_keys.h"
 #include "api/audit_sealer.h"
 #include "api/request_system.h"
 #include "api/bootstrap_admin.h"
+#include "api/read_api.h"
 #include "api/seed_roles.h"
 #include "http/server.h"
 #include "plugin/kms_client.h"
@@ -26,7 +28,7 @@ struct sb_control_plane {
     sb_app app;
     int app_ready;
     sb_audit_sealer *sealer;
-    sb_periodic *request_sweeper;
+    sb_periodic *request_sweeper, *lease_sweeper, *session_sweeper;
     sb_router *router;
     sb_http_server *http;
     char url[96];
@@ -35,11 +37,13 @@ struct sb_control_plane {
 /* The request expiry sweep: worker.expire_requests on the server role (off
  * with worker.enabled: false, when dedicated workers sweep); every minute
  * in dev. */
-static int64_t request_sweep_ms(const sb_settings *s)
+/* A background chore's interval: the configured one on a server whose
+ * worker loops are enabled (0: off), dev_ms in dev. */
+static int64_t chore_ms(const sb_settings *s, int64_t configured, int64_t dev_ms)
 {
     if (s->role != SB_ROLE_SERVER)
-        return 60000;
-    return s->worker.enabled ? s->worker.expire_requests_ms : 0;
+        return dev_ms;
+    return s->worker.enabled ? configured : 0;
 }
 
 /* The configured database, or the embedded one in state_dir; migrated. */
@@ -153,9 +157,23 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         goto fail;
     if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;
-    if (opts && opts->run_background && request_sweep_ms(s) > 0 &&
-        sb_request_sweeper_start(cp->db, request_sweep_ms(s), &cp->request_sweeper, err) != 0)
-        goto fail;
+    if (opts && opts->run_background) {
+        const struct {
+            int64_t ms;
+            int (*start)(sb_db *, int64_t, sb_periodic **, sb_error *);
+            sb_periodic **slot;
+        } chores[] = {
+            {chore_ms(s, s->worker.expire_requests_ms, 60000), sb_request_sweeper_start,
+             &cp->request_sweeper},
+            {chore_ms(s, s->worker.recover_leases_ms, 10000), sb_job_lease_sweeper_start,
+             &cp->lease_sweeper},
+            {chore_ms(s, s->worker.expire_reveal_sessions_ms, 15000),
+             sb_reveal_session_sweeper_start, &cp->session_sweeper},
+        };
+        for (size_t i = 0; i < sizeof chores / sizeof chores[0]; i++)
+            if (chores[i].ms > 0 && chores[i].start(cp->db, chores[i].ms, chores[i].slot, err) != 0)
+                goto fail;
+    }
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)
         goto fail;
@@ -207,6 +225,8 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
         sb_warn("server", "some requests were cut off after the %lld ms grace", (long long)grace_ms);
     sb_router_free(cp->router);
     sb_periodic_stop(cp->request_sweeper);
+    sb_periodic_stop(cp->lease_sweeper);
+    sb_periodic_stop(cp->session_sweeper);
     sb_audit_sealer_stop(cp->sealer);
     if (cp->app_ready)
         sb_app_close(&cp->app);

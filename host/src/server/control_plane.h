@@ -30,8 +30,10 @@ typedef struct sb_control_plane sb_control_plane;
 typedef struct sb_control_plane_options {
     int dev_mode;          /* seed users, cookies without Secure */
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
-    int run_background;        /* the background loops in this process: the audit sealer and
-                                  the request expiry sweep (worker.expire_requests) */
+    int run_background;        /* the background loops in this process: the audit sealer, the
+                                  request expiry sweep (worker.expire_requests), job lease
+                                  recovery (worker.recover_leases) and reveal session expiry
+                                  (worker.expire_reveal_sessions) */
     FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
     struct sb_instance *kms;   /* a started KMS plugin instance (settings kms:), outliving the
                                   control plane; NULL: dev mode uses the built-in local KMS,
