@@ -16,6 +16,8 @@
  * input: a clear error and exit status 2 (usage) or 1 (failure).
  */
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -431,4 +433,142 @@ Test(cli_client, bad_input_gets_a_clear_error_and_exit_status)
     cr_assert_eq(RUN(dir, NULL, "request", "raed"), 2);
     EXPECT_ERR("Did you mean 'read'?");
     cr_assert_eq(sql_int("SELECT count(*) FROM requests"), 0, "no bad input created a request");
+}
+
+/* ---- on a terminal ------------------------------------------------------------ */
+
+/* Reads the pty master into out (appending) until want appears (NULL: until
+ * the child closes it), for at most 20 s. 1 when seen. */
+static int pty_read_until(int master, size_t *len, const char *want)
+{
+    for (int64_t end = mono_ms() + 20000; mono_ms() < end;) {
+        if (want && strstr(out, want))
+            return 1;
+        struct pollfd p = {master, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        ssize_t r = read(master, out + *len, sizeof out - 1 - *len);
+        if (r <= 0)
+            return want == NULL; /* EIO: the child closed the terminal */
+        *len += (size_t)r;
+        out[*len] = '\0';
+    }
+    return 0;
+}
+
+/* Runs sbridge on a new pseudo-terminal (stdin, stdout and stderr; it is
+ * also the child's /dev/tty), answering each prompt[i] with answer[i] once
+ * it shows. The transcript (everything the terminal displayed) into out.
+ * Returns the exit status. */
+static int run_pty(const char *config_dir, const char *const *args, const char *const *prompts,
+                   const char *const *answers)
+{
+    char *argv[32], cfg[256], home[96];
+    int n = 0;
+    argv[n++] = (char *)SBRIDGE;
+    for (const char *const *a = args; *a; a++)
+        argv[n++] = (char *)*a;
+    argv[n] = NULL;
+    snprintf(cfg, sizeof cfg, "SBRIDGE_CONFIG_DIR=%s", config_dir);
+    snprintf(home, sizeof home, "HOME=%s", tmp);
+    char *envp[] = {(char *)"PATH=/usr/bin:/bin", home, cfg, (char *)"SBRIDGE_LOG_LEVEL=error", NULL};
+    int master;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        execve(SBRIDGE, argv, envp);
+        _exit(127);
+    }
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; prompts && prompts[i]; i++) {
+        cr_assert(pty_read_until(master, &len, prompts[i]), "no prompt '%s'; the terminal shows:\n%s",
+                  prompts[i], out);
+        char *seen = strstr(out, prompts[i]);
+        memset(seen, '#', strlen(prompts[i])); /* the next identical prompt is a new one */
+        cr_assert_eq(write(master, answers[i], strlen(answers[i])), (ssize_t)strlen(answers[i]));
+    }
+    pty_read_until(master, &len, NULL);
+    close(master);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+Test(cli_client, on_a_terminal_secrets_are_asked_without_echo_and_reveal_needs_a_choice)
+{
+    request_world();
+    test_agent a;
+    unsigned char pk[32], sk[32];
+    enroll_with_keys("agent-a", &a, pk, sk);
+    static const char password[] = "user-password-1";
+    static const char canary[] = "canary-typed-4c1d8e";
+    char dir[128], req_id[40];
+    snprintf(dir, sizeof dir, "%s/cfg-tty", tmp);
+
+    /* login: the password prompt does not echo */
+    const char *login[] = {"login", "--url", sb_api_harness_base_url(h), "--username", "dev", NULL};
+    const char *pw_prompt[] = {"Password: ", NULL}, *pw_answer[] = {"user-password-1\n", NULL};
+    cr_assert_eq(run_pty(dir, login, pw_prompt, pw_answer), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "Logged in to"), "%s", out);
+    cr_assert(strstr(out, password) == NULL, "the password was echoed:\n%s", out);
+
+    /* patch: each value asked twice, never echoed; the two must match */
+    const char *patch[] = {"request", "patch", "--binding", bind_dev, "--key", "password",
+                           "--justification", "rotate", NULL};
+    const char *prompts[] = {"Value for password (input hidden): ", "Again, to confirm: ", NULL};
+    const char *differ[] = {"canary-typed-4c1d8e\n", "canary-typed-other\n", NULL};
+    cr_assert_eq(run_pty(dir, patch, prompts, differ), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "the two entries differ"), "%s", out);
+    cr_assert(strstr(out, "canary-typed") == NULL, "a value was echoed:\n%s", out);
+    cr_assert_eq(sql_int("SELECT count(*) FROM requests"), 0);
+    const char *same[] = {"canary-typed-4c1d8e\n", "canary-typed-4c1d8e\n", NULL};
+    cr_assert_eq(run_pty(dir, patch, prompts, same), 0, "%s", out);
+    cr_assert(strstr(out, "canary-typed") == NULL, "a value was echoed:\n%s", out);
+    char *state = strstr(out, " pending\r\n"); /* "<id> pending" on stdout */
+    cr_assert(state && state - out >= 36, "%s", out);
+    memcpy(req_id, state - 36, 36);
+    req_id[36] = '\0';
+    char pk64[64], q[256], box64[256];
+    sodium_bin2base64(pk64, sizeof pk64, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(q, sizeof q,
+             "SELECT translate(encode(box, 'base64'), E'\\n', '') FROM request_sealed_values "
+             "WHERE request_id = '%s' AND recipient = '%s'",
+             req_id, pk64);
+    cr_assert_eq(sb_api_harness_sql(h, q, box64, sizeof box64), 1, "%s", out);
+    unsigned char box[128], plain[128];
+    size_t box_len = 0;
+    cr_assert_eq(sodium_base642bin(box, sizeof box, box64, strlen(box64), NULL, &box_len, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL),
+                 0);
+    cr_assert_eq(crypto_box_seal_open(plain, box, box_len, pk, sk), 0);
+    cr_assert_eq(box_len - crypto_box_SEALBYTES, strlen(canary), "no newline in the value");
+    cr_assert_eq(memcmp(plain, canary, strlen(canary)), 0);
+
+    /* reveal onto a terminal: nothing is revealed without --show */
+    char read_id[40], ap_dir[128];
+    login_as("ap1", ap_dir);
+    cr_assert_eq(RUN(dir, NULL, "request", "read", "--binding", bind_dev, "--key", "user",
+                     "--justification", "INC-1"),
+                 0, "%s", err);
+    id_state(read_id, "pending");
+    cr_assert_eq(RUN(ap_dir, NULL, "approve", read_id), 0, "%s", err);
+    char job[40];
+    job_of(read_id, job);
+    sb_api_response r;
+    cr_assert_eq(agent_call(&a, "/jobs/claim", NULL, &r), 200, "%s", r.body);
+    sb_api_response_free(&r);
+    cr_assert_eq(complete(&a, job, "succeeded", &r), 200, "%s", r.body);
+    sb_api_response_free(&r);
+    const char *reveal[] = {"reveal", read_id, NULL};
+    cr_assert_eq(run_pty(dir, reveal, NULL, NULL), 2, "%s", out);
+    cr_assert_not_null(strstr(out, "not revealing onto a terminal"), "%s", out);
+    cr_assert(strstr(out, "value of") == NULL, "%s", out);
+    cr_assert_eq(sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s' AND "
+                         "consumed_at IS NULL",
+                         read_id),
+                 1, "nothing consumed");
+    const char *show[] = {"reveal", read_id, "--show", NULL};
+    cr_assert_eq(run_pty(dir, show, NULL, NULL), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "user=value of user"), "%s", out);
 }

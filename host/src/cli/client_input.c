@@ -73,11 +73,13 @@ int sb_client_read_secret_line(int fd, size_t max, sb_secure_buf **out, sb_error
     return 0;
 }
 
-/* One hidden answer on tty. */
+/* One hidden answer on tty. Echo goes off before the question is written,
+ * so an answer typed the moment the question shows is never echoed (and
+ * TCSANOW keeps it: nothing typed after the question is discarded). */
 static int ask(int tty, const char *question, size_t max, sb_secure_buf **out, sb_error *err)
 {
     struct termios old, quiet;
-    if (write(tty, question, strlen(question)) < 0 || tcgetattr(tty, &old) != 0)
+    if (tcgetattr(tty, &old) != 0)
         return sb_error_set(err, 1, "cannot use the terminal: %s", strerror(errno));
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -90,9 +92,12 @@ static int ask(int tty, const char *question, size_t max, sb_secure_buf **out, s
     interrupted = 0;
     for (int i = 0; i < 3; i++)
         sigaction(sigs[i], &sa, &saved[i]);
-    tcsetattr(tty, TCSAFLUSH, &quiet);
-    int rc = sb_client_read_secret_line(tty, max, out, err);
-    tcsetattr(tty, TCSAFLUSH, &old);
+    int rc;
+    if (tcsetattr(tty, TCSANOW, &quiet) != 0 || write(tty, question, strlen(question)) < 0)
+        rc = sb_error_set(err, 1, "cannot use the terminal: %s", strerror(errno));
+    else
+        rc = sb_client_read_secret_line(tty, max, out, err);
+    tcsetattr(tty, TCSANOW, &old);
     for (int i = 0; i < 3; i++)
         sigaction(sigs[i], &saved[i], NULL);
     if (interrupted) {
