@@ -163,6 +163,12 @@ Test(cli_client, login_stores_a_private_token_and_refuses_wider_permissions)
     cr_assert_eq(chmod(dir, 0755), 0);
     cr_assert_eq(RUN(dir, NULL, "requests", "list"), 1);
     EXPECT_ERR("chmod 700");
+    /* login refuses it too, before creating a token it could not keep */
+    cr_assert_eq(RUN(dir, "user-password-1\n", "login", "--url", sb_api_harness_base_url(h),
+                     "--username", "dev", "--password-stdin"),
+                 1);
+    EXPECT_ERR("chmod 700");
+    cr_assert_eq(sql_int("SELECT count(*) FROM api_tokens"), 1);
     cr_assert_eq(chmod(dir, 0700), 0);
 
     /* a wrong password: the API's code, what to do, nothing stored */

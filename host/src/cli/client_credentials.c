@@ -262,6 +262,14 @@ int sb_client_credentials_store(const char *url, const char *token, const char *
     return 0;
 }
 
+int sb_client_credentials_check_dir(sb_error *err)
+{
+    char dir[SB_CLIENT_PATH_MAX - 32];
+    if (sb_client_config_dir(dir, sizeof dir, err) != 0)
+        return -1;
+    return check_dir(dir, err) < 0 ? -1 : 0;
+}
+
 int sb_client_credentials_remove(char *path_out, size_t cap, sb_error *err)
 {
     char dir[SB_CLIENT_PATH_MAX - 32], path[SB_CLIENT_PATH_MAX];

@@ -42,6 +42,10 @@ int sb_client_credentials_load(sb_client_credentials *c, sb_error *err);
 int sb_client_credentials_store(const char *url, const char *token, const char *token_id,
                                 char *path_out, size_t cap, sb_error *err);
 
+/* Whether the credentials could be stored: the directory is missing
+ * (it will be created) or private enough. 0, or -1 with err (the fix). */
+int sb_client_credentials_check_dir(sb_error *err);
+
 /* Deletes the file. 0 deleted, 1 there was none, -1 with err. */
 int sb_client_credentials_remove(char *path_out, size_t cap, sb_error *err);
 

@@ -128,6 +128,10 @@ int sb_cmd_login(int argc, char **argv)
     sb_error err = {0};
     if (sb_client_set_url(&c, a.url, &err) != 0)
         return sb_cli_usage_error("login", "%s", err.message);
+    if (sb_client_credentials_check_dir(&err) != 0) { /* before a token exists */
+        fprintf(stderr, "sbridge login: cannot store credentials: %s\n", err.message);
+        return 1;
+    }
     char username[256];
     if (username_of(&a, username, sizeof username) != 0)
         return sb_cli_usage_error("login", "no username given");
@@ -218,6 +222,8 @@ int sb_cmd_logout(int argc, char **argv)
         long st = sb_client_call(&c, "DELETE", path, NULL, 0, 0, &r);
         if (st >= 200 && st < 300)
             revoked = 1;
+        else if (st == 401 || st == 404)
+            revoked = 1, printf("The stored token no longer works (expired or revoked already).\n");
         else
             sb_client_report(&c, "revoking the API token", &r);
         sb_client_response_free(&r);
