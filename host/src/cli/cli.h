@@ -75,5 +75,13 @@ int sb_cmd_migrate(int argc, char **argv);
 int sb_cmd_audit(int argc, char **argv);
 int sb_cmd_admin(int argc, char **argv);
 extern const char sb_cmd_admin_usage[];
+/* The API client (cmd_client_*.c): an API token, requests, votes, reveals. */
+int sb_cmd_login(int argc, char **argv);
+int sb_cmd_logout(int argc, char **argv);
+int sb_cmd_request(int argc, char **argv);
+int sb_cmd_requests(int argc, char **argv);
+int sb_cmd_approve(int argc, char **argv);
+int sb_cmd_reject(int argc, char **argv);
+int sb_cmd_reveal(int argc, char **argv);
 
 #endif

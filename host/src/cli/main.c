@@ -88,10 +88,55 @@ static const sb_command commands[] = {
      "--state-dir checks the embedded PostgreSQL and master.key of DIR (e.g. the state directory\n"
      "'sbridge dev' prints), running or not; with --config it replaces the file's state_dir.\n",
      sb_cmd_audit},
-    {"request", "create a read or patch request (seals values locally)",
-     "usage: sbridge request read|patch ...\n", NULL},
-    {"approve", "approve a request", "usage: sbridge approve REQUEST_ID\n", NULL},
-    {"reveal", "reveal an approved read result once", "usage: sbridge reveal REQUEST_ID\n", NULL},
+    {"login", "sign in to a control plane and store an API token for the client commands",
+     "usage: sbridge login --url URL [--username NAME] [--password-stdin] [--token-days N]\n"
+     "\n"
+     "Signs in with your password (asked on the terminal without echo, or one line of standard\n"
+     "input with --password-stdin; never an argument), creates a personal API token named\n"
+     "cli@<hostname> that expires after N days (default 30, at most 365), ends the sign-in's\n"
+     "session, and stores {url, token} in $SBRIDGE_CONFIG_DIR, else $XDG_CONFIG_HOME/sbridge,\n"
+     "else ~/.config/sbridge: file 'credentials', mode 0600, in a 0700 directory (wider\n"
+     "permissions are refused). SBRIDGE_URL + SBRIDGE_TOKEN replace the file (CI).\n",
+     sb_cmd_login},
+    {"logout", "revoke the stored API token and delete it",
+     "usage: sbridge logout\n"
+     "\n"
+     "Revokes the token that 'sbridge login' stored (DELETE /api/v1/users/me/tokens/{id}) and\n"
+     "deletes the credentials file. Exit 1 when the revocation failed (the file is deleted anyway).\n",
+     sb_cmd_logout},
+    {"request", "submit a read or patch request (patch values are sealed on this machine)",
+     "usage: sbridge request read --binding ID [--key KEY]... --justification TEXT\n"
+     "       sbridge request patch --binding ID --key KEY [--key KEY]... --justification TEXT\n"
+     "                             [--value-file KEY=PATH]... [--project ID]\n"
+     "\n"
+     "read   asks for KEYs of the secret binding ID (all its allowed keys without --key).\n"
+     "patch  reads each KEY's value from --value-file KEY=PATH (the file's bytes exactly; '-' is\n"
+     "       standard input; PATH alone when there is one key) or from a prompt without echo,\n"
+     "       seals it with crypto_box_seal to every live agent of the binding's connection and\n"
+     "       sends only the sealed boxes: the control plane never sees the value. --project\n"
+     "       names the binding's project (else your projects are searched). Values are never\n"
+     "       taken as arguments (--value is refused: ps and shell history would show them).\n"
+     "Prints '<request id> <state>' on stdout.\n",
+     sb_cmd_request},
+    {"requests", "list your requests, or those waiting for your vote",
+     "usage: sbridge requests list [--state STATE] [--kind KIND] [--queue]\n"
+     "\n"
+     "Your own requests, newest first (--state pending|approved|executed|failed|rejected|...,\n"
+     "--kind read|patch|...), or with --queue those you may approve or reject now, oldest first.\n",
+     sb_cmd_requests},
+    {"approve", "approve a request", "usage: sbridge approve REQUEST_ID [--comment TEXT]\n",
+     sb_cmd_approve},
+    {"reject", "reject a request (any reject ends it)",
+     "usage: sbridge reject REQUEST_ID --reason TEXT\n", sb_cmd_reject},
+    {"reveal", "reveal an executed read request's results, each once",
+     "usage: sbridge reveal REQUEST_ID [--key KEY] [--out PATH | --show]\n"
+     "\n"
+     "Reveals every result of the read request (or only KEY), once: the server never answers\n"
+     "the same result twice. Writes 'key=value' lines to --out PATH (created new, mode 0600), or\n"
+     "to standard output when it is a pipe or a file. On a terminal it reveals nothing unless\n"
+     "--show is given (a value in the scrollback outlives the session). Binary or multi-line\n"
+     "values are written base64 (a note on stderr says which).\n",
+     sb_cmd_reveal},
     {"version", "print the version and the plugin ABI", "usage: sbridge version\n", sb_cmd_version},
     {"help", "list the commands, or show one command's usage",
      "usage: sbridge help [COMMAND]\n"
@@ -149,6 +194,8 @@ static void print_help(FILE *out)
     fprintf(out, "\nRun 'sbridge help COMMAND' (or 'sbridge COMMAND --help') for a command's options.\n"
                  "Environment: SBRIDGE_CONFIG (config file), SBRIDGE_LOG_LEVEL (debug|info|warn|error),\n"
                  "SBRIDGE_DEV_LISTEN (sbridge dev's listen address),\n"
+                 "SBRIDGE_URL + SBRIDGE_TOKEN (the client commands' API; replace 'sbridge login'),\n"
+                 "SBRIDGE_CONFIG_DIR (where 'sbridge login' keeps its credentials),\n"
                  "SBRIDGE_PLUGIN_DIR (plugin directory override; default %s).\n",
             sb_plugin_default_directory());
 }
