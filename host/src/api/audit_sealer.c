@@ -60,7 +60,7 @@ void sb_audit_sealer_stats_get(sb_audit_sealer *s, sb_audit_sealer_stats *out)
 {
     sb_periodic_stats st;
     sb_periodic_stats_get(s ? s->thread : NULL, &st);
-    *out = (sb_audit_sealer_stats){st.done, st.passes, st.failures, st.failing};
+    *out = (sb_audit_sealer_stats){st.done, st.passes, st.failures, st.failing, st.max_pass_ms};
 }
 
 void sb_audit_sealer_stop(sb_audit_sealer *s)

@@ -36,6 +36,7 @@ typedef struct sb_audit_sealer_stats {
     uint64_t passes;      /* seal passes run */
     uint64_t failures;    /* passes that failed */
     int failing;          /* 1 while the latest pass failed */
+    int64_t max_pass_ms;  /* the longest seal pass (one batch) so far */
 } sb_audit_sealer_stats;
 
 /* interval_ms 10..3600000; 0 = 1000. */

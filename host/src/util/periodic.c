@@ -19,13 +19,24 @@ struct sb_periodic {
 };
 
 /* Runs one pass; returns the pass's result (0, SB_PERIODIC_MORE or -1). */
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int run_pass(sb_periodic *p)
 {
     size_t done = 0;
     sb_error err = {0};
+    int64_t started = monotonic_ms();
     int result = p->spec.pass(p, p->spec.ctx, &done, &err);
+    int64_t took = monotonic_ms() - started;
     int rc = result < 0 ? -1 : 0;
     pthread_mutex_lock(&p->lock);
+    if (took > p->stats.max_pass_ms)
+        p->stats.max_pass_ms = took;
     p->stats.passes++;
     p->stats.done += done;
     int was_failing = p->stats.failing;

@@ -47,6 +47,7 @@ typedef struct sb_periodic_stats {
     uint64_t passes;   /* passes run */
     uint64_t failures; /* passes that failed */
     int failing;       /* 1 while the latest pass failed */
+    int64_t max_pass_ms; /* the longest pass so far */
 } sb_periodic_stats;
 
 /* The spec's strings must outlive the thread. Errors: SB_PERIODIC_E_INVALID. */
