@@ -351,7 +351,7 @@ Test(vault_faults, transit_refuses_foreign_keys_and_bad_ciphertexts)
                              "aws-kms:arn:aws:kms:x", "vault-transit:transit/app-key:v2",
                              "vault-transit:transit/app-key:vx", "vault-transit:transit/app-keyx"};
     for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
-        res = (sb_result)SB_RESULT_INIT;
+        sb_result_release(&res);
         cr_assert_eq(kms->unwrap(inst, sb_harness_call(h, 5000), c, clen, foreign[i], out, &res),
                      SB_E_INVALID, "%s", foreign[i]);
     }
@@ -366,7 +366,7 @@ Test(vault_faults, transit_refuses_foreign_keys_and_bad_ciphertexts)
     memcpy(tampered, c, clen);
     tampered[clen] = '\0';
     tampered[clen - 3] = tampered[clen - 3] == 'A' ? 'B' : 'A';
-    res = (sb_result)SB_RESULT_INIT;
+    sb_result_release(&res);
     cr_assert_eq(kms->unwrap(inst, sb_harness_call(h, 5000), (unsigned char *)tampered, clen,
                              "vault-transit:transit/app-key:v1", out, &res),
                  SB_E_INVALID, "%s", res.message);
