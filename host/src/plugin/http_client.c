@@ -35,6 +35,15 @@ typedef struct transfer {
 
 static __thread CURL *thread_handle;
 
+/* Aborts a transfer in progress once its call is cancelled (a draining
+ * agent's parked long-poll, a plugin call the host gave up on). */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return sb_call_was_cancelled(user) ? 1 : 0;
+}
+
 int sb_http_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
@@ -313,6 +322,9 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sbridge/" SB_VERSION_STRING);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)call);
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(req->method, "HEAD") == 0) {
@@ -337,6 +349,8 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
         if (t.too_large)
             st = host->fail(res, SB_E_TOO_LARGE, 0, "%s %s: response larger than %zu bytes", req->method,
                             req->url, t.max);
+        else if (rc == CURLE_ABORTED_BY_CALLBACK)
+            st = host->fail(res, SB_E_CANCELLED, 0, "%s %s: cancelled", req->method, req->url);
         else if (rc == CURLE_OPERATION_TIMEDOUT)
             st = host->fail(res, SB_E_TIMEOUT, 0, "%s %s: timed out after %u ms", req->method, req->url,
                             timeout);

@@ -1,0 +1,211 @@
+/*
+ * test_agent_runtime.c — the agent executable (sbridge-agent) against the
+ * real control plane (PostgreSQL + HTTP on loopback): enrollment on first
+ * start writes a 0600 identity file in a 0700 directory and a second start
+ * reuses it; a wider identity directory is refused before the token is
+ * spent; heartbeats make the agent active; a job the agent cannot execute
+ * is completed as failed (never success), a steering payload is refused;
+ * a revoked agent stops with exit status 3; SIGTERM drains (a parked
+ * long-poll is cancelled) and exits 0; the health endpoints answer on
+ * loopback; no token or credential reaches the log.
+ */
+#include "agent_process.h"
+#include "agent_test_util.h"
+
+static agent_proc p;
+
+/* A failed assertion ends the test early: never leave the agent running. */
+static void teardown(void)
+{
+    if (p.dir[0])
+        agent_proc_cleanup(&p);
+    tenancy_teardown();
+}
+
+TestSuite(agent_runtime, .init = tenancy_setup, .fini = teardown, .timeout = 240);
+
+static void start_world(void) { request_world(); }
+
+/* GET /api/v1/agents/{id} as admin: its status into out. */
+static void agent_status(const char *id, char *out, size_t cap)
+{
+    sb_api_response r;
+    cr_assert_eq(callf(admin, "GET", path3("/api/v1/agents/", id, ""), &r, NULL), 200);
+    snprintf(out, cap, "%s", jstr(&r, "status"));
+    sb_api_response_free(&r);
+}
+
+static int poll_sql(long long want, int64_t ms, const char *q)
+{
+    int64_t until = ap_now_ms() + ms;
+    do {
+        if (sql_int("%s", q) == want)
+            return 1;
+        ap_pause();
+    } while (ap_now_ms() < until);
+    return 0;
+}
+
+/* The agent id from the identity file (it must be there). */
+static void identity_agent_id(char *id, size_t cap, char *credential, size_t cred_cap)
+{
+    json_error_t e;
+    json_t *j = json_load_file(p.id_file, 0, &e);
+    cr_assert_not_null(j, "identity file %s: %s", p.id_file, e.text);
+    snprintf(id, cap, "%s", json_string_value(json_object_get(j, "agent_id")));
+    snprintf(credential, cred_cap, "%s", json_string_value(json_object_get(j, "credential")));
+    cr_assert_not_null(json_object_get(j, "private_key"));
+    json_decref(j);
+}
+
+static void stop_and_expect(int want)
+{
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    cr_assert(agent_proc_wait(&p, 10000), "the agent did not exit within 10 s of SIGTERM");
+    cr_assert_eq(p.exit_status, want, "exit status %d", p.exit_status);
+}
+
+Test(agent_runtime, first_start_enrolls_and_writes_a_private_identity_that_the_next_start_reuses)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, NULL);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    struct stat st;
+    cr_assert_eq(stat(p.id_file, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "identity file mode %o", st.st_mode & 0777);
+    cr_assert_eq(stat(p.id_dir, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700, "identity dir mode %o", st.st_mode & 0777);
+    char id[64], cred[200], status[32];
+    identity_agent_id(id, sizeof id, cred, sizeof cred);
+    cr_assert_eq(sql_int("SELECT count(*) FROM agents WHERE id = '%s' AND name = 'agent-under-test'", id), 1);
+    /* heartbeats make it active, with its version and health */
+    char q[256];
+    snprintf(q, sizeof q, "SELECT count(*) FROM agents WHERE id = '%s' AND last_heartbeat_at IS NOT NULL", id);
+    cr_assert(poll_sql(1, 10000, q), "no heartbeat reached the control plane");
+    agent_status(id, status, sizeof status);
+    cr_assert_str_eq(status, "active");
+    /* health endpoints on loopback */
+    char body[4096];
+    cr_assert_eq(agent_proc_health(&p, "/healthz", body), 200);
+    cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
+    cr_assert(strstr(body, "sbridge_agent_control_plane_up 1") != NULL, "%s", body);
+    stop_and_expect(0);
+    cr_assert(agent_proc_health(&p, "/healthz", body) == 0, "the health endpoint outlived the agent");
+
+    /* the second start reuses the identity: no token, no new agent */
+    agent_proc_start(&p, NULL);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "second start never ready");
+    cr_assert(agent_proc_log_has(&p, "loaded: agent", 1000));
+    cr_assert_eq(sql_int("SELECT count(*) FROM agents"), 1);
+    stop_and_expect(0);
+    char *log = agent_proc_log(&p);
+    cr_assert(strstr(log, token) == NULL, "the enrollment token is in the log");
+    cr_assert(strstr(log, strchr(cred, '.') + 1) == NULL, "the agent secret is in the log");
+    free(log);
+
+    /* an identity file readable by others is refused, with the fix */
+    cr_assert_eq(chmod(p.id_file, 0644), 0);
+    agent_proc_start(&p, NULL);
+    cr_assert(agent_proc_wait(&p, 10000), "the agent ran with a 0644 identity file");
+    cr_assert_eq(p.exit_status, 1);
+    char needle[400];
+    snprintf(needle, sizeof needle, "identity file %s has mode 0644", p.id_file);
+    cr_assert(agent_proc_log_has(&p, needle, 0));
+    cr_assert(agent_proc_log_has(&p, "chmod 600", 0));
+}
+
+Test(agent_runtime, a_wider_identity_directory_is_refused_before_the_token_is_spent)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0755, NULL);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_wait(&p, 10000), "the agent kept running with a 0755 identity directory");
+    cr_assert_eq(p.exit_status, 1);
+    char needle[400];
+    snprintf(needle, sizeof needle, "identity directory %s has mode 0755", p.id_dir);
+    cr_assert(agent_proc_log_has(&p, needle, 0), "no clear refusal naming the path and mode");
+    cr_assert(agent_proc_log_has(&p, "chmod 700", 0), "the refusal does not say how to fix it");
+    cr_assert_eq(sql_int("SELECT count(*) FROM agents"), 0);
+    /* the token is still good */
+    char key[64];
+    fresh_key(key, sizeof key);
+    sb_api_response r;
+    cr_assert_eq(enroll_raw(token, "vault-a", "agent-after", key, &r), 201, "%s", r.body);
+    sb_api_response_free(&r);
+}
+
+Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_refused)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, NULL);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    char req[40], job[40], q[400];
+    approved_read(req);
+    job_of(req, job);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_outcome = "
+             "'failed_permanent' AND last_error LIKE 'unknown job type read%%'",
+             job);
+    cr_assert(poll_sql(1, 15000, q), "the agent did not fail the job it cannot execute");
+    expect_state(req, "failed");
+    /* a payload that would steer the connection (put in the table behind the API's back) */
+    char steer[40];
+    snprintf(q, sizeof q,
+             "INSERT INTO jobs (type, connection_id, payload) VALUES ('discover', '%s', "
+             "'{\"prefix\":\"app/\",\"selector\":{\"kv_mount\":\"foreign\"}}') RETURNING id",
+             conn_id);
+    cr_assert_eq(sb_api_harness_sql(h, q, steer, sizeof steer), 1);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_error LIKE "
+             "'refused: payload field /selector/kv_mount%%'",
+             steer);
+    cr_assert(poll_sql(1, 15000, q), "the agent did not refuse the steering payload");
+    cr_assert_eq(sql_int("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 0);
+    char body[4096];
+    cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
+    cr_assert(strstr(body, "sbridge_agent_jobs_total{type=\"read\",outcome=\"failed_permanent\"} 1"),
+              "%s", body);
+    stop_and_expect(0);
+}
+
+Test(agent_runtime, a_revoked_agent_stops_with_status_3)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, NULL);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    char id[64], cred[200];
+    identity_agent_id(id, sizeof id, cred, sizeof cred);
+    cr_assert_eq(callf(admin, "POST", path3("/api/v1/agents/", id, "/revoke"), NULL, "{}"), 200);
+    cr_assert(agent_proc_wait(&p, 15000), "a revoked agent kept running");
+    cr_assert_eq(p.exit_status, 3);
+    cr_assert(agent_proc_log_has(&p, "revoked agent", 0), "no clear message about the revocation");
+}
+
+Test(agent_runtime, sigterm_cancels_a_parked_claim_and_exits_0_at_once)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    /* a long claim wait: the drain must not wait for it */
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, "25s");
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    cr_assert(agent_proc_log_has(&p, "claim wait 25000 ms", 2000));
+    int64_t t0 = ap_now_ms();
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    cr_assert(agent_proc_wait(&p, 10000), "no exit after SIGTERM");
+    cr_assert_eq(p.exit_status, 0);
+    cr_assert_lt(ap_now_ms() - t0, 5000, "the drain waited for the parked long-poll");
+    cr_assert(agent_proc_log_has(&p, "SIGTERM: draining", 0));
+}
