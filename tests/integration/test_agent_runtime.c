@@ -6,17 +6,26 @@
  * spent; heartbeats make the agent active; a job the agent cannot execute
  * is completed as failed (never success), a steering payload is refused;
  * a revoked agent stops with exit status 3; SIGTERM drains (a parked
- * long-poll is cancelled) and exits 0; the health endpoints answer on
- * loopback; no token or credential reaches the log.
+ * long-poll is cancelled) and exits 0; a control-plane restart during the
+ * long-polls is survived; the health endpoints answer on loopback; no token
+ * or credential reaches the log.
  */
 #include "agent_process.h"
 #include "agent_test_util.h"
 
 static agent_proc p;
 
-/* A failed assertion ends the test early: never leave the agent running. */
+/* A failed assertion ends the test early: never leave the agent running.
+ * KEEP_AGENT_LOG=FILE keeps the agent's log of the last test (debugging). */
 static void teardown(void)
 {
+    const char *keep = getenv("KEEP_AGENT_LOG");
+    if (keep && p.dir[0]) {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p.log, keep);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not keep the agent log\n");
+    }
     if (p.dir[0])
         agent_proc_cleanup(&p);
     tenancy_teardown();
@@ -208,4 +217,37 @@ Test(agent_runtime, sigterm_cancels_a_parked_claim_and_exits_0_at_once)
     cr_assert_eq(p.exit_status, 0);
     cr_assert_lt(ap_now_ms() - t0, 5000, "the drain waited for the parked long-poll");
     cr_assert(agent_proc_log_has(&p, "SIGTERM: draining", 0));
+}
+
+Test(agent_runtime, a_control_plane_restart_during_a_long_poll_is_survived)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, "20s");
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    cr_assert(agent_proc_log_has(&p, "claim wait 20000 ms", 2000));
+    /* the workers are parked in 20 s long-polls now */
+    cr_assert_eq(sb_api_harness_restart_http(h), 0);
+    /* both parked claims saw the stop (answered early or cut off) */
+    int64_t until = ap_now_ms() + 10000;
+    int seen = 0;
+    while (!seen && ap_now_ms() < until) {
+        char *log = agent_proc_log(&p);
+        seen = (strstr(log, "worker 0: claim") != NULL) + (strstr(log, "worker 1: claim") != NULL) == 2;
+        free(log);
+        if (!seen)
+            ap_pause();
+    }
+    cr_assert(seen, "the workers did not notice the restart");
+    char req[40], job[40], q[300];
+    approved_read(req);
+    job_of(req, job);
+    snprintf(q, sizeof q, "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND "
+                          "last_outcome = 'failed_permanent'", job);
+    cr_assert(poll_sql(1, 20000, q), "after the restart the agent never claimed the new job");
+    cr_assert_eq(p.pid > 0 && kill(p.pid, 0) == 0, 1, "the agent exited");
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 10000), "not ready again after the restart");
+    stop_and_expect(0);
 }

@@ -155,8 +155,13 @@ static void *worker_main(void *p)
         } else if (reached == 0 && r.status == 204) {
             if (now_ms() - started >= wait_ms / 2)
                 failures = 0;
-            else
+            else {
                 delay = sb_agent_backoff_ms(++failures); /* an early 204: do not spin */
+                sb_info("agent", "worker %d: claim answered 204 after %lld ms of a %lld ms wait "
+                                 "(control plane stopping?); next claim in %lld ms",
+                        w->index, (long long)(now_ms() - started), (long long)wait_ms,
+                        (long long)delay);
+            }
         } else if (reached == 0 && sb_agent_reply_refused(&r)) {
             sb_agent_refused(a, "claim", &r);
         } else {
