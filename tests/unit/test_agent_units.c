@@ -4,7 +4,8 @@
  * type X", never success; steering keys at any depth are refused before any
  * executor) and the identity file (atomic 0600 write and read back, the
  * directory and file mode refusals with their fixes, symlinks, corrupt and
- * mismatched files).
+ * mismatched files), and sealing (a value sealed to a recipient, a box
+ * opened only with this agent's key).
  */
 #include <criterion/criterion.h>
 #include <sodium.h>
@@ -17,6 +18,7 @@
 
 #include "agent/dispatch.h"
 #include "agent/identity.h"
+#include "agent/sealing.h"
 #include "crypto/secure_mem.h"
 
 static void init(void) { cr_assert_eq(sb_crypto_init(), 0); }
@@ -28,7 +30,7 @@ static sb_agent_outcome dispatch_json(const char *type, const char *payload, cha
     sb_error err = {0};
     cr_assert_eq(sb_json_parse((const unsigned char *)payload, strlen(payload), &doc, &err), 0, "%s",
                  err.message);
-    sb_agent_job job = {NULL, "job-1", type, sb_json_root(doc), sb_json_root(doc), NULL};
+    sb_agent_job job = {NULL, "job-1", type, sb_json_root(doc), sb_json_root(doc), NULL, NULL};
     sb_agent_outcome o = sb_agent_dispatch(&job, error, SB_AGENT_ERROR_MAX + 1);
     sb_json_free(doc);
     return o;
@@ -170,4 +172,39 @@ Test(agent_units, wider_modes_symlinks_and_corrupt_files_are_refused_with_the_fi
               err.message);
     sb_agent_identity_free(&id);
     drop_dir();
+}
+
+Test(agent_units, values_are_sealed_to_a_recipient_and_boxes_open_only_with_the_agents_key)
+{
+    sb_agent_identity agent;
+    sample(&agent);
+    char pk_b64[64];
+    sodium_bin2base64(pk_b64, sizeof pk_b64, agent.public_key, 32, sodium_base64_VARIANT_ORIGINAL);
+    const char *value = "s3cr3t-\xc3\xa9-value";
+    char *box = NULL;
+    sb_error err = {0};
+    cr_assert_eq(sb_agent_seal(pk_b64, (const unsigned char *)value, strlen(value), &box, &err), 0,
+                 "%s", err.message);
+    cr_assert(strstr(box, "s3cr3t") == NULL);
+    sb_secure_buf *plain = NULL;
+    cr_assert_eq(sb_agent_open(&agent, box, &plain, &err), 0, "%s", err.message);
+    size_t len;
+    const unsigned char *data = sb_secure_data(plain, &len);
+    cr_assert_eq(len, strlen(value));
+    cr_assert_eq(memcmp(data, value, len), 0);
+    sb_secure_free(plain);
+    /* another agent's key cannot open it */
+    sb_agent_identity other;
+    sample(&other);
+    cr_assert_lt(sb_agent_open(&other, box, &plain, &err), 0);
+    cr_assert_null(plain);
+    cr_assert(strstr(err.message, "another key"), "%s", err.message);
+    free(box);
+    /* bad inputs */
+    cr_assert_lt(sb_agent_seal("not-base64!", (const unsigned char *)"x", 1, &box, &err), 0);
+    cr_assert_lt(sb_agent_open(&agent, "AAAA", &plain, &err), 0);
+    cr_assert_lt(sb_agent_open(&agent, "", &plain, &err), 0);
+    free(box);
+    sb_agent_identity_free(&agent);
+    sb_agent_identity_free(&other);
 }

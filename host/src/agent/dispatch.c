@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/agent_internal.h"
 #include "domain/job_rules.h"
 
 /* The executors of this build. read, patch and discover are written against
@@ -30,6 +31,13 @@ const sb_agent_executor *sb_agent_executor_find(const char *type)
         if (strcmp(executors[i].type, type) == 0)
             return &executors[i];
     return NULL;
+}
+
+sb_instance *sb_agent_job_provider(const sb_agent_job *job)
+{
+    if (job == NULL || job->agent == NULL)
+        return NULL;
+    return sb_registry_instance(job->agent->registry, "provider", job->agent->connection);
 }
 
 static int walk(const sb_json_node *node, char *path, size_t len, size_t cap, int depth)

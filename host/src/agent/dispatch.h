@@ -14,9 +14,11 @@
 #ifndef SB_AGENT_DISPATCH_H
 #define SB_AGENT_DISPATCH_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "plugin/host_api.h"
+#include "plugin/registry.h"
 #include "plugin/secure_json.h"
 
 #define SB_AGENT_ERROR_MAX 300
@@ -40,7 +42,15 @@ typedef struct sb_agent_job {
     const sb_json_node *job;     /* the whole claim answer */
     const sb_json_node *payload; /* job.payload */
     sb_call_ctx *call;           /* deadline and cancellation of the execution */
+    /* Fields an executor adds to the completion body next to outcome/error
+     * (e.g. a read's sealed "results"); never a plaintext value. Owned by the
+     * worker. */
+    json_t *completion;
 } sb_agent_job;
+
+/* The provider instance that serves the agent's connection (the instance
+ * of that name in the agent's YAML), or NULL when none is configured. */
+sb_instance *sb_agent_job_provider(const sb_agent_job *job);
 
 /* An executor fills error (NUL-terminated, < SB_AGENT_ERROR_MAX) unless it succeeds. */
 typedef sb_agent_outcome (*sb_agent_executor_fn)(const sb_agent_job *job, char *error, size_t cap);

@@ -39,9 +39,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *complete_body(sb_agent_outcome o, const char *error)
+static char *complete_body(sb_agent_outcome o, const char *error, json_t *extra)
 {
     json_t *j = json_pack("{s:s}", "outcome", sb_agent_outcome_name(o));
+    if (o == SB_AGENT_SUCCEEDED && extra)
+        json_object_update_missing(j, extra);
     if (o != SB_AGENT_SUCCEEDED && error && *error)
         json_object_set_new(j, "error", json_string(error));
     char *text = json_dumps(j, JSON_COMPACT);
@@ -49,11 +51,12 @@ static char *complete_body(sb_agent_outcome o, const char *error)
     return text;
 }
 
-static void complete(sb_agent *a, const char *job_id, sb_agent_outcome o, const char *error)
+static void complete(sb_agent *a, const char *job_id, sb_agent_outcome o, const char *error,
+                     json_t *extra)
 {
     char path[200];
     snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/complete", a->identity.agent_id, job_id);
-    char *body = complete_body(o, error);
+    char *body = complete_body(o, error, extra);
     for (int attempt = 1; body && attempt <= COMPLETE_ATTEMPTS; attempt++) {
         sb_agent_reply r;
         int reached = sb_agent_cp_call(a, NULL, "POST", path, a->identity.credential, body,
@@ -110,7 +113,7 @@ static void run_job(sb_agent *a, const sb_agent_reply *r)
     sb_call_begin(&exec, "agent", type, id, EXECUTION_LIMIT_MS);
     sb_agent_lease lease;
     int leased = sb_agent_lease_start(&lease, a, id, lease_s * 1000, &exec) == 0;
-    sb_agent_job j = {a, id, type, job, sb_json_get(job, "payload"), &exec};
+    sb_agent_job j = {a, id, type, job, sb_json_get(job, "payload"), &exec, json_object()};
     char error[SB_AGENT_ERROR_MAX + 1] = "";
     sb_agent_outcome o = sb_agent_dispatch(&j, error, sizeof error);
     if (leased)
@@ -119,7 +122,8 @@ static void run_job(sb_agent *a, const sb_agent_reply *r)
         sb_warn("agent", "job %s (%s): %s: %s", id, type, sb_agent_outcome_name(o), error);
     if (leased && atomic_load(&lease.lost))
         sb_warn("agent", "job %s: lease lost while executing; reporting the outcome anyway", id);
-    complete(a, id, o, error);
+    complete(a, id, o, error, j.completion);
+    json_decref(j.completion);
     sb_metric_add(a->m_jobs, SB_LABELS(type, sb_agent_outcome_name(o)), 1);
     sb_metric_add(a->m_running, NULL, -1);
     atomic_fetch_sub(&a->running_jobs, 1);
