@@ -4,6 +4,8 @@
  * identity directory, its log captured in a file, its health endpoint on a
  * free loopback port, and helpers that poll with a deadline (never sleep
  * as synchronisation) for a condition, a log line or the process's exit.
+ * SB_AGENT_VALGRIND=1 runs the agent under valgrind (exit 99 on an error or
+ * a definite leak, which the tests' exit-status checks then report).
  */
 #ifndef SB_TESTS_AGENT_PROCESS_H
 #define SB_TESTS_AGENT_PROCESS_H
@@ -108,6 +110,10 @@ static inline void agent_proc_start(agent_proc *p, const char *token)
         else
             unsetenv("SBRIDGE_ENROLLMENT_TOKEN");
         unsetenv("SBRIDGE_LOG_LEVEL");
+        if (getenv("SB_AGENT_VALGRIND")) /* memory check: exit 99 on any error or definite leak */
+            execlp("valgrind", "valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                   "--errors-for-leak-kinds=definite", SB_AGENT_BIN, "--config", p->config,
+                   (char *)NULL);
         execl(SB_AGENT_BIN, "sbridge-agent", "--config", p->config, (char *)NULL);
         _exit(127);
     }

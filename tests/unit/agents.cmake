@@ -19,3 +19,11 @@ endforeach()
 sb_add_unit_test(test_agent_runtime SOURCES integration/test_agent_runtime.c LIBRARIES sb_api_harness)
 target_compile_definitions(test_agent_runtime PRIVATE SB_AGENT_BIN="$<TARGET_FILE:sbridge-agent>")
 add_dependencies(test_agent_runtime sbridge-agent)
+# The same tests with the agent under valgrind (ENGINEERING.md: the agent
+# is valgrind-clean): an error or a definite leak makes it exit 99.
+find_program(SB_VALGRIND valgrind)
+if(SB_VALGRIND)
+  add_test(NAME test_agent_runtime_valgrind COMMAND test_agent_runtime --jobs 1)
+  set_tests_properties(test_agent_runtime_valgrind PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "SB_AGENT_VALGRIND=1")
+endif()

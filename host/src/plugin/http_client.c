@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,22 @@ typedef struct transfer {
 } transfer;
 
 static __thread CURL *thread_handle;
+/* The handle is freed when its thread ends (the key's destructor), so
+ * short-lived threads — an agent's lease renewers, its workers — leak none. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_key_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *handle) { curl_easy_cleanup(handle); }
+static void handle_key_create(void) { pthread_key_create(&handle_key, handle_free); }
+
+static CURL *thread_curl(void)
+{
+    if (thread_handle == NULL && (thread_handle = curl_easy_init()) != NULL) {
+        pthread_once(&handle_key_once, handle_key_create);
+        pthread_setspecific(handle_key, thread_handle);
+    }
+    return thread_handle;
+}
 
 /* Aborts a transfer in progress once its call is cancelled (a draining
  * agent's parked long-poll, a plugin call the host gave up on). */
@@ -255,9 +272,9 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
                          sb_result *res)
 {
     const sb_host_api *host = sb_host_api_table();
-    if (thread_handle == NULL && (thread_handle = curl_easy_init()) == NULL)
+    CURL *c = thread_curl();
+    if (c == NULL)
         return host->fail(res, SB_E_INTERNAL, 0, "cannot create an HTTP client");
-    CURL *c = thread_handle;
     curl_easy_reset(c);
 
     if (sb_call_was_cancelled(call))
