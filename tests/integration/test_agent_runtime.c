@@ -251,3 +251,19 @@ Test(agent_runtime, a_control_plane_restart_during_a_long_poll_is_survived)
     cr_assert(agent_proc_health_is(&p, "/readyz", 200, 10000), "not ready again after the restart");
     stop_and_expect(0);
 }
+
+Test(agent_runtime, plain_http_to_a_remote_control_plane_is_refused_at_once)
+{
+    char token[128];
+    request_world();
+    mint(conn_id, token, sizeof token, NULL);
+    /* 192.0.2.0/24 is TEST-NET-1: never reachable, and not loopback */
+    agent_proc_prepare(&p, "http://192.0.2.1:8080", "vault-a", 0, NULL);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_wait(&p, 10000), "the agent kept retrying a URL it will never use");
+    cr_assert_eq(p.exit_status, 1);
+    cr_assert(agent_proc_log_has(&p, "plain http to http://192.0.2.1:8080", 0));
+    cr_assert(agent_proc_log_has(&p, "fix control_plane.url", 0));
+    struct stat st;
+    cr_assert_neq(stat(p.id_file, &st), 0, "no identity without an enrollment");
+}

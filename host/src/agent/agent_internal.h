@@ -75,6 +75,8 @@ typedef struct sb_agent_reply {
     uint32_t retry_after_ms;
     char error_code[64];       /* error.code of an error body, else "" */
     char message[256];         /* transport failure or error.message (never a value) */
+    int unusable;              /* no answer because of our settings: the URL is refused or
+                                  TLS verification failed — retrying will not help */
 } sb_agent_reply;
 
 /* One call. path starts with "/api/v1/". bearer: the credential or the
@@ -90,6 +92,8 @@ void sb_agent_reply_free(sb_agent_reply *r);
 int sb_agent_reply_refused(const sb_agent_reply *r);
 /* Records a fatal refusal once (logged with the fix) and starts the stop. */
 void sb_agent_refused(sb_agent *a, const char *during, const sb_agent_reply *r);
+/* Records that the control-plane settings are unusable (exit 1) and starts the stop. */
+void sb_agent_unusable(sb_agent *a, const sb_agent_reply *r);
 
 /* ---- run.c: shared helpers --------------------------------------------- */
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "agent/agent_internal.h"
 #include "crypto/secure_mem.h"
 #include "plugin/http_client.h"
@@ -76,6 +77,7 @@ int sb_agent_cp_call(sb_agent *a, sb_call_ctx *call, const char *method, const c
     sb_secure_release(auth);
     if (st != SB_OK) {
         copy_result(&res, out->message, sizeof out->message);
+        out->unusable = st == SB_E_INVALID || st == SB_E_CONFIG;
         sb_agent_contact(a, 0);
         return -1;
     }
@@ -114,7 +116,7 @@ int sb_agent_reply_refused(const sb_agent_reply *r)
 void sb_agent_refused(sb_agent *a, const char *during, const sb_agent_reply *r)
 {
     int expected = 0;
-    if (atomic_compare_exchange_strong(&a->exit_code, &expected, 3)) {
+    if (atomic_compare_exchange_strong(&a->exit_code, &expected, SB_AGENT_EXIT_REFUSED)) {
         if (strcmp(r->error_code, "agent_revoked") == 0)
             sb_err("agent",
                    "the control plane revoked agent %s (%s answered 403 agent_revoked): stopping. "
@@ -131,5 +133,16 @@ void sb_agent_refused(sb_agent *a, const char *during, const sb_agent_reply *r)
                    a->identity.agent_id, during, r->status, r->error_code,
                    a->settings->control_plane.identity_file);
     }
+    sb_agent_stop(a);
+}
+
+void sb_agent_unusable(sb_agent *a, const sb_agent_reply *r)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&a->exit_code, &expected, SB_AGENT_EXIT_FAILURE))
+        sb_err("agent",
+               "control_plane.url %s cannot be used (%s); fix control_plane.url (https://, or "
+               "http:// to a loopback address only) or control_plane.ca_file and start again",
+               a->base_url, r->message);
     sb_agent_stop(a);
 }

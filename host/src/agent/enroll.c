@@ -90,6 +90,13 @@ static int enroll(sb_agent *a, const char *token, sb_error *err)
             sb_agent_reply_free(&r);
             break;
         }
+        if (reached != 0 && r.unusable) {
+            sb_error_set(err, 1,
+                         "cannot enroll at %s: %s; fix control_plane.url (https://, or http:// to "
+                         "a loopback address only) or control_plane.ca_file",
+                         a->base_url, r.message);
+            break;
+        }
         if (reached == 0 && r.status >= 400 && r.status < 500 && r.status != 429) {
             sb_error_set(err, 1,
                          "the control plane refused the enrollment: %ld %s: %s. Ask an "

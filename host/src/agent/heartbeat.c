@@ -77,6 +77,9 @@ static void *heartbeat_main(void *p)
             sb_agent_refused(a, "heartbeat", &r);
             sb_agent_reply_free(&r);
             break;
+        } else if (reached != 0 && r.unusable && first) {
+            sb_agent_unusable(a, &r); /* never reached: the settings are wrong, not the network */
+            break;
         } else {
             failures++;
             wait = sb_agent_backoff_ms(failures);
