@@ -93,12 +93,50 @@ static inline long agent_call(const test_agent *a, const char *suffix, const cha
     return agent_call_on(h, a, suffix, body, out);
 }
 
+/* ,"results":[…] for a read job: each requested key's value ("value of
+ * <key>") sealed to the job's read_public_key, as an agent does; "" for
+ * any other job. */
+static inline void read_results_for(const char *job, char *out, size_t cap)
+{
+    char q[256], pk64[64] = "", keys[1024] = "";
+    out[0] = '\0';
+    snprintf(q, sizeof q, "SELECT coalesce(payload->>'read_public_key', '') FROM jobs WHERE id = '%s'",
+             job);
+    sb_api_harness_sql(h, q, pk64, sizeof pk64);
+    if (pk64[0] == '\0')
+        return;
+    snprintf(q, sizeof q, "SELECT payload->'keys' FROM jobs WHERE id = '%s'", job);
+    cr_assert_eq(sb_api_harness_sql(h, q, keys, sizeof keys), 1);
+    unsigned char pk[crypto_box_PUBLICKEYBYTES];
+    size_t pk_len = 0;
+    cr_assert_eq(sodium_base642bin(pk, sizeof pk, pk64, strlen(pk64), NULL, &pk_len, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL), 0);
+    json_t *list = json_loads(keys, 0, NULL), *k;
+    size_t i, n = (size_t)snprintf(out, cap, ",\"results\":[");
+    json_array_foreach(list, i, k)
+    {
+        char value[300], box64[512];
+        unsigned char box[300 + crypto_box_SEALBYTES];
+        snprintf(value, sizeof value, "value of %s", json_string_value(k));
+        crypto_box_seal(box, (const unsigned char *)value, strlen(value), pk);
+        sodium_bin2base64(box64, sizeof box64, box, strlen(value) + crypto_box_SEALBYTES,
+                          sodium_base64_VARIANT_ORIGINAL);
+        n += (size_t)snprintf(out + n, cap - n, "%s{\"key\":\"%s\",\"box\":\"%s\"}", i ? "," : "",
+                              json_string_value(k), box64);
+    }
+    json_decref(list);
+    snprintf(out + n, cap - n, "]");
+}
+
 static inline long complete(const test_agent *a, const char *job, const char *outcome,
                             sb_api_response *out)
 {
-    char suffix[128], body[128];
+    char suffix[128], body[8192], results[8000] = "";
     snprintf(suffix, sizeof suffix, "/jobs/%s/complete", job);
-    snprintf(body, sizeof body, "{\"outcome\":\"%s\",\"error\":\"provider said 503\"}", outcome);
+    if (strcmp(outcome, "succeeded") == 0)
+        read_results_for(job, results, sizeof results);
+    snprintf(body, sizeof body, "{\"outcome\":\"%s\",\"error\":\"provider said 503\"%s}",
+             outcome, results);
     return agent_call(a, suffix, body, out);
 }
 

@@ -125,14 +125,30 @@ static inline void expect_state(const char *id, const char *want)
     cr_assert_str_eq(s, want, "request %s", id);
 }
 
-/* sealed_values JSON for keys (comma-separated) to one fresh recipient;
- * the plaintext of every key is `plain`. */
+/* A fresh agent key (base64 public key into pk64) registered as a live
+ * agent of every provider connection, so boxes sealed to it are accepted
+ * (the API takes boxes only for live agents of the request's connection). */
+static inline void agent_key_everywhere(const unsigned char pk[crypto_box_PUBLICKEYBYTES],
+                                        char pk64[64])
+{
+    char q[512];
+    sodium_bin2base64(pk64, 64, pk, crypto_box_PUBLICKEYBYTES, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(q, sizeof q,
+             "INSERT INTO agents (connection_id, name, public_key, secret_hash) SELECT id, "
+             "'test-agent', decode('%s', 'base64'), decode(md5(random()::text) || "
+             "md5(random()::text), 'hex') FROM provider_connections",
+             pk64);
+    cr_assert_geq(sb_api_harness_sql(h, q, NULL, 0), 0);
+}
+
+/* sealed_values JSON for keys (comma-separated) to one fresh recipient (a
+ * live agent of every connection); the plaintext of every key is `plain`. */
 static inline void sealed_values(const char *keys, const char *plain, char *out, size_t cap)
 {
     unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
     crypto_box_keypair(pk, sk);
     char pk64[64], box64[512], list[256];
-    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    agent_key_everywhere(pk, pk64);
     size_t len = strlen(plain), n = 0;
     unsigned char box[256];
     crypto_box_seal(box, (const unsigned char *)plain, len, pk);

@@ -127,12 +127,76 @@ static void walk_agents(void)
     snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/renew", agent, job);
     step_as(cred, "POST", "/api/v1/agents/{id}/jobs/{job_id}/renew", path, NULL, "job.renew", &j);
     json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/discovery", agent, job);
+    step_as(cred, "POST", "/api/v1/agents/{id}/jobs/{job_id}/discovery", path,
+            "{\"items\":[{\"path\":\"walk/one\",\"labels\":{\"team\":\"walkers\"}}]}",
+            "catalog.discovery_upload", &j);
+    json_decref(j);
     snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/complete", agent, job);
     step_as(cred, "POST", "/api/v1/agents/{id}/jobs/{job_id}/complete", path,
             "{\"outcome\":\"succeeded\"}", "job.complete", &j);
     json_decref(j);
     snprintf(path, sizeof path, "/api/v1/agents/%s/revoke", agent);
     step("POST", "/api/v1/agents/{id}/revoke", path, NULL, "agent.revoke", NULL, 0);
+}
+
+/* An approved read executed by an agent of connection conn_name, then its
+ * result revealed inside a reveal session that is then ended. */
+static void walk_reveal(const char *conn_id, const char *conn_name, const char *request_id)
+{
+    char path[512], body[2048];
+    sb_api_response r;
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/agent-enrollment-tokens", conn_id);
+    cr_assert_eq(sb_api_call(h, "POST", path, "{}", cookie, NULL, &r), 201, "%s", r.body);
+    char token[128];
+    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")));
+    sb_api_response_free(&r);
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    char pk64[64];
+    crypto_box_keypair(pk, sk);
+    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(body, sizeof body, "{\"connection\":\"%s\",\"name\":\"reader\",\"public_key\":\"%s\"}",
+             conn_name, pk64);
+    cr_assert_eq(sb_api_call(h, "POST", "/api/v1/agents/enroll", body, NULL, token, &r), 201, "%s",
+                 r.body);
+    char agent[64], cred[160];
+    snprintf(agent, sizeof agent, "%s", json_string_value(json_object_get(r.json, "agent_id")));
+    snprintf(cred, sizeof cred, "%s", json_string_value(json_object_get(r.json, "credential")));
+    sb_api_response_free(&r);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/claim", agent);
+    cr_assert_eq(sb_api_call(h, "POST", path, NULL, NULL, cred, &r), 200, "%s", r.body);
+    json_t *payload = json_object_get(r.json, "payload");
+    const char *read_key = json_string_value(json_object_get(payload, "read_public_key"));
+    cr_assert_not_null(read_key, "a read job carries the request's public key: %s", r.body);
+    unsigned char rpk[crypto_box_PUBLICKEYBYTES], box[64];
+    size_t rpk_len = 0;
+    cr_assert_eq(sodium_base642bin(rpk, sizeof rpk, read_key, strlen(read_key), NULL, &rpk_len, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL), 0);
+    crypto_box_seal(box, (const unsigned char *)"walk-value", 10, rpk);
+    char box64[128], job[64];
+    sodium_bin2base64(box64, sizeof box64, box, 10 + crypto_box_SEALBYTES,
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(job, sizeof job, "%s", json_string_value(json_object_get(r.json, "id")));
+    sb_api_response_free(&r);
+    snprintf(path, sizeof path, "/api/v1/agents/%s/jobs/%s/complete", agent, job);
+    snprintf(body, sizeof body,
+             "{\"outcome\":\"succeeded\",\"results\":[{\"key\":\"DB_URL\",\"box\":\"%s\"}]}", box64);
+    cr_assert_eq(sb_api_call(h, "POST", path, body, NULL, cred, &r), 200, "%s", r.body);
+    sb_api_response_free(&r);
+    snprintf(path, sizeof path, "/api/v1/requests/%s/wraps", request_id);
+    cr_assert_eq(sb_api_call(h, "GET", path, NULL, cookie, NULL, &r), 200, "%s", r.body);
+    char wrap[64], session[64];
+    snprintf(wrap, sizeof wrap, "%s",
+             json_string_value(json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "id")));
+    sb_api_response_free(&r);
+    snprintf(body, sizeof body, "{\"request_id\":\"%s\"}", request_id);
+    step("POST", "/api/v1/reveal-sessions", "/api/v1/reveal-sessions", body, "reveal_session.open",
+         session, sizeof session);
+    snprintf(path, sizeof path, "/api/v1/requests/%s/wraps/%s/reveal", request_id, wrap);
+    step("POST", "/api/v1/requests/{id}/wraps/{wrap_id}/reveal", path, NULL, "secret.reveal", NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/reveal-sessions/%s/expire", session);
+    step("POST", "/api/v1/reveal-sessions/{id}/expire", path, "{\"reason\":\"user_hide\"}",
+         "reveal_session.expire", NULL, 0);
 }
 
 /* Requests: submit, approve, reject, cancel as the requester (the default
@@ -170,13 +234,17 @@ static void walk_requests(const char *project, const char *env)
     const char *actions[] = {"request.approve", "request.reject", "request.cancel"};
     snprintf(body, sizeof body, "{\"kind\":\"read\",\"binding_id\":\"%s\",\"justification\":\"audit\"}",
              bind);
+    char approved_read[64] = "";
     for (int i = 0; i < 3; i++) {
         char pattern[96];
         step("POST", "/api/v1/requests", "/api/v1/requests", body, "request.submit", id, sizeof id);
         snprintf(path, sizeof path, "/api/v1/requests/%s/%s", id, pending[i]);
         snprintf(pattern, sizeof pattern, "/api/v1/requests/{id}/%s", pending[i]);
         step("POST", pattern, path, bodies[i], actions[i], NULL, 0);
+        if (i == 0)
+            snprintf(approved_read, sizeof approved_read, "%s", id);
     }
+    walk_reveal(conn_id, "audited-vault", approved_read);
 
     step("POST", "/api/v1/teams", "/api/v1/teams", "{\"name\":\"audited-providers\"}", "team.create", team_b,
          sizeof team_b);
@@ -196,6 +264,13 @@ static void walk_requests(const char *project, const char *env)
     crypto_box_seal(sealed, (const unsigned char *)"v", 1, pk);
     sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
     sodium_bin2base64(box, sizeof box, sealed, 1 + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    char agent_sql[512]; /* the filler seals to a live agent of the destination connection */
+    snprintf(agent_sql, sizeof agent_sql,
+             "INSERT INTO agents (connection_id, name, public_key, secret_hash) SELECT id, 'filler-"
+             "agent', decode('%s', 'base64'), decode(md5(random()::text) || md5(random()::text), "
+             "'hex') FROM provider_connections",
+             pk64);
+    cr_assert_geq(sb_api_harness_sql(h, agent_sql, NULL, 0), 0);
     snprintf(fill_body, sizeof fill_body,
              "{\"sealed_values\":[{\"key\":\"DB_URL\",\"recipient\":\"%s\",\"box\":\"%s\"}]}", pk64,
              box);

@@ -167,6 +167,26 @@ Test(requests, patch_takes_sealed_values_only_and_never_echoes_plaintext)
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE details::text LIKE "
                          "'%%canary-plain%%'"), 0);
 
+    /* boxes for a key that is no live agent of the connection: refused */
+    unsigned char stray_pk[crypto_box_PUBLICKEYBYTES], stray_sk[crypto_box_SECRETKEYBYTES];
+    crypto_box_keypair(stray_pk, stray_sk);
+    char stray64[64], stray_box64[256], stray_body[512];
+    unsigned char stray_box[64];
+    crypto_box_seal(stray_box, (const unsigned char *)"v", 1, stray_pk);
+    sodium_bin2base64(stray64, sizeof stray64, stray_pk, sizeof stray_pk,
+                      sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(stray_box64, sizeof stray_box64, stray_box, 1 + crypto_box_SEALBYTES,
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(stray_body, sizeof stray_body,
+             "\"sealed_values\":[{\"key\":\"user\",\"recipient\":\"%s\",\"box\":\"%s\"}]",
+             stray64, stray_box64);
+    st = submit(dev, "patch", bind_dev, stray_body, &r);
+    cr_assert_eq(st, 422, "%s", r.body);
+    cr_assert(strstr(r.body, "agent-keys") != NULL, "the refusal says where the keys are: %s",
+              r.body);
+    sb_api_response_free(&r);
+    cr_assert_eq(sql_int("SELECT count(*) FROM requests"), 0);
+
     char sealed[2048];
     sealed_values("user,password", "canary-sealed-77", sealed, sizeof sealed);
     st = submit(dev, "patch", bind_dev, sealed, &r);

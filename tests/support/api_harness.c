@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/app_keys.h"
 #include "api/seed_roles.h"
+#include "crypto/local_kms.h"
 #include "crypto/password.h"
 #include "crypto/secure_mem.h"
 #include "http/server.h"
@@ -57,6 +58,11 @@ static int serve(sb_api_harness *h, const char *listen, sb_error *err)
     h->settings.session.cookie_secure = 1;
     if (sb_app_init(&h->app, &h->settings, h->db, 0, NULL, err) != 0)
         return -1;
+    /* reads need a KMS: the built-in local one, keyed for the tests */
+    static const unsigned char kms_master[32] = "test-only local KMS master key!";
+    h->app.kms = h->app.kms_owned = sb_local_kms_open(kms_master);
+    if (h->app.kms == NULL)
+        return sb_error_set(err, 1, "cannot open the local KMS");
     h->router = sb_router_new();
     if (sb_control_plane_routes(h->router, &h->app, err) != 0)
         return -1;
@@ -134,7 +140,10 @@ void sb_api_harness_stop(sb_api_harness *h)
     sb_router_free(h->router);
     if (h->app.settings)
         sb_app_close(&h->app);
-    sb_database_close(h->database);
+    if (h->database)
+        sb_database_close(h->database); /* closes its pool, h->db */
+    else
+        sb_db_close(h->db); /* a peer's own pool */
     sb_db_close(h->owner_db);
     sb_pg_harness_stop(h->private_pg);
     free(h);

@@ -11,7 +11,7 @@ if(NOT TARGET sb_api_harness)
   return()
 endif()
 
-foreach(t test_api_agents test_api_jobs)
+foreach(t test_api_agents test_api_jobs test_api_reveal)
   sb_add_unit_test(${t} SOURCES integration/${t}.c LIBRARIES sb_api_harness)
 endforeach()
 

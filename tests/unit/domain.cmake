@@ -15,3 +15,4 @@ sb_add_unit_test(test_domain_session
   SOURCES unit/test_domain_session.c LIBRARIES sb_domain)
 
 sb_add_unit_test(test_crypto_auth SOURCES unit/test_crypto_auth.c LIBRARIES sb_crypto)
+sb_add_unit_test(test_crypto_kms SOURCES unit/test_crypto_kms.c LIBRARIES sb_crypto)

@@ -51,11 +51,13 @@ int sb_api_job_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_job_claim(sb_app *app, sb_server_request *req, const sb_agent_identity *agent,
                  json_t **job, sb_error *err);
 /* The job of an approved request, on the caller's connection (the approving
- * transaction): payload {request_id, secret_ref, keys, operation}, NOTIFY at
- * commit, one job.create audit event. */
+ * transaction): payload {request_id, secret_ref, keys, operation} and, for
+ * a read, read_public_key (the request's read key, api/read_api.h), NOTIFY
+ * at commit, one job.create audit event. */
 struct sb_request_row;
 int sb_job_create_for_request(sb_db_conn *conn, sb_server_request *req,
-                              const struct sb_request_row *r, const char *type, sb_error *err);
+                              const struct sb_request_row *r, const char *type,
+                              const char *read_public_key, sb_error *err);
 /* 0 when no key anywhere in payload steers a connection (I4); else 1 with
  * the dotted path of the first one in path_out. */
 int sb_job_payload_steers(const json_t *payload, char *path_out, size_t cap);
@@ -79,5 +81,10 @@ int sb_job_hub_park(sb_app *app, sb_server_request *req, const sb_agent_identity
                     int64_t wait_ms, sb_error *err);
 /* Stops the hub of app (answers 503 to whatever is still parked). */
 void sb_job_hub_stop(sb_app *app);
+
+/* A discovery chunk's items (api/discovery_upload.c): checked, and turned
+ * into store/catalog_store.h's batch shape in *out (new reference). */
+#define SB_DISCOVERY_CHUNK_MAX 1000
+int sb_discovery_items_convert(const json_t *items, json_t **out, sb_error *err);
 
 #endif

@@ -167,24 +167,31 @@ static int revoke(sb_server_request *req, sb_app *app, int token)
 static int h_token_revoke(sb_server_request *req, void *ctx) { return revoke(req, ctx, 1); }
 static int h_agent_revoke(sb_server_request *req, void *ctx) { return revoke(req, ctx, 0); }
 
-static int h_agent_get(sb_server_request *req, void *ctx)
+/* One store read by id answered as JSON: 200, 404 naming what, or the
+ * store's error. */
+static int respond_read(sb_app *app, sb_server_request *req, const char *id, const char *what,
+                        int (*read)(sb_db_conn *, const char *, char **, sb_error *))
 {
-    sb_app *app = ctx;
-    char id[37];
-    if (!allowed_globally(req, SB_PERM_AGENT_LIST, "agent.list") || path_uuid(req, "agent", id) != 0)
-        return -1;
     sb_db_conn *conn;
     sb_error err = {0};
     char *json = NULL;
     if (sb_db_acquire(app->db, 5000, &conn, &err) != 0)
         return sb_api_respond_store_error(req, &err);
-    int rc = sb_agent_store_get(conn, id, &json, &err);
+    int rc = read(conn, id, &json, &err);
     sb_db_release(app->db, conn);
     if (rc < 0)
         return sb_api_respond_store_error(req, &err);
     if (rc == 1)
-        return sb_http_respond_error(req, 404, "not_found", "no such agent");
+        return sb_http_respond_error(req, 404, "not_found", "no such %s", what);
     return sb_agent_api_respond_text(req, 200, json);
+}
+
+static int h_agent_get(sb_server_request *req, void *ctx)
+{
+    char id[37];
+    if (!allowed_globally(req, SB_PERM_AGENT_LIST, "agent.list") || path_uuid(req, "agent", id) != 0)
+        return -1;
+    return respond_read(ctx, req, id, "agent", sb_agent_store_get);
 }
 
 static int h_agent_list(sb_server_request *req, void *ctx)
@@ -233,6 +240,17 @@ static int h_agent_list(sb_server_request *req, void *ctx)
     return sb_http_respond_json(req, 200, out);
 }
 
+/* The keys patch values are sealed to. Public keys are not secrets: any
+ * signed-in user who may submit a request needs them, so no permission
+ * beyond a session is asked. */
+static int h_agent_keys(sb_server_request *req, void *ctx)
+{
+    char cid[37];
+    if (path_uuid(req, "provider connection", cid) != 0)
+        return -1;
+    return respond_read(ctx, req, cid, "provider connection", sb_agent_store_recipients);
+}
+
 int sb_api_agent_routes(sb_router *r, sb_app *app, sb_error *err)
 {
     const sb_route routes[] = {
@@ -249,6 +267,9 @@ int sb_api_agent_routes(sb_router *r, sb_app *app, sb_error *err)
          "An agent's status, version, capabilities and health"},
         {"POST", "/api/v1/agents/{id}/revoke", SB_AUTH_SESSION, "agent.revoke", h_agent_revoke, app,
          "revokeAgent", "Revoke an agent (refused at once)"},
+        {"GET", "/api/v1/provider-connections/{id}/agent-keys", SB_AUTH_SESSION, NULL, h_agent_keys,
+         app, "listAgentKeys",
+         "Public keys of the connection's live agents (seal patch values to each of them)"},
         {"POST", "/api/v1/agents/{id}/heartbeat", SB_AUTH_AGENT, NULL, sb_api_agent_heartbeat, app,
          "agentHeartbeat", "Agent liveness, version, capabilities and health"},
     };

@@ -1,6 +1,7 @@
 /* api/app.c — see app.h: keys, clock, identity accessors and the tenancy
  * cache shared by every request. */
 #include "api/app.h"
+#include "crypto/local_kms.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,8 +89,10 @@ static int master_from_state_dir(const char *state_dir, unsigned char *master, s
     return rc;
 }
 
-int sb_app_derive_keys(const char *master_text, const char *state_dir, unsigned char **token_pepper,
-                       unsigned char **jwt_secret, unsigned char **audit_key, sb_error *err)
+/* One subkey per context from the master key, into secure memory. */
+static int derive_subkeys(const char *master_text, const char *state_dir,
+                          const char *const contexts[], unsigned char **const outs[], size_t n,
+                          sb_error *err)
 {
     unsigned char *master = sb_secure_alloc(SB_KEY_BYTES);
     if (master == NULL)
@@ -106,9 +109,7 @@ int sb_app_derive_keys(const char *master_text, const char *state_dir, unsigned 
     } else {
         rc = sb_error_set(err, 1, "no master key: set keys.master_key or state_dir");
     }
-    unsigned char **outs[] = {token_pepper, jwt_secret, audit_key};
-    static const char *const contexts[] = {"sbtoken_", "sbjwt___", "sbaudit_"};
-    for (size_t i = 0; i < 3 && rc == 0; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
         *outs[i] = sb_secure_alloc(SB_KEY_BYTES);
         if (*outs[i] == NULL ||
             crypto_kdf_derive_from_key(*outs[i], SB_KEY_BYTES, 1, contexts[i], master) != 0)
@@ -116,6 +117,14 @@ int sb_app_derive_keys(const char *master_text, const char *state_dir, unsigned 
     }
     sb_secure_release(master);
     return rc;
+}
+
+int sb_app_derive_keys(const char *master_text, const char *state_dir, unsigned char **token_pepper,
+                       unsigned char **jwt_secret, unsigned char **audit_key, sb_error *err)
+{
+    static const char *const contexts[] = {"sbtoken_", "sbjwt___", "sbaudit_"};
+    unsigned char **const outs[] = {token_pepper, jwt_secret, audit_key};
+    return derive_subkeys(master_text, state_dir, contexts, outs, 3, err);
 }
 
 /* ---- tenancy cache ---------------------------------------------------------- */
@@ -184,13 +193,27 @@ int sb_app_init(sb_app *app, const sb_settings *s, sb_db *db, int dev_mode, cons
     app->cookie_secure = dev_mode ? 0 : 1;
     pthread_mutex_init(&app->tenancy_lock, NULL);
     pthread_mutex_init(&app->job_hub_lock, NULL);
-    return sb_app_derive_keys(s->keys.master_key, state_dir, &app->token_pepper, &app->jwt_secret,
-                              &app->audit_key, err);
+    if (sb_app_derive_keys(s->keys.master_key, state_dir, &app->token_pepper, &app->jwt_secret,
+                           &app->audit_key, err) != 0)
+        return -1;
+    if (!dev_mode)
+        return 0; /* a server's KMS is a plugin instance (server/control_plane.c) */
+    /* dev: the built-in local KMS, keyed from the same master key */
+    static const char *const contexts[] = {"sbkmsloc"};
+    unsigned char *kms_key = NULL;
+    unsigned char **const outs[] = {&kms_key};
+    int rc = derive_subkeys(s->keys.master_key, state_dir, contexts, outs, 1, err);
+    if (rc == 0 && (app->kms_owned = sb_local_kms_open(kms_key)) == NULL)
+        rc = sb_error_set(err, 1, "out of secure memory opening the local KMS");
+    app->kms = app->kms_owned;
+    sb_secure_release(kms_key);
+    return rc;
 }
 
 void sb_app_close(sb_app *app)
 {
     sb_job_hub_stop(app);
+    sb_kms_close(app->kms_owned);
     pthread_mutex_destroy(&app->job_hub_lock);
     sb_secure_release(app->token_pepper);
     sb_secure_release(app->jwt_secret);

@@ -45,6 +45,10 @@ typedef struct sb_app {
     /* the agent long-poll hub (api/job_waiters.c), started on first use */
     pthread_mutex_t job_hub_lock;
     struct sb_job_hub *job_hub;
+    /* wraps per-request read keys (crypto/kms.h); NULL: reads cannot be
+     * approved. kms_owned: closed by sb_app_close. */
+    const struct sb_kms *kms;
+    struct sb_kms *kms_owned;
     /* test hook: a fixed clock (ms since the epoch); 0 = real time */
     int64_t fixed_now_ms;
 } sb_app;

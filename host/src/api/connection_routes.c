@@ -41,11 +41,18 @@ static json_t *conn_json(const sb_row_set *rows, size_t i)
     sb_connection_row c;
     sb_connection_store_at(rows, i, &c);
     json_t *scope = json_loads(c.scope, 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s?, s:s, s:s}", "id", c.id, "name",
-                     c.name, "type", c.type, "scope", scope ? scope : json_object(), "description",
-                     c.description, "status", c.status, "discovery_interval_s",
+    json_t *discovery =
+        c.discovery_last_run_at
+            ? json_pack("{s:s, s:s?, s:I, s:s?}", "last_run_at", c.discovery_last_run_at,
+                        "outcome", c.discovery_last_outcome, "count",
+                        (json_int_t)(c.discovery_last_count ? atoll(c.discovery_last_count) : 0),
+                        "error", c.discovery_last_error)
+            : json_null();
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s?, s:s, s:s, s:o}", "id", c.id,
+                     "name", c.name, "type", c.type, "scope", scope ? scope : json_object(),
+                     "description", c.description, "status", c.status, "discovery_interval_s",
                      c.discovery_interval_s, "cluster", c.cluster, "created_at", c.created_at,
-                     "updated_at", c.updated_at);
+                     "updated_at", c.updated_at, "discovery", discovery);
 }
 
 static json_t *binding_json(const sb_row_set *rows, size_t i)

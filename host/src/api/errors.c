@@ -1,6 +1,7 @@
 /* api/errors.c — one mapping from store and domain errors to HTTP answers,
  * so every handler reports the same failure the same way. */
 #include "api/api.h"
+#include "crypto/kms.h"
 #include "domain/domain_error.h"
 #include "util/log.h"
 
@@ -19,6 +20,13 @@ int sb_api_respond_store_error(sb_server_request *req, const sb_error *err)
     case SB_DB_E_TIMEOUT:
         sb_err("api", "database unavailable: %s", err->message);
         return sb_http_respond_error(req, 503, "unavailable", "%s", err->message);
+    case SB_KMS_E_UNAVAILABLE:
+        return sb_http_respond_error(req, 503, "kms_unavailable", "%s", err->message);
+    case SB_KMS_E_REFUSED:
+        sb_err("api", "the KMS refused: %s", err->message);
+        return sb_http_respond_error(req, 503, "kms_refused",
+                                     "the key management service refused the operation; the "
+                                     "server log says why");
     case SB_DOMAIN_E_NOT_FOUND:
         return sb_http_respond_error(req, 404, "not_found", "%s", err->message);
     case SB_DOMAIN_E_DENIED:

@@ -15,7 +15,13 @@
  *     failed_retryable | failed_permanent and an optional short error
  *     (<= 300 characters, no control characters; it must never hold a
  *     value). The exact repeat of the holder's last completion answers 200
- *     with "repeat": true and changes nothing. Retryable failures re-queue
+ *     with "repeat": true and changes nothing. A succeeded read carries
+ *     results: the values sealed to the job's read_public_key, stored as
+ *     the request's wraps in the completing transaction (api/read_api.h).
+ *   - discovery: the holder of a discover job's lease uploads the catalog
+ *     in chunks (api/discovery_upload.c); each chunk is upserted at once
+ *     and counted, and the completion records the connection's discovery
+ *     status (last run, outcome, count). Retryable failures re-queue
  *     with backoff + jitter (domain/job_rules.h) until max_attempts, then
  *     fail. A request's job drives the request to executed / failed in the
  *     same transaction. Audited: job.renew, job.complete.
@@ -30,8 +36,12 @@
 #include <string.h>
 
 #include "api/agent_api.h"
+#include "api/read_api.h"
+#include "domain/domain_error.h"
 #include "domain/job_rules.h"
+#include "store/catalog_store.h"
 #include "store/job_store.h"
+#include "store/request_store.h"
 #include "store/rows.h"
 #include "util/duration.h"
 
@@ -86,9 +96,12 @@ typedef struct lease_ctx {
     sb_server_request *req;
     const sb_agent_identity *agent;
     const char *job_id;
-    int complete; /* 0: renew */
+    int complete; /* 0: renew (or upload) */
+    const json_t *items; /* upload: a discovery chunk, in the store's batch shape */
+    int64_t accepted;
     sb_job_event event;
     const char *outcome, *error;
+    const json_t *results; /* a succeeded read: the sealed values (api/read_api.h) */
     int status; /* the HTTP answer: 200, 404, 409 */
     const char *code, *message;
     int repeat;
@@ -103,15 +116,42 @@ static int refuse(lease_ctx *c, int status, const char *code, const char *messag
     return 0;
 }
 
+/* A succeeded read job's results become the request's wraps (while the
+ * request still waits for them); any other job takes none. */
+static int store_results(sb_db_conn *conn, lease_ctx *c, const sb_job_lock_row *j, sb_error *err)
+{
+    int read_done = strcmp(j->type, "read") == 0 && c->event == SB_JOB_EV_SUCCEEDED;
+    if (!read_done || j->request_id[0] == '\0')
+        return c->results == NULL ? 0
+                                  : sb_error_set(err, SB_DOMAIN_E_INVALID,
+                                                 "results are taken only with a succeeded read job");
+    sb_row_set rows = {0};
+    int rc = sb_request_store_get(conn, j->request_id, true, &rows, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0; /* the request is gone: nothing to keep */
+    sb_request_row r;
+    sb_request_store_at(&rows, 0, &r);
+    rc = strcmp(r.state, "approved") != 0 ? 0
+                                           : sb_read_results_store(conn, &r, c->agent->agent_id,
+                                                                   c->results, err);
+    sb_row_set_free(&rows);
+    return rc;
+}
+
 static int apply_completion(sb_db_conn *conn, lease_ctx *c, const sb_job_lock_row *j,
                             sb_error *err)
 {
+    if (store_results(conn, c, j, err) != 0)
+        return -1;
     sb_job_state to;
     if (sb_job_transition(SB_JOB_LEASED, c->event, j->attempts >= j->max_attempts, &to, err) != 0)
         return -1;
     int64_t delay = to == SB_JOB_QUEUED ? sb_job_backoff_ms(j->attempts, randombytes_random()) : 0;
     if (sb_job_store_complete(conn, j->id, c->agent->agent_id, sb_job_state_name(to), c->outcome,
                               c->error, delay, &c->json, err) != 0)
+        return -1;
+    if (strcmp(j->type, "discover") == 0 &&
+        sb_job_store_discovery_ended(conn, j->id, c->outcome, c->error, err) != 0)
         return -1;
     int applied = 0;
     if (j->request_id[0] && to != SB_JOB_QUEUED) {
@@ -132,6 +172,28 @@ static int apply_completion(sb_db_conn *conn, lease_ctx *c, const sb_job_lock_ro
     int rc = sb_api_audit(conn, c->req, &ev, err);
     json_decref(d);
     return rc;
+}
+
+/* A discovery chunk from the lease holder: upserted into the catalog (native
+ * labels verbatim) and counted on the job. */
+static int upload_chunk(sb_db_conn *conn, lease_ctx *c, const sb_job_lock_row *j, sb_error *err)
+{
+    if (strcmp(j->type, "discover") != 0)
+        return refuse(c, 409, "not_a_discover_job", "only a discover job uploads catalog items");
+    char *text = json_dumps(c->items, JSON_COMPACT);
+    if (text == NULL)
+        return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory");
+    int rc = sb_catalog_store_upsert_batch(conn, j->connection_id, text, false, &c->accepted, err);
+    free(text);
+    if (rc != 0 || sb_job_store_add_uploaded(conn, j->id, c->accepted, err) != 0)
+        return -1;
+    char resource[64];
+    snprintf(resource, sizeof resource, "job:%s", j->id);
+    json_t *d = json_pack("{s:I}", "items", (json_int_t)c->accepted);
+    sb_api_audit_event ev = {"catalog.discovery_upload", resource, "success", NULL, d};
+    rc = sb_api_audit(conn, c->req, &ev, err);
+    json_decref(d);
+    return rc == 0 ? sb_job_store_get(conn, j->id, &c->json, err) : -1;
 }
 
 static int lease_txn(sb_db_conn *conn, void *p, sb_error *err)
@@ -158,6 +220,8 @@ static int lease_txn(sb_db_conn *conn, void *p, sb_error *err)
     }
     if (!holder)
         return refuse(c, 409, "not_lease_holder", "this agent does not hold the lease on this job");
+    if (c->items)
+        return upload_chunk(conn, c, &j, err);
     if (!c->complete) {
         if (sb_job_store_renew(conn, j.id, SB_JOB_LEASE_DEFAULT_S, &c->json, err) != 0)
             return -1;
@@ -193,6 +257,8 @@ static int run_lease(sb_server_request *req, sb_app *app, lease_ctx *c)
         return sb_http_respond_error(req, 500, "internal", "cannot read the job");
     if (c->complete)
         json_object_set_new(j, "repeat", json_boolean(c->repeat));
+    else if (c->items)
+        json_object_set_new(j, "accepted", json_integer(c->accepted));
     else
         json_object_set_new(j, "lease_seconds", json_integer(SB_JOB_LEASE_DEFAULT_S));
     return sb_http_respond_json(req, 200, j);
@@ -206,11 +272,11 @@ static int h_renew(sb_server_request *req, void *ctx)
 
 static int h_complete(sb_server_request *req, void *ctx)
 {
-    static const char *const allowed[] = {"outcome", "error", NULL};
+    static const char *const allowed[] = {"outcome", "error", "results", NULL};
     json_t *body;
     if (sb_agent_api_body(req, allowed, &body) != 0)
         return -1;
-    lease_ctx c = {.complete = 1};
+    lease_ctx c = {.complete = 1, .results = json_object_get(body, "results")};
     const char *o = json_string_value(json_object_get(body, "outcome"));
     static const struct {
         const char *name;
@@ -239,6 +305,21 @@ static int h_complete(sb_server_request *req, void *ctx)
         c.error = s;
     }
     return run_lease(req, ctx, &c);
+}
+
+static int h_upload(sb_server_request *req, void *ctx)
+{
+    static const char *const allowed[] = {"items", NULL};
+    json_t *body, *items;
+    if (sb_agent_api_body(req, allowed, &body) != 0)
+        return -1;
+    sb_error err = {0};
+    if (sb_discovery_items_convert(json_object_get(body, "items"), &items, &err) != 0)
+        return sb_http_respond_error(req, 422, "invalid_value", "%s", err.message);
+    lease_ctx c = {.items = items};
+    int rc = run_lease(req, ctx, &c);
+    json_decref(items);
+    return rc;
 }
 
 /* ---- discover jobs (admin) ------------------------------------------------- */
@@ -319,6 +400,9 @@ int sb_api_job_routes(sb_router *r, sb_app *app, sb_error *err)
          "renewJobLease", "Extend the lease on a job this agent holds"},
         {"POST", "/api/v1/agents/{id}/jobs/{job_id}/complete", SB_AUTH_AGENT, NULL, h_complete,
          app, "completeJob", "Report a job's outcome (lease holder only)"},
+        {"POST", "/api/v1/agents/{id}/jobs/{job_id}/discovery", SB_AUTH_AGENT, NULL, h_upload,
+         app, "uploadDiscoveryChunk",
+         "Upload a chunk of a discover job's catalog items (lease holder only)"},
         {"POST", "/api/v1/provider-connections/{id}/discover-jobs", SB_AUTH_SESSION,
          "integration.edit", h_discover, app, "createDiscoverJob",
          "Queue a discovery job for the connection's agents"},

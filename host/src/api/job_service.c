@@ -84,12 +84,13 @@ int sb_job_drive_request(sb_db_conn *conn, sb_server_request *req, const char *r
 }
 
 int sb_job_create_for_request(sb_db_conn *conn, sb_server_request *req,
-                              const struct sb_request_row *r, const char *type, sb_error *err)
+                              const struct sb_request_row *r, const char *type,
+                              const char *read_public_key, sb_error *err)
 {
     json_t *keys = json_loads(r->keys ? r->keys : "[]", 0, NULL);
-    json_t *payload = json_pack("{s:s, s:s, s:o, s:s}", "request_id", r->id, "secret_ref",
+    json_t *payload = json_pack("{s:s, s:s, s:o, s:s, s:s*}", "request_id", r->id, "secret_ref",
                                 r->secret_ref, "keys", keys ? keys : json_array(), "operation",
-                                r->operation);
+                                r->operation, "read_public_key", read_public_key);
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     if (text == NULL)

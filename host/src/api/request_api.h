@@ -45,6 +45,7 @@ typedef struct sb_request_step {
     const sb_sealed_value *sealed;  /* required exactly when the row stores values */
     size_t n_sealed;
     json_t *details; /* extra audit details (borrowed), may be NULL */
+    const struct sb_kms *kms; /* the app's KMS: needed where the row creates a read key */
 } sb_request_step;
 
 /* Applies step to the request in cur (row 0, locked FOR UPDATE by the

@@ -160,7 +160,8 @@ static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_err
                                 .change = {.reason = reject ? in->reason : NULL,
                                            .decided = ev != SB_REQ_EV_VOTE},
                                 .vote = &vote,
-                                .details = d};
+                                .details = d,
+                                .kms = o->app->kms};
         rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
         json_decref(d);
     }

@@ -307,7 +307,7 @@ static int submit_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
         sb_request_store_at(&row, 0, &r);
         rc = justification_ok(in, r.workflow, err);
         sb_request_step step = {.event = SB_REQ_EV_SUBMIT, .sealed = in->sealed.values,
-                                .n_sealed = in->sealed.n};
+                                .n_sealed = in->sealed.n, .kms = o->app->kms};
         if (rc == 0)
             rc = sb_request_after_submit(conn, o->req, &row, actions, &step, err);
         if (rc == 0 && (actions & SB_REQ_ACT_RECORD_JOB_INTENT)) /* show job_recorded */

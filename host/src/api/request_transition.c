@@ -14,14 +14,15 @@
  * allowlist is re-checked first and a failed check records no job and
  * applies execute_check_failed right after), audit. set_fill_deadline is done by the
  * insert (fill_expires_at from the snapshot). Not performed yet, and said
- * so in the audit details ("deferred"): create_read_keypair (needs the KMS
- * capability in the control plane) and the notify_* actions (notifier
- * plugins).
+ * so in the audit details ("deferred"): the notify_* actions (notifier
+ * plugins). create_read_keypair is done with the job (api/read_results.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/agent_api.h"
+#include "api/read_api.h"
+#include "store/agent_store.h"
 #include "api/request_api.h"
 #include "domain/domain_error.h"
 
@@ -59,7 +60,7 @@ static int parse_row(const sb_request_row *r, sb_request_kind *kind, sb_request_
 /* The actions the machine names that this build does not perform yet. */
 static json_t *deferred_actions(uint32_t actions)
 {
-    const uint32_t deferred = SB_REQ_ACT_CREATE_READ_KEYPAIR | SB_REQ_ACT_NOTIFY_REQUESTER |
+    const uint32_t deferred = SB_REQ_ACT_NOTIFY_REQUESTER |
                               SB_REQ_ACT_NOTIFY_APPROVERS | SB_REQ_ACT_NOTIFY_FILLERS;
     json_t *a = json_array();
     for (unsigned b = 0; b < SB_REQ_ACT_COUNT; b++)
@@ -131,6 +132,26 @@ static const char *job_type(sb_request_kind k)
     return k == SB_REQ_KIND_PATCH || k == SB_REQ_KIND_CROSS_TEAM ? "patch" : "read";
 }
 
+/* Every sealed box is for a live agent of the request's connection (only
+ * those can ever claim the job and open it). */
+static int recipients_live(sb_db_conn *conn, const sb_request_row *r, const sb_request_step *s,
+                           sb_error *err)
+{
+    for (size_t i = 0; i < s->n_sealed; i++) {
+        bool live = false;
+        if (sb_agent_store_recipient_live(conn, r->connection_id, s->sealed[i].recipient, &live,
+                                          err) != 0)
+            return -1;
+        if (!live)
+            return sb_error_set(err, SB_DOMAIN_E_INVALID,
+                                "sealed_values[%zu].recipient is not the public key of a live agent "
+                                "of this request's provider connection; seal each value to the "
+                                "keys listed by GET /api/v1/provider-connections/%s/agent-keys",
+                                i, r->connection_id);
+    }
+    return 0;
+}
+
 /* The actions of a transition that are about data, on the row after it. */
 static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
                    const sb_request_step *s, sb_error *err)
@@ -148,6 +169,8 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
     if (s->vote && sb_request_store_vote_insert(conn, r->id, s->vote->approver_id,
                                                 s->vote->decision, s->vote->groups,
                                                 s->vote->comment, err) != 0)
+        return -1;
+    if (recipients_live(conn, r, s, err) != 0)
         return -1;
     int created = sb_request_workflow_int(r, "wrap_ttl_created_s", 604800);
     for (size_t i = 0; i < s->n_sealed; i++)
@@ -169,11 +192,26 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
 static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err);
 
+/* The job intent and the queued job itself, in this transaction
+ * (api/job_service.c); a read first gets its read key (api/read_api.h). */
+static int enqueue(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+                   sb_request_kind kind, uint32_t actions, const sb_request_step *s, sb_error *err)
+{
+    char read_key[SB_READ_KEY_B64_MAX];
+    bool keypair = (actions & SB_REQ_ACT_CREATE_READ_KEYPAIR) != 0;
+    if (keypair && sb_read_key_create(conn, s->kms, r->id, read_key, err) != 0)
+        return -1;
+    if (sb_request_store_job_intent(conn, r->id, job_type(kind), err) != 0)
+        return -1;
+    return sb_job_create_for_request(conn, req, r, job_type(kind), keypair ? read_key : NULL, err);
+}
+
 /* The job action, before the state is written (so the row the update
  * returns already shows the intent): the intent, or for cross_team whose
  * destination allowlist no longer holds, nothing and *check_failed. */
 static int record_job(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
-                      sb_request_kind kind, bool *check_failed, sb_error *err)
+                      sb_request_kind kind, uint32_t actions, const sb_request_step *s,
+                      bool *check_failed, sb_error *err)
 {
     *check_failed = false;
     if (kind == SB_REQ_KIND_CROSS_TEAM) {
@@ -185,10 +223,7 @@ static int record_job(sb_db_conn *conn, sb_server_request *req, const sb_request
             return 0;
         }
     }
-    if (sb_request_store_job_intent(conn, r->id, job_type(kind), err) != 0)
-        return -1;
-    /* the queued job itself, in this transaction (api/job_service.c) */
-    return sb_job_create_for_request(conn, req, r, job_type(kind), err);
+    return enqueue(conn, req, r, kind, actions, s, err);
 }
 
 /* approved -> failed right after an approval whose re-check failed. */
@@ -225,7 +260,7 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
     if (sb_request_transition_ctx(kind, from, s->event, &s->ctx, &to, &actions, err) != 0)
         return -1;
     if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
-        record_job(conn, req, &r, kind, &check_failed, err) != 0)
+        record_job(conn, req, &r, kind, actions, s, &check_failed, err) != 0)
         return -1;
     int rc = sb_request_store_set_state(conn, r.id, r.state, sb_request_state_name(to), &s->change,
                                         out, err);
@@ -272,9 +307,7 @@ int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_r
     sb_request_store_at(row, 0, &r);
     if (parse_row(&r, &kind, &state, err) != 0 || perform(conn, &r, actions, step, err) != 0)
         return -1;
-    if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
-        (sb_request_store_job_intent(conn, r.id, job_type(kind), err) != 0 ||
-         sb_job_create_for_request(conn, req, &r, job_type(kind), err) != 0))
+    if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) && enqueue(conn, req, &r, kind, actions, step, err) != 0)
         return -1;
     return audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err);
 }

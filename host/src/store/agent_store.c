@@ -208,3 +208,29 @@ int sb_agent_store_revoke(sb_db_conn *conn, const char *agent_id, const char *by
                              " SELECT " AGENT_JSON " FROM a",
                              2, p, NULL, 0, json, err);
 }
+
+int sb_agent_store_recipients(sb_db_conn *conn, const char *connection_id, char **json,
+                              sb_error *err)
+{
+    const char *p[] = {connection_id};
+    return sb_store_json_one(
+        conn,
+        "SELECT jsonb_build_object('connection_id', $1::uuid, 'items', coalesce((SELECT"
+        " jsonb_agg(jsonb_build_object('agent_id', a.id, 'name', a.name, 'status', a.status,"
+        " 'public_key', translate(encode(a.public_key, 'base64'), E'\\n', '')) ORDER BY a.id)"
+        " FROM agents a WHERE a.connection_id = $1::uuid AND a.status <> 'revoked'), '[]'))::text",
+        1, p, NULL, 0, json, err);
+}
+
+int sb_agent_store_recipient_live(sb_db_conn *conn, const char *connection_id,
+                                  const char *recipient, bool *live, sb_error *err)
+{
+    char cell[8] = "";
+    const char *p[] = {connection_id, recipient};
+    int rc = sb_store_json_one(conn,
+                               "SELECT EXISTS (SELECT 1 FROM agents WHERE connection_id = $1::uuid"
+                               " AND status <> 'revoked' AND public_key = decode($2, 'base64'))::text",
+                               2, p, cell, sizeof cell, NULL, err);
+    *live = rc == 0 && strcmp(cell, "true") == 0;
+    return rc < 0 ? -1 : 0;
+}

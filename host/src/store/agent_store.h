@@ -15,9 +15,11 @@
 #ifndef SB_STORE_AGENT_STORE_H
 #define SB_STORE_AGENT_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "crypto/token.h"
+
 #include "store/db.h"
 
 #define SB_AGENT_STALE_S 90 /* three missed 30 s heartbeats */
@@ -78,6 +80,15 @@ int sb_agent_store_get(sb_db_conn *conn, const char *agent_id, char **json, sb_e
  * limit; connection_id / status filter when not NULL. */
 int sb_agent_store_list(sb_db_conn *conn, const char *connection_id, const char *status,
                         const char *after_id, long limit, char **json, sb_error *err);
+/* The public keys (standard base64) clients seal patch values to: the
+ * agents of the connection that are not revoked. JSON {"connection_id",
+ * "items":[{agent_id, name, status, public_key}]}. */
+int sb_agent_store_recipients(sb_db_conn *conn, const char *connection_id, char **json,
+                              sb_error *err);
+/* *live: recipient (base64 of a 32-byte key) is the key of an agent of
+ * the connection that is not revoked. */
+int sb_agent_store_recipient_live(sb_db_conn *conn, const char *connection_id,
+                                  const char *recipient, bool *live, sb_error *err);
 /* 0 revoked, 1 none, 2 already revoked. */
 int sb_agent_store_revoke(sb_db_conn *conn, const char *agent_id, const char *by_user,
                           char **json, sb_error *err);

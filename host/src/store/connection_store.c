@@ -11,7 +11,9 @@
 
 /* clang-format off */
 #define CONN_COLS "id::text, name, type, scope::text, description, status, " \
-    "discovery_interval_s, " TS("created_at") ", " TS("updated_at") ", cluster"
+    "discovery_interval_s, " TS("created_at") ", " TS("updated_at") ", cluster, " \
+    TS("discovery_last_run_at") ", discovery_last_outcome, discovery_last_count::text, " \
+    "discovery_last_error"
 #define BIND_COLS "id::text, connection_id::text, project_id::text, environment_id::text, " \
     "created_by::text, " TS("created_at")
 /* clang-format on */
@@ -28,6 +30,10 @@ void sb_connection_store_at(const sb_row_set *rows, size_t i, sb_connection_row 
     out->created_at = PQgetvalue(rows->res, (int)i, 7);
     out->updated_at = PQgetvalue(rows->res, (int)i, 8);
     out->cluster = sb_rows_text_or_null(rows, i, 9);
+    out->discovery_last_run_at = sb_rows_text_or_null(rows, i, 10);
+    out->discovery_last_outcome = sb_rows_text_or_null(rows, i, 11);
+    out->discovery_last_count = sb_rows_text_or_null(rows, i, 12);
+    out->discovery_last_error = sb_rows_text_or_null(rows, i, 13);
 }
 
 void sb_connection_store_binding_at(const sb_row_set *rows, size_t i,

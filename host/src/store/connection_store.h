@@ -27,6 +27,9 @@ typedef struct sb_connection_row {
     int discovery_interval_s;
     const char *created_at, *updated_at;
     const char *cluster; /* NULL: not set */
+    /* the last discover job's end (all NULL before the first one) */
+    const char *discovery_last_run_at, *discovery_last_outcome, *discovery_last_count;
+    const char *discovery_last_error;
 } sb_connection_row;
 
 void sb_connection_store_at(const sb_row_set *rows, size_t i, sb_connection_row *out);

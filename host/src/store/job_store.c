@@ -7,13 +7,20 @@
 
 #include "store/store_json.h"
 
-#define JOB_JSON                                                                                   \
+#define JOB_OBJECT                                                                                 \
     "jsonb_build_object('id', j.id, 'type', j.type, 'connection_id', j.connection_id,"            \
     " 'request_id', j.request_id, 'payload', j.payload, 'state', j.state,"                        \
     " 'attempts', j.attempts, 'max_attempts', j.max_attempts, 'run_after', j.run_after,"          \
     " 'lease_expires_at', j.lease_expires_at, 'last_error', j.last_error,"                        \
     " 'last_outcome', j.last_outcome, 'created_at', j.created_at, 'updated_at', j.updated_at,"    \
-    " 'finished_at', j.finished_at)::text"
+    " 'finished_at', j.finished_at)"
+#define JOB_JSON JOB_OBJECT "::text"
+
+/* The sealed values of request r made for agent a's public key (the
+ * recipient is the base64 of that key). */
+#define SEALED_FOR_AGENT(r, a)                                                                     \
+    "FROM request_sealed_values s JOIN agents ag ON ag.id = " a " WHERE s.request_id = " r        \
+    " AND decode(s.recipient, 'base64') = ag.public_key AND s.expires_at > now()"
 
 int sb_job_store_notify(sb_db_conn *conn, const char *connection_id, sb_error *err)
 {
@@ -62,11 +69,18 @@ int sb_job_store_claim(sb_db_conn *conn, const char *agent_id, const char *conne
         conn,
         "WITH c AS (SELECT id FROM jobs WHERE connection_id = $2::uuid AND state = 'queued'"
         "   AND run_after <= now() AND type = ANY($3::text[])"
+        /* a patch only to an agent the values were sealed for */
+        "   AND (type <> 'patch' OR request_id IS NULL OR EXISTS (SELECT 1 "
+        SEALED_FOR_AGENT("jobs.request_id", "$1::uuid") "))"
         "   ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
         " j AS (UPDATE jobs SET state = 'leased', lease_owner = $1::uuid,"
         "   lease_expires_at = now() + make_interval(secs => $4::integer),"
         "   attempts = attempts + 1 FROM c WHERE jobs.id = c.id RETURNING jobs.*)"
-        " SELECT " JOB_JSON " FROM j",
+        " SELECT (" JOB_OBJECT " || CASE WHEN j.type = 'patch' AND j.request_id IS NOT NULL"
+        "   THEN jsonb_build_object('sealed_values', (SELECT coalesce(jsonb_agg("
+        "   jsonb_build_object('key', s.key_name, 'box', translate(encode(s.box, 'base64'),"
+        "   E'\\n', '')) ORDER BY s.key_name), '[]') "
+        SEALED_FOR_AGENT("j.request_id", "$1::uuid") ")) ELSE '{}'::jsonb END)::text FROM j",
         4, p, NULL, 0, json, err);
 }
 
@@ -153,4 +167,25 @@ int sb_job_store_get(sb_db_conn *conn, const char *job_id, char **json, sb_error
     const char *p[] = {job_id};
     return sb_store_json_one(conn, "SELECT " JOB_JSON " FROM jobs j WHERE j.id = $1::uuid", 1, p,
                              NULL, 0, json, err);
+}
+
+int sb_job_store_add_uploaded(sb_db_conn *conn, const char *job_id, int64_t n, sb_error *err)
+{
+    const char *p[] = {job_id, SB_DB_INT(n)};
+    return sb_db_exec_affected(conn,
+                               "UPDATE jobs SET items_uploaded = items_uploaded + $2::integer"
+                               " WHERE id = $1::uuid",
+                               2, p, NULL, err);
+}
+
+int sb_job_store_discovery_ended(sb_db_conn *conn, const char *job_id, const char *outcome,
+                                 const char *error, sb_error *err)
+{
+    const char *p[] = {job_id, outcome, error};
+    return sb_db_exec_affected(
+        conn,
+        "UPDATE provider_connections c SET discovery_last_run_at = now(),"
+        " discovery_last_outcome = $2, discovery_last_count = j.items_uploaded,"
+        " discovery_last_error = $3 FROM jobs j WHERE j.id = $1::uuid AND c.id = j.connection_id",
+        3, p, NULL, err);
 }

@@ -60,4 +60,11 @@ int sb_job_store_expire_leases(sb_db_conn *conn, long limit, char **json, sb_err
 
 int sb_job_store_get(sb_db_conn *conn, const char *job_id, char **json, sb_error *err);
 
+/* A discover job's uploaded chunk: adds n to its items_uploaded. */
+int sb_job_store_add_uploaded(sb_db_conn *conn, const char *job_id, int64_t n, sb_error *err);
+/* A discover job ended (outcome, error may be NULL): the connection's
+ * discovery status takes the job's count. */
+int sb_job_store_discovery_ended(sb_db_conn *conn, const char *job_id, const char *outcome,
+                                 const char *error, sb_error *err);
+
 #endif
