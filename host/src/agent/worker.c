@@ -94,10 +94,12 @@ static void run_job(sb_agent *a, const sb_agent_reply *r)
     const sb_json_node *job = sb_json_root(r->json);
     size_t len;
     const char *id_s = sb_json_string(sb_json_get(job, "id"), &len);
-    const char *type_s = sb_json_string(sb_json_get(job, "type"), &len);
+    size_t type_len;
+    const char *type_s = sb_json_string(sb_json_get(job, "type"), &type_len);
     char id[SB_AGENT_ID_MAX], type[64];
-    if (id_s == NULL || strlen(id_s) >= sizeof id) {
-        sb_err("agent", "the control plane handed out a job without a usable id; ignored");
+    if (id_s == NULL || len == 0 || len >= sizeof id || strspn(id_s, "0123456789abcdefABCDEF-") != len) {
+        sb_err("agent", "the control plane handed out a job without a usable id (a UUID); "
+                        "ignored, its lease expires");
         return;
     }
     snprintf(id, sizeof id, "%s", id_s);
