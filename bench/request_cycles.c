@@ -45,124 +45,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api_harness.h"
-#include "store/catalog_store.h"
+#include "bench_world.h"
 
 #define MAX_THREADS 64
-#define N_APPROVERS 4
 
-typedef struct world {
-    sb_api_harness *h;
-    char admin[256];
-    char binding[40];
-    char requester[256];
-    char approver[N_APPROVERS][256];
-} world;
+typedef bench_world world;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double t)
-{
-    double d = t - now_s();
-    if (d <= 0)
-        return;
-    struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* ---- the world ------------------------------------------------------------------- */
-
-/* POST body as admin; the new id into out (may be NULL). 0 when status is want. */
-static int post_id(world *w, const char *path, const char *body, long want, char *out)
-{
-    sb_api_response r;
-    long st = sb_api_call(w->h, "POST", path, body, w->admin, NULL, &r);
-    int rc = st == want ? 0 : -1;
-    if (rc != 0)
-        fprintf(stderr, "setup: POST %s -> %ld %s\n", path, st, r.body ? r.body : "");
-    else if (out)
-        snprintf(out, 40, "%s", json_string_value(json_object_get(r.json, "id")));
-    sb_api_response_free(&r);
-    return rc;
-}
-
-static int user(world *w, const char *name, const char *role, const char *project, char *cookie)
-{
-    char id[40];
-    if (sb_api_harness_user(w->h, name, "bench-password-1", role, "project", project, id) != 0 ||
-        sb_api_harness_login(w->h, name, "bench-password-1", cookie, 256, NULL, 0) != 0) {
-        fprintf(stderr, "setup: user %s\n", name);
-        return -1;
-    }
-    return 0;
-}
-
-static int build_world(world *w)
-{
-    char uid[40], team[40], proj[40], env[40], conn_id[40], secret[40], path[256], body[512];
-    if (sb_api_harness_user(w->h, "bench-admin", "bench-password-1", "admin", "global", NULL, uid) != 0 ||
-        sb_api_harness_login(w->h, "bench-admin", "bench-password-1", w->admin, sizeof w->admin, NULL, 0) != 0)
-        return -1;
-    if (post_id(w, "/api/v1/teams", "{\"name\":\"bench-team\"}", 201, team) != 0)
-        return -1;
-    snprintf(body, sizeof body, "{\"name\":\"bench-app\",\"team_id\":\"%s\"}", team);
-    if (post_id(w, "/api/v1/projects", body, 201, proj) != 0)
-        return -1;
-    snprintf(body, sizeof body, "{\"project_id\":\"%s\",\"name\":\"dev\",\"kind\":\"non_prod\"}", proj);
-    if (post_id(w, "/api/v1/environments", body, 201, env) != 0)
-        return -1;
-    if (post_id(w, "/api/v1/provider-connections",
-                "{\"name\":\"vault-bench\",\"type\":\"vault\",\"scope\":{\"address\":"
-                "\"https://vault.internal:8200\",\"mount\":\"kv\"}}",
-                201, conn_id) != 0)
-        return -1;
-    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/bindings", conn_id);
-    snprintf(body, sizeof body, "{\"project_id\":\"%s\"}", proj);
-    if (post_id(w, path, body, 201, NULL) != 0)
-        return -1;
-    sb_db_conn *conn;
-    sb_error err = {0};
-    int64_t n = 0;
-    if (sb_db_acquire(sb_api_harness_db(w->h), -1, &conn, &err) != 0)
-        return -1;
-    int rc = sb_catalog_store_upsert_batch(conn, conn_id, "[{\"secret_ref\":\"app/db\"}]", false, &n, &err);
-    sb_db_release(sb_api_harness_db(w->h), conn);
-    if (rc != 0) {
-        fprintf(stderr, "setup: catalog: %s\n", err.message);
-        return -1;
-    }
-    char q[256];
-    snprintf(q, sizeof q, "SELECT id FROM catalog_secrets WHERE connection_id = '%s'", conn_id);
-    if (sb_api_harness_sql(w->h, q, secret, sizeof secret) != 1)
-        return -1;
-    snprintf(path, sizeof path, "/api/v1/projects/%s/secret-bindings", proj);
-    snprintf(body, sizeof body,
-             "{\"catalog_secret_id\":\"%s\",\"environment_id\":\"%s\","
-             "\"allowed_keys\":[\"user\",\"password\"],\"allowed_ops\":[\"read\",\"patch\"]}",
-             secret, env);
-    if (post_id(w, path, body, 201, w->binding) != 0)
-        return -1;
-    if (user(w, "bench-dev", "developer", proj, w->requester) != 0)
-        return -1;
-    for (int i = 0; i < N_APPROVERS; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "bench-ap%d", i + 1);
-        if (user(w, name, "approver", proj, w->approver[i]) != 0)
-            return -1;
-    }
-    return 0;
-}
+#define now_s bench_now_s
+#define sleep_until bench_sleep_until
+#define build_world bench_world_build
+#define percentiles bench_percentiles
 
 /* ---- phase 1: pgbench -N on the same cluster --------------------------------------- */
 
@@ -409,12 +301,6 @@ typedef struct result {
     double p50[3], p99[3]; /* ms: cycle, submit, approve */
 } result;
 
-static void percentiles(double *v, size_t n, double *p50, double *p99)
-{
-    qsort(v, n, sizeof(double), cmp);
-    *p50 = n ? v[(size_t)((double)n * 0.50)] * 1000 : 0;
-    *p99 = n ? v[(size_t)((double)n * 0.99)] * 1000 : 0;
-}
 
 static void measure(const world *w, double seconds, int threads, double rate, result *out)
 {

@@ -178,6 +178,7 @@ static sb_status login(vault_instance *vi, const sb_call *call, sb_result *res)
         if (b && len && h->json_parse(b, len, &err, &ignored) == SB_OK)
             vault_error_text(err, text, sizeof text);
         h->json_free(err);
+        h->result_release(&ignored);
         long code = resp.status;
         h->http_response_free(&resp);
         return h->fail(res, SB_E_DENIED, 0, "%s at auth/%s refused (HTTP %ld)%s%s", what, mount,
@@ -354,12 +355,15 @@ sb_status vault_auth_ensure(vault_instance *vi, const sb_call *call, sb_result *
         renew_outcome outcome = RENEW_REFUSED;
         sb_result scratch = SB_RESULT_INIT;
         sb_status st = renew_self(vi, call, &outcome, &scratch);
+        if (st != SB_OK && expired && !can_login) /* scratch.message is ordinary memory */
+            st = h->fail(res, st, scratch.retry_after_ms, "%s", scratch.message);
+        h->result_release(&scratch);
         if (st != SB_OK) {
             /* Vault unreachable or busy: keep the token while it lives. */
             if (!expired)
                 return SB_OK;
-            if (!can_login) /* scratch.message is ordinary memory */
-                return h->fail(res, st, scratch.retry_after_ms, "%s", scratch.message);
+            if (!can_login)
+                return st;
             return login(vi, call, res);
         }
         if (outcome == RENEWED)
@@ -387,7 +391,9 @@ sb_status vault_auth_after_denied(vault_instance *vi, const sb_call *call, int *
     }
     int alive = 0;
     sb_result scratch = SB_RESULT_INIT;
-    if (lookup_self(vi, call, &alive, &scratch) != SB_OK)
+    sb_status st = lookup_self(vi, call, &alive, &scratch);
+    vault_host->result_release(&scratch);
+    if (st != SB_OK)
         return SB_OK; /* cannot tell: the original 403 stands */
     return alive ? SB_OK : token_dead(vi, res);
 }

@@ -373,7 +373,9 @@ sb_status vault_parse_body(const sb_http_response *resp, sb_json **doc, const ch
         return h->fail(res, SB_E_PROTOCOL, 0, "%s: Vault answered HTTP %ld with an empty body",
                        what, resp->status);
     sb_result inner = SB_RESULT_INIT;
-    if (h->json_parse(body, len, doc, &inner) != SB_OK) {
+    sb_status parsed = h->json_parse(body, len, doc, &inner);
+    h->result_release(&inner);
+    if (parsed != SB_OK) {
         *doc = NULL;
         return h->fail(res, SB_E_PROTOCOL, 0,
                        "%s: Vault answered HTTP %ld with a body that is not valid JSON "
@@ -399,6 +401,7 @@ sb_status vault_fail_http(const sb_http_response *resp, const char *what, sb_res
         if (h->json_parse(h->secure_data(resp->body, &len), len, &doc, &ignored) == SB_OK)
             vault_error_text(doc, text, sizeof text);
         h->json_free(doc);
+        h->result_release(&ignored);
     }
     const char *sep = text[0] ? ": " : "";
     long code = resp->status;

@@ -84,7 +84,7 @@ static sb_status check_version_out(sb_version_info *v, const char *op, sb_result
                                 "%s: sb_version_info has struct_size %u, expected at least %zu",
                                 op, (unsigned)v->struct_size, sizeof(sb_version_info));
     v->flags = 0;
-    v->version[0] = '\0';
+    vault_host->text_set(v->version, "");
     v->created_unix_ms = 0;
     return SB_OK;
 }
@@ -96,7 +96,7 @@ static void fill_version(const sb_json_node *meta, sb_version_info *v)
     const sb_host_api *h = vault_host;
     int64_t number = 0;
     if (h->json_int(h->json_pointer(meta, "/version"), &number) == 0 && number > 0)
-        snprintf(v->version, sizeof v->version, "%lld", (long long)number);
+        h->text_printf(v->version, "%lld", (long long)number);
     v->created_unix_ms =
         vault_parse_time_ms(h->json_string(h->json_pointer(meta, "/created_time"), NULL));
     const char *deleted = h->json_string(h->json_pointer(meta, "/deletion_time"), NULL);
@@ -104,6 +104,12 @@ static void fill_version(const sb_json_node *meta, sb_version_info *v)
         v->flags |= SB_VERSION_DELETED;
     if (h->json_type(h->json_pointer(meta, "/destroyed")) == SB_JSON_TRUE)
         v->flags |= SB_VERSION_DESTROYED;
+}
+
+static const char *version_or_latest(const sb_version_info *v)
+{
+    const char *s = vault_host->text_str(v->version, NULL);
+    return s[0] ? s : "(latest)";
 }
 
 /* A 404 body: `{"errors":[]}` (never existed) or the full envelope of a
@@ -116,7 +122,9 @@ static sb_status read_not_found(const sb_http_response *resp, const sb_secret_re
     sb_result ignored = SB_RESULT_INIT;
     size_t len = 0;
     const unsigned char *body = resp->body ? h->secure_data(resp->body, &len) : NULL;
-    if (body && len && h->json_parse(body, len, &doc, &ignored) == SB_OK) {
+    int parsed = body && len && h->json_parse(body, len, &doc, &ignored) == SB_OK;
+    h->result_release(&ignored);
+    if (parsed) {
         const sb_json_node *root = h->json_root(doc);
         const sb_json_node *meta = h->json_pointer(root, "/data/metadata");
         if (h->json_type(meta) == SB_JSON_OBJECT &&
@@ -126,13 +134,13 @@ static sb_status read_not_found(const sb_http_response *resp, const sb_secret_re
             h->json_free(doc);
             if (flags & SB_VERSION_DESTROYED)
                 return h->fail(res, SB_E_GONE, 0, "read %s: version %s is destroyed", ref->path,
-                               v->version[0] ? v->version : "(latest)");
+                               version_or_latest(v));
             if (flags & SB_VERSION_DELETED)
                 return h->fail(res, SB_E_GONE, 0,
                                "read %s: version %s is deleted (it can be undeleted)", ref->path,
-                               v->version[0] ? v->version : "(latest)");
+                               version_or_latest(v));
             v->flags = 0;
-            v->version[0] = '\0';
+            h->text_set(v->version, "");
             v->created_unix_ms = 0;
             return h->fail(res, SB_E_PROTOCOL, 0,
                            "read %s: Vault answered 404 with metadata but no deletion", ref->path);
@@ -211,7 +219,7 @@ static sb_status kv_read(void *inst, const sb_call *call, const sb_secret_ref *r
     fill_version(meta, version);
     version->flags = 0;
     h->json_free(doc);
-    if (version->version[0] == '\0') {
+    if (h->text_str(version->version, NULL)[0] == '\0') {
         h->bundle_free(bundle);
         version->created_unix_ms = 0;
         return h->fail(res, SB_E_PROTOCOL, 0, "read %s: Vault's answer has no version number",
@@ -314,7 +322,7 @@ static sb_status kv_write(void *inst, const sb_call *call, const sb_secret_ref *
     fill_version(data, new_version);
     new_version->flags = 0;
     h->json_free(doc);
-    if (new_version->version[0] == '\0') {
+    if (h->text_str(new_version->version, NULL)[0] == '\0') {
         new_version->created_unix_ms = 0;
         return h->fail(res, SB_E_PROTOCOL, 0,
                        "write %s: Vault accepted the write but its answer has no version",
@@ -452,8 +460,7 @@ static sb_status kv_describe(void *inst, const sb_call *call, const sb_secret_re
 
 /* vault_list.c */
 sb_status vault_kv_list(void *inst, const sb_call *call, const sb_list_query *query,
-                        sb_metadata_sink emit, void *sink, char next_cursor[SB_CURSOR_MAX],
-                        sb_result *res);
+                        sb_metadata_sink emit, void *sink, sb_text *next_cursor, sb_result *res);
 
 const sb_provider_ops vault_provider_ops = {
     .struct_size = (uint32_t)sizeof(sb_provider_ops),

@@ -187,8 +187,12 @@ static sb_status visit_leaf(list_walk *w, const sb_metadata_sink emit, void *sin
     sb_status st = vault_kv_get_metadata(w->vi, w->call, rel, &doc, &scratch);
     if (st == SB_E_NOT_FOUND)
         return SB_OK; /* deleted since the LIST */
-    if (st != SB_OK) /* scratch.message is ordinary memory: safe to copy */
-        return h->fail(res, st, scratch.retry_after_ms, "%s", scratch.message);
+    if (st != SB_OK) { /* scratch.message is ordinary memory: safe to copy */
+        st = h->fail(res, st, scratch.retry_after_ms, "%s", scratch.message);
+        h->result_release(&scratch);
+        return st;
+    }
+    h->result_release(&scratch);
     vault_metadata_view view;
     st = vault_kv_metadata_view(doc, rel, &view, res);
     if (st == SB_OK) {
@@ -201,12 +205,12 @@ static sb_status visit_leaf(list_walk *w, const sb_metadata_sink emit, void *sin
 }
 
 static sb_status check_query(const sb_list_query *q, sb_metadata_sink emit,
-                             char *next_cursor, sb_result *res)
+                             sb_text *next_cursor, sb_result *res)
 {
     const sb_host_api *h = vault_host;
     if (next_cursor == NULL)
         return h->fail(res, SB_E_INVALID, 0, "list: the next_cursor out-parameter is NULL");
-    next_cursor[0] = '\0';
+    h->text_set(next_cursor, "");
     if (q == NULL)
         return h->fail(res, SB_E_INVALID, 0, "list: the query is NULL");
     if (!SB_HAS_FIELD(q, sb_list_query, cursor))
@@ -236,13 +240,12 @@ static sb_status check_query(const sb_list_query *q, sb_metadata_sink emit,
 }
 
 sb_status vault_kv_list(void *inst, const sb_call *call, const sb_list_query *query,
-                        sb_metadata_sink emit, void *sink, char next_cursor[SB_CURSOR_MAX],
-                        sb_result *res)
+                        sb_metadata_sink emit, void *sink, sb_text *next_cursor, sb_result *res)
 {
     sb_status st = vault_check_common(inst, call, res, "list");
     if (st != SB_OK) {
         if (next_cursor)
-            next_cursor[0] = '\0';
+            vault_host->text_set(next_cursor, "");
         return st;
     }
     if ((st = check_query(query, emit, next_cursor, res)) != SB_OK)
@@ -301,7 +304,8 @@ sb_status vault_kv_list(void *inst, const sb_call *call, const sb_list_query *qu
         } else if (!w->cursor || strcmp(rel.p, w->cursor) > 0) {
             if (w->examined >= w->page && w->last) {
                 /* Another leaf exists: end the page before examining it. */
-                snprintf(next_cursor, SB_CURSOR_MAX, "%s%s", CURSOR_TAG, w->last);
+                if (h->text_printf(next_cursor, "%s%s", CURSOR_TAG, w->last) != 0)
+                    st = h->fail(res, SB_E_INTERNAL, 0, "list: out of memory");
                 vault_str_free(&rel);
                 break;
             }
@@ -318,7 +322,7 @@ sb_status vault_kv_list(void *inst, const sb_call *call, const sb_list_query *qu
     if (st == SB_OK && stop)
         st = h->fail(res, SB_E_CANCELLED, 0, "list: stopped by the receiver");
     if (st != SB_OK)
-        next_cursor[0] = '\0';
+        h->text_set(next_cursor, "");
     while (w->depth > 0)
         level_free(&w->levels[--w->depth]);
     free(w->last);

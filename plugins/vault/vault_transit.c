@@ -178,29 +178,30 @@ static sb_status transit_post(vault_instance *vi, const sb_call *call, const cha
     return st;
 }
 
-static sb_status transit_key_id(void *inst, const sb_call *call, char key_id[SB_KEY_ID_MAX],
+static sb_status transit_key_id(void *inst, const sb_call *call, sb_text *key_id,
                                 sb_result *res)
 {
     sb_status st = vault_check_common(inst, call, res, "key_id");
     if (st != SB_OK) {
         if (key_id)
-            key_id[0] = '\0';
+            vault_host->text_set(key_id, "");
         return st;
     }
     if (key_id == NULL)
         return vault_host->fail(res, SB_E_INVALID, 0, "key_id: the key_id out-parameter is NULL");
     const vault_instance *vi = inst;
-    snprintf(key_id, SB_KEY_ID_MAX, KEY_ID_SCHEME "%s/%s", vi->transit_mount, vi->transit_key);
+    if (vault_host->text_printf(key_id, KEY_ID_SCHEME "%s/%s", vi->transit_mount, vi->transit_key) != 0)
+        return vault_host->fail(res, SB_E_INTERNAL, 0, "key_id: out of memory");
     return SB_OK;
 }
 
 static sb_status transit_wrap(void *inst, const sb_call *call, const sb_secure_buf *plaintext,
-                              sb_secure_buf *ciphertext, char key_id[SB_KEY_ID_MAX],
+                              sb_secure_buf *ciphertext, sb_text *key_id,
                               sb_result *res)
 {
     sb_status st = vault_check_common(inst, call, res, "wrap");
     if (key_id)
-        key_id[0] = '\0';
+        vault_host->text_set(key_id, "");
     if (st != SB_OK)
         return st;
     const sb_host_api *h = vault_host;
@@ -237,8 +238,9 @@ static sb_status transit_wrap(void *inst, const sb_call *call, const sb_secure_b
         return h->fail(res, SB_E_INTERNAL, 0, "wrap: out of secure memory");
     }
     h->json_free(doc);
-    snprintf(key_id, SB_KEY_ID_MAX, KEY_ID_SCHEME "%s/%s:v%lld", vi->transit_mount,
-             vi->transit_key, (long long)version);
+    if (h->text_printf(key_id, KEY_ID_SCHEME "%s/%s:v%lld", vi->transit_mount, vi->transit_key,
+                       (long long)version) != 0)
+        return h->fail(res, SB_E_INTERNAL, 0, "wrap: out of memory");
     return SB_OK;
 }
 

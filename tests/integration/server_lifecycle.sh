@@ -47,6 +47,7 @@ login() {
 
 start
 [[ "$(login)" == 200 ]] || fail "the bootstrap admin cannot log in"
+grep -q "no KMS is configured" "$work/server.log" || fail "a server without kms: does not warn"
 grep -q "$SB_TEST_ADMIN_PASSWORD" "$work/server.log" && fail "the admin password reached the log"
 # through the trusted proxy (this loopback client), as client 203.0.113.9
 code=$(curl -s -o /dev/null -w '%{http_code}' -c "$work/jar" -H 'Content-Type: application/json' \
@@ -81,3 +82,29 @@ grep -q "up to date" "$work/migrate.log" || fail "migrate did not report the sch
   || fail "audit verify: $(tail -3 "$work/verify.log")"
 grep -q "audit chain ok" "$work/verify.log" || fail "audit verify output: $(cat "$work/verify.log")"
 echo "ok: migrate and audit verify on the stopped server's state"
+
+# With kms: naming a KMS plugin instance, the server loads and starts the
+# plugin before it listens and wraps read keys with it; a kms: naming a
+# plugin that is not there stops it before anything listens.
+cat >> "$work/server.yaml" <<YAML
+plugins:
+  load:
+    - name: example
+      file: example.so
+      capabilities: [kms]
+kms:
+  name: primary
+  plugin: example
+YAML
+start
+grep -q "read keys are wrapped by KMS instance primary (plugin example)" "$work/server.log" \
+  || fail "the KMS plugin instance is not used"
+grep -q "no KMS is configured" "$work/server.log" && fail "warned about a missing KMS while one is configured"
+kill -TERM "$pid"; wait "$pid"; pid=""
+sed -i 's/file: example.so/file: missing.so/' "$work/server.yaml"
+if "$SBRIDGE" server --config "$work/server.yaml" >"$work/server.log" 2>&1; then
+  fail "the server started without its KMS plugin"
+fi
+grep -q "missing.so" "$work/server.log" || fail "the refusal does not name the plugin file: $(tail -3 "$work/server.log")"
+grep -q "control plane listening" "$work/server.log" && fail "the server listened before its plugins loaded"
+echo "ok: the KMS plugin instance wraps read keys; a missing plugin stops the start"

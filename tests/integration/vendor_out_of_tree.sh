@@ -32,6 +32,16 @@ exported=$(nm -D --defined-only "$work/vendor/example.so" | awk '{print $3}')
 mkdir -m 0755 "$work/plugins"
 install -m 0755 "$work/vendor/example.so" "$work/plugins/example.so"
 "$prefix/bin/sbridge" plugin check "$work/plugins/example.so"
+
+# The authoring guide's complete minimal plugin, verbatim, built with its
+# own command (strict C99) and passed by the conformance kit.
+sed -n '/<!-- minimal-plugin: begin -->/,/<!-- minimal-plugin: end -->/p' \
+    "$SB_SOURCE_DIR/docs/plugins/authoring.md" | sed '1,2d;$d' | sed '$d' > "$work/vendor/hello.c"
+grep -q 'SB_PLUGIN_DEFINE' "$work/vendor/hello.c" || { echo "FAIL: no minimal plugin in authoring.md"; exit 1; }
+cc $(pkg-config --cflags sbridge-plugin) -std=c99 -pedantic -Wall -Wextra -Werror -fPIC -shared \
+   -o "$work/vendor/hello.so" "$work/vendor/hello.c"
+install -m 0755 "$work/vendor/hello.so" "$work/plugins/hello.so"
+"$prefix/bin/sbridge" plugin check "$work/plugins/hello.so"
 sha=$(sha256sum "$work/plugins/example.so" | cut -d' ' -f1)
 cat > "$work/agent.yaml" <<YAML
 role: agent

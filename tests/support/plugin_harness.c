@@ -13,6 +13,7 @@
 #include "plugin/http_client.h"
 #include "plugin/instance_config.h"
 #include "plugin/loader.h"
+#include "plugin/text.h"
 
 struct sb_harness {
     sb_loaded_plugin loaded;
@@ -67,15 +68,18 @@ sb_harness *sb_harness_open(const char *plugin_path, const char *yaml_config, ch
     sb_result res = SB_RESULT_INIT;
     if (h->loaded.desc->init(sb_host_api_table(), &res) != SB_OK) {
         snprintf(err, err_len, "init failed: %s", res.message);
+        sb_result_release(&res);
         sb_harness_close(h);
         return NULL;
     }
     h->initialized = 1;
     if (h->loaded.desc->instance_new(h->config, &h->instance, &res) != SB_OK) {
         snprintf(err, err_len, "instance_new failed: %s", res.message);
+        sb_result_release(&res);
         sb_harness_close(h);
         return NULL;
     }
+    sb_result_release(&res);
     return h;
 }
 

@@ -8,3 +8,4 @@ add_test(NAME server_lifecycle
   COMMAND ${CMAKE_COMMAND} -E env SBRIDGE=$<TARGET_FILE:sbridge>
           bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/server_lifecycle.sh)
 set_tests_properties(server_lifecycle PROPERTIES TIMEOUT 300)
+sb_add_unit_test(test_api_errors SOURCES unit/test_api_errors.c LIBRARIES sb_api_harness)

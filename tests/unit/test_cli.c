@@ -280,7 +280,17 @@ Test(cli, plugin_check_passes_on_the_example_plugin)
     EXPECT_OUT("ok    kms: wrap/unwrap round trip, no leaks");
     EXPECT_OUT("ok    gitops: baseline/observe");
     EXPECT_OUT("ok    notifier: deliver");
+    EXPECT_OUT("ok    provider: writes read back; a stale compare-and-set write conflicts");
     EXPECT_OUT(", 0 failed");
+}
+
+Test(cli, plugin_check_catches_a_plugin_that_declares_write_but_never_writes)
+{
+    cr_assert_eq(run(SBRIDGE " plugin check " SB_TEST_PLUGIN_DIR "/abi_lazy_write.so", out, sizeof out), 1,
+                 "a write that stores nothing passed the conformance kit:\n%s", out);
+    EXPECT_OUT("FAIL  provider: writes read back; a stale compare-and-set write conflicts: read after a "
+               "successful write: expected 0 (SB_OK), got 2 (SB_E_NOT_FOUND)");
+    EXPECT_OUT("the write did not store the secret");
 }
 
 Test(cli, plugin_check_reports_crashes_and_bad_descriptors)
@@ -317,7 +327,22 @@ Test(cli, dev_runs_on_the_embedded_defaults_and_shows_no_values)
     EXPECT_OUT("payments/db");
     EXPECT_OUT("team=payments");
     cr_assert_null(strstr(out, "checkout/stripe"), "the fence team=payments was not applied:\n%s", out);
-    EXPECT_OUT("kms dev-kms (plugin example): wrap/unwrap round trip ok");
+    EXPECT_OUT("kms: the built-in local KMS (development only)");
     cr_assert_null(strstr(out, "demo-db-password"), "a value was printed:\n%s", out);
     cr_assert_null(strstr(out, "demo-api-token"), "a value was printed:\n%s", out);
+}
+
+Test(cli, dev_with_a_kms_plugin_instance_shows_its_round_trip)
+{
+    char cfg[128], cmd[768];
+    snprintf(cfg, sizeof cfg, "%s/dev-kms.yaml", tmp);
+    snprintf(cmd, sizeof cmd,
+             "sed 's/capabilities: \\[provider\\]/capabilities: [provider, kms]/' " SB_SOURCE_DIR
+             "/config/dev.yaml > %s && printf 'kms:\\n  name: dev-kms\\n  plugin: example\\n' >> %s",
+             cfg, cfg);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, SBRIDGE " dev --once --config %s --plugin-dir " SB_PLUGIN_OUT_DIR, cfg);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    EXPECT_OUT("kms dev-kms (plugin example): wrap/unwrap round trip ok");
+    cr_assert_null(strstr(out, "built-in local KMS"), "%s", out);
 }

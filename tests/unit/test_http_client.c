@@ -3,6 +3,7 @@
  * it enforces whatever the plugin asks (no plain http off loopback, no
  * redirects, deadlines, size caps), retries with Retry-After, and that
  * response bodies land in secure memory. */
+#include "../support/abi_outputs.h"
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,7 +77,7 @@ static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint
 Test(http_client, success_lands_in_secure_memory)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(get("/big/100", 0, 0, 0, 5000, &resp, &res), SB_OK, "%s", res.message);
     cr_assert_eq(resp.status, 200);
     size_t len;
@@ -90,7 +91,7 @@ Test(http_client, success_lands_in_secure_memory)
 Test(http_client, statuses_are_returned_not_mapped)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(get("/status/404", 0, 0, 0, 5000, &resp, &res), SB_OK);
     cr_assert_eq(resp.status, 404);
     host->http_response_free(&resp);
@@ -99,7 +100,7 @@ Test(http_client, statuses_are_returned_not_mapped)
 Test(http_client, retry_after_seconds_is_parsed)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(get("/status/429?retry_after=7", 0, 0, 0, 5000, &resp, &res), SB_OK);
     cr_assert_eq(resp.status, 429);
     cr_assert_eq(resp.retry_after_ms, 7000);
@@ -110,7 +111,7 @@ Test(http_client, retry_after_seconds_is_parsed)
 Test(http_client, retries_transient_failures_when_asked)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(get("/flaky/a?fail=2", SB_HTTP_RETRY, 0, 0, 10000, &resp, &res), SB_OK, "%s", res.message);
     cr_assert_eq(resp.status, 200);
     cr_assert_eq(resp.attempts, 3);
@@ -125,7 +126,7 @@ Test(http_client, retries_transient_failures_when_asked)
 Test(http_client, redirects_are_not_followed)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(get("/redirect", 0, 0, 0, 5000, &resp, &res), SB_OK);
     cr_assert_eq(resp.status, 302);
     host->http_response_free(&resp);
@@ -134,7 +135,7 @@ Test(http_client, redirects_are_not_followed)
 Test(http_client, response_size_is_capped)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(get("/big/5000", 0, 0, 1000, 5000, &resp, &res), SB_E_TOO_LARGE);
     cr_assert_not_null(strstr(res.message, "response larger than 1000 bytes"), "%s", res.message);
     cr_assert_null(resp.body);
@@ -143,7 +144,7 @@ Test(http_client, response_size_is_capped)
 Test(http_client, timeouts_and_deadlines)
 {
     sb_http_response resp;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     cr_assert_eq(get("/slow/3000", 0, 0, 0, 300, &resp, &res), SB_E_TIMEOUT, "%s", res.message);
@@ -160,7 +161,7 @@ Test(http_client, connection_refused_is_retryable_unavailable)
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_UNAVAILABLE, "%s", res.message);
 }
 
@@ -170,7 +171,7 @@ Test(http_client, plain_http_only_to_loopback_unless_allowed)
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_CONFIG);
     cr_assert_not_null(strstr(res.message, "plain http to http://example.invalid/ refused"), "%s", res.message);
     req.url = "ftp://127.0.0.1/";
@@ -187,7 +188,7 @@ static sb_status try_url(const char *url, uint32_t flags, sb_result *res)
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
-    *res = (sb_result)SB_RESULT_INIT;
+    sb_result_release(res);
     sb_status st = host->http(&call.call, &req, &resp, res);
     if (st == SB_OK)
         host->http_response_free(&resp);
@@ -206,7 +207,7 @@ Test(http_client, plain_http_bypasses_are_refused)
         "http://[::2]/",
         "http://128.0.0.1/",
     };
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         sb_status st = try_url(refused[i], 0, &res);
         cr_assert(st == SB_E_CONFIG || st == SB_E_INVALID, "%s was let through (%d: %s)", refused[i], st, res.message);
@@ -226,7 +227,7 @@ Test(http_client, loopback_in_every_spelling_is_plain_http_ok)
 {
     char url[128];
     const char *const hosts[] = {"127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]", "[0:0:0:0:0:0:0:1]"};
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
         /* port 9 (discard) is closed: the policy passed when the failure is the connection */
         snprintf(url, sizeof url, "http://%s:9/", hosts[i]);
@@ -247,7 +248,7 @@ Test(http_client, headers_and_bodies_are_sent)
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_OK, "%s", res.message);
     size_t len;
     const char *echo = (const char *)host->secure_data(resp.body, &len);
@@ -266,7 +267,7 @@ Test(http_client, cancelled_calls_stop)
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_call_cancel(&call);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_CANCELLED, "%s", res.message);
     cr_assert_not_null(strstr(res.message, "call cancelled before GET"));
     cr_assert(SB_STATUS_IS_RETRYABLE(SB_E_CANCELLED), "a cancelled job is re-queued, not failed");
@@ -280,7 +281,7 @@ Test(http_client, tls_server_name_renames_the_host_but_not_the_connection)
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, 5000);
     sb_http_response resp = {sizeof resp, 0, 0, 0, 0, NULL, NULL};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_OK, "%s", res.message);
     size_t len;
     const char *echo = (const char *)host->secure_data(resp.body, &len);

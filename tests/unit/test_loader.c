@@ -176,12 +176,13 @@ Test(loader, different_major)
 Test(loader, newer_minor)
 {
     install("abi_minor_newer.so", "newer.so", 0755);
-    EXPECT_MSG(refusal("newer.so", NULL, NULL), "built for plugin ABI 1.9, newer than this sbridge's ABI 1.0");
+    EXPECT_MSG(refusal("newer.so", NULL, NULL),
+               "requires plugin ABI 1.9 or newer (built with 1.9), but this sbridge speaks ABI 1.0");
 }
 
 Test(loader, older_minor_loads_on_a_newer_host)
 {
-    /* A host speaking ABI 1.3 accepts a plugin built for 1.2 (and 1.0)... */
+    /* A host speaking ABI 1.3 accepts a plugin requiring 1.2 (and 1.0)... */
     install("abi_minor_older.so", "older.so", 0755);
     sb_loader_abi host13 = {1, 3};
     sb_loaded_plugin p;
@@ -191,9 +192,10 @@ Test(loader, older_minor_loads_on_a_newer_host)
     sb_plugin_unload(&p);
     cr_assert_eq(sb_plugin_load_file(dir, "ok.so", NULL, &host13, &p, &err), 0, "%s", err.message);
     sb_plugin_unload(&p);
-    /* ...while a 1.1 host refuses the 1.2 plugin. */
+    /* ...while a 1.1 host refuses the plugin that requires 1.2. */
     sb_loader_abi host11 = {1, 1};
-    EXPECT_MSG(refusal("older.so", NULL, &host11), "built for plugin ABI 1.2, newer than this sbridge's ABI 1.1");
+    EXPECT_MSG(refusal("older.so", NULL, &host11),
+               "requires plugin ABI 1.2 or newer (built with 1.2), but this sbridge speaks ABI 1.1");
 }
 
 Test(loader, struct_too_small)

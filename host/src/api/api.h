@@ -74,6 +74,11 @@ int sb_api_audit_now(sb_app *app, sb_server_request *req, const sb_api_audit_eve
  * SB_DB_E_CHECK 422 invalid, SB_DB_E_REFUSED 409 refused (with the hint),
  * unavailable 503, anything else 500. */
 int sb_api_respond_store_error(sb_server_request *req, const sb_error *err);
+/* The registry behind it (api/errors.c): the status and code for an
+ * sb_error code; 0 when the code is not registered (500 internal). */
+int sb_api_error_answer(int code, int *status, const char **name);
+/* Every registered code (for tests: no code twice). */
+size_t sb_api_error_codes(const int **codes);
 
 /* Cursor pagination: limit (default 50, 1..500) and an opaque cursor that
  * encodes the last id seen. 400 invalid_limit / invalid_cursor answered. */

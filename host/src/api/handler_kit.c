@@ -194,30 +194,10 @@ int sb_handler_not_found(sb_server_request *req, const char *what)
     return sb_http_respond_error(req, 404, "not_found", "no %s with that id", what);
 }
 
-/* Answers a refusal from the store, the domain or a check in this file. */
+/* Answers a refusal from the store, the domain or a check in this file
+ * (the one registry: api/errors.c). */
 int sb_handler_respond_failure(sb_server_request *req, const sb_error *err)
 {
-    static const struct {
-        int code, status;
-        const char *name;
-    } map[] = {
-        {SB_TENANCY_E_CYCLE, 409, "team_cycle"},
-        {SB_DOMAIN_E_CYCLE, 409, "team_cycle"},
-        {SB_DOMAIN_E_TOO_DEEP, 409, "team_too_deep"},
-        {SB_TENANCY_E_NOT_EMPTY, 409, "team_not_empty"},
-        {SB_TENANCY_E_NAME_TAKEN, 409, "name_taken"},
-        {SB_TENANCY_E_IMMUTABLE, 422, "immutable_field"},
-        {SB_TENANCY_E_EXISTS, 409, "already_exists"},
-        {SB_TENANCY_E_SYSTEM_ROLE, 409, "system_role"},
-        {SB_TENANCY_E_ROLE_IN_USE, 409, "role_in_use"},
-        {SB_RBAC_E_LAST_ADMIN, 409, "last_admin"},
-        {SB_TENANCY_E_UNKNOWN_REF, 422, "invalid_value"},
-        {SB_HANDLER_E_ARCHIVED, 409, "archived"},
-        {SB_HANDLER_E_HIDDEN, 404, "not_found"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (map[i].code == err->code)
-            return sb_http_respond_error(req, map[i].status, map[i].name, "%s", err->message);
     return sb_api_respond_store_error(req, err);
 }
 

@@ -32,7 +32,9 @@
 #include "config/settings.h"
 #include "crypto/secure_mem.h"
 #include "plugin/host_api.h"
+#include "plugin/kms_client.h"
 #include "plugin/registry.h"
+#include "plugin/text.h"
 #include "server/control_plane.h"
 #include "util/log.h"
 
@@ -125,7 +127,7 @@ static void remove_tree(const char *dir)
 }
 
 /* Runs the control plane in dev mode until SIGINT/SIGTERM. */
-static int run_control_plane(const sb_settings *s, const char *state_dir_arg)
+static int run_control_plane(const sb_settings *s, const char *state_dir_arg, sb_instance *kms)
 {
     if (probe_listen(s->http.listen) != 0)
         return 1;
@@ -148,7 +150,7 @@ static int run_control_plane(const sb_settings *s, const char *state_dir_arg)
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
-        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout};
+        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout, .kms = kms};
     sb_control_plane *cp;
     sb_error err;
     if (sb_control_plane_start(s, &opts, &cp, &err) != 0) {
@@ -190,37 +192,60 @@ static void show_provider(sb_instance *inst)
     const sb_plugin *d = inst->plugin->loaded.desc;
     sb_call_ctx ctx;
     sb_call_begin(&ctx, d->name, inst->name, "dev", 10000);
-    char cursor[SB_CURSOR_MAX] = "";
+    sb_text *cursor = sb_text_new();
+    char *next = NULL;
     /* The instance's fence is the selector: a list never leaves it. */
     sb_list_query q = {sizeof q, 100, "", inst->fence->items, inst->fence->n, NULL};
     sb_result res = SB_RESULT_INIT;
-    int count = 0;
+    int count = 0, pages = 0;
+    sb_status st = SB_OK;
     printf("  provider %s (plugin %s %s):\n", inst->name, d->name, d->version);
-    if (d->provider->list(inst->handle, &ctx.call, &q, print_secret, &count, cursor, &res) != SB_OK)
+    do { /* follow next_cursor, a bounded number of pages */
+        free(next);
+        next = NULL;
+        sb_text_set(cursor, "");
+        st = d->provider->list(inst->handle, &ctx.call, &q, print_secret, &count, cursor, &res);
+        if (st == SB_OK && sb_text_cstr(cursor)[0])
+            q.cursor = next = strdup(sb_text_cstr(cursor));
+    } while (st == SB_OK && next && ++pages < 100);
+    if (st != SB_OK)
         printf("    list failed: %s\n", res.message);
     else
         printf("    %d secret%s\n", count, count == 1 ? "" : "s");
+    free(next);
+    sb_text_free(cursor);
+    sb_result_release(&res);
 }
 
+/* A wrap/unwrap round trip of a fresh random 32-byte key through the
+ * control plane's KMS layer (kms_client), as the server will use it. */
 static void show_kms(sb_instance *inst)
 {
     const sb_plugin *d = inst->plugin->loaded.desc;
-    sb_call_ctx ctx;
-    sb_call_begin(&ctx, d->name, inst->name, "dev", 10000);
-    sb_secure_buf *pt = sb_secure_new(32), *ct = sb_secure_new(64), *back = sb_secure_new(32);
-    unsigned char key[32];
-    sb_host_api_table()->random_bytes(key, sizeof key);
-    sb_secure_append(pt, key, sizeof key);
-    char key_id[SB_KEY_ID_MAX] = "";
-    sb_result res = SB_RESULT_INIT;
-    int ok = d->kms->wrap(inst->handle, &ctx.call, pt, ct, key_id, &res) == SB_OK &&
-             d->kms->unwrap(inst->handle, &ctx.call, ct->data, ct->len, key_id, back, &res) == SB_OK &&
-             back->len == pt->len && memcmp(back->data, pt->data, pt->len) == 0;
-    printf("  kms %s (plugin %s): %s%s%s\n", inst->name, d->name,
-           ok ? "wrap/unwrap round trip ok, key " : "round trip FAILED: ", ok ? key_id : res.message, "");
-    sb_secure_free(pt);
-    sb_secure_free(ct);
+    sb_secure_buf *key = sb_secure_new(32), *back = NULL;
+    unsigned char *ct = NULL;
+    size_t ct_len = 0;
+    char *key_id = NULL;
+    sb_error err = {0, "out of secure memory"};
+    static const unsigned char zeros[32];
+    int ok = key && sb_secure_append(key, zeros, sizeof zeros) == 0;
+    if (ok) {
+        sb_host_api_table()->random_bytes(key->data, key->len);
+        ok = sb_kms_client_wrap(inst, key->data, key->len, &ct, &ct_len, &key_id, &err) == 0 &&
+             sb_kms_client_unwrap(inst, ct, ct_len, key_id, &back, &err) == 0;
+    }
+    if (ok && (back->len != key->len || memcmp(back->data, key->data, key->len) != 0)) {
+        snprintf(err.message, sizeof err.message, "unwrap returned different bytes than were wrapped");
+        ok = 0;
+    }
+    if (ok)
+        printf("  kms %s (plugin %s): wrap/unwrap round trip ok, key %s\n", inst->name, d->name, key_id);
+    else
+        printf("  kms %s (plugin %s): round trip FAILED: %s\n", inst->name, d->name, err.message);
+    sb_secure_free(key);
     sb_secure_free(back);
+    free(ct);
+    free(key_id);
 }
 
 int sb_cmd_dev(int argc, char **argv)
@@ -307,9 +332,13 @@ int sb_cmd_dev(int argc, char **argv)
             else if (r.instances[i].capability == SB_CAP_KMS)
                 show_kms(&r.instances[i]);
         }
+        if (s.kms.name == NULL)
+            printf("  kms: the built-in local KMS (development only), keyed from the state "
+                   "directory's master key\n");
         fflush(stdout);
         if (!once)
-            rc = run_control_plane(&s, state_dir);
+            rc = run_control_plane(&s, state_dir,
+                                   s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL);
     }
     sb_registry_free(&r);
     sb_settings_free(&s);

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "config/settings.h"
+#include "plugin/registry.h"
 #include "server/control_plane.h"
 #include "util/log.h"
 
@@ -90,13 +91,34 @@ int sb_cmd_server(int argc, char **argv)
     sb_settings s;
     if (load(file, "server", &s) != 0)
         return 1;
+    /* the plugins the configuration lists (the KMS among them), loaded and
+     * started before anything listens */
+    sb_registry r;
+    sb_diags d;
+    sb_diags_init(&d, file);
+    size_t errors = sb_registry_load(&r, &s, NULL, &d);
+    sb_diags_print(&d, stderr);
+    sb_diags_free(&d);
+    sb_error err;
+    if (errors || sb_registry_start(&r, &err) != 0) {
+        if (!errors)
+            fprintf(stderr, "sbridge server: %s\n", err.message);
+        else
+            fprintf(stderr, "%s: %zu plugin error%s; nothing was started\n", file, errors,
+                    errors == 1 ? "" : "s");
+        sb_registry_free(&r);
+        sb_settings_free(&s);
+        return 1;
+    }
     sigset_t set;
     sb_cli_block_signals(&set);
-    sb_control_plane_options opts = {.dev_mode = 0, .run_background = 1};
+    sb_control_plane_options opts = {
+        .dev_mode = 0, .run_background = 1,
+        .kms = s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL};
     sb_control_plane *cp;
-    sb_error err;
     if (sb_control_plane_start(&s, &opts, &cp, &err) != 0) {
         fprintf(stderr, "sbridge server: %s\n", err.message);
+        sb_registry_free(&r);
         sb_settings_free(&s);
         return 1;
     }
@@ -113,6 +135,7 @@ int sb_cmd_server(int argc, char **argv)
     }
     sb_info("server", "stopping: draining requests for up to %lld ms", (long long)s.shutdown_grace_ms);
     sb_control_plane_stop(cp, s.shutdown_grace_ms);
+    sb_registry_free(&r);
     sb_settings_free(&s);
     return 0;
 }

@@ -209,20 +209,50 @@ int sb_http_respond_empty(sb_server_request *req, int status)
     return answer(req, status, NULL, NULL);
 }
 
+/* A payload that grows while jansson serialises into it. Growth copies
+ * into a new block and zeroes the old one (never realloc, which could
+ * leave a copy of a revealed value behind in freed memory). */
+typedef struct growing {
+    sb_http_payload *b;
+    size_t cap;
+} growing;
+
+static int grow_append(const char *data, size_t n, void *p)
+{
+    growing *g = p;
+    size_t len = g->b ? g->b->len : 0;
+    if (g->b == NULL || len + n > g->cap) {
+        size_t cap = g->cap ? g->cap : 1024;
+        while (cap < len + n)
+            cap *= 2;
+        sb_http_payload *nb = body_new(cap);
+        if (nb == NULL)
+            return -1;
+        if (g->b)
+            memcpy(nb->data, g->b->data, len);
+        nb->len = len;
+        body_free(g->b);
+        g->b = nb;
+        g->cap = cap;
+    }
+    memcpy(g->b->data + len, data, n);
+    g->b->len = len + n;
+    return 0;
+}
+
 int sb_http_respond_json(sb_server_request *req, int status, json_t *json)
 {
     if (json == NULL)
         return sb_http_respond_error(req, 500, "internal_error", "handler answered a NULL JSON body");
-    /* size first, then one exact buffer: no realloc leaves copies behind */
-    size_t len = json_dumpb(json, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-    sb_http_payload *b = len ? body_new(len) : NULL;
-    if (b == NULL || json_dumpb(json, (char *)b->data, len, JSON_COMPACT | JSON_ENCODE_ANY) != len) {
-        json_decref(json);
-        body_free(b);
+    /* serialised once, into a payload that grows without leaving copies */
+    growing g = {0};
+    int rc = json_dump_callback(json, grow_append, &g, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(json);
+    if (rc != 0 || g.b == NULL) {
+        body_free(g.b);
         return sb_http_respond_error(req, 500, "internal_error", "cannot serialise the JSON answer");
     }
-    json_decref(json);
-    return answer(req, status, "application/json", b);
+    return answer(req, status, "application/json", g.b);
 }
 
 /* {"error":{"code":…,"message":…,"request_id":…}}; NULL when out of memory. */

@@ -146,11 +146,21 @@ int sb_descriptor_check(const sb_plugin *d, uint16_t host_major, uint16_t host_m
                             "a different major version is never compatible: rebuild the plugin "
                             "against ABI %u",
                             d->abi_major, d->abi_minor, host_major, host_minor, host_major);
-    if (d->abi_minor > host_minor)
+    if (d->requires_minor > d->abi_minor)
         return sb_error_set(err, SB_DESC_E_MINOR,
-                            "built for plugin ABI %u.%u, newer than this sbridge's ABI %u.%u; "
-                            "upgrade sbridge or use a plugin built for ABI %u.%u or older",
-                            d->abi_major, d->abi_minor, host_major, host_minor, host_major, host_minor);
+                            "requires plugin ABI %u.%u but was built with the ABI %u.%u header, "
+                            "which cannot provide it; rebuild it against a %u.%u (or newer) "
+                            "sbridge/plugin.h",
+                            d->abi_major, d->requires_minor, d->abi_major, d->abi_minor,
+                            d->abi_major, d->requires_minor);
+    if (d->requires_minor > host_minor)
+        return sb_error_set(err, SB_DESC_E_MINOR,
+                            "requires plugin ABI %u.%u or newer (built with %u.%u), but this sbridge "
+                            "speaks ABI %u.%u; upgrade sbridge to a release with ABI %u.%u, or rebuild "
+                            "the plugin with a lower SB_PLUGIN_REQUIRES_MINOR (it must then check "
+                            "SB_HAS_FIELD before using anything added after %u.%u)",
+                            d->abi_major, d->requires_minor, d->abi_major, d->abi_minor, host_major,
+                            host_minor, host_major, d->requires_minor, host_major, host_minor);
     if (d->struct_size < SB_PLUGIN_V1_0_SIZE)
         return sb_error_set(err, SB_DESC_E_SIZE,
                             "descriptor struct_size %u is smaller than ABI 1.0's %zu bytes; "

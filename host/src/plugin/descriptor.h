@@ -3,7 +3,9 @@
  *
  * Contract: pure functions over a descriptor (no I/O), so every refusal is
  * unit-testable. sb_descriptor_check applies the compatibility rule
- * (major == host major, minor <= host minor), the minimum struct sizes of
+ * (major == host major, the plugin's required minimum minor <= host
+ * minor; the minor it was built with is informational and may be newer
+ * than the host's), the minimum struct sizes of
  * ABI 1.0 for the descriptor and each vtable, identity rules (name,
  * semver), capability/vtable consistency and thread model; it fills err
  * with the first violation, phrased for the operator. sb_descriptor_field

@@ -16,6 +16,7 @@
 #include "plugin/http_client.h"
 #include "plugin/instance_config.h"
 #include "plugin/secure_json.h"
+#include "plugin/text.h"
 #include "util/log.h"
 #include "util/redact.h"
 
@@ -76,28 +77,43 @@ static int64_t call_remaining_ms(const sb_call *call)
     return call->deadline_unix_ms - sb_clock_now_unix_ms();
 }
 
-__attribute__((format(printf, 4, 5))) static sb_status host_fail(sb_result *res, sb_status status,
-                                                                 uint32_t retry_after_ms, const char *fmt, ...)
+/* Records the failure; a NULL format still leaves a message. */
+static void set_message(sb_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_message(sb_result *res, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_result_set_message(res, fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 4, 0))) static sb_status host_vfail(sb_result *res, sb_status status,
+                                                                  uint32_t retry_after_ms, const char *fmt,
+                                                                  va_list ap)
 {
     if (res == NULL || res->struct_size < sizeof(sb_result))
         return status;
-    if (fmt == NULL) {
-        res->status = status;
-        res->retry_after_ms = retry_after_ms;
-        snprintf(res->message, sizeof res->message, "(no message)");
-        return status;
-    }
     res->status = status;
     res->retry_after_ms = retry_after_ms;
-    va_list ap;
-    va_start(ap, fmt);
-    sb_redact_vformat(res->message, sizeof res->message, fmt, ap);
-    va_end(ap);
+    if (fmt == NULL)
+        set_message(res, "(no message)");
+    else
+        sb_result_set_message(res, fmt, ap);
     return status;
 }
 
-__attribute__((format(printf, 3, 4))) static void host_log(sb_log_level level, const sb_call *call,
-                                                           const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static sb_status host_fail(sb_result *res, sb_status status,
+                                                                 uint32_t retry_after_ms, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_status st = host_vfail(res, status, retry_after_ms, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+__attribute__((format(printf, 3, 0))) static void host_vlog(sb_log_level level, const sb_call *call,
+                                                            const char *fmt, va_list ap)
 {
     if (fmt == NULL)
         return;
@@ -109,9 +125,15 @@ __attribute__((format(printf, 3, 4))) static void host_log(sb_log_level level, c
     if (ctx && ctx->instance)
         fields[nf++] = (sb_log_field){"instance", ctx->instance};
     sb_log_ctx lc = {NULL, call ? call->correlation_id : NULL, fields, nf};
+    sb_logv((sb_level)level, component, &lc, fmt, ap);
+}
+
+__attribute__((format(printf, 3, 4))) static void host_log(sb_log_level level, const sb_call *call,
+                                                           const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    sb_logv((sb_level)level, component, &lc, fmt, ap);
+    host_vlog(level, call, fmt, ap);
     va_end(ap);
 }
 
@@ -198,7 +220,17 @@ static const sb_host_api table = {
     .abi_minor = SB_PLUGIN_ABI_MINOR,
     .host_version = SB_VERSION_STRING,
     .fail = host_fail,
+    .vfail = host_vfail,
+    .result_release = sb_result_release,
     .log = host_log,
+    .vlog = host_vlog,
+    .text_new = sb_text_new,
+    .text_free = sb_text_free,
+    .text_set = sb_text_set,
+    .text_append = sb_text_append,
+    .text_printf = sb_text_printf,
+    .text_vprintf = sb_text_vprintf,
+    .text_str = sb_text_str,
     .secure_new = sb_secure_new,
     .secure_append = sb_secure_append,
     .secure_append_json_string = sb_secure_append_json_string,

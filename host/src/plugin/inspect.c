@@ -53,8 +53,8 @@ void sb_inspect_text(const sb_loaded_plugin *p, FILE *out)
     fprintf(out, "  license:       %s\n", d->license);
     fprintf(out, "  file:          %s\n", p->path);
     fprintf(out, "  sha256:        %s\n", p->sha256);
-    fprintf(out, "  plugin ABI:    %u.%u (host %u.%u)\n", d->abi_major, d->abi_minor,
-            SB_PLUGIN_ABI_MAJOR, SB_PLUGIN_ABI_MINOR);
+    fprintf(out, "  plugin ABI:    requires %u.%u, built with %u.%u (host %u.%u)\n", d->abi_major,
+            d->requires_minor, d->abi_major, d->abi_minor, SB_PLUGIN_ABI_MAJOR, SB_PLUGIN_ABI_MINOR);
     fprintf(out, "  capabilities:  %s\n", caps);
     if (d->capabilities & SB_CAP_PROVIDER)
         fprintf(out, "  provider ops:  %s\n", feats[0] ? feats : "(none)");
@@ -116,12 +116,13 @@ void sb_inspect_json(const sb_loaded_plugin *p, FILE *out)
         }
         json_array_append_new(fields, o);
     }
-    char abi[32];
+    char abi[32], requires[32];
     snprintf(abi, sizeof abi, "%u.%u", d->abi_major, d->abi_minor);
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "name",
+    snprintf(requires, sizeof requires, "%u.%u", d->abi_major, d->requires_minor);
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "name",
                              d->name, "version", d->version, "vendor", d->vendor, "license", d->license,
                              "description", d->description, "file", p->path, "sha256", p->sha256,
-                             "abi", abi, "capabilities", caps, "provider_features", feats,
+                             "abi", abi, "abi_requires", requires, "capabilities", caps, "provider_features", feats,
                              "thread_model", d->thread_model == SB_THREAD_CONCURRENT ? "concurrent" : "serial",
                              "config", fields);
     json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -8,6 +8,7 @@
 #include "plugin/descriptor.h"
 #include "plugin/host_api.h"
 #include "plugin/instance_config.h"
+#include "plugin/text.h"
 #include "util/log.h"
 
 static const char *directory_of(const sb_settings *s, const char *override)
@@ -101,8 +102,9 @@ static void load_plugins(sb_registry *r, const sb_settings *s, const char *dir, 
             continue;
         }
         r->n_plugins++;
-        sb_info("plugin", "loaded plugin %s %s (ABI %u.%u, sha256 %s) from %s", desc->name,
-                desc->version, desc->abi_major, desc->abi_minor, slot->loaded.sha256,
+        sb_info("plugin", "loaded plugin %s %s (requires ABI %u.%u, built with %u.%u, sha256 %s) from %s",
+                desc->name, desc->version, desc->abi_major, desc->requires_minor, desc->abi_major,
+                desc->abi_minor, slot->loaded.sha256,
                 slot->loaded.path);
     }
 }
@@ -191,17 +193,27 @@ int sb_registry_start(sb_registry *r, sb_error *err)
     for (size_t i = 0; i < r->n_plugins; i++) {
         sb_plugin_slot *p = &r->plugins[i];
         sb_result res = SB_RESULT_INIT;
-        if (p->loaded.desc->init(sb_host_api_table(), &res) != SB_OK)
-            return sb_error_set(err, 1, "plugin %s failed to initialise: %s", p->loaded.desc->name,
-                                res.message);
+        /* A failed init is not followed by fini (plugin.h, LIFECYCLE). */
+        if (p->loaded.desc->init(sb_host_api_table(), &res) != SB_OK) {
+            sb_error_set(err, 1, "plugin %s failed to initialise: %s", p->loaded.desc->name,
+                         res.message);
+            sb_result_release(&res);
+            return -1;
+        }
+        sb_result_release(&res);
         p->initialized = 1;
     }
     for (size_t i = 0; i < r->n_instances; i++) {
         sb_instance *inst = &r->instances[i];
         sb_result res = SB_RESULT_INIT;
-        if (inst->plugin->loaded.desc->instance_new(inst->config, &inst->handle, &res) != SB_OK)
-            return sb_error_set(err, 1, "%s '%s' (plugin %s) failed to start: %s", inst->kind,
-                                inst->name, inst->plugin->loaded.desc->name, res.message);
+        if (inst->plugin->loaded.desc->instance_new(inst->config, &inst->handle, &res) != SB_OK) {
+            inst->handle = NULL; /* instance_free only follows a successful instance_new */
+            sb_error_set(err, 1, "%s '%s' (plugin %s) failed to start: %s", inst->kind, inst->name,
+                         inst->plugin->loaded.desc->name, res.message);
+            sb_result_release(&res);
+            return -1;
+        }
+        sb_result_release(&res);
         sb_info("plugin", "started %s instance %s of plugin %s", inst->kind, inst->name,
                 inst->plugin->loaded.desc->name);
     }

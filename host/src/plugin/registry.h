@@ -12,7 +12,11 @@
  * `config check` can run this without side effects.
  *
  * sb_registry_start calls init once per plugin and instance_new per
- * instance; sb_registry_stop undoes it in reverse. Name, version, ABI and
+ * instance, all from the calling thread, one after another (never
+ * concurrently); it stops at the first failure. sb_registry_stop undoes it
+ * in reverse: instance_free only for instances whose instance_new
+ * succeeded, fini only for plugins whose init succeeded (a failed init is
+ * never followed by fini). Name, version, required and built-with ABI and
  * SHA-256 of each loaded plugin are logged.
  */
 #ifndef SB_PLUGIN_REGISTRY_H

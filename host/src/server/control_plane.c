@@ -14,6 +14,7 @@
 #include "api/bootstrap_admin.h"
 #include "api/seed_roles.h"
 #include "http/server.h"
+#include "plugin/kms_client.h"
 #include "server/openapi_doc.h"
 #include "store/database.h"
 #include "store/migrate.h"
@@ -134,6 +135,19 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
     if (sb_app_init(&cp->app, s, cp->db, dev, state_dir, err) != 0)
         goto fail;
     cp->app_ready = 1;
+    if (opts && opts->kms) {
+        sb_kms_close(cp->app.kms_owned);
+        cp->app.kms = cp->app.kms_owned = sb_kms_plugin_open(opts->kms);
+        if (cp->app.kms == NULL) {
+            sb_error_set(err, 1, "kms instance %s is not a KMS", opts->kms->name);
+            goto fail;
+        }
+        sb_info("server", "read keys are wrapped by KMS instance %s (plugin %s)", opts->kms->name,
+                opts->kms->plugin->loaded.desc->name);
+    } else if (!dev) {
+        sb_warn("server", "no KMS is configured (kms: in the configuration): read requests "
+                          "cannot be approved until one is");
+    }
     if (sb_api_bootstrap_admin(&cp->app, err) != 0 ||
         sb_api_bootstrap_dev_seed(&cp->app, opts && opts->seed_out ? opts->seed_out : stdout, err) != 0)
         goto fail;

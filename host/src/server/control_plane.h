@@ -33,6 +33,9 @@ typedef struct sb_control_plane_options {
     int run_background;        /* the background loops in this process: the audit sealer and
                                   the request expiry sweep (worker.expire_requests) */
     FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
+    struct sb_instance *kms;   /* a started KMS plugin instance (settings kms:), outliving the
+                                  control plane; NULL: dev mode uses the built-in local KMS,
+                                  a server has none and refuses to approve reads */
 } sb_control_plane_options;
 
 int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options *opts,

@@ -201,7 +201,11 @@ static sb_status example_read(void *inst, const sb_call *call, const sb_secret_r
     if (*out == NULL)
         return host->fail(res, SB_E_INTERNAL, 0, "example: out of memory");
     if (version) {
-        snprintf(version->version, sizeof version->version, "%u", s->version);
+        if (host->text_printf(version->version, "%u", s->version) != 0) {
+            host->bundle_free(*out);
+            *out = NULL;
+            return host->fail(res, SB_E_INTERNAL, 0, "example: out of memory");
+        }
         version->flags = 0;
         version->created_unix_ms = 0;
     }
@@ -234,8 +238,8 @@ static sb_status example_write(void *inst, const sb_call *call, const sb_secret_
     host->bundle_free(s->values);
     s->values = copy;
     s->version++;
-    if (new_version)
-        snprintf(new_version->version, sizeof new_version->version, "%u", s->version);
+    if (new_version) /* the write is done: a version we cannot report is not a failure */
+        host->text_printf(new_version->version, "%u", s->version);
     return SB_OK;
 }
 
@@ -273,13 +277,11 @@ static int labels_match(const secret *s, const sb_list_query *q)
 }
 
 static sb_status example_list(void *inst, const sb_call *call, const sb_list_query *q,
-                              sb_metadata_sink emit, void *sink, char next_cursor[SB_CURSOR_MAX],
-                              sb_result *res)
+                              sb_metadata_sink emit, void *sink, sb_text *next_cursor, sb_result *res)
 {
     INVALID_IF(inst == NULL || call == NULL || q == NULL || emit == NULL || next_cursor == NULL, res,
-               "list needs an instance, a call, a query, an emit callback and a cursor buffer");
-    instance *in = inst;
-    next_cursor[0] = '\0';
+               "list needs an instance, a call, a query, an emit callback and a cursor text");
+    instance *in = inst; /* one page holds everything: next_cursor stays empty */
     size_t plen = q->prefix ? strlen(q->prefix) : 0;
     for (size_t i = 0; i < in->n; i++) {
         if (host->call_expired(call))
@@ -305,18 +307,19 @@ static const sb_provider_ops provider_ops = {
 
 /* ---- kms (demonstration only: not encryption) ------------------------------ */
 
-static sb_status example_key_id(void *inst, const sb_call *call, char key_id[SB_KEY_ID_MAX], sb_result *res)
+static sb_status example_key_id(void *inst, const sb_call *call, sb_text *key_id, sb_result *res)
 {
-    INVALID_IF(inst == NULL || call == NULL || key_id == NULL, res, "key_id needs an instance and a buffer");
-    snprintf(key_id, SB_KEY_ID_MAX, "example:pad-v1");
+    INVALID_IF(inst == NULL || call == NULL || key_id == NULL, res, "key_id needs an instance and a text");
+    if (host->text_set(key_id, "example:pad-v1") != 0)
+        return host->fail(res, SB_E_INTERNAL, 0, "example: out of memory");
     return SB_OK;
 }
 
 static sb_status example_wrap(void *inst, const sb_call *call, const sb_secure_buf *plaintext,
-                              sb_secure_buf *ciphertext, char key_id[SB_KEY_ID_MAX], sb_result *res)
+                              sb_secure_buf *ciphertext, sb_text *key_id, sb_result *res)
 {
     INVALID_IF(inst == NULL || call == NULL || plaintext == NULL || ciphertext == NULL || key_id == NULL,
-               res, "wrap needs an instance, plaintext, a ciphertext buffer and a key id buffer");
+               res, "wrap needs an instance, plaintext, a ciphertext buffer and a key id text");
     instance *in = inst;
     size_t n;
     const unsigned char *p = host->secure_data(plaintext, &n);
@@ -364,12 +367,13 @@ static const sb_kms_ops kms_ops = {
 /* ---- gitops ----------------------------------------------------------------- */
 
 static sb_status example_baseline(void *inst, const sb_call *call, const char *app,
-                                  char state[SB_GITOPS_STATE_MAX], sb_result *res)
+                                  sb_text *state, sb_result *res)
 {
     INVALID_IF(inst == NULL || call == NULL || app == NULL || state == NULL, res,
-               "baseline needs an instance, an application and a state buffer");
-    snprintf(state, SB_GITOPS_STATE_MAX, "{\"app\":\"%.64s\",\"at\":%lld}", app,
-             (long long)host->now_unix_ms());
+               "baseline needs an instance, an application and a state text");
+    if (host->text_printf(state, "{\"app\":\"%.64s\",\"at\":%lld}", app,
+                          (long long)host->now_unix_ms()) != 0)
+        return host->fail(res, SB_E_INTERNAL, 0, "example: out of memory");
     return SB_OK;
 }
 
@@ -391,7 +395,7 @@ static sb_status example_observe(void *inst, const sb_call *call, const char *ap
     for (size_t i = 0; i < 4; i++)
         if (strcmp(in->evidence, map[i].name) == 0)
             out->evidence = map[i].ev;
-    snprintf(out->detail, sizeof out->detail, "example: configured evidence '%s'", in->evidence);
+    host->text_printf(out->detail, "example: configured evidence '%s'", in->evidence);
     return SB_OK;
 }
 

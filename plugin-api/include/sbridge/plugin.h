@@ -17,23 +17,49 @@
  *      that lives as long as the library is loaded. It is a function, not a
  *      data symbol, because dlsym is only guaranteed to work on functions; the
  *      `v1` lets a future ABI 2 entry point live beside it.
- *   2. The descriptor starts with a frozen header: magic, ABI major, ABI minor,
- *      struct_size. These four fields never move and never change type.
+ *   2. The descriptor starts with a frozen header: magic, ABI major, the ABI
+ *      minor of the header the plugin was built with, struct_size, and the
+ *      minimum ABI minor the plugin requires. These fields never move and
+ *      never change type.
  *   3. The host accepts a plugin when `abi_major == host major` and
- *      `abi_minor <= host minor` (GStreamer's rule), and when every struct the
- *      plugin hands over is at least as large as that struct was in ABI 1.0.
- *      It refuses anything else and says exactly why.
+ *      `requires_minor <= host minor`, and when every struct the plugin hands
+ *      over is at least as large as that struct was in ABI 1.0. `abi_minor`
+ *      ("built with") is informational: a plugin rebuilt with a 1.1 header
+ *      that uses nothing new still loads on a 1.0 host. A plugin that needs
+ *      something added in 1.N says so by defining SB_PLUGIN_REQUIRES_MINOR
+ *      before including this header:
+ *
+ *          #define SB_PLUGIN_REQUIRES_MINOR 1
+ *          #include <sbridge/plugin.h>
+ *
+ *      (default 0). The host refuses anything else and says exactly why,
+ *      naming both versions.
  *   4. Every struct that crosses the boundary starts with `uint32_t struct_size`
  *      and only ever grows at its end. A reader uses a field only when
  *      `struct_size` covers it (SB_HAS_FIELD). Fields are never reordered,
- *      retyped or removed; a deprecated function pointer stays as a NULL slot.
- *      The same holds for the host API table a plugin receives: a plugin built
- *      against a newer minor checks SB_HAS_FIELD before calling a newer host
- *      function.
- *   5. Arrays of structs that may grow (config fields) carry their element
+ *      retyped or removed. The same holds for the host API table a plugin
+ *      receives: a plugin that requires an older minor than the header it was
+ *      built with checks SB_HAS_FIELD(host, sb_host_api, fn) before calling a
+ *      host function added after the minor it requires.
+ *   5. Every function slot of ABI 1.0 in a declared capability's vtable, and
+ *      init, instance_new and instance_free, must be non-NULL; the loader
+ *      refuses a plugin otherwise (fini may be NULL). There are no
+ *      "deprecated, leave NULL" slots: an operation the store cannot do
+ *      returns SB_E_UNSUPPORTED. (A NULL slot is indistinguishable from a
+ *      forgotten one, and a host that had to test every pointer before every
+ *      call would crash the first time it forgot.) Slots added after 1.0 are
+ *      read only when struct_size covers them, and may then be NULL when
+ *      their comment says so.
+ *   6. Every field whose values are named constants has a fixed-width integer
+ *      type (sb_status, sb_config_type, ... are int32_t typedefs, never C
+ *      enums), so a compiler's enum sizing can never change the layout.
+ *   7. Arrays of structs that may grow (config fields) carry their element
  *      size, so the host walks them with the plugin's stride.
- *   6. No library type (json_t, CURL, ...) crosses the boundary: plain C types
- *      and host functions only.
+ *   8. No library type (json_t, CURL, ...) crosses the boundary: plain C types
+ *      and host functions only. There are no fixed-size output buffers: text
+ *      a plugin hands back (versions, cursors, key ids, GitOps state and
+ *      detail, result messages) goes into host-owned, growable sb_text
+ *      objects.
  *
  * OWNERSHIP RULES
  *
@@ -45,6 +71,18 @@
  *     of that call only, unless the comment says otherwise.
  *   - On any error, ownership of every argument stays with the caller, and
  *     out-parameters are left NULL/empty.
+ *   - sb_text outputs (sb_version_info.version, list's next_cursor, kms
+ *     key_id, gitops state and detail) are created and freed by the caller
+ *     (the host, when the host calls the plugin); the plugin only sets them
+ *     with text_set/text_append/text_printf.
+ *   - Pointers a host function returns are borrowed, never freed by the
+ *     plugin, and valid for as long as stated beside each function below;
+ *     in short: config_* results until instance_free of that config;
+ *     http_header until http_response_free; json_* results until json_free
+ *     of that document; bundle_entry until that bundle changes or is freed;
+ *     secure_data until the next append/clear/free of that buffer; text_str
+ *     until the next change or free of that text; sb_result.message until
+ *     the next fail or result_release on that result.
  *   - Secret material (secret values, tokens, passwords, private keys) crosses
  *     the ABI only inside host-allocated secure buffers (sb_secure_buf) or
  *     bundles (sb_bundle). They are mlock'd, guard-paged and zeroed on free.
@@ -59,13 +97,30 @@
  *   with an optional retry_after_ms hint. Messages are short, say what failed
  *   and never contain a value or a credential.
  *
+ *   The message text is host-owned storage behind `sb_result.message`: it is
+ *   "" after SB_RESULT_INIT, set by fail()/vfail() (which allocate it on
+ *   first use and reuse it after), and released by result_release(), after
+ *   which the result is "" again and reusable. Whoever declares an sb_result
+ *   releases it: the host for the results it passes into plugin calls, the
+ *   plugin for results it declares itself (e.g. a scratch result for a host
+ *   call whose error it ignores): `host->result_release(&scratch)`. A
+ *   plugin never writes `message` itself.
+ *
  * THREADS
  *
- *   init/fini are never concurrent with anything. With SB_THREAD_SERIAL the
- *   host never calls two operations on the same instance at once (different
- *   instances may run concurrently); with SB_THREAD_CONCURRENT any operation
- *   may be called from several threads at once. Host API functions are
- *   thread-safe.
+ *   init, fini, instance_new and instance_free are never concurrent with
+ *   anything: the host calls them from one thread, one after another
+ *   (the registry starts every instance in turn before any operation runs,
+ *   and frees them in reverse order after the last operation returned).
+ *   With SB_THREAD_SERIAL the host never calls two operations on the same
+ *   instance at once (it holds a per-instance lock; different instances may
+ *   run concurrently); with SB_THREAD_CONCURRENT any operation may be called
+ *   from several threads at once. Host API functions are thread-safe (an
+ *   individual sb_text, sb_secure_buf, bundle or result is not: it belongs to
+ *   one call). A metadata `emit` callback is called by the plugin on the
+ *   thread that called describe/list, synchronously, before that call
+ *   returns; a plugin never calls emit from another thread or after the
+ *   operation returned.
  *
  * LIFECYCLE
  *
@@ -73,6 +128,13 @@
  *   against the descriptor's schema] -> init(host) once per process ->
  *   instance_new(config) per configured instance -> operations ->
  *   instance_free -> fini. Unloading is not supported: restart to upgrade.
+ *   fini runs only after a successful init: when init fails, the host
+ *   calls nothing else of the plugin (not fini), so init releases whatever
+ *   it acquired before failing. instance_free runs only for instances whose
+ *   instance_new succeeded; a failed instance_new leaves *instance NULL and
+ *   frees what it allocated. A failed init or instance_new stops the host's
+ *   start-up; the instances already started are freed, and fini runs for
+ *   every plugin whose init succeeded.
  */
 #ifndef SBRIDGE_PLUGIN_H
 #define SBRIDGE_PLUGIN_H
@@ -91,8 +153,16 @@ extern "C" {
 
 #define SB_PLUGIN_MAGIC 0x53425031u /* "SBP1" */
 #define SB_PLUGIN_ABI_MAJOR 1
-#define SB_PLUGIN_ABI_MINOR 0
+#define SB_PLUGIN_ABI_MINOR 0 /* the minor this header describes */
 #define SB_PLUGIN_ENTRY_SYMBOL "sbridge_plugin_v1"
+
+/* The oldest ABI minor this plugin can run on (stamped into the
+ * descriptor's requires_minor by SB_PLUGIN_DEFINE). Define it before
+ * including this header when the plugin uses something added after 1.0
+ * without checking SB_HAS_FIELD first. */
+#ifndef SB_PLUGIN_REQUIRES_MINOR
+#define SB_PLUGIN_REQUIRES_MINOR 0
+#endif
 
 /* True when a struct of the given (reader-side) type, whose writer declared
  * `struct_size` bytes, contains `field`. */
@@ -103,16 +173,19 @@ extern "C" {
 #if defined(__GNUC__) || defined(__clang__)
 #define SB_PLUGIN_EXPORT __attribute__((visibility("default")))
 #define SB_PRINTF_LIKE(fmt, first) __attribute__((format(printf, fmt, first)))
+#define SB_VPRINTF_LIKE(fmt) __attribute__((format(printf, fmt, 0)))
 #else
 #define SB_PLUGIN_EXPORT
 #define SB_PRINTF_LIKE(fmt, first)
+#define SB_VPRINTF_LIKE(fmt)
 #endif
 
 /* ------------------------------------------------------------------------- */
 /* Status and result                                                         */
 /* ------------------------------------------------------------------------- */
 
-typedef enum sb_status {
+typedef int32_t sb_status;
+enum {
     SB_OK = 0,
     /* permanent: the same call will fail the same way */
     SB_E_INVALID = 1,     /* bad argument or request (caller's fault) */
@@ -131,20 +204,28 @@ typedef enum sb_status {
     SB_E_TIMEOUT = 102,      /* the call's deadline passed */
     SB_E_AUTH_EXPIRED = 103, /* credentials expired and could not renew */
     SB_E_CANCELLED = 104     /* the host cancelled the call (shutdown) */
-} sb_status;
+};
 
 #define SB_STATUS_IS_RETRYABLE(s) ((int)(s) >= 100)
-#define SB_RESULT_MESSAGE_MAX 256
 
-/* Filled on failure by host->fail(); never holds a value or credential. */
+/* A host-owned, growable, NUL-terminated text that is never secret (see
+ * text_* in the host API). Used for every text a plugin hands back. */
+typedef struct sb_text sb_text;
+
+/* Filled on failure by host->fail(); never holds a value or credential.
+ * See ERRORS above for who owns and releases the message. */
 typedef struct sb_result {
     uint32_t struct_size;
     sb_status status;
     uint32_t retry_after_ms; /* 0: no hint, the host decides */
-    char message[SB_RESULT_MESSAGE_MAX];
+    uint32_t reserved;
+    /* NUL-terminated, never NULL: "" until a failure is recorded. Valid
+     * until the next fail/vfail or result_release on this result. */
+    const char *message;
+    sb_text *storage; /* host-owned; do not touch */
 } sb_result;
 
-#define SB_RESULT_INIT {sizeof(sb_result), SB_OK, 0, {0}}
+#define SB_RESULT_INIT {sizeof(sb_result), SB_OK, 0, 0, "", NULL}
 
 /* ------------------------------------------------------------------------- */
 /* Opaque host-owned objects                                                 */
@@ -181,7 +262,8 @@ typedef struct sb_kv {
 /* Config schema (data, not code)                                            */
 /* ------------------------------------------------------------------------- */
 
-typedef enum sb_config_type {
+typedef int32_t sb_config_type;
+enum {
     SB_CFG_STRING = 1,
     SB_CFG_INT = 2,         /* 64-bit signed; min/max inclusive */
     SB_CFG_BOOL = 3,
@@ -189,7 +271,7 @@ typedef enum sb_config_type {
     SB_CFG_ENUM = 5,        /* one of enum_values ("a|b|c") */
     SB_CFG_STRING_LIST = 6, /* YAML sequence of strings */
     SB_CFG_STRING_MAP = 7   /* YAML mapping of string -> string */
-} sb_config_type;
+};
 
 #define SB_CFG_REQUIRED 0x1u /* must be present (when `when` holds) */
 #define SB_CFG_SECRET 0x2u   /* redacted everywhere; kept in secure memory */
@@ -255,43 +337,42 @@ typedef struct sb_http_response {
 /* JSON held in secure memory                                                */
 /* ------------------------------------------------------------------------- */
 
-typedef enum sb_json_type {
+typedef int32_t sb_json_type;
+enum {
     SB_JSON_MISSING = 0, /* NULL node: key absent, index out of range */
-    SB_JSON_NULL,
-    SB_JSON_FALSE,
-    SB_JSON_TRUE,
-    SB_JSON_NUMBER,
-    SB_JSON_STRING,
-    SB_JSON_ARRAY,
-    SB_JSON_OBJECT
-} sb_json_type;
+    SB_JSON_NULL = 1,
+    SB_JSON_FALSE = 2,
+    SB_JSON_TRUE = 3,
+    SB_JSON_NUMBER = 4,
+    SB_JSON_STRING = 5,
+    SB_JSON_ARRAY = 6,
+    SB_JSON_OBJECT = 7
+};
 
 /* ------------------------------------------------------------------------- */
 /* Bundles                                                                   */
 /* ------------------------------------------------------------------------- */
 
-typedef enum sb_bundle_shape {
+typedef int32_t sb_bundle_shape;
+enum {
     SB_SHAPE_MAP = 1,   /* JSON object of key -> value (Vault KV, JSON SecretString) */
     SB_SHAPE_SINGLE = 2 /* one raw value, presented as key "value" */
-} sb_bundle_shape;
+};
 
-typedef enum sb_value_kind {
+typedef int32_t sb_value_kind;
+enum {
     SB_VALUE_STRING = 1, /* UTF-8 text */
     SB_VALUE_BINARY = 2, /* raw bytes (AWS SecretBinary, GCP payload) */
     SB_VALUE_JSON = 3    /* a non-string JSON value kept verbatim (number,
                             object, array, bool, null) so it round-trips */
-} sb_value_kind;
+};
 
 /* ------------------------------------------------------------------------- */
 /* Logging                                                                   */
 /* ------------------------------------------------------------------------- */
 
-typedef enum sb_log_level {
-    SB_LOG_DEBUG = 10,
-    SB_LOG_INFO = 20,
-    SB_LOG_WARN = 30,
-    SB_LOG_ERROR = 40
-} sb_log_level;
+typedef int32_t sb_log_level;
+enum { SB_LOG_DEBUG = 10, SB_LOG_INFO = 20, SB_LOG_WARN = 30, SB_LOG_ERROR = 40 };
 
 /* ------------------------------------------------------------------------- */
 /* The host API table                                                        */
@@ -299,8 +380,9 @@ typedef enum sb_log_level {
 
 /*
  * Passed to init(); valid until fini() returns. Append-only: a plugin built
- * for a newer minor than the running host checks SB_HAS_FIELD(host,
- * sb_host_api, fn) before calling a function added after 1.0.
+ * with a newer header than the minor it requires checks SB_HAS_FIELD(host,
+ * sb_host_api, fn) before calling a function added after the minor it
+ * requires. Every function of ABI 1.0 is non-NULL.
  */
 typedef struct sb_host_api {
     uint32_t struct_size;
@@ -316,25 +398,51 @@ typedef struct sb_host_api {
      * it can appear in a message. */
     sb_status (*fail)(sb_result *res, sb_status status, uint32_t retry_after_ms,
                       const char *fmt, ...) SB_PRINTF_LIKE(4, 5);
+    sb_status (*vfail)(sb_result *res, sb_status status, uint32_t retry_after_ms,
+                       const char *fmt, va_list ap) SB_VPRINTF_LIKE(4);
+    /* Releases the message storage of a result the plugin declared itself
+     * (see ERRORS); the result is then "" and reusable. NULL ok. */
+    void (*result_release)(sb_result *res);
     /* Structured JSON log line attributed to the plugin, same redaction.
      * `call` may be NULL; when given, its correlation id is attached. */
     void (*log)(sb_log_level level, const sb_call *call, const char *fmt, ...)
         SB_PRINTF_LIKE(3, 4);
+    void (*vlog)(sb_log_level level, const sb_call *call, const char *fmt, va_list ap)
+        SB_VPRINTF_LIKE(3);
+
+    /* --- text (host-owned, growable, never secret) ---------------------- */
+    /* For the text a plugin hands back (versions, cursors, key ids, GitOps
+     * state). Not redacted and not in secure memory: never put a value in
+     * one. The setters return 0, or -1 when memory is exhausted or the text
+     * would exceed 1 MiB (the text is then unchanged). */
+    sb_text *(*text_new)(void);                       /* NULL: no memory */
+    void (*text_free)(sb_text *t);                    /* NULL ok */
+    int (*text_set)(sb_text *t, const char *s); /* replaces; NULL -> "" */
+    int (*text_append)(sb_text *t, const char *s, size_t len);
+    /* Replace the contents with the formatted text (like text_set). */
+    int (*text_printf)(sb_text *t, const char *fmt, ...) SB_PRINTF_LIKE(2, 3);
+    int (*text_vprintf)(sb_text *t, const char *fmt, va_list ap) SB_VPRINTF_LIKE(2);
+    /* Contents, NUL-terminated, never NULL ("" for a NULL text); *len may
+     * be NULL. Valid until the next change or free of `t`. */
+    const char *(*text_str)(const sb_text *t, size_t *len);
 
     /* --- secure memory -------------------------------------------------- */
-    /* NULL on allocation failure. capacity_hint may be 0. */
+    /* NULL on allocation failure. capacity_hint may be 0. The creator
+     * frees (secure_free). */
     sb_secure_buf *(*secure_new)(size_t capacity_hint);
     /* 0 on success, -1 when memory is exhausted (buffer unchanged). */
     int (*secure_append)(sb_secure_buf *buf, const void *data, size_t len);
     /* Appends `len` bytes as a quoted, escaped JSON string. */
     int (*secure_append_json_string)(sb_secure_buf *buf, const char *s, size_t len);
     /* Contents; always NUL-terminated after `*len` bytes. Valid until the
-     * next append or free. */
+     * next append, clear or free of `buf`. */
     const unsigned char *(*secure_data)(const sb_secure_buf *buf, size_t *len);
     void (*secure_clear)(sb_secure_buf *buf); /* zero; length becomes 0 */
     void (*secure_free)(sb_secure_buf *buf);  /* zero and release; NULL ok */
 
     /* --- JSON (parsed into one secure arena) --------------------------- */
+    /* Every node, key and string below points into the document: valid
+     * until json_free(doc), which zeroes the arena. */
     sb_status (*json_parse)(const unsigned char *text, size_t len, sb_json **out,
                             sb_result *res);
     void (*json_free)(sb_json *doc); /* NULL ok */
@@ -362,7 +470,8 @@ typedef struct sb_host_api {
     int (*bundle_put)(sb_bundle *b, const char *key, sb_value_kind kind,
                       const unsigned char *value, size_t len);
     size_t (*bundle_count)(const sb_bundle *b);
-    /* i-th entry; pointers stay valid until the bundle changes. */
+    /* i-th entry; key and value point into the bundle's secure memory and
+     * stay valid until the bundle changes (put) or is freed. */
     int (*bundle_entry)(const sb_bundle *b, size_t i, const char **key,
                         sb_value_kind *kind, const unsigned char **value,
                         size_t *len);
@@ -375,11 +484,15 @@ typedef struct sb_host_api {
                                     sb_result *res);
 
     /* --- instance configuration (already validated) ------------------- */
+    /* Every pointer returned here is owned by the host's config and valid
+     * until instance_free of the instance created with it returns (the
+     * config outlives the instance). */
     /* Values of non-secret fields; defaults applied; NULL when unset. */
     const char *(*config_string)(const sb_config *cfg, const char *key);
     int64_t (*config_int)(const sb_config *cfg, const char *key); /* DURATION: ms */
     int (*config_bool)(const sb_config *cfg, const char *key);
-    /* STRING_LIST / STRING_MAP (list: keys only, values NULL). */
+    /* STRING_LIST / STRING_MAP (list: keys only, values NULL). *entries
+     * (an array of the returned count) is host-owned, as above. */
     size_t (*config_entries)(const sb_config *cfg, const char *key,
                              const sb_kv **entries);
     /* SB_CFG_SECRET fields: NUL-terminated, in secure memory; NULL when
@@ -395,13 +508,15 @@ typedef struct sb_host_api {
      * plugin's job. TLS >= 1.2, verification always on, no redirects. */
     sb_status (*http)(const sb_call *call, const sb_http_request *req,
                       sb_http_response *resp, sb_result *res);
-    /* A response header (case-insensitive); NULL when absent. */
+    /* A response header (case-insensitive); NULL when absent. Valid until
+     * http_response_free(resp). */
     const char *(*http_header)(const sb_http_response *resp, const char *name);
     void (*http_response_free)(sb_http_response *resp);
 
     /* --- files, time, randomness, cancellation -------------------------- */
     /* Reads a whole file (e.g. a pinned service-account token path) into a
-     * new secure buffer; at most max_bytes. */
+     * new secure buffer (*out, the plugin's to secure_free); at most
+     * max_bytes. */
     sb_status (*read_file_secure)(const char *path, size_t max_bytes,
                                   sb_secure_buf **out, sb_result *res);
     int64_t (*now_unix_ms)(void);
@@ -433,17 +548,15 @@ typedef struct sb_host_api {
 #define SB_PROV_VERSIONS (1ull << 5) /* read of a given version */
 #define SB_PROV_DESCRIBE (1ull << 6)
 
-typedef enum sb_thread_model {
+typedef int32_t sb_thread_model;
+enum {
     SB_THREAD_SERIAL = 1,    /* host serialises calls per instance */
     SB_THREAD_CONCURRENT = 2 /* any call from any thread at any time */
-} sb_thread_model;
+};
 
 /* ------------------------------------------------------------------------- */
 /* PROVIDER                                                                  */
 /* ------------------------------------------------------------------------- */
-
-#define SB_VERSION_MAX 256
-#define SB_CURSOR_MAX 2048
 
 typedef struct sb_secret_ref {
     uint32_t struct_size;
@@ -458,13 +571,15 @@ typedef struct sb_secret_ref {
 /* Filled by read/write; plain data, never a value. */
 typedef struct sb_version_info {
     uint32_t struct_size;
-    uint32_t flags;               /* SB_VERSION_* (with SB_E_GONE) */
-    char version[SB_VERSION_MAX]; /* the CAS token for a later write */
-    int64_t created_unix_ms;      /* 0: unknown */
+    uint32_t flags;          /* SB_VERSION_* (with SB_E_GONE) */
+    sb_text *version;        /* created by the caller, set by the plugin:
+                                the CAS token for a later write */
+    int64_t created_unix_ms; /* 0: unknown */
 } sb_version_info;
 
 /* Metadata of one secret: safe to log, store and show. Pointers are owned
- * by the plugin and valid only during the emit callback. */
+ * by the plugin and valid only during the emit callback, which the plugin
+ * calls on the calling thread, synchronously (see THREADS). */
 typedef struct sb_metadata {
     uint32_t struct_size;
     uint32_t flags;               /* SB_VERSION_* of the current version */
@@ -500,8 +615,9 @@ typedef struct sb_list_query {
  * leaves labels/tags/metadata it does not own untouched.
  *
  * list: emits every matching secret, paging through the provider itself.
- * It may stop early and return SB_OK with a non-empty next_cursor; the host
- * then calls again with query->cursor set. next_cursor empty: done.
+ * It may stop early and return SB_OK after setting next_cursor (an empty
+ * text created by the caller); the host then calls again with
+ * query->cursor set to it. next_cursor left empty: done.
  */
 #define SB_CAS_CREATE ""
 
@@ -516,8 +632,8 @@ typedef struct sb_provider_ops {
     sb_status (*describe)(void *inst, const sb_call *call, const sb_secret_ref *ref,
                           sb_metadata_sink emit, void *sink, sb_result *res);
     sb_status (*list)(void *inst, const sb_call *call, const sb_list_query *query,
-                      sb_metadata_sink emit, void *sink,
-                      char next_cursor[SB_CURSOR_MAX], sb_result *res);
+                      sb_metadata_sink emit, void *sink, sb_text *next_cursor,
+                      sb_result *res);
     /* append-only from here */
 } sb_provider_ops;
 
@@ -525,19 +641,17 @@ typedef struct sb_provider_ops {
 /* KMS                                                                       */
 /* ------------------------------------------------------------------------- */
 
-#define SB_KEY_ID_MAX 256
-
 typedef struct sb_kms_ops {
     uint32_t struct_size;
     uint32_t reserved;
-    /* The key id new wraps will use, e.g. "vault-transit:transit/sbridge". */
-    sb_status (*key_id)(void *inst, const sb_call *call, char key_id[SB_KEY_ID_MAX],
-                        sb_result *res);
+    /* Sets `key_id` (created by the caller) to the key id new wraps will
+     * use, e.g. "vault-transit:transit/sbridge". */
+    sb_status (*key_id)(void *inst, const sb_call *call, sb_text *key_id, sb_result *res);
     /* Encrypts `plaintext` (secure) and appends the ciphertext to
-     * `ciphertext` (host-created); records the key id (with version) used. */
+     * `ciphertext` (host-created); sets `key_id` (created by the caller) to
+     * the key id (with version) used. */
     sb_status (*wrap)(void *inst, const sb_call *call, const sb_secure_buf *plaintext,
-                      sb_secure_buf *ciphertext, char key_id[SB_KEY_ID_MAX],
-                      sb_result *res);
+                      sb_secure_buf *ciphertext, sb_text *key_id, sb_result *res);
     /* Decrypts a ciphertext produced by wrap with `key_id`; appends the
      * plaintext to `plaintext` (host-created, secure). */
     sb_status (*unwrap)(void *inst, const sb_call *call, const unsigned char *ciphertext,
@@ -550,19 +664,20 @@ typedef struct sb_kms_ops {
 /* GITOPS (read-only observation)                                            */
 /* ------------------------------------------------------------------------- */
 
-#define SB_GITOPS_STATE_MAX 2048
-
-typedef enum sb_gitops_evidence {
+typedef int32_t sb_gitops_evidence;
+enum {
     SB_GITOPS_NO_EVIDENCE = 0, /* nothing yet that proves pickup */
     SB_GITOPS_ROLLING = 1,     /* a rollout started after the change */
     SB_GITOPS_APPLIED = 2,     /* new rollout started after the change and healthy */
     SB_GITOPS_FAILED = 3       /* the rollout degraded or failed */
-} sb_gitops_evidence;
+};
 
 typedef struct sb_gitops_observation {
     uint32_t struct_size;
     sb_gitops_evidence evidence;
-    char detail[SB_RESULT_MESSAGE_MAX]; /* human explanation of the evidence */
+    /* Created by the caller, set by the plugin: a human explanation of the
+     * evidence (never a value). */
+    sb_text *detail;
 } sb_gitops_observation;
 
 typedef struct sb_gitops_ops {
@@ -570,9 +685,10 @@ typedef struct sb_gitops_ops {
     uint32_t reserved;
     /* Records what the application looks like now (sync revision, operation
      * finish time, workload generation...) as an opaque, plugin-defined,
-     * NUL-terminated string the host stores verbatim. */
+     * text the plugin sets into `state` (created by the caller) and the
+     * host stores verbatim. */
     sb_status (*baseline)(void *inst, const sb_call *call, const char *application,
-                          char state[SB_GITOPS_STATE_MAX], sb_result *res);
+                          sb_text *state, sb_result *res);
     /* Compares the application now with `baseline` taken at
      * `changed_unix_ms`. "Healthy and Synced" alone is never evidence. */
     sb_status (*observe)(void *inst, const sb_call *call, const char *application,
@@ -615,9 +731,10 @@ typedef struct sb_plugin {
     /* frozen header: never moves, never changes */
     uint32_t magic; /* SB_PLUGIN_MAGIC */
     uint16_t abi_major;
-    uint16_t abi_minor;
-    uint32_t struct_size; /* sizeof(sb_plugin) as the plugin was built */
-    uint32_t header_reserved;
+    uint16_t abi_minor;      /* "built with": the header's minor (informational) */
+    uint32_t struct_size;    /* sizeof(sb_plugin) as the plugin was built */
+    uint16_t requires_minor; /* the oldest host minor it runs on (<= abi_minor) */
+    uint16_t header_reserved;
 
     /* identity */
     const char *name;    /* [a-z0-9][a-z0-9_-]*, unique per host */
@@ -634,9 +751,9 @@ typedef struct sb_plugin {
     const sb_config_field *config_fields;
     size_t n_config_fields;
 
-    /* lifecycle */
+    /* lifecycle (see LIFECYCLE and THREADS above) */
     sb_status (*init)(const sb_host_api *host, sb_result *res);
-    void (*fini)(void);
+    void (*fini)(void); /* may be NULL; never called after a failed init */
     sb_status (*instance_new)(const sb_config *config, void **instance, sb_result *res);
     void (*instance_free)(void *instance);
 
@@ -654,7 +771,9 @@ typedef const sb_plugin *(*sb_plugin_entry_fn)(void);
 
 /*
  * SB_PLUGIN_DEFINE(.name = "x", .version = "1.0.0", ...) defines the entry
- * point and fills the frozen header, so vendors never type a magic number:
+ * point and fills the frozen header (magic, major, the header's minor as
+ * "built with", struct_size, and SB_PLUGIN_REQUIRES_MINOR as the required
+ * minimum), so vendors never type a magic number:
  *
  *   SB_PLUGIN_DEFINE(
  *       .name = "example", .version = "1.0.0", .vendor = "Acme",
@@ -675,6 +794,7 @@ typedef const sb_plugin *(*sb_plugin_entry_fn)(void);
             .abi_major = SB_PLUGIN_ABI_MAJOR,                                  \
             .abi_minor = SB_PLUGIN_ABI_MINOR,                                  \
             .struct_size = (uint32_t)sizeof(sb_plugin),                        \
+            .requires_minor = SB_PLUGIN_REQUIRES_MINOR,                        \
             __VA_ARGS__};                                                      \
         return &descriptor;                                                    \
     }

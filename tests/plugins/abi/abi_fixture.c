@@ -2,13 +2,18 @@
  * abi_fixture.c — one minimal provider plugin, compiled several times with
  * FIXTURE_* definitions into deliberately compatible and incompatible
  * variants for the loader's ABI tests:
- *   FIXTURE_MAJOR=n / FIXTURE_MINOR=n  claim another ABI version
+ *   FIXTURE_MAJOR=n / FIXTURE_MINOR=n  claim another ABI version (minor:
+ *                      the "built with" minor, informational)
+ *   FIXTURE_REQUIRES=n requires ABI minor n (SB_PLUGIN_REQUIRES_MINOR)
  *   FIXTURE_SHORT      a descriptor struct_size smaller than ABI 1.0's
  *   FIXTURE_BAD_MAGIC  wrong magic number
  *   FIXTURE_NO_ENTRY   exports no sbridge_plugin_v1
  *   FIXTURE_NULL_SLOT  a declared capability with a NULL vtable entry
  *   FIXTURE_CRASHY     operations that crash on NULL arguments (the
  *                      conformance kit must report, not die)
+ *   FIXTURE_LAZY_WRITE declares write and compare-and-set, but its write
+ *                      returns SB_OK and stores nothing (the conformance
+ *                      kit must catch it)
  */
 #include <sbridge/plugin.h>
 #include <stddef.h>
@@ -67,7 +72,11 @@ static sb_status f_write(void *inst, const sb_call *call, const sb_secret_ref *r
 {
     GUARD(inst == NULL || call == NULL || ref == NULL || ref->path == NULL || b == NULL, res);
     (void)expected, (void)v;
+#ifdef FIXTURE_LAZY_WRITE
+    return SB_OK; /* the bug under test: claims success, stores nothing */
+#else
     return host->fail(res, SB_E_UNSUPPORTED, 0, "fixture: read-only");
+#endif
 }
 
 static sb_status f_describe(void *inst, const sb_call *call, const sb_secret_ref *ref,
@@ -79,11 +88,10 @@ static sb_status f_describe(void *inst, const sb_call *call, const sb_secret_ref
 }
 
 static sb_status f_list(void *inst, const sb_call *call, const sb_list_query *q, sb_metadata_sink emit,
-                        void *sink, char cursor[SB_CURSOR_MAX], sb_result *res)
+                        void *sink, sb_text *cursor, sb_result *res)
 {
     GUARD(inst == NULL || call == NULL || q == NULL || emit == NULL || cursor == NULL, res);
-    (void)sink;
-    cursor[0] = '\0';
+    (void)sink, (void)cursor; /* one page: the cursor stays empty */
 #ifdef FIXTURE_CRASHY
     return (sb_status)strlen(q->prefix); /* crashes on NULL */
 #else
@@ -116,7 +124,11 @@ SB_PLUGIN_EXPORT const sb_plugin *sbridge_plugin_v1(void)
         .license = "Apache-2.0",
         .description = "ABI test fixture",
         .capabilities = SB_CAP_PROVIDER,
+#ifdef FIXTURE_LAZY_WRITE
+        .provider_features = SB_PROV_READ | SB_PROV_WRITE | SB_PROV_CAS | SB_PROV_LIST,
+#else
         .provider_features = SB_PROV_READ | SB_PROV_LIST,
+#endif
         .thread_model = SB_THREAD_SERIAL,
         .config_field_size = sizeof(sb_config_field),
         .init = f_init,
@@ -129,6 +141,9 @@ SB_PLUGIN_EXPORT const sb_plugin *sbridge_plugin_v1(void)
 #endif
 #ifdef FIXTURE_MINOR
     d.abi_minor = FIXTURE_MINOR;
+#endif
+#ifdef FIXTURE_REQUIRES
+    d.requires_minor = FIXTURE_REQUIRES;
 #endif
 #ifdef FIXTURE_SHORT
     d.struct_size = (uint32_t)offsetof(sb_plugin, provider);

@@ -7,6 +7,7 @@
  * read from the pinned file at every login, rotation, bad JWT, missing
  * file). No message may contain a credential.
  */
+#include "abi_outputs.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +47,9 @@ static int64_t now_ms(void)
 static sb_status try_read(sb_harness *h, const char *path, sb_result *res)
 {
     sb_secret_ref ref = {sizeof ref, 0, path, NULL};
-    sb_version_info v = {sizeof v, 0, "", 0};
+    sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *out = NULL;
-    sb_result local = SB_RESULT_INIT;
-    *res = local;
+    sb_result_release(res);
     sb_status st = vt_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, 10000), &ref,
                                         &out, &v, res);
     if (st == SB_OK)
@@ -61,7 +61,7 @@ static sb_status try_read(sb_harness *h, const char *path, sb_result *res)
 
 static void read_ok(sb_harness *h, const char *path)
 {
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     sb_status st = try_read(h, path, &res);
     cr_assert_eq(st, SB_OK, "read %s: %d %s", path, st, res.message);
 }
@@ -93,7 +93,7 @@ Test(vault_auth, token_from_a_file_and_header_injection)
     free(path);
     /* A token that would smuggle a header line is refused before use. */
     h = vt_open("token: \"root\\r\\nX-Injected: 1\"\n");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "allowed/db", &res), SB_E_CONFIG, "%s", res.message);
     cr_assert(strstr(res.message, "Injected") == NULL);
     cr_assert_eq(vt_count_requests(h, NULL, NULL), 2, "only the first harness's requests");
@@ -107,7 +107,7 @@ Test(vault_auth, expired_token_is_auth_expired)
     sb_harness *h = vt_open("token: hvs.expiring-token\n");
     read_ok(h, "allowed/db");
     vt_admin_ok("POST", "expire-token", "{\"token\":\"hvs.expiring-token\"}");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "allowed/db", &res), SB_E_AUTH_EXPIRED, "%s", res.message);
     cr_assert(SB_STATUS_IS_RETRYABLE(res.status));
     cr_assert(strstr(res.message, "expiring-token") == NULL, "message leaks the token");
@@ -125,7 +125,7 @@ Test(vault_auth, policy_denial_with_a_live_token_is_denied)
     sb_harness *h = vt_open("token: hvs.narrow-token\n");
     long base = sb_harness_live_secure_allocations();
     read_ok(h, "allowed/db");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "other/db", &res), SB_E_DENIED, "%s", res.message);
     cr_assert(strstr(res.message, "permission denied"), "%s", res.message);
     cr_assert(strstr(res.message, "narrow-token") == NULL);
@@ -183,7 +183,7 @@ Test(vault_auth, non_renewable_token_expires_into_auth_expired)
     sb_harness *h = vt_open("token: hvs.fixed\n");
     read_ok(h, "allowed/db");
     sleep_ms(2300);
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "allowed/db", &res), SB_E_AUTH_EXPIRED, "%s", res.message);
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/auth/token/renew-self"), 0);
     sb_harness_close(h);
@@ -236,7 +236,7 @@ Test(vault_auth, approle_persistent_denial_relogs_in_once_then_denied)
                 "{\"role_id\":\"narrow\",\"secret_id\":\"narrow-secret\","
                 "\"policies\":[\"kv-narrow\"]}");
     sb_harness *h = vt_open("auth: approle\nrole_id: narrow\nsecret_id: narrow-secret\n");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "other/db", &res), SB_E_DENIED, "%s", res.message);
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/auth/approle/login"), 2,
                  "one login, one re-login on 403");
@@ -251,7 +251,7 @@ Test(vault_auth, approle_bad_credentials_are_denied_without_leaking)
     add_approle(3600, 0);
     sb_harness *h = vt_open("auth: approle\nrole_id: role-123\nsecret_id: wrong-secret-789\n");
     long base = sb_harness_live_secure_allocations();
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "allowed/db", &res), SB_E_DENIED, "%s", res.message);
     cr_assert(strstr(res.message, "invalid role or secret ID"), "%s", res.message);
     cr_assert(strstr(res.message, "approle"), "%s", res.message);
@@ -321,7 +321,7 @@ Test(vault_auth, kubernetes_rejected_jwt_and_missing_file)
     snprintf(yaml, sizeof yaml, "auth: kubernetes\nrole: agent\ntoken_path: %s\n", path);
     sb_harness *h = vt_open(yaml);
     long base = sb_harness_live_secure_allocations();
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "allowed/db", &res), SB_E_DENIED, "%s", res.message);
     cr_assert(strstr(res.message, "kubernetes"), "%s", res.message);
     cr_assert(strstr(res.message, "forged") == NULL, "message leaks the JWT");
@@ -371,8 +371,8 @@ Test(vault_auth, documented_minimal_policy_allows_every_operation)
     read_ok(h, "team/db");
     sb_secret_ref ref = {sizeof ref, 0, "team/db", NULL};
     sb_bundle *b = vt_bundle(h, "k", "v2", NULL);
-    sb_version_info v = {sizeof v, 0, "", 0};
-    sb_result res = SB_RESULT_INIT;
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(vt_provider(h)->write(inst, sb_harness_call(h, 5000), &ref, b, "1", &v, &res),
                  SB_OK, "%s", res.message);
     sb_secret_ref fresh = {sizeof fresh, 0, "team/new", NULL};
@@ -385,7 +385,7 @@ Test(vault_auth, documented_minimal_policy_allows_every_operation)
                                           &res),
                  SB_OK, "%s", res.message);
     sb_list_query q = {sizeof q, 0, NULL, NULL, 0, NULL};
-    char next[SB_CURSOR_MAX];
+    sb_text *next = sb_test_text();
     cr_assert_eq(vt_provider(h)->list(inst, sb_harness_call(h, 5000), &q, count_sink, &n, next,
                                       &res),
                  SB_OK, "%s", res.message);
@@ -393,12 +393,12 @@ Test(vault_auth, documented_minimal_policy_allows_every_operation)
 
     sb_secure_buf *pt = host->secure_new(0), *ct = host->secure_new(0), *back = host->secure_new(0);
     cr_assert_eq(host->secure_append(pt, "key-material", 12), 0);
-    char key_id[SB_KEY_ID_MAX];
+    sb_text *key_id = sb_test_text();
     cr_assert_eq(vt_kms(h)->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res), SB_OK,
                  "%s", res.message);
     size_t clen = 0;
     const unsigned char *c = host->secure_data(ct, &clen);
-    cr_assert_eq(vt_kms(h)->unwrap(inst, sb_harness_call(h, 5000), c, clen, key_id, back, &res),
+    cr_assert_eq(vt_kms(h)->unwrap(inst, sb_harness_call(h, 5000), c, clen, SB_TEST_STR(key_id), back, &res),
                  SB_OK, "%s", res.message);
     host->secure_free(pt);
     host->secure_free(ct);

@@ -6,6 +6,7 @@
  * enough to catch plugin mistakes (missing data, wrong CAS body, wrong
  * path, missing headers) while the plugin's own requests pass.
  */
+#include "abi_outputs.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,9 @@ static void fault(const char *json) { vt_admin_ok("POST", "faults", json); }
 static sb_status read_with(sb_harness *h, int64_t timeout_ms, sb_result *res)
 {
     sb_secret_ref ref = {sizeof ref, 0, "app/db", NULL};
-    sb_version_info v = {sizeof v, 0, "", 0};
+    sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *out = NULL;
-    sb_result fresh = SB_RESULT_INIT;
-    *res = fresh;
+    sb_result_release(res);
     sb_status st = vt_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, timeout_ms),
                                         &ref, &out, &v, res);
     if (st == SB_OK)
@@ -46,10 +46,9 @@ static sb_status read_with(sb_harness *h, int64_t timeout_ms, sb_result *res)
 static sb_status write_with(sb_harness *h, const char *expected, sb_result *res)
 {
     sb_secret_ref ref = {sizeof ref, 0, "app/db", NULL};
-    sb_version_info v = {sizeof v, 0, "", 0};
+    sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *b = vt_bundle(h, "password", "new-fault-pw", NULL);
-    sb_result fresh = SB_RESULT_INIT;
-    *res = fresh;
+    sb_result_release(res);
     sb_status st = vt_provider(h)->write(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
                                          b, expected, &v, res);
     vt_host(h)->bundle_free(b);
@@ -62,7 +61,7 @@ static sb_status write_with(sb_harness *h, const char *expected, sb_result *res)
 static sb_harness *open_warm(const char *yaml)
 {
     sb_harness *h = vt_open(yaml);
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_with(h, 5000, &res), SB_OK, "%s", res.message);
     return h;
 }
@@ -75,7 +74,7 @@ Test(vault_faults, rate_limit_429_is_throttled_with_retry_after)
     long base = sb_harness_live_secure_allocations();
     fault("{\"method\":\"GET\",\"path_regex\":\"^/v1/secret/data/app/db$\",\"status\":429,"
           "\"retry_after\":\"7\",\"count\":10}");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_with(h, 5000, &res), SB_E_THROTTLED, "%s", res.message);
     cr_assert_eq(res.retry_after_ms, 7000);
     cr_assert(strstr(res.message, "rate limit"), "%s", res.message);
@@ -105,7 +104,7 @@ Test(vault_faults, server_errors_are_unavailable)
                  codes[i]);
         vt_admin_ok("DELETE", "faults", NULL);
         fault(f);
-        sb_result res;
+        SB_TEST_RESULT res = SB_RESULT_INIT;
         cr_assert_eq(read_with(h, 20000, &res), SB_E_UNAVAILABLE, "HTTP %ld: %s", codes[i],
                      res.message);
         char want[32];
@@ -116,7 +115,7 @@ Test(vault_faults, server_errors_are_unavailable)
     vt_admin_ok("DELETE", "faults", NULL);
     /* A sealed Vault on a write. */
     fault("{\"method\":\"POST\",\"path_regex\":\"/v1/secret/data/\",\"status\":503}");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(write_with(h, "1", &res), SB_E_UNAVAILABLE, "%s", res.message);
     cr_assert(strstr(res.message, "sealed"), "Vault's own text is kept: %s", res.message);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
@@ -127,7 +126,7 @@ Test(vault_faults, one_503_on_a_read_is_absorbed_by_the_host_retry)
 {
     sb_harness *h = open_warm(ROOT);
     fault("{\"method\":\"GET\",\"path_regex\":\"^/v1/secret/data/app/db$\",\"status\":503}");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_with(h, 5000, &res), SB_OK, "%s", res.message);
     cr_assert_eq(vt_count_requests(h, "GET", "/v1/secret/data/app/db"), 3,
                  "warm-up, the 503 and the retry");
@@ -138,7 +137,7 @@ Test(vault_faults, latency_past_the_timeout_is_timeout)
 {
     sb_harness *h = open_warm(ROOT "request_timeout: 1s\n");
     fault("{\"path_regex\":\"^/v1/secret/data/app/db$\",\"delay_ms\":2500}");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_with(h, 10000, &res), SB_E_TIMEOUT, "%s", res.message);
     cr_assert(SB_STATUS_IS_RETRYABLE(res.status));
     /* The call's own deadline caps a longer request timeout too. */
@@ -154,7 +153,7 @@ Test(vault_faults, truncated_and_dropped_answers)
 {
     sb_harness *h = open_warm(ROOT);
     long base = sb_harness_live_secure_allocations();
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     /* Body cut short of its Content-Length. */
     fault("{\"path_regex\":\"^/v1/secret/data/app/db$\",\"truncate\":true,\"count\":10}");
     sb_status st = read_with(h, 10000, &res);
@@ -179,7 +178,7 @@ Test(vault_faults, truncated_and_dropped_answers)
 Test(vault_faults, client_errors_map_to_permanent_statuses)
 {
     sb_harness *h = open_warm(ROOT);
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     struct {
         const char *fault;
         sb_status want;
@@ -233,9 +232,9 @@ Test(vault_faults, list_faults_and_an_expired_deadline)
     }
     sb_harness *h = open_warm(ROOT);
     vt_sink s = {0};
-    char next[SB_CURSOR_MAX];
+    sb_text *next = sb_test_text();
     sb_list_query q = {sizeof q, 0, "f/", NULL, 0, NULL};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     fault("{\"method\":\"LIST\",\"path_regex\":\"^/v1/secret/metadata/f/$\",\"status\":429,"
           "\"retry_after\":\"9\",\"count\":5}");
     cr_assert_eq(vt_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 5000), &q,
@@ -249,7 +248,7 @@ Test(vault_faults, list_faults_and_an_expired_deadline)
                                       vt_sink_collect, &s, next, &res),
                  SB_E_UNAVAILABLE, "%s", res.message);
     cr_assert_eq(s.n, 3, "items before the failure were emitted");
-    cr_assert_str_eq(next, "");
+    cr_assert_str_eq(SB_TEST_STR(next), "");
     vt_sink_free(&s);
     /* A call whose deadline has passed does nothing. */
     size_t before = vt_count_requests(h, NULL, NULL);
@@ -277,10 +276,10 @@ Test(vault_faults, transit_wrap_unwrap_round_trip_and_key_versions)
     const sb_kms_ops *kms = vt_kms(h);
     void *inst = sb_harness_instance(h);
     long base = sb_harness_live_secure_allocations();
-    char key_id[SB_KEY_ID_MAX];
-    sb_result res = SB_RESULT_INIT;
+    sb_text *key_id = sb_test_text();
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(kms->key_id(inst, sb_harness_call(h, 5000), key_id, &res), SB_OK);
-    cr_assert_str_eq(key_id, "vault-transit:transit/sbridge");
+    cr_assert_str_eq(SB_TEST_STR(key_id), "vault-transit:transit/sbridge");
 
     unsigned char dek[32 + 7];
     host->random_bytes(dek, sizeof dek);
@@ -289,14 +288,14 @@ Test(vault_faults, transit_wrap_unwrap_round_trip_and_key_versions)
     sb_secure_buf *ct = host->secure_new(0);
     cr_assert_eq(kms->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res), SB_OK, "%s",
                  res.message);
-    cr_assert_str_eq(key_id, "vault-transit:transit/sbridge:v1");
+    cr_assert_str_eq(SB_TEST_STR(key_id), "vault-transit:transit/sbridge:v1");
     size_t clen = 0;
     const unsigned char *c = host->secure_data(ct, &clen);
     cr_assert(clen > 9 && memcmp(c, "vault:v1:", 9) == 0);
     cr_assert(memmem(c, clen, dek, 8) == NULL);
 
     sb_secure_buf *back = host->secure_new(0);
-    cr_assert_eq(kms->unwrap(inst, sb_harness_call(h, 5000), c, clen, key_id, back, &res), SB_OK,
+    cr_assert_eq(kms->unwrap(inst, sb_harness_call(h, 5000), c, clen, SB_TEST_STR(key_id), back, &res), SB_OK,
                  "%s", res.message);
     size_t blen = 0;
     const unsigned char *b = host->secure_data(back, &blen);
@@ -306,12 +305,12 @@ Test(vault_faults, transit_wrap_unwrap_round_trip_and_key_versions)
     /* Rotate: new wraps use v2, old ciphertexts still unwrap. */
     cr_assert_eq(vt_vault("POST", "transit/keys/sbridge/rotate", "root", NULL, "{}", NULL, NULL),
                  200);
-    char key_id2[SB_KEY_ID_MAX];
+    sb_text *key_id2 = sb_test_text();
     sb_secure_buf *ct2 = host->secure_new(0);
     cr_assert_eq(kms->wrap(inst, sb_harness_call(h, 5000), pt, ct2, key_id2, &res), SB_OK);
-    cr_assert_str_eq(key_id2, "vault-transit:transit/sbridge:v2");
+    cr_assert_str_eq(SB_TEST_STR(key_id2), "vault-transit:transit/sbridge:v2");
     host->secure_clear(back);
-    cr_assert_eq(kms->unwrap(inst, sb_harness_call(h, 5000), c, clen, key_id, back, &res), SB_OK,
+    cr_assert_eq(kms->unwrap(inst, sb_harness_call(h, 5000), c, clen, SB_TEST_STR(key_id), back, &res), SB_OK,
                  "%s", res.message);
     b = host->secure_data(back, &blen);
     cr_assert_eq(memcmp(b, dek, sizeof dek), 0);
@@ -339,11 +338,11 @@ Test(vault_faults, transit_refuses_foreign_keys_and_bad_ciphertexts)
     sb_secure_buf *pt = secure_of(host, "0123456789abcdef", 16);
     sb_secure_buf *ct = host->secure_new(0);
     sb_secure_buf *out = host->secure_new(0);
-    char key_id[SB_KEY_ID_MAX];
-    sb_result res = SB_RESULT_INIT;
+    sb_text *key_id = sb_test_text();
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(kms->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res), SB_OK, "%s",
                  res.message);
-    cr_assert_str_eq(key_id, "vault-transit:transit/app-key:v1");
+    cr_assert_str_eq(SB_TEST_STR(key_id), "vault-transit:transit/app-key:v1");
     size_t clen = 0;
     const unsigned char *c = host->secure_data(ct, &clen);
     size_t before = vt_count_requests(h, NULL, NULL);
@@ -431,7 +430,7 @@ Test(vault_faults, emulator_strictness_catches_wrong_requests)
     /* The plugin's write on the CAS-required mount passes, with the body
      * shape Vault wants. */
     sb_harness *h = vt_open(ROOT);
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(write_with(h, "1", &res), SB_OK, "%s", res.message);
     char *log = vt_requests();
     cr_assert(strstr(log, "{\"options\": {\"cas\": 1}, \"data\": {\"password\": "), "%s", log);
@@ -459,7 +458,7 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
     const sb_host_api *host = vt_host(h);
     void *inst = sb_harness_instance(h);
     long base = sb_harness_live_secure_allocations();
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     const char *reads[] = {
         "{\"data\":{\"data\":{\"k\":\"v\"},\"metadata\":{\"version\":-3}}}",
         "{\"data\":{\"data\":[1,2],\"metadata\":{\"version\":1}}}",
@@ -493,7 +492,7 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
     fault("{\"method\":\"LIST\",\"path_regex\":\"^/v1/secret/metadata/app/$\",\"status\":200,"
           "\"body\":{\"data\":{\"keys\":[\"../../evil\",\"a/b\",\"..\",\".\",\"\",5,\"db\"]}}}");
     sb_list_query q = {sizeof q, 0, "app/", NULL, 0, NULL};
-    char next[SB_CURSOR_MAX];
+    sb_text *next = sb_test_text();
     cr_assert_eq(vt_provider(h)->list(inst, sb_harness_call(h, 5000), &q, collect_count, &n, next,
                                       &res),
                  SB_OK, "%s", res.message);
@@ -504,12 +503,12 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
     /* Transit answers that are not what Vault sends. */
     sb_secure_buf *pt = host->secure_new(0), *ct = host->secure_new(0), *out = host->secure_new(0);
     cr_assert_eq(host->secure_append(pt, "k", 1), 0);
-    char key_id[SB_KEY_ID_MAX];
+    sb_text *key_id = sb_test_text();
     fault("{\"path_regex\":\"^/v1/transit/encrypt/sbridge$\",\"status\":200,"
           "\"body\":{\"data\":{\"ciphertext\":\"vault:vX:abc\"}}}");
     cr_assert_eq(vt_kms(h)->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res),
                  SB_E_PROTOCOL, "%s", res.message);
-    cr_assert_str_eq(key_id, "");
+    cr_assert_str_eq(SB_TEST_STR(key_id), "");
     fault("{\"path_regex\":\"^/v1/transit/decrypt/sbridge$\",\"status\":200,"
           "\"body\":{\"data\":{\"plaintext\":\"@@@=\"}}}");
     const char *c = "vault:v1:AAAA";
@@ -538,7 +537,7 @@ Test(vault_faults, a_login_answer_with_an_unusable_token_is_refused)
     sb_harness *h = vt_open("auth: approle\nrole_id: r\nsecret_id: s\n");
     fault("{\"path_regex\":\"^/v1/auth/approle/login$\",\"status\":200,"
           "\"body\":{\"auth\":{\"client_token\":\"hvs.x\\r\\nX-Evil: 1\",\"lease_duration\":60}}}");
-    sb_result res;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_with(h, 5000, &res), SB_E_PROTOCOL, "%s", res.message);
     cr_assert_eq(vt_count_requests(h, "GET", "/v1/secret/"), 0);
     fault("{\"path_regex\":\"^/v1/auth/approle/login$\",\"status\":200,\"body\":{\"auth\":null}}");

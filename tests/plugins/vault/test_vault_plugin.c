@@ -8,6 +8,7 @@
  * argument validation. Every test also checks that no secure memory leaks
  * across the ABI.
  */
+#include "abi_outputs.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,6 @@ static void teardown(void) { vt_emulator_stop(); }
 TestSuite(vault_kv, .init = setup, .fini = teardown, .timeout = 180);
 
 #define ROOT "auth: token\ntoken: root\n"
-
-static sb_result fresh_result(void)
-{
-    sb_result r = SB_RESULT_INIT;
-    return r;
-}
 
 static sb_status do_read(sb_harness *h, const char *path, const char *version, sb_bundle **out,
                          sb_version_info *v, sb_result *res)
@@ -48,7 +43,7 @@ static sb_status do_write(sb_harness *h, const char *path, const sb_bundle *b,
 
 static sb_status do_list(sb_harness *h, const char *prefix, const sb_kv *sel, size_t n_sel,
                          const char *cursor, uint32_t page, vt_sink *sink,
-                         char next[SB_CURSOR_MAX], sb_result *res)
+                         sb_text *next, sb_result *res)
 {
     sb_list_query q = {sizeof q, page, prefix, sel, n_sel, cursor};
     return vt_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 120000), &q,
@@ -59,18 +54,17 @@ static sb_status do_list(sb_harness *h, const char *prefix, const sb_kv *sel, si
 static size_t list_all(sb_harness *h, const char *prefix, const sb_kv *sel, size_t n_sel,
                        uint32_t page, vt_sink *sink)
 {
-    char cursor[SB_CURSOR_MAX] = "";
+    sb_text *cursor = sb_test_text(), *next = sb_test_text();
     size_t pages = 0;
     do {
-        char next[SB_CURSOR_MAX];
-        sb_result res = fresh_result();
-        sb_status st = do_list(h, prefix, sel, n_sel, cursor[0] ? cursor : NULL, page, sink, next,
-                               &res);
+        SB_TEST_RESULT res = SB_RESULT_INIT;
+        const char *from = SB_TEST_STR(cursor);
+        sb_status st = do_list(h, prefix, sel, n_sel, from[0] ? from : NULL, page, sink, next, &res);
         cr_assert_eq(st, SB_OK, "list page %zu: %d %s", pages, st, res.message);
         pages++;
         cr_assert_lt(pages, 1000, "list does not terminate");
-        memcpy(cursor, next, sizeof cursor);
-    } while (cursor[0]);
+        sb_text_set(cursor, SB_TEST_STR(next));
+    } while (SB_TEST_STR(cursor)[0]);
     return pages;
 }
 
@@ -151,9 +145,9 @@ Test(vault_kv, read_latest_and_by_version)
     long base = sb_harness_live_secure_allocations();
     const sb_host_api *host = vt_host(h);
 
-    sb_version_info v = {sizeof v, 0, "", 0};
+    sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *b = vt_read_ok(h, "app/db", NULL, &v);
-    cr_assert_str_eq(v.version, "3");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "3");
     cr_assert_gt(v.created_unix_ms, 1600000000000LL);
     cr_assert_eq(v.flags, 0);
     cr_assert_eq(host->bundle_count(b), 2);
@@ -163,7 +157,7 @@ Test(vault_kv, read_latest_and_by_version)
     host->bundle_free(b);
 
     b = vt_read_ok(h, "app/db", "2", &v);
-    cr_assert_str_eq(v.version, "2");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "2");
     sb_value_kind kind;
     pw = vt_bundle_get(h, b, "password", &kind);
     cr_assert_str_eq(pw, "v2-pw");
@@ -188,12 +182,12 @@ Test(vault_kv, read_missing_path_and_version_is_not_found)
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
     sb_bundle *out = (sb_bundle *)0x1;
-    sb_version_info v;
-    sb_result res = fresh_result();
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_read(h, "app/nope", NULL, &out, &v, &res), SB_E_NOT_FOUND, "%s", res.message);
     cr_assert_null(out);
-    cr_assert_str_eq(v.version, "");
-    res = fresh_result();
+    cr_assert_str_eq(SB_TEST_STR(v.version), "");
+    sb_result_release(&res);
     cr_assert_eq(do_read(h, "app/db", "7", &out, &v, &res), SB_E_NOT_FOUND, "%s", res.message);
     cr_assert(strstr(res.message, "version 7"), "%s", res.message);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
@@ -214,23 +208,23 @@ Test(vault_kv, read_deleted_and_destroyed_versions_are_gone_with_flags)
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
     sb_bundle *out = NULL;
-    sb_version_info v;
-    sb_result res = fresh_result();
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_read(h, "app/db", "1", &out, &v, &res), SB_E_GONE, "%s", res.message);
     cr_assert_null(out);
     cr_assert_eq(v.flags, SB_VERSION_DELETED);
-    cr_assert_str_eq(v.version, "1");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "1");
     cr_assert(strstr(res.message, "deleted"), "%s", res.message);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_read(h, "app/db", "2", &out, &v, &res), SB_E_GONE, "%s", res.message);
     cr_assert(v.flags & SB_VERSION_DESTROYED);
     cr_assert(strstr(res.message, "destroyed"), "%s", res.message);
     /* Latest soft-deleted: reading "latest" is gone too. */
     cr_assert_eq(vt_vault("DELETE", "secret/data/app/db", "root", NULL, NULL, NULL, NULL), 204);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_read(h, "app/db", NULL, &out, &v, &res), SB_E_GONE, "%s", res.message);
     cr_assert_eq(v.flags, SB_VERSION_DELETED);
-    cr_assert_str_eq(v.version, "3");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "3");
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
     sb_harness_close(h);
 }
@@ -243,22 +237,22 @@ Test(vault_kv, write_create_then_update_with_cas)
     const sb_host_api *host = vt_host(h);
     long base = sb_harness_live_secure_allocations();
     sb_bundle *b = vt_bundle(h, "user", "svc", "password", "first-secret", NULL);
-    sb_version_info v;
-    sb_result res = fresh_result();
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, "new/one", b, SB_CAS_CREATE, &v, &res), SB_OK, "%s", res.message);
-    cr_assert_str_eq(v.version, "1");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "1");
     cr_assert_gt(v.created_unix_ms, 0);
     /* Create again: the secret exists now. */
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_write(h, "new/one", b, SB_CAS_CREATE, &v, &res), SB_E_CONFLICT, "%s",
                  res.message);
-    cr_assert_str_eq(v.version, "");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "");
     cr_assert(strstr(res.message, "first-secret") == NULL);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_write(h, "new/one", b, "1", &v, &res), SB_OK, "%s", res.message);
-    cr_assert_str_eq(v.version, "2");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "2");
     /* A stale token. */
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_write(h, "new/one", b, "1", &v, &res), SB_E_CONFLICT, "%s", res.message);
     host->bundle_free(b);
 
@@ -278,13 +272,13 @@ Test(vault_kv, write_requires_a_cas_token)
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
     sb_bundle *b = vt_bundle(h, "k", "v", NULL);
-    sb_version_info v;
-    sb_result res = fresh_result();
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, "x", b, NULL, &v, &res), SB_E_INVALID);
     cr_assert(strstr(res.message, "compare-and-set token required"), "%s", res.message);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_write(h, "x", b, "abc", &v, &res), SB_E_INVALID);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_write(h, "x", b, "-1", &v, &res), SB_E_INVALID);
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/secret/data/"), 0,
                  "an invalid write must not reach Vault");
@@ -299,8 +293,8 @@ Test(vault_kv, single_value_bundle_is_written_as_value_key)
     const sb_host_api *host = vt_host(h);
     sb_bundle *b = host->bundle_new(SB_SHAPE_SINGLE);
     cr_assert_eq(host->bundle_put(b, "value", SB_VALUE_STRING, (const unsigned char *)"raw", 3), 0);
-    sb_version_info v;
-    sb_result res = fresh_result();
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, "single", b, SB_CAS_CREATE, &v, &res), SB_OK, "%s", res.message);
     host->bundle_free(b);
     sb_bundle *r = vt_read_ok(h, "single", NULL, NULL);
@@ -322,11 +316,11 @@ Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
     long base = sb_harness_live_secure_allocations();
 
     /* Our read. */
-    sb_version_info v;
+    sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *mine = vt_read_ok(h, "app/db", NULL, &v);
-    cr_assert_str_eq(v.version, "1");
-    char read_version[SB_VERSION_MAX];
-    memcpy(read_version, v.version, sizeof read_version);
+    cr_assert_str_eq(SB_TEST_STR(v.version), "1");
+    char read_version[64];
+    snprintf(read_version, sizeof read_version, "%s", SB_TEST_STR(v.version));
 
     /* Another writer does its own GET-merge-PUT of "port" in between. */
     cr_assert_eq(vt_vault("POST", "secret/data/app/db", "root", NULL,
@@ -340,8 +334,8 @@ Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
     cr_assert_eq(host->bundle_put(mine, "password", SB_VALUE_STRING,
                                   (const unsigned char *)new_pw, strlen(new_pw)),
                  0);
-    sb_result res = fresh_result();
-    sb_version_info nv;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    sb_version_info nv = SB_TEST_VERSION_INFO;
     cr_assert_eq(do_write(h, "app/db", mine, read_version, &nv, &res), SB_E_CONFLICT, "%s",
                  res.message);
     cr_assert(strstr(res.message, new_pw) == NULL, "the message leaks the value");
@@ -350,13 +344,13 @@ Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
 
     /* Retry: re-read, merge again, write with the new version. */
     mine = vt_read_ok(h, "app/db", NULL, &v);
-    cr_assert_str_eq(v.version, "2");
+    cr_assert_str_eq(SB_TEST_STR(v.version), "2");
     cr_assert_eq(host->bundle_put(mine, "password", SB_VALUE_STRING,
                                   (const unsigned char *)new_pw, strlen(new_pw)),
                  0);
-    res = fresh_result();
-    cr_assert_eq(do_write(h, "app/db", mine, v.version, &nv, &res), SB_OK, "%s", res.message);
-    cr_assert_str_eq(nv.version, "3");
+    sb_result_release(&res);
+    cr_assert_eq(do_write(h, "app/db", mine, SB_TEST_STR(v.version), &nv, &res), SB_OK, "%s", res.message);
+    cr_assert_str_eq(SB_TEST_STR(nv.version), "3");
     host->bundle_free(mine);
 
     /* Both changes survive; key order and other keys are kept. */
@@ -395,7 +389,7 @@ Test(vault_kv, describe_returns_custom_metadata_verbatim)
     long base = sb_harness_live_secure_allocations();
     vt_sink sink = {0};
     sb_secret_ref ref = {sizeof ref, 0, "app/db", NULL};
-    sb_result res = fresh_result();
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(vt_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
                                           vt_sink_collect, &sink, &res),
                  SB_OK, "%s", res.message);
@@ -410,7 +404,7 @@ Test(vault_kv, describe_returns_custom_metadata_verbatim)
 
     /* Current version soft-deleted: flagged. */
     cr_assert_eq(vt_vault("DELETE", "secret/data/app/db", "root", NULL, NULL, NULL, NULL), 204);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(vt_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
                                           vt_sink_collect, &sink, &res),
                  SB_OK, "%s", res.message);
@@ -418,7 +412,7 @@ Test(vault_kv, describe_returns_custom_metadata_verbatim)
     vt_sink_free(&sink);
 
     ref.path = "app/none";
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(vt_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
                                           vt_sink_collect, &sink, &res),
                  SB_E_NOT_FOUND);
@@ -546,18 +540,18 @@ Test(vault_kv, list_is_confined_to_the_configured_prefix)
                              "a//b", "db/", "", "x\ny"};
     for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
         sb_bundle *out = NULL;
-        sb_version_info v;
-        sb_result res = fresh_result();
+        sb_version_info v = SB_TEST_VERSION_INFO;
+        SB_TEST_RESULT res = SB_RESULT_INIT;
         cr_assert_eq(do_read(h, escapes[i], NULL, &out, &v, &res), SB_E_INVALID, "path %s",
                      escapes[i]);
         cr_assert_null(out);
     }
-    char next[SB_CURSOR_MAX];
-    sb_result res = fresh_result();
+    sb_text *next = sb_test_text();
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_list(h, "../", NULL, 0, NULL, 0, &s, next, &res), SB_E_INVALID);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_list(h, "", NULL, 0, "after:../team-b/db", 0, &s, next, &res), SB_E_INVALID);
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_list(h, "app/", NULL, 0, "after:db", 0, &s, next, &res), SB_E_INVALID,
                  "a cursor outside the query prefix");
     cr_assert_eq(s.n, 0);
@@ -575,37 +569,37 @@ Test(vault_kv, list_stop_request_empty_folder_and_cursor_resume)
     }
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
-    char next[SB_CURSOR_MAX];
+    sb_text *next = sb_test_text();
 
     /* The receiver asks to stop: CANCELLED, no cursor. */
     vt_sink s = {.stop_after = 3};
-    sb_result res = fresh_result();
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_list(h, "f/", NULL, 0, NULL, 0, &s, next, &res), SB_E_CANCELLED);
     cr_assert_eq(s.n, 3);
-    cr_assert_str_eq(next, "");
+    cr_assert_str_eq(SB_TEST_STR(next), "");
     vt_sink_free(&s);
 
     /* An empty or absent folder is an empty list (Vault answers 404). */
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_list(h, "nothing/here/", NULL, 0, NULL, 0, &s, next, &res), SB_OK, "%s",
                  res.message);
     cr_assert_eq(s.n, 0);
-    cr_assert_str_eq(next, "");
+    cr_assert_str_eq(SB_TEST_STR(next), "");
 
     /* Pages of 5: 5 + 5 + 2, cursors resume exactly after the last one. */
-    res = fresh_result();
+    sb_result_release(&res);
     cr_assert_eq(do_list(h, "f/", NULL, 0, NULL, 5, &s, next, &res), SB_OK);
     cr_assert_eq(s.n, 5);
-    cr_assert_str_eq(next, "after:f/s04");
-    char cursor[SB_CURSOR_MAX];
-    memcpy(cursor, next, sizeof cursor);
+    cr_assert_str_eq(SB_TEST_STR(next), "after:f/s04");
+    char cursor[64];
+    snprintf(cursor, sizeof cursor, "%s", SB_TEST_STR(next));
     cr_assert_eq(do_list(h, "f/", NULL, 0, cursor, 5, &s, next, &res), SB_OK);
     cr_assert_eq(s.n, 10);
     cr_assert_str_eq(s.items[5].path, "f/s05");
-    memcpy(cursor, next, sizeof cursor);
+    snprintf(cursor, sizeof cursor, "%s", SB_TEST_STR(next));
     cr_assert_eq(do_list(h, "f/", NULL, 0, cursor, 5, &s, next, &res), SB_OK);
     cr_assert_eq(s.n, 12);
-    cr_assert_str_eq(next, "", "the last page has no cursor");
+    cr_assert_str_eq(SB_TEST_STR(next), "", "the last page has no cursor");
     vt_sink_free(&s);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
     sb_harness_close(h);
@@ -674,10 +668,10 @@ Test(vault_kv, invalid_arguments_are_refused_without_io)
     sb_secret_ref ref = {sizeof ref, 0, "a/b", NULL};
     sb_secret_ref short_ref = {4, 0, "a/b", NULL};
     sb_bundle *out = NULL;
-    sb_version_info v = {sizeof v, 0, "", 0};
-    sb_version_info small = {8, 0, "", 0};
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    sb_version_info small = {8, 0, NULL, 0};
     sb_bundle *vals = vt_bundle(h, "k", "v", NULL);
-    sb_result res = fresh_result();
+    SB_TEST_RESULT res = SB_RESULT_INIT;
 
     cr_assert_eq(p->read(NULL, call, &ref, &out, &v, &res), SB_E_INVALID);
     cr_assert_eq(p->read(inst, NULL, &ref, &out, &v, &res), SB_E_INVALID);
@@ -695,10 +689,11 @@ Test(vault_kv, invalid_arguments_are_refused_without_io)
     cr_assert_eq(p->write(inst, call, &ref, NULL, "1", &v, &res), SB_E_INVALID);
     cr_assert_eq(p->write(inst, call, &ref, vals, "1", NULL, &res), SB_E_INVALID);
     cr_assert_eq(p->describe(inst, call, &ref, NULL, NULL, &res), SB_E_INVALID);
-    char next[SB_CURSOR_MAX] = "junk";
+    sb_text *next = sb_test_text();
+    sb_text_set(next, "junk");
     sb_list_query q = {sizeof q, 0, "", NULL, 1, NULL};
     cr_assert_eq(p->list(inst, call, &q, never, NULL, next, &res), SB_E_INVALID);
-    cr_assert_str_eq(next, "");
+    cr_assert_str_eq(SB_TEST_STR(next), "");
     sb_kv nokey = {NULL, "v"};
     q.selector = &nokey;
     cr_assert_eq(p->list(inst, call, &q, never, NULL, next, &res), SB_E_INVALID);
@@ -719,8 +714,8 @@ Test(vault_kv, paths_with_spaces_and_unicode_round_trip)
     const sb_host_api *host = vt_host(h);
     const char *path = "team a/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 #1?x=y";
     sb_bundle *b = vt_bundle(h, "k", "v", NULL);
-    sb_version_info v;
-    sb_result res = fresh_result();
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, path, b, SB_CAS_CREATE, &v, &res), SB_OK, "%s", res.message);
     host->bundle_free(b);
     b = vt_read_ok(h, path, NULL, NULL);
@@ -742,7 +737,7 @@ Test(vault_kv, tls_server_name_is_sent_while_connecting_to_the_address)
 {
     vt_admin_ok("POST", "kv/secret/app/sni", "{\"data\":{\"k\":\"v\"}}");
     sb_harness *h = vt_open(ROOT "tls_server_name: vault.internal\n");
-    sb_version_info v = {sizeof v, 0, "", 0};
+    sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *b = vt_read_ok(h, "app/sni", NULL, &v);
     vt_host(h)->bundle_free(b);
     char *log = vt_requests();

@@ -1,4 +1,5 @@
 /* tests/plugins/vault/vault_test_support.c — see vault_test_support.h. */
+#include "abi_outputs.h"
 #include "vault_test_support.h"
 
 #include <criterion/criterion.h>
@@ -260,9 +261,9 @@ sb_bundle *vt_bundle(sb_harness *h, ...)
 sb_bundle *vt_read_ok(sb_harness *h, const char *path, const char *version, sb_version_info *v)
 {
     sb_secret_ref ref = {sizeof ref, 0, path, version};
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     sb_bundle *out = NULL;
-    sb_version_info local = {sizeof local, 0, "", 0};
+    sb_version_info local = SB_TEST_VERSION_INFO;
     sb_version_info *vi = v ? v : &local;
     vi->struct_size = sizeof *vi;
     sb_status st = vt_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, 10000), &ref,
@@ -336,7 +337,7 @@ size_t vt_count_requests(sb_harness *h, const char *method, const char *path_par
     const sb_host_api *host = vt_host(h);
     char *log = vt_requests();
     sb_json *doc = NULL;
-    sb_result res = SB_RESULT_INIT;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(host->json_parse((const unsigned char *)log, strlen(log), &doc, &res), SB_OK,
                  "request log: %s", res.message);
     const sb_json_node *root = host->json_root(doc);

@@ -1,0 +1,36 @@
+/*
+ * bench/bench_world.h — what the benchmarks share: one real control plane
+ * (tests/support/api_harness.h) with the world a read request needs — a
+ * team, a project, a non_prod environment, a Vault connection bound to the
+ * project, one catalog secret, a secret binding (keys user, password; ops
+ * read, patch), a requester (developer) and approvers, all signed in — and
+ * the clock and percentile helpers.
+ */
+#ifndef SB_BENCH_WORLD_H
+#define SB_BENCH_WORLD_H
+
+#include <stddef.h>
+
+#include "api_harness.h"
+
+#define N_APPROVERS 4
+
+typedef struct bench_world {
+    sb_api_harness *h;
+    char admin[256];
+    char binding[40];
+    char connection[40]; /* the Vault connection's id */
+    char requester[256];
+    char approver[N_APPROVERS][256];
+} bench_world;
+
+/* Builds the world on w->h; 0 ok, -1 after saying what failed on stderr. */
+int bench_world_build(bench_world *w);
+
+double bench_now_s(void); /* monotonic seconds */
+void bench_sleep_until(double t);
+int bench_cmp_double(const void *a, const void *b);
+/* Sorts v; p50 and p99 in milliseconds of seconds-valued samples. */
+void bench_percentiles(double *v, size_t n, double *p50, double *p99);
+
+#endif

@@ -1,0 +1,156 @@
+/* test_abi_compat.c — the ABI compatibility matrix: which plugin loads on
+ * which host, and that a plugin built with a newer header than the minor it
+ * requires runs on the older host without touching what that host lacks.
+ *
+ *   plugin                                    1.0 host           1.1-shaped host
+ *   built 1.0, requires 0 (abi_ok)            loads              loads, runs
+ *   built 1.1, requires 0 (abi_v1_1_req_0)    loads, falls back  loads, uses 1.1
+ *   built 1.1, requires 1 (abi_v1_1_req_1)    refused, says why  loads, uses 1.1
+ *   built 1.7, requires 0 (abi_built_newer)   loads              loads
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/secure_mem.h"
+#include "plugin/descriptor.h"
+#include "plugin/host_api.h"
+#include "plugin/loader.h"
+#include "plugin/text.h"
+
+static const sb_loader_abi host_1_0 = {1, 0}, host_1_1 = {1, 1};
+
+/* A host API table as a 1.1 host would hand it over: the 1.0 table
+ * followed by the function the "1.1" fixture header appends. With
+ * struct_size of 1.0 it is a 1.0 table, and calling past it is caught. */
+typedef struct {
+    sb_host_api v1_0;
+    int (*fixture_v1_1_twice)(int x);
+} host_table_1_1;
+
+static int newer_calls;
+static int twice(int x)
+{
+    newer_calls++;
+    return 2 * x;
+}
+
+static host_table_1_1 table(int minor)
+{
+    host_table_1_1 t;
+    t.v1_0 = *sb_host_api_table();
+    t.v1_0.abi_minor = (uint16_t)minor;
+    t.v1_0.struct_size = minor >= 1 ? (uint32_t)sizeof t : (uint32_t)sizeof(sb_host_api);
+    t.fixture_v1_1_twice = twice;
+    return t;
+}
+
+static int load(const char *file, const sb_loader_abi *abi, sb_loaded_plugin *p, sb_error *err)
+{
+    return sb_plugin_load_file(SB_TEST_PLUGIN_DIR, file, NULL, abi, p, err);
+}
+
+/* init with `host`, then read: the fixture's message says which path ran. */
+static void run_read(const sb_plugin *d, const sb_host_api *host, char *msg, size_t cap)
+{
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(d->init(host, &res), SB_OK, "init: %s", res.message);
+    void *inst = NULL;
+    cr_assert_eq(d->instance_new(NULL, &inst, &res), SB_OK);
+    sb_call_ctx ctx;
+    sb_call_begin(&ctx, d->name, "compat", NULL, 1000);
+    sb_secret_ref ref = {sizeof ref, 0, "x", NULL};
+    sb_bundle *out = NULL;
+    sb_text *version = sb_text_new();
+    sb_version_info v = {sizeof v, 0, version, 0};
+    d->provider->read(inst, &ctx.call, &ref, &out, &v, &res);
+    snprintf(msg, cap, "%s", res.message);
+    d->instance_free(inst);
+    sb_text_free(version);
+    sb_result_release(&res);
+}
+
+static void setup(void) { cr_assert_eq(sb_crypto_init(), 0); }
+TestSuite(abi_compat, .init = setup);
+
+Test(abi_compat, a_1_0_plugin_loads_on_1_0_and_on_a_1_1_shaped_host)
+{
+    sb_loaded_plugin p;
+    sb_error err;
+    cr_assert_eq(load("abi_ok.so", &host_1_0, &p, &err), 0, "%s", err.message);
+    cr_assert_eq(p.desc->abi_minor, 0);
+    cr_assert_eq(p.desc->requires_minor, 0);
+    sb_plugin_unload(&p);
+    cr_assert_eq(load("abi_ok.so", &host_1_1, &p, &err), 0, "%s", err.message);
+    host_table_1_1 t = table(1);
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(p.desc->init(&t.v1_0, &res), SB_OK, "a 1.0 plugin initialises with a 1.1 host table");
+    sb_plugin_unload(&p);
+}
+
+Test(abi_compat, a_plugin_built_with_1_1_that_requires_1_0_runs_on_a_1_0_host)
+{
+    sb_loaded_plugin p;
+    sb_error err;
+    cr_assert_eq(load("abi_v1_1_requires_0.so", &host_1_0, &p, &err), 0,
+                 "a plugin rebuilt with the 1.1 header that uses nothing new must load on 1.0: %s",
+                 err.message);
+    cr_assert_eq(p.desc->abi_minor, 1, "SB_PLUGIN_DEFINE stamps the header's minor as built-with");
+    cr_assert_eq(p.desc->requires_minor, 0, "SB_PLUGIN_REQUIRES_MINOR defaults to 0");
+    cr_assert_gt(p.desc->struct_size, sizeof(sb_plugin), "its descriptor has the 1.1 field appended");
+
+    /* On the 1.0 table it checks SB_HAS_FIELD and falls back... */
+    host_table_1_1 t = table(0);
+    newer_calls = 0;
+    char msg[256];
+    run_read(p.desc, &t.v1_0, msg, sizeof msg);
+    cr_assert_eq(newer_calls, 0, "the plugin called a host function past the 1.0 table's struct_size");
+    cr_assert_str_eq(msg, "newer host function: not available");
+    /* ...and on a 1.1 table it uses the newer function. */
+    t = table(1);
+    run_read(p.desc, &t.v1_0, msg, sizeof msg);
+    cr_assert_eq(newer_calls, 1);
+    cr_assert_str_eq(msg, "newer host function: 42");
+    sb_plugin_unload(&p);
+}
+
+Test(abi_compat, a_plugin_that_requires_1_1_is_refused_by_a_1_0_host_with_the_reason)
+{
+    sb_loaded_plugin p;
+    sb_error err;
+    cr_assert_neq(load("abi_v1_1_requires_1.so", &host_1_0, &p, &err), 0, "a 1.0 host loaded a plugin that requires 1.1");
+    cr_assert_not_null(strstr(err.message, "requires plugin ABI 1.1 or newer (built with 1.1), but this "
+                                           "sbridge speaks ABI 1.0"),
+                       "%s", err.message);
+    cr_assert_not_null(strstr(err.message, "upgrade sbridge to a release with ABI 1.1"), "%s", err.message);
+    cr_assert_not_null(strstr(err.message, "SB_PLUGIN_REQUIRES_MINOR"), "%s", err.message);
+
+    cr_assert_eq(load("abi_v1_1_requires_1.so", &host_1_1, &p, &err), 0, "%s", err.message);
+    cr_assert_eq(p.desc->requires_minor, 1);
+    host_table_1_1 t = table(1);
+    newer_calls = 0;
+    char msg[256];
+    run_read(p.desc, &t.v1_0, msg, sizeof msg);
+    cr_assert_eq(newer_calls, 1);
+    cr_assert_str_eq(msg, "newer host function: 42");
+    sb_plugin_unload(&p);
+}
+
+Test(abi_compat, the_built_with_minor_alone_never_refuses)
+{
+    sb_loaded_plugin p;
+    sb_error err;
+    cr_assert_eq(load("abi_built_newer.so", &host_1_0, &p, &err), 0, "%s", err.message);
+    cr_assert_eq(p.desc->abi_minor, 7);
+    sb_plugin_unload(&p);
+}
+
+Test(abi_compat, requiring_more_than_the_header_provides_is_refused)
+{
+    sb_plugin d = {.magic = SB_PLUGIN_MAGIC, .abi_major = 1, .abi_minor = 0, .struct_size = sizeof d,
+                   .requires_minor = 2};
+    sb_error err;
+    cr_assert_neq(sb_descriptor_check(&d, 1, 5, &err), 0);
+    cr_assert_not_null(strstr(err.message, "requires plugin ABI 1.2 but was built with the ABI 1.0 header"),
+                       "%s", err.message);
+}
