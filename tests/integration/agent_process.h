@@ -96,6 +96,30 @@ static inline void agent_proc_prepare(agent_proc *p, const char *base_url, const
     fclose(f);
 }
 
+/* The config serves the connection with the example plugin's demo provider
+ * (seeded secrets such as payments/db {username, password}) loaded from
+ * plugin_dir, instead of no provider at all. */
+static inline void agent_proc_use_example_provider(agent_proc *p, const char *plugin_dir)
+{
+    FILE *f = fopen(p->config, "r");
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, "plugins:\n  load: []\n");
+    if (at == NULL)
+        abort();
+    *at = '\0';
+    const char *rest = at + strlen("plugins:\n  load: []\n");
+    f = fopen(p->config, "w");
+    const char *conn = strstr(text, "  connection: ") + strlen("  connection: ");
+    fprintf(f,
+            "%splugins:\n  directory: %s\n  load:\n    - name: example\n      file: example.so\n"
+            "providers:\n  - name: %.*s\n    plugin: example\n    config:\n      seed_demo: true\n%s",
+            text, plugin_dir, (int)strcspn(conn, "\n"), conn, rest);
+    fclose(f);
+}
+
 /* Starts the agent; token (may be NULL) goes in SBRIDGE_ENROLLMENT_TOKEN. */
 static inline void agent_proc_start(agent_proc *p, const char *token)
 {

@@ -3,8 +3,10 @@
  * real control plane (PostgreSQL + HTTP on loopback): enrollment on first
  * start writes a 0600 identity file in a 0700 directory and a second start
  * reuses it; a wider identity directory is refused before the token is
- * spent; heartbeats make the agent active; a job the agent cannot execute
- * is completed as failed (never success), a steering payload is refused;
+ * spent; heartbeats make the agent active; a read is executed through the
+ * example plugin's demo provider, sealed and revealed once (a missing key
+ * fails it); a job the agent cannot execute is completed as failed (never
+ * success), a steering payload is refused;
  * a revoked agent stops with exit status 3; SIGTERM drains (a parked
  * long-poll is cancelled) and exits 0; a control-plane restart during the
  * long-polls is survived; the health endpoints answer on loopback; no token
@@ -157,13 +159,26 @@ Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_re
     agent_proc_start(&p, token);
     cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
     char req[40], job[40], q[400];
+    /* a type this agent has no executor for (discover, for now) */
+    sb_api_response r;
+    cr_assert_eq(callf(admin, "POST", path3("/api/v1/provider-connections/", conn_id, "/discover-jobs"),
+                       &r, "{\"payload\":{\"prefix\":\"app/\"}}"),
+                 201, "%s", r.body);
+    snprintf(job, sizeof job, "%s", jstr(&r, "id"));
+    sb_api_response_free(&r);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_outcome = "
+             "'failed_permanent' AND last_error LIKE 'unknown job type discover%%'",
+             job);
+    cr_assert(poll_sql(1, 15000, q), "the agent did not fail the job it cannot execute");
+    /* a read on an agent with no provider instance for the connection */
     approved_read(req);
     job_of(req, job);
     snprintf(q, sizeof q,
-             "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_outcome = "
-             "'failed_permanent' AND last_error LIKE 'unknown job type read%%'",
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_error LIKE "
+             "'no started provider instance%%'",
              job);
-    cr_assert(poll_sql(1, 15000, q), "the agent did not fail the job it cannot execute");
+    cr_assert(poll_sql(1, 15000, q), "a read without a provider instance was not failed");
     expect_state(req, "failed");
     /* a payload that would steer the connection (put in the table behind the API's back) */
     char steer[40];
@@ -180,8 +195,18 @@ Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_re
     cr_assert_eq(sql_int("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 0);
     char body[4096];
     cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
-    cr_assert(strstr(body, "sbridge_agent_jobs_total{type=\"read\",outcome=\"failed_permanent\"} 1"),
-              "%s", body);
+    /* discover: the unknown type and the steering refusal; read: no provider.
+     * The counters move after the CP answers the completion: poll them. */
+    int64_t until = ap_now_ms() + 10000;
+    int counted = 0;
+    while (!counted && ap_now_ms() < until) {
+        cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
+        counted = strstr(body, "sbridge_agent_jobs_total{type=\"discover\",outcome=\"failed_permanent\"} 2") &&
+                  strstr(body, "sbridge_agent_jobs_total{type=\"read\",outcome=\"failed_permanent\"} 1");
+        if (!counted)
+            ap_pause();
+    }
+    cr_assert(counted, "%s", body);
     stop_and_expect(0);
 }
 
@@ -266,4 +291,82 @@ Test(agent_runtime, plain_http_to_a_remote_control_plane_is_refused_at_once)
     cr_assert(agent_proc_log_has(&p, "fix control_plane.url", 0));
     struct stat st;
     cr_assert_neq(stat(p.id_file, &st), 0, "no identity without an enrollment");
+}
+
+/* The demo provider's payments/db in the catalog of conn_id, bound to the
+ * dev environment with keys username, password and api_key (not in the
+ * secret); its binding id into binding. */
+static void payments_db_binding(char *binding)
+{
+    sb_db_conn *conn;
+    sb_error err = {0};
+    int64_t n = 0;
+    cr_assert_eq(sb_db_acquire(sb_api_harness_db(h), -1, &conn, &err), 0);
+    cr_assert_eq(sb_catalog_store_upsert_batch(conn, conn_id, "[{\"secret_ref\":\"payments/db\"}]",
+                                               false, &n, &err),
+                 0, "%s", err.message);
+    sb_db_release(sb_api_harness_db(h), conn);
+    char q[256];
+    snprintf(q, sizeof q,
+             "SELECT id FROM catalog_secrets WHERE connection_id = '%s' AND secret_ref = 'payments/db'",
+             conn_id);
+    cr_assert_eq(sb_api_harness_sql(h, q, secret_id, sizeof secret_id), 1);
+    make_binding(env_dev, "[\"username\",\"password\",\"api_key\"]", "[\"read\",\"reveal\"]", binding);
+}
+
+static void approved_read_of(const char *binding, const char *keys, char *req_id)
+{
+    sb_api_response r;
+    char extra[128];
+    snprintf(extra, sizeof extra, "\"keys\":%s", keys);
+    cr_assert_eq(submit(dev, "read", binding, extra, &r), 201, "%s", r.body);
+    id_of(&r, req_id);
+    cr_assert_eq(act(ap[0], req_id, "approve", "{}", &r), 200, "%s", r.body);
+    sb_api_response_free(&r);
+}
+
+Test(agent_runtime, a_read_is_executed_sealed_and_revealed_once_and_a_missing_key_fails_it)
+{
+    start_world();
+    char token[128], binding[40];
+    payments_db_binding(binding);
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, NULL);
+    agent_proc_use_example_provider(&p, SB_PLUGIN_OUT_DIR);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+
+    char req[40], job[40], q[300], wrap[40];
+    approved_read_of(binding, "[\"username\",\"password\"]", req);
+    job_of(req, job);
+    snprintf(q, sizeof q, "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'succeeded'", job);
+    cr_assert(poll_sql(1, 15000, q), "the read job did not succeed");
+    expect_state(req, "executed");
+    cr_assert_eq(sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s'", req), 2);
+    snprintf(q, sizeof q,
+             "SELECT id FROM secret_wraps WHERE request_id = '%s' AND key_name = 'password'", req);
+    cr_assert_eq(sb_api_harness_sql(h, q, wrap, sizeof wrap), 1);
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/requests/%s/wraps/%s/reveal", req, wrap);
+    sb_api_response r;
+    cr_assert_eq(callf(dev, "POST", path, &r, "{}"), 200, "%s", r.body);
+    cr_assert_str_eq(jstr(&r, "value"), "demo-db-password");
+    sb_api_response_free(&r);
+    cr_assert_eq(callf(dev, "POST", path, &r, "{}"), 410, "%s", r.body);
+    sb_api_response_free(&r);
+
+    /* a requested key the secret does not hold: the job fails, nothing is returned */
+    approved_read_of(binding, "[\"username\",\"api_key\"]", req);
+    job_of(req, job);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_error LIKE "
+             "'requested key api_key is not in the secret%%'",
+             job);
+    cr_assert(poll_sql(1, 15000, q), "a read with a missing key was not failed");
+    expect_state(req, "failed");
+    cr_assert_eq(sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s'", req), 0);
+    stop_and_expect(0);
+    char *log = agent_proc_log(&p);
+    cr_assert(strstr(log, "demo-db-password") == NULL, "a value reached the agent's log");
+    free(log);
 }

@@ -18,7 +18,7 @@ endforeach()
 # The agent executable against the real control plane (issue 10 items 6, 9).
 sb_add_unit_test(test_agent_runtime SOURCES integration/test_agent_runtime.c LIBRARIES sb_api_harness)
 target_compile_definitions(test_agent_runtime PRIVATE SB_AGENT_BIN="$<TARGET_FILE:sbridge-agent>")
-add_dependencies(test_agent_runtime sbridge-agent)
+add_dependencies(test_agent_runtime sbridge-agent plugin_example)
 # The same tests with the agent under valgrind (ENGINEERING.md: the agent
 # is valgrind-clean): an error or a definite leak makes it exit 99.
 find_program(SB_VALGRIND valgrind)

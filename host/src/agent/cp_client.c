@@ -12,14 +12,16 @@
 #include "agent/agent_internal.h"
 #include "crypto/secure_mem.h"
 #include "plugin/http_client.h"
+#include "plugin/text.h"
 #include "util/log.h"
 
 #define MAX_REPLY_BYTES (8u * 1024 * 1024)
 
 /* The one place that reads the ABI's result message (its type is the ABI's). */
-static void copy_result(const sb_result *res, char *out, size_t cap)
+static void copy_result(sb_result *res, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s", res->message[0] ? res->message : "no answer");
+    snprintf(out, cap, "%s", res->message && res->message[0] ? res->message : "no answer");
+    sb_result_release(res);
 }
 
 static void read_error(sb_agent_reply *r)

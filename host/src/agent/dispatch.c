@@ -7,10 +7,10 @@
 #include "agent/agent_internal.h"
 #include "domain/job_rules.h"
 
-/* The executors of this build. read, patch and discover are written against
- * the settled plugin ABI (issue 10 item 7); until then every type is unknown
- * here and fails loudly rather than succeeding. */
+/* The executors of this build; any other type fails loudly rather than
+ * succeeding. patch and discover are still to come (issue 10 item 7). */
 static const sb_agent_executor executors[] = {
+    {"read", sb_agent_execute_read},
     {NULL, NULL},
 };
 

@@ -67,4 +67,7 @@ const sb_agent_executor *sb_agent_executor_find(const char *type);
 int sb_agent_payload_steers(const sb_json_node *payload, char *path, size_t cap);
 sb_agent_outcome sb_agent_dispatch(const sb_agent_job *job, char *error, size_t cap);
 
+/* The executors (executor_<type>.c). */
+sb_agent_outcome sb_agent_execute_read(const sb_agent_job *job, char *error, size_t cap);
+
 #endif
