@@ -98,7 +98,7 @@ static inline void agent_proc_prepare(agent_proc *p, const char *base_url, const
 
 /* The config serves the connection with the example plugin's demo provider
  * (seeded secrets such as payments/db {username, password}) loaded from
- * plugin_dir, instead of no provider at all. */
+ * plugin_dir, fenced to team: payments, instead of no provider at all. */
 static inline void agent_proc_use_example_provider(agent_proc *p, const char *plugin_dir)
 {
     FILE *f = fopen(p->config, "r");
@@ -115,7 +115,8 @@ static inline void agent_proc_use_example_provider(agent_proc *p, const char *pl
     const char *conn = strstr(text, "  connection: ") + strlen("  connection: ");
     fprintf(f,
             "%splugins:\n  directory: %s\n  load:\n    - name: example\n      file: example.so\n"
-            "providers:\n  - name: %.*s\n    plugin: example\n    config:\n      seed_demo: true\n%s",
+            "providers:\n  - name: %.*s\n    plugin: example\n    fence:\n      team: payments\n"
+            "    config:\n      seed_demo: true\n%s",
             text, plugin_dir, (int)strcspn(conn, "\n"), conn, rest);
     fclose(f);
 }

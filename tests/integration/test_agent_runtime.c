@@ -159,16 +159,13 @@ Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_re
     agent_proc_start(&p, token);
     cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
     char req[40], job[40], q[400];
-    /* a type this agent has no executor for (discover, for now) */
-    sb_api_response r;
-    cr_assert_eq(callf(admin, "POST", path3("/api/v1/provider-connections/", conn_id, "/discover-jobs"),
-                       &r, "{\"payload\":{\"prefix\":\"app/\"}}"),
-                 201, "%s", r.body);
-    snprintf(job, sizeof job, "%s", jstr(&r, "id"));
-    sb_api_response_free(&r);
+    /* a type this agent has no executor for (patch, for now; put in the table directly) */
+    snprintf(q, sizeof q,
+             "INSERT INTO jobs (type, connection_id) VALUES ('patch', '%s') RETURNING id", conn_id);
+    cr_assert_eq(sb_api_harness_sql(h, q, job, sizeof job), 1);
     snprintf(q, sizeof q,
              "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_outcome = "
-             "'failed_permanent' AND last_error LIKE 'unknown job type discover%%'",
+             "'failed_permanent' AND last_error LIKE 'unknown job type patch%%'",
              job);
     cr_assert(poll_sql(1, 15000, q), "the agent did not fail the job it cannot execute");
     /* a read on an agent with no provider instance for the connection */
@@ -195,13 +192,14 @@ Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_re
     cr_assert_eq(sql_int("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 0);
     char body[4096];
     cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
-    /* discover: the unknown type and the steering refusal; read: no provider.
+    /* patch: the unknown type; discover: the steering refusal; read: no provider.
      * The counters move after the CP answers the completion: poll them. */
     int64_t until = ap_now_ms() + 10000;
     int counted = 0;
     while (!counted && ap_now_ms() < until) {
         cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
-        counted = strstr(body, "sbridge_agent_jobs_total{type=\"discover\",outcome=\"failed_permanent\"} 2") &&
+        counted = strstr(body, "sbridge_agent_jobs_total{type=\"patch\",outcome=\"failed_permanent\"} 1") &&
+                  strstr(body, "sbridge_agent_jobs_total{type=\"discover\",outcome=\"failed_permanent\"} 1") &&
                   strstr(body, "sbridge_agent_jobs_total{type=\"read\",outcome=\"failed_permanent\"} 1");
         if (!counted)
             ap_pause();
@@ -369,4 +367,45 @@ Test(agent_runtime, a_read_is_executed_sealed_and_revealed_once_and_a_missing_ke
     char *log = agent_proc_log(&p);
     cr_assert(strstr(log, "demo-db-password") == NULL, "a value reached the agent's log");
     free(log);
+}
+
+Test(agent_runtime, a_discovery_lists_within_the_fence_and_the_selector_and_fills_the_catalog)
+{
+    start_world();
+    char token[128];
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, NULL);
+    agent_proc_use_example_provider(&p, SB_PLUGIN_OUT_DIR); /* fence team: payments */
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    /* the demo holds payments/db (team payments, env prod), payments/api (payments,
+     * staging) and checkout/stripe (checkout, prod) */
+    sb_api_response r;
+    cr_assert_eq(callf(admin, "POST", path3("/api/v1/provider-connections/", conn_id, "/discover-jobs"),
+                       &r, "{\"payload\":{\"selector\":{\"env\":\"prod\"}}}"),
+                 201, "%s", r.body);
+    char job[40], q[300];
+    snprintf(job, sizeof job, "%s", jstr(&r, "id"));
+    sb_api_response_free(&r);
+    snprintf(q, sizeof q, "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'succeeded'", job);
+    cr_assert(poll_sql(1, 15000, q), "the discover job did not succeed");
+    cr_assert_eq(sql_int("SELECT count(*) FROM catalog_secrets WHERE connection_id = '%s' AND "
+                         "secret_ref = 'payments/db' AND labels->>'team' = 'payments' AND "
+                         "labels->>'env' = 'prod'",
+                         conn_id),
+                 1, "payments/db with its native labels");
+    cr_assert_eq(sql_int("SELECT count(*) FROM catalog_secrets WHERE secret_ref = 'checkout/stripe'"),
+                 0, "the selector widened the fence");
+    cr_assert_eq(sql_int("SELECT count(*) FROM catalog_secrets WHERE secret_ref = 'payments/api'"), 0,
+                 "the selector was ignored");
+    /* a selector that contradicts the fence lists nothing, and still succeeds */
+    cr_assert_eq(callf(admin, "POST", path3("/api/v1/provider-connections/", conn_id, "/discover-jobs"),
+                       &r, "{\"payload\":{\"selector\":{\"team\":\"checkout\"}}}"),
+                 201, "%s", r.body);
+    snprintf(job, sizeof job, "%s", jstr(&r, "id"));
+    sb_api_response_free(&r);
+    snprintf(q, sizeof q, "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'succeeded'", job);
+    cr_assert(poll_sql(1, 15000, q), "the second discover job did not succeed");
+    cr_assert_eq(sql_int("SELECT count(*) FROM catalog_secrets WHERE secret_ref = 'checkout/stripe'"), 0);
+    stop_and_expect(0);
 }

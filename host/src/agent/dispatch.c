@@ -8,9 +8,10 @@
 #include "domain/job_rules.h"
 
 /* The executors of this build; any other type fails loudly rather than
- * succeeding. patch and discover are still to come (issue 10 item 7). */
+ * succeeding. patch is still to come (issue 10 item 7). */
 static const sb_agent_executor executors[] = {
     {"read", sb_agent_execute_read},
+    {"discover", sb_agent_execute_discover},
     {NULL, NULL},
 };
 

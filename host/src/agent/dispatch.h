@@ -69,5 +69,6 @@ sb_agent_outcome sb_agent_dispatch(const sb_agent_job *job, char *error, size_t 
 
 /* The executors (executor_<type>.c). */
 sb_agent_outcome sb_agent_execute_read(const sb_agent_job *job, char *error, size_t cap);
+sb_agent_outcome sb_agent_execute_discover(const sb_agent_job *job, char *error, size_t cap);
 
 #endif
