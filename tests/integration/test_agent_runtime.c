@@ -150,7 +150,7 @@ Test(agent_runtime, a_wider_identity_directory_is_refused_before_the_token_is_sp
     sb_api_response_free(&r);
 }
 
-Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_refused)
+Test(agent_runtime, jobs_the_agent_cannot_execute_fail_and_a_steering_payload_is_refused)
 {
     start_world();
     char token[128];
@@ -159,13 +159,14 @@ Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_re
     agent_proc_start(&p, token);
     cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
     char req[40], job[40], q[400];
-    /* a type this agent has no executor for (patch, for now; put in the table directly) */
+    /* a patch job without sealed values (put in the table behind the API's back);
+     * a type without an executor is the unit test's (the CP hands out no such type) */
     snprintf(q, sizeof q,
              "INSERT INTO jobs (type, connection_id) VALUES ('patch', '%s') RETURNING id", conn_id);
     cr_assert_eq(sb_api_harness_sql(h, q, job, sizeof job), 1);
     snprintf(q, sizeof q,
              "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_outcome = "
-             "'failed_permanent' AND last_error LIKE 'unknown job type patch%%'",
+             "'failed_permanent' AND last_error LIKE 'patch job without sealed_values%%'",
              job);
     cr_assert(poll_sql(1, 15000, q), "the agent did not fail the job it cannot execute");
     /* a read on an agent with no provider instance for the connection */
@@ -192,7 +193,7 @@ Test(agent_runtime, a_job_without_an_executor_fails_and_a_steering_payload_is_re
     cr_assert_eq(sql_int("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 0);
     char body[4096];
     cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
-    /* patch: the unknown type; discover: the steering refusal; read: no provider.
+    /* patch: no sealed values; discover: the steering refusal; read: no provider.
      * The counters move after the CP answers the completion: poll them. */
     int64_t until = ap_now_ms() + 10000;
     int counted = 0;
@@ -309,7 +310,8 @@ static void payments_db_binding(char *binding)
              "SELECT id FROM catalog_secrets WHERE connection_id = '%s' AND secret_ref = 'payments/db'",
              conn_id);
     cr_assert_eq(sb_api_harness_sql(h, q, secret_id, sizeof secret_id), 1);
-    make_binding(env_dev, "[\"username\",\"password\",\"api_key\"]", "[\"read\",\"reveal\"]", binding);
+    make_binding(env_dev, "[\"username\",\"password\",\"api_key\"]", "[\"read\",\"patch\",\"reveal\"]",
+                 binding);
 }
 
 static void approved_read_of(const char *binding, const char *keys, char *req_id)
@@ -408,4 +410,75 @@ Test(agent_runtime, a_discovery_lists_within_the_fence_and_the_selector_and_fill
     cr_assert(poll_sql(1, 15000, q), "the second discover job did not succeed");
     cr_assert_eq(sql_int("SELECT count(*) FROM catalog_secrets WHERE secret_ref = 'checkout/stripe'"), 0);
     stop_and_expect(0);
+}
+
+/* Reveals key of an executed read request; the value into out. */
+static void reveal_key(const char *req, const char *key, char *out, size_t cap)
+{
+    char q[300], wrap[40], path[256];
+    snprintf(q, sizeof q, "SELECT id FROM secret_wraps WHERE request_id = '%s' AND key_name = '%s'",
+             req, key);
+    cr_assert_eq(sb_api_harness_sql(h, q, wrap, sizeof wrap), 1);
+    snprintf(path, sizeof path, "/api/v1/requests/%s/wraps/%s/reveal", req, wrap);
+    sb_api_response r;
+    cr_assert_eq(callf(dev, "POST", path, &r, "{}"), 200, "%s", r.body);
+    snprintf(out, cap, "%s", jstr(&r, "value"));
+    sb_api_response_free(&r);
+}
+
+Test(agent_runtime, a_patch_opens_its_sealed_values_and_merges_them_with_compare_and_set)
+{
+    start_world();
+    char token[128], binding[40];
+    payments_db_binding(binding);
+    mint(conn_id, token, sizeof token, NULL);
+    agent_proc_prepare(&p, sb_api_harness_base_url(h), "vault-a", 0, NULL);
+    agent_proc_use_example_provider(&p, SB_PLUGIN_OUT_DIR);
+    agent_proc_start(&p, token);
+    cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
+    /* the client seals the new password to the agent's public key */
+    json_error_t e;
+    json_t *idj = json_load_file(p.id_file, 0, &e);
+    cr_assert_not_null(idj);
+    unsigned char pk[32];
+    size_t pk_len = 0;
+    const char *pk64 = json_string_value(json_object_get(idj, "public_key"));
+    cr_assert_eq(sodium_base642bin(pk, sizeof pk, pk64, strlen(pk64), NULL, &pk_len, NULL,
+                                   sodium_base64_VARIANT_ORIGINAL),
+                 0);
+    const char *value = "rotated-db-password";
+    unsigned char box[128];
+    crypto_box_seal(box, (const unsigned char *)value, strlen(value), pk);
+    char box64[256], extra[1024];
+    sodium_bin2base64(box64, sizeof box64, box, strlen(value) + crypto_box_SEALBYTES,
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(extra, sizeof extra,
+             "\"keys\":[\"password\"],\"sealed_values\":[{\"key\":\"password\",\"recipient\":\"%s\","
+             "\"box\":\"%s\"}]",
+             pk64, box64);
+    json_decref(idj);
+    sb_api_response r;
+    char req[40], job[40], q[300];
+    cr_assert_eq(submit(dev, "patch", binding, extra, &r), 201, "%s", r.body);
+    id_of(&r, req);
+    cr_assert_eq(act(ap[0], req, "approve", "{}", &r), 200, "%s", r.body);
+    sb_api_response_free(&r);
+    job_of(req, job);
+    snprintf(q, sizeof q, "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'succeeded'", job);
+    cr_assert(poll_sql(1, 15000, q), "the patch job did not succeed");
+    expect_state(req, "executed");
+    /* read both keys back through the agent: the patched one changed, the other survived */
+    approved_read_of(binding, "[\"username\",\"password\"]", req);
+    job_of(req, job);
+    snprintf(q, sizeof q, "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'succeeded'", job);
+    cr_assert(poll_sql(1, 15000, q), "the read after the patch did not succeed");
+    char got[128];
+    reveal_key(req, "password", got, sizeof got);
+    cr_assert_str_eq(got, "rotated-db-password");
+    reveal_key(req, "username", got, sizeof got);
+    cr_assert_str_eq(got, "app", "an untouched key changed");
+    stop_and_expect(0);
+    char *log = agent_proc_log(&p);
+    cr_assert(strstr(log, "rotated-db-password") == NULL, "a value reached the agent's log");
+    free(log);
 }

@@ -7,10 +7,11 @@
 #include "agent/agent_internal.h"
 #include "domain/job_rules.h"
 
-/* The executors of this build; any other type fails loudly rather than
- * succeeding. patch is still to come (issue 10 item 7). */
+/* The executors of this build; any other type (sync, verify…) fails loudly
+ * rather than succeeding. */
 static const sb_agent_executor executors[] = {
     {"read", sb_agent_execute_read},
+    {"patch", sb_agent_execute_patch},
     {"discover", sb_agent_execute_discover},
     {NULL, NULL},
 };

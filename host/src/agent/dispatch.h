@@ -6,8 +6,9 @@
  * execute. A payload with a connection-steering key at any depth (the
  * control plane's own rule, domain/job_rules.h sb_job_key_steers) is
  * refused as failed_permanent without calling any executor (I4); a type
- * with no executor in this build completes failed_permanent with "unknown
- * job type X" (the earlier agent reported such jobs as successes). The
+ * with no executor (read, patch, discover exist: executor_<type>.c)
+ * completes failed_permanent with "unknown job type X" (the earlier agent
+ * reported such jobs as successes). The
  * error text names types, keys and paths only, never a value, and fits the
  * protocol's 300 characters.
  */
@@ -70,5 +71,6 @@ sb_agent_outcome sb_agent_dispatch(const sb_agent_job *job, char *error, size_t 
 /* The executors (executor_<type>.c). */
 sb_agent_outcome sb_agent_execute_read(const sb_agent_job *job, char *error, size_t cap);
 sb_agent_outcome sb_agent_execute_discover(const sb_agent_job *job, char *error, size_t cap);
+sb_agent_outcome sb_agent_execute_patch(const sb_agent_job *job, char *error, size_t cap);
 
 #endif
