@@ -159,14 +159,17 @@ Test(agent_runtime, jobs_the_agent_cannot_execute_fail_and_a_steering_payload_is
     agent_proc_start(&p, token);
     cr_assert(agent_proc_health_is(&p, "/readyz", 200, 15000), "never ready");
     char req[40], job[40], q[400];
-    /* a patch job without sealed values (put in the table behind the API's back);
-     * a type without an executor is the unit test's (the CP hands out no such type) */
+    /* a patch job on an agent without a provider for the connection (put in the
+     * table behind the API's back); a type without an executor is the unit
+     * test's (the CP hands out no such type) */
     snprintf(q, sizeof q,
-             "INSERT INTO jobs (type, connection_id) VALUES ('patch', '%s') RETURNING id", conn_id);
+             "INSERT INTO jobs (type, connection_id, payload) VALUES ('patch', '%s', "
+             "'{\"secret_ref\":\"app/db\",\"keys\":[\"user\"]}') RETURNING id",
+             conn_id);
     cr_assert_eq(sb_api_harness_sql(h, q, job, sizeof job), 1);
     snprintf(q, sizeof q,
              "SELECT count(*) FROM jobs WHERE id = '%s' AND state = 'failed' AND last_outcome = "
-             "'failed_permanent' AND last_error LIKE 'patch job without sealed_values%%'",
+             "'failed_permanent' AND last_error LIKE 'no started provider instance%%'",
              job);
     cr_assert(poll_sql(1, 15000, q), "the agent did not fail the job it cannot execute");
     /* a read on an agent with no provider instance for the connection */
@@ -193,7 +196,7 @@ Test(agent_runtime, jobs_the_agent_cannot_execute_fail_and_a_steering_payload_is
     cr_assert_eq(sql_int("SELECT count(*) FROM jobs WHERE state = 'succeeded'"), 0);
     char body[4096];
     cr_assert_eq(agent_proc_health(&p, "/metrics", body), 200);
-    /* patch: no sealed values; discover: the steering refusal; read: no provider.
+    /* patch and read: no provider; discover: the steering refusal.
      * The counters move after the CP answers the completion: poll them. */
     int64_t until = ap_now_ms() + 10000;
     int counted = 0;
