@@ -31,7 +31,8 @@ allowed = {  # subsystem -> subsystems it may include from (SPEC §3 house plan)
     "http": {"util", "crypto", "http"},
     "api": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api"},
     "server": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server"},
-    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server", "cli"},
+    "agent": {"util", "crypto", "config", "domain", "http", "plugin", "agent"},  # never store/ or api/
+    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server", "agent", "cli"},
 }
 # System headers a layer must never touch (the domain core is pure).
 forbidden_system = {
@@ -40,6 +41,7 @@ forbidden_system = {
     "crypto": ("libpq-fe.h", "microhttpd.h"),
     "http": ("libpq-fe.h",),
     "store": ("microhttpd.h",),
+    "agent": ("libpq-fe.h",),
 }
 quoted = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 violations = []

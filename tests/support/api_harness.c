@@ -34,14 +34,14 @@ struct sb_api_harness {
     char base_url[64];
 };
 
-static int serve(sb_api_harness *h, sb_error *err);
+static int serve(sb_api_harness *h, const char *listen, sb_error *err);
 
 int sb_api_harness_start_peer(sb_api_harness *first, sb_api_harness **out)
 {
     sb_api_harness *h = calloc(1, sizeof *h);
     sb_error err = {0};
     snprintf(h->conninfo, sizeof h->conninfo, "%s", first->conninfo);
-    if (sb_db_open(h->conninfo, 8, 10000, &h->db, &err) != 0 || serve(h, &err) != 0) {
+    if (sb_db_open(h->conninfo, 8, 10000, &h->db, &err) != 0 || serve(h, "127.0.0.1:0", &err) != 0) {
         fprintf(stderr, "api harness peer: %s\n", err.message);
         sb_api_harness_stop(h);
         *out = NULL;
@@ -51,8 +51,8 @@ int sb_api_harness_start_peer(sb_api_harness *first, sb_api_harness **out)
     return 0;
 }
 
-/* The app, the router and the HTTP server on h->db. */
-static int serve(sb_api_harness *h, sb_error *err)
+/* The app, the router and the HTTP server on h->db, listening on listen. */
+static int serve(sb_api_harness *h, const char *listen, sb_error *err)
 {
     h->settings.keys.master_key = (char *)TEST_MASTER_KEY;
     h->settings.session.cookie_secure = 1;
@@ -66,11 +66,29 @@ static int serve(sb_api_harness *h, sb_error *err)
     h->router = sb_router_new();
     if (sb_control_plane_routes(h->router, &h->app, err) != 0)
         return -1;
-    sb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 4, .body_limit = 1 << 20,
+    sb_http_config cfg = {.listen = listen, .threads = 4, .body_limit = 1 << 20,
                           .enable_metrics = 1, .gate = sb_api_gate, .gate_ctx = &h->app};
     if (sb_http_server_start(&cfg, h->router, &h->server, err) != 0)
         return -1;
     snprintf(h->base_url, sizeof h->base_url, "http://127.0.0.1:%u", sb_http_server_port(h->server));
+    return 0;
+}
+
+int sb_api_harness_restart_http(sb_api_harness *h)
+{
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", sb_http_server_port(h->server));
+    /* everything a server process owns goes, as in a real restart */
+    sb_http_server_stop(h->server, 500);
+    h->server = NULL;
+    sb_router_free(h->router);
+    h->router = NULL;
+    sb_app_close(&h->app);
+    sb_error err = {0};
+    if (serve(h, listen, &err) != 0) {
+        fprintf(stderr, "api harness restart: %s\n", err.message);
+        return -1;
+    }
     return 0;
 }
 
@@ -102,7 +120,7 @@ int sb_api_harness_start(sb_api_harness **out)
     h->db = sb_database_pool(h->database);
     if (sb_db_open(h->conninfo, 2, 10000, &h->owner_db, &err) != 0 || sb_api_seed_roles(h->db, &err) != 0)
         goto fail;
-    if (serve(h, &err) != 0)
+    if (serve(h, "127.0.0.1:0", &err) != 0)
         goto fail;
     *out = h;
     return 0;

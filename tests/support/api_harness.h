@@ -27,6 +27,12 @@ void sb_api_harness_stop(sb_api_harness *h);
  * sb_api_harness_stop before h. */
 int sb_api_harness_start_peer(sb_api_harness *h, sb_api_harness **out);
 
+/* A control-plane restart as its HTTP clients see it: the server, its
+ * router and its app (with the long-poll hub) stop — parked long-polls are
+ * answered, connections close — and fresh ones serve the same database on
+ * the same port. Sessions survive (they live in the database). 0 on success. */
+int sb_api_harness_restart_http(sb_api_harness *h);
+
 sb_app *sb_api_harness_app(sb_api_harness *h);
 /* The server's pool: it connects as the server's role (data rights only). */
 sb_db *sb_api_harness_db(sb_api_harness *h);

@@ -5,6 +5,8 @@
 if(TARGET sb_domain)
   sb_add_unit_test(test_domain_jobs SOURCES unit/test_domain_jobs.c LIBRARIES sb_domain)
 endif()
+# The agent's dispatch and identity file, without a control plane.
+sb_add_unit_test(test_agent_units SOURCES unit/test_agent_units.c)
 if(NOT TARGET sb_api_harness)
   return()
 endif()
@@ -12,3 +14,16 @@ endif()
 foreach(t test_api_agents test_api_jobs test_api_reveal)
   sb_add_unit_test(${t} SOURCES integration/${t}.c LIBRARIES sb_api_harness)
 endforeach()
+
+# The agent executable against the real control plane (issue 10 items 6, 9).
+sb_add_unit_test(test_agent_runtime SOURCES integration/test_agent_runtime.c LIBRARIES sb_api_harness)
+target_compile_definitions(test_agent_runtime PRIVATE SB_AGENT_BIN="$<TARGET_FILE:sbridge-agent>")
+add_dependencies(test_agent_runtime sbridge-agent plugin_example)
+# The same tests with the agent under valgrind (ENGINEERING.md: the agent
+# is valgrind-clean): an error or a definite leak makes it exit 99.
+find_program(SB_VALGRIND valgrind)
+if(SB_VALGRIND)
+  add_test(NAME test_agent_runtime_valgrind COMMAND test_agent_runtime --jobs 1)
+  set_tests_properties(test_agent_runtime_valgrind PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "SB_AGENT_VALGRIND=1")
+endif()

@@ -74,6 +74,7 @@ int sb_cmd_server(int argc, char **argv);
 int sb_cmd_migrate(int argc, char **argv);
 int sb_cmd_audit(int argc, char **argv);
 int sb_cmd_admin(int argc, char **argv);
+int sb_cmd_agent(int argc, char **argv);
 extern const char sb_cmd_admin_usage[];
 /* The API client (cmd_client_*.c): an API token, requests, votes, reveals. */
 int sb_cmd_login(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "cli/cli.h"
 #include "crypto/secure_mem.h"
 #include "plugin/loader.h"
@@ -34,7 +35,7 @@ static const sb_command commands[] = {
     {"worker", "run the worker loops only (sweepers, scheduler, notifications)",
      "usage: sbridge worker [--config FILE]\n", NULL},
     {"agent", "run an outbound agent that executes approved jobs with local credentials",
-     "usage: sbridge agent [--config FILE]\n", NULL},
+     sb_agent_usage, sb_cmd_agent},
     {"controller", "run the Kubernetes SecretsSync reconciler",
      "usage: sbridge controller [--config FILE]\n", NULL},
     {"dev", "everything on one machine for a first look, on the embedded defaults",

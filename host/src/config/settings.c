@@ -153,8 +153,16 @@ static const sb_spec control_plane_spec[] = {
     STR("ca_file", sb_control_plane_settings, ca_file, SB_CFG_PATH, NULL, "extra CA bundle (PEM)"),
     STR("identity_file", sb_control_plane_settings, identity_file, SB_CFG_REQUIRED | SB_CFG_PATH, NULL,
         "where the agent keeps its enrolled identity (mode 0600)"),
-    DUR("claim_wait", sb_control_plane_settings, claim_wait_ms, "25s", 1 * MS_S, 60 * MS_S,
-        "long-poll wait for a job"),
+    STR("connection", sb_control_plane_settings, connection, 0, NULL,
+        "the provider connection this agent enrolls for (default: the name of the only "
+        "provider instance)"),
+    STR("name", sb_control_plane_settings, name, 0, NULL,
+        "this agent's name at the control plane (default: the host name)"),
+    STR("enrollment_token", sb_control_plane_settings, enrollment_token, SB_CFG_SECRET, NULL,
+        "one-time token for the first start (use ${env:...} or ${file:...}); when absent, "
+        "SBRIDGE_ENROLLMENT_TOKEN; unused once the identity file exists"),
+    DUR("claim_wait", sb_control_plane_settings, claim_wait_ms, "25s", 1 * MS_S, 25 * MS_S,
+        "long-poll wait for a job (the control plane holds a claim at most 25 s)"),
     DUR("heartbeat_interval", sb_control_plane_settings, heartbeat_interval_ms, "15s", 1 * MS_S,
         5 * MS_M, "heartbeat period"),
 };
@@ -200,6 +208,7 @@ static const sb_spec agent_spec[] = {
     SECTION_REQ("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     LIST("providers", sb_settings, providers, instance_spec, sb_instance_settings,
          "provider instances this agent serves"),
+    INT("concurrency", sb_settings, concurrency, "4", 1, 64, "jobs executed at once (worker threads)"),
     GRACE_ROW,
 };
 

@@ -109,6 +109,9 @@ typedef struct sb_control_plane_settings {
     char *url;
     char *ca_file;
     char *identity_file;
+    char *connection;       /* NULL: the only provider instance's name */
+    char *name;             /* NULL: the host name */
+    char *enrollment_token; /* secret; NULL: SBRIDGE_ENROLLMENT_TOKEN */
     int64_t claim_wait_ms;
     int64_t heartbeat_interval_ms;
 } sb_control_plane_settings;
@@ -149,6 +152,7 @@ typedef struct sb_settings {
     sb_control_plane_settings control_plane;
     sb_health_settings health;
     sb_section_list providers; /* sb_instance_settings */
+    int64_t concurrency;       /* agent: worker threads */
     /* the parsed file, kept for plugin instance configs */
     sb_ynode *tree;
 } sb_settings;

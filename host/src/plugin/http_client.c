@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,31 @@ typedef struct transfer {
 } transfer;
 
 static __thread CURL *thread_handle;
+/* The handle is freed when its thread ends (the key's destructor), so
+ * short-lived threads — an agent's lease renewers, its workers — leak none. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_key_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *handle) { curl_easy_cleanup(handle); }
+static void handle_key_create(void) { pthread_key_create(&handle_key, handle_free); }
+
+static CURL *thread_curl(void)
+{
+    if (thread_handle == NULL && (thread_handle = curl_easy_init()) != NULL) {
+        pthread_once(&handle_key_once, handle_key_create);
+        pthread_setspecific(handle_key, thread_handle);
+    }
+    return thread_handle;
+}
+
+/* Aborts a transfer in progress once its call is cancelled (a draining
+ * agent's parked long-poll, a plugin call the host gave up on). */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return sb_call_was_cancelled(user) ? 1 : 0;
+}
 
 int sb_http_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
 
@@ -246,9 +272,9 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
                          sb_result *res)
 {
     const sb_host_api *host = sb_host_api_table();
-    if (thread_handle == NULL && (thread_handle = curl_easy_init()) == NULL)
+    CURL *c = thread_curl();
+    if (c == NULL)
         return host->fail(res, SB_E_INTERNAL, 0, "cannot create an HTTP client");
-    CURL *c = thread_handle;
     curl_easy_reset(c);
 
     if (sb_call_was_cancelled(call))
@@ -313,6 +339,9 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sbridge/" SB_VERSION_STRING);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)call);
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(req->method, "HEAD") == 0) {
@@ -337,6 +366,8 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
         if (t.too_large)
             st = host->fail(res, SB_E_TOO_LARGE, 0, "%s %s: response larger than %zu bytes", req->method,
                             req->url, t.max);
+        else if (rc == CURLE_ABORTED_BY_CALLBACK)
+            st = host->fail(res, SB_E_CANCELLED, 0, "%s %s: cancelled", req->method, req->url);
         else if (rc == CURLE_OPERATION_TIMEDOUT)
             st = host->fail(res, SB_E_TIMEOUT, 0, "%s %s: timed out after %u ms", req->method, req->url,
                             timeout);
