@@ -27,3 +27,11 @@ if(SB_VALGRIND)
   set_tests_properties(test_agent_runtime_valgrind PROPERTIES TIMEOUT 600
                        ENVIRONMENT "SB_AGENT_VALGRIND=1")
 endif()
+
+# The three flows end to end with the Vault plugin and its emulator.
+if(TARGET plugin_vault)
+  sb_add_unit_test(test_e2e_vault SOURCES integration/test_e2e_vault.c LIBRARIES sb_api_harness)
+  target_compile_definitions(test_e2e_vault PRIVATE SB_AGENT_BIN="$<TARGET_FILE:sbridge-agent>")
+  add_dependencies(test_e2e_vault sbridge-agent plugin_vault)
+  set_tests_properties(test_e2e_vault PROPERTIES TIMEOUT 600)
+endif()

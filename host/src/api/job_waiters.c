@@ -86,6 +86,12 @@ static int serve(struct sb_job_hub *hub, waiter *w, int64_t now, int *found_none
         sb_http_respond_empty(w->req, 204);
         return 1;
     }
+    if ((w->due || now >= w->next_check_ms) && sb_http_client_gone(w->req)) {
+        /* the agent died while parked (kill -9): claiming for it would lease
+         * the job to nobody until the lease expired */
+        sb_http_respond_empty(w->req, 204);
+        return 1;
+    }
     if (w->due || now >= w->next_check_ms) {
         json_t *job = NULL;
         sb_error err = {0};

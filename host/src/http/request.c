@@ -3,12 +3,14 @@
 #include "http/internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "util/log.h"
@@ -358,4 +360,19 @@ int sb_http_json_body(sb_server_request *req, json_t **out, sb_error *err)
     }
     *out = req->json;
     return 0;
+}
+
+int sb_http_client_gone(const sb_server_request *req)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (i == NULL)
+        return 0;
+    char c;
+    ssize_t n = recv(i->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0)
+        return 0; /* a pipelined request waits: alive */
+    if (n == 0)
+        return 1; /* orderly close: the client is gone */
+    return !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
 }

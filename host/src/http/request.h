@@ -102,6 +102,10 @@ int sb_http_respond_empty(sb_server_request *req, int status);
 int sb_http_respond_raw(sb_server_request *req, int status, const char *content_type,
                         const void *data, size_t len);
 int sb_http_responded(const sb_server_request *req);
+/* 1 when the client has closed its connection (or it broke): a parked
+ * request whose client died must not be handed work it can never receive.
+ * Reads nothing (MSG_PEEK); 0 while the connection looks alive. */
+int sb_http_client_gone(const sb_server_request *req);
 /* The answered status (0 while unanswered). */
 int sb_http_response_status(const sb_server_request *req);
 
