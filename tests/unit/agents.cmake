@@ -22,7 +22,7 @@ add_dependencies(test_agent_runtime sbridge-agent plugin_example)
 # The same tests with the agent under valgrind (ENGINEERING.md: the agent
 # is valgrind-clean): an error or a definite leak makes it exit 99.
 find_program(SB_VALGRIND valgrind)
-if(SB_VALGRIND)
+if(SB_VALGRIND AND NOT SB_SANITIZE) # ASan binaries cannot run under valgrind
   add_test(NAME test_agent_runtime_valgrind COMMAND test_agent_runtime --jobs 1)
   set_tests_properties(test_agent_runtime_valgrind PROPERTIES TIMEOUT 600
                        ENVIRONMENT "SB_AGENT_VALGRIND=1")
