@@ -243,6 +243,26 @@ class SecretsOps(EmulatorCase):
                        "ResourceNotFoundException")
         self.assertIn("staging label: NOPE", out["Message"])
 
+    def test_update_version_stage_is_a_compare_and_set(self):
+        v1 = self.ok("CreateSecret", {"Name": "db", "SecretString": "one"})["VersionId"]
+        v2 = self.ok("PutSecretValue", {"SecretId": "db", "SecretString": "two",
+                                        "VersionStages": ["PENDING"]})["VersionId"]
+        stages = self.ok("DescribeSecret", {"SecretId": "db"})["VersionIdsToStages"]
+        self.assertEqual(stages, {v1: ["AWSCURRENT"], v2: ["PENDING"]})
+        # without naming the current holder, or naming a stale one: refused
+        self.err("UpdateSecretVersionStage", {"SecretId": "db", "VersionStage": "AWSCURRENT",
+                                              "MoveToVersionId": v2}, 400,
+                 "InvalidParameterException")
+        self.err("UpdateSecretVersionStage", {"SecretId": "db", "VersionStage": "AWSCURRENT",
+                                              "MoveToVersionId": v2, "RemoveFromVersionId": v2},
+                 400, "InvalidParameterException")
+        self.ok("UpdateSecretVersionStage", {"SecretId": "db", "VersionStage": "AWSCURRENT",
+                                             "MoveToVersionId": v2, "RemoveFromVersionId": v1})
+        self.ok("UpdateSecretVersionStage", {"SecretId": "db", "VersionStage": "PENDING",
+                                             "RemoveFromVersionId": v2})
+        stages = self.ok("DescribeSecret", {"SecretId": "db"})["VersionIdsToStages"]
+        self.assertEqual(stages, {v1: ["AWSPREVIOUS"], v2: ["AWSCURRENT"]})
+
     def test_client_request_token_idempotency(self):
         self.ok("CreateSecret", {"Name": "db", "SecretString": "one"})
         tok = "a" * 32

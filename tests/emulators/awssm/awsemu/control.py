@@ -30,7 +30,8 @@ from .sts_imds import Imds, Sts
 
 JSON_TYPE = "application/x-amz-json-1.1"
 SM_OPS = ("CreateSecret", "GetSecretValue", "PutSecretValue", "DescribeSecret", "ListSecrets",
-          "TagResource", "UntagResource", "DeleteSecret", "ListSecretVersionIds")
+          "TagResource", "UntagResource", "DeleteSecret", "ListSecretVersionIds",
+          "UpdateSecretVersionStage")
 KMS_OPS = ("Encrypt", "Decrypt", "GenerateDataKey", "DescribeKey", "CreateKey")
 LOGGED_MEMBERS = ("ClientRequestToken", "VersionId", "VersionStage", "MaxResults", "NextToken",
                   "Filters", "SecretId", "KeyId")

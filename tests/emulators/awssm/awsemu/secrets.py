@@ -23,6 +23,11 @@ Contract (reference §2.2 and §9):
   entries carry SecretVersionsToStages. Planned deletions only with
   IncludePlannedDeletion.
 - DescribeSecret carries VersionIdsToStages; TagResource/UntagResource edit tags.
+- UpdateSecretVersionStage moves a label to MoveToVersionId and/or removes it from
+  RemoveFromVersionId; a label attached elsewhere must be named in RemoveFromVersionId
+  and RemoveFromVersionId must hold it (InvalidParameterException otherwise: this is
+  the compare-and-set the plugin relies on). Moving AWSCURRENT gives the old version
+  AWSPREVIOUS.
 """
 
 import base64
@@ -253,6 +258,40 @@ class SecretsManager:
         s = self._find(req.get("SecretId"))
         s.deleted = self.clock()
         return {"ARN": s.arn, "Name": s.name, "DeletionDate": s.deleted + 30 * 86400}
+
+    def UpdateSecretVersionStage(self, req):
+        s = self._find(req.get("SecretId"), allow_deleted=False)
+        stage, to, frm = req.get("VersionStage"), req.get("MoveToVersionId"), req.get("RemoveFromVersionId")
+        if not isinstance(stage, str) or not 1 <= len(stage) <= 256:
+            raise invalid_parameter("VersionStage is required.")
+        for vid in (to, frm):
+            if vid is not None and vid not in s.versions:
+                raise AwsError(400, "ResourceNotFoundException",
+                               "Secrets Manager can't find the specified secret value for "
+                               "VersionId: %s" % vid)
+        holder = s.holder(stage)
+        if frm is not None and (holder is None or holder.id != frm):
+            raise invalid_parameter("The staging label %s is not attached to version %s."
+                                    % (stage, frm))
+        if to is not None and holder is not None and holder.id != to and frm != holder.id:
+            raise invalid_parameter("The staging label %s is currently attached to version %s, "
+                                    "so you must explicitly reference that version in "
+                                    "RemoveFromVersionId." % (stage, holder.id))
+        if to is None and frm is None:
+            raise invalid_parameter("You must specify MoveToVersionId or RemoveFromVersionId.")
+        if holder is not None and (to is None or holder.id != to):
+            holder.stages.remove(stage)
+            if stage == "AWSCURRENT" and to is not None:
+                other = s.holder("AWSPREVIOUS")
+                if other is not None:
+                    other.stages.remove("AWSPREVIOUS")
+                holder.stages.append("AWSPREVIOUS")
+        if to is not None and stage not in s.versions[to].stages:
+            if stage == "AWSCURRENT" and "AWSPREVIOUS" in s.versions[to].stages:
+                s.versions[to].stages.remove("AWSPREVIOUS")
+            s.versions[to].stages.append(stage)
+        s.changed = self.clock()
+        return {"ARN": s.arn, "Name": s.name}
 
     def ListSecretVersionIds(self, req):
         s = self._find(req.get("SecretId"))
