@@ -522,7 +522,7 @@ static sb_status awssm_write(void *inst, const sb_call *call, const sb_secret_re
                 h->fail(res, st, inner.retry_after_ms, "%s", inner.message);
             h->result_release(&inner);
         }
-        if (st == SB_OK) {
+        if (st == SB_OK && !replay) {
             /* 4. tidy up; a leftover label is harmless, so only log */
             sb_result scratch = SB_RESULT_INIT;
             if (move_stage(ai, call, ref->path, PENDING_LABEL, NULL, token, NULL, 0, &scratch) !=
