@@ -9,8 +9,9 @@
  *                     host->http, `__type` error parsing and mapping to ABI
  *                     statuses, base64 and text helpers
  *   awssm_creds.c     the credential chain, caching and refresh
- *   awssm_creds_src.c credential sources: environment, shared files, web
- *                     identity (STS), IMDSv2, AssumeRole
+ *   awssm_creds_src.c credential sources: static, environment, shared
+ *                     files, web identity (STS), AssumeRole
+ *   awssm_creds_http.c credential sources over HTTP: IMDSv2, container endpoint
  *   awssm_secrets.c   PROVIDER read, write (stage-move compare-and-set), describe
  *   awssm_list.c      PROVIDER list (NextToken paging, the tag fence)
  *   awssm_kms.c       KMS capability (AWS KMS Encrypt / Decrypt)
@@ -60,12 +61,13 @@ char *awssm_strdup(const char *s);
 /* ---- credentials -------------------------------------------------------- */
 
 typedef enum awssm_cred_mode {
-    AWSSM_CREDS_CHAIN = 1, /* static config, env, files, web identity, IMDSv2 */
+    AWSSM_CREDS_CHAIN = 1, /* static config, env, files, web identity, container, IMDSv2 */
     AWSSM_CREDS_STATIC = 2,
     AWSSM_CREDS_ENV = 3,
     AWSSM_CREDS_PROFILE = 4,
     AWSSM_CREDS_WEB_IDENTITY = 5,
-    AWSSM_CREDS_IMDS = 6
+    AWSSM_CREDS_IMDS = 6,
+    AWSSM_CREDS_CONTAINER = 7
 } awssm_cred_mode;
 
 /* One set of credentials, all in secure memory. */
@@ -131,8 +133,11 @@ sb_status awssm_src_profile(awssm_instance *ai, const sb_call *call, awssm_creds
                             sb_result *res);
 sb_status awssm_src_web_identity(awssm_instance *ai, const sb_call *call, awssm_creds *c,
                                  sb_result *res);
+/* awssm_creds_http.c */
 sb_status awssm_src_imds(awssm_instance *ai, const sb_call *call, awssm_creds *c,
                          sb_result *res);
+sb_status awssm_src_container(awssm_instance *ai, const sb_call *call, awssm_creds *c,
+                              sb_result *res);
 /* STS AssumeRole signed with `with`; fills *c. */
 sb_status awssm_src_assume_role(awssm_instance *ai, const sb_call *call, const awssm_creds *with,
                                 awssm_creds *c, sb_result *res);

@@ -6,7 +6,8 @@
  *     instance config, the environment (AWS_ACCESS_KEY_ID, ...), the shared
  *     credentials/config files for the profile, web identity (a role ARN and
  *     token file from the config or AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE
- *     -> STS AssumeRoleWithWebIdentity) and IMDSv2; the first source that has
+ *     -> STS AssumeRoleWithWebIdentity), the container credentials endpoint
+ *     (AWS_CONTAINER_CREDENTIALS_*) and IMDSv2; the first source that has
  *     credentials wins, a source that has none is skipped, a source that has
  *     some but fails stops the chain with its status. The other modes use
  *     exactly one source.
@@ -95,6 +96,8 @@ static sb_status run_source(awssm_instance *ai, const sb_call *call, awssm_cred_
         return awssm_src_profile(ai, call, c, res);
     case AWSSM_CREDS_WEB_IDENTITY:
         return awssm_src_web_identity(ai, call, c, res);
+    case AWSSM_CREDS_CONTAINER:
+        return awssm_src_container(ai, call, c, res);
     case AWSSM_CREDS_IMDS:
         return awssm_src_imds(ai, call, c, res);
     default:
@@ -108,7 +111,7 @@ static sb_status resolve_base(awssm_instance *ai, const sb_call *call, awssm_cre
     const sb_host_api *h = awssm_host;
     static const awssm_cred_mode chain[] = {AWSSM_CREDS_STATIC, AWSSM_CREDS_ENV,
                                             AWSSM_CREDS_PROFILE, AWSSM_CREDS_WEB_IDENTITY,
-                                            AWSSM_CREDS_IMDS};
+                                            AWSSM_CREDS_CONTAINER, AWSSM_CREDS_IMDS};
     if (ai->mode != AWSSM_CREDS_CHAIN) {
         awssm_creds_clear(c);
         sb_status st = run_source(ai, call, ai->mode, c, res);
@@ -129,8 +132,9 @@ static sb_status resolve_base(awssm_instance *ai, const sb_call *call, awssm_cre
             /* the last link (IMDS) unreachable: maybe transient on EC2 */
             if (chain[i] == AWSSM_CREDS_IMDS && SB_STATUS_IS_RETRYABLE(st))
                 h->fail(res, st, scratch.retry_after_ms,
-                        "credentials: none in the instance config, environment, shared files "
-                        "or web identity settings, and IMDSv2 could not be reached (%s)",
+                        "credentials: none in the instance config, environment, shared files, "
+                        "web identity or container settings, and IMDSv2 could not be reached "
+                        "(%s)",
                         scratch.message);
             else
                 h->fail(res, st, scratch.retry_after_ms, "%s", scratch.message);
@@ -142,7 +146,7 @@ static sb_status resolve_base(awssm_instance *ai, const sb_call *call, awssm_cre
     awssm_creds_clear(c);
     return h->fail(res, SB_E_CONFIG, 0,
                    "credentials: none found (instance config, environment, shared files, web "
-                   "identity, IMDSv2)");
+                   "identity, container endpoint, IMDSv2)");
 }
 
 /* Re-resolves `c` (the base set, or with `role` the AssumeRole set on top

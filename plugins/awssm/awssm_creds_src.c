@@ -14,8 +14,7 @@
  *   web identity  role (config or AWS_ROLE_ARN) + token file (config or
  *                 AWS_WEB_IDENTITY_TOKEN_FILE, read afresh each time) ->
  *                 unsigned STS AssumeRoleWithWebIdentity
- *   IMDSv2        PUT /latest/api/token (TTL 21600), GET the role name, GET
- *                 the role's credentials document
+ *   (IMDSv2 and the container endpoint: awssm_creds_http.c)
  *   assume role   STS AssumeRole signed with the base credentials
  * STS answers (XML) and IMDS documents (JSON) are parsed in secure memory and
  * the fields appended straight into the target buffers.
@@ -336,102 +335,4 @@ sb_status awssm_src_assume_role(awssm_instance *ai, const sb_call *call, const a
     if (st == SB_OK)
         c->source = "assumed role";
     return st;
-}
-
-/* ---- IMDSv2 ---------------------------------------------------------------------- */
-
-static sb_status imds_get(awssm_instance *ai, const sb_call *call, const char *path,
-                          const char *token, sb_http_response *resp, sb_result *res)
-{
-    awssm_str url = {0};
-    awssm_str_add(&url, ai->imds_endpoint);
-    awssm_str_add(&url, path);
-    sb_kv headers[] = {{"X-aws-ec2-metadata-token", token}};
-    sb_status st = url.failed ? awssm_host->fail(res, SB_E_INTERNAL, 0, "imds: out of memory")
-                              : awssm_send(ai, call, "GET", url.p, headers, 1, NULL,
-                                           SB_HTTP_ALLOW_HTTP, "imds_get", resp, res);
-    awssm_str_free(&url);
-    return st;
-}
-
-sb_status awssm_src_imds(awssm_instance *ai, const sb_call *call, awssm_creds *c,
-                         sb_result *res)
-{
-    const sb_host_api *h = awssm_host;
-    const char *disabled = getenv("AWS_EC2_METADATA_DISABLED");
-    if (disabled && strcmp(disabled, "true") == 0 && ai->mode == AWSSM_CREDS_CHAIN)
-        return SB_E_NOT_FOUND;
-    awssm_str url = {0};
-    awssm_str_add(&url, ai->imds_endpoint);
-    awssm_str_add(&url, "/latest/api/token");
-    sb_kv ttl[] = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
-    sb_http_response resp;
-    sb_status st = url.failed ? h->fail(res, SB_E_INTERNAL, 0, "imds: out of memory")
-                              : awssm_send(ai, call, "PUT", url.p, ttl, 1, NULL,
-                                           SB_HTTP_ALLOW_HTTP, "imds_token", &resp, res);
-    awssm_str_free(&url);
-    if (st != SB_OK)
-        return st;
-    if (resp.status != 200) {
-        long code = resp.status;
-        h->http_response_free(&resp);
-        if (ai->mode == AWSSM_CREDS_CHAIN && code == 404)
-            return SB_E_NOT_FOUND;
-        return h->fail(res, SB_E_UNAVAILABLE, 0, "imds: the token request answered HTTP %ld",
-                       code);
-    }
-    /* the session token stays in the response's secure body */
-    sb_http_response tokresp = resp;
-    const char *token = (const char *)h->secure_data(tokresp.body, NULL);
-    char role[256] = "";
-    st = imds_get(ai, call, "/latest/meta-data/iam/security-credentials/", token, &resp, res);
-    if (st == SB_OK) {
-        size_t n = 0;
-        const char *r = resp.body ? (const char *)h->secure_data(resp.body, &n) : "";
-        size_t m = strcspn(r, "\r\n");
-        if (resp.status == 200 && m > 0 && m < sizeof role && strcspn(r, "/") >= m)
-            memcpy(role, r, m), role[m] = '\0';
-        long code = resp.status;
-        h->http_response_free(&resp);
-        if (role[0] == '\0')
-            st = code == 404 && ai->mode == AWSSM_CREDS_CHAIN
-                     ? SB_E_NOT_FOUND
-                     : h->fail(res, SB_E_CONFIG, 0,
-                               "imds: no instance profile role (HTTP %ld)", code);
-    }
-    if (st == SB_OK) {
-        char path[400];
-        snprintf(path, sizeof path, "/latest/meta-data/iam/security-credentials/%s", role);
-        st = imds_get(ai, call, path, token, &resp, res);
-    }
-    h->http_response_free(&tokresp);
-    if (st != SB_OK)
-        return st;
-    sb_json *doc = NULL;
-    size_t len = 0;
-    const unsigned char *body = resp.body ? h->secure_data(resp.body, &len) : NULL;
-    sb_result ignored = SB_RESULT_INIT;
-    if (resp.status != 200 || body == NULL ||
-        h->json_parse(body, len, &doc, &ignored) != SB_OK) {
-        long code = resp.status;
-        h->http_response_free(&resp);
-        h->result_release(&ignored);
-        return h->fail(res, SB_E_UNAVAILABLE, 0,
-                       "imds: the credentials document was not usable (HTTP %ld)", code);
-    }
-    h->http_response_free(&resp);
-    const sb_json_node *root = h->json_root(doc);
-    size_t an = 0, sn = 0, tn = 0, en = 0;
-    const char *a = h->json_string(h->json_pointer(root, "/AccessKeyId"), &an);
-    const char *s = h->json_string(h->json_pointer(root, "/SecretAccessKey"), &sn);
-    const char *t = h->json_string(h->json_pointer(root, "/Token"), &tn);
-    const char *e = h->json_string(h->json_pointer(root, "/Expiration"), &en);
-    int bad = a == NULL || s == NULL || put(c->access_key_id, a, an) ||
-              put(c->secret_key, s, sn) || (t && put(c->session_token, t, tn));
-    c->expires_unix_ms = e ? awssm_iso8601_ms(e, en) : 0;
-    h->json_free(doc);
-    if (bad)
-        return h->fail(res, SB_E_PROTOCOL, 0, "imds: the credentials document is incomplete");
-    c->source = "IMDSv2";
-    return SB_OK;
 }

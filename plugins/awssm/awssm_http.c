@@ -296,9 +296,9 @@ static sb_status sign_and_send(awssm_instance *ai, const sb_call *call, const aw
         awssm_str_free(&url);
         return h->fail(res, SB_E_INTERNAL, 0, "%s: out of memory", metric_op);
     }
-    size_t tlen = 0, klen = 0, blen = 0;
+    size_t tlen = 0, klen = 0, blen = 0, alen = 0;
     const char *token = (const char *)h->secure_data(cr->session_token, &tlen);
-    const char *akid = (const char *)h->secure_data(cr->access_key_id, NULL);
+    const char *akid = (const char *)h->secure_data(cr->access_key_id, &alen);
     const unsigned char *secret = h->secure_data(cr->secret_key, &klen);
     const unsigned char *bdata = body ? h->secure_data(body, &blen) : (const unsigned char *)"";
     awssm_sigv4_header sh[4];

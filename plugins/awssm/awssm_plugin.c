@@ -41,9 +41,9 @@ static const sb_config_field awssm_config_fields[] = {
       "EC2 instance metadata service (IMDSv2) address.", NULL),
     {.struct_size = (uint32_t)sizeof(sb_config_field), .type = SB_CFG_ENUM, .key = "credentials",
      .default_value = "chain", .min = 1, .max = 0,
-     .enum_values = "chain|static|env|profile|web_identity|imds",
+     .enum_values = "chain|static|env|profile|web_identity|container|imds",
      .help = "Where credentials come from: the SDK-style chain (static keys, environment, shared "
-             "files, web identity, IMDSv2) or exactly one source."},
+             "files, web identity, container endpoint, IMDSv2) or exactly one source."},
     F(SB_CFG_STRING, "access_key_id", SB_CFG_SECRET, NULL,
       "Static access key id (credentials: static or chain); reference it as ${env:...}.", NULL),
     F(SB_CFG_STRING, "secret_access_key", SB_CFG_SECRET, NULL,
@@ -231,7 +231,8 @@ static sb_status awssm_instance_new(const sb_config *cfg, void **instance, sb_re
         awssm_cred_mode mode;
     } modes[] = {{"chain", AWSSM_CREDS_CHAIN},     {"static", AWSSM_CREDS_STATIC},
                  {"env", AWSSM_CREDS_ENV},         {"profile", AWSSM_CREDS_PROFILE},
-                 {"web_identity", AWSSM_CREDS_WEB_IDENTITY}, {"imds", AWSSM_CREDS_IMDS}};
+                 {"web_identity", AWSSM_CREDS_WEB_IDENTITY}, {"imds", AWSSM_CREDS_IMDS},
+                 {"container", AWSSM_CREDS_CONTAINER}};
     ai->mode = AWSSM_CREDS_CHAIN;
     for (size_t i = 0; mode && i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(mode, modes[i].name) == 0)

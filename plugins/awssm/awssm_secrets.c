@@ -294,10 +294,10 @@ static int valid_utf8(const unsigned char *s, size_t n)
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (k == 9 || i + k >= n + (k == 0))
-            return k == 0;
+        if (k == 9 || i + k >= n + (k == 0 ? 1 : 0))
+            return 0;
         for (size_t j = 1; j <= k; j++)
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+            if ((s[i + j] & 0xC0) != 0x80)
                 return 0;
         i += k + 1;
     }
@@ -475,6 +475,8 @@ static sb_status awssm_write(void *inst, const sb_call *call, const sb_secret_re
     if (expected[0] == '\0') {
         st = create_secret(ai, call, ref->path, values, token, res);
     } else {
+        if (ai->n_fence && (st = fenced_describe(ai, call, ref->path, NULL, res)) != SB_OK)
+            return st;
         /* 1. the current version must still be the one read */
         sb_json *cur = NULL;
         st = simple_call(ai, call, "GetSecretValue", ref->path, ",\"VersionStage\":\"AWSCURRENT\"",
@@ -492,8 +494,6 @@ static sb_status awssm_write(void *inst, const sb_call *call, const sb_secret_re
                            "write: %s changed since it was read (AWSCURRENT is another "
                            "version); re-read and merge",
                            ref->path);
-        if (!replay && ai->n_fence && (st = fenced_describe(ai, call, ref->path, NULL, res)) != SB_OK)
-            return st;
         if (!replay) {
             /* 2. the new version, not yet current */
             awssm_str p = {0};

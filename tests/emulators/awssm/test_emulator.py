@@ -399,6 +399,16 @@ class StsImds(EmulatorCase):
                                     "RoleSessionName": "x"}, signed=True)
         self.assertEqual(status, 200, out)
 
+    def test_container_credentials(self):
+        self.admin("container", {"path": "/v2/credentials/task", "token": "auth-tok"})
+        status, _, _ = self.raw("GET", "/v2/credentials/task", {"Authorization": "wrong"})
+        self.assertEqual(status, 403)
+        status, _, doc = self.raw("GET", "/v2/credentials/task", {"Authorization": "auth-tok"})
+        self.assertEqual(status, 200)
+        doc = json.loads(doc)
+        self.ok("ListSecrets", {}, ak=doc["AccessKeyId"], sk=doc["SecretAccessKey"],
+                token=doc["Token"])
+
     def test_imdsv2_flow(self):
         self.admin("imds", {"role": "node-role"})
         status, _, _ = self.raw("GET", "/latest/meta-data/iam/security-credentials/", {})

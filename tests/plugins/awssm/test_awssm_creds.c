@@ -3,7 +3,7 @@
  * credentials come from, against the AWS emulator (STS and IMDSv2
  * emulated, every request's SigV4 verified): environment, a shared
  * credentials file profile, web identity (cached; refreshed when it would
- * expire within five minutes), IMDSv2, role_arn on top (AssumeRole), a
+ * expire within five minutes), the container credentials endpoint, IMDSv2, role_arn on top (AssumeRole), a
  * missing source; and the KMS capability (key id, wrap/unwrap round trip,
  * a key id of another region refused).
  */
@@ -21,7 +21,11 @@ static void clear_env(void)
 {
     const char *vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                           "AWS_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                          "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"};
+                          "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                          "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                          "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
     setenv("HOME", "/nonexistent", 1);
@@ -161,6 +165,31 @@ Test(awssm_creds, imdsv2_and_assume_role)
     cr_assert_eq(read_s(h, &res), SB_E_DENIED, "%s", res.message);
     cr_assert_not_null(strstr(res.message, "AccessDenied"), "%s", res.message);
     sb_harness_close(h);
+}
+
+Test(awssm_creds, container_credentials_endpoint)
+{
+    es_admin_ok("POST", "container", "{\"path\":\"/v2/credentials/task\",\"token\":\"auth-tok\"}");
+    char uri[128];
+    snprintf(uri, sizeof uri, "http://127.0.0.1:%d/v2/credentials/task", es_port());
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri, 1);
+    char *tokfile = es_temp_file("auth", "auth-tok\n");
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokfile, 1);
+    sb_harness *h = aw_open(""); /* the chain reaches the container endpoint */
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    cr_assert_eq(read_s(h, &res), SB_OK, "%s", res.message);
+    cr_assert_eq(count_in_log("\"CONTAINER\""), 1);
+    sb_harness_close(h);
+    unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong", 1);
+    h = aw_open("credentials: container\n");
+    cr_assert_eq(read_s(h, &res), SB_E_DENIED, "%s", res.message);
+    sb_harness_close(h);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.0.0.1/creds", 1);
+    h = aw_open("credentials: container\n");
+    cr_assert_eq(read_s(h, &res), SB_E_CONFIG, "%s", res.message);
+    sb_harness_close(h);
+    free(tokfile);
 }
 
 Test(awssm_creds, no_source_is_a_config_error)

@@ -179,6 +179,11 @@ Test(awssm_provider, replayed_write_is_idempotent_and_create)
     cr_assert_eq(aw_read(h, "s", NULL, &out, &v, &res), SB_OK);
     cr_assert_eq(host->bundle_shape(out), SB_SHAPE_SINGLE);
     host->bundle_free(out);
+    sb_bundle *notext = host->bundle_new(SB_SHAPE_SINGLE);
+    host->bundle_put(notext, "value", SB_VALUE_BINARY, (const unsigned char *)"\xff\xfe", 2);
+    cr_assert_eq(aw_write(h, "s", notext, host->text_str(nv.version, NULL), &nv2, &res),
+                 SB_E_INVALID, "non-UTF-8 bytes into a SecretString: %s", res.message);
+    host->bundle_free(notext);
 
     cr_assert_eq(aw_write(h, "new/one", b, SB_CAS_CREATE, &nv, &res), SB_OK, "%s", res.message);
     cr_assert_eq(aw_write(h, "new/one", b, SB_CAS_CREATE, &nv, &res), SB_OK,
@@ -273,6 +278,13 @@ Test(awssm_provider, list_pages_and_applies_fence_and_selector)
     cr_assert_not_null(strstr(res.message, "tag fence"));
     cr_assert_eq(aw_read(h, "svc/s0", NULL, &b, &v, &res), SB_OK);
     es_host(h)->bundle_free(b);
+    sb_bundle *w = es_bundle(h, "k", "v", NULL);
+    sb_version_info nv = SB_TEST_VERSION_INFO;
+    cr_assert_eq(aw_write(h, "svc/s1", w, "0123456789abcdef0123456789abcdef", &nv, &res), SB_E_DENIED);
+    char *log = aw_requests();
+    cr_assert_eq(es_count(log, "secretsmanager.PutSecretValue"), 0, "a write crossed the fence");
+    free(log);
+    es_host(h)->bundle_free(w);
     close_checked(h);
 }
 

@@ -2,8 +2,10 @@
 
 Contract:
 - `Emulator.dispatch(method, path, query, headers, body)` -> (status, headers, body).
-  Routing: /_emulator/ control (needs `X-Emulator-Admin: 1`, else 404), /latest/
-  IMDSv2, a form-encoded `POST /` STS, anything else the JSON 1.1 pipeline.
+  Routing: /_emulator/ control (needs `X-Emulator-Admin: 1`, else 404), the
+  configured container credentials path (GET, `Authorization` must equal the configured
+  token, else 403), /latest/ IMDSv2, a form-encoded `POST /` STS, anything else the
+  JSON 1.1 pipeline.
 - JSON 1.1 pipeline, in this order: `POST` only; Content-Type must be
   application/x-amz-json-1.1 and X-Amz-Target `secretsmanager.<Op>` or
   `TrentService.<Op>` of a known operation (404 UnknownOperationException otherwise);
@@ -26,7 +28,7 @@ from . import sigv4
 from .errors import AwsError, json_error_body, xml_error_body
 from .kms import Kms
 from .secrets import SecretsManager
-from .sts_imds import Imds, Sts
+from .sts_imds import Imds, Sts, iso
 
 JSON_TYPE = "application/x-amz-json-1.1"
 SM_OPS = ("CreateSecret", "GetSecretValue", "PutSecretValue", "DescribeSecret", "ListSecrets",
@@ -72,6 +74,7 @@ class Emulator:
         self.imds = Imds(self)
         self.faults = []
         self.log = []
+        self.container = None
 
     # -- pipeline -----------------------------------------------------------------------------
     def dispatch(self, method, path, query, headers, body):
@@ -80,6 +83,8 @@ class Emulator:
             if hmap.get("x-emulator-admin") != "1":
                 return _json(404, {"message": "not found"})
             return self.control(method, path[len("/_emulator/"):], body)
+        if self.container and path == self.container["path"] and method == "GET":
+            return self._container(hmap)
         if path.startswith("/latest/"):
             status, ctype, out = self.imds.handle(method, path, hmap)
             self._record("IMDS " + path, status, None, hmap, {})
@@ -88,6 +93,17 @@ class Emulator:
         if method == "POST" and ctype == "application/x-www-form-urlencoded":
             return self._sts(method, path, query, headers, hmap, body)
         return self._json11(method, path, query, headers, hmap, body)
+
+    def _container(self, hmap):
+        # ECS/EKS container credentials endpoint: the Authorization header must match
+        self._record("CONTAINER", 200, None, hmap, {})
+        if hmap.get("authorization") != self.container["token"]:
+            return 403, {"Content-Type": "application/json"}, b'{"message":"forbidden"}'
+        akid, cred = self.sts.issue(self.sts_duration)
+        doc = {"AccessKeyId": akid, "SecretAccessKey": cred["secret"], "Token": cred["token"],
+               "Expiration": iso(cred["expires"]), "RoleArn": "arn:aws:iam::%s:role/task"
+               % self.account}
+        return 200, {"Content-Type": "application/json"}, json.dumps(doc).encode()
 
     def _record(self, target, status, err_type, hmap, req):
         auth = hmap.get("authorization", "")
@@ -204,6 +220,9 @@ class Emulator:
             role = self.sts.roles.setdefault(req["role_arn"], {"web_tokens": set()})
             if req.get("web_identity_token"):
                 role["web_tokens"].add(req["web_identity_token"])
+            return {"ok": True}
+        if name == "container":
+            self.container = {"path": req["path"], "token": req.get("token")}
             return {"ok": True}
         if name == "imds":
             self.imds.role = req.get("role")
