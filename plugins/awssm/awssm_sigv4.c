@@ -388,6 +388,7 @@ int awssm_sigv4_sign(const awssm_sigv4_request *rq, char *out, size_t cap,
     sbuf uri = {0}, query = {0}, signed_headers = {0};
     canonical_uri(rq->path, &uri);
     sb_add(&query, "");
+    sb_add(&signed_headers, ""); /* "" rather than NULL when nothing is signed */
     canonical_query(rq->query, &query);
     for (size_t i = 0; i < nh; i++) {
         if (i > 0 && name_cmp(h[i - 1].name, h[i].name) == 0)

@@ -315,6 +315,20 @@ Test(awssm_sigv4, rejects_bad_inputs)
     cr_assert_eq(strlen(out), sizeof want - 1 + 64);
 }
 
+/* Found by fuzz_sigv4: a request with no header at all signs (SignedHeaders
+ * empty) instead of reading a NULL list. */
+Test(awssm_sigv4, no_headers)
+{
+    awssm_sigv4_request rq = {.method = "GET", .amz_date = "20150830T123600Z",
+                              .region = "us-east-1", .service = "service",
+                              .access_key_id = "AKID", .secret_key = (const unsigned char *)"k",
+                              .secret_key_len = 1};
+    char out[AWSSM_SIGV4_AUTH_MAX];
+    const char *why = NULL;
+    cr_assert_eq(awssm_sigv4_sign(&rq, out, sizeof out, NULL, NULL, &why), 0, "%s", why);
+    cr_assert_not_null(strstr(out, "SignedHeaders=, Signature="), "%s", out);
+}
+
 Test(awssm_sigv4, amz_date_and_empty_hash)
 {
     char d[17], hex[65];
