@@ -363,7 +363,10 @@ sb_status awssm_call(awssm_instance *ai, const sb_call *call, const awssm_servic
     char target[96];
     snprintf(target, sizeof target, "%s.%s", svc->target_prefix, op);
     *doc = NULL;
-    (void)idempotent; /* every retry re-signs: SB_HTTP_RETRY would replay a stale date */
+    /* No SB_HTTP_RETRY even for idempotent calls: AWS throttles with HTTP 400 +
+     * ThrottlingException, which the host's retry does not recognise, so
+     * throttling goes back to the job layer as SB_E_THROTTLED (with backoff). */
+    (void)idempotent;
     for (int attempt = 0; attempt < 2; attempt++) {
         const awssm_creds *cr = NULL;
         sb_status st = awssm_creds_get(ai, call, &cr, res);

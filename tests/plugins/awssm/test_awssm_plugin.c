@@ -243,8 +243,10 @@ Test(awssm_provider, list_pages_and_applies_fence_and_selector)
                                             es_sink_collect, &sink, cursor, &res);
         cr_assert_eq(st, SB_OK, "%s", res.message);
         calls++;
+        free((char *)q.cursor);
         q.cursor = es_host(h)->text_str(cursor, NULL)[0] ? strdup(es_host(h)->text_str(cursor, NULL)) : NULL;
     } while (q.cursor && calls < 20);
+    free((char *)q.cursor);
     cr_assert_eq(sink.n, 4, "got %zu", sink.n);
     cr_assert_geq(calls, 2, "the page size hint was not honoured");
     cr_assert_not_null(es_sink_find(&sink, "svc/s0"));
