@@ -15,8 +15,8 @@
  *             SBRIDGE_PENDING (so AWSCURRENT does not move yet), then
  *             UpdateSecretVersionStage moves AWSCURRENT with
  *             RemoveFromVersionId = expected, which AWS refuses when another
- *             writer moved it meanwhile -> SB_E_CONFLICT; finally the pending
- *             label is removed. A replay of the same write (same token) is
+ *             writer moved it meanwhile -> SB_E_CONFLICT; finally (also after
+ *             that conflict) the pending label is removed. A replay of the same write (same token) is
  *             recognised and succeeds. The value keeps the secret's form:
  *             SecretString stays SecretString (a MAP as its JSON text),
  *             SecretBinary stays binary (a MAP cannot become binary). Create
@@ -522,8 +522,9 @@ static sb_status awssm_write(void *inst, const sb_call *call, const sb_secret_re
                 h->fail(res, st, inner.retry_after_ms, "%s", inner.message);
             h->result_release(&inner);
         }
-        if (st == SB_OK && !replay) {
-            /* 4. tidy up; a leftover label is harmless, so only log */
+        if (!replay && (st == SB_OK || st == SB_E_CONFLICT)) {
+            /* 4. tidy up (also after a conflict: the orphaned version then
+             * carries no label); a leftover label is harmless, so only log */
             sb_result scratch = SB_RESULT_INIT;
             if (move_stage(ai, call, ref->path, PENDING_LABEL, NULL, token, NULL, 0, &scratch) !=
                 SB_OK)

@@ -195,6 +195,36 @@ Test(awssm_provider, replayed_write_is_idempotent_and_create)
     close_checked(h);
 }
 
+/* The window between PutSecretValue and the stage move: AWS refuses the
+ * move (InvalidParameterException, injected here) -> SB_E_CONFLICT, the
+ * pending label is removed again and AWSCURRENT stays where it was. */
+Test(awssm_provider, stage_move_refused_is_a_conflict)
+{
+    char *v1 = aw_seed("s", "\"string\":\"one\"", NULL);
+    sb_harness *h = aw_open(AW_STATIC);
+    const sb_host_api *host = es_host(h);
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    sb_version_info nv = SB_TEST_VERSION_INFO, v = SB_TEST_VERSION_INFO;
+    es_admin_ok("POST", "faults",
+                "{\"target\":\"UpdateSecretVersionStage\",\"type\":\"InvalidParameterException\","
+                "\"message\":\"The staging label AWSCURRENT is currently attached to version x\"}");
+    sb_bundle *b = host->bundle_new(SB_SHAPE_SINGLE);
+    host->bundle_put(b, "value", SB_VALUE_STRING, (const unsigned char *)"two", 3);
+    cr_assert_eq(aw_write(h, "s", b, v1, &nv, &res), SB_E_CONFLICT, "%s", res.message);
+    host->bundle_free(b);
+    char *log = aw_requests();
+    cr_assert_eq(es_count(log, "secretsmanager.UpdateSecretVersionStage"), 2, "%s", log);
+    free(log);
+    sb_bundle *out = NULL;
+    cr_assert_eq(aw_read(h, "s", NULL, &out, &v, &res), SB_OK);
+    cr_assert_str_eq(host->text_str(v.version, NULL), v1);
+    host->bundle_free(out);
+    cr_assert_eq(aw_read(h, "s", "SBRIDGE_PENDING", &out, &v, &res), SB_E_NOT_FOUND,
+                 "the pending label was left behind");
+    free(v1);
+    close_checked(h);
+}
+
 Test(awssm_provider, binary_stays_binary)
 {
     char *v1 = aw_seed("bin", "\"binary_b64\":\"AAE=\"", NULL);
