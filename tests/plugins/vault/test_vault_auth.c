@@ -19,15 +19,15 @@
 static void setup(void)
 {
     vt_emulator_start(NULL);
-    vt_admin_ok("POST", "policies",
+    es_admin_ok("POST", "policies",
                 "{\"name\":\"kv-all\",\"paths\":{\"secret/*\":[\"read\",\"create\",\"update\","
                 "\"list\"]}}");
-    vt_admin_ok("POST", "policies",
+    es_admin_ok("POST", "policies",
                 "{\"name\":\"kv-narrow\",\"paths\":{\"secret/data/allowed/*\":[\"read\"]}}");
-    vt_admin_ok("POST", "kv/secret/allowed/db", "{\"data\":{\"k\":\"v\"}}");
-    vt_admin_ok("POST", "kv/secret/other/db", "{\"data\":{\"k\":\"v\"}}");
+    es_admin_ok("POST", "kv/secret/allowed/db", "{\"data\":{\"k\":\"v\"}}");
+    es_admin_ok("POST", "kv/secret/other/db", "{\"data\":{\"k\":\"v\"}}");
 }
-static void teardown(void) { vt_emulator_stop(); }
+static void teardown(void) { es_emulator_stop(); }
 
 TestSuite(vault_auth, .init = setup, .fini = teardown, .timeout = 120);
 
@@ -50,10 +50,10 @@ static sb_status try_read(sb_harness *h, const char *path, sb_result *res)
     sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *out = NULL;
     sb_result_release(res);
-    sb_status st = vt_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, 10000), &ref,
+    sb_status st = es_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, 10000), &ref,
                                         &out, &v, res);
     if (st == SB_OK)
-        vt_host(h)->bundle_free(out);
+        es_host(h)->bundle_free(out);
     else
         cr_assert_null(out);
     return st;
@@ -84,7 +84,7 @@ Test(vault_auth, token_is_looked_up_once_then_used)
 Test(vault_auth, token_from_a_file_and_header_injection)
 {
     /* ${file:} tokens usually end in a newline: it is not part of the token. */
-    char *path = vt_temp_file("vault-token", "root\n");
+    char *path = es_temp_file("vault-token", "root\n");
     char yaml[512];
     snprintf(yaml, sizeof yaml, "token: ${file:%s}\n", path);
     sb_harness *h = vt_open(yaml);
@@ -102,11 +102,11 @@ Test(vault_auth, token_from_a_file_and_header_injection)
 
 Test(vault_auth, expired_token_is_auth_expired)
 {
-    vt_admin_ok("POST", "tokens",
+    es_admin_ok("POST", "tokens",
                 "{\"token\":\"hvs.expiring-token\",\"policies\":[\"kv-all\"],\"ttl_s\":3600}");
     sb_harness *h = vt_open("token: hvs.expiring-token\n");
     read_ok(h, "allowed/db");
-    vt_admin_ok("POST", "expire-token", "{\"token\":\"hvs.expiring-token\"}");
+    es_admin_ok("POST", "expire-token", "{\"token\":\"hvs.expiring-token\"}");
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(try_read(h, "allowed/db", &res), SB_E_AUTH_EXPIRED, "%s", res.message);
     cr_assert(SB_STATUS_IS_RETRYABLE(res.status));
@@ -120,7 +120,7 @@ Test(vault_auth, expired_token_is_auth_expired)
 
 Test(vault_auth, policy_denial_with_a_live_token_is_denied)
 {
-    vt_admin_ok("POST", "tokens",
+    es_admin_ok("POST", "tokens",
                 "{\"token\":\"hvs.narrow-token\",\"policies\":[\"kv-narrow\"],\"ttl_s\":3600}");
     sb_harness *h = vt_open("token: hvs.narrow-token\n");
     long base = sb_harness_live_secure_allocations();
@@ -138,7 +138,7 @@ Test(vault_auth, policy_denial_with_a_live_token_is_denied)
 
 Test(vault_auth, renewable_token_is_renewed_past_two_thirds_of_its_ttl)
 {
-    vt_admin_ok("POST", "tokens",
+    es_admin_ok("POST", "tokens",
                 "{\"token\":\"hvs.short-lived\",\"policies\":[\"kv-all\"],\"ttl_s\":3,"
                 "\"renewable\":true}");
     sb_harness *h = vt_open("token: hvs.short-lived\n");
@@ -159,13 +159,13 @@ Test(vault_auth, renewable_token_is_renewed_past_two_thirds_of_its_ttl)
 Test(vault_auth, a_failed_renewal_keeps_the_live_token)
 {
     /* Vault reports whole seconds left: a 4 s token looks up as ttl 3. */
-    vt_admin_ok("POST", "tokens",
+    es_admin_ok("POST", "tokens",
                 "{\"token\":\"hvs.renew-me\",\"policies\":[\"kv-all\"],\"ttl_s\":4,"
                 "\"renewable\":true}");
     sb_harness *h = vt_open("token: hvs.renew-me\n");
     read_ok(h, "allowed/db");
     sleep_ms(2200); /* past 2/3 of the TTL, before expiry */
-    vt_admin_ok("POST", "faults",
+    es_admin_ok("POST", "faults",
                 "{\"method\":\"POST\",\"path_regex\":\"renew-self\",\"status\":500}");
     read_ok(h, "allowed/db"); /* renewal failed: the token still lives */
     read_ok(h, "allowed/db"); /* renewal retried and succeeded */
@@ -177,7 +177,7 @@ Test(vault_auth, a_failed_renewal_keeps_the_live_token)
 
 Test(vault_auth, non_renewable_token_expires_into_auth_expired)
 {
-    vt_admin_ok("POST", "tokens",
+    es_admin_ok("POST", "tokens",
                 "{\"token\":\"hvs.fixed\",\"policies\":[\"kv-all\"],\"ttl_s\":2,"
                 "\"renewable\":false}");
     sb_harness *h = vt_open("token: hvs.fixed\n");
@@ -200,7 +200,7 @@ static void add_approle(int ttl, int max_ttl)
              "{\"role_id\":\"role-123\",\"secret_id\":\"s3cret-id-456\","
              "\"policies\":[\"kv-all\"],\"token_ttl_s\":%d,\"token_max_ttl_s\":%d}",
              ttl, max_ttl);
-    vt_admin_ok("POST", "approle", body);
+    es_admin_ok("POST", "approle", body);
 }
 
 Test(vault_auth, approle_logs_in_lazily_and_relogs_in_once_after_expiry)
@@ -214,7 +214,7 @@ Test(vault_auth, approle_logs_in_lazily_and_relogs_in_once_after_expiry)
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/auth/approle/login"), 1);
 
     /* Vault's clock moves past the token's TTL: 403, one re-login, retry. */
-    vt_admin_ok("POST", "clock", "{\"advance_s\":7200}");
+    es_admin_ok("POST", "clock", "{\"advance_s\":7200}");
     read_ok(h, "allowed/db");
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/auth/approle/login"), 2);
     cr_assert_eq(vt_count_requests(h, "GET", "/v1/secret/data/allowed/db"), 3);
@@ -232,7 +232,7 @@ Test(vault_auth, approle_logs_in_lazily_and_relogs_in_once_after_expiry)
 Test(vault_auth, approle_persistent_denial_relogs_in_once_then_denied)
 {
     add_approle(3600, 0);
-    vt_admin_ok("POST", "approle",
+    es_admin_ok("POST", "approle",
                 "{\"role_id\":\"narrow\",\"secret_id\":\"narrow-secret\","
                 "\"policies\":[\"kv-narrow\"]}");
     sb_harness *h = vt_open("auth: approle\nrole_id: narrow\nsecret_id: narrow-secret\n");
@@ -284,10 +284,10 @@ Test(vault_auth, approle_token_at_max_ttl_is_replaced_by_a_fresh_login, .timeout
 
 Test(vault_auth, kubernetes_login_reads_the_pinned_token_file_each_time)
 {
-    vt_admin_ok("POST", "kubernetes",
+    es_admin_ok("POST", "kubernetes",
                 "{\"role\":\"agent\",\"jwts\":[\"eyJhbGciOi.first.sig\",\"eyJhbGciOi.second.sig\"],"
                 "\"policies\":[\"kv-all\"],\"token_ttl_s\":3600}");
-    char *path = vt_temp_file("sa-token", "eyJhbGciOi.first.sig\n");
+    char *path = es_temp_file("sa-token", "eyJhbGciOi.first.sig\n");
     char yaml[1024];
     snprintf(yaml, sizeof yaml, "auth: kubernetes\nrole: agent\ntoken_path: %s\n", path);
     sb_harness *h = vt_open(yaml);
@@ -300,8 +300,8 @@ Test(vault_auth, kubernetes_login_reads_the_pinned_token_file_each_time)
 
     /* The projected token rotates; the Vault token expires; re-login uses
      * the new file contents. */
-    free(vt_temp_file("sa-token", "eyJhbGciOi.second.sig"));
-    vt_admin_ok("POST", "clock", "{\"advance_s\":7200}");
+    free(es_temp_file("sa-token", "eyJhbGciOi.second.sig"));
+    es_admin_ok("POST", "clock", "{\"advance_s\":7200}");
     read_ok(h, "allowed/db");
     log = vt_requests();
     cr_assert(strstr(log, "\"jwt\": \"eyJhbGciOi.second.sig\""), "%s", log);
@@ -314,9 +314,9 @@ Test(vault_auth, kubernetes_login_reads_the_pinned_token_file_each_time)
 
 Test(vault_auth, kubernetes_rejected_jwt_and_missing_file)
 {
-    vt_admin_ok("POST", "kubernetes",
+    es_admin_ok("POST", "kubernetes",
                 "{\"role\":\"agent\",\"jwt\":\"eyJ.good.sig\",\"policies\":[\"kv-all\"]}");
-    char *path = vt_temp_file("sa-token", "eyJ.forged.sig");
+    char *path = es_temp_file("sa-token", "eyJ.forged.sig");
     char yaml[1024];
     snprintf(yaml, sizeof yaml, "auth: kubernetes\nrole: agent\ntoken_path: %s\n", path);
     sb_harness *h = vt_open(yaml);
@@ -350,43 +350,43 @@ static int count_sink(void *sink, const sb_metadata *m)
 
 Test(vault_auth, documented_minimal_policy_allows_every_operation)
 {
-    vt_admin_ok("POST", "policies",
+    es_admin_ok("POST", "policies",
                 "{\"name\":\"sbridge-agent\",\"paths\":{"
                 "\"secret/data/apps/*\":[\"read\",\"create\",\"update\"],"
                 "\"secret/metadata/apps/*\":[\"read\",\"list\"],"
                 "\"transit/encrypt/sbridge\":[\"update\"],"
                 "\"transit/decrypt/sbridge\":[\"update\"]}}");
-    vt_admin_ok("POST", "approle",
+    es_admin_ok("POST", "approle",
                 "{\"role_id\":\"agent\",\"secret_id\":\"agent-secret\","
                 "\"policies\":[\"sbridge-agent\"],\"token_ttl_s\":3600}");
     cr_assert_eq(vt_vault("POST", "transit/keys/sbridge", "root", NULL, "{}", NULL, NULL), 200);
-    vt_admin_ok("POST", "kv/secret/apps/team/db",
+    es_admin_ok("POST", "kv/secret/apps/team/db",
                 "{\"data\":{\"k\":\"v\"},\"custom_metadata\":{\"team\":\"x\"}}");
     sb_harness *h = vt_open("auth: approle\nrole_id: agent\nsecret_id: agent-secret\n"
                             "prefix: apps\n");
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
     void *inst = sb_harness_instance(h);
     long base = sb_harness_live_secure_allocations();
 
     read_ok(h, "team/db");
     sb_secret_ref ref = {sizeof ref, 0, "team/db", NULL};
-    sb_bundle *b = vt_bundle(h, "k", "v2", NULL);
+    sb_bundle *b = es_bundle(h, "k", "v2", NULL);
     sb_version_info v = SB_TEST_VERSION_INFO;
     SB_TEST_RESULT res = SB_RESULT_INIT;
-    cr_assert_eq(vt_provider(h)->write(inst, sb_harness_call(h, 5000), &ref, b, "1", &v, &res),
+    cr_assert_eq(es_provider(h)->write(inst, sb_harness_call(h, 5000), &ref, b, "1", &v, &res),
                  SB_OK, "%s", res.message);
     sb_secret_ref fresh = {sizeof fresh, 0, "team/new", NULL};
-    cr_assert_eq(vt_provider(h)->write(inst, sb_harness_call(h, 5000), &fresh, b, SB_CAS_CREATE,
+    cr_assert_eq(es_provider(h)->write(inst, sb_harness_call(h, 5000), &fresh, b, SB_CAS_CREATE,
                                        &v, &res),
                  SB_OK, "%s", res.message);
     host->bundle_free(b);
     size_t n = 0;
-    cr_assert_eq(vt_provider(h)->describe(inst, sb_harness_call(h, 5000), &ref, count_sink, &n,
+    cr_assert_eq(es_provider(h)->describe(inst, sb_harness_call(h, 5000), &ref, count_sink, &n,
                                           &res),
                  SB_OK, "%s", res.message);
     sb_list_query q = {sizeof q, 0, NULL, NULL, 0, NULL};
     sb_text *next = sb_test_text();
-    cr_assert_eq(vt_provider(h)->list(inst, sb_harness_call(h, 5000), &q, count_sink, &n, next,
+    cr_assert_eq(es_provider(h)->list(inst, sb_harness_call(h, 5000), &q, count_sink, &n, next,
                                       &res),
                  SB_OK, "%s", res.message);
     cr_assert_eq(n, 3);
@@ -394,11 +394,11 @@ Test(vault_auth, documented_minimal_policy_allows_every_operation)
     sb_secure_buf *pt = host->secure_new(0), *ct = host->secure_new(0), *back = host->secure_new(0);
     cr_assert_eq(host->secure_append(pt, "key-material", 12), 0);
     sb_text *key_id = sb_test_text();
-    cr_assert_eq(vt_kms(h)->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res), SB_OK,
+    cr_assert_eq(es_kms(h)->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res), SB_OK,
                  "%s", res.message);
     size_t clen = 0;
     const unsigned char *c = host->secure_data(ct, &clen);
-    cr_assert_eq(vt_kms(h)->unwrap(inst, sb_harness_call(h, 5000), c, clen, SB_TEST_STR(key_id), back, &res),
+    cr_assert_eq(es_kms(h)->unwrap(inst, sb_harness_call(h, 5000), c, clen, SB_TEST_STR(key_id), back, &res),
                  SB_OK, "%s", res.message);
     host->secure_free(pt);
     host->secure_free(ct);

@@ -17,15 +17,15 @@
 static void setup(void)
 {
     vt_emulator_start(NULL);
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"password\":\"fault-test-pw\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"password\":\"fault-test-pw\"}}");
 }
-static void teardown(void) { vt_emulator_stop(); }
+static void teardown(void) { es_emulator_stop(); }
 
 TestSuite(vault_faults, .init = setup, .fini = teardown, .timeout = 120);
 
 #define ROOT "token: root\n"
 
-static void fault(const char *json) { vt_admin_ok("POST", "faults", json); }
+static void fault(const char *json) { es_admin_ok("POST", "faults", json); }
 
 static sb_status read_with(sb_harness *h, int64_t timeout_ms, sb_result *res)
 {
@@ -33,10 +33,10 @@ static sb_status read_with(sb_harness *h, int64_t timeout_ms, sb_result *res)
     sb_version_info v = SB_TEST_VERSION_INFO;
     sb_bundle *out = NULL;
     sb_result_release(res);
-    sb_status st = vt_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, timeout_ms),
+    sb_status st = es_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, timeout_ms),
                                         &ref, &out, &v, res);
     if (st == SB_OK)
-        vt_host(h)->bundle_free(out);
+        es_host(h)->bundle_free(out);
     else
         cr_assert_null(out);
     cr_assert(strstr(res->message, "fault-test-pw") == NULL, "message leaks a value");
@@ -47,11 +47,11 @@ static sb_status write_with(sb_harness *h, const char *expected, sb_result *res)
 {
     sb_secret_ref ref = {sizeof ref, 0, "app/db", NULL};
     sb_version_info v = SB_TEST_VERSION_INFO;
-    sb_bundle *b = vt_bundle(h, "password", "new-fault-pw", NULL);
+    sb_bundle *b = es_bundle(h, "password", "new-fault-pw", NULL);
     sb_result_release(res);
-    sb_status st = vt_provider(h)->write(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
+    sb_status st = es_provider(h)->write(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
                                          b, expected, &v, res);
-    vt_host(h)->bundle_free(b);
+    es_host(h)->bundle_free(b);
     cr_assert(strstr(res->message, "new-fault-pw") == NULL, "message leaks a value");
     return st;
 }
@@ -81,7 +81,7 @@ Test(vault_faults, rate_limit_429_is_throttled_with_retry_after)
     cr_assert(SB_STATUS_IS_RETRYABLE(res.status));
 
     /* Writes are not retried by the host: one attempt, THROTTLED. */
-    vt_admin_ok("DELETE", "faults", NULL);
+    es_admin_ok("DELETE", "faults", NULL);
     fault("{\"method\":\"POST\",\"path_regex\":\"^/v1/secret/data/app/db$\",\"status\":429,"
           "\"retry_after\":\"2\"}");
     cr_assert_eq(write_with(h, "1", &res), SB_E_THROTTLED, "%s", res.message);
@@ -102,7 +102,7 @@ Test(vault_faults, server_errors_are_unavailable)
                  "{\"path_regex\":\"^/v1/secret/data/app/db$\",\"status\":%ld,\"count\":10,"
                  "\"retry_after\":\"1\"}",
                  codes[i]);
-        vt_admin_ok("DELETE", "faults", NULL);
+        es_admin_ok("DELETE", "faults", NULL);
         fault(f);
         SB_TEST_RESULT res = SB_RESULT_INIT;
         cr_assert_eq(read_with(h, 20000, &res), SB_E_UNAVAILABLE, "HTTP %ld: %s", codes[i],
@@ -112,7 +112,7 @@ Test(vault_faults, server_errors_are_unavailable)
         cr_assert(strstr(res.message, want), "%s", res.message);
         cr_assert_eq(res.retry_after_ms, 1000, "HTTP %ld", codes[i]);
     }
-    vt_admin_ok("DELETE", "faults", NULL);
+    es_admin_ok("DELETE", "faults", NULL);
     /* A sealed Vault on a write. */
     fault("{\"method\":\"POST\",\"path_regex\":\"/v1/secret/data/\",\"status\":503}");
     SB_TEST_RESULT res = SB_RESULT_INIT;
@@ -158,11 +158,11 @@ Test(vault_faults, truncated_and_dropped_answers)
     fault("{\"path_regex\":\"^/v1/secret/data/app/db$\",\"truncate\":true,\"count\":10}");
     sb_status st = read_with(h, 10000, &res);
     cr_assert(st == SB_E_UNAVAILABLE || st == SB_E_PROTOCOL, "%d %s", st, res.message);
-    vt_admin_ok("DELETE", "faults", NULL);
+    es_admin_ok("DELETE", "faults", NULL);
     /* Connection dropped without an answer. */
     fault("{\"path_regex\":\"^/v1/secret/data/app/db$\",\"drop\":true,\"count\":10}");
     cr_assert_eq(read_with(h, 10000, &res), SB_E_UNAVAILABLE, "%s", res.message);
-    vt_admin_ok("DELETE", "faults", NULL);
+    es_admin_ok("DELETE", "faults", NULL);
     /* A 200 whose body is not a Vault answer / not JSON. */
     fault("{\"path_regex\":\"^/v1/secret/data/app/db$\",\"status\":200,"
           "\"body\":{\"hello\":\"world\"}}");
@@ -201,7 +201,7 @@ Test(vault_faults, client_errors_map_to_permanent_statuses)
         {"{\"path_regex\":\"^/v1/secret/data/app/db$\",\"status\":418}", SB_E_PROTOCOL, "418"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        vt_admin_ok("DELETE", "faults", NULL);
+        es_admin_ok("DELETE", "faults", NULL);
         fault(cases[i].fault);
         cr_assert_eq(read_with(h, 5000, &res), cases[i].want, "case %zu: %s", i, res.message);
         cr_assert(!SB_STATUS_IS_RETRYABLE(res.status));
@@ -215,7 +215,7 @@ Test(vault_faults, client_errors_map_to_permanent_statuses)
     for (int i = 0; i < 1000; i++)
         big[n++] = 'e';
     snprintf(big + n, sizeof big - (size_t)n, "\"]}}");
-    vt_admin_ok("DELETE", "faults", NULL);
+    es_admin_ok("DELETE", "faults", NULL);
     fault(big);
     cr_assert_eq(read_with(h, 5000, &res), SB_E_INVALID);
     cr_assert(strstr(res.message, "..."), "%s", res.message);
@@ -228,32 +228,32 @@ Test(vault_faults, list_faults_and_an_expired_deadline)
     for (int i = 0; i < 5; i++) {
         char name[64];
         snprintf(name, sizeof name, "kv/secret/f/s%d", i);
-        vt_admin_ok("POST", name, "{\"data\":{\"k\":\"v\"}}");
+        es_admin_ok("POST", name, "{\"data\":{\"k\":\"v\"}}");
     }
     sb_harness *h = open_warm(ROOT);
-    vt_sink s = {0};
+    es_sink s = {0};
     sb_text *next = sb_test_text();
     sb_list_query q = {sizeof q, 0, "f/", NULL, 0, NULL};
     SB_TEST_RESULT res = SB_RESULT_INIT;
     fault("{\"method\":\"LIST\",\"path_regex\":\"^/v1/secret/metadata/f/$\",\"status\":429,"
           "\"retry_after\":\"9\",\"count\":5}");
-    cr_assert_eq(vt_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 5000), &q,
-                                      vt_sink_collect, &s, next, &res),
+    cr_assert_eq(es_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 5000), &q,
+                                      es_sink_collect, &s, next, &res),
                  SB_E_THROTTLED, "%s", res.message);
     cr_assert_eq(res.retry_after_ms, 9000);
-    vt_admin_ok("DELETE", "faults", NULL);
+    es_admin_ok("DELETE", "faults", NULL);
     /* A metadata GET fails in the middle of the walk. */
     fault("{\"method\":\"GET\",\"path_regex\":\"^/v1/secret/metadata/f/s3$\",\"status\":500}");
-    cr_assert_eq(vt_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 5000), &q,
-                                      vt_sink_collect, &s, next, &res),
+    cr_assert_eq(es_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 5000), &q,
+                                      es_sink_collect, &s, next, &res),
                  SB_E_UNAVAILABLE, "%s", res.message);
     cr_assert_eq(s.n, 3, "items before the failure were emitted");
     cr_assert_str_eq(SB_TEST_STR(next), "");
-    vt_sink_free(&s);
+    es_sink_free(&s);
     /* A call whose deadline has passed does nothing. */
     size_t before = vt_count_requests(h, NULL, NULL);
-    cr_assert_eq(vt_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 0), &q,
-                                      vt_sink_collect, &s, next, &res),
+    cr_assert_eq(es_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 0), &q,
+                                      es_sink_collect, &s, next, &res),
                  SB_E_TIMEOUT, "%s", res.message);
     cr_assert_eq(vt_count_requests(h, NULL, NULL), before);
     sb_harness_close(h);
@@ -272,8 +272,8 @@ static sb_secure_buf *secure_of(const sb_host_api *host, const void *bytes, size
 Test(vault_faults, transit_wrap_unwrap_round_trip_and_key_versions)
 {
     sb_harness *h = vt_open(ROOT);
-    const sb_host_api *host = vt_host(h);
-    const sb_kms_ops *kms = vt_kms(h);
+    const sb_host_api *host = es_host(h);
+    const sb_kms_ops *kms = es_kms(h);
     void *inst = sb_harness_instance(h);
     long base = sb_harness_live_secure_allocations();
     sb_text *key_id = sb_test_text();
@@ -331,8 +331,8 @@ Test(vault_faults, transit_wrap_unwrap_round_trip_and_key_versions)
 Test(vault_faults, transit_refuses_foreign_keys_and_bad_ciphertexts)
 {
     sb_harness *h = vt_open(ROOT "transit_mount: /transit/\ntransit_key: app-key\n");
-    const sb_host_api *host = vt_host(h);
-    const sb_kms_ops *kms = vt_kms(h);
+    const sb_host_api *host = es_host(h);
+    const sb_kms_ops *kms = es_kms(h);
     void *inst = sb_harness_instance(h);
     long base = sb_harness_live_secure_allocations();
     sb_secure_buf *pt = secure_of(host, "0123456789abcdef", 16);
@@ -423,7 +423,7 @@ Test(vault_faults, emulator_strictness_catches_wrong_requests)
     cr_assert_eq(vt_vault("GET", "secret/data/app/db", NULL, NULL, NULL, NULL, &out), 403);
     free(out);
     /* A namespace the token does not belong to. */
-    vt_admin_ok("POST", "namespaces", "{\"path\":\"ns1\"}");
+    es_admin_ok("POST", "namespaces", "{\"path\":\"ns1\"}");
     cr_assert_eq(vt_vault("GET", "secret/data/app/db", "root", "ns1", NULL, NULL, &out), 404);
     free(out);
 
@@ -455,7 +455,7 @@ static int collect_count(void *sink, const sb_metadata *m)
 Test(vault_faults, malformed_answers_are_protocol_errors)
 {
     sb_harness *h = open_warm(ROOT);
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
     void *inst = sb_harness_instance(h);
     long base = sb_harness_live_secure_allocations();
     SB_TEST_RESULT res = SB_RESULT_INIT;
@@ -483,7 +483,7 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
           "\"body\":{\"data\":{\"current_version\":1,\"custom_metadata\":{\"a\":1}}}}");
     size_t n = 0;
     sb_secret_ref ref = {sizeof ref, 0, "app/db", NULL};
-    cr_assert_eq(vt_provider(h)->describe(inst, sb_harness_call(h, 5000), &ref, collect_count, &n,
+    cr_assert_eq(es_provider(h)->describe(inst, sb_harness_call(h, 5000), &ref, collect_count, &n,
                                           &res),
                  SB_E_PROTOCOL, "%s", res.message);
     cr_assert_eq(n, 0);
@@ -493,7 +493,7 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
           "\"body\":{\"data\":{\"keys\":[\"../../evil\",\"a/b\",\"..\",\".\",\"\",5,\"db\"]}}}");
     sb_list_query q = {sizeof q, 0, "app/", NULL, 0, NULL};
     sb_text *next = sb_test_text();
-    cr_assert_eq(vt_provider(h)->list(inst, sb_harness_call(h, 5000), &q, collect_count, &n, next,
+    cr_assert_eq(es_provider(h)->list(inst, sb_harness_call(h, 5000), &q, collect_count, &n, next,
                                       &res),
                  SB_OK, "%s", res.message);
     cr_assert_eq(n, 1, "only app/db is listed");
@@ -506,13 +506,13 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
     sb_text *key_id = sb_test_text();
     fault("{\"path_regex\":\"^/v1/transit/encrypt/sbridge$\",\"status\":200,"
           "\"body\":{\"data\":{\"ciphertext\":\"vault:vX:abc\"}}}");
-    cr_assert_eq(vt_kms(h)->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res),
+    cr_assert_eq(es_kms(h)->wrap(inst, sb_harness_call(h, 5000), pt, ct, key_id, &res),
                  SB_E_PROTOCOL, "%s", res.message);
     cr_assert_str_eq(SB_TEST_STR(key_id), "");
     fault("{\"path_regex\":\"^/v1/transit/decrypt/sbridge$\",\"status\":200,"
           "\"body\":{\"data\":{\"plaintext\":\"@@@=\"}}}");
     const char *c = "vault:v1:AAAA";
-    cr_assert_eq(vt_kms(h)->unwrap(inst, sb_harness_call(h, 5000), (const unsigned char *)c,
+    cr_assert_eq(es_kms(h)->unwrap(inst, sb_harness_call(h, 5000), (const unsigned char *)c,
                                    strlen(c), "vault-transit:transit/sbridge", out, &res),
                  SB_E_PROTOCOL, "%s", res.message);
     size_t olen = 9;
@@ -530,9 +530,9 @@ Test(vault_faults, malformed_answers_are_protocol_errors)
 
 Test(vault_faults, a_login_answer_with_an_unusable_token_is_refused)
 {
-    vt_admin_ok("POST", "policies",
+    es_admin_ok("POST", "policies",
                 "{\"name\":\"kv-read\",\"paths\":{\"secret/data/*\":[\"read\"]}}");
-    vt_admin_ok("POST", "approle",
+    es_admin_ok("POST", "approle",
                 "{\"role_id\":\"r\",\"secret_id\":\"s\",\"policies\":[\"kv-read\"]}");
     sb_harness *h = vt_open("auth: approle\nrole_id: r\nsecret_id: s\n");
     fault("{\"path_regex\":\"^/v1/auth/approle/login$\",\"status\":200,"

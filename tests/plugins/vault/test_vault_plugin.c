@@ -17,7 +17,7 @@
 #include "vault_test_support.h"
 
 static void setup(void) { vt_emulator_start(NULL); }
-static void teardown(void) { vt_emulator_stop(); }
+static void teardown(void) { es_emulator_stop(); }
 
 TestSuite(vault_kv, .init = setup, .fini = teardown, .timeout = 180);
 
@@ -28,7 +28,7 @@ static sb_status do_read(sb_harness *h, const char *path, const char *version, s
 {
     sb_secret_ref ref = {sizeof ref, 0, path, version};
     v->struct_size = sizeof *v;
-    return vt_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, 10000), &ref, out, v,
+    return es_provider(h)->read(sb_harness_instance(h), sb_harness_call(h, 10000), &ref, out, v,
                                 res);
 }
 
@@ -37,22 +37,22 @@ static sb_status do_write(sb_harness *h, const char *path, const sb_bundle *b,
 {
     sb_secret_ref ref = {sizeof ref, 0, path, NULL};
     v->struct_size = sizeof *v;
-    return vt_provider(h)->write(sb_harness_instance(h), sb_harness_call(h, 10000), &ref, b,
+    return es_provider(h)->write(sb_harness_instance(h), sb_harness_call(h, 10000), &ref, b,
                                  expected, v, res);
 }
 
 static sb_status do_list(sb_harness *h, const char *prefix, const sb_kv *sel, size_t n_sel,
-                         const char *cursor, uint32_t page, vt_sink *sink,
+                         const char *cursor, uint32_t page, es_sink *sink,
                          sb_text *next, sb_result *res)
 {
     sb_list_query q = {sizeof q, page, prefix, sel, n_sel, cursor};
-    return vt_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 120000), &q,
-                                vt_sink_collect, sink, next, res);
+    return es_provider(h)->list(sb_harness_instance(h), sb_harness_call(h, 120000), &q,
+                                es_sink_collect, sink, next, res);
 }
 
 /* Lists everything under prefix, following cursors; returns the page count. */
 static size_t list_all(sb_harness *h, const char *prefix, const sb_kv *sel, size_t n_sel,
-                       uint32_t page, vt_sink *sink)
+                       uint32_t page, es_sink *sink)
 {
     sb_text *cursor = sb_test_text(), *next = sb_test_text();
     size_t pages = 0;
@@ -133,41 +133,41 @@ Test(vault_kv, config_errors_are_reported_before_any_request)
 
 Test(vault_kv, read_latest_and_by_version)
 {
-    vt_admin_ok("POST", "kv/secret/app/db",
+    es_admin_ok("POST", "kv/secret/app/db",
                 "{\"data\":{\"username\":\"admin\",\"password\":\"v1-pw\",\"port\":5432,"
                 "\"opts\":{\"ssl\":true}}}");
-    vt_admin_ok("POST", "kv/secret/app/db",
+    es_admin_ok("POST", "kv/secret/app/db",
                 "{\"data\":{\"username\":\"admin\",\"password\":\"v2-pw\",\"port\":5432,"
                 "\"opts\":{\"ssl\":true}}}");
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"username\":\"admin\",\"password\":"
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"username\":\"admin\",\"password\":"
                                             "\"v3-pw\"}}");
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
 
     sb_version_info v = SB_TEST_VERSION_INFO;
-    sb_bundle *b = vt_read_ok(h, "app/db", NULL, &v);
+    sb_bundle *b = es_read_ok(h, "app/db", NULL, &v);
     cr_assert_str_eq(SB_TEST_STR(v.version), "3");
     cr_assert_gt(v.created_unix_ms, 1600000000000LL);
     cr_assert_eq(v.flags, 0);
     cr_assert_eq(host->bundle_count(b), 2);
-    char *pw = vt_bundle_get(h, b, "password", NULL);
+    char *pw = es_bundle_get(h, b, "password", NULL);
     cr_assert_str_eq(pw, "v3-pw");
     free(pw);
     host->bundle_free(b);
 
-    b = vt_read_ok(h, "app/db", "2", &v);
+    b = es_read_ok(h, "app/db", "2", &v);
     cr_assert_str_eq(SB_TEST_STR(v.version), "2");
     sb_value_kind kind;
-    pw = vt_bundle_get(h, b, "password", &kind);
+    pw = es_bundle_get(h, b, "password", &kind);
     cr_assert_str_eq(pw, "v2-pw");
     cr_assert_eq(kind, SB_VALUE_STRING);
     free(pw);
-    char *port = vt_bundle_get(h, b, "port", &kind);
+    char *port = es_bundle_get(h, b, "port", &kind);
     cr_assert_str_eq(port, "5432");
     cr_assert_eq(kind, SB_VALUE_JSON, "non-string values are kept as JSON");
     free(port);
-    char *opts = vt_bundle_get(h, b, "opts", &kind);
+    char *opts = es_bundle_get(h, b, "opts", &kind);
     cr_assert_str_eq(opts, "{\"ssl\":true}");
     free(opts);
     host->bundle_free(b);
@@ -178,7 +178,7 @@ Test(vault_kv, read_latest_and_by_version)
 
 Test(vault_kv, read_missing_path_and_version_is_not_found)
 {
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"v\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"v\"}}");
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
     sb_bundle *out = (sb_bundle *)0x1;
@@ -196,9 +196,9 @@ Test(vault_kv, read_missing_path_and_version_is_not_found)
 
 Test(vault_kv, read_deleted_and_destroyed_versions_are_gone_with_flags)
 {
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"one\"}}");
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"two\"}}");
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"three\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"one\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"two\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"three\"}}");
     cr_assert_eq(vt_vault("POST", "secret/delete/app/db", "root", NULL, "{\"versions\":[1]}",
                           NULL, NULL),
                  204);
@@ -234,9 +234,9 @@ Test(vault_kv, read_deleted_and_destroyed_versions_are_gone_with_flags)
 Test(vault_kv, write_create_then_update_with_cas)
 {
     sb_harness *h = vt_open(ROOT);
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
     long base = sb_harness_live_secure_allocations();
-    sb_bundle *b = vt_bundle(h, "user", "svc", "password", "first-secret", NULL);
+    sb_bundle *b = es_bundle(h, "user", "svc", "password", "first-secret", NULL);
     sb_version_info v = SB_TEST_VERSION_INFO;
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, "new/one", b, SB_CAS_CREATE, &v, &res), SB_OK, "%s", res.message);
@@ -271,7 +271,7 @@ Test(vault_kv, write_requires_a_cas_token)
 {
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
-    sb_bundle *b = vt_bundle(h, "k", "v", NULL);
+    sb_bundle *b = es_bundle(h, "k", "v", NULL);
     sb_version_info v = SB_TEST_VERSION_INFO;
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, "x", b, NULL, &v, &res), SB_E_INVALID);
@@ -282,7 +282,7 @@ Test(vault_kv, write_requires_a_cas_token)
     cr_assert_eq(do_write(h, "x", b, "-1", &v, &res), SB_E_INVALID);
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/secret/data/"), 0,
                  "an invalid write must not reach Vault");
-    vt_host(h)->bundle_free(b);
+    es_host(h)->bundle_free(b);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
     sb_harness_close(h);
 }
@@ -290,15 +290,15 @@ Test(vault_kv, write_requires_a_cas_token)
 Test(vault_kv, single_value_bundle_is_written_as_value_key)
 {
     sb_harness *h = vt_open(ROOT);
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
     sb_bundle *b = host->bundle_new(SB_SHAPE_SINGLE);
     cr_assert_eq(host->bundle_put(b, "value", SB_VALUE_STRING, (const unsigned char *)"raw", 3), 0);
     sb_version_info v = SB_TEST_VERSION_INFO;
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, "single", b, SB_CAS_CREATE, &v, &res), SB_OK, "%s", res.message);
     host->bundle_free(b);
-    sb_bundle *r = vt_read_ok(h, "single", NULL, NULL);
-    char *val = vt_bundle_get(h, r, "value", NULL);
+    sb_bundle *r = es_read_ok(h, "single", NULL, NULL);
+    char *val = es_bundle_get(h, r, "value", NULL);
     cr_assert_str_eq(val, "raw");
     free(val);
     host->bundle_free(r);
@@ -308,16 +308,16 @@ Test(vault_kv, single_value_bundle_is_written_as_value_key)
 /* GET–merge–PUT of one key while another writer changes a different key. */
 Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
 {
-    vt_admin_ok("POST", "kv/secret/app/db",
+    es_admin_ok("POST", "kv/secret/app/db",
                 "{\"data\":{\"username\":\"admin\",\"password\":\"old-pw\",\"port\":\"5432\"},"
                 "\"custom_metadata\":{\"owner\":\"team-a\",\"env\":\"prod\"}}");
     sb_harness *h = vt_open(ROOT);
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
     long base = sb_harness_live_secure_allocations();
 
     /* Our read. */
     sb_version_info v = SB_TEST_VERSION_INFO;
-    sb_bundle *mine = vt_read_ok(h, "app/db", NULL, &v);
+    sb_bundle *mine = es_read_ok(h, "app/db", NULL, &v);
     cr_assert_str_eq(SB_TEST_STR(v.version), "1");
     char read_version[64];
     snprintf(read_version, sizeof read_version, "%s", SB_TEST_STR(v.version));
@@ -343,7 +343,7 @@ Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
     host->bundle_free(mine);
 
     /* Retry: re-read, merge again, write with the new version. */
-    mine = vt_read_ok(h, "app/db", NULL, &v);
+    mine = es_read_ok(h, "app/db", NULL, &v);
     cr_assert_str_eq(SB_TEST_STR(v.version), "2");
     cr_assert_eq(host->bundle_put(mine, "password", SB_VALUE_STRING,
                                   (const unsigned char *)new_pw, strlen(new_pw)),
@@ -354,10 +354,10 @@ Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
     host->bundle_free(mine);
 
     /* Both changes survive; key order and other keys are kept. */
-    sb_bundle *final = vt_read_ok(h, "app/db", NULL, &v);
-    char *pw = vt_bundle_get(h, final, "password", NULL);
-    char *port = vt_bundle_get(h, final, "port", NULL);
-    char *user = vt_bundle_get(h, final, "username", NULL);
+    sb_bundle *final = es_read_ok(h, "app/db", NULL, &v);
+    char *pw = es_bundle_get(h, final, "password", NULL);
+    char *port = es_bundle_get(h, final, "port", NULL);
+    char *user = es_bundle_get(h, final, "username", NULL);
     cr_assert_str_eq(pw, new_pw);
     cr_assert_str_eq(port, "6432");
     cr_assert_str_eq(user, "admin");
@@ -381,17 +381,17 @@ Test(vault_kv, get_merge_put_survives_a_concurrent_writer)
 
 Test(vault_kv, describe_returns_custom_metadata_verbatim)
 {
-    vt_admin_ok("POST", "kv/secret/app/db",
+    es_admin_ok("POST", "kv/secret/app/db",
                 "{\"data\":{\"k\":\"v\"},\"custom_metadata\":{\"Owner\":\"Team A\","
                 "\"cost-center\":\"42\",\"unicode\":\"caf\\u00e9\"}}");
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"v2\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"v2\"}}");
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
-    vt_sink sink = {0};
+    es_sink sink = {0};
     sb_secret_ref ref = {sizeof ref, 0, "app/db", NULL};
     SB_TEST_RESULT res = SB_RESULT_INIT;
-    cr_assert_eq(vt_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
-                                          vt_sink_collect, &sink, &res),
+    cr_assert_eq(es_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
+                                          es_sink_collect, &sink, &res),
                  SB_OK, "%s", res.message);
     cr_assert_eq(sink.n, 1);
     cr_assert_str_eq(sink.items[0].path, "app/db");
@@ -400,21 +400,21 @@ Test(vault_kv, describe_returns_custom_metadata_verbatim)
     cr_assert_gt(sink.items[0].created, 0);
     cr_assert_geq(sink.items[0].updated, sink.items[0].created);
     cr_assert_eq(sink.items[0].flags, 0);
-    vt_sink_free(&sink);
+    es_sink_free(&sink);
 
     /* Current version soft-deleted: flagged. */
     cr_assert_eq(vt_vault("DELETE", "secret/data/app/db", "root", NULL, NULL, NULL, NULL), 204);
     sb_result_release(&res);
-    cr_assert_eq(vt_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
-                                          vt_sink_collect, &sink, &res),
+    cr_assert_eq(es_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
+                                          es_sink_collect, &sink, &res),
                  SB_OK, "%s", res.message);
     cr_assert_eq(sink.items[0].flags, SB_VERSION_DELETED);
-    vt_sink_free(&sink);
+    es_sink_free(&sink);
 
     ref.path = "app/none";
     sb_result_release(&res);
-    cr_assert_eq(vt_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
-                                          vt_sink_collect, &sink, &res),
+    cr_assert_eq(es_provider(h)->describe(sb_harness_instance(h), sb_harness_call(h, 5000), &ref,
+                                          es_sink_collect, &sink, &res),
                  SB_E_NOT_FOUND);
     cr_assert_eq(sink.n, 0);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
@@ -453,7 +453,7 @@ static size_t seed_tree(void)
         }
     }
     len += (size_t)snprintf(json + len, cap - len, "]}");
-    vt_admin_ok("POST", "kv-bulk", json);
+    es_admin_ok("POST", "kv-bulk", json);
     free(json);
     return n;
 }
@@ -462,12 +462,12 @@ Test(vault_kv, recursive_list_of_thousands_with_labels_selector_and_paging, .tim
 {
     size_t total = seed_tree();
     cr_assert_eq(total, TEAMS * (APPS * PER_APP + 1));
-    vt_admin_ok("POST", "kv/secret/zz-unlabelled", "{\"data\":{\"v\":\"x\"}}");
+    es_admin_ok("POST", "kv/secret/zz-unlabelled", "{\"data\":{\"v\":\"x\"}}");
     total++;
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
 
-    vt_sink all = {0};
+    es_sink all = {0};
     size_t pages = list_all(h, "", NULL, 0, 0, &all);
     cr_assert_eq(all.n, total, "listed %zu of %zu", all.n, total);
     cr_assert_geq(pages, total / 500, "default page is 500 leaves: %zu pages", pages);
@@ -475,64 +475,64 @@ Test(vault_kv, recursive_list_of_thousands_with_labels_selector_and_paging, .tim
         cr_assert_lt(strcmp(all.items[i - 1].path, all.items[i].path), 0,
                      "not strictly ordered (duplicate or skipped): %s then %s",
                      all.items[i - 1].path, all.items[i].path);
-    const vt_item *it = vt_sink_find(&all, "t3/app7/s4");
+    const es_item *it = es_sink_find(&all, "t3/app7/s4");
     cr_assert_not_null(it);
     cr_assert_str_eq(it->labels, "env=prod;team=t3;");
     cr_assert_str_eq(it->version, "1");
-    it = vt_sink_find(&all, "t9/top");
+    it = es_sink_find(&all, "t9/top");
     cr_assert_not_null(it);
-    it = vt_sink_find(&all, "zz-unlabelled");
+    it = es_sink_find(&all, "zz-unlabelled");
     cr_assert_not_null(it);
     cr_assert_str_eq(it->labels, "");
-    vt_sink_free(&all);
+    es_sink_free(&all);
 
     /* A label selector (ANDed pairs) over the whole tree. */
     sb_kv sel[] = {{"team", "t3"}, {"env", "dev"}};
-    vt_sink dev = {0};
+    es_sink dev = {0};
     list_all(h, "", sel, 2, 1000, &dev);
     cr_assert_eq(dev.n, APPS * PER_APP / 2, "selector matched %zu", dev.n);
     for (size_t i = 0; i < dev.n; i++)
         cr_assert(strncmp(dev.items[i].path, "t3/", 3) == 0 &&
                       strstr(dev.items[i].labels, "env=dev;"),
                   "%s %s", dev.items[i].path, dev.items[i].labels);
-    vt_sink_free(&dev);
+    es_sink_free(&dev);
 
     /* A query prefix: a folder, then a string prefix inside a folder. */
-    vt_sink t5 = {0};
+    es_sink t5 = {0};
     list_all(h, "t5/", NULL, 0, 0, &t5);
     cr_assert_eq(t5.n, APPS * PER_APP + 1);
-    vt_sink_free(&t5);
-    vt_sink app1 = {0};
+    es_sink_free(&t5);
+    es_sink app1 = {0};
     list_all(h, "t5/app1", NULL, 0, 7, &app1); /* app1, app10..app19 */
     cr_assert_eq(app1.n, 11 * PER_APP);
-    vt_sink_free(&app1);
+    es_sink_free(&app1);
     cr_assert_eq(sb_harness_live_secure_allocations(), base, "secure memory leaked");
     sb_harness_close(h);
 }
 
 Test(vault_kv, list_is_confined_to_the_configured_prefix)
 {
-    vt_admin_ok("POST", "kv/secret/team-a/db", "{\"data\":{\"k\":\"a\"},\"custom_metadata\":"
+    es_admin_ok("POST", "kv/secret/team-a/db", "{\"data\":{\"k\":\"a\"},\"custom_metadata\":"
                                               "{\"team\":\"a\"}}");
-    vt_admin_ok("POST", "kv/secret/team-a/app/api", "{\"data\":{\"k\":\"a2\"}}");
-    vt_admin_ok("POST", "kv/secret/team-b/db", "{\"data\":{\"k\":\"b\"}}");
-    vt_admin_ok("POST", "kv/secret/team-ab/db", "{\"data\":{\"k\":\"ab\"}}");
+    es_admin_ok("POST", "kv/secret/team-a/app/api", "{\"data\":{\"k\":\"a2\"}}");
+    es_admin_ok("POST", "kv/secret/team-b/db", "{\"data\":{\"k\":\"b\"}}");
+    es_admin_ok("POST", "kv/secret/team-ab/db", "{\"data\":{\"k\":\"ab\"}}");
     sb_harness *h = vt_open(ROOT "prefix: /team-a/\n");
     long base = sb_harness_live_secure_allocations();
-    vt_sink s = {0};
+    es_sink s = {0};
     list_all(h, NULL, NULL, 0, 0, &s);
     cr_assert_eq(s.n, 2);
     cr_assert_str_eq(s.items[0].path, "app/api");
     cr_assert_str_eq(s.items[1].path, "db");
     cr_assert_str_eq(s.items[1].labels, "team=a;");
-    vt_sink_free(&s);
+    es_sink_free(&s);
 
     /* Paths are relative to the prefix both ways. */
-    sb_bundle *b = vt_read_ok(h, "db", NULL, NULL);
-    char *k = vt_bundle_get(h, b, "k", NULL);
+    sb_bundle *b = es_read_ok(h, "db", NULL, NULL);
+    char *k = es_bundle_get(h, b, "k", NULL);
     cr_assert_str_eq(k, "a");
     free(k);
-    vt_host(h)->bundle_free(b);
+    es_host(h)->bundle_free(b);
     cr_assert_eq(vt_count_requests(h, "GET", "/v1/secret/data/team-a/db"), 1);
 
     /* Nothing can step outside it. */
@@ -565,19 +565,19 @@ Test(vault_kv, list_stop_request_empty_folder_and_cursor_resume)
     for (int i = 0; i < 12; i++) {
         char name[64];
         snprintf(name, sizeof name, "kv/secret/f/s%02d", i);
-        vt_admin_ok("POST", name, "{\"data\":{\"k\":\"v\"}}");
+        es_admin_ok("POST", name, "{\"data\":{\"k\":\"v\"}}");
     }
     sb_harness *h = vt_open(ROOT);
     long base = sb_harness_live_secure_allocations();
     sb_text *next = sb_test_text();
 
     /* The receiver asks to stop: CANCELLED, no cursor. */
-    vt_sink s = {.stop_after = 3};
+    es_sink s = {.stop_after = 3};
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_list(h, "f/", NULL, 0, NULL, 0, &s, next, &res), SB_E_CANCELLED);
     cr_assert_eq(s.n, 3);
     cr_assert_str_eq(SB_TEST_STR(next), "");
-    vt_sink_free(&s);
+    es_sink_free(&s);
 
     /* An empty or absent folder is an empty list (Vault answers 404). */
     sb_result_release(&res);
@@ -600,7 +600,7 @@ Test(vault_kv, list_stop_request_empty_folder_and_cursor_resume)
     cr_assert_eq(do_list(h, "f/", NULL, 0, cursor, 5, &s, next, &res), SB_OK);
     cr_assert_eq(s.n, 12);
     cr_assert_str_eq(SB_TEST_STR(next), "", "the last page has no cursor");
-    vt_sink_free(&s);
+    es_sink_free(&s);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
     sb_harness_close(h);
 }
@@ -609,22 +609,22 @@ Test(vault_kv, list_stop_request_empty_folder_and_cursor_resume)
 
 Test(vault_kv, namespace_header_and_request_header_are_sent)
 {
-    vt_admin_ok("POST", "namespaces", "{\"path\":\"team-a\"}");
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"namespace\":\"team-a\",\"data\":{\"k\":\"ns\"}}");
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"root-ns\"}}");
+    es_admin_ok("POST", "namespaces", "{\"path\":\"team-a\"}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"namespace\":\"team-a\",\"data\":{\"k\":\"ns\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"root-ns\"}}");
     sb_harness *h = vt_open(ROOT "namespace: team-a\n");
-    sb_bundle *b = vt_read_ok(h, "app/db", NULL, NULL);
-    char *k = vt_bundle_get(h, b, "k", NULL);
+    sb_bundle *b = es_read_ok(h, "app/db", NULL, NULL);
+    char *k = es_bundle_get(h, b, "k", NULL);
     cr_assert_str_eq(k, "ns", "the read went to the namespace");
     free(k);
-    vt_host(h)->bundle_free(b);
+    es_host(h)->bundle_free(b);
 
     char *log = vt_requests();
-    size_t n = vt_count(log, "\"method\": ");
+    size_t n = es_count(log, "\"method\": ");
     cr_assert_geq(n, 2, "lookup-self and the read: %s", log);
-    cr_assert_eq(vt_count(log, "\"X-Vault-Request\""), n, "every request carries X-Vault-Request");
-    cr_assert_eq(vt_count(log, "\"namespace\": \"team-a\""), n, "every request carries the ns");
-    cr_assert_eq(vt_count(log, "\"has_token\": true"), n);
+    cr_assert_eq(es_count(log, "\"X-Vault-Request\""), n, "every request carries X-Vault-Request");
+    cr_assert_eq(es_count(log, "\"namespace\": \"team-a\""), n, "every request carries the ns");
+    cr_assert_eq(es_count(log, "\"has_token\": true"), n);
     cr_assert(strstr(log, "\"path\": \"/v1/auth/token/lookup-self\""), "%s", log);
     free(log);
     sb_harness_close(h);
@@ -632,10 +632,10 @@ Test(vault_kv, namespace_header_and_request_header_are_sent)
 
 Test(vault_kv, works_against_an_emulator_that_requires_the_request_header)
 {
-    vt_emulator_stop();
+    es_emulator_stop();
     const char *args[] = {"--require-request-header", NULL};
     vt_emulator_start(args);
-    vt_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"v\"}}");
+    es_admin_ok("POST", "kv/secret/app/db", "{\"data\":{\"k\":\"v\"}}");
     /* A client without the header is refused (the emulator is strict)... */
     char *out = NULL;
     cr_assert_eq(vt_vault("GET", "secret/data/app/db", "root", NULL, NULL,
@@ -644,8 +644,8 @@ Test(vault_kv, works_against_an_emulator_that_requires_the_request_header)
     free(out);
     /* ...and the plugin is not. */
     sb_harness *h = vt_open(ROOT);
-    sb_bundle *b = vt_read_ok(h, "app/db", NULL, NULL);
-    vt_host(h)->bundle_free(b);
+    sb_bundle *b = es_read_ok(h, "app/db", NULL, NULL);
+    es_host(h)->bundle_free(b);
     sb_harness_close(h);
 }
 
@@ -661,7 +661,7 @@ static int never(void *sink, const sb_metadata *m)
 Test(vault_kv, invalid_arguments_are_refused_without_io)
 {
     sb_harness *h = vt_open(ROOT);
-    const sb_provider_ops *p = vt_provider(h);
+    const sb_provider_ops *p = es_provider(h);
     void *inst = sb_harness_instance(h);
     const sb_call *call = sb_harness_call(h, 5000);
     long base = sb_harness_live_secure_allocations();
@@ -670,7 +670,7 @@ Test(vault_kv, invalid_arguments_are_refused_without_io)
     sb_bundle *out = NULL;
     sb_version_info v = SB_TEST_VERSION_INFO;
     sb_version_info small = {8, 0, NULL, 0};
-    sb_bundle *vals = vt_bundle(h, "k", "v", NULL);
+    sb_bundle *vals = es_bundle(h, "k", "v", NULL);
     SB_TEST_RESULT res = SB_RESULT_INIT;
 
     cr_assert_eq(p->read(NULL, call, &ref, &out, &v, &res), SB_E_INVALID);
@@ -703,7 +703,7 @@ Test(vault_kv, invalid_arguments_are_refused_without_io)
     cr_assert_eq(p->list(inst, call, &q, never, NULL, next, &res), SB_E_INVALID);
     cr_assert_eq(p->list(inst, call, &q, never, NULL, NULL, &res), SB_E_INVALID);
     cr_assert_eq(vt_count_requests(h, NULL, NULL), 0, "nothing reached Vault");
-    vt_host(h)->bundle_free(vals);
+    es_host(h)->bundle_free(vals);
     cr_assert_eq(sb_harness_live_secure_allocations(), base);
     sb_harness_close(h);
 }
@@ -711,20 +711,20 @@ Test(vault_kv, invalid_arguments_are_refused_without_io)
 Test(vault_kv, paths_with_spaces_and_unicode_round_trip)
 {
     sb_harness *h = vt_open(ROOT);
-    const sb_host_api *host = vt_host(h);
+    const sb_host_api *host = es_host(h);
     const char *path = "team a/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 #1?x=y";
-    sb_bundle *b = vt_bundle(h, "k", "v", NULL);
+    sb_bundle *b = es_bundle(h, "k", "v", NULL);
     sb_version_info v = SB_TEST_VERSION_INFO;
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(do_write(h, path, b, SB_CAS_CREATE, &v, &res), SB_OK, "%s", res.message);
     host->bundle_free(b);
-    b = vt_read_ok(h, path, NULL, NULL);
+    b = es_read_ok(h, path, NULL, NULL);
     host->bundle_free(b);
-    vt_sink s = {0};
+    es_sink s = {0};
     list_all(h, "team a/", NULL, 0, 0, &s);
     cr_assert_eq(s.n, 1);
     cr_assert_str_eq(s.items[0].path, path);
-    vt_sink_free(&s);
+    es_sink_free(&s);
     /* The query string is data, not a query: it was percent-encoded. */
     cr_assert_eq(vt_count_requests(h, "POST", "/v1/secret/data/team a/"), 1);
     char *log = vt_requests();
@@ -735,11 +735,11 @@ Test(vault_kv, paths_with_spaces_and_unicode_round_trip)
 
 Test(vault_kv, tls_server_name_is_sent_while_connecting_to_the_address)
 {
-    vt_admin_ok("POST", "kv/secret/app/sni", "{\"data\":{\"k\":\"v\"}}");
+    es_admin_ok("POST", "kv/secret/app/sni", "{\"data\":{\"k\":\"v\"}}");
     sb_harness *h = vt_open(ROOT "tls_server_name: vault.internal\n");
     sb_version_info v = SB_TEST_VERSION_INFO;
-    sb_bundle *b = vt_read_ok(h, "app/sni", NULL, &v);
-    vt_host(h)->bundle_free(b);
+    sb_bundle *b = es_read_ok(h, "app/sni", NULL, &v);
+    es_host(h)->bundle_free(b);
     char *log = vt_requests();
     cr_assert_not_null(strstr(log, "vault.internal"), "the Host header names tls_server_name: %s", log);
     free(log);
