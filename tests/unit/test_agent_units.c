@@ -18,6 +18,7 @@
 
 #include "agent/dispatch.h"
 #include "agent/identity.h"
+#include "crypto/sealed_box.h"
 #include "agent/sealing.h"
 #include "crypto/secure_mem.h"
 
@@ -183,7 +184,7 @@ Test(agent_units, values_are_sealed_to_a_recipient_and_boxes_open_only_with_the_
     const char *value = "s3cr3t-\xc3\xa9-value";
     char *box = NULL;
     sb_error err = {0};
-    cr_assert_eq(sb_agent_seal(pk_b64, (const unsigned char *)value, strlen(value), &box, &err), 0,
+    cr_assert_eq(sb_sealed_box_seal(pk_b64, (const unsigned char *)value, strlen(value), &box, &err), 0,
                  "%s", err.message);
     cr_assert(strstr(box, "s3cr3t") == NULL);
     sb_secure_buf *plain = NULL;
@@ -201,7 +202,7 @@ Test(agent_units, values_are_sealed_to_a_recipient_and_boxes_open_only_with_the_
     cr_assert(strstr(err.message, "another key"), "%s", err.message);
     free(box);
     /* bad inputs */
-    cr_assert_lt(sb_agent_seal("not-base64!", (const unsigned char *)"x", 1, &box, &err), 0);
+    cr_assert_lt(sb_sealed_box_seal("not-base64!", (const unsigned char *)"x", 1, &box, &err), 0);
     cr_assert_lt(sb_agent_open(&agent, "AAAA", &plain, &err), 0);
     cr_assert_lt(sb_agent_open(&agent, "", &plain, &err), 0);
     free(box);

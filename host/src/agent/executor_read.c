@@ -20,6 +20,7 @@
 #include "agent/agent_internal.h"
 #include "agent/dispatch.h"
 #include "agent/sealing.h"
+#include "crypto/sealed_box.h"
 #include "plugin/bundle.h"
 #include "plugin/status.h"
 #include "plugin/text.h"
@@ -79,7 +80,7 @@ static sb_agent_outcome seal_keys(const sb_bundle *b, const sb_json_node *keys, 
         sb_bundle_entry(b, (size_t)at, &k, &kind, &value, &len);
         char *box = NULL;
         sb_error err = {0};
-        if (sb_agent_seal(pk, value, len, &box, &err) != 0) {
+        if (sb_sealed_box_seal(pk, value, len, &box, &err) != 0) {
             snprintf(error, cap, "cannot seal key %.100s: %.150s", key, err.message);
             return SB_AGENT_FAILED_PERMANENT;
         }

@@ -5,43 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_VALUE_BYTES (1024 * 1024)
-
-int sb_agent_seal(const char *recipient_b64, const unsigned char *value, size_t len, char **out_b64,
-                  sb_error *err)
-{
-    *out_b64 = NULL;
-    unsigned char pk[crypto_box_PUBLICKEYBYTES];
-    size_t pk_len = 0;
-    if (recipient_b64 == NULL ||
-        sodium_base642bin(pk, sizeof pk, recipient_b64, strlen(recipient_b64), NULL, &pk_len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        pk_len != sizeof pk)
-        return sb_error_set(err, 1, "the recipient key is not the standard base64 of a 32-byte "
-                                    "X25519 public key");
-    if (len > MAX_VALUE_BYTES)
-        return sb_error_set(err, 1, "a value of %zu bytes is larger than the %d bytes a box may hold",
-                            len, MAX_VALUE_BYTES);
-    size_t box_len = len + crypto_box_SEALBYTES;
-    unsigned char *box = malloc(box_len);
-    size_t b64_cap = sodium_base64_ENCODED_LEN(box_len, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = malloc(b64_cap);
-    if (box == NULL || b64 == NULL || crypto_box_seal(box, value, len, pk) != 0) {
-        free(box);
-        free(b64);
-        return sb_error_set(err, 1, "cannot seal the value (out of memory or a bad key)");
-    }
-    sodium_bin2base64(b64, b64_cap, box, box_len, sodium_base64_VARIANT_ORIGINAL);
-    free(box);
-    *out_b64 = b64;
-    return 0;
-}
+#include "crypto/sealed_box.h"
 
 int sb_agent_open(const sb_agent_identity *id, const char *box_b64, sb_secure_buf **out, sb_error *err)
 {
     *out = NULL;
     size_t b64_len = box_b64 ? strlen(box_b64) : 0;
-    if (b64_len == 0 || b64_len > 2 * MAX_VALUE_BYTES)
+    if (b64_len == 0 || b64_len > 2 * SB_SEALED_BOX_VALUE_MAX)
         return sb_error_set(err, 1, "a sealed value is empty or too large");
     unsigned char *box = malloc(b64_len);
     size_t box_len = 0;

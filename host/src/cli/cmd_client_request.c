@@ -10,7 +10,7 @@
  * public keys of that connection's live agents (GET
  * /provider-connections/{id}/agent-keys), reads each value from its
  * --value-file (or a no-echo prompt per key) into secure memory, seals it
- * with crypto_box_seal to EVERY agent key (client_seal.h), zeroes it, and
+ * with crypto_box_seal to EVERY agent key (crypto/sealed_box.h), zeroes it, and
  * submits only the boxes. Values on the command line are refused with the
  * reason. Output on stdout: "<request id> <state>"; hints on stderr.
  */
@@ -24,7 +24,7 @@
 #include "cli/cli.h"
 #include "cli/client_args.h"
 #include "cli/client_input.h"
-#include "cli/client_seal.h"
+#include "crypto/sealed_box.h"
 
 #define MAX_KEYS 32
 #define PAGE_LIMIT_MAX 20 /* pages of bindings read per project before giving up */
@@ -338,7 +338,7 @@ static int seal_key(const char *key, const char *path, json_t *recipients, json_
     json_array_foreach(recipients, i, r)
     {
         char *box = NULL;
-        if (sb_client_seal(value->data, value->len, json_string_value(r), &box, &err) != 0) {
+        if (sb_sealed_box_seal(json_string_value(r), value->data, value->len, &box, &err) != 0) {
             fprintf(stderr, "sbridge request: cannot seal key %s: %s\n", key, err.message);
             sb_secure_free(value);
             return 1;
