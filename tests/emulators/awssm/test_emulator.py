@@ -2,7 +2,7 @@
 
 The client here signs with its own small SigV4 implementation (not the emulator's),
 and the emulator's verifier is also checked against the official SigV4 suite's signed
-requests in ../../../../shared/testdata/aws-sigv4 (SB_SIGV4_SUITE overrides).
+requests in tests/data/aws-sigv4 (SB_SIGV4_SUITE overrides).
 """
 
 import base64
@@ -30,7 +30,7 @@ from awsemu.server import Handler  # noqa: E402
 
 AK, SK = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 SUITE = pathlib.Path(os.environ.get("SB_SIGV4_SUITE",
-                                    HERE.parents[3] / "shared" / "testdata" / "aws-sigv4"))
+                                    HERE.parents[1] / "data" / "aws-sigv4"))
 
 
 def sign(method, host, target, body, ak=AK, sk=SK, token=None, region="us-east-1",

@@ -1,7 +1,7 @@
 /*
  * tests/plugins/awssm/test_awssm_sigv4.c — the awssm SigV4 signer against
  * the official AWS SigV4 test suite (legacy botocore format) in
- * ../shared/testdata/aws-sigv4 (SB_SIGV4_SUITE_DIR).
+ * tests/data/aws-sigv4 (SB_SIGV4_SUITE_DIR).
  *
  * Every case directory NAME/ (also nested: normalize-path/, post-sts-token/)
  * holds NAME.req; the test parses the raw request (method, path, query,
