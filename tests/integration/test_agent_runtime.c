@@ -48,7 +48,7 @@ static void agent_status(const char *id, char *out, size_t cap)
 
 static int poll_sql(long long want, int64_t ms, const char *q)
 {
-    int64_t until = ap_now_ms() + ms;
+    int64_t until = ap_now_ms() + ap_work_deadline_ms(ms);
     do {
         if (sql_int("%s", q) == want)
             return 1;
