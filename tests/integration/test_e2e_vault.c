@@ -8,24 +8,39 @@
  * custom_metadata untouched, the values never in any log); a discovery of
  * 2,000 secrets whose custom_metadata become catalog labels verbatim; and an
  * agent killed (-9) in the middle of a patch: the lease expires, another
- * agent completes the job once, Vault holds exactly one write of it.
+ * agent completes the job once, Vault holds exactly one write of it. And
+ * the read and the patch once more as users drive them with the sbridge
+ * CLI (login, request, approve, reveal) — the agent and Vault real.
  */
 #include "e2e_test_util.h"
+#include "cli_process.h" /* after the others: see its header */
 
-TestSuite(e2e_vault, .init = tenancy_setup, .fini = e2e_teardown, .timeout = 300);
+static void setup(void)
+{
+    tenancy_setup();
+    cli_tmp_create();
+}
+
+static void teardown(void)
+{
+    cli_tmp_remove();
+    e2e_teardown();
+}
+
+TestSuite(e2e_vault, .init = setup, .fini = teardown, .timeout = 300);
 
 static void emu_start(void) { es_emulator_start("tests/emulators/vault/vault_emulator.py", NULL); }
 
 /* A call to the emulator: Vault's API as another client (token root) or,
  * for /_emulator/ paths, its control API. The status; *out the body. */
-static long emu(const char *method, const char *path, const char *json, char **out)
+static long emu(const char *method, const char *path, const char *json, char **body)
 {
     char url[512];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", es_port(), path);
     struct curl_slist *hd = curl_slist_append(NULL, "X-Vault-Token: root");
     hd = curl_slist_append(hd, "X-Emulator-Admin: 1");
     hd = curl_slist_append(hd, "Content-Type: application/json");
-    long code = es_http(method, url, hd, json, out);
+    long code = es_http(method, url, hd, json, body);
     curl_slist_free_all(hd);
     return code;
 }
@@ -206,8 +221,9 @@ Test(e2e_vault, an_agent_killed_mid_patch_leaves_the_job_to_another_that_writes_
     /* the lease (30 s) ends; the server's recovery sweep queues the job again */
     sb_api_harness_sql(h, "UPDATE jobs SET lease_expires_at = now() WHERE state = 'leased'", NULL, 0);
     size_t swept = 0;
-    sb_error err = {0};
-    cr_assert_eq(sb_job_sweep_leases(sb_api_harness_db(h), 100, &swept, &err), 0, "%s", err.message);
+    sb_error sweep_err = {0};
+    cr_assert_eq(sb_job_sweep_leases(sb_api_harness_db(h), 100, &swept, &sweep_err), 0, "%s",
+                 sweep_err.message);
     e2e_wait_job(req, "succeeded");
     expect_state(req, "executed");
     cr_assert_eq(writes_seen("app/db") - before, 1, "Vault saw other than one write of the patch");
@@ -217,4 +233,49 @@ Test(e2e_vault, an_agent_killed_mid_patch_leaves_the_job_to_another_that_writes_
     json_decref(data);
     cr_assert_eq(sql_int("SELECT attempts FROM jobs WHERE id = '%s'", job), 2,
                  "the killed agent's parked claim was handed the job again");
+}
+
+Test(e2e_vault, the_cli_drives_a_read_and_a_patch_through_the_agent_to_vault)
+{
+    request_world();
+    emu_start();
+    cr_assert_eq(emu("POST", "/_emulator/kv/secret/app/db",
+                     "{\"data\":{\"user\":\"app\",\"password\":\"canary-cli-vault-1\"}}", NULL),
+                 200);
+    char token[128], dev_dir[128], ap_dir[128], req[40];
+    mint(conn_id, token, sizeof token, NULL);
+    vault_agent(&e2e_agents[0], token);
+    login_as("dev", dev_dir);
+    login_as("ap1", ap_dir);
+
+    cr_assert_eq(RUN(dev_dir, NULL, "request", "read", "--binding", bind_dev, "--key", "user",
+                     "--key", "password", "--justification", "INC-5001: check the DB login"),
+                 0, "%s", err);
+    id_state(req, "pending");
+    cr_assert_eq(RUN(ap_dir, NULL, "approve", req, "--comment", "ok"), 0, "%s", err);
+    e2e_wait_job(req, "succeeded");
+    cr_assert_eq(RUN(dev_dir, NULL, "reveal", req), 0, "%s", err);
+    EXPECT_OUT("password=canary-cli-vault-1\n");
+    EXPECT_OUT("user=app\n");
+    cr_assert_eq(RUN(dev_dir, NULL, "reveal", req), 1, "a second reveal printed: %s", out);
+
+    char value_file[160], arg[200];
+    snprintf(value_file, sizeof value_file, "%s/password.txt", tmp);
+    FILE *f = fopen(value_file, "w");
+    cr_assert_not_null(f);
+    fputs("canary-cli-vault-2", f);
+    fclose(f);
+    snprintf(arg, sizeof arg, "password=%s", value_file);
+    cr_assert_eq(RUN(dev_dir, NULL, "request", "patch", "--binding", bind_dev, "--key", "password",
+                     "--value-file", arg, "--justification", "INC-5002: rotate"),
+                 0, "%s", err);
+    id_state(req, "pending");
+    cr_assert_eq(RUN(ap_dir, NULL, "approve", req), 0, "%s", err);
+    e2e_wait_job(req, "succeeded");
+    expect_state(req, "executed");
+    json_t *data = kv_data("app/db", NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(data, "password")), "canary-cli-vault-2");
+    cr_assert_str_eq(json_string_value(json_object_get(data, "user")), "app");
+    json_decref(data);
+    e2e_assert_not_in_agent_logs("canary-cli-vault");
 }
