@@ -3,8 +3,10 @@
  * Manager plugin (issue 12 item 6): the real control plane, the real agent
  * executable (sbridge-agent) loading awssm.so, and the strict AWS emulator
  * (tests/emulators/awssm, SigV4 checked on every call). A read approved and
- * revealed once; a patch of one key of a JSON SecretString that keeps it a
- * SecretString, keeps its other keys and its tags, and writes one version;
+ * revealed once; a patch of one key of a JSON SecretString while another
+ * writer changes a different key (the agent's compare-and-set through the
+ * staging labels is refused, it re-reads and merges: both survive), keeping
+ * it a SecretString with its other keys and tags;
  * a throttled provider honoured (the instance pauses for Retry-After, the
  * job still succeeds on its first claim); a discovery under the instance's
  * tag fence, paced by its rate limit, with tags as catalog labels.
@@ -64,7 +66,7 @@ static double at_of(json_t *calls, size_t i)
     return json_real_value(json_object_get(json_array_get(calls, i), "at"));
 }
 
-Test(e2e_awssm, read_reveal_and_a_patch_keep_the_secret_string_its_other_keys_and_tags)
+Test(e2e_awssm, read_reveal_and_a_patch_racing_another_writer_keep_form_keys_and_tags)
 {
     request_world();
     emu_start();
@@ -82,8 +84,21 @@ Test(e2e_awssm, read_reveal_and_a_patch_keep_the_secret_string_its_other_keys_an
     e2e_reveal_key(req, "user", got, sizeof got);
     cr_assert_str_eq(got, "app");
 
+    /* the agent's write is held 2 s; meanwhile another writer changes user:
+     * the agent's move of AWSCURRENT is refused, it re-reads and merges */
     json_t *before = peek("app/db");
+    es_admin_ok("POST", "faults", "{\"target\":\"PutSecretValue\",\"delay_ms\":2000,\"count\":1}");
     e2e_approved_patch(bind_dev, "password", "canary-aws-pw-2", req);
+    int64_t until = ap_now_ms() + ap_work_deadline_ms(30000);
+    for (json_t *puts = calls_of("PutSecretValue"); json_array_size(puts) == 0;
+         puts = calls_of("PutSecretValue")) {
+        json_decref(puts);
+        cr_assert_lt(ap_now_ms(), until, "the agent never wrote"); /* held: logged at once */
+        ap_pause();
+    }
+    es_admin_ok("POST", "put-value",
+                "{\"secret_id\":\"app/db\",\"string\":\"{\\\"user\\\":\\\"app-2\\\",\\\"password\\\":"
+                "\\\"canary-aws-pw-1\\\",\\\"region\\\":\\\"eu-west-1\\\"}\"}");
     e2e_wait_job(req, "succeeded");
     expect_state(req, "executed");
     json_t *after = peek("app/db");
@@ -92,15 +107,17 @@ Test(e2e_awssm, read_reveal_and_a_patch_keep_the_secret_string_its_other_keys_an
     json_t *data = json_loads(text, 0, NULL);
     cr_assert_not_null(data, "the SecretString is no longer JSON");
     cr_assert_str_eq(json_string_value(json_object_get(data, "password")), "canary-aws-pw-2");
-    cr_assert_str_eq(json_string_value(json_object_get(data, "user")), "app");
+    cr_assert_str_eq(json_string_value(json_object_get(data, "user")), "app-2",
+                     "the other writer's change was lost");
     cr_assert_str_eq(json_string_value(json_object_get(data, "region")), "eu-west-1",
                      "a key outside the patch was lost");
     cr_assert_eq(json_object_size(data), 3);
     cr_assert(json_equal(json_object_get(after, "tags"), json_object_get(before, "tags")),
               "the tags changed");
+    /* the other writer's version, the refused one, and the merged one */
     cr_assert_eq(json_integer_value(json_object_get(after, "versions")),
-                 json_integer_value(json_object_get(before, "versions")) + 1,
-                 "the patch wrote other than one version");
+                 json_integer_value(json_object_get(before, "versions")) + 3,
+                 "expected a refused move and a second write");
     json_decref(data);
     json_decref(before);
     json_decref(after);

@@ -158,9 +158,22 @@ class Emulator:
             self._record(target, err.status, err.type, hmap, req)
             return _error(err)
 
+    def take_delay(self, headers):
+        """Seconds to hold this request before it is handled (a `delay_ms` fault), or 0."""
+        target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
+        op = target.partition(".")[2]
+        for f in self.faults:
+            if f["delay_ms"] and f["count"] > 0 and f["target"] in ("*", op, target):
+                f["count"] -= 1
+                # logged when the hold starts, so a test can act while it lasts
+                self.log.append({"target": target, "held_ms": f["delay_ms"],
+                                 "at": round(time.monotonic(), 3)})
+                return f["delay_ms"] / 1000.0
+        return 0
+
     def _fault(self, op, target):
         for f in self.faults:
-            if f["count"] > 0 and f["target"] in ("*", op, target):
+            if not f["delay_ms"] and f["count"] > 0 and f["target"] in ("*", op, target):
                 f["count"] -= 1
                 headers = {}
                 if f["retry_after"] is not None:
@@ -210,7 +223,8 @@ class Emulator:
                                 "status": int(req.get("status", 400)),
                                 "message": req.get("message", "Rate exceeded"),
                                 "count": int(req.get("count", 1)),
-                                "retry_after": req.get("retry_after")})
+                                "retry_after": req.get("retry_after"),
+                                "delay_ms": int(req.get("delay_ms", 0))})
             return {"ok": True}
         if name == "clock":
             self.offset = float(req["offset"])
