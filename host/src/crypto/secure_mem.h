@@ -5,7 +5,10 @@
  * lives in memory from this module: libsodium's guarded allocations (guard
  * pages, mlock where the system allows it), registered with the redaction
  * registry so no log line or message can print it, and zeroed before it is
- * released. sb_crypto_init() must run once before any allocation.
+ * released. sb_crypto_init() must run once before any allocation. A
+ * released region of up to 256 KiB may be kept, zeroed, in a small pool for
+ * the next allocation of its size class (secure_mem.c): it stays guarded,
+ * locked and registered as secure memory meanwhile.
  *
  * sb_secure_buf is the growable buffer of the plugin ABI (the same type the
  * header declares opaque); growth copies into a fresh region and zeroes the
