@@ -277,6 +277,11 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual((st, doc["error"]["status"]), (400, "INVALID_ARGUMENT"))
         st, doc, _ = self.api("GET", "/secrets", query="?%24.xgafv=2&alt=json")
         self.assertEqual(st, 200)
+        st, doc, _ = self.api("GET", "/secrets/s1/versions",
+                              query="?%24alt=json%3Benum-encoding%3Dint&%24prettyPrint=0")
+        self.assertEqual((st, doc["versions"][0]["state"]), (200, 1))  # ENABLED as a number
+        st, doc, _ = self.api("GET", "/secrets", query="?alt=proto")
+        self.assertEqual(st, 400)
 
     def test_labels_validation_and_patch(self):
         st, doc, _ = self.api("POST", "/secrets", {"replication": {"automatic": {}},

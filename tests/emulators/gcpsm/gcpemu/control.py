@@ -10,8 +10,9 @@ Contract:
   verb is split on the last ':' of the final segment (`:access`, `:addVersion`, ...).
 - API pipeline, in this order: bearer token (401 UNAUTHENTICATED); route and method
   (404 / 405 as google.rpc.Status); project must be the configured id or number (403
-  PERMISSION_DENIED); query parameters known for the operation (plus `$.xgafv`, `alt=json`,
-  `prettyPrint`), else 400 INVALID_ARGUMENT; deny rules (403 PERMISSION_DENIED);
+  PERMISSION_DENIED); query parameters known for the operation (plus `$.xgafv`,
+  `alt`/`$alt` = json or `json;enum-encoding=int` — then enums such as a version's state are
+  numbers, as the official clients request — and `prettyPrint`), else 400 INVALID_ARGUMENT; deny rules (403 PERMISSION_DENIED);
   injected faults; a JSON object body where one is expected; the operation.
 - Faults: {"target": op|"token"|"metadata"|"*", "status" (HTTP, default 429), "code"
   (default RESOURCE_EXHAUSTED), "message", "count" (default 1), "retry_after",
@@ -31,7 +32,9 @@ from .errors import GcpError, OAuthError, invalid
 from .secrets import Store, page_size
 
 MAX_LOG = 10000
-COMMON_QUERY = {"$.xgafv", "alt", "prettyPrint"}
+COMMON_QUERY = {"$.xgafv", "alt", "$alt", "prettyPrint", "$prettyPrint"}
+ALT_VALUES = ("json", "json;enum-encoding=int")
+STATE_NUMBERS = {"STATE_UNSPECIFIED": 0, "ENABLED": 1, "DISABLED": 2, "DESTROYED": 3}
 JSON_CT = "application/json; charset=UTF-8"
 
 # (collection, verb, method) -> (operation, permission, allowed query keys, needs body)
@@ -57,6 +60,16 @@ def _json(status, payload, extra=None):
     headers = {"Content-Type": JSON_CT}
     headers.update(extra or {})
     return status, headers, json.dumps(payload).encode(), {}
+
+
+def _numeric_enums(doc):
+    """Renders enum fields as numbers ($alt=json;enum-encoding=int, as the official clients ask)."""
+    if isinstance(doc, list):
+        return [_numeric_enums(d) for d in doc]
+    if isinstance(doc, dict):
+        return {k: STATE_NUMBERS.get(v, v) if k == "state" and isinstance(v, str)
+                else _numeric_enums(v) for k, v in doc.items()}
+    return doc
 
 
 def _route(path):
@@ -169,8 +182,10 @@ class Emulator:
                                   "message." % (k, k))
                 if len(v) != 1:
                     raise invalid("Repeated query parameter %r." % k)
-            if q.get("alt", ["json"])[0] != "json" or q.get("$.xgafv", ["1"])[0] not in ("1", "2"):
-                raise invalid("Only alt=json and $.xgafv=1|2 are supported.")
+            alt = q.get("$alt", q.get("alt", ["json"]))[0]
+            if alt not in ALT_VALUES or q.get("$.xgafv", ["1"])[0] not in ("1", "2"):
+                raise invalid("Only alt=json (optionally ;enum-encoding=int) and $.xgafv=1|2 "
+                              "are supported.")
             for rule in self.deny:
                 if rule["permission"] in ("*", permission) and rule["secret"] in ("*", sid):
                     raise GcpError(403, "PERMISSION_DENIED", "Permission '%s' denied for resource "
@@ -188,6 +203,8 @@ class Emulator:
             elif body:
                 raise invalid("This method takes no request body.")
             out = self._operate(op, sid, vid, q, req)
+            if alt.endswith("enum-encoding=int"):
+                out = _numeric_enums(out)
             self._record(method, op, path, 200, None, who, logged)
             status, headers, data, _ = _json(200, out)
             return status, headers, data, extra
