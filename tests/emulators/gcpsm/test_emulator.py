@@ -324,8 +324,13 @@ class EmulatorTest(unittest.TestCase):
         st, doc, _ = self.api("GET", "/secrets/s")
         self.assertEqual((st, doc["error"]["code"]), (503, 503))
         self.assertEqual(self.api("GET", "/secrets/s/versions/latest:access")[0], 200)
+        self.admin("faults", {"target": "access", "corrupt_crc": True})
+        st, doc, _ = self.api("GET", "/secrets/s/versions/latest:access")
+        self.assertEqual(st, 200)
+        self.assertNotEqual(int(doc["payload"]["dataCrc32c"]),
+                            crc32c(base64.b64decode(doc["payload"]["data"])))
         log = self.admin("requests")["requests"]
-        self.assertEqual([e["status"] for e in log[-3:]], [429, 503, 200])
+        self.assertEqual([e["status"] for e in log[-4:]], [429, 503, 200, 200])
         self.assertNotIn("djE", json.dumps(log))  # base64 of the value never logged
 
     def test_control_api_needs_the_admin_header(self):

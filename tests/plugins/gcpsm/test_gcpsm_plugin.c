@@ -8,7 +8,8 @@
  * a concurrent writer's version makes a stale write conflict and adds
  * nothing, create with the label fence as labels); describe; list with
  * filter + pageToken paging and the label fence ANDed with a selector; the
- * label fence on read; google.rpc.Status mapping (RESOURCE_EXHAUSTED with
+ * label fence on read; a payload whose dataCrc32c does not match (PROTOCOL);
+ * google.rpc.Status mapping (RESOURCE_EXHAUSTED with
  * Retry-After, UNAVAILABLE, PERMISSION_DENIED, NOT_FOUND). Every test checks
  * that no secure memory leaks across the ABI.
  */
@@ -315,6 +316,10 @@ Test(gcpsm_provider, google_rpc_status_mapping)
     cr_assert_eq(res.retry_after_ms, 2000, "no Retry-After: the service config's 2 s backoff (got %u: %s)", res.retry_after_ms, res.message);
     es_admin_ok("POST", "faults", "{\"target\":\"access\",\"status\":503,\"code\":\"UNAVAILABLE\"}");
     cr_assert_eq(gc_read(h, "s", NULL, &b, &v, &res), SB_E_UNAVAILABLE, "%s", res.message);
+    es_admin_ok("POST", "faults", "{\"target\":\"access\",\"corrupt_crc\":true}");
+    cr_assert_eq(gc_read(h, "s", NULL, &b, &v, &res), SB_E_PROTOCOL, "%s", res.message);
+    cr_assert_not_null(strstr(res.message, "dataCrc32c"), "%s", res.message);
+    cr_assert_null(b);
     es_admin_ok("POST", "deny", "{\"permission\":\"secretmanager.versions.access\",\"secret\":\"s\"}");
     cr_assert_eq(gc_read(h, "s", NULL, &b, &v, &res), SB_E_DENIED, "%s", res.message);
     cr_assert_not_null(strstr(res.message, "PERMISSION_DENIED"), "%s", res.message);

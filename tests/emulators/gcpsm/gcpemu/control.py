@@ -16,8 +16,9 @@ Contract:
   injected faults; a JSON object body where one is expected; the operation.
 - Faults: {"target": op|"token"|"metadata"|"*", "status" (HTTP, default 429), "code"
   (default RESOURCE_EXHAUSTED), "message", "count" (default 1), "retry_after",
-  "delay_ms", "truncate"}. The first live match answers and its count drops by one; a
-  fault with only delay_ms delays a normal answer.
+  "delay_ms", "truncate", "corrupt_crc"}. The first live match answers and its count drops
+  by one; a fault with only delay_ms / truncate / corrupt_crc (a wrong dataCrc32c in an
+  :access answer) changes a normal answer.
 - The request log keeps the last 10,000 requests: method, operation, resource path,
   status, error status, how the caller authenticated and the non-value query parameters —
   never a payload, a key or a token.
@@ -203,6 +204,8 @@ class Emulator:
             elif body:
                 raise invalid("This method takes no request body.")
             out = self._operate(op, sid, vid, q, req)
+            if extra.get("corrupt_crc") and "payload" in out:  # a payload damaged in transit
+                out["payload"]["dataCrc32c"] = str((int(out["payload"]["dataCrc32c"]) + 1) % 2**32)
             if alt.endswith("enum-encoding=int"):
                 out = _numeric_enums(out)
             self._record(method, op, path, 200, None, who, logged)
@@ -242,7 +245,8 @@ class Emulator:
             if f["count"] > 0 and f["target"] in ("*", op):
                 f["count"] -= 1
                 if f["status"] is None:
-                    return {"delay_ms": f["delay_ms"], "truncate": f["truncate"]}
+                    return {"delay_ms": f["delay_ms"], "truncate": f["truncate"],
+                            "corrupt_crc": f["corrupt_crc"]}
                 headers = {}
                 if f["retry_after"] is not None:
                     headers["Retry-After"] = str(f["retry_after"])
@@ -302,7 +306,8 @@ class Emulator:
             self.offset = float(req["offset"])
             return {"ok": True}
         if name == "faults":
-            status = req.get("status", 429 if "delay_ms" not in req else None)
+            plain = any(k in req for k in ("delay_ms", "truncate", "corrupt_crc"))
+            status = req.get("status", None if plain else 429)
             self.faults.append({"target": req.get("target", "*"),
                                 "status": None if status is None else int(status),
                                 "code": req.get("code", "RESOURCE_EXHAUSTED"),
@@ -312,7 +317,8 @@ class Emulator:
                                 "count": int(req.get("count", 1)),
                                 "retry_after": req.get("retry_after"),
                                 "delay_ms": int(req.get("delay_ms", 0)),
-                                "truncate": bool(req.get("truncate", False))})
+                                "truncate": bool(req.get("truncate", False)),
+                                "corrupt_crc": bool(req.get("corrupt_crc", False))})
             return {"ok": True}
         if name == "deny":
             self.deny.append({"permission": req.get("permission", "*"),
