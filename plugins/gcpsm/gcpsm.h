@@ -9,7 +9,8 @@
  *                    metadata server; cached and refreshed before expiry
  *   gcpsm_http.c     one authenticated REST call through host->http, and the
  *                    mapping of google.rpc.Status errors to ABI statuses
- *   gcpsm_codec.c    text, URL, base64 (secure), CRC32C and RFC 3339 helpers
+ *   gcpsm_codec.c    CRC32C and the resource-name rules (text and base64
+ *                    helpers: plugins/shared/plugin_text, secure_b64)
  *   gcpsm_secrets.c  PROVIDER read (:access), write (check the newest enabled
  *                    version, then :addVersion), describe
  *   gcpsm_list.c     PROVIDER list (filter + pageToken paging, label fence)
@@ -34,6 +35,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../shared/plugin_text.h"
+#include "../shared/secure_b64.h"
+
 extern const sb_host_api *gcpsm_host;
 
 #define GCPSM_PLUGIN_NAME "gcpsm"
@@ -48,35 +52,11 @@ extern const sb_host_api *gcpsm_host;
 #define GCPSM_MAX_PAYLOAD 65536
 #define GCPSM_THROTTLE_BACKOFF_MS 2000u /* the service config's initial backoff */
 
-/* ---- text helpers (ordinary heap; metadata only) ---------------------- */
-
-typedef struct gcpsm_str {
-    char *p;
-    size_t len, cap;
-    int failed;
-} gcpsm_str;
-
-void gcpsm_str_addn(gcpsm_str *s, const char *text, size_t n);
-void gcpsm_str_add(gcpsm_str *s, const char *text);
-void gcpsm_str_addf(gcpsm_str *s, const char *fmt, ...) SB_PRINTF_LIKE(2, 3);
-/* Appends text as a JSON string (quotes, escapes). Metadata only. */
-void gcpsm_str_add_json(gcpsm_str *s, const char *text);
-/* Appends text percent-encoded for a query value (RFC 3986 unreserved kept). */
-void gcpsm_str_add_query(gcpsm_str *s, const char *text);
-void gcpsm_str_free(gcpsm_str *s);
-char *gcpsm_strdup(const char *s);
-/* Copies printable ASCII of in[0..len) into out (cap bytes), squeezing
- * whitespace; for provider error texts. */
-void gcpsm_clean_copy(const char *in, size_t len, char *out, size_t cap);
-
+/* Metadata text (sbp_str, sbp_clean_copy, sbp_rfc3339_ms, ...) and base64
+ * into secure memory come from plugins/shared. */
 /* ---- codecs (gcpsm_codec.c) -------------------------------------------- */
 
 uint32_t gcpsm_crc32c(const unsigned char *data, size_t len);
-int gcpsm_b64_encode_secure(sb_secure_buf *out, const unsigned char *in, size_t len);
-/* Standard or URL-safe alphabet, padding optional; -1 on bad input. */
-int gcpsm_b64_decode_secure(sb_secure_buf *out, const char *in, size_t len);
-/* "2026-01-01T00:00:00.123456Z" -> unix ms; 0 when unparseable. */
-int64_t gcpsm_rfc3339_ms(const char *text);
 /* The last '/'-segment of a resource name ("projects/1/secrets/s/versions/3" -> "3"). */
 const char *gcpsm_last_segment(const char *name);
 /* NULL when `id` is a usable secret id (1-255 of [A-Za-z0-9_-]), else why not. */

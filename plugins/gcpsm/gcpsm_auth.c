@@ -54,7 +54,7 @@ static char *key_member(const sb_json_node *root, const char *pointer)
     const char *s = gcpsm_host->json_string(gcpsm_host->json_pointer(root, pointer), &n);
     if (s == NULL || n == 0 || strlen(s) != n)
         return NULL;
-    return gcpsm_strdup(s);
+    return sbp_strdup(s);
 }
 
 /* Builds the token request body (secure) from the key file; *token_uri
@@ -84,7 +84,7 @@ static sb_status assertion_body(gcpsm_instance *gi, sb_secure_buf **body, char *
     char *kid = key_member(root, "/private_key_id"), *uri = key_member(root, "/token_uri");
     size_t klen = 0;
     const char *pem = h->json_string(h->json_pointer(root, "/private_key"), &klen);
-    gcpsm_str header = {0}, claims = {0};
+    sbp_str header = {0}, claims = {0};
     const char *why = NULL;
     if (type == NULL || strcmp(type, "service_account") != 0)
         why = "is not a service-account key (\"type\" must be \"service_account\"; workload "
@@ -94,24 +94,24 @@ static sb_status assertion_body(gcpsm_instance *gi, sb_secure_buf **body, char *
     else if (gi->token_uri == NULL && uri == NULL)
         why = "lacks token_uri (set token_uri in the config)";
     if (why == NULL) {
-        char *chosen = gcpsm_strdup(gi->token_uri ? gi->token_uri : uri);
+        char *chosen = sbp_strdup(gi->token_uri ? gi->token_uri : uri);
         free(uri);
         uri = chosen;
         why = uri == NULL ? "out of memory" : gcpsm_check_url(uri, gi->insecure_ok, 0);
     }
     if (why == NULL) {
         int64_t now = h->now_unix_ms() / 1000;
-        gcpsm_str_add(&header, "{\"alg\":\"RS256\",\"typ\":\"JWT\"");
+        sbp_str_add(&header, "{\"alg\":\"RS256\",\"typ\":\"JWT\"");
         if (kid) {
-            gcpsm_str_add(&header, ",\"kid\":");
-            gcpsm_str_add_json(&header, kid);
+            sbp_str_add(&header, ",\"kid\":");
+            sbp_str_add_json(&header, kid);
         }
-        gcpsm_str_add(&header, "}");
-        gcpsm_str_add(&claims, "{\"iss\":");
-        gcpsm_str_add_json(&claims, email);
-        gcpsm_str_add(&claims, ",\"scope\":\"" GCPSM_SCOPE "\",\"aud\":");
-        gcpsm_str_add_json(&claims, uri);
-        gcpsm_str_addf(&claims, ",\"iat\":%lld,\"exp\":%lld}", (long long)now,
+        sbp_str_add(&header, "}");
+        sbp_str_add(&claims, "{\"iss\":");
+        sbp_str_add_json(&claims, email);
+        sbp_str_add(&claims, ",\"scope\":\"" GCPSM_SCOPE "\",\"aud\":");
+        sbp_str_add_json(&claims, uri);
+        sbp_str_addf(&claims, ",\"iat\":%lld,\"exp\":%lld}", (long long)now,
                        (long long)(now + GCPSM_ASSERTION_LIFETIME_S));
         *body = h->secure_new(2048);
         if (header.failed || claims.failed || *body == NULL ||
@@ -123,8 +123,8 @@ static sb_status assertion_body(gcpsm_instance *gi, sb_secure_buf **body, char *
             why = NULL; /* signed; on failure the signer said why */
     }
     h->json_free(doc);
-    gcpsm_str_free(&header);
-    gcpsm_str_free(&claims);
+    sbp_str_free(&header);
+    sbp_str_free(&claims);
     free(type);
     free(email);
     free(kid);
@@ -152,10 +152,10 @@ static sb_status token_failure(const sb_http_response *resp, const char *what, s
         const sb_json_node *root = h->json_root(doc);
         const char *e = h->json_string(h->json_pointer(root, "/error"), &n);
         if (e)
-            gcpsm_clean_copy(e, n, err, sizeof err);
+            sbp_clean_copy(e, n, err, sizeof err);
         const char *d = h->json_string(h->json_pointer(root, "/error_description"), &n);
         if (d)
-            gcpsm_clean_copy(d, n, desc, sizeof desc);
+            sbp_clean_copy(d, n, desc, sizeof desc);
     }
     h->json_free(doc);
     h->result_release(&ignored);
@@ -233,16 +233,16 @@ static sb_status fetch_service_account(gcpsm_instance *gi, const sb_call *call, 
 static sb_status fetch_metadata(gcpsm_instance *gi, const sb_call *call, sb_result *res)
 {
     const sb_host_api *h = gcpsm_host;
-    gcpsm_str url = {0};
-    gcpsm_str_add(&url, gi->metadata_endpoint);
-    gcpsm_str_add(&url, "/computeMetadata/v1/instance/service-accounts/default/token");
+    sbp_str url = {0};
+    sbp_str_add(&url, gi->metadata_endpoint);
+    sbp_str_add(&url, "/computeMetadata/v1/instance/service-accounts/default/token");
     if (url.failed)
         return h->fail(res, SB_E_INTERNAL, 0, "metadata token: out of memory");
     sb_kv headers[1] = {{"Metadata-Flavor", "Google"}};
     sb_http_response resp;
     sb_status st = gcpsm_send(gi, call, "GET", url.p, headers, 1, NULL, SB_HTTP_ALLOW_HTTP,
                               "metadata_token", &resp, res);
-    gcpsm_str_free(&url);
+    sbp_str_free(&url);
     if (st != SB_OK)
         return st;
     const char *flavor = h->http_header(&resp, "Metadata-Flavor");

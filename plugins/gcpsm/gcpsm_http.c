@@ -116,10 +116,10 @@ sb_status gcpsm_fail_status(const sb_http_response *resp, const char *what, char
             size_t n = 0;
             const char *s = h->json_string(h->json_pointer(err, "/status"), &n);
             if (s)
-                gcpsm_clean_copy(s, n, status, sizeof status);
+                sbp_clean_copy(s, n, status, sizeof status);
             const char *m = h->json_string(h->json_pointer(err, "/message"), &n);
             if (m)
-                gcpsm_clean_copy(m, n, msg, sizeof msg);
+                sbp_clean_copy(m, n, msg, sizeof msg);
         }
         h->json_free(doc);
         h->result_release(&ignored);
@@ -176,14 +176,14 @@ sb_status gcpsm_call(gcpsm_instance *gi, const sb_call *call, const char *method
     *doc = NULL;
     if (rpc_status && cap)
         rpc_status[0] = '\0';
-    gcpsm_str url = {0};
-    gcpsm_str_add(&url, gi->endpoint);
-    gcpsm_str_add(&url, "/v1/projects/");
-    gcpsm_str_add(&url, gi->project);
-    gcpsm_str_add(&url, "/");
-    gcpsm_str_add(&url, rel);
+    sbp_str url = {0};
+    sbp_str_add(&url, gi->endpoint);
+    sbp_str_add(&url, "/v1/projects/");
+    sbp_str_add(&url, gi->project);
+    sbp_str_add(&url, "/");
+    sbp_str_add(&url, rel);
     if (url.failed) {
-        gcpsm_str_free(&url);
+        sbp_str_free(&url);
         return h->fail(res, SB_E_INTERNAL, 0, "%s: out of memory", metric_op);
     }
     sb_status st = SB_OK;
@@ -211,6 +211,6 @@ sb_status gcpsm_call(gcpsm_instance *gi, const sb_call *call, const char *method
         h->http_response_free(&resp);
         break;
     }
-    gcpsm_str_free(&url);
+    sbp_str_free(&url);
     return st;
 }

@@ -41,45 +41,45 @@ static int filter_safe(const char *v)
     return 1;
 }
 
-static void add_term(gcpsm_str *f, const char *key, const char *value)
+static void add_term(sbp_str *f, const char *key, const char *value)
 {
     if (!filter_safe(key) || (value && value[0] && !filter_safe(value)))
         return;
-    gcpsm_str_add(f, f->len ? " AND labels." : "labels.");
-    gcpsm_str_add(f, key);
+    sbp_str_add(f, f->len ? " AND labels." : "labels.");
+    sbp_str_add(f, key);
     if (value == NULL) {
-        gcpsm_str_add(f, ":*");
+        sbp_str_add(f, ":*");
     } else {
-        gcpsm_str_add(f, "=\"");
-        gcpsm_str_add(f, value);
-        gcpsm_str_add(f, "\"");
+        sbp_str_add(f, "=\"");
+        sbp_str_add(f, value);
+        sbp_str_add(f, "\"");
     }
 }
 
 static char *page_rel(const gcpsm_instance *gi, const sb_list_query *q, uint32_t page,
                       const char *token)
 {
-    gcpsm_str f = {0}, rel = {0};
+    sbp_str f = {0}, rel = {0};
     for (size_t i = 0; i < gi->n_fence; i++)
         add_term(&f, gi->fence[i].key, gi->fence[i].value ? gi->fence[i].value : "");
     for (size_t i = 0; i < q->n_selector; i++)
         add_term(&f, q->selector[i].key, q->selector[i].value);
     if (q->prefix && filter_safe(q->prefix)) {
-        gcpsm_str_add(&f, f.len ? " AND name:" : "name:");
-        gcpsm_str_add(&f, q->prefix);
+        sbp_str_add(&f, f.len ? " AND name:" : "name:");
+        sbp_str_add(&f, q->prefix);
     }
-    gcpsm_str_addf(&rel, "secrets?pageSize=%u", page);
+    sbp_str_addf(&rel, "secrets?pageSize=%u", page);
     if (f.len) {
-        gcpsm_str_add(&rel, "&filter=");
-        gcpsm_str_add_query(&rel, f.p);
+        sbp_str_add(&rel, "&filter=");
+        sbp_str_add_query(&rel, f.p);
     }
     if (token) {
-        gcpsm_str_add(&rel, "&pageToken=");
-        gcpsm_str_add_query(&rel, token);
+        sbp_str_add(&rel, "&pageToken=");
+        sbp_str_add_query(&rel, token);
     }
-    char *out = f.failed || rel.failed ? NULL : gcpsm_strdup(rel.p);
-    gcpsm_str_free(&f);
-    gcpsm_str_free(&rel);
+    char *out = f.failed || rel.failed ? NULL : sbp_strdup(rel.p);
+    sbp_str_free(&f);
+    sbp_str_free(&rel);
     return out;
 }
 
@@ -114,7 +114,7 @@ sb_status gcpsm_list(void *inst, const sb_call *call, const sb_list_query *query
     h->text_set(next_cursor, "");
     uint32_t want = query->page_size ? query->page_size : LIST_DEFAULT_PAGE;
     uint32_t page = want < LIST_MAX_PAGE ? want : LIST_MAX_PAGE;
-    char *token = query->cursor && query->cursor[0] ? gcpsm_strdup(query->cursor) : NULL;
+    char *token = query->cursor && query->cursor[0] ? sbp_strdup(query->cursor) : NULL;
     uint32_t emitted = 0;
     for (;;) {
         char *rel = page_rel(gi, query, page, token);
@@ -141,7 +141,7 @@ sb_status gcpsm_list(void *inst, const sb_call *call, const sb_list_query *query
         free(token);
         size_t tl = 0;
         const char *next = h->json_string(h->json_pointer(root, "/nextPageToken"), &tl);
-        token = next && tl ? gcpsm_strdup(next) : NULL;
+        token = next && tl ? sbp_strdup(next) : NULL;
         h->json_free(doc);
         if (st != SB_OK)
             break;

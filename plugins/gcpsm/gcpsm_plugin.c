@@ -118,7 +118,7 @@ static const char *endpoint(const sb_config *cfg, const char *key, int insecure_
     const char *slash = strchr(strstr(v, "://") + 3, '/');
     if (slash && slash[strspn(slash, "/")] != '\0')
         return "must not have a path (the API paths start at /v1/)";
-    if ((*dst = gcpsm_strdup(v)) == NULL)
+    if ((*dst = sbp_strdup(v)) == NULL)
         return "out of memory";
     size_t n = strlen(*dst);
     while (n > 0 && (*dst)[n - 1] == '/')
@@ -168,20 +168,20 @@ static sb_status gcpsm_instance_new(const sb_config *cfg, void **instance, sb_re
     gcpsm_instance *gi = calloc(1, sizeof *gi);
     if (gi == NULL)
         return h->fail(res, SB_E_INTERNAL, 0, "instance_new: out of memory");
-    gi->name = gcpsm_strdup(h->config_instance_name(cfg));
+    gi->name = sbp_strdup(h->config_instance_name(cfg));
     const char *project = h->config_string(cfg, "project");
     if (!valid_project(project))
         return config_error(gi, res, "project",
                             "must be a project id (6-30 of a-z, 0-9 and '-', starting with a "
                             "letter) or a project number");
-    gi->project = gcpsm_strdup(project);
+    gi->project = sbp_strdup(project);
     gi->insecure_ok = h->config_bool(cfg, "allow_insecure_http");
     if (gi->insecure_ok)
         gi->http_flags |= SB_HTTP_ALLOW_HTTP;
     const char *why;
     if ((why = endpoint(cfg, "endpoint", gi->insecure_ok, 0, &gi->endpoint)))
         return config_error(gi, res, "endpoint", why);
-    if (gi->endpoint == NULL && (gi->endpoint = gcpsm_strdup(GCPSM_DEFAULT_ENDPOINT)) == NULL)
+    if (gi->endpoint == NULL && (gi->endpoint = sbp_strdup(GCPSM_DEFAULT_ENDPOINT)) == NULL)
         return config_error(gi, res, "endpoint", "out of memory");
     if (gi->endpoint && strncmp(gi->endpoint, "http://", 7) == 0)
         gi->http_flags |= SB_HTTP_ALLOW_HTTP; /* loopback emulators; checked above */
@@ -194,21 +194,21 @@ static sb_status gcpsm_instance_new(const sb_config *cfg, void **instance, sb_re
             return config_error(gi, res, "service_account_key_file",
                                 "credentials: service_account needs the absolute path of a "
                                 "JSON key file");
-        gi->key_file = gcpsm_strdup(kf);
+        gi->key_file = sbp_strdup(kf);
         const char *uri = h->config_string(cfg, "token_uri");
         if (uri && (why = gcpsm_check_url(uri, gi->insecure_ok, 0)))
             return config_error(gi, res, "token_uri", why);
-        if (uri && (gi->token_uri = gcpsm_strdup(uri)) == NULL)
+        if (uri && (gi->token_uri = sbp_strdup(uri)) == NULL)
             return config_error(gi, res, "token_uri", "out of memory");
     } else {
         if ((why = endpoint(cfg, "metadata_endpoint", 0, 1, &gi->metadata_endpoint)))
             return config_error(gi, res, "metadata_endpoint", why);
         if (gi->metadata_endpoint == NULL &&
-            (gi->metadata_endpoint = gcpsm_strdup("http://169.254.169.254")) == NULL)
+            (gi->metadata_endpoint = sbp_strdup("http://169.254.169.254")) == NULL)
             return config_error(gi, res, "metadata_endpoint", "out of memory");
     }
     const char *ca = h->config_string(cfg, "ca_file");
-    if (ca && (gi->ca_file = gcpsm_strdup(ca)) == NULL)
+    if (ca && (gi->ca_file = sbp_strdup(ca)) == NULL)
         return config_error(gi, res, "ca_file", "out of memory");
     const sb_kv *fence = NULL;
     size_t nf = h->config_entries(cfg, "label_fence", &fence);
@@ -221,8 +221,8 @@ static sb_status gcpsm_instance_new(const sb_config *cfg, void **instance, sb_re
                 return config_error(gi, res, "label_fence",
                                     "label keys are 1-63 of lowercase letters, digits, '_' and "
                                     "'-' starting with a letter; values 0-63 of the same");
-            gi->fence[i].key = gcpsm_strdup(fence[i].key);
-            gi->fence[i].value = gcpsm_strdup(v);
+            gi->fence[i].key = sbp_strdup(fence[i].key);
+            gi->fence[i].value = sbp_strdup(v);
             if (gi->fence[i].key == NULL || gi->fence[i].value == NULL) {
                 gi->n_fence++;
                 return config_error(gi, res, "label_fence", "out of memory");

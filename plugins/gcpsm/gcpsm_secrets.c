@@ -88,7 +88,7 @@ int gcpsm_emit_secret(const sb_json_node *secret, const char *version, int64_t v
     meta.flags = flags;
     meta.path = gcpsm_last_segment(h->json_string(h->json_pointer(secret, "/name"), NULL));
     meta.version = version;
-    meta.created_unix_ms = gcpsm_rfc3339_ms(h->json_string(h->json_pointer(secret, "/createTime"), NULL));
+    meta.created_unix_ms = sbp_rfc3339_ms(h->json_string(h->json_pointer(secret, "/createTime"), NULL));
     meta.updated_unix_ms = version_ms ? version_ms : meta.created_unix_ms;
     meta.labels = kv;
     meta.n_labels = n;
@@ -112,14 +112,14 @@ static sb_status fenced_get(gcpsm_instance *gi, const sb_call *call, const char 
                             sb_json **keep, sb_result *res)
 {
     const sb_host_api *h = gcpsm_host;
-    gcpsm_str rel = {0};
-    gcpsm_str_add(&rel, "secrets/");
-    gcpsm_str_add(&rel, id);
+    sbp_str rel = {0};
+    sbp_str_add(&rel, "secrets/");
+    sbp_str_add(&rel, id);
     sb_json *doc = NULL;
     sb_status st = rel.failed ? h->fail(res, SB_E_INTERNAL, 0, "out of memory")
                               : gcpsm_call(gi, call, "GET", rel.p, NULL, 0, "get_secret", &doc,
                                            NULL, 0, res);
-    gcpsm_str_free(&rel);
+    sbp_str_free(&rel);
     if (st != SB_OK)
         return st;
     if (!gcpsm_labels_match(h->json_pointer(h->json_root(doc), "/labels"), gi->fence,
@@ -143,24 +143,24 @@ static sb_status newest_version(gcpsm_instance *gi, const sb_call *call, const c
 {
     const sb_host_api *h = gcpsm_host;
     *number = NULL;
-    gcpsm_str rel = {0};
-    gcpsm_str_add(&rel, "secrets/");
-    gcpsm_str_add(&rel, id);
-    gcpsm_str_add(&rel, enabled_only ? "/versions?pageSize=1&filter=state%3AENABLED"
+    sbp_str rel = {0};
+    sbp_str_add(&rel, "secrets/");
+    sbp_str_add(&rel, id);
+    sbp_str_add(&rel, enabled_only ? "/versions?pageSize=1&filter=state%3AENABLED"
                                      : "/versions?pageSize=1");
     sb_json *doc = NULL;
     sb_status st = rel.failed ? h->fail(res, SB_E_INTERNAL, 0, "out of memory")
                               : gcpsm_call(gi, call, "GET", rel.p, NULL, 0, "list_versions",
                                            &doc, NULL, 0, res);
-    gcpsm_str_free(&rel);
+    sbp_str_free(&rel);
     if (st != SB_OK)
         return st;
     const sb_json_node *v = h->json_pointer(h->json_root(doc), "/versions/0");
     const char *name = h->json_string(h->json_pointer(v, "/name"), NULL);
     if (name) {
-        *number = gcpsm_strdup(gcpsm_last_segment(name));
+        *number = sbp_strdup(gcpsm_last_segment(name));
         if (created_ms)
-            *created_ms = gcpsm_rfc3339_ms(h->json_string(h->json_pointer(v, "/createTime"), NULL));
+            *created_ms = sbp_rfc3339_ms(h->json_string(h->json_pointer(v, "/createTime"), NULL));
         if (*number == NULL)
             st = h->fail(res, SB_E_INTERNAL, 0, "out of memory");
     }
@@ -169,21 +169,6 @@ static sb_status newest_version(gcpsm_instance *gi, const sb_call *call, const c
 }
 
 /* ---- read ------------------------------------------------------------------------- */
-
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (k == 9 || i + k >= n + (k == 0 ? 1 : 0))
-            return 0;
-        for (size_t j = 1; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k + 1;
-    }
-    return 1;
-}
 
 /* The payload of an :access answer (checked against dataCrc32c) as a bundle. */
 static sb_status payload_bundle(const sb_json_node *root, sb_bundle **out, sb_result *res)
@@ -196,7 +181,7 @@ static sb_status payload_bundle(const sb_json_node *root, sb_bundle **out, sb_re
     sb_secure_buf *raw = h->secure_new(len);
     if (raw == NULL)
         return h->fail(res, SB_E_INTERNAL, 0, "access: out of secure memory");
-    if (gcpsm_b64_decode_secure(raw, b64, len) != 0) {
+    if (sbp_b64_decode_secure(gcpsm_host, raw, b64, len) != 0) {
         h->secure_free(raw);
         return h->fail(res, SB_E_PROTOCOL, 0, "access: payload.data is not valid base64");
     }
@@ -231,7 +216,7 @@ static sb_status payload_bundle(const sb_json_node *root, sb_bundle **out, sb_re
     }
     *out = h->bundle_new(SB_SHAPE_SINGLE);
     if (*out == NULL || h->bundle_put(*out, "value",
-                                      valid_utf8(rd, rl) ? SB_VALUE_STRING : SB_VALUE_BINARY,
+                                      sbp_valid_utf8(rd, rl) ? SB_VALUE_STRING : SB_VALUE_BINARY,
                                       rd, rl) != 0) {
         h->bundle_free(*out);
         *out = NULL;
@@ -244,16 +229,16 @@ static sb_status payload_bundle(const sb_json_node *root, sb_bundle **out, sb_re
 static sb_status access_version(gcpsm_instance *gi, const sb_call *call, const char *id,
                                 const char *version, sb_json **doc, sb_result *res)
 {
-    gcpsm_str rel = {0};
-    gcpsm_str_add(&rel, "secrets/");
-    gcpsm_str_add(&rel, id);
-    gcpsm_str_add(&rel, "/versions/");
-    gcpsm_str_add(&rel, version);
-    gcpsm_str_add(&rel, ":access");
+    sbp_str rel = {0};
+    sbp_str_add(&rel, "secrets/");
+    sbp_str_add(&rel, id);
+    sbp_str_add(&rel, "/versions/");
+    sbp_str_add(&rel, version);
+    sbp_str_add(&rel, ":access");
     sb_status st = rel.failed ? gcpsm_host->fail(res, SB_E_INTERNAL, 0, "out of memory")
                               : gcpsm_call(gi, call, "GET", rel.p, NULL, 0, "access", doc, NULL,
                                            0, res);
-    gcpsm_str_free(&rel);
+    sbp_str_free(&rel);
     return st;
 }
 
@@ -348,7 +333,7 @@ static sb_status version_body(const sb_bundle *values, sb_secure_buf **body, sb_
         snprintf(crc, sizeof crc, "\",\"dataCrc32c\":\"%lu\"}}",
                  (unsigned long)gcpsm_crc32c(rd, rl));
         if (h->secure_append(*body, "{\"payload\":{\"data\":\"", 20) != 0 ||
-            gcpsm_b64_encode_secure(*body, rd, rl) != 0 ||
+            sbp_b64_encode_secure(gcpsm_host, *body, rd, rl) != 0 ||
             h->secure_append(*body, crc, strlen(crc)) != 0)
             st = h->fail(res, SB_E_INTERNAL, 0, "write: out of secure memory");
     }
@@ -364,21 +349,21 @@ static sb_status create_secret(gcpsm_instance *gi, const sb_call *call, const ch
                                sb_result *res)
 {
     const sb_host_api *h = gcpsm_host;
-    gcpsm_str rel = {0}, body = {0};
-    gcpsm_str_add(&rel, "secrets?secretId=");
-    gcpsm_str_add_query(&rel, id);
-    gcpsm_str_add(&body, "{\"replication\":{\"automatic\":{}}");
+    sbp_str rel = {0}, body = {0};
+    sbp_str_add(&rel, "secrets?secretId=");
+    sbp_str_add_query(&rel, id);
+    sbp_str_add(&body, "{\"replication\":{\"automatic\":{}}");
     if (gi->n_fence) {
-        gcpsm_str_add(&body, ",\"labels\":{");
+        sbp_str_add(&body, ",\"labels\":{");
         for (size_t i = 0; i < gi->n_fence; i++) {
-            gcpsm_str_add(&body, i ? "," : "");
-            gcpsm_str_add_json(&body, gi->fence[i].key);
-            gcpsm_str_add(&body, ":");
-            gcpsm_str_add_json(&body, gi->fence[i].value ? gi->fence[i].value : "");
+            sbp_str_add(&body, i ? "," : "");
+            sbp_str_add_json(&body, gi->fence[i].key);
+            sbp_str_add(&body, ":");
+            sbp_str_add_json(&body, gi->fence[i].value ? gi->fence[i].value : "");
         }
-        gcpsm_str_add(&body, "}");
+        sbp_str_add(&body, "}");
     }
-    gcpsm_str_add(&body, "}");
+    sbp_str_add(&body, "}");
     sb_secure_buf *b = NULL;
     if (!body.failed && (b = h->secure_new(body.len + 1)) != NULL &&
         h->secure_append(b, body.p, body.len) != 0) {
@@ -396,8 +381,8 @@ static sb_status create_secret(gcpsm_instance *gi, const sb_call *call, const ch
     }
     h->json_free(doc);
     h->secure_free(b);
-    gcpsm_str_free(&rel);
-    gcpsm_str_free(&body);
+    sbp_str_free(&rel);
+    sbp_str_free(&body);
     return st;
 }
 
@@ -410,22 +395,22 @@ static sb_status add_version(gcpsm_instance *gi, const sb_call *call, const char
     sb_status st = version_body(values, &body, res);
     if (st != SB_OK)
         return st;
-    gcpsm_str rel = {0};
-    gcpsm_str_add(&rel, "secrets/");
-    gcpsm_str_add(&rel, id);
-    gcpsm_str_add(&rel, ":addVersion");
+    sbp_str rel = {0};
+    sbp_str_add(&rel, "secrets/");
+    sbp_str_add(&rel, id);
+    sbp_str_add(&rel, ":addVersion");
     sb_json *doc = NULL;
     st = rel.failed ? h->fail(res, SB_E_INTERNAL, 0, "write: out of memory")
                     : gcpsm_call(gi, call, "POST", rel.p, body, 1, "add_version", &doc, NULL, 0,
                                  res);
-    gcpsm_str_free(&rel);
+    sbp_str_free(&rel);
     h->secure_free(body);
     if (st != SB_OK)
         return st;
     const sb_json_node *root = h->json_root(doc);
     const char *name = h->json_string(h->json_pointer(root, "/name"), NULL);
-    *number = name ? gcpsm_strdup(gcpsm_last_segment(name)) : NULL;
-    *created_ms = gcpsm_rfc3339_ms(h->json_string(h->json_pointer(root, "/createTime"), NULL));
+    *number = name ? sbp_strdup(gcpsm_last_segment(name)) : NULL;
+    *created_ms = sbp_rfc3339_ms(h->json_string(h->json_pointer(root, "/createTime"), NULL));
     h->json_free(doc);
     if (*number == NULL)
         return h->fail(res, SB_E_PROTOCOL, 0, "addVersion: the answer names no version");
