@@ -7,6 +7,8 @@
  *   gcpsm_auth.c     OAuth2 access tokens: service-account key file -> RS256
  *                    JWT (plugins/shared/jwt_rs256) -> token endpoint, or the
  *                    metadata server; cached and refreshed before expiry
+ *   gcpsm_auth_external.c  workload identity federation: an external_account
+ *                    file's subject token -> STS -> (impersonation)
  *   gcpsm_http.c     one authenticated REST call through host->http, and the
  *                    mapping of google.rpc.Status errors to ABI statuses
  *   gcpsm_codec.c    CRC32C and the resource-name rules (text and base64
@@ -68,14 +70,15 @@ const char *gcpsm_check_version(const char *v);
 
 typedef enum gcpsm_cred_mode {
     GCPSM_CREDS_SERVICE_ACCOUNT = 1,
-    GCPSM_CREDS_METADATA = 2
+    GCPSM_CREDS_METADATA = 2,
+    GCPSM_CREDS_EXTERNAL = 3 /* workload identity federation */
 } gcpsm_cred_mode;
 
 typedef struct gcpsm_instance {
     char *name;
     char *project;           /* pinned project id or number */
     char *endpoint;          /* scheme://host[:port], no trailing '/' */
-    char *key_file;          /* service_account: the JSON key file */
+    char *key_file;          /* service_account / external_account: the JSON file */
     char *token_uri;         /* override of the key file's token_uri; NULL: the file's */
     char *metadata_endpoint; /* metadata server base, no trailing '/' */
     char *ca_file;
@@ -103,6 +106,16 @@ sb_status gcpsm_token_get(gcpsm_instance *gi, const sb_call *call, const char **
                           sb_result *res);
 /* Forgets the cached token (after a 401) so the next get fetches one. */
 void gcpsm_token_forget(gcpsm_instance *gi);
+/* Caches `tok` (tlen bytes, secure) valid for life_ms as the bearer. */
+sb_status gcpsm_token_store(gcpsm_instance *gi, const char *tok, size_t tlen, int64_t life_ms,
+                            const char *what, sb_result *res);
+/* Caches the {"access_token","expires_in","token_type"} of an HTTP 200 answer. */
+sb_status gcpsm_token_keep(gcpsm_instance *gi, const sb_http_response *resp, const char *what,
+                           sb_result *res);
+/* Maps a token endpoint's refusal ({"error","error_description"}, 429, 5xx). */
+sb_status gcpsm_token_failure(const sb_http_response *resp, const char *what, sb_result *res);
+/* gcpsm_auth_external.c: workload identity federation (external_account file). */
+sb_status gcpsm_fetch_external(gcpsm_instance *gi, const sb_call *call, sb_result *res);
 
 /* ---- gcpsm_http.c ---------------------------------------------------------- */
 

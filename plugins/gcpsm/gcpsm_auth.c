@@ -87,8 +87,8 @@ static sb_status assertion_body(gcpsm_instance *gi, sb_secure_buf **body, char *
     sbp_str header = {0}, claims = {0};
     const char *why = NULL;
     if (type == NULL || strcmp(type, "service_account") != 0)
-        why = "is not a service-account key (\"type\" must be \"service_account\"; workload "
-              "identity federation files are not supported yet)";
+        why = "is not a service-account key (\"type\" must be \"service_account\"; a workload "
+              "identity federation file goes with credentials: external_account)";
     else if (email == NULL || pem == NULL || klen == 0)
         why = "lacks client_email or private_key";
     else if (gi->token_uri == NULL && uri == NULL)
@@ -138,8 +138,7 @@ static sb_status assertion_body(gcpsm_instance *gi, sb_secure_buf **body, char *
     return SB_OK;
 }
 
-/* Maps a token endpoint / metadata server refusal. */
-static sb_status token_failure(const sb_http_response *resp, const char *what, sb_result *res)
+sb_status gcpsm_token_failure(const sb_http_response *resp, const char *what, sb_result *res)
 {
     const sb_host_api *h = gcpsm_host;
     char err[64] = "", desc[GCPSM_ERROR_TEXT_MAX + 1] = "";
@@ -171,9 +170,29 @@ static sb_status token_failure(const sb_http_response *resp, const char *what, s
                    err[0] ? ", " : "", err, desc[0] ? ": " : "", desc);
 }
 
-/* Stores {"access_token","expires_in"} of an HTTP 200 answer in the cache. */
-static sb_status keep_token(gcpsm_instance *gi, const sb_http_response *resp, const char *what,
-                            sb_result *res)
+sb_status gcpsm_token_store(gcpsm_instance *gi, const char *tok, size_t tlen, int64_t life_ms,
+                            const char *what, sb_result *res)
+{
+    const sb_host_api *h = gcpsm_host;
+    if (tok == NULL || tlen == 0 || strlen(tok) != tlen || strpbrk(tok, "\r\n ") || life_ms <= 0)
+        return h->fail(res, SB_E_PROTOCOL, 0,
+                       "%s: the answer lacks a usable access token with a future expiry", what);
+    h->secure_clear(gi->bearer);
+    if (h->secure_append(gi->bearer, "Bearer ", 7) != 0 ||
+        h->secure_append(gi->bearer, tok, tlen) != 0) {
+        gcpsm_token_forget(gi);
+        return h->fail(res, SB_E_INTERNAL, 0, "%s: out of secure memory", what);
+    }
+    int64_t now = h->now_unix_ms();
+    gi->bearer_expires_ms = now + life_ms;
+    gi->bearer_refresh_ms = now + life_ms - (life_ms / 2 < GCPSM_REFRESH_BEFORE_MS
+                                                 ? life_ms / 2
+                                                 : GCPSM_REFRESH_BEFORE_MS);
+    return SB_OK;
+}
+
+sb_status gcpsm_token_keep(gcpsm_instance *gi, const sb_http_response *resp, const char *what,
+                           sb_result *res)
 {
     const sb_host_api *h = gcpsm_host;
     sb_json *doc = NULL;
@@ -185,27 +204,12 @@ static sb_status keep_token(gcpsm_instance *gi, const sb_http_response *resp, co
     const char *tok = h->json_string(h->json_pointer(root, "/access_token"), &tlen);
     const char *type = h->json_string(h->json_pointer(root, "/token_type"), NULL);
     int64_t expires_in = 0;
-    if (tok == NULL || tlen == 0 || strlen(tok) != tlen || strpbrk(tok, "\r\n") ||
-        h->json_int(h->json_pointer(root, "/expires_in"), &expires_in) != 0 || expires_in <= 0 ||
-        (type && strcmp(type, "Bearer") != 0)) {
-        h->json_free(doc);
-        return h->fail(res, SB_E_PROTOCOL, 0,
-                       "%s: the answer lacks a Bearer access_token with a positive expires_in",
-                       what);
-    }
-    h->secure_clear(gi->bearer);
-    if (h->secure_append(gi->bearer, "Bearer ", 7) != 0 ||
-        h->secure_append(gi->bearer, tok, tlen) != 0) {
-        h->json_free(doc);
-        gcpsm_token_forget(gi);
-        return h->fail(res, SB_E_INTERNAL, 0, "%s: out of secure memory", what);
-    }
+    if (h->json_int(h->json_pointer(root, "/expires_in"), &expires_in) != 0 ||
+        (type && strcmp(type, "Bearer") != 0))
+        expires_in = 0; /* refused by the store below */
+    st = gcpsm_token_store(gi, tok, tlen, expires_in * 1000, what, res);
     h->json_free(doc);
-    int64_t now = h->now_unix_ms(), life = expires_in * 1000;
-    gi->bearer_expires_ms = now + life;
-    gi->bearer_refresh_ms = now + life - (life / 2 < GCPSM_REFRESH_BEFORE_MS ? life / 2
-                                                                              : GCPSM_REFRESH_BEFORE_MS);
-    return SB_OK;
+    return st;
 }
 
 static sb_status fetch_service_account(gcpsm_instance *gi, const sb_call *call, sb_result *res)
@@ -224,8 +228,8 @@ static sb_status fetch_service_account(gcpsm_instance *gi, const sb_call *call, 
     free(uri);
     if (st != SB_OK)
         return st;
-    st = resp.status == 200 ? keep_token(gi, &resp, "oauth2 token", res)
-                            : token_failure(&resp, "oauth2 token (service account)", res);
+    st = resp.status == 200 ? gcpsm_token_keep(gi, &resp, "oauth2 token", res)
+                            : gcpsm_token_failure(&resp, "oauth2 token (service account)", res);
     h->http_response_free(&resp);
     return st;
 }
@@ -251,8 +255,8 @@ static sb_status fetch_metadata(gcpsm_instance *gi, const sb_call *call, sb_resu
                      "metadata token: the answer lacks \"Metadata-Flavor: Google\"; "
                      "metadata_endpoint is not a GCE metadata server");
     else
-        st = resp.status == 200 ? keep_token(gi, &resp, "metadata token", res)
-                                : token_failure(&resp, "metadata token", res);
+        st = resp.status == 200 ? gcpsm_token_keep(gi, &resp, "metadata token", res)
+                                : gcpsm_token_failure(&resp, "metadata token", res);
     h->http_response_free(&resp);
     return st;
 }
@@ -264,8 +268,9 @@ sb_status gcpsm_token_get(gcpsm_instance *gi, const sb_call *call, const char **
     *bearer = NULL;
     if (gi->bearer_expires_ms == 0 || h->now_unix_ms() >= gi->bearer_refresh_ms) {
         gcpsm_token_forget(gi);
-        sb_status st = gi->mode == GCPSM_CREDS_METADATA ? fetch_metadata(gi, call, res)
-                                                        : fetch_service_account(gi, call, res);
+        sb_status st = gi->mode == GCPSM_CREDS_METADATA   ? fetch_metadata(gi, call, res)
+                       : gi->mode == GCPSM_CREDS_EXTERNAL ? gcpsm_fetch_external(gi, call, res)
+                                                          : fetch_service_account(gi, call, res);
         if (st != SB_OK)
             return st;
     }

@@ -35,13 +35,17 @@ static const sb_config_field gcpsm_config_fields[] = {
       NULL),
     {.struct_size = (uint32_t)sizeof(sb_config_field), .type = SB_CFG_ENUM, .key = "credentials",
      .default_value = "metadata", .min = 1, .max = 0,
-     .enum_values = "metadata|service_account",
-     .help = "Where access tokens come from: the GCE/GKE/Cloud Run metadata server (workload "
-             "identity; no key to leak) or a service-account key file (RS256 JWT exchanged at "
-             "its token_uri)."},
+     .enum_values = "metadata|service_account|external_account",
+     .help = "Where access tokens come from: the GCE/GKE/Cloud Run metadata server (no key to "
+             "leak), a service-account key file (RS256 JWT exchanged at its token_uri) or a "
+             "workload identity federation file (a subject token exchanged at STS)."},
     F(SB_CFG_STRING, "service_account_key_file", SB_CFG_PATH | SB_CFG_REQUIRED, NULL,
       "JSON key file of the service account (read for each new token, never logged).",
       "credentials=service_account"),
+    F(SB_CFG_STRING, "external_account_file", SB_CFG_PATH | SB_CFG_REQUIRED, NULL,
+      "Workload identity federation credentials file (type external_account, with a "
+      "credential_source.file subject token).",
+      "credentials=external_account"),
     F(SB_CFG_STRING, "token_uri", SB_CFG_URL, NULL,
       "OAuth2 token endpoint; unset: the key file's token_uri.", "credentials=service_account"),
     F(SB_CFG_STRING, "metadata_endpoint", SB_CFG_URL, "http://169.254.169.254",
@@ -186,9 +190,17 @@ static sb_status gcpsm_instance_new(const sb_config *cfg, void **instance, sb_re
     if (gi->endpoint && strncmp(gi->endpoint, "http://", 7) == 0)
         gi->http_flags |= SB_HTTP_ALLOW_HTTP; /* loopback emulators; checked above */
     const char *mode = h->config_string(cfg, "credentials");
-    gi->mode = mode && strcmp(mode, "metadata") == 0 ? GCPSM_CREDS_METADATA
-                                                     : GCPSM_CREDS_SERVICE_ACCOUNT;
-    if (gi->mode == GCPSM_CREDS_SERVICE_ACCOUNT) {
+    gi->mode = mode && strcmp(mode, "metadata") == 0           ? GCPSM_CREDS_METADATA
+               : mode && strcmp(mode, "external_account") == 0 ? GCPSM_CREDS_EXTERNAL
+                                                               : GCPSM_CREDS_SERVICE_ACCOUNT;
+    if (gi->mode == GCPSM_CREDS_EXTERNAL) {
+        const char *xf = h->config_string(cfg, "external_account_file");
+        if (xf == NULL || xf[0] != '/')
+            return config_error(gi, res, "external_account_file",
+                                "credentials: external_account needs the absolute path of a "
+                                "workload identity federation credentials file");
+        gi->key_file = sbp_strdup(xf);
+    } else if (gi->mode == GCPSM_CREDS_SERVICE_ACCOUNT) {
         const char *kf = h->config_string(cfg, "service_account_key_file");
         if (kf == NULL || kf[0] != '/')
             return config_error(gi, res, "service_account_key_file",
@@ -232,7 +244,7 @@ static sb_status gcpsm_instance_new(const sb_config *cfg, void **instance, sb_re
     int64_t timeout = h->config_int(cfg, "request_timeout");
     gi->timeout_ms = timeout > 0 && timeout <= 300000 ? (uint32_t)timeout : GCPSM_DEFAULT_TIMEOUT_MS;
     if (gi->name == NULL || gi->project == NULL ||
-        (gi->mode == GCPSM_CREDS_SERVICE_ACCOUNT && gi->key_file == NULL))
+        (gi->mode != GCPSM_CREDS_METADATA && gi->key_file == NULL))
         return config_error(gi, res, "config", "out of memory");
     if ((gi->bearer = h->secure_new(2048)) == NULL)
         return config_error(gi, res, "credentials", "out of secure memory");

@@ -192,6 +192,33 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(r.getheader("Metadata-Flavor"), "Google")
         self.assertEqual(self.api("GET", "/secrets", token=doc["access_token"])[0], 200)
 
+    def test_workload_identity_exchange_and_impersonation(self):
+        aud = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x"
+        self.admin("workload-identity", {"audience": aud, "subject_token": "oidc-token"})
+        form = {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                "audience": aud, "scope": "https://www.googleapis.com/auth/cloud-platform",
+                "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "subject_token": "oidc-token"}
+        ct = {"Content-Type": "application/x-www-form-urlencoded"}
+        st, doc, _ = self.req("POST", "/v1/token", raw=urllib.parse.urlencode(form).encode(),
+                              headers=ct)
+        self.assertEqual(st, 200, doc)
+        sts = doc["access_token"]
+        self.assertEqual(self.api("GET", "/secrets", token=sts)[0], 200)
+        st, doc, _ = self.req("POST", "/v1/token", raw=urllib.parse.urlencode(
+            dict(form, subject_token="forged")).encode(), headers=ct)
+        self.assertEqual((st, doc["error"]), (400, "invalid_grant"))
+        path = "/v1/projects/-/serviceAccounts/%s:generateAccessToken" % EMAIL
+        body = {"scope": ["https://www.googleapis.com/auth/cloud-platform"], "lifetime": "3600s"}
+        st, doc, _ = self.req("POST", path, body, {"Authorization": "Bearer " + sts})
+        self.assertEqual(st, 200, doc)
+        self.assertIn("expireTime", doc)
+        self.assertEqual(self.api("GET", "/secrets", token=doc["accessToken"])[0], 200)
+        # only an STS token may impersonate
+        st, _, _ = self.req("POST", path, body, {"Authorization": "Bearer " + self.token})
+        self.assertEqual(st, 401)
+
     # -- secrets and versions -------------------------------------------------------------------------
     def test_add_and_access_with_crc(self):
         self.assertEqual(self.api("POST", "/secrets", {"replication": {"automatic": {}},

@@ -6,7 +6,9 @@
  * it expires and after the API refused it (401); a key the emulator no longer
  * trusts, a key file that is not one and a token endpoint that is down are
  * mapped to DENIED / CONFIG / UNAVAILABLE; metadata-server tokens (the
- * emulator requires Metadata-Flavor: Google). No secure memory leaks.
+ * emulator requires Metadata-Flavor: Google); workload identity federation (a
+ * subject token file exchanged at STS, with and without impersonation; a token
+ * the pool does not accept is DENIED). No secure memory leaks.
  */
 #include "abi_outputs.h"
 #include <criterion/criterion.h>
@@ -162,4 +164,71 @@ Test(gcpsm_auth, metadata_server_tokens)
     cr_assert_eq(es_count(log, "\"auth\": \"metadata\""), 2, "%s", log);
     free(log);
     close_checked(h);
+}
+
+#define WIF_AUDIENCE "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/k8s"
+
+/* Writes an external_account file whose subject token comes from `token_file`. */
+static sb_harness *open_external(const char *token_file, const char *format_json,
+                                 int impersonate)
+{
+    char json[2048], rest[1024], imp[256] = "";
+    if (impersonate)
+        snprintf(imp, sizeof imp,
+                 ",\"service_account_impersonation_url\":\"http://127.0.0.1:%d/v1/projects/-/"
+                 "serviceAccounts/" GC_EMAIL ":generateAccessToken\"",
+                 es_port());
+    snprintf(json, sizeof json,
+             "{\"type\":\"external_account\",\"audience\":\"" WIF_AUDIENCE "\","
+             "\"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\","
+             "\"token_url\":\"http://127.0.0.1:%d/v1/token\",\"credential_source\":{\"file\":"
+             "\"%s\"%s}%s}",
+             es_port(), token_file, format_json ? format_json : "", imp);
+    char *path = es_temp_file("external-account.json", json);
+    snprintf(rest, sizeof rest, "credentials: external_account\nexternal_account_file: %s\n", path);
+    free(path);
+    return gc_open(rest);
+}
+
+Test(gcpsm_auth, workload_identity_federation)
+{
+    gc_emulator_start(NULL);
+    gc_seed("s", NULL, "[{\"data\":\"v\"}]");
+    free(gc_key_file(GC_EMAIL)); /* the service account to impersonate exists */
+    es_admin_ok("POST", "workload-identity",
+                "{\"audience\":\"" WIF_AUDIENCE "\",\"subject_token\":\"k8s.oidc+token/1\"}");
+    char *tok = es_temp_file("subject-token", "k8s.oidc+token/1\n");
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+
+    /* the federated token itself */
+    sb_harness *h = open_external(tok, NULL, 0);
+    cr_assert_eq(read_one(h, &res), SB_OK, "%s", res.message);
+    cr_assert_eq(read_one(h, &res), SB_OK, "%s", res.message);
+    sb_harness_close(h);
+    char *log = gc_requests();
+    cr_assert_eq(es_count(log, "\"op\": \"sts\""), 1, "exchanged once: %s", log);
+    cr_assert_eq(es_count(log, "\"auth\": \"sts\""), 2, "%s", log);
+    cr_assert_null(strstr(log, "oidc"), "no subject token in the log");
+    free(log);
+
+    /* impersonating a service account with it, subject token in a JSON member */
+    char *json_tok = es_temp_file("subject-token.json", "{\"id_token\":\"k8s.oidc+token/1\"}");
+    h = open_external(json_tok, ",\"format\":{\"type\":\"json\",\"subject_token_field_name\":\"id_token\"}", 1);
+    cr_assert_eq(read_one(h, &res), SB_OK, "%s", res.message);
+    sb_harness_close(h);
+    log = gc_requests();
+    cr_assert_eq(es_count(log, "\"op\": \"generateAccessToken\""), 1, "%s", log);
+    cr_assert_eq(es_count(log, "\"auth\": \"impersonated\""), 1, "%s", log);
+    free(log);
+
+    /* a subject token the pool does not accept */
+    char *forged = es_temp_file("forged-token", "forged");
+    h = open_external(forged, NULL, 0);
+    cr_assert_eq(read_one(h, &res), SB_E_DENIED, "%s", res.message);
+    cr_assert_not_null(strstr(res.message, "invalid_grant"), "%s", res.message);
+    cr_assert_null(strstr(res.message, "forged"), "no subject token in the message");
+    close_checked(h);
+    free(tok);
+    free(json_tok);
+    free(forged);
 }

@@ -17,6 +17,11 @@ Contract:
   requires `Metadata-Flavor: Google` (403 otherwise), answers with the same JSON and the
   `Metadata-Flavor: Google` response header. `/computeMetadata/v1/` and `.../email`,
   `.../project/project-id` are served too (probing clients).
+- Workload identity federation: `POST /v1/token` exchanges a subject token registered for
+  a pool audience (`grant_type` token-exchange, `requested_token_type` access_token,
+  `subject_token_type` jwt or id_token, `scope` with cloud-platform) for a token;
+  `POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken` with such a token and
+  `{"scope": [cloud-platform], "lifetime"}` answers `{"accessToken", "expireTime"}`.
 - `check_bearer(headers)`: an issued, unexpired token, or a self-signed JWT (RS256 by a
   registered key, iss == sub, `aud` https://secretmanager.googleapis.com/ or a `scope`,
   lifetime <= 1 h) -> the client email; otherwise GcpError 401 UNAUTHENTICATED.
@@ -25,13 +30,14 @@ Contract:
 import base64
 import json
 import secrets
+import time
 import urllib.parse
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .errors import OAuthError, unauthenticated
+from .errors import GcpError, OAuthError, unauthenticated
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -67,6 +73,8 @@ class Auth:
         self.tokens = {}    # token -> {"email", "expires", "source"}
         self.token_calls = 0
         self.metadata_calls = 0
+        self.sts_calls = 0
+        self.pools = {}  # workload identity audience -> set of accepted subject tokens
 
     # -- service accounts ------------------------------------------------------------------------
     def register(self, email, public_pem, key_id):
@@ -158,6 +166,57 @@ class Auth:
                              "provided.")
         self._check_times(claims)
         return self.issue(claims["iss"], "jwt-bearer")
+
+    # -- workload identity federation (STS token exchange, impersonation) ---------------------
+    def sts_token(self, ctype, body):
+        """`POST /v1/token` (RFC 8693 as Google's STS speaks it)."""
+        self.sts_calls += 1
+        if ctype != "application/x-www-form-urlencoded":
+            raise OAuthError(400, "invalid_request", "Content-Type must be "
+                             "application/x-www-form-urlencoded")
+        try:
+            form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            raise OAuthError(400, "invalid_request", "malformed form body")
+        get = lambda k: form.get(k, [""])[0]  # noqa: E731
+        if get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange":
+            raise OAuthError(400, "unsupported_grant_type", "Invalid grant_type.")
+        if get("requested_token_type") != "urn:ietf:params:oauth:token-type:access_token":
+            raise OAuthError(400, "invalid_request", "Invalid requested_token_type.")
+        if get("subject_token_type") not in ("urn:ietf:params:oauth:token-type:jwt",
+                                             "urn:ietf:params:oauth:token-type:id_token"):
+            raise OAuthError(400, "invalid_request", "Invalid subject_token_type.")
+        if "https://www.googleapis.com/auth/cloud-platform" not in get("scope").split():
+            raise OAuthError(400, "invalid_scope", "Invalid scope.")
+        accepted = self.pools.get(get("audience"))
+        if accepted is None:
+            raise OAuthError(400, "invalid_target", "The target service indicated by the "
+                             "\"audience\" parameters is invalid.")
+        if get("subject_token") not in accepted:
+            raise OAuthError(400, "invalid_grant", "The incoming token has expired or is invalid.")
+        out = self.issue("principal://" + get("audience"), "sts")
+        out["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token"
+        return out
+
+    def impersonate(self, email, hmap, body):
+        """`POST .../serviceAccounts/{email}:generateAccessToken` with an STS token."""
+        auth = hmap.get("authorization", "")
+        entry = self.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+        if entry is None or entry["expires"] <= self.now() or entry["source"] != "sts":
+            raise unauthenticated(entry is None and not auth)
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = None
+        if not isinstance(req, dict) or not isinstance(req.get("scope"), list) or \
+                "https://www.googleapis.com/auth/cloud-platform" not in req["scope"]:
+            raise GcpError(400, "INVALID_ARGUMENT", "scope must list cloud-platform.")
+        if email not in self.accounts and email != self.metadata_email:
+            raise GcpError(404, "NOT_FOUND", "Service account %s not found." % email)
+        tok = self.issue(email, "impersonated")
+        exp = self.tokens[tok["access_token"]]["expires"]
+        return {"accessToken": tok["access_token"],
+                "expireTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))}
 
     # -- metadata server ---------------------------------------------------------------------------
     def metadata(self, method, path, hmap, project_id):

@@ -6,6 +6,8 @@ Contract:
   (`delay_ms`) or to cut the body short and close (`truncate`).
 - Routing: /_emulator/ control (needs `X-Emulator-Admin: 1`, else 404);
   /computeMetadata/v1/... the metadata server; `POST /token` the OAuth2 token endpoint;
+  `POST /v1/token` STS and `POST /v1/projects/-/serviceAccounts/{e}:generateAccessToken`
+  (workload identity federation);
   /v1/projects/{project}/secrets... the API. Path segments are percent-decoded once; the
   verb is split on the last ':' of the final segment (`:access`, `:addVersion`, ...).
 - API pipeline, in this order: bearer token (401 UNAUTHENTICATED); route and method
@@ -133,6 +135,19 @@ class Emulator:
                             "Server": "Metadata Server for VM"}, out, extra
         if path == "/token":
             return self._token(method, hmap, body, host)
+        if path == "/v1/token" and method == "POST":
+            return self._sts(hmap, body)
+        if path.startswith("/v1/projects/-/serviceAccounts/") and \
+                path.endswith(":generateAccessToken") and method == "POST":
+            email = urllib.parse.unquote(path[len("/v1/projects/-/serviceAccounts/"):
+                                              -len(":generateAccessToken")])
+            try:
+                out = self.auth.impersonate(email, hmap, body)
+                self._record(method, "generateAccessToken", path, 200, None, "sts", {})
+                return _json(200, out)
+            except GcpError as err:
+                self._record(method, "generateAccessToken", path, err.http, err.status, None, {})
+                return err.http, {"Content-Type": JSON_CT, **err.headers}, err.body(), {}
         return self._api(method, path, query, hmap, body)
 
     def _token(self, method, hmap, body, host):
@@ -151,6 +166,16 @@ class Emulator:
         except GcpError as err:
             self._record(method, "token", "/token", err.http, err.status, None, {})
             return err.http, {"Content-Type": JSON_CT, **err.headers}, err.body(), {}
+
+    def _sts(self, hmap, body):
+        try:
+            ctype = hmap.get("content-type", "").split(";")[0].strip().lower()
+            out = self.auth.sts_token(ctype, body)
+            self._record("POST", "sts", "/v1/token", 200, None, None, {})
+            return 200, {"Content-Type": JSON_CT}, json.dumps(out).encode(), {}
+        except OAuthError as err:
+            self._record("POST", "sts", "/v1/token", err.http, err.error, None, {})
+            return err.http, {"Content-Type": JSON_CT}, err.body(), {}
 
     def _api(self, method, path, query, hmap, body):
         op, who, logged = "?", None, {}
@@ -280,7 +305,7 @@ class Emulator:
         if method == "GET" and name == "requests":
             return {"requests": self.log}
         if method == "GET" and name == "stats":
-            return {"token_calls": self.auth.token_calls,
+            return {"token_calls": self.auth.token_calls, "sts_calls": self.auth.sts_calls,
                     "metadata_calls": self.auth.metadata_calls,
                     "tokens": len(self.auth.tokens)}
         if method != "POST":
@@ -295,6 +320,9 @@ class Emulator:
         if name == "service-account-keys":
             return self.auth.generate(req["client_email"], "http://%s/token" % host,
                                       self.project_id)
+        if name == "workload-identity":
+            self.auth.pools.setdefault(req["audience"], set()).add(req["subject_token"])
+            return {"ok": True}
         if name == "tokens":
             self.auth.add_token(req["token"], req.get("email", "control@emulator"),
                                 float(req.get("expires_in", 3600)))
