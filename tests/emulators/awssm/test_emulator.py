@@ -216,6 +216,25 @@ class Protocol(EmulatorCase):
         self.assertEqual(h.get("retry-after"), "2")
         self.assertEqual(self.ok("GetSecretValue", {"SecretId": "a"})["SecretString"], "x")
 
+    def test_a_delay_fault_holds_one_request_while_others_go_on(self):
+        self.admin("secrets", {"name": "a", "string": "old"})
+        self.admin("faults", {"target": "GetSecretValue", "delay_ms": 800, "count": 1})
+        got = {}
+        t = threading.Thread(target=lambda: got.update(
+            self.ok("GetSecretValue", {"SecretId": "a"})))
+        t.start()
+        deadline = time.monotonic() + 5
+        while not any(e.get("held_ms") for e in self.admin("requests")["requests"]):
+            self.assertLess(time.monotonic(), deadline, "the hold was never logged")
+            time.sleep(0.01)
+        started = time.monotonic()
+        self.admin("put-value", {"secret_id": "a", "string": "new"})
+        self.ok("ListSecrets", {})
+        self.assertLess(time.monotonic() - started, 0.5, "other requests waited for the hold")
+        t.join(5)
+        self.assertEqual(got.get("SecretString"), "new", "the held read was served after the hold")
+        self.assertEqual(self.ok("GetSecretValue", {"SecretId": "a"})["SecretString"], "new")
+
     def test_non_json_body_and_control_needs_header(self):
         host = "127.0.0.1:%d" % self.port
         headers = sign("POST", host, "secretsmanager.ListSecrets", b"[1")

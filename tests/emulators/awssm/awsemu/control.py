@@ -22,6 +22,7 @@ Contract:
 
 import base64
 import json
+import time
 import uuid
 
 from . import sigv4
@@ -109,7 +110,8 @@ class Emulator:
         auth = hmap.get("authorization", "")
         signed = auth.split("SignedHeaders=")[1].split(",")[0] if "SignedHeaders=" in auth else ""
         entry = {"target": target, "status": status, "error": err_type, "signed_headers": signed,
-                 "session_token": "x-amz-security-token" in hmap}
+                 "session_token": "x-amz-security-token" in hmap,
+                 "at": round(time.monotonic(), 3)}
         entry.update({k: req[k] for k in LOGGED_MEMBERS if isinstance(req, dict) and k in req})
         self.log.append(entry)
         del self.log[:-MAX_LOG]
@@ -156,9 +158,22 @@ class Emulator:
             self._record(target, err.status, err.type, hmap, req)
             return _error(err)
 
+    def take_delay(self, headers):
+        """Seconds to hold this request before it is handled (a `delay_ms` fault), or 0."""
+        target = next((v for k, v in headers if k.lower() == "x-amz-target"), "")
+        op = target.partition(".")[2]
+        for f in self.faults:
+            if f["delay_ms"] and f["count"] > 0 and f["target"] in ("*", op, target):
+                f["count"] -= 1
+                # logged when the hold starts, so a test can act while it lasts
+                self.log.append({"target": target, "held_ms": f["delay_ms"],
+                                 "at": round(time.monotonic(), 3)})
+                return f["delay_ms"] / 1000.0
+        return 0
+
     def _fault(self, op, target):
         for f in self.faults:
-            if f["count"] > 0 and f["target"] in ("*", op, target):
+            if not f["delay_ms"] and f["count"] > 0 and f["target"] in ("*", op, target):
                 f["count"] -= 1
                 headers = {}
                 if f["retry_after"] is not None:
@@ -208,7 +223,8 @@ class Emulator:
                                 "status": int(req.get("status", 400)),
                                 "message": req.get("message", "Rate exceeded"),
                                 "count": int(req.get("count", 1)),
-                                "retry_after": req.get("retry_after")})
+                                "retry_after": req.get("retry_after"),
+                                "delay_ms": int(req.get("delay_ms", 0))})
             return {"ok": True}
         if name == "clock":
             self.offset = float(req["offset"])
@@ -227,6 +243,17 @@ class Emulator:
         if name == "imds":
             self.imds.role = req.get("role")
             return {"ok": True}
+        if name == "peek":
+            # the current version as a test asserts on it (never in the request log)
+            sec = self.sm.secrets[req["secret_id"]]
+            cur = sec.holder("AWSCURRENT")
+            out = {"version_id": cur.id, "tags": {t["Key"]: t["Value"] for t in sec.tags},
+                   "versions": len(sec.versions)}
+            if cur.string is not None:
+                out["string"] = cur.string
+            else:
+                out["binary_b64"] = base64.b64encode(cur.binary).decode()
+            return out
         if name == "put-value":
             # a concurrent writer, without SigV4 (tests): same semantics as PutSecretValue
             put = {"SecretId": req["secret_id"]}

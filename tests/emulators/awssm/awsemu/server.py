@@ -45,6 +45,10 @@ class Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         headers = list(self.headers.items())
         with self.server.lock:
+            delay = self.server.emulator.take_delay(headers)
+        if delay:  # a held request: others (a concurrent writer) go on meanwhile
+            time.sleep(delay)
+        with self.server.lock:
             status, out_headers, out = self.server.emulator.dispatch(
                 self.command, path, query, headers, body)
         self.send_response(status)
