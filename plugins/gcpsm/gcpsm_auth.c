@@ -20,7 +20,10 @@
  *   - Both answer {"access_token","expires_in","token_type":"Bearer"}. The
  *     token is cached per instance as the whole "Bearer <token>" header value
  *     in a secure buffer and fetched again 5 minutes before it expires (half
- *     its lifetime when that is shorter), or after the API answered 401.
+ *     its lifetime when that is shorter), or after the API answered 401. When
+ *     an early refresh fails while the cached token has more than 10 s left,
+ *     that token is used (a warning is logged) and the refresh is tried again
+ *     on the next call.
  *   - Token endpoint errors ({"error","error_description"}): invalid_grant,
  *     invalid_scope, invalid_client, unauthorized_client, access_denied and
  *     other 4xx -> DENIED with Google's description; 429 -> THROTTLED; 5xx ->
@@ -266,11 +269,24 @@ sb_status gcpsm_token_get(gcpsm_instance *gi, const sb_call *call, const char **
 {
     const sb_host_api *h = gcpsm_host;
     *bearer = NULL;
-    if (gi->bearer_expires_ms == 0 || h->now_unix_ms() >= gi->bearer_refresh_ms) {
-        gcpsm_token_forget(gi);
-        sb_status st = gi->mode == GCPSM_CREDS_METADATA   ? fetch_metadata(gi, call, res)
-                       : gi->mode == GCPSM_CREDS_EXTERNAL ? gcpsm_fetch_external(gi, call, res)
-                                                          : fetch_service_account(gi, call, res);
+    int64_t now = h->now_unix_ms();
+    if (gi->bearer_expires_ms == 0 || now >= gi->bearer_refresh_ms) {
+        sb_result inner = SB_RESULT_INIT;
+        sb_status st = gi->mode == GCPSM_CREDS_METADATA   ? fetch_metadata(gi, call, &inner)
+                       : gi->mode == GCPSM_CREDS_EXTERNAL ? gcpsm_fetch_external(gi, call, &inner)
+                                                          : fetch_service_account(gi, call, &inner);
+        if (st != SB_OK && gi->bearer_expires_ms > now + 10000) {
+            /* an early refresh failed: the cached token still has a while to live */
+            h->log(SB_LOG_WARN, call,
+                   "gcpsm: refreshing the access token failed (%s); the current one is used "
+                   "until it expires in %lld s",
+                   inner.message, (long long)((gi->bearer_expires_ms - now) / 1000));
+            st = SB_OK;
+        } else if (st != SB_OK) {
+            gcpsm_token_forget(gi);
+            h->fail(res, st, inner.retry_after_ms, "%s", inner.message);
+        }
+        h->result_release(&inner);
         if (st != SB_OK)
             return st;
     }

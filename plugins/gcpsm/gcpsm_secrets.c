@@ -24,8 +24,9 @@
  *             (our version is not newest-overall + 1) and logged as a warning
  *             naming the versions (docs/plugins/gcpsm.md, "Compare-and-set").
  *             SB_CAS_CREATE creates the secret (automatic replication, the
- *             label fence as its labels; ALREADY_EXISTS -> SB_E_CONFLICT) and
- *             adds version 1.
+ *             label fence as its labels) and adds version 1; ALREADY_EXISTS is
+ *             SB_E_CONFLICT unless the secret has no version at all (a create
+ *             retried after the secret was made), which is then finished.
  *   describe  GET the secret (labels verbatim, createTime) and its newest
  *             enabled version.
  *   With a label fence, a secret whose labels lack a fence pair is refused
@@ -438,6 +439,18 @@ static sb_status gcpsm_write(void *inst, const sb_call *call, const sb_secret_re
     int64_t created = 0;
     if (expected[0] == '\0') {
         st = create_secret(gi, call, ref->path, res);
+        if (st == SB_E_CONFLICT) {
+            /* a create that stopped between the secret and its first version
+             * (a retried job) left a secret with no version: finish it */
+            sb_result inner = SB_RESULT_INIT;
+            char *any = NULL;
+            if ((!gi->n_fence || fenced_get(gi, call, ref->path, NULL, &inner) == SB_OK) &&
+                newest_version(gi, call, ref->path, 0, &any, NULL, &inner) == SB_OK &&
+                any == NULL)
+                st = SB_OK;
+            free(any);
+            h->result_release(&inner);
+        }
     } else {
         if (gi->n_fence && (st = fenced_get(gi, call, ref->path, NULL, res)) != SB_OK)
             return st;

@@ -107,6 +107,33 @@ Test(gcpsm_auth, token_is_refreshed_before_it_expires)
     close_checked(h);
 }
 
+Test(gcpsm_auth, a_failed_early_refresh_keeps_the_current_token)
+{
+    const char *args[] = {"--token-lifetime", "24", NULL};
+    gc_emulator_start(args);
+    gc_seed("s", NULL, "[{\"data\":\"v\"}]");
+    sb_harness *h = gc_open_sa(NULL);
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    cr_assert_eq(read_one(h, &res), SB_OK, "%s", res.message);
+    /* a 24 s token is refreshed after 12 s; at that point the token endpoint fails once */
+    es_admin_ok("POST", "faults", "{\"target\":\"token\",\"status\":503,\"code\":\"UNAVAILABLE\"}");
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do { /* time has to pass: the refresh point is 12 s after the token was issued */
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (now.tv_sec - t0.tv_sec < 13);
+    cr_assert_eq(read_one(h, &res), SB_OK, "the still-valid token is used: %s", res.message);
+    char *log = gc_requests();
+    cr_assert_eq(es_count(log, "\"op\": \"token\", \"path\": \"/token\", \"status\": 503"), 1,
+                 "the refresh was tried: %s", log);
+    free(log);
+    cr_assert_eq(read_one(h, &res), SB_OK, "%s", res.message);
+    cr_assert_eq(token_calls(), 2, "the refresh is tried again on the next call");
+    close_checked(h);
+}
+
 Test(gcpsm_auth, a_key_the_emulator_no_longer_trusts_is_denied)
 {
     gc_emulator_start(NULL);
