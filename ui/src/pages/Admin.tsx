@@ -12,9 +12,19 @@ const NAME = "^[a-z0-9][a-z0-9-]{0,62}$";
 const nameRule = (v: string) => (new RegExp(NAME).test(v) ? null : "lowercase letters, digits and dashes, starting with a letter or digit");
 
 function CreateForm(props: { title: string; onCreate: () => Promise<void>; children: ReactNode; submitLabel: string }) {
-  const { busy, error, submit } = useSubmit();
+  const { busy, error, submit, setError } = useSubmit();
   return (
-    <Form className="form inline-form" aria-label={props.title} onSubmit={(e) => (e.preventDefault(), void submit(props.onCreate))}>
+    <Form
+      className="form inline-form"
+      aria-label={props.title}
+      validationBehavior="aria"
+      onSubmit={(e) => {
+        e.preventDefault();
+        // field rules show as they are typed; a form with one broken is not sent
+        if (e.currentTarget.querySelector('[aria-invalid="true"]')) setError(new Error("Correct the fields marked in red first."));
+        else void submit(props.onCreate);
+      }}
+    >
       <h3>{props.title}</h3>
       <ErrorBanner error={error} />
       {props.children}

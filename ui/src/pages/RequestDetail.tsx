@@ -46,7 +46,7 @@ export function RequestDetailPage() {
         <dd>
           <Time at={r.expires_at} />
         </dd>
-        {r.sealed_values && (
+        {!!r.sealed_values?.boxes && (
           <>
             <dt>Sealed values</dt>
             <dd>
