@@ -262,6 +262,32 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     assert.ok(!stack.logs().includes("CANARY-"), "the canary is in a log");
   });
 
+  await t.test("UTF-8 end to end: reading the patched key back reveals the value exactly", async () => {
+    await developer.goto("/requests/new");
+    await developer.getByLabel("Project").selectOption({ label: "checkout" });
+    await developer.getByLabel("Secret").selectOption({ label: "payments/db (read, patch)" });
+    await developer.getByLabel("password").check();
+    await developer.getByLabel("Justification").fill("check the new database password");
+    await developer.getByRole("button", { name: "Submit request" }).click();
+    await developer.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
+    const id = developer.url().split("/").pop();
+    await approver.goto(`/requests/${id}`);
+    await approver.getByRole("button", { name: "Approve" }).click();
+    const end = Date.now() + 30_000;
+    while (!(await developer.getByRole("button", { name: "Reveal values" }).count())) {
+      assert.ok(Date.now() < end, "the read-back was not executed");
+      await developer.waitForTimeout(500);
+      await developer.reload();
+    }
+    await developer.getByRole("button", { name: "Reveal values" }).click();
+    await developer.getByRole("button", { name: "Reveal once" }).click();
+    assert.equal(await developer.getByTestId("value-password").textContent(), canary);
+    await developer.getByRole("link", { name: "Requests", exact: true }).click(); // leaving the page ends the view
+    await developer.getByRole("heading", { name: "Requests", exact: true }).waitFor();
+    assert.ok(!(await developer.content()).includes("CANARY-"), "the value outlived the page");
+    assert.ok(!stack.logs().includes("CANARY-"), "a revealed value reached a log");
+  });
+
   await t.test("the audit trail shows the request's chain", async () => {
     await admin.getByRole("link", { name: "Audit" }).click();
     await admin.getByLabel("Resource").fill(`request:${ids.read}`);
