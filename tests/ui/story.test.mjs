@@ -31,6 +31,16 @@ async function check(page, name) {
   scanned.push(name);
 }
 
+/** Reloads page until locator is there (an agent works in the background). */
+async function reloadUntil(page, locator, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (!(await locator.count())) {
+    assert.ok(Date.now() < end, what);
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+}
+
 before(async () => {
   assert.ok(fs.existsSync(path.join(DIST, "index.html")), `no UI build in ${DIST}: run npm run build in ui/`);
   stack = await startStack();
@@ -200,12 +210,7 @@ test("the story", { timeout: 240_000 }, async (outer) => {
   });
 
   await t.test("the developer reveals once; a second reveal is refused", async () => {
-    const end = Date.now() + 30_000;
-    while (!(await developer.getByRole("button", { name: "Reveal values" }).count())) {
-      assert.ok(Date.now() < end, "the read was not executed");
-      await developer.waitForTimeout(500);
-      await developer.reload();
-    }
+    await reloadUntil(developer, developer.getByRole("button", { name: "Reveal values" }), "the read was not executed");
     await developer.getByRole("button", { name: "Reveal values" }).click();
     await developer.getByRole("alertdialog").waitFor();
     await check(developer, "10-reveal-confirm");
@@ -250,12 +255,7 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     // the agent can open what the browser sealed: approve, and the patch executes
     await approver.goto(`/requests/${ids.patch}`);
     await approver.getByRole("button", { name: "Approve" }).click();
-    const end = Date.now() + 30_000;
-    while (!(await developer.getByText("executed", { exact: true }).count())) {
-      assert.ok(Date.now() < end, "the patch was not executed");
-      await developer.waitForTimeout(500);
-      await developer.reload();
-    }
+    await reloadUntil(developer, developer.getByText("executed", { exact: true }), "the patch was not executed");
     const dump = stack.dumpDatabase();
     assert.ok(dump.includes(ids.patch), "the dump holds the request");
     assert.ok(!dump.includes(canary) && !dump.includes("CANARY-"), "the canary is in the database");
@@ -273,12 +273,7 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     const id = developer.url().split("/").pop();
     await approver.goto(`/requests/${id}`);
     await approver.getByRole("button", { name: "Approve" }).click();
-    const end = Date.now() + 30_000;
-    while (!(await developer.getByRole("button", { name: "Reveal values" }).count())) {
-      assert.ok(Date.now() < end, "the read-back was not executed");
-      await developer.waitForTimeout(500);
-      await developer.reload();
-    }
+    await reloadUntil(developer, developer.getByRole("button", { name: "Reveal values" }), "the read-back was not executed");
     await developer.getByRole("button", { name: "Reveal values" }).click();
     await developer.getByRole("button", { name: "Reveal once" }).click();
     assert.equal(await developer.getByTestId("value-password").textContent(), canary);

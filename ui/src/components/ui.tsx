@@ -183,3 +183,35 @@ export function Time({ at }: { at?: string | null }) {
 export function StateBadge({ state }: { state?: string }) {
   return <span className={`badge badge-${state ?? "unknown"}`}>{state ?? "unknown"}</span>;
 }
+
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+}
+
+/** A captioned table: one header per column, one row per item. */
+export function DataTable<T>(props: { caption: string; columns: Column<T>[]; rows: T[]; rowKey: (row: T) => string | number | undefined }) {
+  return (
+    <table>
+      <caption>{props.caption}</caption>
+      <thead>
+        <tr>
+          {props.columns.map((c) => (
+            <th key={c.header} scope="col">
+              {c.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((r, i) => (
+          <tr key={props.rowKey(r) ?? i}>
+            {props.columns.map((c) => (
+              <td key={c.header}>{c.cell(r)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

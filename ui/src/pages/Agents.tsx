@@ -4,7 +4,7 @@
 // agent after confirmation.
 import { useState } from "react";
 import { api, must } from "../api/client";
-import { Button, ConfirmDialog, Empty, ErrorBanner, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { Button, ConfirmDialog, DataTable, Empty, ErrorBanner, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function AgentsPage() {
@@ -59,37 +59,27 @@ export function AgentsPage() {
       {agents.loading ? (
         <Loading what="agents" />
       ) : agents.data?.length ? (
-        <table>
-          <caption>Enrolled agents</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Version</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {agents.data.map((a) => (
-              <tr key={a.id}>
-                <td>{a.name}</td>
-                <td>{a.status}</td>
-                <td>{a.version}</td>
-                <td>
-                  <Time at={a.last_heartbeat_at} />
-                </td>
-                <td>
-                  {can("agent.revoke") && a.status !== "revoked" && (
-                    <Button variant="danger" onPress={() => setRevoking(a.id!)}>
-                      Revoke {a.name}
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption="Enrolled agents"
+          rows={agents.data}
+          rowKey={(a) => a.id}
+          columns={[
+            { header: "Name", cell: (a) => a.name },
+            { header: "Status", cell: (a) => a.status },
+            { header: "Version", cell: (a) => a.version },
+            { header: "Last seen", cell: (a) => <Time at={a.last_heartbeat_at} /> },
+            {
+              header: "Actions",
+              cell: (a) =>
+                can("agent.revoke") &&
+                a.status !== "revoked" && (
+                  <Button variant="danger" onPress={() => setRevoking(a.id!)}>
+                    Revoke {a.name}
+                  </Button>
+                ),
+            },
+          ]}
+        />
       ) : (
         <Empty>No agents yet: mint an enrollment token above and start one.</Empty>
       )}

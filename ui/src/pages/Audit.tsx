@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { Form } from "react-aria-components";
 import { api, must, type Schemas } from "../api/client";
-import { Button, Empty, ErrorBanner, Field, Loading, useLoad } from "../components/ui";
+import { Button, DataTable, Empty, ErrorBanner, Field, Loading, useLoad } from "../components/ui";
 
 type Event = Schemas["AuditEvent"];
 type Filters = { actor: string; action: string; resource: string; correlation_id: string; since: string; until: string };
@@ -41,31 +41,18 @@ export function AuditPage() {
       {events.loading ? (
         <Loading what="audit events" />
       ) : events.data?.length ? (
-        <table>
-          <caption>Audit events, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Resource</th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.data.map((e) => (
-              <tr key={e.id}>
-                <td>{e.occurred_at}</td>
-                <td>{e.actor}</td>
-                <td>
-                  <Button onPress={() => setSelected(e)}>{e.action}</Button>
-                </td>
-                <td>{e.resource}</td>
-                <td>{e.outcome}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption="Audit events, newest first"
+          rows={events.data}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: "When", cell: (e) => e.occurred_at },
+            { header: "Actor", cell: (e) => e.actor },
+            { header: "Action", cell: (e) => <Button onPress={() => setSelected(e)}>{e.action}</Button> },
+            { header: "Resource", cell: (e) => e.resource },
+            { header: "Outcome", cell: (e) => e.outcome },
+          ]}
+        />
       ) : (
         <Empty>No audit events match.</Empty>
       )}

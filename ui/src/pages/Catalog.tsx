@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { Form } from "react-aria-components";
 import { api, must } from "../api/client";
-import { Button, Empty, ErrorBanner, Field, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { Button, DataTable, Empty, ErrorBanner, Field, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function CatalogPage() {
@@ -74,37 +74,26 @@ export function CatalogPage() {
       {secrets.loading ? (
         <Loading what="the catalog" />
       ) : secrets.data?.items?.length ? (
-        <table>
-          <caption>Catalog secrets (metadata only)</caption>
-          <thead>
-            <tr>
-              <th scope="col">Reference</th>
-              <th scope="col">Connection</th>
-              <th scope="col">Labels</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {secrets.data.items.map((s) => (
-              <tr key={s.id}>
-                <td>{s.secret_ref}</td>
-                <td>{s.connection_name}</td>
-                <td>
-                  {Object.entries((s.labels ?? {}) as Record<string, string>).map(([k, v]) => (
-                    <span key={k} className="chip">
-                      {k}:{v}
-                    </span>
-                  ))}
-                </td>
-                <td>{s.status}</td>
-                <td>
-                  <Time at={s.last_seen_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption="Catalog secrets (metadata only)"
+          rows={secrets.data.items}
+          rowKey={(s) => s.id}
+          columns={[
+            { header: "Reference", cell: (s) => s.secret_ref },
+            { header: "Connection", cell: (s) => s.connection_name },
+            {
+              header: "Labels",
+              cell: (s) =>
+                Object.entries((s.labels ?? {}) as Record<string, string>).map(([k, v]) => (
+                  <span key={k} className="chip">
+                    {k}:{v}
+                  </span>
+                )),
+            },
+            { header: "Status", cell: (s) => s.status },
+            { header: "Last seen", cell: (s) => <Time at={s.last_seen_at} /> },
+          ]}
+        />
       ) : (
         <Empty>No catalog secrets match. Discovery fills the catalog from a connection's agents.</Empty>
       )}

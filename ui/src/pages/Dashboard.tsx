@@ -1,5 +1,6 @@
 // pages/Dashboard.tsx — real data only: my open requests, what awaits my
 // review, recent audit activity and (for agent listers) the agents online.
+import type { ReactNode } from "react";
 import { Link } from "react-router";
 import { api, must } from "../api/client";
 import { Empty, ErrorBanner, Loading, useLoad } from "../components/ui";
@@ -21,51 +22,44 @@ export function DashboardPage() {
     <>
       <h1>Dashboard</h1>
       <div className="grid">
-        <section className="card">
-          <h2>My open requests</h2>
-          <ErrorBanner error={mine.error} />
-          {mine.loading ? <Loading what="your requests" /> : mine.data?.length ? <RequestTable items={mine.data} caption="Open requests" /> : <Empty>No open requests. <Link to="/requests/new">Ask for a secret</Link>.</Empty>}
-        </section>
-        {queue.data !== null && (
-          <section className="card">
-            <h2>Awaiting my review</h2>
-            <ErrorBanner error={queue.error} />
-            {queue.loading ? <Loading what="the queue" /> : queue.data?.length ? <RequestTable items={queue.data} caption="Requests awaiting your vote" /> : <Empty>Nothing awaits your review.</Empty>}
-          </section>
-        )}
-        {agents.data !== null && (
-          <section className="card">
-            <h2>Agents online</h2>
-            <ErrorBanner error={agents.error} />
-            {agents.loading ? (
-              <Loading what="agents" />
-            ) : (
-              <p>
-                <strong>{agents.data?.filter((a) => a.status === "active").length ?? 0}</strong> active of {agents.data?.length ?? 0} enrolled
-              </p>
-            )}
-          </section>
-        )}
-        {activity.data !== null && (
-          <section className="card">
-            <h2>Recent activity</h2>
-            <ErrorBanner error={activity.error} />
-            {activity.loading ? (
-              <Loading what="activity" />
-            ) : activity.data?.length ? (
-              <ul className="plain">
-                {activity.data.map((e) => (
-                  <li key={e.id}>
-                    <code>{e.action}</code> by {e.actor} — {e.outcome}
-                  </li>
-                ))}
-              </ul>
-            ) : (
-              <Empty>No activity yet.</Empty>
-            )}
-          </section>
-        )}
+        <Panel title="My open requests" what="your requests" load={mine} empty={<>No open requests. <Link to="/requests/new">Ask for a secret</Link>.</>}>
+          {(items) => <RequestTable items={items} caption="Open requests" />}
+        </Panel>
+        <Panel title="Awaiting my review" what="the queue" load={queue} empty="Nothing awaits your review.">
+          {(items) => <RequestTable items={items} caption="Requests awaiting your vote" />}
+        </Panel>
+        <Panel title="Agents online" what="agents" load={agents} empty="No agents are enrolled.">
+          {(items) => (
+            <p>
+              <strong>{items.filter((a) => a.status === "active").length}</strong> active of {items.length} enrolled
+            </p>
+          )}
+        </Panel>
+        <Panel title="Recent activity" what="activity" load={activity} empty="No activity yet.">
+          {(items) => (
+            <ul className="plain">
+              {items.map((e) => (
+                <li key={e.id}>
+                  <code>{e.action}</code> by {e.actor} — {e.outcome}
+                </li>
+              ))}
+            </ul>
+          )}
+        </Panel>
       </div>
     </>
+  );
+}
+
+/** One dashboard card; absent (null data) when the user may not see it. */
+function Panel<T>(props: { title: string; what: string; load: { data?: T[] | null; error: unknown; loading: boolean }; empty: ReactNode; children: (items: T[]) => ReactNode }) {
+  const { data, error, loading } = props.load;
+  if (data === null) return null;
+  return (
+    <section className="card">
+      <h2>{props.title}</h2>
+      <ErrorBanner error={error} />
+      {loading ? <Loading what={props.what} /> : data?.length ? props.children(data) : <Empty>{props.empty}</Empty>}
+    </section>
   );
 }

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { api, must, type Schemas } from "../api/client";
 import type { paths } from "../api/schema";
-import { Empty, ErrorBanner, Loading, Select, StateBadge, Time, useLoad } from "../components/ui";
+import { DataTable, Empty, ErrorBanner, Loading, Select, StateBadge, Time, useLoad } from "../components/ui";
 import { useSession } from "../lib/session";
 
 type Req = Schemas["Request"];
@@ -13,35 +13,18 @@ const STATES: RequestState[] = ["pending", "approved", "executed", "failed", "re
 
 export function RequestTable({ items, caption }: { items: Req[]; caption: string }) {
   return (
-    <table>
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Secret</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Keys</th>
-          <th scope="col">State</th>
-          <th scope="col">Created</th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((r) => (
-          <tr key={r.id}>
-            <td>
-              <Link to={`/requests/${r.id}`}>{r.secret_ref ?? r.id}</Link>
-            </td>
-            <td>{r.kind}</td>
-            <td>{(r.keys ?? []).join(", ")}</td>
-            <td>
-              <StateBadge state={r.state} />
-            </td>
-            <td>
-              <Time at={r.created_at} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      caption={caption}
+      rows={items}
+      rowKey={(r) => r.id}
+      columns={[
+        { header: "Secret", cell: (r) => <Link to={`/requests/${r.id}`}>{r.secret_ref ?? r.id}</Link> },
+        { header: "Kind", cell: (r) => r.kind },
+        { header: "Keys", cell: (r) => (r.keys ?? []).join(", ") },
+        { header: "State", cell: (r) => <StateBadge state={r.state} /> },
+        { header: "Created", cell: (r) => <Time at={r.created_at} /> },
+      ]}
+    />
   );
 }
 
