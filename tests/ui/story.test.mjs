@@ -169,7 +169,19 @@ test("the story", { timeout: 240_000 }, async (outer) => {
       await admin.waitForTimeout(500);
     }
     await admin.getByText("team:payments").first().waitFor();
+    // label filters are key:value chips; a value may itself hold a colon
+    await admin.getByLabel("Label (key:value)").fill("team:payments");
+    await admin.getByRole("button", { name: "Add label" }).click();
+    await admin.getByRole("button", { name: "Search" }).click();
+    await admin.getByRole("cell", { name: "payments/db" }).waitFor();
+    await admin.getByLabel("Label (key:value)").fill("env:prod:blue");
+    await admin.getByRole("button", { name: "Add label" }).click();
+    await admin.getByRole("list", { name: "Label filters" }).getByText("env:prod:blue").waitFor();
+    await admin.getByRole("button", { name: "Search" }).click();
+    await admin.getByText("No catalog secrets match").waitFor();
     await check(admin, "05-catalog");
+    await admin.getByRole("button", { name: "Remove label env:prod:blue" }).click();
+    await admin.getByRole("button", { name: "Remove label team:payments" }).click();
 
     await admin.getByRole("link", { name: "Admin" }).click();
     await admin.getByLabel("Project of the binding").selectOption({ label: "checkout" });
@@ -283,6 +295,38 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     assert.ok(!stack.logs().includes("CANARY-"), "a revealed value reached a log");
   });
 
+  await t.test("a rejection needs a reason; a requester cancels an open request", async () => {
+    const submitRead = async (why) => {
+      await developer.goto("/requests/new");
+      await developer.getByLabel("Project").selectOption({ label: "checkout" });
+      await developer.getByLabel("Secret").selectOption({ label: "payments/db (read, patch)" });
+      await developer.getByLabel("username").check();
+      await developer.getByLabel("Justification").fill(why);
+      await developer.getByRole("button", { name: "Submit request" }).click();
+      await developer.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
+      return developer.url().split("/").pop();
+    };
+    const rejected = await submitRead("look at the database user name");
+    await approver.goto(`/requests/${rejected}`);
+    await approver.getByRole("button", { name: "Reject" }).click();
+    await approver.getByRole("alert").filter({ hasText: "A reason is required" }).waitFor();
+    await approver.getByLabel("Reason for rejecting").fill("use the read-only replica account — ça suffit");
+    await approver.getByRole("button", { name: "Reject" }).click();
+    await approver.getByText("rejected", { exact: true }).first().waitFor();
+    await approver.getByText("ça suffit").first().waitFor();
+
+    const cancelled = await submitRead("a request to take back");
+    await developer.getByRole("button", { name: "Cancel request" }).click();
+    await developer.getByText("cancelled", { exact: true }).first().waitFor();
+    assert.equal(await developer.getByRole("button", { name: "Cancel request" }).count(), 0);
+    await developer.goto("/requests");
+    await developer.getByLabel("State").selectOption("cancelled");
+    await developer.getByRole("cell", { name: "username" }).waitFor();
+    assert.equal(await developer.getByRole("table").getByRole("row").count(), 2, "one cancelled request and the header");
+    await check(developer, "13-requests-filtered");
+    assert.ok(cancelled && rejected);
+  });
+
   await t.test("the audit trail shows the request's chain", async () => {
     await admin.getByRole("link", { name: "Audit" }).click();
     await admin.getByLabel("Resource").fill(`request:${ids.read}`);
@@ -294,13 +338,25 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     assert.ok(names.some((n) => n.includes("reveal")), `a reveal in ${names}`);
     await actions.first().click();
     await admin.getByRole("list", { name: "Correlation chain" }).getByRole("listitem").first().waitFor();
-    await check(admin, "13-audit");
+    await check(admin, "14-audit");
+  });
+
+  await t.test("an agent is revoked after confirmation", async () => {
+    await admin.getByRole("link", { name: "Agents" }).click();
+    await admin.getByRole("button", { name: "Revoke ui-test-agent" }).click();
+    await admin.getByRole("alertdialog").waitFor();
+    await check(admin, "15-agent-revoke");
+    await admin.getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await admin.getByRole("cell", { name: "revoked", exact: true }).count(), 0, "cancel revokes nothing");
+    await admin.getByRole("button", { name: "Revoke ui-test-agent" }).click();
+    await admin.getByRole("button", { name: "Revoke", exact: true }).click();
+    await admin.getByRole("cell", { name: "revoked", exact: true }).waitFor();
   });
 
   await t.test("profile and sign-out", async () => {
     await developer.getByRole("link", { name: "Profile" }).click();
     await developer.getByText("secret.request").waitFor();
-    await check(developer, "14-profile");
+    await check(developer, "16-profile");
     await developer.getByRole("button", { name: "Sign out" }).click();
     await developer.getByRole("heading", { name: "Sign in to Secrets Bridge" }).waitFor();
     await developer.goto("/requests");
