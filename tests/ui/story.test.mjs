@@ -147,6 +147,7 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     assert.ok(token.length >= 20, "a token");
     await admin.getByText("Shown once.").waitFor();
     assert.ok((await admin.getByText("connection: vault-a").textContent()).includes(stack.url));
+    assert.ok((await admin.getByText("ExecStart=").textContent()).includes("sbridge-agent --config"));
     await check(admin, "04-agents-token");
     await admin.reload();
     await admin.getByRole("heading", { name: "Agents" }).waitFor();

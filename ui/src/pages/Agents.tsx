@@ -1,7 +1,7 @@
 // pages/Agents.tsx — agents with status and last heartbeat; mint an
-// enrollment token for a connection (shown once, with install snippets; it
-// lives only in this component's memory and is gone on navigation), revoke an
-// agent after confirmation.
+// enrollment token for a connection (shown once, with config, first-start and
+// systemd snippets; it lives only in this component's memory and is gone on
+// navigation); revoke an agent after confirmation.
 import { useState } from "react";
 import { api, must } from "../api/client";
 import { Button, ConfirmDialog, DataTable, Empty, ErrorBanner, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
@@ -44,12 +44,13 @@ export function AgentsPage() {
               </p>
               <code data-testid="enrollment-token">{minted.token}</code>
               <Button onPress={() => void navigator.clipboard?.writeText(minted.token)}>Copy token</Button>
-              <h3>Config file (agent.yaml)</h3>
-              <pre>{`role: agent\ncontrol_plane:\n  url: ${origin}\n  connection: ${minted.connection}\n  identity_file: /var/lib/sbridge-agent/agent.json`}</pre>
-              <h3>systemd</h3>
-              <pre>{`sudo install -d -m 700 /var/lib/sbridge-agent\nsudo systemctl edit sbridge-agent  # Environment=SBRIDGE_ENROLLMENT_TOKEN=<token>\nsudo systemctl enable --now sbridge-agent`}</pre>
-              <h3>Helm</h3>
-              <pre>{`helm install sbridge-agent ./deploy/helm/sbridge-agent \\\n  --set controlPlane.url=${origin} --set connection=${minted.connection} \\\n  --set enrollmentToken=<token>`}</pre>
+              <h3>Config file (/etc/sbridge/agent.yaml)</h3>
+              <pre>{`role: agent\ncontrol_plane:\n  url: ${origin}\n  connection: ${minted.connection}\n  identity_file: /var/lib/sbridge-agent/agent.json\n# plugins: and providers: for ${minted.connection} — see docs/agent.md`}</pre>
+              <h3>First start (enrolls, then keeps its identity file)</h3>
+              <pre>{`SBRIDGE_ENROLLMENT_TOKEN='<token>' sbridge-agent --config /etc/sbridge/agent.yaml`}</pre>
+              <h3>systemd unit (/etc/systemd/system/sbridge-agent.service)</h3>
+              <pre>{`[Unit]\nDescription=Secrets Bridge agent (${minted.connection})\nAfter=network-online.target\n\n[Service]\nExecStart=/usr/local/bin/sbridge-agent --config /etc/sbridge/agent.yaml\n# first start only: a file holding SBRIDGE_ENROLLMENT_TOKEN=<token>\nEnvironmentFile=-/etc/sbridge/enroll.env\nStateDirectory=sbridge-agent\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target`}</pre>
+              <p className="hint">No Helm chart ships yet: run the agent from its config file as above.</p>
               <Button onPress={() => setMinted(null)}>I have copied it</Button>
             </div>
           )}
