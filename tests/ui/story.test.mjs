@@ -234,6 +234,9 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     const left = Number(await developer.getByRole("timer").locator("strong").textContent());
     assert.ok(left > 0 && left <= 300, `countdown ${left}`);
     await check(developer, "11-revealed");
+    const storage = await developer.evaluate(() => ({ web: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }), cookie: document.cookie }));
+    assert.equal(storage.web, "{}{}", "nothing in web storage while a value is shown");
+    assert.ok(!storage.cookie.includes("sb_session"), "the session cookie is HttpOnly");
     await developer.getByRole("button", { name: "Hide now" }).click();
     assert.equal(await developer.getByTestId("value-password").count(), 0, "hidden now");
     assert.ok(!(await developer.content()).includes("demo-db-password"));
