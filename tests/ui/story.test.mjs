@@ -105,6 +105,10 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     await admin.getByLabel("Team name").fill("payments");
     await admin.getByRole("button", { name: "Create team" }).click();
     await admin.getByRole("listitem").filter({ hasText: /^payments$/ }).waitFor();
+    await admin.getByLabel("Team name").fill("payments-eu");
+    await admin.getByLabel("Parent team").selectOption({ label: "payments" });
+    await admin.getByRole("button", { name: "Create team" }).click();
+    await admin.locator(".depth-1", { hasText: "payments-eu" }).waitFor(); // the tree: a child under its parent
 
     await admin.getByLabel("Project name").fill("Bad Name");
     await admin.getByRole("button", { name: "Create project" }).click();

@@ -45,6 +45,20 @@ function Listing<T>(props: { what: string; load: { data?: T[]; error: unknown; l
   );
 }
 
+/** Teams in tree order (parents before their children), each with its depth. */
+function asTree<T extends { id?: string; parent_id?: string | null; name?: string }>(teams: T[]): (T & { depth: number })[] {
+  const out: (T & { depth: number })[] = [];
+  const ids = new Set(teams.map((t) => t.id));
+  const visit = (parent: string | null, depth: number) => {
+    for (const t of teams.filter((x) => (x.parent_id && ids.has(x.parent_id) ? x.parent_id : null) === parent).sort((a, b) => (a.name ?? "").localeCompare(b.name ?? ""))) {
+      out.push({ ...t, depth });
+      if (depth < 32) visit(t.id ?? null, depth + 1);
+    }
+  };
+  visit(null, 0);
+  return out;
+}
+
 export function AdminPage() {
   const [v, setV] = useState(0);
   const bump = () => setV((x) => x + 1);
@@ -77,7 +91,7 @@ export function AdminPage() {
       <h1>Administration</h1>
       <section className="card">
         <h2>Teams</h2>
-        <Listing what="teams" load={teams} keyOf={(t) => t.id!} render={(t) => <>{t.name}</>} />
+        <Listing what="teams" load={{ ...teams, data: teams.data && asTree(teams.data) }} keyOf={(t) => t.id!} render={(t) => <span className={`depth-${Math.min(t.depth, 5)}`}>{t.name}</span>} />
         <CreateForm title="New team" submitLabel="Create team" onCreate={async () => (await must(api.POST("/api/v1/teams", { body: { name: team.name, ...(team.parent ? { parent_id: team.parent } : {}) } })), setTeam({ name: "", parent: "" }), bump())}>
           <Field label="Team name" name="team-name" value={team.name} onChange={(name) => setTeam({ ...team, name })} required />
           <Select label="Parent team" value={team.parent} onChange={(parent) => setTeam({ ...team, parent })} placeholder="None (a root team)" options={opt(teams.data)} />
