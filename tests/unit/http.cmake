@@ -8,6 +8,9 @@ sb_add_unit_test(test_http_router SOURCES unit/test_http_router.c LIBRARIES sb_h
 sb_add_unit_test(test_http_metrics SOURCES unit/test_http_metrics.c LIBRARIES sb_http)
 sb_add_unit_test(test_http_openapi SOURCES unit/test_http_openapi.c LIBRARIES sb_http)
 # Real HTTP on loopback, libcurl as the client.
+sb_add_unit_test(test_http_static_files
+  SOURCES unit/test_http_static_files.c unit/test_http_support.c unit/test_http_fixture.c
+  LIBRARIES sb_http PkgConfig::CURL)
 foreach(t IN ITEMS server bodies observability proxy)
   sb_add_unit_test(test_http_${t}
     SOURCES unit/test_http_${t}.c unit/test_http_fixture.c unit/test_http_support.c

@@ -106,6 +106,9 @@ static const sb_spec http_spec[] = {
         1, 0, NULL,
         "reverse proxies (IP addresses or networks such as 10.0.0.0/8) whose X-Forwarded-For "
         "names the client; from anyone else the header is ignored"),
+    STR("ui_dir", sb_http_settings, ui_dir, SB_CFG_PATH, NULL,
+        "directory of the built web UI (ui/dist after `npm run build`); absent: the source "
+        "tree's ui/dist when this sbridge was built from one and it is built"),
 };
 
 static const sb_spec database_spec[] = {

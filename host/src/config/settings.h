@@ -63,6 +63,7 @@ typedef struct sb_http_settings {
     char *tls_cert;
     char *tls_key;
     sb_strlist trusted_proxies; /* IP addresses / networks (SB_SPEC_CIDR) */
+    char *ui_dir; /* the built web UI (ui/dist); NULL: the build tree's, when built */
 } sb_http_settings;
 
 typedef struct sb_database_settings {

@@ -102,6 +102,26 @@ static int header_too_large(sb_http_server *server, sb_server_request *req)
     return 1;
 }
 
+/* The fallback (the web UI) takes unmatched GET/HEAD outside /api/. */
+static int fallback_applies(const sb_http_server *server, const sb_server_request *req)
+{
+    if (server->cfg.fallback == NULL)
+        return 0;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        return 0;
+    return strcmp(req->target, "/api") != 0 && strncmp(req->target, "/api/", 5) != 0;
+}
+
+/* Runs the fallback on the bare path; 1 (always answered). */
+static int serve_fallback(sb_http_server *server, sb_server_request *req)
+{
+    req->route_label = "ui";
+    server->cfg.fallback(req, server->cfg.fallback_ctx);
+    if (!sb_http_responded(req))
+        sb_http_respond_error(req, 404, "not_found", "no resource at this path");
+    return 1;
+}
+
 /* 1 when the request has been answered. */
 static int route_request(sb_http_server *server, sb_server_request *req)
 {
@@ -111,6 +131,8 @@ static int route_request(sb_http_server *server, sb_server_request *req)
     sb_route_result r = SB_ROUTE_NOT_FOUND;
     if (!answered)
         r = sb_router_match(server->router, req->method, req->target, &req->match);
+    if (r == SB_ROUTE_NOT_FOUND && !answered && fallback_applies(server, req))
+        answered = serve_fallback(server, req);
     req->target[req->path_len] = saved;
     if (answered)
         return 1;

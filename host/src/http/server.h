@@ -96,6 +96,11 @@ typedef struct sb_http_config {
     const char *tls_key_path;
     int enable_metrics;            /* serve /metrics */
     sb_http_gate gate;             /* NULL = only PUBLIC routes answer */
+    /* GET/HEAD requests that no built-in endpoint or route matches and whose
+     * path is outside /api/ go here, public, without the gate (the web UI's
+     * files: static_files.h); NULL = the JSON 404. */
+    sb_http_handler fallback;
+    void *fallback_ctx;
     void *gate_ctx;
     const sb_http_readiness *readiness; /* checks run by /readyz, in order */
     size_t n_readiness;

@@ -16,6 +16,7 @@
 #include "api/read_api.h"
 #include "api/seed_roles.h"
 #include "http/server.h"
+#include "http/static_files.h"
 #include "plugin/kms_client.h"
 #include "server/openapi_doc.h"
 #include "store/database.h"
@@ -30,6 +31,7 @@ struct sb_control_plane {
     sb_audit_sealer *sealer;
     sb_periodic *request_sweeper, *lease_sweeper, *session_sweeper;
     sb_router *router;
+    sb_static_site *ui;
     sb_http_server *http;
     char url[96];
 };
@@ -44,6 +46,21 @@ static int64_t chore_ms(const sb_settings *s, int64_t configured, int64_t dev_ms
     if (s->role != SB_ROLE_SERVER)
         return dev_ms;
     return s->worker.enabled ? configured : 0;
+}
+
+/* The web UI's directory: http.ui_dir, else the source tree's build output
+ * (SB_UI_BUILD_DIR, set by CMake) when it exists, else none (the UI paths
+ * then say how to build it). */
+static const char *ui_directory(const sb_settings *s)
+{
+    if (s->http.ui_dir != NULL)
+        return s->http.ui_dir;
+#ifdef SB_UI_BUILD_DIR
+    struct stat st;
+    if (stat(SB_UI_BUILD_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+        return SB_UI_BUILD_DIR;
+#endif
+    return NULL;
 }
 
 /* The configured database, or the embedded one in state_dir; migrated. */
@@ -177,6 +194,8 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)
         goto fail;
+    if (sb_static_site_open(ui_directory(s), &cp->ui, err) != 0)
+        goto fail;
     sb_http_readiness ready = {"database", database_ready, cp->db};
     sb_http_config cfg = {
         .listen = s->http.listen ? s->http.listen : "127.0.0.1:8080",
@@ -193,6 +212,8 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         .enable_metrics = 1,
         .gate = sb_api_gate,
         .gate_ctx = &cp->app,
+        .fallback = sb_static_site_serve,
+        .fallback_ctx = cp->ui,
         .readiness = &ready,
         .n_readiness = 1,
         .trusted_proxies = (const char *const *)s->http.trusted_proxies.items,
@@ -224,6 +245,7 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
     if (cp->http && sb_http_server_stop(cp->http, grace_ms > 0 ? grace_ms : 0) == 1)
         sb_warn("server", "some requests were cut off after the %lld ms grace", (long long)grace_ms);
     sb_router_free(cp->router);
+    sb_static_site_close(cp->ui);
     sb_periodic_stop(cp->request_sweeper);
     sb_periodic_stop(cp->lease_sweeper);
     sb_periodic_stop(cp->session_sweeper);

@@ -1,0 +1,57 @@
+// browser.mjs — headless Debian Chromium through playwright-core (no browser
+// download), an axe-core scan that fails on serious or critical violations,
+// screenshots into build/ui-screenshots, and a watch for CSP violations.
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const repo = path.resolve(import.meta.dirname, "../..");
+export const SHOTS = process.env.SB_UI_SCREENSHOTS ?? path.join(repo, "build/ui-screenshots");
+
+export async function launch() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  // playwright-core gives every launch a fresh temporary profile (its own
+  // --user-data-dir), removed when the browser closes.
+  return chromium.launch({
+    executablePath: process.env.SB_CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A fresh context (its own cookie jar) and page; console CSP reports are collected. */
+export async function newPage(browser, baseURL) {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.cspViolations = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) page.cspViolations.push(m.text());
+  });
+  return page;
+}
+
+/** Serious or critical axe violations of the page as it is now. */
+export async function axeViolations(page) {
+  // CDP evaluation is not subject to the page's CSP: axe needs no relaxing of it.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+export async function signIn(page, username, password) {
+  await page.goto("/");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
+}

@@ -1,0 +1,94 @@
+// App.tsx — routes and the permission-gated navigation. Nothing but the
+// login page renders until GET /users/me has answered (fail closed); a link
+// shows only when the signed-in user holds its permission in some scope.
+import { NavLink, Navigate, Route, Routes, useNavigate } from "react-router";
+import { Button, ErrorBanner, Loading } from "./components/ui";
+import { signOut, useSession } from "./lib/session";
+import { LoginPage } from "./pages/Login";
+import { DashboardPage } from "./pages/Dashboard";
+import { RequestsPage } from "./pages/Requests";
+import { NewRequestPage } from "./pages/NewRequest";
+import { RequestDetailPage } from "./pages/RequestDetail";
+import { CatalogPage } from "./pages/Catalog";
+import { AgentsPage } from "./pages/Agents";
+import { AuditPage } from "./pages/Audit";
+import { AdminPage } from "./pages/Admin";
+import { ProfilePage } from "./pages/Profile";
+
+const NAV: { to: string; label: string; permission?: string }[] = [
+  { to: "/", label: "Dashboard" },
+  { to: "/requests", label: "Requests" },
+  { to: "/catalog", label: "Catalog", permission: "secret.list" },
+  { to: "/agents", label: "Agents", permission: "agent.list" },
+  { to: "/audit", label: "Audit", permission: "audit.read" },
+  { to: "/admin", label: "Admin", permission: "team.edit" },
+  { to: "/profile", label: "Profile" },
+];
+
+export function App() {
+  const { state, can, reload } = useSession();
+  const navigate = useNavigate();
+  if (state.status === "loading")
+    return (
+      <main className="center">
+        <Loading what="your session" />
+      </main>
+    );
+  if (state.status === "error")
+    return (
+      <main className="center">
+        <ErrorBanner error={new Error(`Cannot load your session: ${state.message}`)} />
+        <Button onPress={() => void reload()}>Try again</Button>
+      </main>
+    );
+  if (state.status === "signed_out")
+    return (
+      <Routes>
+        <Route path="*" element={<LoginPage />} />
+      </Routes>
+    );
+  const me = state.me;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <span className="brand">Secrets Bridge</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.filter((n) => !n.permission || can(n.permission)).map((n) => (
+              <li key={n.to}>
+                <NavLink to={n.to} end={n.to === "/"}>
+                  {n.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="who">{me.user.display_name || me.user.username}</span>
+        <Button
+          onPress={async () => {
+            await signOut();
+            await reload();
+            navigate("/");
+          }}
+        >
+          Sign out
+        </Button>
+      </header>
+      <main>
+        <Routes>
+          <Route path="/" element={<DashboardPage />} />
+          <Route path="/login" element={<Navigate to="/" replace />} />
+          <Route path="/requests" element={<RequestsPage />} />
+          <Route path="/requests/new" element={<NewRequestPage />} />
+          <Route path="/requests/:id" element={<RequestDetailPage />} />
+          <Route path="/catalog" element={<CatalogPage />} />
+          <Route path="/agents" element={<AgentsPage />} />
+          <Route path="/audit" element={<AuditPage />} />
+          <Route path="/admin" element={<AdminPage />} />
+          <Route path="/profile" element={<ProfilePage />} />
+          <Route path="*" element={<h1>Page not found</h1>} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

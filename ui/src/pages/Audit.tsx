@@ -1,0 +1,80 @@
+// pages/Audit.tsx — audit events with filters (actor, action, resource,
+// correlation id, time range), an event's detail, and its correlation chain
+// (every event sharing its correlation id, oldest first).
+import { useState } from "react";
+import { Form } from "react-aria-components";
+import { api, must, type Schemas } from "../api/client";
+import { Button, DataTable, Empty, ErrorBanner, Field, Loading, useLoad } from "../components/ui";
+
+type Event = Schemas["AuditEvent"];
+type Filters = { actor: string; action: string; resource: string; correlation_id: string; since: string; until: string };
+const NONE: Filters = { actor: "", action: "", resource: "", correlation_id: "", since: "", until: "" };
+
+export function AuditPage() {
+  const [draft, setDraft] = useState<Filters>(NONE);
+  const [filters, setFilters] = useState<Filters>(NONE);
+  const [selected, setSelected] = useState<Event | null>(null);
+  const events = useLoad(async () => {
+    const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v).map(([k, v]) => [k, k === "since" || k === "until" ? new Date(v).toISOString() : v]));
+    return (await must(api.GET("/api/v1/audit-events", { params: { query: { limit: 100, ...query } } }))).items ?? [];
+  }, [filters]);
+  const chain = useLoad(
+    async () => (selected?.correlation_id ? ((await must(api.GET("/api/v1/audit-events", { params: { query: { correlation_id: selected.correlation_id, limit: 200 } } }))).items ?? []).slice().reverse() : []),
+    [selected?.correlation_id],
+  );
+  const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
+  return (
+    <>
+      <h1>Audit</h1>
+      <Form className="card row filters" aria-label="Filter audit events" onSubmit={(e) => (e.preventDefault(), setFilters(draft))}>
+        <Field label="Actor" name="actor" value={draft.actor} onChange={set("actor")} />
+        <Field label="Action" name="action" value={draft.action} onChange={set("action")} />
+        <Field label="Resource" name="resource" value={draft.resource} onChange={set("resource")} />
+        <Field label="Correlation id" name="correlation_id" value={draft.correlation_id} onChange={set("correlation_id")} />
+        <Field label="Since" name="since" type="datetime-local" value={draft.since} onChange={set("since")} />
+        <Field label="Until" name="until" type="datetime-local" value={draft.until} onChange={set("until")} />
+        <Button type="submit" variant="primary">
+          Filter
+        </Button>
+      </Form>
+      <ErrorBanner error={events.error} />
+      {events.loading ? (
+        <Loading what="audit events" />
+      ) : events.data?.length ? (
+        <DataTable
+          caption="Audit events, newest first"
+          rows={events.data}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: "When", cell: (e) => e.occurred_at },
+            { header: "Actor", cell: (e) => e.actor },
+            { header: "Action", cell: (e) => <Button onPress={() => setSelected(e)}>{e.action}</Button> },
+            { header: "Resource", cell: (e) => e.resource },
+            { header: "Outcome", cell: (e) => e.outcome },
+          ]}
+        />
+      ) : (
+        <Empty>No audit events match.</Empty>
+      )}
+      {selected && (
+        <section className="card" aria-label="Event detail">
+          <h2>Event {selected.id}</h2>
+          <pre>{JSON.stringify(selected, null, 2)}</pre>
+          <h3>Correlation chain</h3>
+          {chain.loading ? (
+            <Loading what="the chain" />
+          ) : (
+            <ol className="timeline" aria-label="Correlation chain">
+              {(chain.data ?? []).map((e) => (
+                <li key={e.id}>
+                  {e.occurred_at} — <code>{e.action}</code> by {e.actor} ({e.outcome})
+                </li>
+              ))}
+            </ol>
+          )}
+          <Button onPress={() => setSelected(null)}>Close</Button>
+        </section>
+      )}
+    </>
+  );
+}
