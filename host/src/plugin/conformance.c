@@ -208,7 +208,7 @@ static int sink_count(void *sink, const sb_metadata *m)
 static int provider_invalid(kit *k, void *inst, const sb_call *call, char *why, size_t cap)
 {
     const sb_provider_ops *p = k->d->provider;
-    sb_secret_ref ref = {sizeof ref, 0, "conformance/secret", NULL};
+    sb_secret_ref ref = {sizeof ref, 0, "conformance-secret", NULL};
     sb_secret_ref no_path = {sizeof no_path, 0, NULL, NULL};
     sb_text *cursor = sb_text_new(), *version = sb_text_new();
     sb_version_info ver = {sizeof ver, 0, version, 0};
@@ -250,7 +250,7 @@ static int provider_invalid(kit *k, void *inst, const sb_call *call, char *why, 
 static int provider_valid(kit *k, void *inst, const sb_call *call, char *why, size_t cap)
 {
     const sb_provider_ops *p = k->d->provider;
-    sb_secret_ref ref = {sizeof ref, 0, "conformance/secret", NULL};
+    sb_secret_ref ref = {sizeof ref, 0, "conformance-secret", NULL};
     sb_text *version = sb_text_new(), *cursor = sb_text_new();
     sb_version_info ver = {sizeof ver, 0, version, 0};
     sb_result res = SB_RESULT_INIT;
@@ -330,7 +330,7 @@ static int provider_writes(kit *k, void *inst, const sb_call *call, char *why, s
 {
     const sb_provider_ops *p = k->d->provider;
     int cas = (k->d->provider_features & SB_PROV_CAS) != 0;
-    sb_secret_ref ref = {sizeof ref, 0, "conformance/written", NULL};
+    sb_secret_ref ref = {sizeof ref, 0, "conformance-written", NULL};
     sb_text *t1 = sb_text_new(), *t2 = sb_text_new();
     sb_version_info v1 = {sizeof v1, 0, t1, 0}, v2 = {sizeof v2, 0, t2, 0};
     sb_result res = SB_RESULT_INIT;

@@ -271,6 +271,16 @@ class SecretsOps(EmulatorCase):
         status, _, out = self.kv("PUT", "/secrets/gone", tok, {"value": "v"})
         self.assertEqual((status, out["error"]["code"]), (409, "Conflict"))
 
+    def test_race_sets_another_version_right_after(self):
+        tok = self.token()
+        self.admin("race", {"name": "r", "value": "theirs"})
+        _, _, mine = self.kv("PUT", "/secrets/r", tok, {"value": "mine"})
+        _, _, latest = self.kv("GET", "/secrets/r", tok)
+        self.assertEqual(latest["value"], "theirs")
+        self.assertNotEqual(latest["id"], mine["id"])
+        self.kv("PUT", "/secrets/r", tok, {"value": "again"})   # one-shot
+        self.assertEqual(self.kv("GET", "/secrets/r", tok)[2]["value"], "again")
+
     def test_forbidden_with_innererror(self):
         self.admin("deny", {"principal": "app-1", "inner": "AccessDenied"})
         status, _, out = self.kv("GET", "/secrets", self.token(principal="app-1"))

@@ -17,6 +17,9 @@ Contract:
 - `dispatch_plain(...)`: what the plain-http port serves: IMDS and the control API
   (`/_emulator/…`, header `X-Emulator-Admin: 1`, else 404). Key Vault and Entra ID are
   never served over plain http (404 with a message saying so).
+- Races: `race` {"name", "value"} makes another writer set `value` right after the next
+  successful set of that name (a concurrent writer between a client's write and its
+  re-check).
 - Faults: {"target": op ("GetSecret", "SetSecret", "GetSecrets", "GetSecretVersions",
   "DeleteSecret", "token", "imds") or "*", "status" (429), "code" ("Throttled"),
   "message", "retry_after" (seconds; null: no Retry-After header, as AzureSignTool#219
@@ -71,6 +74,7 @@ class Emulator:
         self.secrets = Secrets(self.now)
         self.identity = Identity(self)
         self.denied = {}  # principal -> innererror code
+        self.races = {}   # lower name -> the body another writer sets right after the next set
         self.faults = []
         self.log = []
         self.challenge_authority = "https://login.microsoftonline.com"
@@ -160,6 +164,9 @@ class Emulator:
                 if "application/json" not in hmap.get("content-type", ""):
                     raise bad_parameter("The request content type must be application/json.")
                 out = self.secrets.set(base, name, body)
+                race = self.races.pop(name.lower(), None)
+                if race is not None:  # another writer lands right after this one
+                    self.secrets.set(base, name, json.dumps(race).encode())
             elif op == "DeleteSecret":
                 out = self.secrets.delete(base, name)
             else:
@@ -282,6 +289,9 @@ class Emulator:
                 if k in req:
                     doc[k] = req[k]
             return self.secrets.set(base, req["name"], json.dumps(doc).encode())
+        if name == "race":
+            self.races[req["name"].lower()] = {"value": req["value"]}
+            return {"ok": True}
         if name == "deny":
             self.denied[req["principal"]] = req.get("inner", "ForbiddenByRbac")
             return {"ok": True}
