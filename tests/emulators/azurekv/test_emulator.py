@@ -47,15 +47,19 @@ def make_cert():
             .sign(key, hashes.SHA256()))
     return key, cert
 
-def assertion(key, cert, client_id, aud, exp_delta=600, jti=None, header_extra=None):
+def assertion(key, cert, client_id, aud, exp_delta=600, jti=None, header_extra=None, pss=False):
     der = cert.public_bytes(serialization.Encoding.DER)
     header = {"alg": "RS256", "typ": "JWT", "x5t": b64url(hashlib.sha1(der).digest())}
+    if pss:  # what MSAL sends
+        header = {"alg": "PS256", "typ": "JWT", "x5t#S256": b64url(hashlib.sha256(der).digest())}
     header.update(header_extra or {})
     now = int(time.time())
     claims = {"aud": aud, "iss": client_id, "sub": client_id, "jti": jti or str(uuid.uuid4()),
               "nbf": now - 10, "exp": now + exp_delta}
     signing_input = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-    sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    pad = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH) \
+        if pss else padding.PKCS1v15()
+    sig = key.sign(signing_input.encode(), pad, hashes.SHA256())
     return signing_input + "." + b64url(sig)
 
 class EmulatorCase(unittest.TestCase):
@@ -357,6 +361,20 @@ class EntraId(EmulatorCase):
                                                                      exp_delta=-3600)))
         self.assertEqual((status, out["error_codes"]), (401, [700024]))
 
+    def test_client_assertion_ps256_as_msal_sends(self):
+        key, cert = make_cert()
+        pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+        self.admin("apps", {"client_id": "app-p", "tenant": TENANT, "certificate_pem": pem})
+        form = {"grant_type": "client_credentials", "client_id": "app-p", "scope": SCOPE,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+        status, out = self.aad(dict(form, client_assertion=assertion(key, cert, "app-p", self.endpoint(),
+                                                                     pss=True)))
+        self.assertEqual(status, 200, out)
+        other, _ = make_cert()
+        status, out = self.aad(dict(form, client_assertion=assertion(other, cert, "app-p", self.endpoint(),
+                                                                     pss=True)))
+        self.assertEqual((status, out["error_codes"]), (401, [700027]))
+
     def test_federated_token(self):
         self.admin("apps", {"client_id": "app-w", "tenant": TENANT, "federated_token": "k8s-sa-token"})
         form = {"grant_type": "client_credentials", "client_id": "app-w", "scope": SCOPE,
@@ -384,6 +402,8 @@ class EntraId(EmulatorCase):
         self.assertEqual((doc["token_type"], doc["expires_in"], doc["client_id"]), ("Bearer", "3599", "mi-1"))
         self.assertIsInstance(doc["expires_on"], str)
         self.assertEqual(self.kv("GET", "/secrets", doc["access_token"])[0], 200)
+        status, _, out = self.plain("GET", path.replace("token?", "token/?"), {"Metadata": "true"})
+        self.assertEqual(status, 200, "MSAL sends a trailing slash")
         status, _, out = self.plain("GET", path + "&client_id=other", {"Metadata": "true"})
         self.assertEqual(json.loads(out)["error_description"], "Identity not found")
 

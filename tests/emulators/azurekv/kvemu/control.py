@@ -220,7 +220,7 @@ class Emulator:
             if hmap.get("x-emulator-admin") != "1":
                 return _json(404, {"message": "not found"})
             return self.control(method, path[len("/_emulator/"):], body)
-        if path == "/metadata/identity/oauth2/token" and method == "GET":
+        if path.rstrip("/") == "/metadata/identity/oauth2/token" and method == "GET":
             try:
                 self._fault("imds")
             except KvError as e:

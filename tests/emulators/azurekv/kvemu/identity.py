@@ -9,7 +9,7 @@ Contract:
   either client_secret or client_assertion_type
   `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` + client_assertion. The
   assertion is a registered federated token of the app (workload identity), or an RS256
-  JWT signed by a registered certificate's key with aud = this token endpoint's URL,
+  (x5t) or PS256 (x5t#S256, what MSAL sends) JWT signed by a registered certificate's key with aud = this token endpoint's URL,
   iss = sub = client_id, a jti, and nbf/exp around now (5 minutes skew). Answers
   `{"token_type":"Bearer","expires_in":N,"ext_expires_in":N,"access_token":…}`;
   errors are AAD's OAuth2 error JSON (invalid_request, unsupported_grant_type,
@@ -155,7 +155,8 @@ class Identity:
             signature = _b64url_decode(parts[2])
         except ValueError:
             raise AadError(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
-        if header.get("alg") != "RS256":
+        alg = header.get("alg")
+        if alg not in ("RS256", "PS256"):
             raise bad
         cert = app["certs"].get(header.get("x5t#S256") or header.get("x5t") or "")
         if cert is None:
@@ -163,8 +164,10 @@ class Identity:
                            "Client assertion contains an invalid signature. [Reason - The key "
                            "was not found.]")
         try:
-            cert.public_key().verify(signature, (parts[0] + "." + parts[1]).encode(),
-                                     padding.PKCS1v15(), hashes.SHA256())
+            pad = padding.PKCS1v15() if alg == "RS256" else padding.PSS(
+                mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+            cert.public_key().verify(signature, (parts[0] + "." + parts[1]).encode(), pad,
+                                     hashes.SHA256())
         except (InvalidSignature, TypeError, ValueError):
             raise bad
         now = self.emu.now()
