@@ -141,6 +141,10 @@ sb_status akv_vault_call(akv_instance *ai, const sb_call *call, const char *meth
                          const char *url, const sb_secure_buf *body, const char *op,
                          sb_json **doc, sb_result *res);
 
+/* The body of an answer parsed as a JSON object (secure), or NULL when it
+ * is empty or not one. The caller frees it with json_free. */
+sb_json *akv_parse_response(const sb_http_response *resp);
+
 /* Maps a KeyVaultError answer to a status and message:
  *   404 SecretNotFound / NotFound               -> NOT_FOUND
  *   403 Forbidden (ForbiddenByRbac, AccessDenied,

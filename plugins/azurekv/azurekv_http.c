@@ -54,25 +54,32 @@ sb_status akv_send(akv_instance *ai, const sb_call *call, const char *method, co
     sb_status st = akv_check_call(call, metric_op, res);
     if (st != SB_OK)
         return st;
-    sb_http_request req;
-    memset(&req, 0, sizeof req);
-    req.struct_size = (uint32_t)sizeof req;
-    req.flags = flags;
-    req.method = method;
-    req.url = url;
-    req.headers = headers;
-    req.n_headers = n_headers;
-    if (body) {
-        size_t blen = 0;
-        req.body = h->secure_data(body, &blen);
-        req.body_len = blen;
-    }
-    req.timeout_ms = ai->timeout_ms;
-    req.ca_file = ai->ca_file;
-    req.metric_op = metric_op;
+    size_t body_len = 0;
+    const unsigned char *body_data = body ? h->secure_data(body, &body_len) : NULL;
+    sb_http_request req = {.struct_size = (uint32_t)sizeof req, .flags = flags, .method = method,
+                           .url = url, .headers = headers, .n_headers = n_headers,
+                           .body = body_data, .body_len = body_len,
+                           .timeout_ms = ai->timeout_ms, .ca_file = ai->ca_file,
+                           .metric_op = metric_op};
     memset(resp, 0, sizeof *resp);
     resp->struct_size = (uint32_t)sizeof *resp;
     return h->http(call, &req, resp, res);
+}
+
+sb_json *akv_parse_response(const sb_http_response *resp)
+{
+    const sb_host_api *h = akv_host;
+    size_t len = 0;
+    const unsigned char *body = resp->body ? h->secure_data(resp->body, &len) : NULL;
+    sb_json *doc = NULL;
+    sb_result ignored = SB_RESULT_INIT;
+    if (body == NULL || len == 0 || h->json_parse(body, len, &doc, &ignored) != SB_OK ||
+        h->json_type(h->json_root(doc)) != SB_JSON_OBJECT) {
+        h->json_free(doc);
+        doc = NULL;
+    }
+    h->result_release(&ignored);
+    return doc;
 }
 
 /* ---- errors ------------------------------------------------------------------------ */
@@ -81,26 +88,20 @@ sb_status akv_fail_keyvault(const sb_http_response *resp, const char *what, sb_r
 {
     const sb_host_api *h = akv_host;
     char code[64] = "", inner[64] = "", msg[AKV_ERROR_TEXT_MAX + 1] = "";
-    size_t len = 0;
-    const unsigned char *body = resp->body ? h->secure_data(resp->body, &len) : NULL;
-    if (body && len && body[0] == '{') {
-        sb_json *doc = NULL;
-        sb_result ignored = SB_RESULT_INIT;
-        if (h->json_parse(body, len, &doc, &ignored) == SB_OK) {
-            const sb_json_node *err = h->json_pointer(h->json_root(doc), "/error");
-            size_t n = 0;
-            const char *t = h->json_string(h->json_pointer(err, "/code"), &n);
-            if (t)
-                akv_clean_copy(t, n, code, sizeof code);
-            t = h->json_string(h->json_pointer(err, "/innererror/code"), &n);
-            if (t)
-                akv_clean_copy(t, n, inner, sizeof inner);
-            t = h->json_string(h->json_pointer(err, "/message"), &n);
-            if (t)
-                akv_clean_copy(t, n, msg, sizeof msg);
-        }
+    sb_json *doc = akv_parse_response(resp);
+    if (doc) {
+        const sb_json_node *err = h->json_pointer(h->json_root(doc), "/error");
+        size_t n = 0;
+        const char *t = h->json_string(h->json_pointer(err, "/code"), &n);
+        if (t)
+            akv_clean_copy(t, n, code, sizeof code);
+        t = h->json_string(h->json_pointer(err, "/innererror/code"), &n);
+        if (t)
+            akv_clean_copy(t, n, inner, sizeof inner);
+        t = h->json_string(h->json_pointer(err, "/message"), &n);
+        if (t)
+            akv_clean_copy(t, n, msg, sizeof msg);
         h->json_free(doc);
-        h->result_release(&ignored);
     }
     long status = resp->status;
     const char *sep = msg[0] ? ": " : "";
@@ -185,20 +186,11 @@ static sb_status probe(akv_instance *ai, const sb_call *call, const char *method
 static sb_status parse_ok(const sb_http_response *resp, const char *op, sb_json **doc,
                           sb_result *res)
 {
-    const sb_host_api *h = akv_host;
-    size_t len = 0;
-    const unsigned char *text = resp->body ? h->secure_data(resp->body, &len) : NULL;
-    sb_result inner = SB_RESULT_INIT;
-    sb_status st = text && len ? h->json_parse(text, len, doc, &inner) : SB_E_PROTOCOL;
-    h->result_release(&inner);
-    if (st != SB_OK || h->json_type(h->json_root(*doc)) != SB_JSON_OBJECT) {
-        h->json_free(*doc);
-        *doc = NULL;
-        return h->fail(res, SB_E_PROTOCOL, 0,
-                       "%s: Key Vault answered HTTP %ld with a body that is not a JSON object",
-                       op, resp->status);
-    }
-    return SB_OK;
+    if ((*doc = akv_parse_response(resp)) != NULL)
+        return SB_OK;
+    return akv_host->fail(res, SB_E_PROTOCOL, 0,
+                          "%s: Key Vault answered HTTP %ld with a body that is not a JSON object",
+                          op, resp->status);
 }
 
 sb_status akv_vault_call(akv_instance *ai, const sb_call *call, const char *method,

@@ -75,15 +75,9 @@ int akv_emit(const sb_json_node *item, const char *name, const char *version, in
         if (key && v)
             labels[nl++] = (sb_kv){key, v};
     }
-    sb_metadata meta;
-    memset(&meta, 0, sizeof meta);
-    meta.struct_size = (uint32_t)sizeof meta;
-    meta.path = name;
-    meta.version = version;
-    meta.created_unix_ms = created_ms;
-    meta.updated_unix_ms = updated_ms;
-    meta.labels = labels;
-    meta.n_labels = nl;
+    sb_metadata meta = {.struct_size = (uint32_t)sizeof meta, .path = name, .version = version,
+                        .created_unix_ms = created_ms, .updated_unix_ms = updated_ms,
+                        .labels = labels, .n_labels = nl};
     int rc = emit(sink, &meta);
     free(labels);
     return rc;

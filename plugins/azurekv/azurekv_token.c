@@ -47,11 +47,8 @@ static sb_status fail_token_endpoint(const sb_http_response *resp, const char *w
 {
     const sb_host_api *h = akv_host;
     char error[64] = "", desc[AKV_ERROR_TEXT_MAX + 1] = "";
-    size_t len = 0;
-    const unsigned char *body = resp->body ? h->secure_data(resp->body, &len) : NULL;
-    sb_json *doc = NULL;
-    sb_result ignored = SB_RESULT_INIT;
-    if (body && len && h->json_parse(body, len, &doc, &ignored) == SB_OK) {
+    sb_json *doc = akv_parse_response(resp);
+    if (doc) {
         const sb_json_node *root = h->json_root(doc);
         size_t n = 0;
         const char *t = h->json_string(h->json_pointer(root, "/error"), &n);
@@ -60,9 +57,8 @@ static sb_status fail_token_endpoint(const sb_http_response *resp, const char *w
         t = h->json_string(h->json_pointer(root, "/error_description"), &n);
         if (t)
             akv_clean_copy(t, strcspn(t, "\r\n") < n ? strcspn(t, "\r\n") : n, desc, sizeof desc);
+        h->json_free(doc);
     }
-    h->json_free(doc);
-    h->result_release(&ignored);
     long status = resp->status;
     const char *sep = desc[0] ? ": " : "";
     if (status == 429)
@@ -85,13 +81,8 @@ static sb_status keep_token(akv_instance *ai, const sb_http_response *resp, cons
                             sb_result *res)
 {
     const sb_host_api *h = akv_host;
-    size_t len = 0;
-    const unsigned char *body = resp->body ? h->secure_data(resp->body, &len) : NULL;
-    sb_json *doc = NULL;
-    sb_result ignored = SB_RESULT_INIT;
-    sb_status st = body && len ? h->json_parse(body, len, &doc, &ignored) : SB_E_PROTOCOL;
-    h->result_release(&ignored);
-    const sb_json_node *root = st == SB_OK ? h->json_root(doc) : NULL;
+    sb_json *doc = akv_parse_response(resp);
+    const sb_json_node *root = doc ? h->json_root(doc) : NULL;
     size_t tlen = 0;
     const char *token = h->json_string(h->json_pointer(root, "/access_token"), &tlen);
     const char *type = h->json_string(h->json_pointer(root, "/token_type"), NULL);
@@ -111,6 +102,8 @@ static sb_status keep_token(akv_instance *ai, const sb_http_response *resp, cons
         return h->fail(res, SB_E_INTERNAL, 0, "%s: out of secure memory", what);
     }
     h->json_free(doc);
+    if (expires_in > 24 * 3600)
+        expires_in = 24 * 3600; /* Entra ID tokens live about an hour; never trust more */
     int64_t now = h->now_unix_ms(), life = expires_in * 1000;
     ai->token_expires_ms = now + life;
     ai->token_refresh_ms = now + (life > 2 * AKV_REFRESH_BEFORE_MS ? life - AKV_REFRESH_BEFORE_MS

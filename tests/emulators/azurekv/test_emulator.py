@@ -337,12 +337,16 @@ class EntraId(EmulatorCase):
         status, out = self.aad(base)
         self.assertEqual((status, out["error_codes"]), (401, [7000218]))
 
-    def test_client_assertion_rs256(self):
+    def cert_app(self, client_id):
+        """Registers a new certificate for client_id; returns (key, cert, form without assertion)."""
         key, cert = make_cert()
         pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-        self.admin("apps", {"client_id": "app-c", "tenant": TENANT, "certificate_pem": pem})
-        form = {"grant_type": "client_credentials", "client_id": "app-c", "scope": SCOPE,
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+        self.admin("apps", {"client_id": client_id, "tenant": TENANT, "certificate_pem": pem})
+        return key, cert, {"grant_type": "client_credentials", "client_id": client_id, "scope": SCOPE,
+                           "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+
+    def test_client_assertion_rs256(self):
+        key, cert, form = self.cert_app("app-c")
         jwt = assertion(key, cert, "app-c", self.endpoint())
         status, out = self.aad(dict(form, client_assertion=jwt))
         self.assertEqual(status, 200, out)
@@ -362,11 +366,7 @@ class EntraId(EmulatorCase):
         self.assertEqual((status, out["error_codes"]), (401, [700024]))
 
     def test_client_assertion_ps256_as_msal_sends(self):
-        key, cert = make_cert()
-        pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-        self.admin("apps", {"client_id": "app-p", "tenant": TENANT, "certificate_pem": pem})
-        form = {"grant_type": "client_credentials", "client_id": "app-p", "scope": SCOPE,
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+        key, cert, form = self.cert_app("app-p")
         status, out = self.aad(dict(form, client_assertion=assertion(key, cert, "app-p", self.endpoint(),
                                                                      pss=True)))
         self.assertEqual(status, 200, out)

@@ -32,6 +32,26 @@ static void close_checked(sb_harness *h)
     cr_assert_eq(sb_harness_live_secure_allocations(), live_before, "secure memory leaked");
 }
 
+/* The plugin with auth: client_certificate and the two files. */
+static sb_harness *open_certificate(const char *cert_file, const char *key_file)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "auth: client_certificate\nclient_id: app-c\ncertificate_file: %s\n"
+             "private_key_file: %s\n",
+             cert_file, key_file);
+    return kv_open(yaml);
+}
+
+/* How many token requests the emulator saw that contain `needle`. */
+static size_t token_requests_with(const char *needle)
+{
+    char *tokens = kv_token_requests();
+    size_t n = es_count(tokens, needle);
+    free(tokens);
+    return n;
+}
+
 static sb_status read_once(sb_harness *h, sb_result *res)
 {
     sb_version_info v = SB_TEST_VERSION_INFO;
@@ -61,10 +81,7 @@ Test(azurekv_auth, managed_identity_through_imds)
     sb_harness *h = kv_open(yaml);
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_once(h, &res), SB_OK, "%s", res.message);
-    char *tokens = kv_token_requests();
-    cr_assert(strstr(tokens, "\"method\": \"imds\"") != NULL, "%s", tokens);
-    cr_assert(strstr(tokens, "\"scope\": \"https://vault.azure.net\"") != NULL, "%s", tokens);
-    free(tokens);
+    cr_assert_eq(token_requests_with("\"scope\": \"https://vault.azure.net\", \"method\": \"imds\""), 1);
     close_checked(h);
 
     /* a user-assigned identity this machine does not have */
@@ -93,9 +110,7 @@ Test(azurekv_auth, workload_identity_reads_the_token_file_afresh)
     cr_assert_eq(read_once(h, &res), SB_E_DENIED, "the old token was reused");
     es_admin_ok("POST", "apps", "{\"client_id\":\"app-w\",\"federated_token\":\"fed-token-2\"}");
     cr_assert_eq(read_once(h, &res), SB_OK, "%s", res.message);
-    char *tokens = kv_token_requests();
-    cr_assert_eq(es_count(tokens, "\"method\": \"assertion\""), 3, "%s", tokens);
-    free(tokens);
+    cr_assert_eq(token_requests_with("\"method\": \"assertion\""), 3);
     free(file);
     close_checked(h);
 }
@@ -113,40 +128,28 @@ static char *make_cert(const char *dir_name, const char *client, int register_it
 
 Test(azurekv_auth, certificate_assertion_rs256)
 {
-    char *dir = make_cert("app-c", "app-c", 1);
-    char yaml[2048];
-    snprintf(yaml, sizeof yaml,
-             "auth: client_certificate\nclient_id: app-c\ncertificate_file: %s/cert.pem\n"
-             "private_key_file: %s/key.pem\n",
-             dir, dir);
-    sb_harness *h = kv_open(yaml);
+    char *dir = make_cert("app-c", "app-c", 1), *other = make_cert("other", "app-c", 0);
+    char cert[600], key[600], other_key[600];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(other_key, sizeof other_key, "%s/key.pem", other);
+    sb_harness *h = open_certificate(cert, key);
     SB_TEST_RESULT res = SB_RESULT_INIT;
     cr_assert_eq(read_once(h, &res), SB_OK, "%s", res.message);
     es_admin_ok("POST", "expire-tokens", "{}");
     cr_assert_eq(read_once(h, &res), SB_OK, "a second assertion (new jti): %s", res.message);
-    char *tokens = kv_token_requests();
-    cr_assert_eq(es_count(tokens, "\"method\": \"assertion\""), 2, "%s", tokens);
-    free(tokens);
+    cr_assert_eq(token_requests_with("\"method\": \"assertion\""), 2);
     close_checked(h);
 
     /* the registered certificate with another key: the signature fails */
-    char *other = make_cert("other", "app-c", 0);
-    snprintf(yaml, sizeof yaml,
-             "auth: client_certificate\nclient_id: app-c\ncertificate_file: %s/cert.pem\n"
-             "private_key_file: %s/key.pem\n",
-             dir, other);
-    h = kv_open(yaml);
+    h = open_certificate(cert, other_key);
     cr_assert_eq(read_once(h, &res), SB_E_DENIED);
     cr_assert(strstr(res.message, "AADSTS700027") != NULL, "%s", res.message);
     close_checked(h);
 
     /* a key file that is not a key */
     char *junk = es_temp_file("junk.pem", "not a key\n");
-    snprintf(yaml, sizeof yaml,
-             "auth: client_certificate\nclient_id: app-c\ncertificate_file: %s/cert.pem\n"
-             "private_key_file: %s\n",
-             dir, junk);
-    h = kv_open(yaml);
+    h = open_certificate(cert, junk);
     cr_assert_eq(read_once(h, &res), SB_E_CONFIG);
     close_checked(h);
     free(junk);

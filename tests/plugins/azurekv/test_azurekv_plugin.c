@@ -119,17 +119,37 @@ Test(azurekv_provider, write_merges_and_keeps_content_type_and_tags)
     close_checked(h);
 }
 
-Test(azurekv_provider, stale_version_conflicts_before_any_put)
+/* Seeds app-db, reads it through the plugin, lets another writer act through
+ * the control API (`control` with `json`), then writes the value read back
+ * with the version read. */
+static sb_status write_back_after(sb_harness *h, const char *control, const char *json,
+                                  sb_result *res)
 {
     free(kv_seed("app-db", "\"v1\"", NULL));
-    sb_harness *h = kv_open(KV_AUTH_SECRET);
-    const sb_host_api *host = es_host(h);
-    SB_TEST_RESULT res = SB_RESULT_INIT;
     sb_version_info v = SB_TEST_VERSION_INFO, nv = SB_TEST_VERSION_INFO;
     sb_bundle *b = NULL;
-    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_OK, "%s", res.message);
-    free(kv_seed("app-db", "\"someone else\"", NULL)); /* a concurrent writer */
-    cr_assert_eq(kv_write(h, "app-db", b, host->text_str(v.version, NULL), &nv, &res),
+    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, res), SB_OK, "%s", res->message);
+    es_admin_ok("POST", control, json);
+    sb_status st = kv_write(h, "app-db", b, es_host(h)->text_str(v.version, NULL), &nv, res);
+    es_host(h)->bundle_free(b);
+    return st;
+}
+
+/* The current value of a single-value secret, read through the plugin (heap). */
+static char *current_value(sb_harness *h, const char *name)
+{
+    sb_bundle *b = es_read_ok(h, name, NULL, NULL);
+    char *val = es_bundle_get(h, b, "value", NULL);
+    es_host(h)->bundle_free(b);
+    return val;
+}
+
+Test(azurekv_provider, stale_version_conflicts_before_any_put)
+{
+    sb_harness *h = kv_open(KV_AUTH_SECRET);
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    cr_assert_eq(write_back_after(h, "secrets", "{\"name\":\"app-db\",\"value\":\"someone else\"}",
+                                  &res),
                  SB_E_CONFLICT);
     cr_assert(strstr(res.message, "re-read") != NULL, "%s", res.message);
     char *log = kv_requests();
@@ -137,30 +157,22 @@ Test(azurekv_provider, stale_version_conflicts_before_any_put)
                           "true") == NULL,
               "the plugin wrote despite the conflict: %s", log);
     free(log);
-    host->bundle_free(b);
-    /* the concurrent writer's value survived */
-    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_OK, "%s", res.message);
-    char *val = es_bundle_get(h, b, "value", NULL);
+    char *val = current_value(h, "app-db"); /* the concurrent writer's value survived */
     cr_assert_str_eq(val, "someone else");
     free(val);
-    host->bundle_free(b);
     close_checked(h);
 }
 
 Test(azurekv_provider, writer_right_after_ours_is_caught_by_the_recheck)
 {
-    free(kv_seed("app-db", "\"v1\"", NULL));
     sb_harness *h = kv_open(KV_AUTH_SECRET);
-    const sb_host_api *host = es_host(h);
     SB_TEST_RESULT res = SB_RESULT_INIT;
-    sb_version_info v = SB_TEST_VERSION_INFO, nv = SB_TEST_VERSION_INFO;
-    sb_bundle *b = NULL;
-    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_OK, "%s", res.message);
-    es_admin_ok("POST", "race", "{\"name\":\"app-db\",\"value\":\"theirs\"}");
-    cr_assert_eq(kv_write(h, "app-db", b, host->text_str(v.version, NULL), &nv, &res),
+    cr_assert_eq(write_back_after(h, "race", "{\"name\":\"app-db\",\"value\":\"theirs\"}", &res),
                  SB_E_CONFLICT, "%s", res.message);
     cr_assert(strstr(res.message, "right after") != NULL, "%s", res.message);
-    host->bundle_free(b);
+    char *val = current_value(h, "app-db");
+    cr_assert_str_eq(val, "theirs");
+    free(val);
     close_checked(h);
 }
 
@@ -278,13 +290,19 @@ Test(azurekv_provider, list_pages_fence_and_selector)
     close_checked(h);
 }
 
-Test(azurekv_provider, list_cursor_resumes)
+/* Seeds secrets s-<from>..s-<to - 1> (two digits). */
+static void seed_range(int from, int to)
 {
-    for (int i = 0; i < 30; i++) {
+    for (int i = from; i < to; i++) {
         char name[32];
         snprintf(name, sizeof name, "s-%02d", i);
         free(kv_seed(name, "\"x\"", NULL));
     }
+}
+
+Test(azurekv_provider, list_cursor_resumes)
+{
+    seed_range(0, 30);
     sb_harness *h = kv_open(KV_AUTH_SECRET);
     SB_TEST_RESULT res = SB_RESULT_INIT;
     es_sink sink = {0};
@@ -309,17 +327,8 @@ Test(azurekv_provider, list_cursor_resumes)
 
 Test(azurekv_provider, next_link_to_another_host_is_not_followed)
 {
-    for (int i = 0; i < 3; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "s-%d", i);
-        free(kv_seed(name, "\"x\"", NULL));
-    }
     es_admin_ok("POST", "nextlink-host", "{\"host\":\"127.0.0.1:1\"}");
-    for (int i = 3; i < 30; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "s-%d", i);
-        free(kv_seed(name, "\"x\"", NULL));
-    }
+    seed_range(0, 30);
     sb_harness *h = kv_open(KV_AUTH_SECRET);
     SB_TEST_RESULT res = SB_RESULT_INIT;
     es_sink sink = {0};
