@@ -28,10 +28,17 @@ if(SB_VALGRIND AND NOT SB_SANITIZE) # ASan binaries cannot run under valgrind
                        ENVIRONMENT "SB_AGENT_VALGRIND=1")
 endif()
 
-# The three flows end to end with the Vault plugin and its emulator.
-if(TARGET plugin_vault)
-  sb_add_unit_test(test_e2e_vault SOURCES integration/test_e2e_vault.c LIBRARIES sb_api_harness)
-  target_compile_definitions(test_e2e_vault PRIVATE SB_AGENT_BIN="$<TARGET_FILE:sbridge-agent>")
-  add_dependencies(test_e2e_vault sbridge-agent plugin_vault)
-  set_tests_properties(test_e2e_vault PROPERTIES TIMEOUT 600)
-endif()
+# The three flows end to end: a real agent loading one provider plugin,
+# pointed at that provider's strict emulator (tests/integration/e2e_test_util.h).
+function(sb_add_e2e_test name plugin)
+  if(NOT TARGET plugin_${plugin})
+    return()
+  endif()
+  sb_add_unit_test(${name} SOURCES integration/${name}.c support/emulator_support.c
+                   LIBRARIES sb_api_harness sb_plugin_harness PkgConfig::CURL)
+  target_compile_definitions(${name} PRIVATE SB_AGENT_BIN="$<TARGET_FILE:sbridge-agent>")
+  add_dependencies(${name} sbridge-agent plugin_${plugin})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600)
+endfunction()
+sb_add_e2e_test(test_e2e_vault vault)
+sb_add_e2e_test(test_e2e_awssm awssm)

@@ -293,3 +293,60 @@ Test(http_client, tls_server_name_renames_the_host_but_not_the_connection)
     cr_assert_eq(host->http(&call.call, &req, &resp, &res), SB_E_INVALID);
     cr_assert_not_null(strstr(res.message, "cannot use tls_server_name"), "%s", res.message);
 }
+
+/* A call carrying a rate gate: each request (retries included) waits its
+ * turn; a pause longer than the call has left fails the request unsent. */
+static sb_status paced_get(sb_rate_gate *gate, const char *path, uint32_t flags,
+                           int64_t deadline_ms, sb_http_response *resp, sb_result *res,
+                           int64_t *paced_ms)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = "GET", .url = url, .metric_op = "test"};
+    sb_call_ctx call;
+    sb_call_begin(&call, "test", "paced", NULL, deadline_ms);
+    call.gate = gate;
+    memset(resp, 0, sizeof *resp);
+    resp->struct_size = sizeof *resp;
+    sb_status st = host->http(&call.call, &req, resp, res);
+    *paced_ms = call.paced_ms;
+    return st;
+}
+
+Test(http_client, requests_of_a_paced_call_keep_to_the_rate_gate)
+{
+    sb_rate_gate gate;
+    sb_rate_gate_init(&gate, 4); /* 4 a second, bursting to 4 */
+    int64_t start = sb_clock_monotonic_ms(), paced = 0, total = 0;
+    for (int i = 0; i < 6; i++) {
+        sb_http_response resp;
+        SB_TEST_RESULT res = SB_RESULT_INIT;
+        cr_assert_eq(paced_get(&gate, "/status/200", 0, 5000, &resp, &res, &paced), SB_OK);
+        total += paced;
+        host->http_response_free(&resp);
+    }
+    /* 4 at once, then one every 250 ms */
+    int64_t elapsed = sb_clock_monotonic_ms() - start;
+    cr_assert_geq(elapsed, 450, "6 requests at 4/s took only %lld ms", (long long)elapsed);
+    cr_assert_geq(total, 200, "the waits were not counted (%lld ms)", (long long)total);
+
+    /* retries are requests too: 3 attempts of a flaky path under a fresh 1/s gate */
+    sb_rate_gate slow;
+    sb_rate_gate_init(&slow, 1);
+    sb_http_response resp;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    start = sb_clock_monotonic_ms();
+    cr_assert_eq(paced_get(&slow, "/flaky/paced?fail=2", SB_HTTP_RETRY, 10000, &resp, &res, &paced),
+                 SB_OK, "%s", res.message);
+    cr_assert_eq(resp.attempts, 3);
+    cr_assert_geq(sb_clock_monotonic_ms() - start, 1900, "the retries skipped the gate");
+    host->http_response_free(&resp);
+
+    /* a pause longer than the call's time left: refused without a request */
+    sb_rate_gate_throttled(&slow, sb_clock_monotonic_ms(), 10000);
+    SB_TEST_RESULT late = SB_RESULT_INIT;
+    cr_assert_eq(paced_get(&slow, "/status/200", 0, 1000, &resp, &late, &paced), SB_E_TIMEOUT);
+    cr_assert_not_null(strstr(late.message, "paused by the provider"), "%s", late.message);
+    sb_rate_gate_destroy(&gate);
+    sb_rate_gate_destroy(&slow);
+}

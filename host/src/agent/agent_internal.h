@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "agent/identity.h"
+#include "agent/provider_call.h"
 #include "config/settings.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -60,11 +61,14 @@ struct sb_agent {
     int heartbeat_started;
 
     sb_router *health_router;
+    sb_rate_gate gate;         /* the provider instance's rate limit and throttle pause */
 
     sb_metric *m_jobs;       /* sbridge_agent_jobs_total{type,outcome} */
     sb_metric *m_cp_errors;  /* sbridge_agent_cp_errors_total{call} */
     sb_metric *m_running;    /* sbridge_agent_jobs_running */
     sb_metric *m_up;         /* sbridge_agent_control_plane_up */
+    sb_metric *m_throttled;  /* sbridge_agent_provider_throttled_total */
+    sb_metric *m_gate_wait;  /* sbridge_agent_provider_wait_seconds_total */
 };
 
 /* ---- cp_client.c: calls to the control plane ---------------------------- */

@@ -146,11 +146,7 @@ sb_agent_outcome sb_agent_execute_discover(const sb_agent_job *job, char *error,
         sb_list_query q = {sizeof q, 0, prefix, sel, n_sel, page ? sb_text_str(cursor, NULL) : NULL};
         sb_text_set(next, "");
         sb_result res = SB_RESULT_INIT;
-        if (p->thread_model == SB_THREAD_SERIAL)
-            pthread_mutex_lock(&inst->lock);
-        sb_status st = p->provider->list(inst->handle, &job->call->call, &q, on_item, &d, next, &res);
-        if (p->thread_model == SB_THREAD_SERIAL)
-            pthread_mutex_unlock(&inst->lock);
+        sb_status st = sb_agent_provider_list(job, inst, &q, on_item, &d, next, &res);
         if (d.failed != SB_AGENT_SUCCEEDED) {
             o = d.failed;
             snprintf(error, cap, "%s", d.error);

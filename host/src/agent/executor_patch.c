@@ -39,16 +39,6 @@ static sb_agent_outcome from_status(sb_status st)
     return SB_STATUS_IS_RETRYABLE(st) ? SB_AGENT_FAILED_RETRYABLE : SB_AGENT_FAILED_PERMANENT;
 }
 
-static void lock(sb_instance *inst, int on)
-{
-    if (inst->plugin->loaded.desc->thread_model != SB_THREAD_SERIAL)
-        return;
-    if (on)
-        pthread_mutex_lock(&inst->lock);
-    else
-        pthread_mutex_unlock(&inst->lock);
-}
-
 /* Opens every sealed value; 0, or -1 with error set. */
 static int open_all(const sb_agent_job *job, opened *v, size_t *n, char *error, size_t cap)
 {
@@ -76,13 +66,10 @@ static int open_all(const sb_agent_job *job, opened *v, size_t *n, char *error, 
 static sb_status read_current(const sb_agent_job *job, sb_instance *inst, const sb_secret_ref *ref,
                               sb_bundle **b, sb_text *version, int *created, sb_result *res)
 {
-    const sb_provider_ops *ops = inst->plugin->loaded.desc->provider;
     sb_version_info vi = {sizeof vi, 0, version, 0};
     *b = NULL;
     *created = 0;
-    lock(inst, 1);
-    sb_status st = ops->read(inst->handle, &job->call->call, ref, b, &vi, res);
-    lock(inst, 0);
+    sb_status st = sb_agent_provider_read(job, inst, ref, b, &vi, res);
     if (st == SB_E_NOT_FOUND) {
         sb_result_release(res);
         *b = sb_bundle_new(SB_SHAPE_MAP);
@@ -121,7 +108,6 @@ static int merge(sb_bundle *b, const opened *v, size_t n, char *error, size_t ca
 static sb_agent_outcome get_merge_put(const sb_agent_job *job, sb_instance *inst, const char *path,
                                       const opened *v, size_t n, char *error, size_t cap)
 {
-    const sb_plugin *d = inst->plugin->loaded.desc;
     sb_secret_ref ref = {sizeof ref, 0, path, NULL};
     for (int attempt = 1; attempt <= MERGE_ATTEMPTS; attempt++) {
         sb_text *version = sb_text_new(), *written = sb_text_new();
@@ -141,9 +127,7 @@ static sb_agent_outcome get_merge_put(const sb_agent_job *job, sb_instance *inst
             op = "write";
             const char *expected = created ? SB_CAS_CREATE : sb_text_str(version, NULL);
             sb_version_info nv = {sizeof nv, 0, written, 0};
-            lock(inst, 1);
-            st = d->provider->write(inst->handle, &job->call->call, &ref, b, expected, &nv, &res);
-            lock(inst, 0);
+            st = sb_agent_provider_write(job, inst, &ref, b, expected, &nv, &res);
         }
         sb_bundle_free(b); /* zeroes every value */
         sb_text_free(version);

@@ -42,15 +42,13 @@ static sb_agent_outcome provider_read(const sb_agent_job *job, sb_instance *inst
     sb_secret_ref r = {sizeof r, 0, ref, NULL};
     sb_version_info v = {sizeof v, 0, sb_text_new(), 0};
     sb_result res = SB_RESULT_INIT;
-    if (d->thread_model == SB_THREAD_SERIAL)
-        pthread_mutex_lock(&inst->lock);
-    sb_status st = d->provider->read(inst->handle, &job->call->call, &r, out, &v, &res);
-    if (d->thread_model == SB_THREAD_SERIAL)
-        pthread_mutex_unlock(&inst->lock);
+    sb_status st = sb_agent_provider_read(job, inst, &r, out, &v, &res);
     sb_text_free(v.version);
     if (st == SB_OK && *out == NULL)
         st = SB_E_PROTOCOL;
     if (st != SB_OK) {
+        sb_bundle_free(*out);
+        *out = NULL;
         snprintf(error, cap, "provider read of %.100s failed with %s: %.120s", ref,
                  sb_plugin_status_name(st), res.message && res.message[0] ? res.message : "no detail");
         sb_result_release(&res);

@@ -116,6 +116,14 @@ static void metrics_register(sb_agent *a)
     a->m_cp_errors = sb_metrics_counter("sbridge_agent_control_plane_errors_total",
                                         "failed calls to the control plane", "call", NULL);
     a->m_running = sb_metrics_gauge("sbridge_agent_jobs_running", "jobs executing now", NULL);
+    a->m_throttled = sb_metrics_counter("sbridge_agent_provider_throttled_total",
+                                        "throttled answers of the provider (each pauses the "
+                                        "provider instance)",
+                                        NULL);
+    a->m_gate_wait = sb_metrics_counter("sbridge_agent_provider_wait_seconds_total",
+                                        "time operations waited for the provider instance's "
+                                        "rate limit or throttle pause",
+                                        NULL);
     a->m_up = sb_metrics_gauge("sbridge_agent_control_plane_up",
                                "1 when the last call to the control plane got an answer", NULL);
 }
@@ -126,6 +134,16 @@ static void wait_for_stop(sb_agent *a)
     while (!atomic_load(&a->stopping))
         pthread_cond_wait(&a->cv, &a->mu);
     pthread_mutex_unlock(&a->mu);
+}
+
+/* The rate_limit of the provider instance serving connection (0: none configured). */
+static int64_t instance_rate_limit(const sb_settings *s, const char *connection)
+{
+    const sb_instance_settings *p = s->providers.items;
+    for (size_t i = 0; i < s->providers.n; i++)
+        if (strcmp(p[i].name, connection) == 0)
+            return p[i].rate_limit;
+    return 0;
 }
 
 static int64_t mono_ms(void)
@@ -151,6 +169,7 @@ int sb_agent_run(const sb_agent_setup *setup)
     pthread_cond_init(&a->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&a->mu, NULL);
+    sb_rate_gate_init(&a->gate, instance_rate_limit(a->settings, a->connection));
     metrics_register(a);
 
     signal_thread sig = {.agent = a, .config_file = setup->config_file};
@@ -209,6 +228,7 @@ int sb_agent_run(const sb_agent_setup *setup)
     sb_agent_identity_free(&a->identity);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
+    sb_rate_gate_destroy(&a->gate);
     free(a);
     return code;
 }

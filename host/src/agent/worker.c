@@ -112,7 +112,8 @@ static void run_job(sb_agent *a, const sb_agent_reply *r)
     sb_metric_add(a->m_running, NULL, 1);
 
     sb_call_ctx exec;
-    sb_call_begin(&exec, "agent", type, id, EXECUTION_LIMIT_MS);
+    sb_call_begin(&exec, "agent", a->connection, id, EXECUTION_LIMIT_MS);
+    exec.gate = &a->gate; /* every provider request of the job is paced */
     sb_agent_lease lease;
     int leased = sb_agent_lease_start(&lease, a, id, lease_s * 1000, &exec) == 0;
     sb_agent_job j = {a, id, type, job, sb_json_get(job, "payload"), &exec, json_object()};
@@ -124,6 +125,8 @@ static void run_job(sb_agent *a, const sb_agent_reply *r)
         sb_warn("agent", "job %s (%s): %s: %s", id, type, sb_agent_outcome_name(o), error);
     if (leased && atomic_load(&lease.lost))
         sb_warn("agent", "job %s: lease lost while executing; reporting the outcome anyway", id);
+    if (exec.paced_ms > 0)
+        sb_metric_add(a->m_gate_wait, NULL, (double)exec.paced_ms / 1000.0);
     complete(a, id, o, error, j.completion);
     json_decref(j.completion);
     sb_metric_add(a->m_jobs, SB_LABELS(type, sb_agent_outcome_name(o)), 1);

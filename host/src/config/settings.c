@@ -54,13 +54,27 @@ static const sb_spec plugins_spec[] = {
          "plugins to load; nothing else is ever loaded"),
 };
 
+/* KMS, notifier and GitOps instances. */
 static const sb_spec instance_spec[] = {
+    STR("name", sb_instance_settings, name, SB_CFG_REQUIRED, NULL, "instance name"),
+    STR("plugin", sb_instance_settings, plugin, SB_CFG_REQUIRED, NULL,
+        "name of a plugin listed in plugins.load"),
+    {"config", SB_SPEC_NODE, offsetof(sb_instance_settings, config), 0, NULL, 1, 0, NULL,
+     "the plugin's own settings, checked against its schema", NULL, 0, 0},
+};
+
+/* Provider instances (agent, dev): also the fence and the request pace. */
+static const sb_spec provider_instance_spec[] = {
     STR("name", sb_instance_settings, name, SB_CFG_REQUIRED, NULL,
-        "instance name (for providers: the provider connection it serves)"),
+        "instance name: the provider connection it serves"),
     STR("plugin", sb_instance_settings, plugin, SB_CFG_REQUIRED, NULL,
         "name of a plugin listed in plugins.load"),
     ROW("fence", SB_CFG_STRING_MAP, sb_instance_settings, fence, 0, NULL, 1, 0, NULL,
-        "providers: labels every list is restricted to (ANDed with a job's selector)"),
+        "labels every list is restricted to (ANDed with a job's selector)"),
+    INT("rate_limit", sb_instance_settings, rate_limit, "20", 0, 100000,
+        "HTTP requests per second sent to the provider by all workers "
+        "together, retries included, bursting to one second's worth (0: no limit); a "
+        "throttled answer pauses the instance for its Retry-After either way"),
     {"config", SB_SPEC_NODE, offsetof(sb_instance_settings, config), 0, NULL, 1, 0, NULL,
      "the plugin's own settings, checked against its schema", NULL, 0, 0},
 };
@@ -206,7 +220,7 @@ static const sb_spec agent_spec[] = {
                 "how the agent reaches the control plane"),
     SECTION("health", sb_settings, health, health_spec, "local health endpoint"),
     SECTION_REQ("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
-    LIST("providers", sb_settings, providers, instance_spec, sb_instance_settings,
+    LIST("providers", sb_settings, providers, provider_instance_spec, sb_instance_settings,
          "provider instances this agent serves"),
     INT("concurrency", sb_settings, concurrency, "4", 1, 64, "jobs executed at once (worker threads)"),
     GRACE_ROW,
@@ -220,7 +234,7 @@ static const sb_spec dev_spec[] = {
         "private state (default: a fresh temporary directory)"),
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance"),
-    LIST("providers", sb_settings, providers, instance_spec, sb_instance_settings,
+    LIST("providers", sb_settings, providers, provider_instance_spec, sb_instance_settings,
          "provider instances of the embedded agent"),
     SECTION("demo", sb_settings, demo, demo_spec, "demo data"),
     GRACE_ROW,

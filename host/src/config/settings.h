@@ -45,6 +45,7 @@ typedef struct sb_instance_settings {
     char *name;
     char *plugin;
     sb_strmap fence; /* providers: labels every list is restricted to */
+    int64_t rate_limit; /* providers on an agent: operations per second, 0 = none */
     const sb_ynode *config;
 } sb_instance_settings;
 

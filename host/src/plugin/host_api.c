@@ -273,3 +273,33 @@ static const sb_host_api table = {
 };
 
 const sb_host_api *sb_host_api_table(void) { return &table; }
+
+/* ---- pacing ----------------------------------------------------------------- */
+
+#define PACE_SLICE_MS 250 /* re-check cancellation at least this often */
+
+sb_status sb_call_pace(const sb_call *call, sb_result *res)
+{
+    sb_call_ctx *ctx = (sb_call_ctx *)ctx_of(call);
+    if (ctx == NULL || ctx->gate == NULL)
+        return SB_OK;
+    for (;;) {
+        int64_t wait = sb_rate_gate_take(ctx->gate, sb_clock_monotonic_ms());
+        if (wait == 0)
+            return SB_OK;
+        if (atomic_load(&ctx->cancelled))
+            return host_fail(res, SB_E_CANCELLED, 0,
+                             "cancelled while waiting for provider instance %s's rate limit",
+                             ctx->instance ? ctx->instance : "?");
+        int64_t left = call->deadline_unix_ms - sb_clock_now_unix_ms();
+        if (left <= wait)
+            return host_fail(res, SB_E_TIMEOUT, 0,
+                             "provider instance %s is rate limited, or paused by the provider, "
+                             "for longer than the call has left (%lld ms)",
+                             ctx->instance ? ctx->instance : "?", (long long)(left > 0 ? left : 0));
+        int64_t slice = wait < PACE_SLICE_MS ? wait : PACE_SLICE_MS;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ctx->paced_ms += slice;
+    }
+}

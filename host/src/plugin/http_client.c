@@ -415,7 +415,10 @@ sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_ht
     uint32_t attempts = 0;
     for (;;) {
         attempts++;
-        sb_status st = attempt(call, req, resp, res);
+        sb_status st = sb_call_pace(call, res); /* the instance's rate limit or pause */
+        if (st != SB_OK)
+            return st;
+        st = attempt(call, req, resp, res);
         resp->attempts = attempts;
         int again = (req->flags & SB_HTTP_RETRY) && attempts < MAX_ATTEMPTS &&
                     ((st == SB_OK && retryable_status(resp->status)) || st == SB_E_UNAVAILABLE);

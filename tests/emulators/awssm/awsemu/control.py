@@ -22,6 +22,7 @@ Contract:
 
 import base64
 import json
+import time
 import uuid
 
 from . import sigv4
@@ -109,7 +110,8 @@ class Emulator:
         auth = hmap.get("authorization", "")
         signed = auth.split("SignedHeaders=")[1].split(",")[0] if "SignedHeaders=" in auth else ""
         entry = {"target": target, "status": status, "error": err_type, "signed_headers": signed,
-                 "session_token": "x-amz-security-token" in hmap}
+                 "session_token": "x-amz-security-token" in hmap,
+                 "at": round(time.monotonic(), 3)}
         entry.update({k: req[k] for k in LOGGED_MEMBERS if isinstance(req, dict) and k in req})
         self.log.append(entry)
         del self.log[:-MAX_LOG]
@@ -227,6 +229,17 @@ class Emulator:
         if name == "imds":
             self.imds.role = req.get("role")
             return {"ok": True}
+        if name == "peek":
+            # the current version as a test asserts on it (never in the request log)
+            sec = self.sm.secrets[req["secret_id"]]
+            cur = sec.holder("AWSCURRENT")
+            out = {"version_id": cur.id, "tags": {t["Key"]: t["Value"] for t in sec.tags},
+                   "versions": len(sec.versions)}
+            if cur.string is not None:
+                out["string"] = cur.string
+            else:
+                out["binary_b64"] = base64.b64encode(cur.binary).decode()
+            return out
         if name == "put-value":
             # a concurrent writer, without SigV4 (tests): same semantics as PutSecretValue
             put = {"SecretId": req["secret_id"]}
