@@ -282,8 +282,10 @@ class SecretsOps(EmulatorCase):
         _, _, latest = self.kv("GET", "/secrets/r", tok)
         self.assertEqual(latest["value"], "theirs")
         self.assertNotEqual(latest["id"], mine["id"])
-        self.kv("PUT", "/secrets/r", tok, {"value": "again"})   # one-shot
+        self.kv("PUT", "/secrets/r", tok, {"value": "again", "tags": {"a": "b"}})   # one-shot
         self.assertEqual(self.kv("GET", "/secrets/r", tok)[2]["value"], "again")
+        peek = self.admin("peek", {"name": "R"})
+        self.assertEqual((peek["value"], peek["tags"], peek["versions"]), ("again", {"a": "b"}, 3))
 
     def test_forbidden_with_innererror(self):
         self.admin("deny", {"principal": "app-1", "inner": "AccessDenied"})

@@ -289,6 +289,13 @@ class Emulator:
                 if k in req:
                     doc[k] = req[k]
             return self.secrets.set(base, req["name"], json.dumps(doc).encode())
+        if name == "peek":  # the current version as stored (tests only; never logged)
+            s = self.secrets.store.get(req["name"].lower())
+            if s is None:
+                raise ValueError("no secret %s" % req["name"])
+            v = s["versions"][-1]
+            return {"value": v["value"], "contentType": v["contentType"], "tags": v["tags"],
+                    "version": v["id"], "versions": len(s["versions"])}
         if name == "race":
             self.races[req["name"].lower()] = {"value": req["value"]}
             return {"ok": True}
