@@ -59,10 +59,12 @@ static int param(const char *header, const char *name, char *out, size_t cap)
     return -1;
 }
 
-/* "https://host[:port]/…" -> host (lower case) in out; 0 or -1. */
+/* "https://host[:port]/…" -> host (lower case) in out; 0 or -1. The scheme
+ * must be written in lower case: the resource becomes the scope sent to
+ * Entra ID verbatim. */
 static int https_host(const char *url, char *out, size_t cap)
 {
-    if (strncasecmp(url, "https://", 8) != 0)
+    if (strncmp(url, "https://", 8) != 0)
         return -1;
     const char *h = url + 8;
     size_t n = strcspn(h, ":/?#");

@@ -79,6 +79,7 @@ Test(azurekv_challenge, malformed_headers_are_refused)
         "Bearer authorization=\"https://login.windows.net/t%2F..\", resource=\"https://vault.azure.net\"",
         "Bearer authorization=\"https://login.windows.net/t\"",
         "Bearer authorization=\"https://login.windows.net/t\", resource=\"http://vault.azure.net\"",
+        "Bearer authorization=\"https://login.windows.net/t\", resource=\"httPs://vault.azure.net\"",
         "Bearer authorization=\"https://login.windows.net/t\", scope=\"https://vault.azure.net\"",
         "Bearer authorization=\"https://login.windows.net/t\", resource=\"https://u@vault.azure.net\"",
         "Bearer authorization=\"https://login.windows.net/t, resource=\"https://vault.azure.net\"",
