@@ -4,8 +4,10 @@
  *
  * The plugin is split by concern:
  *   azurekv_plugin.c    descriptor, config schema, init/fini, instance lifecycle
- *   azurekv_text.c      small helpers: heap text (metadata only), URL
- *                       encoding into secure memory, names, KeyVaultError text
+ *   azurekv_text.c      small helpers: formatted heap text (metadata only),
+ *                       URL encoding into secure memory, name/version checks
+ *                       (plus plugins/shared/plugin_text for metadata strings
+ *                       and message cleaning)
  *   azurekv_challenge.c parsing the 401 challenge (WWW-Authenticate) — pure
  *   azurekv_token.c     Entra ID tokens: cache, refresh, the four credential
  *                       kinds (client secret, certificate assertion, managed
@@ -36,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plugin_text.h" /* plugins/shared: sbp_strdup, sbp_clean_copy, sbp_str */
+
 extern const sb_host_api *akv_host;
 
 #define AKV_PLUGIN_NAME "azurekv"
@@ -49,14 +53,11 @@ extern const sb_host_api *akv_host;
 
 /* printf into a new heap string; NULL when out of memory. */
 char *akv_format(const char *fmt, ...) SB_PRINTF_LIKE(1, 2);
-char *akv_strdup(const char *s);
 /* Appends `len` bytes percent-encoded (RFC 3986 unreserved kept) to a
  * secure buffer; 0 or -1. */
 int akv_append_urlencoded(sb_secure_buf *out, const char *s, size_t len);
 /* Appends "&name=" + urlencoded value (no '&' when the buffer is empty). */
 int akv_append_form(sb_secure_buf *out, const char *name, const char *value, size_t len);
-/* Copies printable ASCII of `in` (len bytes) into out (cap), spaces folded. */
-void akv_clean_copy(const char *in, size_t len, char *out, size_t cap);
 /* A secret name Key Vault accepts (^[0-9a-zA-Z-]{1,127}$): NULL, or why not. */
 const char *akv_check_name(const char *name);
 /* A version id (1-64 characters of [0-9a-zA-Z]): NULL, or why not. */

@@ -94,13 +94,13 @@ sb_status akv_fail_keyvault(const sb_http_response *resp, const char *what, sb_r
         size_t n = 0;
         const char *t = h->json_string(h->json_pointer(err, "/code"), &n);
         if (t)
-            akv_clean_copy(t, n, code, sizeof code);
+            sbp_clean_copy(t, n, code, sizeof code);
         t = h->json_string(h->json_pointer(err, "/innererror/code"), &n);
         if (t)
-            akv_clean_copy(t, n, inner, sizeof inner);
+            sbp_clean_copy(t, n, inner, sizeof inner);
         t = h->json_string(h->json_pointer(err, "/message"), &n);
         if (t)
-            akv_clean_copy(t, n, msg, sizeof msg);
+            sbp_clean_copy(t, n, msg, sizeof msg);
         h->json_free(doc);
     }
     long status = resp->status;

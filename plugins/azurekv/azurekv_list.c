@@ -110,7 +110,7 @@ sb_status akv_get_page(akv_instance *ai, const sb_call *call, const char *url, c
                          "%s: Key Vault's nextLink points outside the configured vault (%s); "
                          "not followed",
                          op, ai->vault_url);
-        else if ((*next = akv_strdup(l)) == NULL)
+        else if ((*next = sbp_strdup(l)) == NULL)
             st = h->fail(res, SB_E_INTERNAL, 0, "%s: out of memory", op);
     }
     if (st != SB_OK) {
@@ -170,7 +170,7 @@ sb_status akv_list(void *inst, const sb_call *call, const sb_list_query *query,
         if (!akv_next_link_ok(ai, query->cursor))
             return h->fail(res, SB_E_INVALID, 0,
                            "list: the cursor is not a page of the configured vault");
-        url = akv_strdup(query->cursor);
+        url = sbp_strdup(query->cursor);
     } else {
         url = akv_vault_url(ai, "/secrets", "maxresults=25");
     }

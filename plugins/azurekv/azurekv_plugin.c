@@ -171,7 +171,7 @@ static int dup_opt(const sb_config *cfg, const char *key, char **dst)
     const char *v = akv_host->config_string(cfg, key);
     if (v == NULL || v[0] == '\0')
         return 0;
-    return (*dst = akv_strdup(v)) == NULL ? -1 : 0;
+    return (*dst = sbp_strdup(v)) == NULL ? -1 : 0;
 }
 
 static sb_status copy_fence(akv_instance *ai, const sb_config *cfg, sb_result *res)
@@ -185,8 +185,8 @@ static sb_status copy_fence(akv_instance *ai, const sb_config *cfg, sb_result *r
     for (size_t i = 0; i < nf; i++, ai->n_fence++) {
         if (fence[i].key == NULL || fence[i].key[0] == '\0')
             return config_error(ai, res, "tag_fence", "tag names must not be empty");
-        ai->fence[i].key = akv_strdup(fence[i].key);
-        ai->fence[i].value = akv_strdup(fence[i].value ? fence[i].value : "");
+        ai->fence[i].key = sbp_strdup(fence[i].key);
+        ai->fence[i].value = sbp_strdup(fence[i].value ? fence[i].value : "");
         if (ai->fence[i].key == NULL || ai->fence[i].value == NULL) {
             ai->n_fence++;
             return config_error(ai, res, "tag_fence", "out of memory");
@@ -209,7 +209,7 @@ static sb_status akv_instance_new(const sb_config *cfg, void **instance, sb_resu
     akv_instance *ai = calloc(1, sizeof *ai);
     if (ai == NULL)
         return h->fail(res, SB_E_INTERNAL, 0, "instance_new: out of memory");
-    ai->name = akv_strdup(h->config_instance_name(cfg));
+    ai->name = sbp_strdup(h->config_instance_name(cfg));
     const char *why, *vault = h->config_string(cfg, "vault_url");
     if ((why = base_url(vault ? vault : "", 1, &ai->vault_url, &ai->vault_host)))
         return config_error(ai, res, "vault_url", why);
@@ -248,7 +248,7 @@ static sb_status akv_instance_new(const sb_config *cfg, void **instance, sb_resu
     ai->client_secret = h->config_secret(cfg, "client_secret");
     if (ai->mode == AKV_AUTH_CLIENT_SECRET && (ai->client_secret == NULL || !ai->client_secret[0]))
         return config_error(ai, res, "client_secret", "required for auth: client_secret");
-    if (ai->api_version == NULL && (ai->api_version = akv_strdup("7.5")) == NULL)
+    if (ai->api_version == NULL && (ai->api_version = sbp_strdup("7.5")) == NULL)
         return config_error(ai, res, "api_version", "out of memory");
     if (copy_fence(ai, cfg, res) != SB_OK)
         return SB_E_CONFIG;

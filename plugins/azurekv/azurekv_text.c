@@ -2,9 +2,11 @@
  * plugins/azurekv/azurekv_text.c — small text helpers of the Azure Key Vault
  * plugin.
  *
- * Contract: heap strings hold metadata only (URLs, names, tags, ids). Form
- * and query values that may be secret (client secrets, assertions) are
- * percent-encoded straight into host secure buffers. Name and version
+ * Contract: heap strings hold metadata only (URLs, names, tags, ids); the
+ * shared metadata helpers (strdup, message cleaning, query encoding) are
+ * plugins/shared/plugin_text. Form values that may be secret (client
+ * secrets, assertions) are percent-encoded here straight into host secure
+ * buffers. Name and version
  * checks follow Key Vault's rules so a bad reference fails before any
  * network call.
  */
@@ -24,8 +26,6 @@ char *akv_format(const char *fmt, ...)
     va_end(ap);
     return n < 0 ? NULL : out;
 }
-
-char *akv_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 static int unreserved(unsigned char c)
 {
@@ -61,26 +61,6 @@ int akv_append_form(sb_secure_buf *out, const char *name, const char *value, siz
         h->secure_append(out, "=", 1))
         return -1;
     return akv_append_urlencoded(out, value, len);
-}
-
-void akv_clean_copy(const char *in, size_t len, char *out, size_t cap)
-{
-    size_t o = 0;
-    int space = 0;
-    if (cap == 0)
-        return;
-    for (size_t i = 0; i < len && o + 1 < cap; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (c <= 0x20 || c >= 0x7f) {
-            space = o > 0;
-            continue;
-        }
-        if (space && o + 2 < cap)
-            out[o++] = ' ';
-        space = 0;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
 }
 
 const char *akv_check_name(const char *name)

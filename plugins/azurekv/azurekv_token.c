@@ -53,10 +53,10 @@ static sb_status fail_token_endpoint(const sb_http_response *resp, const char *w
         size_t n = 0;
         const char *t = h->json_string(h->json_pointer(root, "/error"), &n);
         if (t)
-            akv_clean_copy(t, n, error, sizeof error);
+            sbp_clean_copy(t, n, error, sizeof error);
         t = h->json_string(h->json_pointer(root, "/error_description"), &n);
         if (t)
-            akv_clean_copy(t, strcspn(t, "\r\n") < n ? strcspn(t, "\r\n") : n, desc, sizeof desc);
+            sbp_clean_copy(t, strcspn(t, "\r\n") < n ? strcspn(t, "\r\n") : n, desc, sizeof desc);
         h->json_free(doc);
     }
     long status = resp->status;
@@ -181,24 +181,23 @@ static sb_status from_entra(akv_instance *ai, const sb_call *call, sb_result *re
 static sb_status from_imds(akv_instance *ai, const sb_call *call, sb_result *res)
 {
     const sb_host_api *h = akv_host;
-    sb_secure_buf *q = h->secure_new(256);
-    const char *resource = ai->challenge.resource;
-    if (q == NULL || akv_append_urlencoded(q, resource, strlen(resource)) != 0 ||
-        (ai->client_id && (h->secure_append(q, "&client_id=", 11) ||
-                           akv_append_urlencoded(q, ai->client_id, strlen(ai->client_id))))) {
-        h->secure_free(q);
+    sbp_str url = {0};
+    sbp_str_add(&url, ai->imds_endpoint);
+    sbp_str_add(&url, "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=");
+    sbp_str_add_query(&url, ai->challenge.resource);
+    if (ai->client_id) {
+        sbp_str_add(&url, "&client_id=");
+        sbp_str_add_query(&url, ai->client_id);
+    }
+    if (url.failed) {
+        sbp_str_free(&url);
         return h->fail(res, SB_E_INTERNAL, 0, "token: out of memory");
     }
-    char *url = akv_format("%s/metadata/identity/oauth2/token?api-version=2018-02-01&resource=%s",
-                           ai->imds_endpoint, (const char *)h->secure_data(q, NULL));
-    h->secure_free(q);
-    if (url == NULL)
-        return h->fail(res, SB_E_INTERNAL, 0, "token: out of memory");
     sb_kv headers[] = {{"Metadata", "true"}};
     sb_http_response resp;
-    sb_status st = akv_send(ai, call, "GET", url, headers, 1, NULL,
+    sb_status st = akv_send(ai, call, "GET", url.p, headers, 1, NULL,
                             SB_HTTP_ALLOW_HTTP | SB_HTTP_RETRY, "imds_token", &resp, res);
-    free(url);
+    sbp_str_free(&url);
     if (st != SB_OK)
         return st;
     st = resp.status == 200 ? keep_token(ai, &resp, "managed identity (IMDS) token", res)
