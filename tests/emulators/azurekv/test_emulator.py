@@ -306,6 +306,17 @@ class SecretsOps(EmulatorCase):
         self.assertIn("VaultRequestTypeLimitReached", out["error"]["message"])
         self.assertEqual(self.kv("GET", "/secrets", tok)[0], 200)
 
+    def test_delay_and_truncation_faults(self):
+        tok = self.token()
+        self.admin("faults", {"target": "GetSecrets", "delay_ms": 600})
+        started = time.monotonic()
+        self.assertEqual(self.kv("GET", "/secrets", tok)[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.6)
+        self.admin("faults", {"target": "GetSecrets", "truncate": True})
+        with self.assertRaises(http.client.IncompleteRead):
+            self.kv("GET", "/secrets", tok)
+        self.assertEqual(self.kv("GET", "/secrets", tok)[0], 200)
+
     def test_request_log_never_holds_values(self):
         tok = self.token()
         self.kv("PUT", "/secrets/x", tok, {"value": "canary-value-123", "tags": {"a": "b"}})

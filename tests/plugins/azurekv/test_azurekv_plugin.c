@@ -380,6 +380,31 @@ Test(azurekv_provider, errors_are_mapped)
     close_checked(h);
 }
 
+Test(azurekv_provider, slow_and_truncated_answers)
+{
+    free(kv_seed("app-db", "\"x\"", NULL));
+    sb_harness *h = kv_open(KV_AUTH_SECRET "request_timeout: 1s\n");
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    sb_bundle *b = es_read_ok(h, "app-db", NULL, &v); /* challenge and token cached */
+    es_host(h)->bundle_free(b);
+    b = NULL;
+    es_admin_ok("POST", "faults", "{\"target\":\"GetSecret\",\"delay_ms\":2500}");
+    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_E_TIMEOUT, "%s", res.message);
+    cr_assert_null(b);
+    /* half a body: the host retries the GET; when every answer is cut, UNAVAILABLE */
+    es_admin_ok("POST", "faults", "{\"target\":\"GetSecret\",\"truncate\":true,\"count\":5}");
+    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_E_UNAVAILABLE, "%s", res.message);
+    es_admin_ok("POST", "reset", "{}"); /* clears the remaining faults (and the secrets) */
+    es_admin_ok("POST", "apps", "{\"client_id\":\"" KV_CLIENT "\",\"client_secret\":\"" KV_SECRET "\"}");
+    free(kv_seed("app-db", "\"y\"", NULL));
+    es_admin_ok("POST", "faults", "{\"target\":\"GetSecret\",\"truncate\":true,\"count\":1}");
+    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_OK, "one cut answer is retried: %s",
+                 res.message);
+    es_host(h)->bundle_free(b);
+    close_checked(h);
+}
+
 Test(azurekv_provider, expired_token_is_refreshed_once)
 {
     free(kv_seed("app-db", "\"x\"", NULL));

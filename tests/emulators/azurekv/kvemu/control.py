@@ -81,6 +81,12 @@ class Emulator:
 
     # -- https port --------------------------------------------------------------------------
     def dispatch_tls(self, method, path, query, headers, body, base):
+        self.effects = {}
+        status, out_headers, out = self._dispatch_tls(method, path, query, headers, body, base)
+        out_headers.update(self.effects)  # transport faults, carried out by the server
+        return status, out_headers, out
+
+    def _dispatch_tls(self, method, path, query, headers, body, base):
         hmap = {k.lower(): v for k, v in headers}
         q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         parts = [unquote(p) for p in path.split("/")[1:]]
@@ -191,6 +197,9 @@ class Emulator:
         for f in self.faults:
             if f["count"] > 0 and f["target"] in ("*", op):
                 f["count"] -= 1
+                if f["delay_ms"] or f["truncate"]:
+                    self.effects = {"_delay_ms": f["delay_ms"], "_truncate": f["truncate"]}
+                    return
                 headers = {}
                 if f["retry_after"] is not None:
                     headers["Retry-After"] = str(f["retry_after"])
@@ -308,7 +317,9 @@ class Emulator:
                                 "code": req.get("code", "Throttled"),
                                 "message": req.get("message", THROTTLED),
                                 "count": int(req.get("count", 1)),
-                                "retry_after": req.get("retry_after")})
+                                "retry_after": req.get("retry_after"),
+                                "delay_ms": int(req.get("delay_ms", 0)),
+                                "truncate": bool(req.get("truncate", False))})
             return {"ok": True}
         if name == "nextlink-host":
             self.secrets.nextlink_host = req.get("host")

@@ -63,13 +63,19 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 status, out_headers, out = emu.dispatch_plain(self.command, path, query, headers,
                                                               body)
+        delay_ms = out_headers.pop("_delay_ms", 0)
+        truncate = out_headers.pop("_truncate", False)
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
         self.send_response(status)
         for k, v in out_headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(out)
+            self.wfile.write(out[:len(out) // 2] if truncate else out)
+        if truncate:
+            self.close_connection = True
 
 
 class TlsServer(ThreadingHTTPServer):
