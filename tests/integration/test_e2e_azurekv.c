@@ -5,7 +5,9 @@
  * emulator over TLS (tests/emulators/azurekv: 401 challenge, Entra ID client
  * credentials, bearer tokens checked on every call). A read approved and
  * revealed once; a patch of one key of a JSON value that keeps the other
- * keys, the contentType and the tags, and writes one version; a discovery
+ * keys, the contentType and the tags, and writes one version; a patch whose
+ * write another writer overtakes (caught by the plugin's re-check, re-read
+ * and merged by the agent, so both changes survive); a discovery
  * under the instance's fence, through nextLink pages, with tags as catalog
  * labels.
  */
@@ -107,6 +109,44 @@ Test(e2e_azurekv, read_reveal_and_a_patch_keep_the_other_keys_the_content_type_a
     json_decref(after);
     e2e_assert_not_in_agent_logs("canary-az-pw");
     e2e_assert_not_in_agent_logs("e2e-secret");
+}
+
+Test(e2e_azurekv, a_writer_right_after_the_agents_write_is_merged_not_lost)
+{
+    request_world();
+    rename_world_secret();
+    emu_start();
+    es_admin_ok("POST", "secrets",
+                "{\"name\":\"app-db\",\"value\":\"{\\\"user\\\":\\\"app\\\",\\\"password\\\":"
+                "\\\"old\\\",\\\"region\\\":\\\"westeurope\\\"}\",\"tags\":{\"owner\":\"payments\"}}");
+    /* right after the agent's PUT, another writer changes the region (and, not
+     * knowing of the patch, puts the old password back) */
+    es_admin_ok("POST", "race",
+                "{\"name\":\"app-db\",\"value\":\"{\\\"user\\\":\\\"app\\\",\\\"password\\\":"
+                "\\\"old\\\",\\\"region\\\":\\\"northeurope\\\"}\"}");
+    char token[128], req[40];
+    mint(conn_id, token, sizeof token, NULL);
+    kv_agent(&e2e_agents[0], token, NULL);
+    e2e_approved_patch(bind_dev, "password", "canary-az-new", req);
+    e2e_wait_job(req, "succeeded");
+    json_t *after = peek("app-db");
+    json_t *data = json_loads(json_string_value(json_object_get(after, "value")), 0, NULL);
+    cr_assert_not_null(data);
+    cr_assert_str_eq(json_string_value(json_object_get(data, "password")), "canary-az-new",
+                     "the patch was lost to the other writer");
+    cr_assert_str_eq(json_string_value(json_object_get(data, "region")), "northeurope",
+                     "the other writer's change was lost");
+    cr_assert_eq(json_integer_value(json_object_get(after, "versions")), 4,
+                 "seed, the agent's first write, the other writer, the merged write");
+    json_decref(data);
+    json_decref(after);
+    char *log = NULL;
+    cr_assert_eq(es_admin("GET", "requests", NULL, &log), 200);
+    cr_assert_eq(es_count(log, "\"op\": \"SetSecret\", \"status\": 200"), 2,
+                 "the agent should have written, seen the conflict, re-read and written again: %s",
+                 log);
+    free(log);
+    e2e_assert_not_in_agent_logs("canary-az-new");
 }
 
 Test(e2e_azurekv, a_discovery_keeps_to_the_fence_follows_next_links_and_labels_by_tags)
