@@ -46,6 +46,7 @@ extern const sb_host_api *akv_host;
 #define AKV_PLUGIN_VERSION "0.1.0"
 #define AKV_ERROR_TEXT_MAX 200
 #define AKV_REFRESH_BEFORE_MS (5 * 60 * 1000) /* renew tokens this long before expiry */
+#define AKV_KEEP_OLD_TOKEN_MS 10000            /* a failed renewal keeps a token this fresh */
 #define AKV_MAX_FILE_BYTES (64 * 1024)        /* token, key and certificate files */
 #define AKV_LIST_PAGE 25u                      /* Key Vault's maxresults cap */
 

@@ -4,7 +4,9 @@
  * Contract:
  *   - One cached token per instance, in secure memory, renewed 5 minutes
  *     before it expires (at half its life when it lives under 10 minutes),
- *     and forgotten after a 401 (akv_token_forget).
+ *     and forgotten after a 401 (akv_token_forget). When a renewal fails
+ *     while the current token has more than 10 s left, the current token is
+ *     used (a warning is logged) and the renewal is tried again next call.
  *   - The tenant and scope come from the vault's 401 challenge (the tenant
  *     may be pinned with tenant_id; a mismatch is refused where the
  *     challenge is taken). The token endpoint is always
@@ -211,18 +213,32 @@ sb_status akv_token_get(akv_instance *ai, const sb_call *call, const char **toke
 {
     const sb_host_api *h = akv_host;
     size_t len = 0;
-    const unsigned char *cached = h->secure_data(ai->token, &len);
-    if (len > 0 && h->now_unix_ms() < ai->token_refresh_ms) {
-        *token = (const char *)cached;
+    h->secure_data(ai->token, &len);
+    int64_t now = h->now_unix_ms();
+    if (len > 0 && now < ai->token_refresh_ms) {
+        *token = (const char *)h->secure_data(ai->token, NULL);
         return SB_OK;
     }
-    akv_token_forget(ai);
     if (!ai->have_challenge)
         return h->fail(res, SB_E_INTERNAL, 0, "token: no challenge from the vault yet");
-    sb_status st = ai->mode == AKV_AUTH_MANAGED_IDENTITY ? from_imds(ai, call, res)
-                                                         : from_entra(ai, call, res);
-    if (st != SB_OK)
-        return st;
-    *token = (const char *)h->secure_data(ai->token, NULL);
-    return SB_OK;
+    /* the current token stays usable while a renewal fails, if it has at
+     * least AKV_KEEP_OLD_TOKEN_MS left (a token endpoint hiccup must not
+     * fail calls a valid token can still make) */
+    int keep_old = len > 0 && now + AKV_KEEP_OLD_TOKEN_MS < ai->token_expires_ms;
+    if (!keep_old)
+        akv_token_forget(ai);
+    sb_result fresh = SB_RESULT_INIT;
+    sb_status st = ai->mode == AKV_AUTH_MANAGED_IDENTITY ? from_imds(ai, call, &fresh)
+                                                         : from_entra(ai, call, &fresh);
+    if (st != SB_OK && keep_old && (h->secure_data(ai->token, &len), len > 0)) {
+        h->log(SB_LOG_WARN, call, "azurekv: renewing the access token failed (%s); the current "
+               "token is used until it expires", fresh.message);
+        st = SB_OK;
+    } else if (st != SB_OK) {
+        h->fail(res, st, fresh.retry_after_ms, "%s", fresh.message);
+    }
+    h->result_release(&fresh);
+    if (st == SB_OK)
+        *token = (const char *)h->secure_data(ai->token, NULL);
+    return st;
 }

@@ -431,6 +431,31 @@ Test(azurekv_provider, expired_token_is_refreshed_once)
     close_checked(h);
 }
 
+Test(azurekv_provider, a_failed_renewal_keeps_the_current_token)
+{
+    free(kv_seed("app-db", "\"x\"", NULL));
+    es_admin_ok("POST", "token-lifetime", "{\"seconds\":22}"); /* renewed after 11 s */
+    sb_harness *h = kv_open(KV_AUTH_SECRET);
+    const sb_host_api *host = es_host(h);
+    sb_version_info v = SB_TEST_VERSION_INFO;
+    host->bundle_free(es_read_ok(h, "app-db", NULL, &v));
+    struct timespec ts = {11, 500000000};
+    nanosleep(&ts, NULL);
+    es_admin_ok("POST", "faults", "{\"target\":\"token\",\"status\":503,\"count\":10}");
+    /* the renewal fails (503 x the host's retries); the token has ~10.5 s left */
+    host->bundle_free(es_read_ok(h, "app-db", NULL, &v));
+    char *log = kv_requests();
+    cr_assert_geq(es_count(log, "\"op\": \"token\", \"status\": 503"), 1,
+                  "no renewal was attempted: %s", log);
+    free(log);
+    /* a token that has expired is not kept: the call fails retryably */
+    es_admin_ok("POST", "expire-tokens", "{}");
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    sb_bundle *b = NULL;
+    cr_assert_eq(kv_read(h, "app-db", NULL, &b, &v, &res), SB_E_UNAVAILABLE, "%s", res.message);
+    close_checked(h);
+}
+
 Test(azurekv_provider, challenge_is_verified_and_tenant_pinned)
 {
     free(kv_seed("app-db", "\"x\"", NULL));
