@@ -10,6 +10,7 @@
  */
 #include "agent_test_util.h"
 #include "api/read_api.h"
+#include "worker/tasks.h"
 
 TestSuite(reveal, .init = tenancy_setup, .fini = tenancy_teardown, .timeout = 240);
 
@@ -212,10 +213,14 @@ Test(reveal, sessions_end_with_their_wraps_by_hand_or_by_ttl)
                           "WHERE expired_at IS NULL", NULL, 0);
     size_t n = 0;
     sb_error err = {0};
-    cr_assert_eq(sb_reveal_sessions_sweep(sb_api_harness_db(h), 100, &n, &err), 0, "%s",
+    cr_assert_eq(sb_worker_expire_reveal_sessions(sb_api_harness_db(h), NULL, &n, &err), 0, "%s",
                  err.message);
     cr_assert_eq(n, 1);
     cr_assert_eq(sql_int("SELECT count(*) FROM reveal_sessions WHERE expired_reason = 'ttl'"), 1);
+    /* audited in the same transaction, with the request and how many wraps went */
+    cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = 'reveal_session.expire'"
+                         " AND actor = 'system' AND details->>'wraps_expired' = '1'"),
+                 1);
     expect_error(reveal(dev, req2, wrap2, &r), &r, 410, "wrap_expired");
 }
 

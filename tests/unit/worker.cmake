@@ -1,0 +1,8 @@
+# tests/unit/worker.cmake — the worker role (issue 15): the scheduler
+# against a real PostgreSQL (replicas, locks, backoff, kill -9 mid-task)
+# and each sweep with its audit event. Included by tests/CMakeLists.txt.
+if(NOT TARGET sb_api_harness)
+  return()
+endif()
+sb_add_unit_test(test_worker_scheduler SOURCES integration/test_worker_scheduler.c
+                 LIBRARIES sb_api_harness sb_worker sb_store)
