@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pg_harness.h"
+#include "store/database.h"
 #include "store/migrate.h"
 #include "store/rows.h"
 #include "store/worker_store.h"
@@ -334,4 +335,64 @@ Test(worker_scheduler, a_replica_killed_mid_task_leaves_nothing_half_done)
     cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks WHERE last_runner = 'survivor' "
                              "AND last_outcome = 'succeeded'"),
                  1);
+}
+
+/* ---- `sbridge worker` processes ------------------------------------------- */
+
+static pid_t start_worker_process(const char *config, const char *log)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        FILE *f = freopen(log, "a", stderr);
+        (void)f;
+        execl(SB_BIN, SB_BIN, "worker", "--config", config, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
+{
+    char app[1100], config[256], log[300];
+    cr_assert_eq(sb_pg_harness_as_app(conninfo, app, sizeof app), 0);
+    /* as a server would: migrations by the owner grant the server's role its rights */
+    sb_database_options dbo = {.url = app, .migration_url = conninfo, .pool_size = 2,
+                               .connect_timeout_ms = 5000, .migrate = 1, .check_role = 1};
+    sb_database *granted;
+    sb_error err = {0};
+    cr_assert_eq(sb_database_open(&dbo, &granted, NULL, &err), 0, "%s", err.message);
+    sb_database_close(granted);
+    snprintf(config, sizeof config, "%s/worker-%ld.yaml", "/tmp", (long)getpid());
+    snprintf(log, sizeof log, "%s.log", config);
+    FILE *f = fopen(config, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "role: server\nlog:\n  level: warn\ndatabase:\n  url: \"%s\"\n  pool_size: 4\n"
+               "worker:\n  expire_requests: 1s\n  recover_leases: 1s\n  expire_reveal_sessions: 1s\n"
+               "  expire_wraps: 1s\n  mark_stale_agents: 1s\n",
+            app);
+    fclose(f);
+    int64_t started = now_ms();
+    pid_t a = start_worker_process(config, log), b = start_worker_process(config, log);
+    int64_t deadline = now_ms() + 60000;
+    while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 5 &&
+           now_ms() < deadline)
+        sleep_ms(50);
+    kill(a, SIGTERM);
+    kill(b, SIGTERM);
+    int sa, sb;
+    waitpid(a, &sa, 0);
+    waitpid(b, &sb, 0);
+    int64_t elapsed = now_ms() - started;
+    cr_assert(WIFEXITED(sa) && WEXITSTATUS(sa) == 0, "worker a: status %d (see %s)", sa, log);
+    cr_assert(WIFEXITED(sb) && WEXITSTATUS(sb) == 0, "worker b: status %d (see %s)", sb, log);
+    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks"), 5);
+    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3 AND "
+                             "last_outcome = 'succeeded' AND last_runner LIKE 'pid %'"),
+                 5, "see %s", log);
+    long long most = sql_int(db, "SELECT max(runs) FROM worker_tasks");
+    cr_assert_leq(most, elapsed / 1000 + 1, "%lld runs of one task in %lld ms by two workers", most,
+                  (long long)elapsed);
+    unlink(config);
+    unlink(log);
 }
