@@ -369,13 +369,14 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     cr_assert_not_null(f);
     fprintf(f, "role: server\nlog:\n  level: warn\ndatabase:\n  url: \"%s\"\n  pool_size: 4\n"
                "worker:\n  expire_requests: 1s\n  recover_leases: 1s\n  expire_reveal_sessions: 1s\n"
-               "  expire_wraps: 1s\n  mark_stale_agents: 1s\n",
+               "  expire_wraps: 1s\n  mark_stale_agents: 1s\n  schedule_discovery: 1s\n"
+               "  mark_catalog_missing: 1s\n",
             app);
     fclose(f);
     int64_t started = now_ms();
     pid_t a = start_worker_process(config, log), b = start_worker_process(config, log);
     int64_t deadline = now_ms() + 60000;
-    while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 5 &&
+    while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 7 &&
            now_ms() < deadline)
         sleep_ms(50);
     kill(a, SIGTERM);
@@ -386,10 +387,10 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     int64_t elapsed = now_ms() - started;
     cr_assert(WIFEXITED(sa) && WEXITSTATUS(sa) == 0, "worker a: status %d (see %s)", sa, log);
     cr_assert(WIFEXITED(sb) && WEXITSTATUS(sb) == 0, "worker b: status %d (see %s)", sb, log);
-    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks"), 5);
+    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks"), 7);
     cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3 AND "
                              "last_outcome = 'succeeded' AND last_runner LIKE 'pid %'"),
-                 5, "see %s", log);
+                 7, "see %s", log);
     long long most = sql_int(db, "SELECT max(runs) FROM worker_tasks");
     cr_assert_leq(most, elapsed / 1000 + 1, "%lld runs of one task in %lld ms by two workers", most,
                   (long long)elapsed);

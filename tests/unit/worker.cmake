@@ -8,3 +8,5 @@ sb_add_unit_test(test_worker_scheduler SOURCES integration/test_worker_scheduler
                  LIBRARIES sb_api_harness sb_worker sb_store)
 target_compile_definitions(test_worker_scheduler PRIVATE SB_BIN="$<TARGET_FILE:sbridge>")
 add_dependencies(test_worker_scheduler sbridge)
+sb_add_unit_test(test_worker_sweeps SOURCES integration/test_worker_sweeps.c
+                 LIBRARIES sb_api_harness sb_worker)

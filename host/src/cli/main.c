@@ -37,9 +37,10 @@ static const sb_command commands[] = {
      "usage: sbridge worker [--config FILE]\n"
      "\n"
      "Runs the worker's tasks (request and fill-window expiry, job lease recovery, reveal session\n"
-     "and wrap expiry, stale agents) on the server configuration FILE's database.url, each at its\n"
-     "worker.* interval. Many may run: each task runs once per interval across all of them. It\n"
-     "applies no migration and serves no API. SIGTERM/SIGINT finish the task in progress.\n",
+     "and wrap expiry, stale agents, scheduled discovery, catalog rows gone missing) on the server\n"
+     "configuration FILE's database.url, each at its worker.* interval. Many may run: each task\n"
+     "runs once per interval across all of them. It applies no migration and serves no API.\n"
+     "SIGTERM/SIGINT finish the task in progress.\n",
      sb_cmd_worker},
     {"agent", "run an outbound agent that executes approved jobs with local credentials",
      sb_agent_usage, sb_cmd_agent},

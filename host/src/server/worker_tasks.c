@@ -37,6 +37,10 @@ int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, 
         {"expire_wraps", dev ? 30000 : w->expire_wraps_ms, sb_worker_purge_wraps, NULL},
         {"mark_stale_agents", dev ? 30000 : w->mark_stale_agents_ms, sb_worker_mark_stale_agents,
          NULL},
+        {"schedule_discovery", dev ? 60000 : w->schedule_discovery_ms, sb_worker_schedule_discovery,
+         NULL},
+        {"mark_catalog_missing", dev ? 600000 : w->mark_catalog_missing_ms,
+         sb_worker_mark_catalog_missing, (void *)&w->catalog_missing_after_ms},
     };
     sb_worker_options o = {0};
     return sb_worker_start(db, tasks, sizeof tasks / sizeof tasks[0], &o, out, err);

@@ -6,8 +6,10 @@
  *
  * Tasks and their settings (config worker.*): expire_requests (request TTL
  * and cross-team fill windows, api/request_system.h), recover_leases
- * (api/agent_api.h), expire_reveal_sessions, expire_wraps and
- * mark_stale_agents (worker/tasks.h). The two api/ tasks drive the request
+ * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
+ * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
+ * worker.catalog_missing_after; worker/tasks.h). The settings must
+ * outlive the worker. The two api/ tasks drive the request
  * machine, whose single writer still lives in api/ (see docs/worker.md).
  */
 #ifndef SB_SERVER_WORKER_TASKS_H

@@ -107,3 +107,36 @@ int sb_worker_store_purge_wraps(sb_db_conn *conn, long limit, char **json, sb_er
         " GROUP BY request_id) g))::text",
         1, p, NULL, 0, json, err);
 }
+
+int sb_worker_store_due_discoveries(sb_db_conn *conn, long limit, char **json, sb_error *err)
+{
+    const char *p[] = {SB_DB_INT(limit > 0 ? limit : 100)};
+    return sb_store_json_one(
+        conn,
+        "WITH d AS (SELECT c.id FROM provider_connections c WHERE c.status = 'active'"
+        " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.connection_id = c.id AND j.type = 'discover'"
+        "   AND (j.state IN ('queued', 'leased') OR j.created_at > now() - make_interval(secs =>"
+        "   c.discovery_interval_s)))"
+        " ORDER BY c.discovery_last_run_at NULLS FIRST, c.id LIMIT $1::integer"
+        " FOR UPDATE OF c SKIP LOCKED)"
+        " SELECT coalesce(jsonb_agg(jsonb_build_object('id', id) ORDER BY id), '[]')::text FROM d",
+        1, p, NULL, 0, json, err);
+}
+
+int sb_worker_store_mark_catalog_missing(sb_db_conn *conn, int64_t missing_after_s, long limit,
+                                         char **json, sb_error *err)
+{
+    const char *p[] = {SB_DB_INT(missing_after_s), SB_DB_INT(limit > 0 ? limit : 100)};
+    return sb_store_json_one(
+        conn,
+        "WITH d AS (SELECT s.id FROM catalog_secrets s JOIN provider_connections c"
+        " ON c.id = s.connection_id WHERE s.status = 'present'"
+        " AND s.last_seen_at < now() - make_interval(secs => $1::bigint)"
+        " AND c.discovery_last_outcome = 'succeeded' AND c.discovery_last_run_at > s.last_seen_at"
+        " ORDER BY s.last_seen_at LIMIT $2::integer FOR UPDATE OF s SKIP LOCKED),"
+        " u AS (UPDATE catalog_secrets s SET status = 'missing' FROM d WHERE s.id = d.id"
+        " RETURNING s.id, s.connection_id, s.secret_ref)"
+        " SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'connection_id', connection_id,"
+        " 'secret_ref', secret_ref) ORDER BY id), '[]')::text FROM u",
+        2, p, NULL, 0, json, err);
+}

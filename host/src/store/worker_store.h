@@ -21,6 +21,17 @@
  *     expired, unconsumed read results (box NULL, purged_at now) and
  *     deletes up to limit expired sealed request values, returning
  *     {"wraps":[{id, request_id}], "sealed":[{request_id, n}]} as JSON.
+ *   - sb_worker_store_due_discoveries returns up to limit active provider
+ *     connections due for a discovery, as a JSON array of {id}, locked
+ *     FOR UPDATE SKIP LOCKED: due means no discover job of the connection
+ *     is queued or leased, and none was created within its
+ *     discovery_interval_s (so a discovery that succeeded, failed or is
+ *     still running in this interval is never queued again).
+ *   - sb_worker_store_mark_catalog_missing turns up to limit present
+ *     catalog rows into missing when they were last seen more than
+ *     missing_after_s ago AND a successful discovery of their connection
+ *     ran after that (an agent that is down never empties the catalog);
+ *     returns [{id, connection_id, secret_ref}].
  * Returns 0 done, -1 error (err filled).
  */
 #ifndef SB_STORE_WORKER_STORE_H
@@ -49,5 +60,8 @@ int sb_worker_store_due_now(sb_db_conn *conn, const char *task, sb_error *err);
 int sb_worker_store_mark_stale_agents(sb_db_conn *conn, int64_t stale_after_s, long limit,
                                       char **json, sb_error *err);
 int sb_worker_store_purge_wraps(sb_db_conn *conn, long limit, char **json, sb_error *err);
+int sb_worker_store_due_discoveries(sb_db_conn *conn, long limit, char **json, sb_error *err);
+int sb_worker_store_mark_catalog_missing(sb_db_conn *conn, int64_t missing_after_s, long limit,
+                                         char **json, sb_error *err);
 
 #endif

@@ -7,19 +7,22 @@
 #include <string.h>
 
 #include "store/agent_store.h"
+#include "store/job_store.h"
 #include "store/worker_store.h"
 #include "store/wrap_store.h"
 #include "worker/scheduler.h"
 #include "worker/task_audit.h"
 
-/* A store sweep that returns what it changed as JSON text. */
-typedef int (*store_sweep)(sb_db_conn *conn, long limit, char **json, sb_error *err);
-/* Audits what one sweep changed; *n how many things. */
+/* A store sweep that returns what it changed (or found due) as JSON text. */
+typedef int (*store_sweep)(sb_db_conn *conn, void *ctx, long limit, char **json, sb_error *err);
+/* Audits what one sweep changed (and does what follows from it); *n how
+ * many things. */
 typedef int (*sweep_audit)(sb_db_conn *conn, json_t *changed, size_t *n, sb_error *err);
 
 typedef struct sweep {
     store_sweep change;
     sweep_audit audit;
+    void *ctx;
     size_t n;
 } sweep;
 
@@ -28,7 +31,7 @@ static int sweep_txn(sb_db_conn *conn, void *p, sb_error *err)
     sweep *s = p;
     char *text = NULL;
     s->n = 0;
-    if (s->change(conn, SB_WORKER_BATCH, &text, err) != 0) {
+    if (s->change(conn, s->ctx, SB_WORKER_BATCH, &text, err) != 0) {
         free(text);
         return -1;
     }
@@ -41,10 +44,10 @@ static int sweep_txn(sb_db_conn *conn, void *p, sb_error *err)
     return rc;
 }
 
-static int run_sweep(sb_db *db, store_sweep change, sweep_audit audit, size_t *done,
+static int run_sweep(sb_db *db, store_sweep change, sweep_audit audit, void *ctx, size_t *done,
                      sb_error *err)
 {
-    sweep s = {change, audit, 0};
+    sweep s = {change, audit, ctx, 0};
     *done = 0;
     if (sb_db_transaction(db, sweep_txn, &s, err) < 0)
         return -1;
@@ -77,10 +80,16 @@ static int audit_sessions(sb_db_conn *conn, json_t *ended, size_t *n, sb_error *
     return 0;
 }
 
+static int end_sessions(sb_db_conn *conn, void *ctx, long limit, char **json, sb_error *err)
+{
+    (void)ctx;
+    return sb_wrap_store_session_sweep(conn, limit, json, err);
+}
+
 int sb_worker_expire_reveal_sessions(sb_db *db, void *ctx, size_t *done, sb_error *err)
 {
     (void)ctx;
-    return run_sweep(db, sb_wrap_store_session_sweep, audit_sessions, done, err);
+    return run_sweep(db, end_sessions, audit_sessions, NULL, done, err);
 }
 
 /* ---- wraps ---------------------------------------------------------------- */
@@ -109,16 +118,23 @@ static int audit_purge(sb_db_conn *conn, json_t *purged, size_t *n, sb_error *er
     return 0;
 }
 
+static int purge(sb_db_conn *conn, void *ctx, long limit, char **json, sb_error *err)
+{
+    (void)ctx;
+    return sb_worker_store_purge_wraps(conn, limit, json, err);
+}
+
 int sb_worker_purge_wraps(sb_db *db, void *ctx, size_t *done, sb_error *err)
 {
     (void)ctx;
-    return run_sweep(db, sb_worker_store_purge_wraps, audit_purge, done, err);
+    return run_sweep(db, purge, audit_purge, NULL, done, err);
 }
 
 /* ---- stale agents --------------------------------------------------------- */
 
-static int mark_stale(sb_db_conn *conn, long limit, char **json, sb_error *err)
+static int mark_stale(sb_db_conn *conn, void *ctx, long limit, char **json, sb_error *err)
 {
+    (void)ctx;
     return sb_worker_store_mark_stale_agents(conn, SB_AGENT_STALE_S, limit, json, err);
 }
 
@@ -141,5 +157,76 @@ static int audit_stale(sb_db_conn *conn, json_t *stale, size_t *n, sb_error *err
 int sb_worker_mark_stale_agents(sb_db *db, void *ctx, size_t *done, sb_error *err)
 {
     (void)ctx;
-    return run_sweep(db, mark_stale, audit_stale, done, err);
+    return run_sweep(db, mark_stale, audit_stale, NULL, done, err);
+}
+
+/* ---- discovery ------------------------------------------------------------ */
+
+static int due_discoveries(sb_db_conn *conn, void *ctx, long limit, char **json, sb_error *err)
+{
+    (void)ctx;
+    return sb_worker_store_due_discoveries(conn, limit, json, err);
+}
+
+/* One discover job per due connection (the agents' claim is woken by the
+ * store's NOTIFY at commit), each audited. */
+static int queue_discoveries(sb_db_conn *conn, json_t *due, size_t *n, sb_error *err)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(due, i, c)
+    {
+        char *job = NULL;
+        if (sb_job_store_create(conn, "discover", str(c, "id"), NULL, "{}", 3, &job, err) != 0) {
+            free(job);
+            return -1;
+        }
+        json_t *row = json_loads(job ? job : "", 0, NULL);
+        free(job);
+        json_t *d = json_pack("{s:s, s:s, s:b}", "type", "discover", "connection_id", str(c, "id"),
+                              "scheduled", 1);
+        int rc = sb_worker_audit(conn, "job.create", "job", str(row, "id"), NULL, d, err);
+        json_decref(row);
+        if (rc != 0)
+            return -1;
+    }
+    *n = json_array_size(due);
+    return 0;
+}
+
+int sb_worker_schedule_discovery(sb_db *db, void *ctx, size_t *done, sb_error *err)
+{
+    (void)ctx;
+    return run_sweep(db, due_discoveries, queue_discoveries, NULL, done, err);
+}
+
+/* ---- catalog -------------------------------------------------------------- */
+
+static int mark_missing(sb_db_conn *conn, void *ctx, long limit, char **json, sb_error *err)
+{
+    return sb_worker_store_mark_catalog_missing(conn, *(const int64_t *)ctx / 1000, limit, json,
+                                                err);
+}
+
+static int audit_missing(sb_db_conn *conn, json_t *missing, size_t *n, sb_error *err)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(missing, i, m)
+    {
+        json_t *d = json_pack("{s:s, s:s}", "connection_id", str(m, "connection_id"), "secret_ref",
+                              str(m, "secret_ref"));
+        if (sb_worker_audit(conn, "catalog_secret.missing", "catalog_secret", str(m, "id"), NULL,
+                            d, err) != 0)
+            return -1;
+    }
+    *n = json_array_size(missing);
+    return 0;
+}
+
+int sb_worker_mark_catalog_missing(sb_db *db, void *ctx, size_t *done, sb_error *err)
+{
+    if (ctx == NULL)
+        return sb_error_set(err, SB_DB_E_QUERY, "mark_catalog_missing needs its age (ctx)");
+    return run_sweep(db, mark_missing, audit_missing, ctx, done, err);
 }

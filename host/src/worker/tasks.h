@@ -14,8 +14,16 @@
  *       SB_AGENT_STALE_S become stale (audit agent.stale, severity
  *       warning); their next heartbeat makes them active again
  *       (agent.activate, api/agent_enroll.c).
- * ctx is unused (NULL). A batch is SB_WORKER_BATCH rows; a full batch
- * answers SB_WORKER_MORE.
+ *   sb_worker_schedule_discovery  queues one discover job (max 3
+ *       attempts) for each active connection due by its
+ *       discovery_interval_s (store/worker_store.h says when; a connection
+ *       whose discovery ran, or runs, in this interval is not queued
+ *       again); audit job.create with details.scheduled = true.
+ *   sb_worker_mark_catalog_missing  ctx points to an int64_t age in
+ *       milliseconds (worker.catalog_missing_after): present catalog rows not seen by a successful discovery
+ *       for that long become missing (audit catalog_secret.missing).
+ * ctx is unused (NULL) unless said. A batch is SB_WORKER_BATCH rows; a
+ * full batch answers SB_WORKER_MORE.
  */
 #ifndef SB_WORKER_TASKS_H
 #define SB_WORKER_TASKS_H
@@ -30,5 +38,7 @@
 int sb_worker_expire_reveal_sessions(sb_db *db, void *ctx, size_t *done, sb_error *err);
 int sb_worker_purge_wraps(sb_db *db, void *ctx, size_t *done, sb_error *err);
 int sb_worker_mark_stale_agents(sb_db *db, void *ctx, size_t *done, sb_error *err);
+int sb_worker_schedule_discovery(sb_db *db, void *ctx, size_t *done, sb_error *err);
+int sb_worker_mark_catalog_missing(sb_db *db, void *ctx, size_t *done, sb_error *err);
 
 #endif
