@@ -367,8 +367,8 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     snprintf(log, sizeof log, "%s.log", config);
     FILE *f = fopen(config, "w");
     cr_assert_not_null(f);
-    fprintf(f, "role: server\nlog:\n  level: warn\ndatabase:\n  url: \"%s\"\n  pool_size: 4\n"
-               "worker:\n  expire_requests: 1s\n  recover_leases: 1s\n  expire_reveal_sessions: 1s\n"
+    fprintf(f, "role: server\nlog:\n  level: info\ndatabase:\n  url: \"%s\"\n  pool_size: 4\n"
+               "worker:\n  listen: 127.0.0.1:0\n  expire_requests: 1s\n  recover_leases: 1s\n  expire_reveal_sessions: 1s\n"
                "  expire_wraps: 1s\n  mark_stale_agents: 1s\n  schedule_discovery: 1s\n"
                "  mark_catalog_missing: 1s\n",
             app);
@@ -379,6 +379,23 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 7 &&
            now_ms() < deadline)
         sleep_ms(50);
+    /* each process serves its own metrics: the runs it made, by task and outcome */
+    char cmd[600], metrics[65536] = "";
+    snprintf(cmd, sizeof cmd,
+             "port=$(sed -n 's/.*health endpoint on http:\\/\\/127.0.0.1:\\([0-9]*\\).*/\\1/p' %s"
+             " | head -1); curl -sf http://127.0.0.1:$port/metrics && curl -sf "
+             "http://127.0.0.1:$port/readyz",
+             log);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got = fread(metrics, 1, sizeof metrics - 1, p);
+    metrics[got] = '\0';
+    cr_assert_eq(pclose(p), 0, "no /metrics or /readyz from a worker (see %s):\n%s", log, metrics);
+    cr_assert(strstr(metrics, "sb_worker_task_runs_total{task=\"mark_stale_agents\","
+                              "outcome=\"succeeded\"}"),
+              "%s", metrics);
+    cr_assert(strstr(metrics, "sb_worker_task_duration_seconds_bucket{task=\"expire_requests\""),
+              "%s", metrics);
     kill(a, SIGTERM);
     kill(b, SIGTERM);
     int sa, sb;

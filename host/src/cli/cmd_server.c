@@ -19,6 +19,7 @@
 #include "server/worker_tasks.h"
 #include "store/database.h"
 #include "util/log.h"
+#include "worker/health.h"
 
 /* --config FILE, or $SBRIDGE_CONFIG. */
 static const char *config_arg(int argc, char **argv, const char *command, int *bad,
@@ -184,12 +185,16 @@ int sb_cmd_worker(int argc, char **argv)
     };
     sb_database *d = NULL;
     sb_worker *w = NULL;
+    sb_worker_health *health = NULL;
     sb_error err;
     sigset_t set;
     sb_cli_block_signals(&set);
     if (sb_database_open(&o, &d, NULL, &err) != 0 ||
-        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &w, &err) != 0) {
+        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &w, &err) != 0 ||
+        sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
+                               &err) != 0) {
         fprintf(stderr, "sbridge worker: %s\n", err.message);
+        sb_worker_stop(w);
         sb_database_close(d);
         sb_settings_free(&s);
         return 1;
@@ -197,6 +202,7 @@ int sb_cmd_worker(int argc, char **argv)
     sb_info("worker", "worker started (pid %ld)", (long)getpid());
     wait_for_stop(&set, file, "worker");
     sb_info("worker", "stopping: finishing the task in progress");
+    sb_worker_health_stop(health);
     sb_worker_stop(w);
     sb_database_close(d);
     sb_settings_free(&s);

@@ -133,6 +133,8 @@ static const sb_spec admin_spec[] = {
 
 static const sb_spec worker_spec[] = {
     BOOL("enabled", sb_worker_settings, enabled, "true", "run worker loops in this process"),
+    STR("listen", sb_worker_settings, listen, SB_SPEC_LISTEN, "127.0.0.1:9466",
+        "sbridge worker: address of /healthz, /readyz and /metrics (port 0: any free port)"),
     DUR("expire_wraps", sb_worker_settings, expire_wraps_ms, "30s", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("expire_requests", sb_worker_settings, expire_requests_ms, "1m", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("expire_reveal_sessions", sb_worker_settings, expire_reveal_sessions_ms, "30s", 1 * MS_S,

@@ -94,6 +94,7 @@ typedef struct sb_keys_settings {
 typedef struct sb_worker_settings {
     sb_cfg_pos pos;
     int enabled;
+    char *listen; /* `sbridge worker`'s /healthz, /readyz, /metrics */
     int64_t expire_wraps_ms;
     int64_t expire_requests_ms;
     int64_t expire_reveal_sessions_ms;

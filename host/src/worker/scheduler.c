@@ -29,6 +29,7 @@ typedef struct task_state {
 
 struct sb_worker {
     sb_db *db;
+    atomic_int database_ok; /* the latest tick's lock query got an answer */
     sb_periodic *thread;
     char runner[128];
     int64_t max_backoff_ms;
@@ -110,13 +111,16 @@ static void tick_task(sb_worker *w, task_state *t)
     sb_db_conn *conn;
     sb_error err = {0};
     if (sb_db_acquire(w->db, LOCK_ACQUIRE_MS, &conn, &err) != 0) {
+        atomic_store(&w->database_ok, 0);
         sb_debug("worker", "task %s: no database connection this tick: %s", t->task.name,
                  err.message);
         return;
     }
     int held = 0;
     bool due = false;
-    if (sb_db_advisory_try_lock(conn, t->lock_key, &held, &err) != 0) {
+    int asked = sb_db_advisory_try_lock(conn, t->lock_key, &held, &err);
+    atomic_store(&w->database_ok, asked == 0);
+    if (asked != 0) {
         sb_debug("worker", "task %s: cannot take its lock: %s", t->task.name, err.message);
     } else if (!held) {
         atomic_fetch_add(&t->lock_skipped, 1);
@@ -224,6 +228,8 @@ void sb_worker_wake(sb_worker *w)
 }
 
 bool sb_worker_stopping(const sb_worker *w) { return w && sb_periodic_stopping(w->thread); }
+
+bool sb_worker_database_ok(const sb_worker *w) { return w && atomic_load(&w->database_ok); }
 
 int sb_worker_task_stats_get(const sb_worker *w, const char *name, sb_worker_task_stats *out)
 {

@@ -76,6 +76,8 @@ int sb_worker_start(sb_db *db, const sb_worker_task *tasks, size_t n,
                     const sb_worker_options *opts, sb_worker **out, sb_error *err);
 void sb_worker_wake(sb_worker *w); /* look at the tasks now; never blocks */
 bool sb_worker_stopping(const sb_worker *w);
+/* true once a tick reached the database, false again when one did not. */
+bool sb_worker_database_ok(const sb_worker *w);
 /* 0, or 1 when this scheduler has no task of that name. */
 int sb_worker_task_stats_get(const sb_worker *w, const char *name, sb_worker_task_stats *out);
 void sb_worker_stop(sb_worker *w); /* NULL is a no-op */
