@@ -239,6 +239,31 @@ Test(worker_scheduler, a_failing_task_releases_its_lock_backs_off_and_recovers)
     cr_assert_eq(sql_int(db, "SELECT consecutive_failures FROM worker_tasks"), 0);
 }
 
+/* Between due times a tick asks the database nothing: a row made due
+ * behind the scheduler's back is seen only after sb_worker_wake. */
+Test(worker_scheduler, ticks_skip_a_task_until_it_is_due_and_wake_looks_again)
+{
+    sb_error err = {0};
+    counting c = {0};
+    sb_worker_task t = {"hourly", 3600000, count_run, &c};
+    sb_worker_options o = {.tick_ms = 20};
+    sb_worker *w;
+    cr_assert_eq(sb_worker_start(db, &t, 1, &o, &w, &err), 0, "%s", err.message);
+    int64_t deadline = now_ms() + 30000;
+    while (atomic_load(&c.runs) == 0 && now_ms() < deadline)
+        sleep_ms(20);
+    cr_assert_eq(atomic_load(&c.runs), 1);
+    sql(db, "UPDATE worker_tasks SET next_run_at = now() WHERE name = 'hourly'");
+    sleep_ms(500); /* 25 ticks */
+    cr_assert_eq(atomic_load(&c.runs), 1, "a tick queried a task that was not due");
+    sb_worker_wake(w);
+    deadline = now_ms() + 30000;
+    while (atomic_load(&c.runs) == 1 && now_ms() < deadline)
+        sleep_ms(20);
+    sb_worker_stop(w);
+    cr_assert_eq(atomic_load(&c.runs), 2, "wake looks at the shared row again");
+}
+
 Test(worker_scheduler, bad_task_tables_are_refused)
 {
     sb_error err = {0};

@@ -8,7 +8,7 @@
 #include "store/store_json.h"
 
 int sb_worker_store_claim(sb_db_conn *conn, const char *task, int64_t interval_ms,
-                          const char *runner, bool *due, sb_error *err)
+                          const char *runner, bool *due, int64_t *wait_ms, sb_error *err)
 {
     const char *p[] = {task, SB_DB_INT(interval_ms), runner};
     *due = false;
@@ -16,14 +16,25 @@ int sb_worker_store_claim(sb_db_conn *conn, const char *task, int64_t interval_m
                             "INSERT INTO worker_tasks (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
                             1, p, NULL, err) != 0)
         return -1;
-    int64_t n = 0;
-    if (sb_db_exec_affected(conn,
-                            "UPDATE worker_tasks SET next_run_at = now() + make_interval(secs =>"
-                            " $2::bigint / 1000.0), last_started_at = now(), runs = runs + 1,"
-                            " last_runner = left($3, 128) WHERE name = $1 AND next_run_at <= now()",
-                            3, p, &n, err) != 0)
-        return -1;
-    *due = n == 1;
+    char cell[48] = "";
+    int rc = sb_store_json_one(
+        conn,
+        "WITH u AS (UPDATE worker_tasks SET next_run_at = now() + make_interval(secs =>"
+        " $2::bigint / 1000.0), last_started_at = now(), runs = runs + 1,"
+        " last_runner = left($3, 128) WHERE name = $1 AND next_run_at <= now()"
+        " RETURNING next_run_at)"
+        " SELECT (SELECT count(*) FROM u) || ' ' || greatest(0, (extract(epoch FROM"
+        " coalesce((SELECT next_run_at FROM u), (SELECT next_run_at FROM worker_tasks"
+        " WHERE name = $1)) - now()) * 1000)::bigint)",
+        3, p, cell, sizeof cell, NULL, err);
+    long long claimed = 0, wait = 0;
+    if (rc == 0 && sscanf(cell, "%lld %lld", &claimed, &wait) != 2)
+        return sb_error_set(err, SB_DB_E_QUERY, "worker task %s: unreadable claim", task);
+    if (rc != 0)
+        return rc < 0 ? -1 : sb_error_set(err, SB_DB_E_QUERY, "worker task %s: no claim", task);
+    *due = claimed == 1;
+    if (wait_ms)
+        *wait_ms = wait;
     return 0;
 }
 

@@ -7,6 +7,8 @@
  *     forward when it is due (next_run_at <= now(); a task never seen
  *     before is due), in one conditional UPDATE: of any number of replicas
  *     asking, exactly one is told *due = true per interval. runs counts it.
+ *     *wait_ms (may be NULL): how long until the task is next due, as the
+ *     row says after the claim (claims only ever move it later).
  *   - sb_worker_store_finish records how a claimed run ended. A success
  *     clears consecutive_failures; a failure increments it to f and sets
  *     next_run_at to now() + min(interval_ms * 2^f, max_backoff_ms) *
@@ -44,7 +46,7 @@
 #include "util/error.h"
 
 int sb_worker_store_claim(sb_db_conn *conn, const char *task, int64_t interval_ms,
-                          const char *runner, bool *due, sb_error *err);
+                          const char *runner, bool *due, int64_t *wait_ms, sb_error *err);
 typedef struct sb_worker_backoff {
     int64_t interval_ms, max_backoff_ms;
     int jitter_permille; /* 0..1000 */

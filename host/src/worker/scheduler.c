@@ -25,6 +25,9 @@ typedef struct task_state {
     int64_t lock_key;
     atomic_uint_fast64_t succeeded, failed, lock_skipped, items;
     atomic_int failing;
+    /* monotonic ms before which the shared row says the task is not due:
+     * ticks before it ask the database nothing (sb_worker_wake clears it) */
+    _Atomic int64_t not_before_ms;
 } task_state;
 
 struct sb_worker {
@@ -77,7 +80,7 @@ static int run_batches(sb_worker *w, task_state *t, size_t *items, sb_error *err
 }
 
 static void record(sb_worker *w, task_state *t, sb_db_conn *conn, int rc, size_t items,
-                   int64_t took_ms, const sb_error *run_err)
+                   int64_t took_ms, const sb_error *run_err, int64_t *next_ms)
 {
     const char *name = t->task.name;
     sb_metric_add(m_runs, SB_LABELS(name, rc == 0 ? "succeeded" : "failed"), 1);
@@ -95,6 +98,7 @@ static void record(sb_worker *w, task_state *t, sb_db_conn *conn, int rc, size_t
     if (sb_worker_store_finish(conn, name, rc == 0, rc == 0 ? NULL : run_err->message, &b,
                                &failures, &next, &err) != 0)
         sb_warn("worker", "task %s: cannot record its run: %s", name, err.message);
+    *next_ms = next;
     if (rc != 0 && !was_failing)
         sb_err("worker", "task %s failed (%d in a row; next try in %lld ms, backing off while "
                "it fails): %s", name, failures, (long long)next, run_err->message);
@@ -110,6 +114,8 @@ static void tick_task(sb_worker *w, task_state *t)
 {
     sb_db_conn *conn;
     sb_error err = {0};
+    if (monotonic_ms() < atomic_load(&t->not_before_ms))
+        return;
     if (sb_db_acquire(w->db, LOCK_ACQUIRE_MS, &conn, &err) != 0) {
         atomic_store(&w->database_ok, 0);
         sb_debug("worker", "task %s: no database connection this tick: %s", t->task.name,
@@ -126,7 +132,8 @@ static void tick_task(sb_worker *w, task_state *t)
         atomic_fetch_add(&t->lock_skipped, 1);
         sb_metric_add(m_skipped, SB_LABELS(t->task.name), 1);
     } else {
-        if (sb_worker_store_claim(conn, t->task.name, t->task.interval_ms, w->runner, &due,
+        int64_t wait = 0;
+        if (sb_worker_store_claim(conn, t->task.name, t->task.interval_ms, w->runner, &due, &wait,
                                   &err) != 0)
             sb_debug("worker", "task %s: cannot claim its run: %s", t->task.name, err.message);
         if (due) {
@@ -134,8 +141,9 @@ static void tick_task(sb_worker *w, task_state *t)
             sb_error run_err = {0};
             int64_t started = monotonic_ms();
             int rc = run_batches(w, t, &items, &run_err);
-            record(w, t, conn, rc, items, monotonic_ms() - started, &run_err);
+            record(w, t, conn, rc, items, monotonic_ms() - started, &run_err, &wait);
         }
+        atomic_store(&t->not_before_ms, monotonic_ms() + wait);
         sb_db_advisory_unlock(conn, t->lock_key, &err);
     }
     sb_db_release(w->db, conn);
@@ -223,8 +231,11 @@ int sb_worker_start(sb_db *db, const sb_worker_task *tasks, size_t n,
 
 void sb_worker_wake(sb_worker *w)
 {
-    if (w)
-        sb_periodic_wake(w->thread);
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        atomic_store(&w->tasks[i].not_before_ms, 0);
+    sb_periodic_wake(w->thread);
 }
 
 bool sb_worker_stopping(const sb_worker *w) { return w && sb_periodic_stopping(w->thread); }

@@ -7,6 +7,9 @@
  * Contract:
  *   - One thread (util/periodic) looks at the tasks every tick_ms and at
  *     once after sb_worker_wake. A task with interval_ms 0 is disabled.
+ *     Between its due times a task costs no query: the claim answers how
+ *     long until the shared row says it is due, and ticks before then
+ *     skip it (sb_worker_wake forgets those times: look now).
  *   - A task runs only when this process holds its PostgreSQL advisory
  *     lock (session level, key sb_db_advisory_key("sb.worker.<name>"))
  *     AND claims the interval in worker_tasks (store/worker_store.h): with
