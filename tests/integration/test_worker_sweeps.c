@@ -99,3 +99,40 @@ Test(worker_sweeps, catalog_rows_unseen_by_a_successful_discovery_become_missing
     sb_error err = {0};
     cr_assert_eq(sb_worker_mark_catalog_missing(sb_api_harness_db(h), NULL, &n, &err), -1);
 }
+
+/* expire_wraps on the patch side: expired sealed values are deleted (the
+ * ciphertext goes), audited per request; fresh ones stay. */
+Test(worker_sweeps, expired_sealed_patch_values_are_deleted_and_audited)
+{
+    request_world();
+    char sealed[2048], old_id[40], fresh_id[40];
+    sb_api_response r;
+    sealed_values("user", "s3cret-value", sealed, sizeof sealed);
+    cr_assert_eq(submit(dev, "patch", bind_dev, sealed, &r), 201, "%s", r.body);
+    snprintf(old_id, sizeof old_id, "%s", jstr(&r, "id"));
+    sb_api_response_free(&r);
+    sealed_values("user", "other-value", sealed, sizeof sealed);
+    cr_assert_eq(submit(dev, "patch", bind_dev, sealed, &r), 201, "%s", r.body);
+    snprintf(fresh_id, sizeof fresh_id, "%s", jstr(&r, "id"));
+    sb_api_response_free(&r);
+    long long boxes = sql_int("SELECT count(*) FROM request_sealed_values WHERE request_id = '%s'",
+                              old_id);
+    cr_assert_geq(boxes, 1);
+    sql_do("UPDATE request_sealed_values SET expires_at = now() - interval '1 second' "
+           "WHERE request_id = '%s'",
+           old_id);
+    cr_assert_eq((long long)run(sb_worker_purge_wraps, NULL), boxes);
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_sealed_values WHERE request_id = '%s'",
+                         old_id),
+                 0);
+    cr_assert_geq(sql_int("SELECT count(*) FROM request_sealed_values WHERE request_id = '%s'",
+                          fresh_id),
+                  1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = "
+                         "'request.sealed_values_purge' AND resource = 'request:%s' AND "
+                         "(details->>'boxes')::int = %lld",
+                         old_id, boxes),
+                 1);
+    cr_assert_eq(audit_rows("request.sealed_values_purge", "request", fresh_id), 0);
+    cr_assert_eq(run(sb_worker_purge_wraps, NULL), 0);
+}
