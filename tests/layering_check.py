@@ -29,10 +29,11 @@ allowed = {  # subsystem -> subsystems it may include from (SPEC §3 house plan)
     "plugin": {"util", "crypto", "config", "plugin"},
     "store": {"util", "crypto", "config", "domain", "store"},
     "http": {"util", "crypto", "http"},
+    "worker": {"util", "crypto", "config", "domain", "store", "http", "plugin", "worker"},  # never api/
     "api": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api"},
-    "server": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server"},
+    "server": {"util", "crypto", "config", "domain", "store", "http", "plugin", "worker", "api", "server"},
     "agent": {"util", "crypto", "config", "domain", "http", "plugin", "agent"},  # never store/ or api/
-    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api", "server", "agent", "cli"},
+    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "worker", "api", "server", "agent", "cli"},
 }
 # System headers a layer must never touch (the domain core is pure).
 forbidden_system = {

@@ -5,6 +5,7 @@
  * revoked agents refused at once, an agent acting only on its own id.
  */
 #include "agent_test_util.h"
+#include "worker/tasks.h"
 
 TestSuite(agents, .init = tenancy_setup, .fini = tenancy_teardown, .timeout = 240);
 
@@ -65,6 +66,39 @@ Test(agents, enroll_happy_path_stores_hashes_only_and_the_agent_heartbeats_to_ac
     cr_assert_eq(callf(admin, "GET", path3("/api/v1/agents?status=active", "", ""), &r, NULL), 200);
     cr_assert_eq(json_array_size(json_object_get(r.json, "items")), 1, "%s", r.body);
     sb_api_response_free(&r);
+}
+
+/* The worker's mark_stale_agents task (worker/tasks.h) stores it, audits
+ * it once, and a heartbeat brings the agent back (audited again). */
+Test(agents, the_worker_marks_a_silent_agent_stale_once_and_a_heartbeat_revives_it)
+{
+    request_world();
+    test_agent a, b;
+    enroll(conn_id, "vault-a", "silent", &a);
+    enroll(conn_id, "vault-a", "chatty", &b);
+    cr_assert_eq(agent_call(&a, "/heartbeat", "{}", NULL), 200);
+    cr_assert_eq(agent_call(&b, "/heartbeat", "{}", NULL), 200);
+    sb_api_harness_sql(h, "UPDATE agents SET last_heartbeat_at = now() - interval '5 minutes'"
+                          " WHERE name = 'silent'", NULL, 0);
+    size_t n = 0;
+    sb_error err = {0};
+    cr_assert_eq(sb_worker_mark_stale_agents(sb_api_harness_db(h), NULL, &n, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM agents WHERE status = 'stale' AND id = '%s'", a.id), 1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM agents WHERE status = 'active' AND id = '%s'", b.id), 1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = 'agent.stale' AND "
+                         "resource = 'agent:%s' AND actor = 'system' AND severity = 'warning'",
+                         a.id),
+                 1);
+    /* already stale: the next sweep changes and audits nothing */
+    cr_assert_eq(sb_worker_mark_stale_agents(sb_api_harness_db(h), NULL, &n, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(audit_rows("agent.stale", "agent", a.id), 1);
+    cr_assert_eq(agent_call(&a, "/heartbeat", "{}", NULL), 200);
+    cr_assert_eq(sql_int("SELECT count(*) FROM agents WHERE status = 'active' AND id = '%s'", a.id), 1);
+    cr_assert_eq(audit_rows("agent.activate", "agent", a.id), 2);
 }
 
 Test(agents, every_enrollment_refusal_has_its_code_changes_nothing_and_is_audited)

@@ -10,6 +10,7 @@
  */
 #include "agent_test_util.h"
 #include "api/read_api.h"
+#include "worker/tasks.h"
 
 TestSuite(reveal, .init = tenancy_setup, .fini = tenancy_teardown, .timeout = 240);
 
@@ -212,11 +213,50 @@ Test(reveal, sessions_end_with_their_wraps_by_hand_or_by_ttl)
                           "WHERE expired_at IS NULL", NULL, 0);
     size_t n = 0;
     sb_error err = {0};
-    cr_assert_eq(sb_reveal_sessions_sweep(sb_api_harness_db(h), 100, &n, &err), 0, "%s",
+    cr_assert_eq(sb_worker_expire_reveal_sessions(sb_api_harness_db(h), NULL, &n, &err), 0, "%s",
                  err.message);
     cr_assert_eq(n, 1);
     cr_assert_eq(sql_int("SELECT count(*) FROM reveal_sessions WHERE expired_reason = 'ttl'"), 1);
+    /* audited in the same transaction, with the request and how many wraps went */
+    cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = 'reveal_session.expire'"
+                         " AND actor = 'system' AND details->>'wraps_expired' = '1'"),
+                 1);
     expect_error(reveal(dev, req2, wrap2, &r), &r, 410, "wrap_expired");
+}
+
+/* The worker's expire_wraps task (worker/tasks.h): an expired read result
+ * loses its ciphertext for good and says so in the audit trail; a live
+ * one is untouched. */
+Test(reveal, the_worker_purges_expired_read_results_and_audits_it)
+{
+    request_world();
+    test_agent a;
+    enroll(conn_id, "vault-a", "agent-a", &a);
+    char old_req[40], old_job[40], old_wrap[40], live_req[40], live_job[40];
+    executed_read(&a, old_req, old_job);
+    executed_read(&a, live_req, live_job);
+    first_wrap(old_req, old_wrap);
+    char q[256];
+    snprintf(q, sizeof q, "UPDATE secret_wraps SET expires_at = now() - interval '1 second' "
+                          "WHERE request_id = '%s'", old_req);
+    sb_api_harness_sql(h, q, NULL, 0);
+    long long old_n = sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s'", old_req);
+    size_t n = 0;
+    sb_error err = {0};
+    cr_assert_eq(sb_worker_purge_wraps(sb_api_harness_db(h), NULL, &n, &err), 0, "%s", err.message);
+    cr_assert_eq((long long)n, old_n);
+    cr_assert_eq(sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s' AND box IS NULL "
+                         "AND purged_at IS NOT NULL", old_req), old_n);
+    cr_assert_eq(sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s' AND box IS NOT "
+                         "NULL AND purged_at IS NULL", live_req),
+                 sql_int("SELECT count(*) FROM secret_wraps WHERE request_id = '%s'", live_req));
+    cr_assert_eq(audit_rows("wrap.purge", "request", old_req), old_n);
+    cr_assert_eq(audit_rows("wrap.purge", "request", live_req), 0);
+    sb_api_response r;
+    expect_error(reveal(dev, old_req, old_wrap, &r), &r, 410, "wrap_expired");
+    /* nothing left to purge: a second sweep does nothing */
+    cr_assert_eq(sb_worker_purge_wraps(sb_api_harness_db(h), NULL, &n, &err), 0, "%s", err.message);
+    cr_assert_eq(n, 0);
 }
 
 Test(reveal, without_a_kms_no_read_is_approved)

@@ -88,7 +88,7 @@ Test(cli, every_command_answers_help)
 
 Test(cli, roles_not_in_this_build_say_so)
 {
-    cr_assert_eq(run(SBRIDGE " worker", out, sizeof out), 2);
+    cr_assert_eq(run(SBRIDGE " controller", out, sizeof out), 2);
     EXPECT_OUT("not available in this build yet");
 }
 
@@ -114,10 +114,10 @@ Test(cli, help_lists_only_what_this_build_has)
     cr_assert_geq(available, 8);
     /* A planned command names what the build does have, from the same table. */
     static char err[65536];
-    cr_assert_eq(run_split(SBRIDGE " worker", out, err, sizeof out), 2);
+    cr_assert_eq(run_split(SBRIDGE " controller", out, err, sizeof out), 2);
     cr_assert_null(strstr(err, "plugin host"), "the stale message is gone:\n%s", err);
-    cr_assert_not_null(strstr(err, "This build has: server, agent, dev, migrate, admin, config, plugin, audit"), "%s", err);
-    cr_assert_eq(run(SBRIDGE " worker --help", out, sizeof out), 0);
+    cr_assert_not_null(strstr(err, "This build has: server, worker, agent, dev, migrate, admin, config, plugin, audit"), "%s", err);
+    cr_assert_eq(run(SBRIDGE " controller --help", out, sizeof out), 0);
     EXPECT_OUT("(not yet available in this build)");
     cr_assert_eq(run(SBRIDGE " agent --help", out, sizeof out), 0);
     cr_assert_null(strstr(out, "not yet available"), "%s", out);
@@ -256,6 +256,21 @@ Test(cli, duplicate_plugins_are_refused)
     snprintf(cmd, sizeof cmd, SBRIDGE " config check --plugin-dir " SB_TEST_PLUGIN_DIR " %s", f);
     cr_assert_eq(run(cmd, out, sizeof out), 1);
     EXPECT_OUT("sb-cli-dup.yaml:8:7: plugins.load[1]: plugin 'abi-ok' is listed twice");
+}
+
+Test(cli, a_worker_needs_the_servers_external_database)
+{
+    char f[128], cmd[512];
+    snprintf(f, sizeof f, "%s/sb-cli-worker.yaml", tmp);
+    FILE *fp = fopen(f, "w");
+    fputs("role: server\nstate_dir: /nonexistent\n", fp);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, SBRIDGE " worker --config %s", f);
+    cr_assert_eq(run(cmd, out, sizeof out), 1);
+    EXPECT_OUT("has no database.url");
+    snprintf(cmd, sizeof cmd, SBRIDGE " worker --no-worker --config %s", f);
+    cr_assert_eq(run(cmd, out, sizeof out), 2);
+    EXPECT_OUT("--no-worker");
 }
 
 Test(cli, plugin_inspect_text_and_json)

@@ -19,7 +19,6 @@
 #include <jansson.h>
 
 #include "api/api.h"
-#include "util/periodic.h"
 
 typedef struct sb_agent_identity {
     sb_identity base; /* first: sb_api_identity() sees this */
@@ -87,9 +86,5 @@ void sb_job_hub_stop(sb_app *app);
  * into store/catalog_store.h's batch shape in *out (new reference). */
 #define SB_DISCOVERY_CHUNK_MAX 1000
 int sb_discovery_items_convert(const json_t *items, json_t **out, sb_error *err);
-
-/* sb_job_sweep_leases every interval_ms on a background thread (the server
- * role; the worker will call the sweep too). */
-int sb_job_lease_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out, sb_error *err);
 
 #endif

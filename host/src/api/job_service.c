@@ -230,19 +230,3 @@ int sb_job_sweep_leases(sb_db *db, long limit, size_t *n, sb_error *err)
         *n = rc == 0 ? s.n : 0;
     return rc < 0 ? -1 : 0;
 }
-
-/* One batch of 100; a full batch means more is waiting (util/periodic). */
-static int lease_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
-{
-    (void)p;
-    if (sb_job_sweep_leases(ctx, 100, done, err) != 0)
-        return -1;
-    return *done == 100 ? SB_PERIODIC_MORE : 0;
-}
-
-int sb_job_lease_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out, sb_error *err)
-{
-    sb_periodic_spec spec = {"jobs", "recovering expired job leases", interval_ms, lease_pass, db,
-                             false};
-    return sb_periodic_start(&spec, out, err);
-}

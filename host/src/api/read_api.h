@@ -28,7 +28,6 @@
 #include "api/handler_kit.h"
 #include "crypto/kms.h"
 #include "store/request_store.h"
-#include "util/periodic.h"
 
 #define SB_READ_KEY_B64_MAX 48
 
@@ -40,12 +39,6 @@ int sb_read_results_store(sb_db_conn *conn, const sb_request_row *r, const char 
 
 int sb_read_result_open(sb_db_conn *conn, const sb_kms *kms, const char *request_id,
                         const char *box_b64, unsigned char **value, size_t *len, sb_error *err);
-
-/* Ends reveal sessions past their TTL (the worker calls it). */
-int sb_reveal_sessions_sweep(sb_db *db, long limit, size_t *n, sb_error *err);
-/* The same every interval_ms on a background thread (the server role). */
-int sb_reveal_session_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out,
-                                    sb_error *err);
 
 int sb_api_reveal_routes(sb_router *r, sb_app *app, sb_error *err);
 

@@ -216,30 +216,3 @@ int sb_read_result_open(sb_db_conn *conn, const sb_kms *kms, const char *request
     free(key_id);
     return rc;
 }
-
-int sb_reveal_sessions_sweep(sb_db *db, long limit, size_t *n, sb_error *err)
-{
-    sb_db_conn *conn;
-    *n = 0;
-    if (sb_db_acquire(db, 5000, &conn, err) != 0)
-        return -1;
-    int rc = sb_wrap_store_session_sweep(conn, limit, n, err);
-    sb_db_release(db, conn);
-    return rc;
-}
-
-static int session_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
-{
-    (void)p;
-    if (sb_reveal_sessions_sweep(ctx, 100, done, err) != 0)
-        return -1;
-    return *done == 100 ? SB_PERIODIC_MORE : 0;
-}
-
-int sb_reveal_session_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out,
-                                    sb_error *err)
-{
-    sb_periodic_spec spec = {"reveal", "ending reveal sessions past their TTL", interval_ms,
-                             session_pass, db, false};
-    return sb_periodic_start(&spec, out, err);
-}

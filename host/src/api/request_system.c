@@ -17,8 +17,8 @@
  *     approved request (the agent protocol calls it when a job completes).
  *     A request not in approved answers SB_DOMAIN_E_ILLEGAL_TRANSITION;
  *     the caller makes repeats idempotent.
- *   - sb_request_sweeper_start runs the sweep in the background (the
- *     server role, every 30 s; the worker will call sb_request_sweep too).
+ *   - The worker runs the sweep as its expire_requests task
+ *     (server/worker_tasks.c, worker/scheduler.h).
  */
 #include <string.h>
 
@@ -127,20 +127,4 @@ int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, co
         return sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no request %s", request_id);
     outcome_ctx c = {id, succeeded, reason ? reason : "the job failed"};
     return sb_db_transaction(db, outcome_txn, &c, err);
-}
-
-/* One batch of 100; a full batch means more is waiting (see util/periodic). */
-static int sweep_pass(sb_periodic *p, void *ctx, size_t *done, sb_error *err)
-{
-    (void)p;
-    if (sb_request_sweep(ctx, 100, done, err) != 0)
-        return -1;
-    return *done == 100 ? SB_PERIODIC_MORE : 0;
-}
-
-int sb_request_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out, sb_error *err)
-{
-    sb_periodic_spec spec = {"requests", "expiring overdue requests", interval_ms, sweep_pass, db,
-                             false};
-    return sb_periodic_start(&spec, out, err);
 }

@@ -11,7 +11,6 @@
 
 #include "store/db.h"
 #include "util/error.h"
-#include "util/periodic.h"
 
 /* Expires up to limit overdue requests (<= 0: 100) in one transaction;
  * *expired says how many. -1 (after committing the others) when some
@@ -20,9 +19,5 @@ int sb_request_sweep(sb_db *db, long limit, size_t *expired, sb_error *err);
 /* approved -> executed (succeeded) or failed (reason recorded). */
 int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, const char *reason,
                            sb_error *err);
-
-/* The sweep every interval_ms on a background thread (stop it with
- * sb_periodic_stop before closing db). */
-int sb_request_sweeper_start(sb_db *db, int64_t interval_ms, sb_periodic **out, sb_error *err);
 
 #endif

@@ -72,6 +72,7 @@ int sb_cmd_plugin(int argc, char **argv);
 int sb_cmd_dev(int argc, char **argv);
 int sb_cmd_server(int argc, char **argv);
 int sb_cmd_migrate(int argc, char **argv);
+int sb_cmd_worker(int argc, char **argv);
 int sb_cmd_audit(int argc, char **argv);
 int sb_cmd_admin(int argc, char **argv);
 int sb_cmd_agent(int argc, char **argv);

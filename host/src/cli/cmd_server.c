@@ -1,30 +1,37 @@
 /*
- * cli/cmd_server.c — `sbridge server` (the control plane) and
- * `sbridge migrate`. The server runs until SIGTERM or SIGINT, then drains
- * for shutdown_grace; SIGHUP re-reads the log level from the config file.
+ * cli/cmd_server.c — `sbridge server` (the control plane), `sbridge worker`
+ * (the worker's tasks alone, server/worker_tasks.h) and `sbridge migrate`.
+ * Both long-running roles run until SIGTERM or SIGINT; the server then
+ * drains for shutdown_grace, the worker finishes the task in progress.
+ * SIGHUP re-reads the log level from the config file.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "config/settings.h"
 #include "plugin/registry.h"
 #include "server/control_plane.h"
+#include "server/worker_tasks.h"
+#include "store/database.h"
 #include "util/log.h"
+#include "worker/health.h"
 
 /* --config FILE, or $SBRIDGE_CONFIG. */
-static const char *config_arg(int argc, char **argv, const char *command, int *bad)
+static const char *config_arg(int argc, char **argv, const char *command, int *bad,
+                              int *no_worker)
 {
     const char *file = getenv("SBRIDGE_CONFIG");
     *bad = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             file = argv[++i];
-        } else if (strcmp(argv[i], "--no-worker") == 0 && strcmp(command, "server") == 0) {
-            continue;
+        } else if (strcmp(argv[i], "--no-worker") == 0 && no_worker) {
+            *no_worker = 1;
         } else {
             sb_cli_unknown_argument(command, argv[i]);
             *bad = 1;
@@ -57,7 +64,7 @@ static int load(const char *file, const char *role, sb_settings *s)
 int sb_cmd_migrate(int argc, char **argv)
 {
     int bad;
-    const char *file = config_arg(argc, argv, "migrate", &bad);
+    const char *file = config_arg(argc, argv, "migrate", &bad, NULL);
     if (bad)
         return 2;
     sb_settings s;
@@ -82,15 +89,33 @@ void sb_cli_block_signals(sigset_t *set)
     pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
+/* Until SIGTERM/SIGINT; SIGHUP re-reads log.level from file. */
+static void wait_for_stop(sigset_t *set, const char *file, const char *component)
+{
+    for (;;) {
+        int sig = 0;
+        sigwait(set, &sig);
+        if (sig != SIGHUP)
+            break;
+        sb_settings fresh;
+        if (load(file, "server", &fresh) == 0) { /* applies log.level */
+            sb_info(component, "SIGHUP: log level is now %s", sb_log_level_name(sb_log_get_level()));
+            sb_settings_free(&fresh);
+        }
+    }
+}
+
 int sb_cmd_server(int argc, char **argv)
 {
-    int bad;
-    const char *file = config_arg(argc, argv, "server", &bad);
+    int bad, no_worker = 0;
+    const char *file = config_arg(argc, argv, "server", &bad, &no_worker);
     if (bad)
         return 2;
     sb_settings s;
     if (load(file, "server", &s) != 0)
         return 1;
+    if (no_worker) /* dedicated `sbridge worker` processes run the tasks */
+        s.worker.enabled = 0;
     /* the plugins the configuration lists (the KMS among them), loaded and
      * started before anything listens */
     sb_registry r;
@@ -122,20 +147,64 @@ int sb_cmd_server(int argc, char **argv)
         sb_settings_free(&s);
         return 1;
     }
-    for (;;) {
-        int sig = 0;
-        sigwait(&set, &sig);
-        if (sig != SIGHUP)
-            break;
-        sb_settings fresh;
-        if (load(file, "server", &fresh) == 0) { /* applies log.level */
-            sb_info("server", "SIGHUP: log level is now %s", sb_log_level_name(sb_log_get_level()));
-            sb_settings_free(&fresh);
-        }
-    }
+    wait_for_stop(&set, file, "server");
     sb_info("server", "stopping: draining requests for up to %lld ms", (long long)s.shutdown_grace_ms);
     sb_control_plane_stop(cp, s.shutdown_grace_ms);
     sb_registry_free(&r);
+    sb_settings_free(&s);
+    return 0;
+}
+
+/* The worker shares the server's external database; it never migrates
+ * (a pending migration is refused: the server or `sbridge migrate` does
+ * that) and serves no API. */
+int sb_cmd_worker(int argc, char **argv)
+{
+    int bad;
+    const char *file = config_arg(argc, argv, "worker", &bad, NULL);
+    if (bad)
+        return 2;
+    sb_settings s;
+    if (load(file, "server", &s) != 0)
+        return 1;
+    if (s.database.url == NULL || *s.database.url == '\0') {
+        fprintf(stderr, "sbridge worker: %s has no database.url; a worker works on the server's "
+                        "external PostgreSQL (the embedded one is private to one server, whose "
+                        "own worker loops run unless --no-worker)\n", file);
+        sb_settings_free(&s);
+        return 1;
+    }
+    sb_database_options o = {
+        .url = s.database.url,
+        .pool_size = s.database.pool_size > 0 ? (int)s.database.pool_size : 8,
+        .connect_timeout_ms = s.database.connect_timeout_ms > 0 ? s.database.connect_timeout_ms
+                                                                : 10000,
+        .migrate = 0,
+        .check_role = 1,
+        .allow_privileged_role = s.database.allow_privileged_role,
+    };
+    sb_database *d = NULL;
+    sb_worker *w = NULL;
+    sb_worker_health *health = NULL;
+    sb_error err;
+    sigset_t set;
+    sb_cli_block_signals(&set);
+    if (sb_database_open(&o, &d, NULL, &err) != 0 ||
+        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &w, &err) != 0 ||
+        sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
+                               &err) != 0) {
+        fprintf(stderr, "sbridge worker: %s\n", err.message);
+        sb_worker_stop(w);
+        sb_database_close(d);
+        sb_settings_free(&s);
+        return 1;
+    }
+    sb_info("worker", "worker started (pid %ld)", (long)getpid());
+    wait_for_stop(&set, file, "worker");
+    sb_info("worker", "stopping: finishing the task in progress");
+    sb_worker_health_stop(health);
+    sb_worker_stop(w);
+    sb_database_close(d);
     sb_settings_free(&s);
     return 0;
 }

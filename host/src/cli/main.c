@@ -29,11 +29,19 @@ static const sb_command commands[] = {
      "\n"
      "Starts the control plane described by FILE (role: server; default $SBRIDGE_CONFIG): the\n"
      "database (database.url, or a private embedded PostgreSQL in state_dir), migrations, the API\n"
-     "on http.listen with /healthz, /readyz and /metrics. SIGTERM/SIGINT drain for shutdown_grace;\n"
-     "SIGHUP re-reads log.level.\n",
+     "on http.listen with /healthz, /readyz and /metrics, and the worker's tasks (--no-worker, or\n"
+     "worker.enabled: false, leaves them to `sbridge worker` processes). SIGTERM/SIGINT drain for\n"
+     "shutdown_grace; SIGHUP re-reads log.level.\n",
      sb_cmd_server},
-    {"worker", "run the worker loops only (sweepers, scheduler, notifications)",
-     "usage: sbridge worker [--config FILE]\n", NULL},
+    {"worker", "run the worker loops only (sweepers, scheduler)",
+     "usage: sbridge worker [--config FILE]\n"
+     "\n"
+     "Runs the worker's tasks (request and fill-window expiry, job lease recovery, reveal session\n"
+     "and wrap expiry, stale agents, scheduled discovery, catalog rows gone missing) on the server\n"
+     "configuration FILE's database.url, each at its worker.* interval. Many may run: each task\n"
+     "runs once per interval across all of them. It applies no migration and serves no API.\n"
+     "SIGTERM/SIGINT finish the task in progress.\n",
+     sb_cmd_worker},
     {"agent", "run an outbound agent that executes approved jobs with local credentials",
      sb_agent_usage, sb_cmd_agent},
     {"controller", "run the Kubernetes SecretsSync reconciler",

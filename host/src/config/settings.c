@@ -150,6 +150,8 @@ static const sb_spec admin_spec[] = {
 
 static const sb_spec worker_spec[] = {
     BOOL("enabled", sb_worker_settings, enabled, "true", "run worker loops in this process"),
+    STR("listen", sb_worker_settings, listen, SB_SPEC_LISTEN, "127.0.0.1:9466",
+        "sbridge worker: address of /healthz, /readyz and /metrics (port 0: any free port)"),
     DUR("expire_wraps", sb_worker_settings, expire_wraps_ms, "30s", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("expire_requests", sb_worker_settings, expire_requests_ms, "1m", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("expire_reveal_sessions", sb_worker_settings, expire_reveal_sessions_ms, "30s", 1 * MS_S,
@@ -159,6 +161,11 @@ static const sb_spec worker_spec[] = {
     DUR("recover_leases", sb_worker_settings, recover_leases_ms, "10s", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("schedule_discovery", sb_worker_settings, schedule_discovery_ms, "1m", 1 * MS_S, 24 * MS_H,
         "interval"),
+    DUR("mark_catalog_missing", sb_worker_settings, mark_catalog_missing_ms, "10m", 1 * MS_S,
+        24 * MS_H, "interval"),
+    DUR("catalog_missing_after", sb_worker_settings, catalog_missing_after_ms, "24h", 1 * MS_S,
+        90 * 24 * MS_H,
+        "a catalog row not seen by a successful discovery for this long becomes missing"),
     DUR("poll_gitops", sb_worker_settings, poll_gitops_ms, "15s", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("dispatch_notifications", sb_worker_settings, dispatch_notifications_ms, "5s", 1 * MS_S,
         1 * MS_H, "interval"),

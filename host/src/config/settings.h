@@ -96,12 +96,15 @@ typedef struct sb_keys_settings {
 typedef struct sb_worker_settings {
     sb_cfg_pos pos;
     int enabled;
+    char *listen; /* `sbridge worker`'s /healthz, /readyz, /metrics */
     int64_t expire_wraps_ms;
     int64_t expire_requests_ms;
     int64_t expire_reveal_sessions_ms;
     int64_t mark_stale_agents_ms;
     int64_t recover_leases_ms;
     int64_t schedule_discovery_ms;
+    int64_t mark_catalog_missing_ms;
+    int64_t catalog_missing_after_ms; /* an age, not an interval */
     int64_t poll_gitops_ms;
     int64_t dispatch_notifications_ms;
 } sb_worker_settings;

@@ -11,7 +11,6 @@
 #include "api/api.h"
 #include "api/app_keys.h"
 #include "api/audit_sealer.h"
-#include "api/request_system.h"
 #include "api/bootstrap_admin.h"
 #include "api/read_api.h"
 #include "api/seed_roles.h"
@@ -19,6 +18,7 @@
 #include "http/static_files.h"
 #include "plugin/kms_client.h"
 #include "server/openapi_doc.h"
+#include "server/worker_tasks.h"
 #include "store/database.h"
 #include "store/migrate.h"
 #include "util/log.h"
@@ -29,24 +29,12 @@ struct sb_control_plane {
     sb_app app;
     int app_ready;
     sb_audit_sealer *sealer;
-    sb_periodic *request_sweeper, *lease_sweeper, *session_sweeper;
+    sb_worker *worker;
     sb_router *router;
     sb_static_site *ui;
     sb_http_server *http;
     char url[96];
 };
-
-/* The request expiry sweep: worker.expire_requests on the server role (off
- * with worker.enabled: false, when dedicated workers sweep); every minute
- * in dev. */
-/* A background chore's interval: the configured one on a server whose
- * worker loops are enabled (0: off), dev_ms in dev. */
-static int64_t chore_ms(const sb_settings *s, int64_t configured, int64_t dev_ms)
-{
-    if (s->role != SB_ROLE_SERVER)
-        return dev_ms;
-    return s->worker.enabled ? configured : 0;
-}
 
 /* The web UI's directory: http.ui_dir, else the source tree's build output
  * (SB_UI_BUILD_DIR, set by CMake) when it exists, else none (the UI paths
@@ -174,23 +162,10 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         goto fail;
     if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;
-    if (opts && opts->run_background) {
-        const struct {
-            int64_t ms;
-            int (*start)(sb_db *, int64_t, sb_periodic **, sb_error *);
-            sb_periodic **slot;
-        } chores[] = {
-            {chore_ms(s, s->worker.expire_requests_ms, 60000), sb_request_sweeper_start,
-             &cp->request_sweeper},
-            {chore_ms(s, s->worker.recover_leases_ms, 10000), sb_job_lease_sweeper_start,
-             &cp->lease_sweeper},
-            {chore_ms(s, s->worker.expire_reveal_sessions_ms, 15000),
-             sb_reveal_session_sweeper_start, &cp->session_sweeper},
-        };
-        for (size_t i = 0; i < sizeof chores / sizeof chores[0]; i++)
-            if (chores[i].ms > 0 && chores[i].start(cp->db, chores[i].ms, chores[i].slot, err) != 0)
-                goto fail;
-    }
+    if (opts && opts->run_background &&
+        sb_worker_tasks_start(s, s->role == SB_ROLE_SERVER ? SB_WORKER_MODE_SERVER : SB_WORKER_MODE_DEV, cp->db,
+                              &cp->worker, err) != 0)
+        goto fail;
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)
         goto fail;
@@ -246,9 +221,7 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
         sb_warn("server", "some requests were cut off after the %lld ms grace", (long long)grace_ms);
     sb_router_free(cp->router);
     sb_static_site_close(cp->ui);
-    sb_periodic_stop(cp->request_sweeper);
-    sb_periodic_stop(cp->lease_sweeper);
-    sb_periodic_stop(cp->session_sweeper);
+    sb_worker_stop(cp->worker);
     sb_audit_sealer_stop(cp->sealer);
     if (cp->app_ready)
         sb_app_close(&cp->app);

@@ -13,9 +13,9 @@
  *      in dev mode, seed users;
  *   4. the HTTP server on http.listen with every API route, /healthz,
  *      /readyz (database reachable) and /metrics;
- *   5. the audit sealer.
+ *   5. the audit sealer and the worker's tasks (server/worker_tasks.h).
  * sb_control_plane_stop drains the HTTP server for up to grace_ms, then
- * stops the sealer, closes the database and stops the embedded PostgreSQL.
+ * stops the worker and the sealer, closes the database and stops the embedded PostgreSQL.
  */
 #ifndef SB_SERVER_CONTROL_PLANE_H
 #define SB_SERVER_CONTROL_PLANE_H
@@ -30,10 +30,9 @@ typedef struct sb_control_plane sb_control_plane;
 typedef struct sb_control_plane_options {
     int dev_mode;          /* seed users, cookies without Secure */
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
-    int run_background;        /* the background loops in this process: the audit sealer, the
-                                  request expiry sweep (worker.expire_requests), job lease
-                                  recovery (worker.recover_leases) and reveal session expiry
-                                  (worker.expire_reveal_sessions) */
+    int run_background;        /* the background loops in this process: the audit sealer and
+                                  the worker's tasks (server/worker_tasks.h; none when
+                                  worker.enabled is false) */
     FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
     struct sb_instance *kms;   /* a started KMS plugin instance (settings kms:), outliving the
                                   control plane; NULL: dev mode uses the built-in local KMS,

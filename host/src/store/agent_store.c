@@ -159,7 +159,8 @@ int sb_agent_store_heartbeat(sb_db_conn *conn, const char *agent_id, const char 
                                1, p, before, sizeof before, NULL, err);
     if (rc != 0)
         return rc;
-    *activated = strcmp(before, "enrolled") == 0;
+    /* enrolled -> active (first beat), stale -> active (back after silence) */
+    *activated = strcmp(before, "enrolled") == 0 || strcmp(before, "stale") == 0;
     return sb_store_json_one(conn,
                              "WITH a AS (UPDATE agents SET status = 'active',"
                              " last_heartbeat_at = now(), version = coalesce($2, version),"

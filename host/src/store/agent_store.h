@@ -6,9 +6,10 @@
  * stored; nothing here ever returns a hash in a row meant for a response.
  * Rows for responses come back as JSON object text (malloc'd, the caller
  * frees) with the fields documented in docs/agent-protocol.md. The status
- * shown is computed: 'stale' for an active agent whose last heartbeat is
- * older than SB_AGENT_STALE_S (so no sweep is needed to keep it true);
- * the stored status is enrolled, active or revoked.
+ * shown is 'stale' for an active agent whose last heartbeat is older than
+ * SB_AGENT_STALE_S even before the worker's mark_stale_agents task stores
+ * it (worker/tasks.h); the stored status is enrolled, active, stale or
+ * revoked.
  * Returns 0 done / found, 1 not found, other positive values as named,
  * -1 error (err filled).
  */
@@ -69,8 +70,8 @@ typedef struct sb_agent_auth_row {
 int sb_agent_store_auth(sb_db_conn *conn, const char *agent_id, sb_agent_auth_row *out,
                         sb_error *err);
 
-/* Records a heartbeat; enrolled -> active. *activated when it changed the
- * status. 1 when the agent is missing or revoked. */
+/* Records a heartbeat; enrolled or stale -> active. *activated when it
+ * changed the status. 1 when the agent is missing or revoked. */
 int sb_agent_store_heartbeat(sb_db_conn *conn, const char *agent_id, const char *version,
                              const char *capabilities_json, const char *health_json,
                              int *activated, char **json, sb_error *err);

@@ -160,20 +160,21 @@ int sb_wrap_store_session_expire(sb_db_conn *conn, const char *session_id, const
     return rc;
 }
 
-int sb_wrap_store_session_sweep(sb_db_conn *conn, long limit, size_t *n, sb_error *err)
+int sb_wrap_store_session_sweep(sb_db_conn *conn, long limit, char **json, sb_error *err)
 {
-    char cell[24] = "";
     const char *p[] = {SB_DB_INT(limit > 0 ? limit : 100)};
     int rc = sb_store_json_one(
         conn,
         "WITH d AS (SELECT id FROM reveal_sessions WHERE expired_at IS NULL AND expires_at <= now()"
         " ORDER BY expires_at LIMIT $1::integer FOR UPDATE SKIP LOCKED),"
         " s AS (UPDATE reveal_sessions r SET expired_at = now(), expired_reason = 'ttl' FROM d"
-        " WHERE r.id = d.id RETURNING r.request_id),"
+        " WHERE r.id = d.id RETURNING r.id, r.request_id, r.user_id),"
         " w AS (UPDATE secret_wraps SET expires_at = now() WHERE request_id IN"
-        " (SELECT request_id FROM s) AND consumed_at IS NULL AND expires_at > now())"
-        " SELECT count(*)::text FROM s",
-        1, p, cell, sizeof cell, NULL, err);
-    *n = rc == 0 ? (size_t)strtoul(cell, NULL, 10) : 0;
+        " (SELECT request_id FROM s) AND consumed_at IS NULL AND expires_at > now()"
+        " RETURNING request_id)"
+        " SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'request_id', s.request_id,"
+        " 'user_id', s.user_id, 'wraps_expired', (SELECT count(*) FROM w"
+        " WHERE w.request_id = s.request_id)) ORDER BY s.id), '[]')::text FROM s",
+        1, p, NULL, 0, json, err);
     return rc < 0 ? -1 : 0;
 }

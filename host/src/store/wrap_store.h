@@ -62,7 +62,8 @@ int sb_wrap_store_session_list_active(sb_db_conn *conn, const char *user_id, cha
 int sb_wrap_store_session_expire(sb_db_conn *conn, const char *session_id, const char *user_id,
                                  const char *reason, char **json, sb_error *err);
 /* Up to limit sessions past their TTL end with reason ttl (their wraps
- * expire); *n how many. */
-int sb_wrap_store_session_sweep(sb_db_conn *conn, long limit, size_t *n, sb_error *err);
+ * expire); *json (malloc'd) a JSON array of {id, request_id, user_id,
+ * wraps_expired}, one per session ended. */
+int sb_wrap_store_session_sweep(sb_db_conn *conn, long limit, char **json, sb_error *err);
 
 #endif

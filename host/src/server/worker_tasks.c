@@ -1,0 +1,47 @@
+/* server/worker_tasks.c — see worker_tasks.h. */
+#include "server/worker_tasks.h"
+
+#include "api/agent_api.h"
+#include "api/request_system.h"
+#include "worker/tasks.h"
+
+static int expire_requests(sb_db *db, void *ctx, size_t *done, sb_error *err)
+{
+    (void)ctx;
+    if (sb_request_sweep(db, SB_WORKER_BATCH, done, err) != 0)
+        return -1;
+    return *done >= SB_WORKER_BATCH ? SB_WORKER_MORE : 0;
+}
+
+static int recover_leases(sb_db *db, void *ctx, size_t *done, sb_error *err)
+{
+    (void)ctx;
+    if (sb_job_sweep_leases(db, SB_WORKER_BATCH, done, err) != 0)
+        return -1;
+    return *done >= SB_WORKER_BATCH ? SB_WORKER_MORE : 0;
+}
+
+int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, sb_worker **out,
+                          sb_error *err)
+{
+    *out = NULL;
+    if (mode == SB_WORKER_MODE_SERVER && !s->worker.enabled)
+        return 0;
+    const sb_worker_settings *w = &s->worker;
+    int dev = mode == SB_WORKER_MODE_DEV;
+    const sb_worker_task tasks[] = {
+        {"expire_requests", dev ? 60000 : w->expire_requests_ms, expire_requests, NULL},
+        {"recover_leases", dev ? 10000 : w->recover_leases_ms, recover_leases, NULL},
+        {"expire_reveal_sessions", dev ? 15000 : w->expire_reveal_sessions_ms,
+         sb_worker_expire_reveal_sessions, NULL},
+        {"expire_wraps", dev ? 30000 : w->expire_wraps_ms, sb_worker_purge_wraps, NULL},
+        {"mark_stale_agents", dev ? 30000 : w->mark_stale_agents_ms, sb_worker_mark_stale_agents,
+         NULL},
+        {"schedule_discovery", dev ? 60000 : w->schedule_discovery_ms, sb_worker_schedule_discovery,
+         NULL},
+        {"mark_catalog_missing", dev ? 600000 : w->mark_catalog_missing_ms,
+         sb_worker_mark_catalog_missing, (void *)&w->catalog_missing_after_ms},
+    };
+    sb_worker_options o = {0};
+    return sb_worker_start(db, tasks, sizeof tasks / sizeof tasks[0], &o, out, err);
+}

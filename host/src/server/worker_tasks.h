@@ -1,0 +1,34 @@
+/*
+ * server/worker_tasks.h — the worker's task table for a role: which tasks
+ * run, at which intervals, and the scheduler (worker/scheduler.h) that
+ * runs them. Used by `sbridge server` (unless --no-worker or
+ * worker.enabled: false), `sbridge worker` and `sbridge dev`.
+ *
+ * Tasks and their settings (config worker.*): expire_requests (request TTL
+ * and cross-team fill windows, api/request_system.h), recover_leases
+ * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
+ * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
+ * worker.catalog_missing_after; worker/tasks.h). The settings must
+ * outlive the worker. The two api/ tasks drive the request
+ * machine, whose single writer still lives in api/ (see docs/worker.md).
+ */
+#ifndef SB_SERVER_WORKER_TASKS_H
+#define SB_SERVER_WORKER_TASKS_H
+
+#include <stdbool.h>
+
+#include "config/settings.h"
+#include "store/db.h"
+#include "worker/scheduler.h"
+
+typedef enum sb_worker_mode {
+    SB_WORKER_MODE_SERVER, /* inside the server: off when worker.enabled is false */
+    SB_WORKER_MODE_ALONE,  /* `sbridge worker`: always on */
+    SB_WORKER_MODE_DEV,    /* `sbridge dev`: built-in intervals */
+} sb_worker_mode;
+
+/* *out NULL (and 0) when the mode runs no worker. */
+int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, sb_worker **out,
+                          sb_error *err);
+
+#endif
