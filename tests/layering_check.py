@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The house plan (SPEC §3), checked: which directories may include what.
 
-- plugin-api/ and plugins/*: only <sbridge/plugin.h> and system headers
+- plugin-api/ and plugins/*: only <sbridge/plugin.h>, system headers, their own files
+  and plugins/shared/ (as "../shared/x.h")
   (never host internals).
 - host/src/<subsystem>: only its own headers and those of subsystems below it.
 - request states have one writer (store/request_store.c, driven by

@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plugin_text.h" /* plugins/shared: sbp_strdup, sbp_clean_copy, sbp_str */
+#include "../shared/plugin_text.h" /* plugins/shared: sbp_strdup, sbp_clean_copy, sbp_str */
 
 extern const sb_host_api *akv_host;
 

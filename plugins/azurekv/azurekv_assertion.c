@@ -11,7 +11,7 @@
  */
 #include "azurekv_assertion.h"
 
-#include "jwt_rs256.h"
+#include "../shared/jwt_rs256.h"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
