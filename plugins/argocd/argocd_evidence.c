@@ -19,8 +19,9 @@
  *   - no post-change rollout: NONE;
  *   - the Deployment is Degraded (e.g. progress deadline exceeded): FAILED;
  *   - the Deployment is Healthy, the new ReplicaSet has pods, all of them
- *     ready and created at or after the change, and no pod of an older
- *     ReplicaSet is left: APPLIED;
+ *     ready and created at or after the change (and no earlier than the
+ *     newest pod the baseline saw), and no pod of an older ReplicaSet is
+ *     left: APPLIED;
  *   - otherwise: ROLLING.
  * For the application:
  *   - a sync operation that is not the baseline's (another startedAt or
@@ -93,7 +94,8 @@ static void judge_workload(const argocd_deployment *d, const argocd_baseline_wor
                  d->namespace_, d->name, rs->name, (long long)rs->revision, created,
                  rs->pods_degraded, rs->pods);
     } else if (healthy && rs->pods > 0 && rs->pods_ready == rs->pods && old_pods == 0 &&
-               rs->oldest_pod_ms >= change_second_ms) {
+               rs->oldest_pod_ms >= change_second_ms &&
+               (bw == NULL || rs->oldest_pod_ms >= bw->newest_pod_ms)) {
         char first_pod[ARGOCD_TIME_CAP];
         argocd_format_time(rs->oldest_pod_ms, first_pod, sizeof first_pod);
         v->evidence = SB_GITOPS_APPLIED;
@@ -181,6 +183,9 @@ sb_gitops_evidence argocd_evidence_decide(const argocd_baseline *base, const arg
                     now->health[0] ? now->health : "(no health)",
                     now->sync_status[0] ? now->sync_status : "(no sync status)",
                     now->sync_revision[0] ? now->sync_revision : "(none)");
+    if (strcmp(base->sync_revision, now->sync_revision) != 0)
+        argocd_str_addf(&s, " (was %.12s at the baseline)",
+                        base->sync_revision[0] ? base->sync_revision : "(none)");
     if (result == SB_GITOPS_NO_EVIDENCE)
         argocd_str_add(&s, " (Healthy and Synced alone is not evidence)");
     if (s.failed) {

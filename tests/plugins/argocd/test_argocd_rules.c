@@ -213,6 +213,8 @@ Test(evidence, pods_older_than_the_change_or_left_over_keep_it_rolling)
     free(detail);
     snprintf(f.snap.health, sizeof f.snap.health, "Healthy");
     cr_assert_eq(decide(&f, NULL), SB_GITOPS_APPLIED);
+    f.bw.newest_pod_ms = T0 + 4000; /* a new pod older than one the baseline already saw */
+    cr_assert_eq(decide(&f, NULL), SB_GITOPS_ROLLING);
 }
 
 Test(evidence, a_deployment_absent_from_the_baseline_needs_only_the_time)
