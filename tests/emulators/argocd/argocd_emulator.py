@@ -1,0 +1,11 @@
+#!/usr/bin/env python3
+"""Entry point of the Argo CD API emulator (see README.md)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from argoemu.server import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
