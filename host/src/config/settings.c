@@ -245,7 +245,8 @@ static const sb_spec dev_spec[] = {
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance"),
     LIST("providers", sb_settings, providers, provider_instance_spec, sb_instance_settings,
-         "provider instances of the embedded agent"),
+         "provider instances sbridge dev starts and lists at start-up (no agent serves them "
+         "from dev yet: enroll one with sbridge agent)"),
     SECTION("demo", sb_settings, demo, demo_spec, "demo data"),
     GRACE_ROW,
 };
