@@ -64,6 +64,8 @@ static int size_class(size_t n)
 
 static size_t class_bytes(int c) { return (size_t)1 << (c + POOL_MIN_SHIFT); }
 
+int sb_secure_pooling(void) { return SB_SECURE_POOL; }
+
 static void *pool_take(int c)
 {
     void *p = NULL;

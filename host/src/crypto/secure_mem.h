@@ -26,6 +26,8 @@ void *sb_secure_alloc(size_t n);
 void sb_secure_release(void *p); /* zeroes; NULL ok */
 /* Live secure allocations (for leak checks across the plugin ABI). */
 long sb_secure_live_allocations(void);
+/* 1 when released regions are pooled (not in sanitizer builds). */
+int sb_secure_pooling(void);
 
 typedef struct sb_secure_buf sb_secure_buf;
 struct sb_secure_buf {
