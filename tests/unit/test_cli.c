@@ -318,12 +318,25 @@ Test(cli, plugin_check_reports_crashes_and_bad_descriptors)
     EXPECT_OUT("is smaller than ABI 1.0's");
 }
 
+/* config/dev.yaml plus a provider instance `demo` of the example plugin
+ * (seeded secrets, fenced to team payments), with `sed_expr` applied; the
+ * file's path into cfg. */
+static void dev_config_with_provider(const char *sed_expr, char *cfg, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cfg, cap, "%s/dev-provider.yaml", tmp);
+    snprintf(cmd, sizeof cmd,
+             "sed '%s' " SB_SOURCE_DIR "/config/dev.yaml > %s && printf 'providers:\\n  - name: demo\\n"
+             "    plugin: example\\n    fence:\\n      team: payments\\n    config:\\n"
+             "      seed_demo: true\\n' >> %s",
+             sed_expr, cfg, cfg);
+    cr_assert_eq(system(cmd), 0);
+}
+
 Test(cli, log_level_comes_from_config_unless_the_environment_says_otherwise)
 {
     char cfg[128], cmd[512];
-    snprintf(cfg, sizeof cfg, "%s/dev-warn.yaml", tmp);
-    snprintf(cmd, sizeof cmd, "sed 's/level: info/level: warn/' " SB_SOURCE_DIR "/config/dev.yaml > %s", cfg);
-    cr_assert_eq(system(cmd), 0);
+    dev_config_with_provider("s/level: info/level: warn/", cfg, sizeof cfg);
     snprintf(cmd, sizeof cmd, "env -u SBRIDGE_LOG_LEVEL " SBRIDGE " dev --once --config %s --plugin-dir " SB_PLUGIN_OUT_DIR,
              cfg);
     cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
@@ -334,17 +347,40 @@ Test(cli, log_level_comes_from_config_unless_the_environment_says_otherwise)
     EXPECT_OUT("started provider instance demo");
 }
 
-Test(cli, dev_runs_on_the_embedded_defaults_and_shows_no_values)
+Test(cli, dev_runs_on_the_embedded_defaults)
 {
     cr_assert_eq(run(SBRIDGE " dev --once --plugin-dir " SB_PLUGIN_OUT_DIR, out, sizeof out), 0, "%s", out);
     EXPECT_OUT("1 plugin loaded");
+    EXPECT_OUT("kms: the built-in local KMS (development only)");
+    cr_assert_null(strstr(out, "  demo: no "), "the demo would not run from this build:\n%s", out);
+}
+
+Test(cli, dev_lists_its_provider_instances_fenced_and_shows_no_values)
+{
+    char cfg[128], cmd[512];
+    dev_config_with_provider("", cfg, sizeof cfg);
+    snprintf(cmd, sizeof cmd, SBRIDGE " dev --once --config %s --plugin-dir " SB_PLUGIN_OUT_DIR, cfg);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
     EXPECT_OUT("provider demo (plugin example 1.0.0)");
     EXPECT_OUT("payments/db");
     EXPECT_OUT("team=payments");
     cr_assert_null(strstr(out, "checkout/stripe"), "the fence team=payments was not applied:\n%s", out);
-    EXPECT_OUT("kms: the built-in local KMS (development only)");
     cr_assert_null(strstr(out, "demo-db-password"), "a value was printed:\n%s", out);
     cr_assert_null(strstr(out, "demo-api-token"), "a value was printed:\n%s", out);
+}
+
+Test(cli, dev_without_a_vault_emulator_says_the_demo_is_off)
+{
+    char cfg[128], cmd[512];
+    snprintf(cfg, sizeof cfg, "%s/dev-noemu.yaml", tmp);
+    snprintf(cmd, sizeof cmd,
+             "sed 's|  seed: true|  seed: true\\n  vault_emulator: /nonexistent/emulator.py|' " SB_SOURCE_DIR
+             "/config/dev.yaml > %s",
+             cfg);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, SBRIDGE " dev --once --config %s --plugin-dir " SB_PLUGIN_OUT_DIR, cfg);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    EXPECT_OUT("demo: no Vault emulator at /nonexistent/emulator.py, so no demo secrets or agent");
 }
 
 Test(cli, dev_with_a_kms_plugin_instance_shows_its_round_trip)

@@ -85,5 +85,7 @@ int sb_cmd_requests(int argc, char **argv);
 int sb_cmd_approve(int argc, char **argv);
 int sb_cmd_reject(int argc, char **argv);
 int sb_cmd_reveal(int argc, char **argv);
+int sb_cmd_bindings(int argc, char **argv);
+int sb_cmd_discover(int argc, char **argv);
 
 #endif

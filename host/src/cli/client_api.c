@@ -190,3 +190,43 @@ int sb_client_report(const sb_client *c, const char *doing, const sb_client_resp
     fprintf(stderr, "  %s\n", hint(c, r->status, code));
     return 1;
 }
+
+int sb_client_each_item(const sb_client *c, const char *path, const char *doing, int max_pages,
+                        int hidden_ok, sb_client_item_fn fn, void *ctx)
+{
+    static const char url_safe[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+    char cursor[256] = "";
+    for (int page = 0; page < max_pages; page++) {
+        char url[1024];
+        snprintf(url, sizeof url, "%s%s%s", path, cursor[0] ? "&cursor=" : "", cursor);
+        sb_client_response r;
+        long st = sb_client_call(c, "GET", url, NULL, 0, 0, &r);
+        if (hidden_ok && (st == 403 || st == 404)) {
+            sb_client_response_free(&r);
+            return SB_CLIENT_HIDDEN;
+        }
+        if (st != 200) {
+            int rc = sb_client_report(c, doing, &r);
+            sb_client_response_free(&r);
+            return rc;
+        }
+        const sb_json_node *items = sb_json_get(sb_client_root(&r), "items");
+        for (size_t i = 0; i < sb_json_count(items); i++) {
+            int rc = fn(sb_json_member(items, i, NULL), ctx);
+            if (rc != 0) {
+                sb_client_response_free(&r);
+                return rc;
+            }
+        }
+        const char *next = sb_client_str(sb_client_root(&r), "next_cursor");
+        size_t n = strlen(next);
+        int more = n > 0 && n < sizeof cursor && strspn(next, url_safe) == n;
+        if (more)
+            memcpy(cursor, next, n + 1);
+        sb_client_response_free(&r);
+        if (!more)
+            break;
+    }
+    return 0;
+}

@@ -59,6 +59,18 @@ const char *sb_client_error_code(const sb_client_response *r);
  * hint on what to do, on stderr. Returns 1 (the failure exit status). */
 int sb_client_report(const sb_client *c, const char *doing, const sb_client_response *r);
 
+/* Every item of a paged list: GETs path (a list route with its query, e.g.
+ * "/api/v1/requests?limit=100") and the pages its next_cursor names, at
+ * most max_pages, calling fn for each item of "items". fn returning
+ * non-zero stops the walk and is returned. 0 once every item was seen;
+ * 1 when a call failed (reported with sb_client_report as `doing`); with
+ * hidden_ok, SB_CLIENT_HIDDEN (not reported) when the answer was 403 or
+ * 404 — a resource listed to us whose children we may not read. */
+#define SB_CLIENT_HIDDEN 2
+typedef int (*sb_client_item_fn)(const sb_json_node *item, void *ctx);
+int sb_client_each_item(const sb_client *c, const char *path, const char *doing, int max_pages,
+                        int hidden_ok, sb_client_item_fn fn, void *ctx);
+
 /* True when s is a UUID in its canonical text form (ids of the API). */
 int sb_client_uuid_ok(const char *s);
 

@@ -27,6 +27,16 @@ static int query_word_ok(const char *s)
     return n > 0 && n < 40 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
 }
 
+static int print_request(const sb_json_node *q, void *ctx)
+{
+    int *shown = ctx;
+    if ((*shown)++ == 0)
+        printf("%-36s  %-13s  %-20s  %-32s  %s\n", "ID", "KIND", "STATE", "SECRET", "CREATED");
+    printf("%-36s  %-13s  %-20s  %-32s  %s\n", sb_client_str(q, "id"), sb_client_str(q, "kind"),
+           sb_client_str(q, "state"), sb_client_str(q, "secret_ref"), sb_client_str(q, "created_at"));
+    return 0;
+}
+
 int sb_cmd_requests(int argc, char **argv)
 {
     const char *state = NULL, *kind = NULL;
@@ -56,38 +66,12 @@ int sb_cmd_requests(int argc, char **argv)
     sb_client_credentials cred;
     if (sb_client_session_open("requests", &c, &cred) != 0)
         return 1;
-    char cursor[256] = "";
-    int rc = 0, shown = 0;
-    for (int page = 0; page < LIST_PAGES_MAX && rc == 0; page++) {
-        char path[512];
-        snprintf(path, sizeof path, "/api/v1/requests%s?limit=100%s%s%s%s%s%s",
-                 queue ? "/queue" : "", state ? "&state=" : "", state ? state : "",
-                 kind ? "&kind=" : "", kind ? kind : "", cursor[0] ? "&cursor=" : "", cursor);
-        sb_client_response r;
-        if (sb_client_call(&c, "GET", path, NULL, 0, 0, &r) != 200) {
-            rc = sb_client_report(&c, "listing requests", &r);
-            sb_client_response_free(&r);
-            break;
-        }
-        const sb_json_node *items = sb_json_get(sb_client_root(&r), "items");
-        for (size_t i = 0; i < sb_json_count(items); i++) {
-            const sb_json_node *q = sb_json_member(items, i, NULL);
-            if (shown++ == 0)
-                printf("%-36s  %-13s  %-20s  %-32s  %s\n", "ID", "KIND", "STATE", "SECRET", "CREATED");
-            printf("%-36s  %-13s  %-20s  %-32s  %s\n", sb_client_str(q, "id"), sb_client_str(q, "kind"),
-                   sb_client_str(q, "state"), sb_client_str(q, "secret_ref"),
-                   sb_client_str(q, "created_at"));
-        }
-        const char *next = sb_client_str(sb_client_root(&r), "next_cursor");
-        size_t n = strlen(next);
-        int more = n > 0 && n < sizeof cursor &&
-                   strspn(next, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") == n;
-        if (more)
-            memcpy(cursor, next, n + 1);
-        sb_client_response_free(&r);
-        if (!more)
-            break;
-    }
+    char path[512];
+    snprintf(path, sizeof path, "/api/v1/requests%s?limit=100%s%s%s%s", queue ? "/queue" : "",
+             state ? "&state=" : "", state ? state : "", kind ? "&kind=" : "", kind ? kind : "");
+    int shown = 0;
+    int rc = sb_client_each_item(&c, path, "listing requests", LIST_PAGES_MAX, 0, print_request,
+                                 &shown);
     if (rc == 0 && shown == 0)
         fprintf(stderr, "sbridge requests: %s\n",
                 queue ? "nothing waits for your vote" : "no requests (of yours) match");

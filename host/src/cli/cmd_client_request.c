@@ -204,45 +204,36 @@ static int binding_target(sb_client *c, const request_args *a, const sb_json_nod
     return rc;
 }
 
+typedef struct binding_search {
+    sb_client *c;
+    const request_args *a;
+    target *t;
+    int rc;
+} binding_search;
+
+#define BINDING_FOUND 3
+
+static int match_binding(const sb_json_node *b, void *ctx)
+{
+    binding_search *s = ctx;
+    if (strcmp(sb_client_str(b, "id"), s->a->binding) != 0)
+        return 0;
+    s->rc = binding_target(s->c, s->a, b, s->t);
+    return BINDING_FOUND;
+}
+
 /* Looks for the binding in project's bindings: 0 found (t filled), 1 failed
  * (reported), 2 not there. */
 static int find_in_project(sb_client *c, const request_args *a, const char *project, target *t)
 {
-    char cursor[256] = "";
-    for (int page = 0; page < PAGE_LIMIT_MAX; page++) {
-        char path[512];
-        snprintf(path, sizeof path, "/api/v1/projects/%s/secret-bindings?limit=100%s%s", project,
-                 cursor[0] ? "&cursor=" : "", cursor);
-        sb_client_response r;
-        long st = sb_client_call(c, "GET", path, NULL, 0, 0, &r);
-        if ((st == 404 || st == 403) && a->project == NULL) {
-            sb_client_response_free(&r); /* listed, but its bindings are not readable to us */
-            return 2;
-        }
-        if (st != 200) {
-            int rc = sb_client_report(c, "listing the project's secret bindings", &r);
-            sb_client_response_free(&r);
-            return rc;
-        }
-        const sb_json_node *items = sb_json_get(sb_client_root(&r), "items");
-        for (size_t i = 0; i < sb_json_count(items); i++) {
-            const sb_json_node *b = sb_json_member(items, i, NULL);
-            if (strcmp(sb_client_str(b, "id"), a->binding) == 0) {
-                int rc = binding_target(c, a, b, t);
-                sb_client_response_free(&r);
-                return rc;
-            }
-        }
-        const char *next = sb_client_str(sb_client_root(&r), "next_cursor");
-        size_t n = strlen(next);
-        int safe = n > 0 && n < sizeof cursor && strspn(next, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") == n;
-        if (safe)
-            memcpy(cursor, next, n + 1);
-        sb_client_response_free(&r);
-        if (!safe)
-            return 2;
-    }
-    return 2;
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/projects/%s/secret-bindings?limit=100", project);
+    binding_search s = {c, a, t, 0};
+    int rc = sb_client_each_item(c, path, "listing the project's secret bindings", PAGE_LIMIT_MAX,
+                                 a->project == NULL, match_binding, &s);
+    if (rc == BINDING_FOUND)
+        return s.rc;
+    return rc == 1 ? 1 : 2; /* not in its pages, or a project whose bindings we may not read */
 }
 
 static int resolve_binding(sb_client *c, const request_args *a, target *t)

@@ -1,23 +1,31 @@
 /*
- * cli/cmd_dev.c — `sbridge dev`: a first look on one machine.
+ * cli/cmd_dev.c — `sbridge dev`: the whole product on one machine, in one
+ * terminal (docs/dev.md).
  *
  * Validates the dev config (the embedded one by default), loads and starts
- * every plugin and instance, lists what each provider holds (metadata and
- * labels only — never a value), runs a KMS wrap/unwrap round trip, then
- * runs the control plane in dev mode on a private embedded PostgreSQL until
- * Ctrl-C (--once stops after the plugin checks). The worker and agent join
- * it as their issues land.
+ * every plugin and instance, lists what each provider instance holds
+ * (metadata and labels only — never a value), runs a KMS wrap/unwrap round
+ * trip, then runs the control plane (API, web UI, worker tasks) in dev mode
+ * on a private embedded PostgreSQL and, with demo.seed, the demo world
+ * beside it (cli/dev_demo.h: the Vault emulator with demo secrets, the demo
+ * tenancy, one enrolled agent) until Ctrl-C. --once stops after the plugin
+ * checks.
  *
  * The listen address is --listen, else $SBRIDGE_DEV_LISTEN, else the
  * config's http.listen. It is tried before anything is created: a port in
  * use fails at once, naming the port and how to pick another, with no
  * state directory left behind. The state directory is --state-dir, else
- * the config's state_dir (both kept after exit), else a fresh temporary
- * one under $TMPDIR or /tmp (removed at exit); a directory this run created is removed again
- * when the control plane fails to start. The seeded logins are printed on
- * stdout (the terminal), never on stderr, where the JSON log goes.
+ * the config's state_dir, else ~/.local/state/sbridge/dev
+ * ($XDG_STATE_HOME/sbridge/dev; /var/lib/sbridge/dev for root, whose home
+ * PostgreSQL's user cannot enter): a second run reuses it (same logins,
+ * catalog, requests); --reset removes it first (refused while a dev runs
+ * on it, or when it does not look like a dev state directory). A directory
+ * this run created is removed again when the control plane fails to
+ * start. The seeded logins are printed on stdout (the terminal) at the
+ * first run, never on stderr, where the JSON log goes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <netdb.h>
 #include <signal.h>
@@ -29,6 +37,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/dev_demo.h"
 #include "config/settings.h"
 #include "crypto/secure_mem.h"
 #include "plugin/host_api.h"
@@ -126,27 +135,121 @@ static void remove_tree(const char *dir)
         fprintf(stderr, "sbridge dev: could not remove %s: %s\n", dir, strerror(errno));
 }
 
-/* Runs the control plane in dev mode until SIGINT/SIGTERM. */
-static int run_control_plane(const sb_settings *s, const char *state_dir_arg, sb_instance *kms)
+/* What `sbridge dev` was told besides the settings. */
+typedef struct dev_args {
+    const char *state_dir;  /* --state-dir, or NULL */
+    const char *plugin_dir; /* --plugin-dir, or NULL */
+    const char *emulator;   /* the demo's Vault emulator script, or NULL: no demo */
+    int reset;
+} dev_args;
+
+/* mkdir -p for the default state directory's parents (0700). */
+static int make_parents(const char *dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* The state directory when neither --state-dir nor state_dir names one. */
+static const char *default_state_dir(char *buf, size_t cap)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (geteuid() == 0)
+        snprintf(buf, cap, "/var/lib/sbridge/dev");
+    else if (xdg && xdg[0] == '/')
+        snprintf(buf, cap, "%s/sbridge/dev", xdg);
+    else if (home && home[0] == '/')
+        snprintf(buf, cap, "%s/.local/state/sbridge/dev", home);
+    else
+        return NULL;
+    return buf;
+}
+
+/* --reset: removes dir when it is a dev state directory no dev runs on. */
+static int reset_state_dir(const char *dir)
+{
+    struct stat st;
+    char path[PATH_MAX + 32];
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT ? 0 : (perror("sbridge dev --reset"), -1);
+    snprintf(path, sizeof path, "%s/pgdata/PG_VERSION", dir);
+    if (!S_ISDIR(st.st_mode) || stat(path, &st) != 0) {
+        fprintf(stderr, "sbridge dev --reset: %s does not look like a dev state directory (no "
+                        "pgdata/PG_VERSION); remove it yourself if you mean it\n", dir);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/pgdata/postmaster.pid", dir);
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (f && fscanf(f, "%ld", &pid) == 1 && pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+        fclose(f);
+        fprintf(stderr, "sbridge dev --reset: a dev is running on %s (its PostgreSQL is process "
+                        "%ld); stop it first (Ctrl-C in its terminal)\n", dir, pid);
+        return -1;
+    }
+    if (f)
+        fclose(f);
+    remove_tree(dir);
+    printf("Removed the dev state in %s; starting fresh.\n", dir);
+    return 0;
+}
+
+/* What a newcomer can do next, printed once everything runs. */
+static void print_ready(const char *url, const sb_dev_demo *demo, int first_run)
+{
+    printf("\nSecrets Bridge is running: %s\n", url);
+    printf("  web UI:  %s/            API: %s/api/v1/openapi.json\n", url, url);
+    if (demo && demo->vault_port)
+        printf("  demo:    connection demo-vault (a Vault emulator on 127.0.0.1:%d) served by one "
+               "agent;\n           teams payments and platform, projects checkout-api, ledger and "
+               "billing-worker,\n           each with prod (one approval) and staging (direct "
+               "reveal allowed)\n",
+               demo->vault_port);
+    if (first_run)
+        printf("  logins:  admin, approver and developer, with the passwords printed above (shown "
+               "only now)\n");
+    else
+        printf("  logins:  admin, approver and developer, as printed at the first run (forgotten? "
+               "`sbridge dev --reset`)\n");
+    printf("  try it:  sbridge login --url %s --username developer\n"
+           "           sbridge bindings                  (what you can ask for)\n"
+           "           sbridge request read --binding ID --justification TEXT\n"
+           "           (then as approver: sbridge approve REQUEST_ID; as developer: sbridge "
+           "reveal REQUEST_ID)\n"
+           "Press Ctrl-C to stop.\n",
+           url);
+}
+
+/* Runs the control plane in dev mode (and the demo) until SIGINT/SIGTERM. */
+static int run_control_plane(const sb_settings *s, const dev_args *a, sb_instance *kms)
 {
     if (probe_listen(s->http.listen) != 0)
         return 1;
-    char temp[4096] = "";
-    const char *state_dir = state_dir_arg ? state_dir_arg : s->state_dir;
-    struct stat st;
-    int created = 0;
-    if (state_dir == NULL) {
-        const char *tmpdir = getenv("TMPDIR");
-        snprintf(temp, sizeof temp, "%s/sbridge-dev-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-        if (mkdtemp(temp) == NULL) {
-            perror("sbridge dev: cannot create a state directory");
-            return 1;
-        }
-        state_dir = temp;
-        created = 1;
-    } else {
-        created = stat(state_dir, &st) != 0 && errno == ENOENT;
+    char def[PATH_MAX];
+    const char *state_dir = a->state_dir ? a->state_dir : s->state_dir;
+    if (state_dir == NULL && (state_dir = default_state_dir(def, sizeof def)) == NULL) {
+        fprintf(stderr, "sbridge dev: HOME is not set, so there is no default state directory; "
+                        "pass --state-dir DIR\n");
+        return 1;
     }
+    if (a->reset && reset_state_dir(state_dir) != 0)
+        return 1;
+    if (state_dir == def && make_parents(state_dir) != 0) {
+        fprintf(stderr, "sbridge dev: cannot create the parents of %s: %s\n", state_dir,
+                strerror(errno));
+        return 1;
+    }
+    struct stat st;
+    int created = stat(state_dir, &st) != 0 && errno == ENOENT;
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
@@ -159,20 +262,30 @@ static int run_control_plane(const sb_settings *s, const char *state_dir_arg, sb
             remove_tree(state_dir);
         return 1;
     }
-    printf("\nControl plane: %s  (state in %s%s)\n"
-           "  health:  %s/healthz   API: %s/api/v1/openapi.json\n"
-           "  audit:   sbridge audit verify --state-dir %s\n"
-           "Press Ctrl-C to stop.\n",
-           sb_control_plane_url(cp), state_dir, temp[0] ? ", removed at exit" : "", sb_control_plane_url(cp),
-           sb_control_plane_url(cp), state_dir);
+    printf("\nControl plane: %s  (state in %s)\n"
+           "  health:  %s/healthz   audit: sbridge audit verify --state-dir %s\n",
+           sb_control_plane_url(cp), state_dir, sb_control_plane_url(cp), state_dir);
+    fflush(stdout);
+    sb_dev_demo demo = {0};
+    if (a->emulator) {
+        sb_dev_demo_options o = {state_dir, sb_registry_directory(s, a->plugin_dir), a->emulator,
+                                 cp, stdout};
+        if (sb_dev_demo_start(&o, &demo, &err) != 0) {
+            fprintf(stderr, "sbridge dev: %s\n", err.message);
+            sb_control_plane_stop(cp, s->shutdown_grace_ms);
+            return 1;
+        }
+    }
+    print_ready(sb_control_plane_url(cp), a->emulator ? &demo : NULL, created);
     fflush(stdout);
     int sig = 0;
     do
         sigwait(&set, &sig);
     while (sig == SIGHUP);
+    printf("\nStopping...\n");
+    fflush(stdout);
+    sb_dev_demo_stop(&demo);
     sb_control_plane_stop(cp, s->shutdown_grace_ms);
-    if (temp[0])
-        remove_tree(temp);
     return 0;
 }
 
@@ -248,11 +361,39 @@ static void show_kms(sb_instance *inst)
     free(key_id);
 }
 
+/* The demo's Vault emulator script, or NULL (said why) when the demo
+ * cannot run: demo.seed off, no emulator, or no vault plugin. */
+static const char *demo_emulator(const sb_settings *s, const char *plugin_dir)
+{
+    if (!s->demo.seed)
+        return NULL;
+    const char *emulator = s->demo.vault_emulator;
+#ifdef SB_SOURCE_VAULT_EMULATOR
+    if (emulator == NULL)
+        emulator = SB_SOURCE_VAULT_EMULATOR;
+#endif
+    struct stat st;
+    if (emulator == NULL || stat(emulator, &st) != 0) {
+        printf("  demo: no Vault emulator%s%s, so no demo secrets or agent (demo.vault_emulator "
+               "names one; a source tree has tests/emulators/vault/vault_emulator.py)\n",
+               emulator ? " at " : "", emulator ? emulator : "");
+        return NULL;
+    }
+    char vault_so[PATH_MAX];
+    snprintf(vault_so, sizeof vault_so, "%s/vault.so", sb_registry_directory(s, plugin_dir));
+    if (stat(vault_so, &st) != 0) {
+        printf("  demo: no %s (the agent's Vault plugin), so no demo secrets or agent; build "
+               "with the vault plugin (SB_PLUGINS)\n", vault_so);
+        return NULL;
+    }
+    return emulator;
+}
+
 int sb_cmd_dev(int argc, char **argv)
 {
     const char *file = NULL, *plugin_dir = NULL, *state_dir = NULL;
     const char *listen = getenv("SBRIDGE_DEV_LISTEN"), *listen_from = "SBRIDGE_DEV_LISTEN";
-    int once = 0;
+    int once = 0, reset = 0;
     for (int i = 1; i < argc; i++) {
         const char **value = strcmp(argv[i], "--config") == 0       ? &file
                              : strcmp(argv[i], "--plugin-dir") == 0 ? &plugin_dir
@@ -261,6 +402,8 @@ int sb_cmd_dev(int argc, char **argv)
                                                                     : NULL;
         if (strcmp(argv[i], "--once") == 0)
             once = 1;
+        else if (strcmp(argv[i], "--reset") == 0)
+            reset = 1;
         else if (value && i + 1 < argc) {
             *value = argv[++i];
             if (value == &listen)
@@ -336,8 +479,9 @@ int sb_cmd_dev(int argc, char **argv)
             printf("  kms: the built-in local KMS (development only), keyed from the state "
                    "directory's master key\n");
         fflush(stdout);
+        dev_args a = {state_dir, plugin_dir, demo_emulator(&s, plugin_dir), reset};
         if (!once)
-            rc = run_control_plane(&s, state_dir,
+            rc = run_control_plane(&s, &a,
                                    s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL);
     }
     sb_registry_free(&r);

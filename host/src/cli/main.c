@@ -48,16 +48,19 @@ static const sb_command commands[] = {
      "usage: sbridge controller [--config FILE]\n", NULL},
     {"dev", "everything on one machine for a first look, on the embedded defaults",
      "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--listen ADDR:PORT] [--state-dir DIR]\n"
-     "                   [--once]\n"
+     "                   [--reset] [--once]\n"
      "\n"
      "Validates the dev configuration (default: the embedded config/dev.yaml), loads and starts\n"
      "every listed plugin and provider instance, shows what each provider holds, then runs the\n"
-     "control plane on a private embedded PostgreSQL until Ctrl-C (--once: stop after the\n"
-     "plugin checks) and prints the seeded logins on stdout, once.\n"
+     "control plane (API, web UI, worker) on a private embedded PostgreSQL until Ctrl-C, and the\n"
+     "demo beside it: a Vault emulator with demo secrets, a demo tenancy and one enrolled agent\n"
+     "(demo.seed; docs/dev.md). The seeded logins are printed on stdout at the first run.\n"
+     "--once stops after the plugin checks.\n"
      "--listen (or SBRIDGE_DEV_LISTEN) replaces http.listen (default 127.0.0.1:8080; port 0 picks a\n"
-     "free one); a port in use fails before anything is created. --state-dir keeps the database and\n"
-     "keys in DIR across runs (default: the config's state_dir, else a temporary directory removed\n"
-     "at exit); 'sbridge audit verify --state-dir DIR' checks its audit chain.\n",
+     "free one); a port in use fails before anything is created. The database, keys and demo live\n"
+     "in --state-dir DIR (default: the config's state_dir, else ~/.local/state/sbridge/dev;\n"
+     "/var/lib/sbridge/dev for root) and are reused by the next run; --reset removes them first.\n"
+     "'sbridge audit verify --state-dir DIR' checks the audit chain.\n",
      sb_cmd_dev},
     {"migrate", "apply database schema migrations",
      "usage: sbridge migrate [--config FILE]\n"
@@ -146,6 +149,20 @@ static const sb_command commands[] = {
      "--show is given (a value in the scrollback outlives the session). Binary or multi-line\n"
      "values are written base64 (a note on stderr says which).\n",
      sb_cmd_reveal},
+    {"bindings", "list the secret bindings you can request (ids for 'sbridge request')",
+     "usage: sbridge bindings [--project ID]\n"
+     "\n"
+     "Lists the secret bindings of the projects you can see (or of project ID): the binding id\n"
+     "'sbridge request' takes, its project, environment, secret, allowed keys and operations.\n",
+     sb_cmd_bindings},
+    {"discover", "discover a provider connection's secrets into the catalog now",
+     "usage: sbridge discover CONNECTION [--wait SECONDS]\n"
+     "\n"
+     "Queues a discovery job for the provider connection CONNECTION (its name or id; needs the\n"
+     "integration.edit permission); an agent of the connection lists the provider's secrets\n"
+     "(metadata and labels only) into the catalog. --wait waits up to SECONDS for it to finish\n"
+     "and prints the outcome and how many secrets were seen (exit 1 unless it succeeded).\n",
+     sb_cmd_discover},
     {"version", "print the version and the plugin ABI", "usage: sbridge version\n", sb_cmd_version},
     {"help", "list the commands, or show one command's usage",
      "usage: sbridge help [COMMAND]\n"

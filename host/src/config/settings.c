@@ -197,7 +197,11 @@ static const sb_spec health_spec[] = {
 };
 
 static const sb_spec demo_spec[] = {
-    BOOL("seed", sb_demo_settings, seed, "true", "seed demo users, projects and secrets"),
+    BOOL("seed", sb_demo_settings, seed, "true",
+         "seed demo users; with a Vault emulator, also the demo tenancy, secrets and agent"),
+    STR("vault_emulator", sb_demo_settings, vault_emulator, SB_CFG_PATH, NULL,
+        "the Vault emulator the demo runs (absent: this source tree's "
+        "tests/emulators/vault/vault_emulator.py, when there is one)"),
 };
 
 #define ROLE_ROW ENUM("role", sb_settings, role_name, SB_CFG_REQUIRED, NULL, "server|agent|dev", \

@@ -129,6 +129,7 @@ typedef struct sb_health_settings {
 typedef struct sb_demo_settings {
     sb_cfg_pos pos;
     int seed;
+    char *vault_emulator;
 } sb_demo_settings;
 
 typedef enum sb_role { SB_ROLE_SERVER = 1, SB_ROLE_AGENT, SB_ROLE_DEV } sb_role;

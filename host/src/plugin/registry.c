@@ -11,7 +11,7 @@
 #include "plugin/text.h"
 #include "util/log.h"
 
-static const char *directory_of(const sb_settings *s, const char *override)
+const char *sb_registry_directory(const sb_settings *s, const char *override)
 {
     if (override && *override)
         return override;
@@ -161,7 +161,7 @@ size_t sb_registry_load(sb_registry *r, const sb_settings *s, const char *plugin
 {
     memset(r, 0, sizeof *r);
     size_t before = d->n_errors;
-    load_plugins(r, s, directory_of(s, plugin_dir_override), d);
+    load_plugins(r, s, sb_registry_directory(s, plugin_dir_override), d);
     size_t total = s->providers.n + s->notifiers.n + s->gitops.n + 1;
     r->instances = calloc(total, sizeof *r->instances);
     const sb_instance_settings *list = s->providers.items;

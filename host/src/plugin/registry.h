@@ -55,6 +55,9 @@ typedef struct sb_registry {
  * (the --plugin-dir option / SBRIDGE_PLUGIN_DIR). Returns the error count. */
 size_t sb_registry_load(sb_registry *r, const sb_settings *s, const char *plugin_dir_override,
                         sb_diags *d);
+/* The directory plugins load from: the override, else SBRIDGE_PLUGIN_DIR,
+ * else plugins.directory, else this install's (sb_plugin_default_directory). */
+const char *sb_registry_directory(const sb_settings *s, const char *plugin_dir_override);
 int sb_registry_start(sb_registry *r, sb_error *err);
 void sb_registry_stop(sb_registry *r);
 void sb_registry_free(sb_registry *r);

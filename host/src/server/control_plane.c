@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/app_keys.h"
 #include "api/audit_sealer.h"
+#include "api/dev_setup_token.h"
 #include "api/bootstrap_admin.h"
 #include "api/read_api.h"
 #include "api/seed_roles.h"
@@ -227,4 +228,10 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
         sb_app_close(&cp->app);
     sb_database_close(cp->database);
     free(cp);
+}
+
+int sb_control_plane_dev_setup_token(sb_control_plane *cp, const char *username, int64_t ttl_s,
+                                     char *out, size_t cap, char id_out[40], sb_error *err)
+{
+    return sb_api_dev_setup_token(&cp->app, username, ttl_s, out, cap, id_out, err);
 }

@@ -45,6 +45,11 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
 const char *sb_control_plane_url(const sb_control_plane *cp);
 void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms);
 
+/* Dev mode: a short-lived API token of `username` for `sbridge dev`'s demo
+ * setup (api/dev_setup_token.h says the rules). 0, or -1 with err. */
+int sb_control_plane_dev_setup_token(sb_control_plane *cp, const char *username, int64_t ttl_s,
+                                     char *out, size_t cap, char id_out[40], sb_error *err);
+
 /* Every route the control plane serves (the API + its OpenAPI document);
  * tests build their server from the same list. */
 struct sb_router;
