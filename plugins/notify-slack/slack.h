@@ -57,6 +57,8 @@ const char *slack_threads_get(slack_thread_map *m, const char *key, const char *
 /* Remembers key -> (channel, ts), evicting the least recently used entry
  * when full. 0 ok, -1 no memory (the map is unchanged). */
 int slack_threads_put(slack_thread_map *m, const char *key, const char *channel, const char *ts);
+/* Forgets `key` (its parent message is gone). */
+void slack_threads_forget(slack_thread_map *m, const char *key);
 
 /* ---- instance ------------------------------------------------------------------ */
 
@@ -117,9 +119,10 @@ void slack_copy_code(const char *in, size_t len, char out[64]);
 sb_status slack_post_webhook(slack_instance *si, const sb_call *call, const sbp_str *body,
                              sb_result *res);
 /* POSTs the body to chat.postMessage; on ok:true sets ts and channel
- * (heap, caller frees) from the answer; maps errors. */
+ * (heap, caller frees) from the answer; maps errors, and copies an ok:false
+ * code into `code` ("" otherwise). */
 sb_status slack_post_message(slack_instance *si, const sb_call *call, const sbp_str *body,
-                             char **ts, char **channel, sb_result *res);
+                             char **ts, char **channel, char code[64], sb_result *res);
 
 /* ---- vtable --------------------------------------------------------------------- */
 

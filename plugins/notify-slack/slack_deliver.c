@@ -13,7 +13,10 @@
  *     slack_threads.c); later events of the same key are posted with
  *     thread_ts = that ts, in the channel Slack answered with. Events
  *     without a key are always top-level. After a restart the map is empty:
- *     the next event of an old request starts a new top-level message.
+ *     the next event of an old request starts a new top-level message; so
+ *     does one whose parent Slack no longer knows (thread_not_found /
+ *     invalid_thread_ts: the entry is forgotten and the event re-posted
+ *     top-level once).
  *   - Logs one info line per delivery (kind, dedupe key, channel id, ts),
  *     never the webhook URL or the token; errors go back in `res` (mapped in
  *     slack_errors.c) for the outbox to retry or dead-letter.
@@ -84,6 +87,29 @@ static sb_status deliver_webhook(slack_instance *si, const sb_call *call,
     return st;
 }
 
+/* One chat.postMessage of the event, in the thread of `parent` when given. */
+static sb_status post_event(slack_instance *si, const sb_call *call, const sb_notify_event *ev,
+                            const char *channel, const char *parent, char **ts,
+                            char **answered_channel, char code[64], sb_result *res)
+{
+    sbp_str body = {0};
+    sbp_str_add(&body, "{\"channel\":");
+    sbp_str_add_json(&body, channel);
+    if (parent) {
+        sbp_str_add(&body, ",\"thread_ts\":");
+        sbp_str_add_json(&body, parent);
+    }
+    sbp_str_add(&body, ",");
+    slack_blocks_append(&body, ev);
+    sbp_str_add(&body, "}");
+    code[0] = '\0';
+    sb_status st = body.failed
+                       ? slack_host->fail(res, SB_E_INTERNAL, 0, "slack deliver: out of memory")
+                       : slack_post_message(si, call, &body, ts, answered_channel, code, res);
+    sbp_str_free(&body);
+    return st;
+}
+
 static sb_status deliver_web_api(slack_instance *si, const sb_call *call,
                                  const sb_notify_event *ev, sb_result *res)
 {
@@ -97,23 +123,27 @@ static sb_status deliver_web_api(slack_instance *si, const sb_call *call,
         sbp_str_add(&key, channel);
         sbp_str_add(&key, "\n");
         sbp_str_add(&key, thread);
-        parent = key.failed ? NULL : slack_threads_get(&si->threads, key.p, &parent_channel);
+        if (key.failed) {
+            sbp_str_free(&key);
+            return h->fail(res, SB_E_INTERNAL, 0, "slack deliver: out of memory");
+        }
+        parent = slack_threads_get(&si->threads, key.p, &parent_channel);
     }
-    sbp_str body = {0};
-    sbp_str_add(&body, "{\"channel\":");
-    sbp_str_add_json(&body, parent ? parent_channel : channel);
-    if (parent) {
-        sbp_str_add(&body, ",\"thread_ts\":");
-        sbp_str_add_json(&body, parent);
+    char *ts = NULL, *answered_channel = NULL, code[64];
+    sb_status st = post_event(si, call, ev, parent ? parent_channel : channel, parent, &ts,
+                              &answered_channel, code, res);
+    if (parent && (strcmp(code, "thread_not_found") == 0 ||
+                   strcmp(code, "invalid_thread_ts") == 0)) {
+        /* the parent was deleted: start the thread anew */
+        h->log(SB_LOG_WARN, call, "slack %s: the thread of %s is gone (%s); posting top-level",
+               si->name ? si->name : "", thread, code);
+        slack_threads_forget(&si->threads, key.p);
+        parent = NULL;
+        h->result_release(res);
+        res->status = SB_OK;
+        res->retry_after_ms = 0;
+        st = post_event(si, call, ev, channel, NULL, &ts, &answered_channel, code, res);
     }
-    sbp_str_add(&body, ",");
-    slack_blocks_append(&body, ev);
-    sbp_str_add(&body, "}");
-    char *ts = NULL, *answered_channel = NULL;
-    sb_status st = body.failed || key.failed
-                       ? h->fail(res, SB_E_INTERNAL, 0, "slack deliver: out of memory")
-                       : slack_post_message(si, call, &body, &ts, &answered_channel, res);
-    sbp_str_free(&body);
     if (st == SB_OK) {
         const char *posted_in = answered_channel ? answered_channel : channel;
         h->log(SB_LOG_INFO, call, "slack %s: delivered %s (%s) to %s ts=%s%s%s",
@@ -121,8 +151,9 @@ static sb_status deliver_web_api(slack_instance *si, const sb_call *call,
                ev->dedupe_key ? ev->dedupe_key : "no dedupe key", posted_in, ts ? ts : "?",
                parent ? " in the thread of " : "", parent ? parent : "");
         if (!parent && key.p && ts && slack_threads_put(&si->threads, key.p, posted_in, ts) != 0)
-            h->log(SB_LOG_WARN, call, "slack %s: out of memory; later events of %s will not "
-                   "be threaded", si->name ? si->name : "", thread);
+            h->log(SB_LOG_WARN, call,
+                   "slack %s: out of memory; later events of %s will not be threaded",
+                   si->name ? si->name : "", thread);
     }
     free(ts);
     free(answered_channel);

@@ -66,6 +66,8 @@ static const code_rule api_rules[] = {
     {"not_in_channel", SB_E_DENIED, "invite the app to the channel (/invite @app)"},
     {"channel_not_found", SB_E_NOT_FOUND,
      "no such channel for this token; check the channel id and that the app can see it"},
+    {"thread_not_found", SB_E_NOT_FOUND, "the thread's parent message is gone"},
+    {"invalid_thread_ts", SB_E_INVALID, "Slack refused the thread_ts"},
     {"is_archived", SB_E_GONE, "the channel is archived; unarchive it or choose another"},
     {"invalid_blocks", SB_E_INVALID, "Slack refused the Block Kit blocks"},
     {"invalid_blocks_format", SB_E_INVALID, "Slack refused the Block Kit blocks"},

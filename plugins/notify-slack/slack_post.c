@@ -82,7 +82,7 @@ static char *copy_string(const sb_json_node *node)
 
 /* Reads an answer of chat.postMessage (any HTTP status). */
 static sb_status read_answer(const sb_http_response *resp, char **ts, char **channel,
-                             sb_result *res)
+                             char code[64], sb_result *res)
 {
     const sb_host_api *h = slack_host;
     size_t len = 0;
@@ -109,7 +109,6 @@ static sb_status read_answer(const sb_http_response *resp, char **ts, char **cha
     } else if (ok == SB_JSON_FALSE) {
         size_t n = 0;
         const char *e = h->json_string(h->json_pointer(root, "/error"), &n);
-        char code[64] = "";
         slack_copy_code(e, e ? n : 0, code);
         st = resp->status == 429 || (resp->status >= 500 && resp->status <= 599)
                  ? slack_api_http_status(resp->status, resp->retry_after_ms, res)
@@ -125,10 +124,11 @@ static sb_status read_answer(const sb_http_response *resp, char **ts, char **cha
 }
 
 sb_status slack_post_message(slack_instance *si, const sb_call *call, const sbp_str *body,
-                             char **ts, char **channel, sb_result *res)
+                             char **ts, char **channel, char code[64], sb_result *res)
 {
     const sb_host_api *h = slack_host;
     *ts = *channel = NULL;
+    code[0] = '\0';
     size_t tn = strlen(si->bot_token);
     sb_secure_buf *auth = h->secure_new(tn + 8);
     if (auth == NULL || h->secure_append(auth, "Bearer ", 7) ||
@@ -144,7 +144,7 @@ sb_status slack_post_message(slack_instance *si, const sb_call *call, const sbp_
     h->secure_free(auth);
     if (st != SB_OK)
         return st;
-    st = read_answer(&resp, ts, channel, res);
+    st = read_answer(&resp, ts, channel, code, res);
     h->http_response_free(&resp);
     return st;
 }

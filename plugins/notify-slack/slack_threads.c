@@ -78,3 +78,13 @@ int slack_threads_put(slack_thread_map *m, const char *key, const char *channel,
     *slot = fresh;
     return 0;
 }
+
+void slack_threads_forget(slack_thread_map *m, const char *key)
+{
+    slack_thread_entry *e = find(m, key);
+    if (e == NULL)
+        return;
+    entry_clear(e);
+    *e = m->entries[--m->n];
+    memset(&m->entries[m->n], 0, sizeof m->entries[m->n]);
+}
