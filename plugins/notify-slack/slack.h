@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plugin_text.h"
+#include "../shared/plugin_text.h" /* plugins/shared: sbp_str, sbp_strdup, sbp_valid_utf8 */
 
 #define SLACK_PLUGIN_NAME "slack"
 #define SLACK_PLUGIN_VERSION "1.0.0"
