@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../shared/plugin_host.h" /* plugins/shared: init and call-over checks */
 #include "../shared/plugin_text.h" /* plugins/shared: sbp_str, sbp_strdup, sbp_valid_utf8 */
 
 #define SLACK_PLUGIN_NAME "slack"

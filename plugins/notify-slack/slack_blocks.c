@@ -78,6 +78,19 @@ static void add_text(sbp_str *out, const char *text, size_t max, int mrkdwn)
     sbp_str_free(&plain);
 }
 
+/* Appends `before`, the composed text (add_text), `after`; frees the text. */
+static void add_composed(sbp_str *out, const char *before, sbp_str *text, size_t max, int mrkdwn,
+                         const char *after)
+{
+    sbp_str_add(out, before);
+    if (text->failed)
+        out->failed = 1;
+    else
+        add_text(out, text->p, max, mrkdwn);
+    sbp_str_add(out, after);
+    sbp_str_free(text);
+}
+
 static const char *severity_emoji(const char *severity)
 {
     if (severity && strcmp(severity, "critical") == 0)
@@ -122,13 +135,7 @@ static void add_fields(sbp_str *out, const sb_notify_event *ev, size_t *hidden)
         sbp_str_add(&text, "*\n");
         /* the key is bold mrkdwn; escape the whole cell once */
         sbp_str_add(&text, f->value);
-        sbp_str_add(out, "{\"type\":\"mrkdwn\",\"text\":");
-        if (text.failed)
-            out->failed = 1;
-        else
-            add_text(out, text.p, SLACK_FIELD_TEXT_MAX, 1);
-        sbp_str_add(out, "}");
-        sbp_str_free(&text);
+        add_composed(out, "{\"type\":\"mrkdwn\",\"text\":", &text, SLACK_FIELD_TEXT_MAX, 1, "}");
         shown++;
         in_section++;
     }
@@ -154,25 +161,16 @@ void slack_blocks_append(sbp_str *out, const sb_notify_event *ev)
         sbp_str_add(&fallback, ": ");
         sbp_str_add(&fallback, ev->summary);
     }
-    sbp_str_add(out, "\"text\":");
-    if (fallback.failed)
-        out->failed = 1;
-    else
-        add_text(out, fallback.p, SLACK_SECTION_TEXT_MAX, 1);
-    sbp_str_free(&fallback);
+    add_composed(out, "\"text\":", &fallback, SLACK_SECTION_TEXT_MAX, 1, "");
 
     sbp_str header = {0};
     sbp_str_add(&header, severity_emoji(severity));
     sbp_str_add(&header, " ");
     sbp_str_add(&header, title);
-    sbp_str_add(out, ",\"blocks\":[{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
-                     "\"emoji\":true,\"text\":");
-    if (header.failed)
-        out->failed = 1;
-    else
-        add_text(out, header.p, SLACK_HEADER_TEXT_MAX, 0);
-    sbp_str_free(&header);
-    sbp_str_add(out, "}}");
+    add_composed(out,
+                 ",\"blocks\":[{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
+                 "\"emoji\":true,\"text\":",
+                 &header, SLACK_HEADER_TEXT_MAX, 0, "}}");
 
     if (ev->summary && ev->summary[0]) {
         sbp_str_add(out, ",{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":");
@@ -191,13 +189,8 @@ void slack_blocks_append(sbp_str *out, const sb_notify_event *ev)
     sbp_str_add(&context, severity);
     if (hidden)
         sbp_str_addf(&context, "  |  %zu more fields in the UI", hidden);
-    sbp_str_add(out, ",{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":");
-    if (context.failed)
-        out->failed = 1;
-    else
-        add_text(out, context.p, SLACK_SECTION_TEXT_MAX, 1);
-    sbp_str_free(&context);
-    sbp_str_add(out, "}]}");
+    add_composed(out, ",{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":",
+                 &context, SLACK_SECTION_TEXT_MAX, 1, "}]}");
 
     if (link_ok(ev->link)) {
         sbp_str_add(out, ",{\"type\":\"actions\",\"elements\":[{\"type\":\"button\","

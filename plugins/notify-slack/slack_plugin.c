@@ -67,19 +67,10 @@ static const sb_config_field slack_config_fields[] = {
 
 static sb_status slack_init(const sb_host_api *host, sb_result *res)
 {
-    if (host == NULL)
-        return SB_E_INVALID;
-    if (host->abi_major != SB_PLUGIN_ABI_MAJOR ||
-        !SB_HAS_FIELD(host, sb_host_api, call_remaining_ms)) {
-        if (res && host->fail)
-            return host->fail(res, SB_E_UNSUPPORTED, 0,
-                              "slack plugin needs host API %d.0 or later, got %u.%u",
-                              SB_PLUGIN_ABI_MAJOR, (unsigned)host->abi_major,
-                              (unsigned)host->abi_minor);
-        return SB_E_UNSUPPORTED;
-    }
-    slack_host = host;
-    return SB_OK;
+    sb_status st = sbp_host_init_check(host, SLACK_PLUGIN_NAME, res);
+    if (st == SB_OK)
+        slack_host = host;
+    return st;
 }
 
 static void slack_fini(void) { slack_host = NULL; }

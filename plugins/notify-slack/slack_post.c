@@ -23,21 +23,11 @@
 
 #define RESPONSE_MAX (1u << 20)
 
-static sb_status check_call(const sb_call *call, const char *what, sb_result *res)
-{
-    const sb_host_api *h = slack_host;
-    if (!h->call_expired(call))
-        return SB_OK;
-    if (h->call_remaining_ms(call) <= 0)
-        return h->fail(res, SB_E_TIMEOUT, 0, "%s: the call's deadline passed", what);
-    return h->fail(res, SB_E_CANCELLED, 0, "%s: the call was cancelled", what);
-}
-
 static sb_status post(slack_instance *si, const sb_call *call, const char *url,
                       const sb_kv *headers, size_t n_headers, const sbp_str *body,
                       const char *op, sb_http_response *resp, sb_result *res)
 {
-    sb_status st = check_call(call, op, res);
+    sb_status st = sbp_call_check(slack_host, call, op, res);
     if (st != SB_OK)
         return st;
     sb_http_request req = {.struct_size = (uint32_t)sizeof req, .method = "POST", .url = url,

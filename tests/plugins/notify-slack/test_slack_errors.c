@@ -58,6 +58,21 @@ static outcome deliver(sb_harness *h)
         cr_assert_not_null(strstr(o_.message, (needle)), "message: %s", o_.message);              \
     } while (0)
 
+/* One injected fault (the JSON members after "target") and what it must map to. */
+typedef struct fault_case {
+    const char *fault;
+    sb_status status;
+    const char *needle;
+} fault_case;
+
+static void expect_faults(sb_harness *h, const char *target, const fault_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sl_control("faults", "{\"target\":\"%s\",%s}", target, cases[i].fault);
+        EXPECT(h, cases[i].status, cases[i].needle);
+    }
+}
+
 Test(slack_errors, http_429_with_retry_after_is_throttled_with_that_delay)
 {
     sb_harness *api = sl_open_api(NULL), *hook = sl_open_webhook(NULL);
@@ -99,40 +114,38 @@ Test(slack_errors, web_api_refusals_map_to_permanent_or_retryable_statuses)
     h = sl_open_api(NULL);
     EXPECT(h, SB_E_DENIED, "invalid_auth");
     sl_control("tokens", "{\"token\":\"" SL_TOKEN "\"}");
-    static const struct {
-        const char *fault;
-        sb_status status;
-        const char *needle;
-    } injected[] = {
-        {"{\"error\":\"ratelimited\"}", SB_E_THROTTLED, "ratelimited"},
-        {"{\"error\":\"missing_scope\"}", SB_E_DENIED, "chat:write"},
-        {"{\"error\":\"token_revoked\"}", SB_E_DENIED, "token_revoked"},
-        {"{\"error\":\"msg_too_long\"}", SB_E_TOO_LARGE, "msg_too_long"},
-        {"{\"error\":\"invalid_blocks\"}", SB_E_INVALID, "invalid_blocks"},
-        {"{\"error\":\"internal_error\"}", SB_E_UNAVAILABLE, "internal_error"},
-        {"{\"error\":\"brand_new_error\"}", SB_E_PROTOCOL, "unknown error code: brand_new_error"},
-        {"{\"status\":503}", SB_E_UNAVAILABLE, "HTTP 503"},
-        {"{\"status\":500,\"error\":\"fatal_error\"}", SB_E_UNAVAILABLE, "HTTP 500"},
+    static const fault_case injected[] = {
+        {"\"error\":\"ratelimited\"", SB_E_THROTTLED, "ratelimited"},
+        {"\"error\":\"missing_scope\"", SB_E_DENIED, "chat:write"},
+        {"\"error\":\"token_revoked\"", SB_E_DENIED, "token_revoked"},
+        {"\"error\":\"msg_too_long\"", SB_E_TOO_LARGE, "msg_too_long"},
+        {"\"error\":\"invalid_blocks\"", SB_E_INVALID, "invalid_blocks"},
+        {"\"error\":\"internal_error\"", SB_E_UNAVAILABLE, "internal_error"},
+        {"\"error\":\"brand_new_error\"", SB_E_PROTOCOL, "unknown error code: brand_new_error"},
+        {"\"status\":503", SB_E_UNAVAILABLE, "HTTP 503"},
+        {"\"status\":500,\"error\":\"fatal_error\"", SB_E_UNAVAILABLE, "HTTP 500"},
     };
-    for (size_t i = 0; i < sizeof injected / sizeof injected[0]; i++) {
-        char fault[256];
-        snprintf(fault, sizeof fault, "{\"target\":\"chat.postMessage\",%s", injected[i].fault + 1);
-        sl_control("faults", "%s", fault);
-        EXPECT(h, injected[i].status, injected[i].needle);
-    }
+    expect_faults(h, "chat.postMessage", injected, sizeof injected / sizeof injected[0]);
     cr_assert(SB_STATUS_IS_RETRYABLE(SB_E_THROTTLED) && SB_STATUS_IS_RETRYABLE(SB_E_UNAVAILABLE));
     cr_assert_eq(deliver(h).status, SB_OK, "faults used up: delivered");
+    /* a call whose deadline already passed never reaches Slack */
+    sb_notify_event ev = sl_event("request.created", "T", "s", NULL, 0);
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(sb_harness_descriptor(h)->notifier->deliver(sb_harness_instance(h),
+                                                            sb_harness_call(h, 0), &ev, &res),
+                 SB_E_TIMEOUT, "%s", res.message);
+    cr_assert_not_null(strstr(res.message, "deadline passed"), "%s", res.message);
+    sb_harness_host(h)->result_release(&res);
+    char *log = sl_requests();
+    cr_assert_eq(es_count(log, "\"method\""), 14, "4 refusals, 9 faults, 1 delivery, not the late call: %s", log);
+    free(log);
     close_checked(h);
 }
 
 Test(slack_errors, webhook_plain_text_errors_map_by_status_and_code)
 {
     sb_harness *h = sl_open_webhook(NULL);
-    static const struct {
-        const char *fault;
-        sb_status status;
-        const char *needle;
-    } injected[] = {
+    static const fault_case injected[] = {
         {"\"status\":400,\"error\":\"invalid_payload\"", SB_E_INVALID, "invalid_payload"},
         {"\"status\":400,\"error\":\"no_text\"", SB_E_INVALID, "no_text"},
         {"\"status\":403,\"error\":\"action_prohibited\"", SB_E_DENIED, "action_prohibited"},
@@ -140,10 +153,7 @@ Test(slack_errors, webhook_plain_text_errors_map_by_status_and_code)
         {"\"status\":500,\"error\":\"rollup_error\"", SB_E_UNAVAILABLE, "rollup_error"},
         {"\"status\":502", SB_E_UNAVAILABLE, "HTTP 502"},
     };
-    for (size_t i = 0; i < sizeof injected / sizeof injected[0]; i++) {
-        sl_control("faults", "{\"target\":\"webhook\",%s}", injected[i].fault);
-        EXPECT(h, injected[i].status, injected[i].needle);
-    }
+    expect_faults(h, "webhook", injected, sizeof injected / sizeof injected[0]);
     sl_control("channels", "{\"id\":\"" SL_CHANNEL "\",\"archived\":true}");
     EXPECT(h, SB_E_GONE, "channel_is_archived");
     sl_control("channels", "{\"id\":\"" SL_CHANNEL "\",\"delete\":true}");
