@@ -16,7 +16,8 @@
  *     the next event of an old request starts a new top-level message; so
  *     does one whose parent Slack no longer knows (thread_not_found /
  *     invalid_thread_ts: the entry is forgotten and the event re-posted
- *     top-level once).
+ *     top-level once). A critical reply is also broadcast to the channel
+ *     (reply_broadcast), so a failure is not hidden inside a thread.
  *   - Logs one info line per delivery (kind, dedupe key, channel id, ts),
  *     never the webhook URL or the token; errors go back in `res` (mapped in
  *     slack_errors.c) for the outbox to retry or dead-letter.
@@ -98,6 +99,8 @@ static sb_status post_event(slack_instance *si, const sb_call *call, const sb_no
     if (parent) {
         sbp_str_add(&body, ",\"thread_ts\":");
         sbp_str_add_json(&body, parent);
+        if (ev->severity && strcmp(ev->severity, "critical") == 0)
+            sbp_str_add(&body, ",\"reply_broadcast\":true");
     }
     sbp_str_add(&body, ",");
     slack_blocks_append(&body, ev);

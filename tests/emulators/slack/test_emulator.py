@@ -170,7 +170,12 @@ class PostMessage(EmulatorCase):
                          "thread_not_found")
         self.assertEqual(self.post({"channel": CHANNEL, "text": "r", "thread_ts": "yesterday"})[2]["error"],
                          "invalid_thread_ts")
-        self.assertEqual([m["thread_ts"] for m in self.messages()], [None, parent])
+        self.assertEqual(self.post({"channel": CHANNEL, "text": "r", "thread_ts": parent,
+                                    "reply_broadcast": "yes"})[2]["error"], "invalid_arguments")
+        self.assertTrue(self.post({"channel": CHANNEL, "text": "b", "thread_ts": parent,
+                                   "reply_broadcast": True})[2]["ok"])
+        self.assertEqual([(m["thread_ts"], m["reply_broadcast"]) for m in self.messages()],
+                         [(None, False), (parent, False), (parent, True)])
 
 
 class RateLimitsAndFaults(EmulatorCase):

@@ -77,6 +77,10 @@ Test(slack_notify, webhook_message_carries_who_what_why_state_facts_and_the_link
     cr_assert_str_eq(str(button, "url"), "https://sbridge.example.com/requests/req-42");
     cr_assert_str_eq(str(button, "type"), "button");
     cr_assert_eq(json_array_size(json_object_get(m, "blocks")), 5);
+    char *keys = json_dumps(json_object_get(m, "keys"), JSON_COMPACT);
+    cr_assert_str_eq(keys, "[\"blocks\",\"text\",\"unfurl_links\",\"unfurl_media\"]",
+                     "the webhook body holds nothing else");
+    free(keys);
     json_decref(msgs);
     close_checked(h);
 }
@@ -125,7 +129,8 @@ Test(slack_notify, web_api_threads_updates_of_a_request_under_its_first_message)
     const sb_kv r2_keyed[] = {{"request_id", "ignored"}, {"thread_key", "req-2"}};
     sb_notify_event created = sl_event("request.created", "Request req-1", "bob asks", r1, 2);
     sb_notify_event approved = sl_event("request.approved", "Approved", "alice approved", r1_decided, 2);
-    sb_notify_event executed = sl_event("request.executed", "Executed", "done", r1, 1);
+    sb_notify_event executed = sl_event("request.failed", "Failed", "the patch failed", r1, 1);
+    executed.severity = "critical";
     sb_notify_event other = sl_event("request.created", "Request req-2", "carol asks", r2, 1);
     sb_notify_event other_update = sl_event("request.rejected", "Rejected", "no", r2_keyed, 2);
     sb_notify_event stale = sl_event("agent.stale", "Agent stale", "agent-7 quiet", NULL, 0);
@@ -152,10 +157,16 @@ Test(slack_notify, web_api_threads_updates_of_a_request_under_its_first_message)
     cr_assert_str_eq(str(m[2], "thread_ts"), parent1, "the approval replies under req-1");
     cr_assert_null(str(m[3], "thread_ts"), "an event without a key is top-level");
     cr_assert_str_eq(str(m[4], "thread_ts"), parent1);
+    cr_assert(json_is_true(json_object_get(m[4], "reply_broadcast")), "a critical reply is broadcast");
+    cr_assert(json_is_false(json_object_get(m[2], "reply_broadcast")));
     cr_assert_str_eq(str(m[5], "thread_ts"), parent2, "thread_key wins over request_id");
     cr_assert_str_eq(str(m[6], "channel"), "C0SECOND01");
     cr_assert_null(str(m[6], "thread_ts"), "threads are per channel");
     cr_assert_str_eq(str(m[2], "text"), "[info] Approved: alice approved");
+    char *keys = json_dumps(json_object_get(m[2], "keys"), JSON_COMPACT);
+    cr_assert_str_eq(keys, "[\"blocks\",\"channel\",\"text\",\"thread_ts\",\"unfurl_links\","
+                           "\"unfurl_media\"]");
+    free(keys);
     json_t *facts = json_object_get(sl_block(m[2], "section", 1), "fields");
     cr_assert_str_eq(sl_text(json_array_get(facts, 1)), "*approver*\nalice");
     json_decref(msgs);

@@ -64,6 +64,9 @@ def message_error(msg):
     ts = msg.get("thread_ts")
     if ts is not None and (not isinstance(ts, str) or not TS_RE.match(ts)):
         return "invalid_thread_ts", []
+    broadcast = msg.get("reply_broadcast")
+    if broadcast is not None and broadcast not in (True, False, "true", "false"):
+        return "invalid_arguments", ["reply_broadcast must be a boolean"]
     return None
 
 
@@ -71,4 +74,5 @@ def logged_message(via, channel, ts, msg):
     return {"via": via, "channel": channel, "ts": ts, "thread_ts": msg.get("thread_ts"),
             "text": msg.get("text"), "blocks": msg.get("blocks"),
             "unfurl_links": msg.get("unfurl_links"), "unfurl_media": msg.get("unfurl_media"),
+            "reply_broadcast": msg.get("reply_broadcast") in (True, "true"),
             "keys": sorted(msg)}
