@@ -1,0 +1,11 @@
+#!/usr/bin/env python3
+"""Entry point of the Slack emulator (see README.md)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from slackemu.server import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

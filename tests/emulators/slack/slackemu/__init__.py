@@ -1,0 +1,1 @@
+"""A strict emulator of Slack's incoming webhooks and Web API (chat.postMessage, auth.test)."""
