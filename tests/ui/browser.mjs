@@ -1,6 +1,7 @@
 // browser.mjs — headless Debian Chromium through playwright-core (no browser
 // download), an axe-core scan that fails on serious or critical violations,
 // screenshots into build/ui-screenshots, and a watch for CSP violations.
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -42,6 +43,12 @@ export async function axeViolations(page) {
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+}
+
+/** A screenshot of the page, then its axe scan: no serious or critical violation. */
+export async function checkPage(page, name) {
+  await shot(page, name);
+  assert.deepEqual(await axeViolations(page), [], `axe on ${name}`);
 }
 
 export async function shot(page, name) {

@@ -24,17 +24,49 @@ export class ApiError extends Error {
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
+/**
+ * What the UI says for an answer that needs a second factor. The server has
+ * no MFA endpoints yet, so there is nothing to step up with here: the user is
+ * told plainly instead of seeing a bare 401.
+ */
+export const STEP_UP_MESSAGE =
+  "This action needs a second-factor confirmation (step-up), and this server offers no second factor to confirm with yet. Nothing was done; ask an administrator.";
+
 /** The data of a call, or an ApiError carrying the server's code and message. */
 export async function must<T>(call: Promise<Result<T>>): Promise<T> {
   const { data, error, response } = await call;
   if (response.ok) return data as T;
   const e = (error as { error?: { code?: string; message?: string; request_id?: string } })?.error;
+  const code = e?.code ?? "http_" + response.status;
+  const stepUp = code === "step_up_required" || /step-up/i.test(response.headers.get("WWW-Authenticate") ?? "");
   throw new ApiError(
     response.status,
-    e?.code ?? "http_" + response.status,
-    e?.message ?? `the server answered ${response.status}`,
+    code,
+    stepUp ? STEP_UP_MESSAGE : (e?.message ?? `the server answered ${response.status}`),
     e?.request_id,
   );
+}
+
+/** One page of a list the API pages with a cursor. */
+export interface Page<T> {
+  items?: T[];
+  next_cursor?: string | null;
+}
+
+/**
+ * Every item of a paged list, following next_cursor (at most maxPages pages):
+ * for pickers and trees that need the whole set, never a truncated first page.
+ */
+export async function allPages<T>(fetchPage: (cursor?: string) => Promise<Page<T>>, maxPages = 40): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < maxPages; i++) {
+    const page = await fetchPage(cursor);
+    out.push(...(page.items ?? []));
+    if (!page.next_cursor) return out;
+    cursor = page.next_cursor;
+  }
+  throw new Error(`more than ${maxPages} pages: narrow the list with a filter`);
 }
 
 /** The server's Date header: reveal countdowns are anchored to server time. */

@@ -1,16 +1,17 @@
 // pages/Agents.tsx — agents with status and last heartbeat; mint an
 // enrollment token for a connection (shown once, with config, first-start and
 // systemd snippets; it lives only in this component's memory and is gone on
-// navigation); revoke an agent after confirmation.
+// navigation); revoke an agent after confirmation. The list is paged.
 import { useState } from "react";
-import { api, must } from "../api/client";
-import { Button, ConfirmDialog, DataTable, Empty, ErrorBanner, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { allPages, api, must } from "../api/client";
+import { PagedList, usePaged } from "../components/paged";
+import { Button, ConfirmDialog, DataTable, ErrorBanner, Select, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function AgentsPage() {
   const { can } = useSession();
-  const agents = useLoad(async () => (await must(api.GET("/api/v1/agents"))).items ?? [], []);
-  const conns = useLoad(async () => (await must(api.GET("/api/v1/provider-connections"))).items ?? [], []);
+  const agents = usePaged((cursor) => must(api.GET("/api/v1/agents", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), []);
+  const conns = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/provider-connections", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), []);
   const [connectionId, setConnectionId] = useState("");
   const [minted, setMinted] = useState<{ token: string; connection: string } | null>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
@@ -56,13 +57,11 @@ export function AgentsPage() {
           )}
         </section>
       )}
-      <ErrorBanner error={agents.error} />
-      {agents.loading ? (
-        <Loading what="agents" />
-      ) : agents.data?.length ? (
+      <PagedList paged={agents} what="agents" empty="No agents yet: mint an enrollment token above and start one.">
+        {(items) => (
         <DataTable
           caption="Enrolled agents"
-          rows={agents.data}
+          rows={items}
           rowKey={(a) => a.id}
           columns={[
             { header: "Name", cell: (a) => a.name },
@@ -81,9 +80,8 @@ export function AgentsPage() {
             },
           ]}
         />
-      ) : (
-        <Empty>No agents yet: mint an enrollment token above and start one.</Empty>
-      )}
+        )}
+      </PagedList>
       <ConfirmDialog
         open={revoking !== null}
         title="Revoke this agent?"

@@ -1,10 +1,12 @@
 // pages/Catalog.tsx — search the secrets catalog: connection, ref prefix,
 // status and label filters (key:value, split on the first colon, so values
-// may hold colons), label chips; a discovery run for connection editors.
+// may hold colons), label chips; results paged; a discovery run for
+// connection editors.
 import { useState } from "react";
 import { Form } from "react-aria-components";
-import { api, must } from "../api/client";
-import { Button, DataTable, Empty, ErrorBanner, Field, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { allPages, api, must } from "../api/client";
+import { PagedList, usePaged } from "../components/paged";
+import { Button, DataTable, ErrorBanner, Field, Select, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function CatalogPage() {
@@ -15,13 +17,15 @@ export function CatalogPage() {
   const [labelInput, setLabelInput] = useState("");
   const [labels, setLabels] = useState<string[]>([]);
   const [query, setQuery] = useState({ connectionId: "", prefix: "", status: "", labels: [] as string[] });
-  const conns = useLoad(async () => (await must(api.GET("/api/v1/provider-connections"))).items ?? [], []);
-  const secrets = useLoad(
-    () =>
+  const conns = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/provider-connections", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), []);
+  const secrets = usePaged(
+    (cursor) =>
       must(
         api.GET("/api/v1/secrets", {
           params: {
             query: {
+              limit: 50,
+              ...(cursor ? { cursor } : {}),
               ...(query.connectionId ? { connection_id: query.connectionId } : {}),
               ...(query.prefix ? { ref_prefix: query.prefix } : {}),
               ...(query.status ? { status: query.status as "present" } : {}),
@@ -70,13 +74,11 @@ export function CatalogPage() {
         </p>
       )}
       <ErrorBanner error={discover.error} />
-      <ErrorBanner error={secrets.error} />
-      {secrets.loading ? (
-        <Loading what="the catalog" />
-      ) : secrets.data?.items?.length ? (
+      <PagedList paged={secrets} what="catalog secrets" empty="No catalog secrets match. Discovery fills the catalog from a connection's agents.">
+        {(items) => (
         <DataTable
           caption="Catalog secrets (metadata only)"
-          rows={secrets.data.items}
+          rows={items}
           rowKey={(s) => s.id}
           columns={[
             { header: "Reference", cell: (s) => s.secret_ref },
@@ -94,9 +96,8 @@ export function CatalogPage() {
             { header: "Last seen", cell: (s) => <Time at={s.last_seen_at} /> },
           ]}
         />
-      ) : (
-        <Empty>No catalog secrets match. Discovery fills the catalog from a connection's agents.</Empty>
-      )}
+        )}
+      </PagedList>
     </>
   );
 }

@@ -1,49 +1,14 @@
-// pages/Admin.tsx — administration: teams, projects, environments, provider
-// connections and their project bindings, secret bindings, users, roles and
-// grants (create with scope), workflows and policy rules (read). Each form
-// validates before submit and shows the server's error; lists reload after
-// every change.
-import { useState, type ReactNode } from "react";
-import { Form } from "react-aria-components";
-import { api, must } from "../api/client";
-import { Button, Empty, ErrorBanner, Field, Loading, Select, useLoad, useSubmit } from "../components/ui";
-
-const NAME = "^[a-z0-9][a-z0-9-]{0,62}$";
-const nameRule = (v: string) => (new RegExp(NAME).test(v) ? null : "lowercase letters, digits and dashes, starting with a letter or digit");
-
-function CreateForm(props: { title: string; onCreate: () => Promise<void>; children: ReactNode; submitLabel: string }) {
-  const { busy, error, submit, setError } = useSubmit();
-  return (
-    <Form
-      className="form inline-form"
-      aria-label={props.title}
-      validationBehavior="aria"
-      onSubmit={(e) => {
-        e.preventDefault();
-        // field rules show as they are typed; a form with one broken is not sent
-        if (e.currentTarget.querySelector('[aria-invalid="true"]')) setError(new Error("Correct the fields marked in red first."));
-        else void submit(props.onCreate);
-      }}
-    >
-      <h3>{props.title}</h3>
-      <ErrorBanner error={error} />
-      {props.children}
-      <Button type="submit" variant="primary" isDisabled={busy}>
-        {props.submitLabel}
-      </Button>
-    </Form>
-  );
-}
-
-function Listing<T>(props: { what: string; load: { data?: T[]; error: unknown; loading: boolean }; render: (t: T) => ReactNode; keyOf: (t: T) => string }) {
-  if (props.load.loading && !props.load.data) return <Loading what={props.what} />;
-  return (
-    <>
-      <ErrorBanner error={props.load.error} />
-      {props.load.data?.length ? <ul className="plain">{props.load.data.map((t) => <li key={props.keyOf(t)}>{props.render(t)}</li>)}</ul> : <Empty>No {props.what} yet.</Empty>}
-    </>
-  );
-}
+// pages/admin/Tenancy.tsx — teams (a tree) and their members, projects,
+// environments, provider connections and their project bindings, secret
+// bindings. Each form validates before submit and shows the server's error;
+// lists reload after every change. Reference lists are read whole (every
+// page), since trees and pickers need them all.
+import { useState } from "react";
+import { allPages, api, must } from "../../api/client";
+import { Check, CreateForm, Listing, nameRule } from "../../components/forms";
+import { Field, Select, useLoad } from "../../components/ui";
+import { useSession } from "../../lib/session";
+import { TeamMembers } from "./TeamMembers";
 
 /** Teams in tree order (parents before their children), each with its depth. */
 function asTree<T extends { id?: string; parent_id?: string | null; name?: string }>(teams: T[]): (T & { depth: number })[] {
@@ -59,17 +24,13 @@ function asTree<T extends { id?: string; parent_id?: string | null; name?: strin
   return out;
 }
 
-export function AdminPage() {
+export function TenancyPage() {
+  const { can } = useSession();
   const [v, setV] = useState(0);
   const bump = () => setV((x) => x + 1);
-  const teams = useLoad(async () => (await must(api.GET("/api/v1/teams"))).items ?? [], [v]);
-  const projects = useLoad(async () => (await must(api.GET("/api/v1/projects"))).items ?? [], [v]);
-  const conns = useLoad(async () => (await must(api.GET("/api/v1/provider-connections"))).items ?? [], [v]);
-  const users = useLoad(async () => (await must(api.GET("/api/v1/users"))).items ?? [], [v]);
-  const roles = useLoad(async () => (await must(api.GET("/api/v1/roles"))).items ?? [], [v]);
-  const grants = useLoad(async () => (await must(api.GET("/api/v1/grants"))).items ?? [], [v]);
-  const workflows = useLoad(async () => (await must(api.GET("/api/v1/workflows"))).items ?? [], [v]);
-  const rules = useLoad(async () => (await must(api.GET("/api/v1/policy-rules"))).items ?? [], [v]);
+  const teams = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/teams", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
+  const projects = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/projects", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
+  const conns = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/provider-connections", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
 
   const [team, setTeam] = useState({ name: "", parent: "" });
   const [project, setProject] = useState({ name: "", team: "" });
@@ -79,16 +40,14 @@ export function AdminPage() {
   const [cb, setCb] = useState({ connection: "", project: "" });
   const [sb, setSb] = useState({ project: "", environment: "", secret: "", keys: "", read: true, patch: false });
   const sbEnvs = useLoad(async () => (sb.project ? ((await must(api.GET("/api/v1/projects/{id}/environments", { params: { path: { id: sb.project } } }))).items ?? []) : []), [sb.project, v]);
-  const catalog = useLoad(async () => (await must(api.GET("/api/v1/secrets", { params: { query: { limit: 500 } } }))).items ?? [], [v]);
+  const catalog = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/secrets", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
   const sbList = useLoad(async () => (sb.project ? ((await must(api.GET("/api/v1/projects/{id}/secret-bindings", { params: { path: { id: sb.project } } }))).items ?? []) : []), [sb.project, v]);
-  const [grant, setGrant] = useState({ user: "", role: "", scope: "global", scopeId: "" });
 
   const opt = <T extends { id?: string; name?: string; username?: string }>(xs?: T[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name ?? x.username ?? x.id! }));
   const projectOpts = opt(projects.data);
 
   return (
     <>
-      <h1>Administration</h1>
       <section className="card">
         <h2>Teams</h2>
         <Listing what="teams" load={{ ...teams, data: teams.data && asTree(teams.data) }} keyOf={(t) => t.id!} render={(t) => <span className={`depth-${Math.min(t.depth, 5)}`}>{t.name}</span>} />
@@ -96,6 +55,7 @@ export function AdminPage() {
           <Field label="Team name" name="team-name" value={team.name} onChange={(name) => setTeam({ ...team, name })} required />
           <Select label="Parent team" value={team.parent} onChange={(parent) => setTeam({ ...team, parent })} placeholder="None (a root team)" options={opt(teams.data)} />
         </CreateForm>
+        {can("user.manage") && <TeamMembers teams={opt(teams.data)} />}
       </section>
       <section className="card">
         <h2>Projects</h2>
@@ -151,36 +111,9 @@ export function AdminPage() {
           <Select label="Environment of the binding" value={sb.environment} onChange={(environment) => setSb({ ...sb, environment })} required options={opt(sbEnvs.data)} />
           <Select label="Catalog secret" value={sb.secret} onChange={(secret) => setSb({ ...sb, secret })} required options={(catalog.data ?? []).map((s) => ({ value: s.id!, label: `${s.connection_name}: ${s.secret_ref}` }))} />
           <Field label="Allowed keys (comma-separated)" name="sb-keys" value={sb.keys} onChange={(keys) => setSb({ ...sb, keys })} required />
-          <label className="inline">
-            <input type="checkbox" checked={sb.read} onChange={(e) => setSb({ ...sb, read: e.target.checked })} /> read
-          </label>
-          <label className="inline">
-            <input type="checkbox" checked={sb.patch} onChange={(e) => setSb({ ...sb, patch: e.target.checked })} /> patch
-          </label>
+          <Check label="read" checked={sb.read} onChange={(read) => setSb({ ...sb, read })} />
+          <Check label="patch" checked={sb.patch} onChange={(patch) => setSb({ ...sb, patch })} />
         </CreateForm>
-      </section>
-      <section className="card">
-        <h2>Users and grants</h2>
-        <Listing what="users" load={users} keyOf={(u) => u.id!} render={(u) => <>{u.username}</>} />
-        <h3>Roles</h3>
-        <Listing what="roles" load={roles} keyOf={(r) => r.id!} render={(r) => <>{r.name}: {(r.permissions ?? []).length} permissions</>} />
-        <h3>Grants</h3>
-        <Listing what="grants" load={grants} keyOf={(g) => g.id!} render={(g) => <>{users.data?.find((u) => u.id === g.user_id)?.username ?? g.user_id}: {g.role} ({g.scope_type})</>} />
-        <CreateForm
-          title="New grant"
-          submitLabel="Grant role"
-          onCreate={async () => (await must(api.POST("/api/v1/grants", { body: { user_id: grant.user, role_id: grant.role, scope_type: grant.scope as "global", ...(grant.scope !== "global" ? { scope_id: grant.scopeId } : {}) } })), bump())}
-        >
-          <Select label="User" value={grant.user} onChange={(user) => setGrant({ ...grant, user })} required options={opt(users.data)} />
-          <Select label="Role" value={grant.role} onChange={(role) => setGrant({ ...grant, role })} required options={opt(roles.data)} />
-          <Select label="Scope" value={grant.scope} onChange={(scope) => setGrant({ ...grant, scope, scopeId: "" })} required options={["global", "team", "project"].map((s) => ({ value: s, label: s }))} />
-          {grant.scope !== "global" && <Select label="Scope target" value={grant.scopeId} onChange={(scopeId) => setGrant({ ...grant, scopeId })} required options={grant.scope === "team" ? opt(teams.data) : projectOpts} />}
-        </CreateForm>
-      </section>
-      <section className="card">
-        <h2>Workflows and policies</h2>
-        <Listing what="workflows" load={workflows} keyOf={(w) => (w as { id?: string }).id ?? w.name!} render={(w) => <>{w.name}: {w.min_approvers} approver(s)</>} />
-        <Listing what="policy rules" load={rules} keyOf={(r) => (r as { id?: string }).id ?? r.name!} render={(r) => <>{r.name} (priority {r.priority})</>} />
       </section>
     </>
   );
