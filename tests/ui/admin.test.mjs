@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startStack } from "./stack.mjs";
-import { checkPage, launch, newPage, shot, signIn } from "./browser.mjs";
+import { checkPage, dependentSteps, launch, newPage, signIn } from "./browser.mjs";
 
 let stack, browser, admin, developer;
 
@@ -27,17 +27,7 @@ after(async () => {
 });
 
 test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (outer) => {
-  let broken = null;
-  const step = (name, fn) =>
-    outer.test(name, { skip: broken ? `after: ${broken}` : false }, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        broken = name;
-        for (const [who, p] of Object.entries({ admin, developer })) if (p) await shot(p, `admin-failed-${who}`).catch(() => {});
-        throw e;
-      }
-    });
+  const step = dependentSteps(outer, () => ({ admin, developer }), "admin-failed");
   const table = (caption) => admin.getByRole("table", { name: caption });
 
   await step("a custom role: validated before submit, a server error shown, created, edited, granted, revoked, deleted", async () => {

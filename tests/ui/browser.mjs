@@ -62,3 +62,24 @@ export async function signIn(page, username, password) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
+
+/**
+ * Steps of one story that depend on each other: after a failure the rest
+ * are skipped, and every open page (pages() by name) is photographed as it
+ * was. step.broken() names the failed step, if any.
+ */
+export function dependentSteps(outer, pages, prefix = "failed") {
+  let broken = null;
+  const step = (name, fn) =>
+    outer.test(name, { skip: broken ? `after: ${broken}` : false }, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        broken = name;
+        for (const [who, p] of Object.entries(pages())) if (p) await shot(p, `${prefix}-${who}`).catch(() => {});
+        throw e;
+      }
+    });
+  step.broken = () => broken;
+  return step;
+}

@@ -17,7 +17,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { after, before, test } from "node:test";
 import { startStack } from "./stack.mjs";
-import { checkPage, launch, newPage, shot, signIn } from "./browser.mjs";
+import { checkPage, dependentSteps, launch, newPage, signIn } from "./browser.mjs";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const DIST = process.env.SB_UI_DIST ?? path.join(repo, "ui/dist");
@@ -64,21 +64,7 @@ test("the JS bundle is within 500 KB gzipped", () => {
 
 test("the story", { timeout: 240_000 }, async (outer) => {
   const ids = {};
-  // the steps depend on each other: after a failure the rest are skipped,
-  // and every open page is photographed as it was
-  let broken = null;
-  const t = {
-    test: (name, fn) =>
-      outer.test(name, { skip: broken ? `after: ${broken}` : false }, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          broken = name;
-          for (const [who, p] of Object.entries({ admin, developer, approver })) if (p) await shot(p, `failed-${who}`).catch(() => {});
-          throw e;
-        }
-      }),
-  };
+  const t = { test: dependentSteps(outer, () => ({ admin, developer, approver })) };
   const canary = `CANARY-${Date.now().toString(36)}-ünï€ødé-🔑`;
 
   await t.test("signed out: only the sign-in form, no navigation; a wrong password is refused", async () => {
@@ -304,19 +290,25 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     assert.ok(!stack.logs().includes("CANARY-"), "a revealed value reached a log");
   });
 
-  await t.test("cross-team: another team fills from its inbox (sealed in the browser), an approver verifies, the agent writes", async () => {
-    const fillCanary = `XTEAM-${Date.now().toString(36)}-ça-🔐`;
+  /** The developer asks payments-eu (not the project's own team) for a key's value; the request's id. */
+  async function submitCrossTeam(key, why) {
     await developer.goto("/requests/new");
     await developer.getByLabel("Project").selectOption({ label: "checkout" });
     await developer.getByLabel("Secret").selectOption({ label: "payments/db (read, patch)" });
     await developer.getByLabel("cross-team (another team provides the values)").check();
-    await developer.getByLabel("username").check();
-    await developer.getByLabel("Team that provides the values").selectOption({ label: "payments-eu" });
-    assert.equal(await developer.getByLabel("Team that provides the values").getByRole("option", { name: "payments", exact: true }).count(), 0, "not the project's own team");
-    await developer.getByLabel("Justification").fill("the EU team holds the service account");
+    await developer.getByLabel(key).check();
+    const team = developer.getByLabel("Team that provides the values");
+    await team.selectOption({ label: "payments-eu" });
+    assert.equal(await team.getByRole("option", { name: "payments", exact: true }).count(), 0, "not the project's own team");
+    await developer.getByLabel("Justification").fill(why);
     await developer.getByRole("button", { name: "Submit request" }).click();
     await developer.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
-    ids.cross = developer.url().split("/").pop();
+    return developer.url().split("/").pop();
+  }
+
+  await t.test("cross-team: another team fills from its inbox (sealed in the browser), an approver verifies, the agent writes", async () => {
+    const fillCanary = `XTEAM-${Date.now().toString(36)}-ça-🔐`;
+    ids.cross = await submitCrossTeam("username", "the EU team holds the service account");
     await developer.getByText("pending_values", { exact: true }).waitFor();
 
     const fills = [];
@@ -348,15 +340,7 @@ test("the story", { timeout: 240_000 }, async (outer) => {
   });
 
   await t.test("cross-team: a refusal needs a reason of 10 characters and reaches the requester", async () => {
-    await developer.goto("/requests/new");
-    await developer.getByLabel("Project").selectOption({ label: "checkout" });
-    await developer.getByLabel("Secret").selectOption({ label: "payments/db (read, patch)" });
-    await developer.getByLabel("cross-team (another team provides the values)").check();
-    await developer.getByLabel("password").check();
-    await developer.getByLabel("Team that provides the values").selectOption({ label: "payments-eu" });
-    await developer.getByLabel("Justification").fill("one more from the EU team");
-    await developer.getByRole("button", { name: "Submit request" }).click();
-    await developer.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
+    await submitCrossTeam("password", "one more from the EU team");
     await admin.reload();
     await admin.getByRole("button", { name: "Answer payments/db" }).click();
     const refuse = admin.getByRole("form", { name: "Refuse payments/db" });
@@ -439,5 +423,5 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     await developer.getByRole("heading", { name: "Sign in to Secrets Bridge" }).waitFor();
   });
 
-  if (!broken) assert.ok(scanned.length >= 15, `axe scanned ${scanned.length} pages`);
+  if (!t.test.broken()) assert.ok(scanned.length >= 15, `axe scanned ${scanned.length} pages`);
 });

@@ -47,6 +47,9 @@ export async function must<T>(call: Promise<Result<T>>): Promise<T> {
   );
 }
 
+/** The query of one page: its size and, after the first, the cursor the previous page gave. */
+export const pageQuery = (limit: number, cursor?: string) => ({ limit, ...(cursor ? { cursor } : {}) });
+
 /** One page of a list the API pages with a cursor. */
 export interface Page<T> {
   items?: T[];
@@ -73,4 +76,13 @@ export async function allPages<T>(fetchPage: (cursor?: string) => Promise<Page<T
 export function serverSkewMs(response: Response): number {
   const d = response.headers.get("Date");
   return d ? Date.parse(d) - Date.now() : 0;
+}
+
+/** The lists read whole for pickers and trees (listAll). */
+type WholeList = "/api/v1/teams" | "/api/v1/projects" | "/api/v1/users" | "/api/v1/roles" | "/api/v1/provider-connections" | "/api/v1/workflows" | "/api/v1/secrets";
+type ItemOf<P extends WholeList> = NonNullable<paths[P]["get"]["responses"][200]["content"]["application/json"]["items"]>[number];
+
+/** Every item of one of those lists (allPages, 500 a page). */
+export function listAll<P extends WholeList>(path: P): Promise<ItemOf<P>[]> {
+  return allPages((cursor) => must(api.GET(path as "/api/v1/teams", { params: { query: pageQuery(500, cursor) } })) as Promise<Page<ItemOf<P>>>);
 }

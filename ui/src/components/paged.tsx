@@ -4,7 +4,7 @@
 // the same everywhere (PagedList).
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import type { Page } from "../api/client";
-import { Button, Empty, ErrorBanner, Loading } from "./ui";
+import { Button, DataTable, Empty, ErrorBanner, Loading, type Column } from "./ui";
 
 export interface Paged<T> {
   items?: T[];
@@ -79,5 +79,14 @@ export function PagedList<T>(props: { paged: Paged<T>; what: string; empty: Reac
         </Button>
       )}
     </>
+  );
+}
+
+/** A paged list shown as a captioned table. */
+export function PagedTable<T>(props: { paged: Paged<T>; what: string; empty: ReactNode; caption: string; columns: Column<T>[]; rowKey: (row: T) => string | number | undefined }) {
+  return (
+    <PagedList paged={props.paged} what={props.what} empty={props.empty}>
+      {(items) => <DataTable caption={props.caption} rows={items} rowKey={props.rowKey} columns={props.columns} />}
+    </PagedList>
   );
 }

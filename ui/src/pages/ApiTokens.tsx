@@ -3,16 +3,16 @@
 // button, held only in this component's memory; revoke after confirmation
 // (the token stays listed as revoked).
 import { useState } from "react";
-import { api, must, type Schemas } from "../api/client";
+import { api, must, pageQuery, type Schemas } from "../api/client";
 import { CreateForm, intRule } from "../components/forms";
-import { PagedList, usePaged } from "../components/paged";
-import { Button, ConfirmDialog, DataTable, ErrorBanner, Field, StateBadge, Time, useSubmit } from "../components/ui";
+import { PagedTable, usePaged } from "../components/paged";
+import { Button, ConfirmAbout, ErrorBanner, Field, ShownOnce, StateBadge, Time, useSubmit } from "../components/ui";
 
 type Token = Schemas["ApiToken"];
 
 export function ApiTokens() {
   const [v, setV] = useState(0);
-  const tokens = usePaged((cursor) => must(api.GET("/api/v1/users/me/tokens", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [v]);
+  const tokens = usePaged((cursor) => must(api.GET("/api/v1/users/me/tokens", { params: { query: pageQuery(50, cursor) } })), [v]);
   const [name, setName] = useState("");
   const [days, setDays] = useState("30");
   const [created, setCreated] = useState<Token | null>(null);
@@ -23,42 +23,31 @@ export function ApiTokens() {
       <h2>API tokens</h2>
       <p className="hint">A token acts as you (with your grants) for the CLI and scripts: send it as a Bearer token.</p>
       <ErrorBanner error={act.error} />
-      {created && (
-        <div className="banner banner-once" role="region" aria-label="New API token">
-          <p>
-            <strong>Shown once.</strong> Copy the token now: it is not stored in readable form and cannot be shown again.
-          </p>
-          <code data-testid="api-token">{created.token}</code>
-          <Button onPress={() => void navigator.clipboard?.writeText(created.token ?? "")}>Copy token</Button>
-          <Button onPress={() => setCreated(null)}>I have copied it</Button>
-        </div>
-      )}
-      <PagedList paged={tokens} what="tokens" empty="You have no API tokens.">
-        {(items) => (
-          <DataTable
-            caption="My API tokens"
-            rows={items}
-            rowKey={(t) => t.id}
-            columns={[
-              { header: "Name", cell: (t) => t.name },
-              { header: "Token", cell: (t) => <code>{t.display_hint}</code> },
-              { header: "Created", cell: (t) => <Time at={t.created_at} /> },
-              { header: "Expires", cell: (t) => <Time at={t.expires_at} /> },
-              { header: "Last used", cell: (t) => <Time at={t.last_used_at} /> },
-              { header: "Status", cell: (t) => <StateBadge state={t.status} /> },
-              {
-                header: "Actions",
-                cell: (t) =>
-                  t.status === "active" && (
-                    <Button variant="danger" onPress={() => setRevoking(t)}>
-                      Revoke {t.name}
-                    </Button>
-                  ),
-              },
-            ]}
-          />
-        )}
-      </PagedList>
+      {created && <ShownOnce label="New API token" value={created.token ?? ""} testId="api-token" onDismiss={() => setCreated(null)} />}
+      <PagedTable
+        paged={tokens}
+        what="tokens"
+        empty="You have no API tokens."
+        caption="My API tokens"
+        rowKey={(t) => t.id}
+        columns={[
+          { header: "Name", cell: (t) => t.name },
+          { header: "Token", cell: (t) => <code>{t.display_hint}</code> },
+          { header: "Created", cell: (t) => <Time at={t.created_at} /> },
+          { header: "Expires", cell: (t) => <Time at={t.expires_at} /> },
+          { header: "Last used", cell: (t) => <Time at={t.last_used_at} /> },
+          { header: "Status", cell: (t) => <StateBadge state={t.status} /> },
+          {
+            header: "Actions",
+            cell: (t) =>
+              t.status === "active" && (
+                <Button variant="danger" onPress={() => setRevoking(t)}>
+                  Revoke {t.name}
+                </Button>
+              ),
+          },
+        ]}
+      />
       <CreateForm
         title="New API token"
         submitLabel="Create token"
@@ -73,19 +62,15 @@ export function ApiTokens() {
         <Field label="Token name" name="token-name" value={name} onChange={setName} required validate={(x) => (x.length <= 100 ? null : "at most 100 characters")} />
         <Field label="Lifetime (days)" name="token-days" value={days} onChange={setDays} required validate={intRule(1, 365)} />
       </CreateForm>
-      <ConfirmDialog
-        open={revoking !== null}
-        title={`Revoke the token ${revoking?.name}?`}
+      <ConfirmAbout
+        item={revoking}
+        title={(t) => `Revoke the token ${t.name}?`}
         confirmLabel="Revoke token"
-        onCancel={() => setRevoking(null)}
-        onConfirm={() => {
-          const id = revoking!.id!;
-          setRevoking(null);
-          void act.submit(async () => (await must(api.DELETE("/api/v1/users/me/tokens/{id}", { params: { path: { id } } })), setV((x) => x + 1)));
-        }}
+        onClose={() => setRevoking(null)}
+        onConfirm={(t) => void act.submit(async () => (await must(api.DELETE("/api/v1/users/me/tokens/{id}", { params: { path: { id: t.id! } } })), setV((x) => x + 1)))}
       >
-        <p>Anything using it is refused from now on.</p>
-      </ConfirmDialog>
+        {() => <p>Anything using it is refused from now on.</p>}
+      </ConfirmAbout>
     </section>
   );
 }

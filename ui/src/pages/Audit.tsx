@@ -3,9 +3,9 @@
 // (every event sharing its correlation id, oldest first). Events are paged.
 import { useState } from "react";
 import { Form } from "react-aria-components";
-import { api, must, type Schemas } from "../api/client";
-import { PagedList, usePaged } from "../components/paged";
-import { Button, DataTable, Field, Loading, useLoad } from "../components/ui";
+import { api, must, pageQuery, type Schemas } from "../api/client";
+import { PagedTable, usePaged } from "../components/paged";
+import { Button, Field, Loading, useLoad } from "../components/ui";
 
 type Event = Schemas["AuditEvent"];
 type Filters = { actor: string; action: string; resource: string; correlation_id: string; since: string; until: string };
@@ -18,7 +18,7 @@ export function AuditPage() {
   const [selected, setSelected] = useState<Event | null>(null);
   const events = usePaged((cursor) => {
     const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v).map(([k, v]) => [k, k === "since" || k === "until" ? new Date(v).toISOString() : v]));
-    return must(api.GET("/api/v1/audit-events", { params: { query: { limit: PAGE, ...(cursor ? { cursor } : {}), ...query } } }));
+    return must(api.GET("/api/v1/audit-events", { params: { query: { ...pageQuery(PAGE, cursor), ...query } } }));
   }, [filters]);
   const chain = useLoad(
     async () => (selected?.correlation_id ? ((await must(api.GET("/api/v1/audit-events", { params: { query: { correlation_id: selected.correlation_id, limit: 200 } } }))).items ?? []).slice().reverse() : []),
@@ -39,22 +39,20 @@ export function AuditPage() {
           Filter
         </Button>
       </Form>
-      <PagedList paged={events} what="audit events" empty="No audit events match.">
-        {(items) => (
-        <DataTable
-          caption="Audit events, newest first"
-          rows={items}
-          rowKey={(e) => e.id}
-          columns={[
-            { header: "When", cell: (e) => e.occurred_at },
-            { header: "Actor", cell: (e) => e.actor },
-            { header: "Action", cell: (e) => <Button onPress={() => setSelected(e)}>{e.action}</Button> },
-            { header: "Resource", cell: (e) => e.resource },
-            { header: "Outcome", cell: (e) => e.outcome },
-          ]}
-        />
-        )}
-      </PagedList>
+      <PagedTable
+        paged={events}
+        what="audit events"
+        empty="No audit events match."
+        caption="Audit events, newest first"
+        rowKey={(e) => e.id}
+        columns={[
+          { header: "When", cell: (e) => e.occurred_at },
+          { header: "Actor", cell: (e) => e.actor },
+          { header: "Action", cell: (e) => <Button onPress={() => setSelected(e)}>{e.action}</Button> },
+          { header: "Resource", cell: (e) => e.resource },
+          { header: "Outcome", cell: (e) => e.outcome },
+        ]}
+      />
       {selected && (
         <section className="card" aria-label="Event detail">
           <h2>Event {selected.id}</h2>

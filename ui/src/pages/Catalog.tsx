@@ -4,9 +4,9 @@
 // connection editors.
 import { useState } from "react";
 import { Form } from "react-aria-components";
-import { allPages, api, must } from "../api/client";
-import { PagedList, usePaged } from "../components/paged";
-import { Button, DataTable, ErrorBanner, Field, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { api, listAll, must, pageQuery } from "../api/client";
+import { PagedTable, usePaged } from "../components/paged";
+import { Button, ErrorBanner, Field, Select, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function CatalogPage() {
@@ -17,15 +17,14 @@ export function CatalogPage() {
   const [labelInput, setLabelInput] = useState("");
   const [labels, setLabels] = useState<string[]>([]);
   const [query, setQuery] = useState({ connectionId: "", prefix: "", status: "", labels: [] as string[] });
-  const conns = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/provider-connections", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), []);
+  const conns = useLoad(() => listAll("/api/v1/provider-connections"), []);
   const secrets = usePaged(
     (cursor) =>
       must(
         api.GET("/api/v1/secrets", {
           params: {
             query: {
-              limit: 50,
-              ...(cursor ? { cursor } : {}),
+              ...pageQuery(50, cursor),
               ...(query.connectionId ? { connection_id: query.connectionId } : {}),
               ...(query.prefix ? { ref_prefix: query.prefix } : {}),
               ...(query.status ? { status: query.status as "present" } : {}),
@@ -74,30 +73,28 @@ export function CatalogPage() {
         </p>
       )}
       <ErrorBanner error={discover.error} />
-      <PagedList paged={secrets} what="catalog secrets" empty="No catalog secrets match. Discovery fills the catalog from a connection's agents.">
-        {(items) => (
-        <DataTable
-          caption="Catalog secrets (metadata only)"
-          rows={items}
-          rowKey={(s) => s.id}
-          columns={[
-            { header: "Reference", cell: (s) => s.secret_ref },
-            { header: "Connection", cell: (s) => s.connection_name },
-            {
-              header: "Labels",
-              cell: (s) =>
-                Object.entries((s.labels ?? {}) as Record<string, string>).map(([k, v]) => (
-                  <span key={k} className="chip">
-                    {k}:{v}
-                  </span>
-                )),
-            },
-            { header: "Status", cell: (s) => s.status },
-            { header: "Last seen", cell: (s) => <Time at={s.last_seen_at} /> },
-          ]}
-        />
-        )}
-      </PagedList>
+      <PagedTable
+        paged={secrets}
+        what="catalog secrets"
+        empty="No catalog secrets match. Discovery fills the catalog from a connection's agents."
+        caption="Catalog secrets (metadata only)"
+        rowKey={(s) => s.id}
+        columns={[
+          { header: "Reference", cell: (s) => s.secret_ref },
+          { header: "Connection", cell: (s) => s.connection_name },
+          {
+            header: "Labels",
+            cell: (s) =>
+              Object.entries((s.labels ?? {}) as Record<string, string>).map(([k, v]) => (
+                <span key={k} className="chip">
+                  {k}:{v}
+                </span>
+              )),
+          },
+          { header: "Status", cell: (s) => s.status },
+          { header: "Last seen", cell: (s) => <Time at={s.last_seen_at} /> },
+        ]}
+      />
     </>
   );
 }

@@ -3,7 +3,7 @@
 // now (the approval queue). Both lists are paged.
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, must } from "../api/client";
+import { api, must, pageQuery } from "../api/client";
 import { PagedList, usePaged } from "../components/paged";
 import { Button, Time } from "../components/ui";
 import { useSession } from "../lib/session";
@@ -15,8 +15,8 @@ export function InboxPage() {
   const [open, setOpen] = useState<string | null>(null);
   const provide = can("secret.value.provide");
   const approve = can("secret.approve") || can("secret.security.approve");
-  const fills = usePaged((cursor) => (provide ? must(api.GET("/api/v1/requests/inbox", { params: { query: { limit: 25, ...(cursor ? { cursor } : {}) } } })) : Promise.resolve({ items: [] })), [provide]);
-  const queue = usePaged((cursor) => (approve ? must(api.GET("/api/v1/requests/queue", { params: { query: { limit: 25, ...(cursor ? { cursor } : {}) } } })) : Promise.resolve({ items: [] })), [approve]);
+  const fills = usePaged((cursor) => (provide ? must(api.GET("/api/v1/requests/inbox", { params: { query: pageQuery(25, cursor) } })) : Promise.resolve({ items: [] })), [provide]);
+  const queue = usePaged((cursor) => (approve ? must(api.GET("/api/v1/requests/queue", { params: { query: pageQuery(25, cursor) } })) : Promise.resolve({ items: [] })), [approve]);
   return (
     <>
       <h1>Inbox</h1>

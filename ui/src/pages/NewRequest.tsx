@@ -7,7 +7,7 @@
 import { useState } from "react";
 import { Form } from "react-aria-components";
 import { useNavigate } from "react-router";
-import { allPages, api, must } from "../api/client";
+import { api, listAll, must } from "../api/client";
 import { Button, Empty, ErrorBanner, Field, Loading, Select, useLoad, useSubmit } from "../components/ui";
 import { sealForConnection } from "../lib/seal";
 import { useSession } from "../lib/session";
@@ -34,7 +34,7 @@ export function NewRequestPage() {
   const kinds = [...ops, ...(ops.includes("patch") ? (["cross_team"] as const) : [])];
   const ownTeam = projects.find((p) => p.id === projectId)?.team_id;
   const teams = useLoad(
-    async () => (kind === "cross_team" ? allPages((cursor) => must(api.GET("/api/v1/teams", { params: { query: cursor ? { cursor } : {} } }))) : []),
+    async () => (kind === "cross_team" ? listAll("/api/v1/teams") : []),
     [kind],
   );
 

@@ -2,7 +2,7 @@
 // approvers, the queue of requests awaiting my vote; both paged.
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, must, type Schemas } from "../api/client";
+import { api, must, pageQuery, type Schemas } from "../api/client";
 import type { paths } from "../api/schema";
 import { PagedList, usePaged } from "../components/paged";
 import { DataTable, Select, StateBadge, Time } from "../components/ui";
@@ -37,13 +37,13 @@ export function RequestsPage() {
     (cursor) =>
       must(
         api.GET("/api/v1/requests", {
-          params: { query: { limit: 25, ...(cursor ? { cursor } : {}), ...(state ? { state: state as RequestState } : {}), ...(kind ? { kind: kind as "read" } : {}) } },
+          params: { query: { ...pageQuery(25, cursor), ...(state ? { state: state as RequestState } : {}), ...(kind ? { kind: kind as "read" } : {}) } },
         }),
       ),
     [state, kind],
   );
   const queue = usePaged(
-    (cursor) => (can("secret.approve") ? must(api.GET("/api/v1/requests/queue", { params: { query: { limit: 25, ...(cursor ? { cursor } : {}) } } })) : Promise.resolve({ items: [] })),
+    (cursor) => (can("secret.approve") ? must(api.GET("/api/v1/requests/queue", { params: { query: pageQuery(25, cursor) } })) : Promise.resolve({ items: [] })),
     [can],
   );
   return (

@@ -3,10 +3,10 @@
 // read-only), grants of a role at a scope (create, revoke after
 // confirmation; paged).
 import { useState } from "react";
-import { allPages, api, must, type Schemas } from "../../api/client";
+import { api, listAll, must, pageQuery, type Schemas } from "../../api/client";
 import { CreateForm, Listing } from "../../components/forms";
-import { PagedList, usePaged } from "../../components/paged";
-import { Button, ConfirmDialog, DataTable, ErrorBanner, Select, Time, useLoad, useSubmit } from "../../components/ui";
+import { PagedTable, usePaged } from "../../components/paged";
+import { Button, ConfirmAbout, DataTable, ErrorBanner, Select, Time, useLoad, useSubmit } from "../../components/ui";
 import { useSession } from "../../lib/session";
 import { RoleForm } from "./RoleForm";
 
@@ -17,13 +17,11 @@ export function AccessPage() {
   const { can } = useSession();
   const [v, setV] = useState(0);
   const bump = () => setV((x) => x + 1);
-  const list = <T,>(path: "/api/v1/users" | "/api/v1/roles" | "/api/v1/teams" | "/api/v1/projects") =>
-    allPages<T>(async (cursor) => (await must(api.GET(path, { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))) as { items?: T[]; next_cursor?: string | null });
-  const users = useLoad(() => list<Schemas["User"]>("/api/v1/users"), [v]);
-  const roles = useLoad(() => list<Role>("/api/v1/roles"), [v]);
-  const teams = useLoad(() => list<Schemas["Team"]>("/api/v1/teams"), [v]);
-  const projects = useLoad(() => list<Schemas["Project"]>("/api/v1/projects"), [v]);
-  const grants = usePaged((cursor) => must(api.GET("/api/v1/grants", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [v]);
+  const users = useLoad(() => listAll("/api/v1/users"), [v]);
+  const roles = useLoad(() => listAll("/api/v1/roles"), [v]);
+  const teams = useLoad(() => listAll("/api/v1/teams"), [v]);
+  const projects = useLoad(() => listAll("/api/v1/projects"), [v]);
+  const grants = usePaged((cursor) => must(api.GET("/api/v1/grants", { params: { query: pageQuery(50, cursor) } })), [v]);
   const [editing, setEditing] = useState<Role | "new" | null>(null);
   const [deleting, setDeleting] = useState<Role | null>(null);
   const [revoking, setRevoking] = useState<Grant | null>(null);
@@ -85,29 +83,27 @@ export function AccessPage() {
       </section>
       <section className="card">
         <h2>Grants</h2>
-        <PagedList paged={grants} what="grants" empty="No grants yet.">
-          {(items) => (
-            <DataTable
-              caption="Grants: a role at a scope"
-              rows={items}
-              rowKey={(g) => g.id}
-              columns={[
-                { header: "User", cell: (g) => userName(g.user_id) },
-                { header: "Role", cell: roleName },
-                { header: "Scope", cell: (g) => scopeName(g) },
-                { header: "Since", cell: (g) => <Time at={g.created_at} /> },
-                {
-                  header: "Actions",
-                  cell: (g) => (
-                    <Button variant="danger" onPress={() => setRevoking(g)}>
-                      Revoke {roleName(g)} from {userName(g.user_id)}
-                    </Button>
-                  ),
-                },
-              ]}
-            />
-          )}
-        </PagedList>
+        <PagedTable
+          paged={grants}
+          what="grants"
+          empty="No grants yet."
+          caption="Grants: a role at a scope"
+          rowKey={(g) => g.id}
+          columns={[
+            { header: "User", cell: (g) => userName(g.user_id) },
+            { header: "Role", cell: roleName },
+            { header: "Scope", cell: (g) => scopeName(g) },
+            { header: "Since", cell: (g) => <Time at={g.created_at} /> },
+            {
+              header: "Actions",
+              cell: (g) => (
+                <Button variant="danger" onPress={() => setRevoking(g)}>
+                  Revoke {roleName(g)} from {userName(g.user_id)}
+                </Button>
+              ),
+            },
+          ]}
+        />
         <CreateForm
           title="New grant"
           submitLabel="Grant role"
@@ -123,34 +119,28 @@ export function AccessPage() {
           {grant.scope !== "global" && <Select label="Scope target" value={grant.scopeId} onChange={(scopeId) => setGrant({ ...grant, scopeId })} required options={grant.scope === "team" ? opt(teams.data) : opt(projects.data)} />}
         </CreateForm>
       </section>
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete the role ${deleting?.name}?`}
+      <ConfirmAbout
+        item={deleting}
+        title={(r) => `Delete the role ${r.name}?`}
         confirmLabel="Delete role"
-        onCancel={() => setDeleting(null)}
-        onConfirm={() => {
-          const id = deleting!.id!;
-          setDeleting(null);
-          void act.submit(async () => (await must(api.DELETE("/api/v1/roles/{id}", { params: { path: { id } } })), bump()));
-        }}
+        onClose={() => setDeleting(null)}
+        onConfirm={(r) => void act.submit(async () => (await must(api.DELETE("/api/v1/roles/{id}", { params: { path: { id: r.id! } } })), bump()))}
       >
-        <p>A role that is still granted cannot be deleted: revoke its grants first.</p>
-      </ConfirmDialog>
-      <ConfirmDialog
-        open={revoking !== null}
-        title="Revoke this grant?"
+        {() => <p>A role that is still granted cannot be deleted: revoke its grants first.</p>}
+      </ConfirmAbout>
+      <ConfirmAbout
+        item={revoking}
+        title={() => "Revoke this grant?"}
         confirmLabel="Revoke grant"
-        onCancel={() => setRevoking(null)}
-        onConfirm={() => {
-          const id = revoking!.id!;
-          setRevoking(null);
-          void act.submit(async () => (await must(api.DELETE("/api/v1/grants/{id}", { params: { path: { id } } })), bump()));
-        }}
+        onClose={() => setRevoking(null)}
+        onConfirm={(g) => void act.submit(async () => (await must(api.DELETE("/api/v1/grants/{id}", { params: { path: { id: g.id! } } })), bump()))}
       >
-        <p>
-          {userName(revoking?.user_id)} loses the role {revoking && roleName(revoking)} ({revoking && scopeName(revoking)}) at once.
-        </p>
-      </ConfirmDialog>
+        {(g) => (
+          <p>
+            {userName(g.user_id)} loses the role {roleName(g)} ({scopeName(g)}) at once.
+          </p>
+        )}
+      </ConfirmAbout>
     </>
   );
 }

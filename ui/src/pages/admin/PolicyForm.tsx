@@ -4,7 +4,7 @@
 // reference prefix, operation; empty = any) and access (direct reveal, MFA,
 // reveal TTL). Validated before submit; the server's 422/403 is shown as is.
 import { useState } from "react";
-import { allPages, api, must, type Schemas } from "../../api/client";
+import { api, listAll, must, type Schemas } from "../../api/client";
 import { Check, CreateForm, intRule } from "../../components/forms";
 import { Field, Select, useLoad } from "../../components/ui";
 
@@ -33,10 +33,8 @@ export function PolicyForm({ rule, workflows, onDone, onCancel }: { rule?: Rule;
     revealTtl: String(rule?.access?.reveal_ttl_s ?? 60),
   });
   const set = <K extends keyof typeof f>(k: K) => (v: (typeof f)[K]) => setF((x) => ({ ...x, [k]: v }));
-  const page = (path: "/api/v1/teams" | "/api/v1/projects") =>
-    allPages<{ id?: string; name?: string }>(async (cursor) => (await must(api.GET(path, { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))) as { items?: { id?: string; name?: string }[] });
-  const teams = useLoad(() => page("/api/v1/teams"), []);
-  const projects = useLoad(() => page("/api/v1/projects"), []);
+  const teams = useLoad(() => listAll("/api/v1/teams"), []);
+  const projects = useLoad(() => listAll("/api/v1/projects"), []);
   const named = (xs?: { id?: string; name?: string }[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name! }));
   return (
     <CreateForm

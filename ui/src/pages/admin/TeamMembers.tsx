@@ -1,7 +1,7 @@
 // pages/admin/TeamMembers.tsx — one team's members (paged), add a user, remove
 // one. Membership grants no permission by itself (docs/rbac.md).
 import { useState } from "react";
-import { allPages, api, must } from "../../api/client";
+import { api, listAll, must, pageQuery } from "../../api/client";
 import { CreateForm } from "../../components/forms";
 import { PagedList, usePaged } from "../../components/paged";
 import { Button, ErrorBanner, Select, Time, useLoad, useSubmit } from "../../components/ui";
@@ -9,9 +9,9 @@ import { Button, ErrorBanner, Select, Time, useLoad, useSubmit } from "../../com
 export function TeamMembers({ teams }: { teams: { value: string; label: string }[] }) {
   const [teamId, setTeamId] = useState("");
   const [userId, setUserId] = useState("");
-  const users = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/users", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), []);
+  const users = useLoad(() => listAll("/api/v1/users"), []);
   const members = usePaged(
-    (cursor) => (teamId ? must(api.GET("/api/v1/teams/{id}/members", { params: { path: { id: teamId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })) : Promise.resolve({ items: [] })),
+    (cursor) => (teamId ? must(api.GET("/api/v1/teams/{id}/members", { params: { path: { id: teamId }, query: pageQuery(50, cursor) } })) : Promise.resolve({ items: [] })),
     [teamId],
   );
   const remove = useSubmit();

@@ -4,7 +4,7 @@
 // lists reload after every change. Reference lists are read whole (every
 // page), since trees and pickers need them all.
 import { useState } from "react";
-import { allPages, api, must } from "../../api/client";
+import { api, listAll, must } from "../../api/client";
 import { Check, CreateForm, Listing, nameRule } from "../../components/forms";
 import { Field, Select, useLoad } from "../../components/ui";
 import { useSession } from "../../lib/session";
@@ -28,9 +28,9 @@ export function TenancyPage() {
   const { can } = useSession();
   const [v, setV] = useState(0);
   const bump = () => setV((x) => x + 1);
-  const teams = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/teams", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
-  const projects = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/projects", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
-  const conns = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/provider-connections", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
+  const teams = useLoad(() => listAll("/api/v1/teams"), [v]);
+  const projects = useLoad(() => listAll("/api/v1/projects"), [v]);
+  const conns = useLoad(() => listAll("/api/v1/provider-connections"), [v]);
 
   const [team, setTeam] = useState({ name: "", parent: "" });
   const [project, setProject] = useState({ name: "", team: "" });
@@ -40,7 +40,7 @@ export function TenancyPage() {
   const [cb, setCb] = useState({ connection: "", project: "" });
   const [sb, setSb] = useState({ project: "", environment: "", secret: "", keys: "", read: true, patch: false });
   const sbEnvs = useLoad(async () => (sb.project ? ((await must(api.GET("/api/v1/projects/{id}/environments", { params: { path: { id: sb.project } } }))).items ?? []) : []), [sb.project, v]);
-  const catalog = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/secrets", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), [v]);
+  const catalog = useLoad(() => listAll("/api/v1/secrets"), [v]);
   const sbList = useLoad(async () => (sb.project ? ((await must(api.GET("/api/v1/projects/{id}/secret-bindings", { params: { path: { id: sb.project } } }))).items ?? []) : []), [sb.project, v]);
 
   const opt = <T extends { id?: string; name?: string; username?: string }>(xs?: T[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name ?? x.username ?? x.id! }));

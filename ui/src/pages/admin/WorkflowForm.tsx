@@ -4,7 +4,7 @@
 // justification and self-approval switches, request and fill TTLs, enabled.
 // Validated before submit; the server's 422 names any field it refuses.
 import { useState } from "react";
-import { allPages, api, must, type Schemas } from "../../api/client";
+import { api, listAll, must, type Schemas } from "../../api/client";
 import { Check, CreateForm, intRule, nameRule } from "../../components/forms";
 import { Button, Field, Select, useLoad } from "../../components/ui";
 
@@ -34,7 +34,7 @@ export function WorkflowForm({ workflow: w, onDone, onCancel }: { workflow?: Sch
   const [groups, setGroups] = useState<GroupDraft[]>(
     (w?.groups ?? []).map((g) => ({ name: g.name, required: String(g.required), permission: g.permission ?? "secret.approve", owning_team_member: !!g.owning_team_member, role_ids: g.role_ids ?? [] })),
   );
-  const roles = useLoad(() => allPages((cursor) => must(api.GET("/api/v1/roles", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }))), []);
+  const roles = useLoad(() => listAll("/api/v1/roles"), []);
   const set = <K extends keyof typeof f>(k: K) => (v: (typeof f)[K]) => setF((x) => ({ ...x, [k]: v }));
   const setGroup = (i: number, g: Partial<GroupDraft>) => setGroups((gs) => gs.map((x, j) => (j === i ? { ...x, ...g } : x)));
   const toggleRole = (ids: string[], id: string, on: boolean) => (on ? [...ids, id] : ids.filter((x) => x !== id));

@@ -2,9 +2,9 @@
 // delete (after confirmation; the server refuses the system and default
 // workflows and ones policy rules still use, and says so), make default.
 import { useState } from "react";
-import { api, must, type Schemas } from "../../api/client";
-import { PagedList, usePaged } from "../../components/paged";
-import { Button, ConfirmDialog, DataTable, ErrorBanner, useSubmit } from "../../components/ui";
+import { api, must, pageQuery, type Schemas } from "../../api/client";
+import { PagedTable, usePaged } from "../../components/paged";
+import { Button, ConfirmAbout, ErrorBanner, useSubmit } from "../../components/ui";
 import { useSession } from "../../lib/session";
 import { WorkflowForm } from "./WorkflowForm";
 
@@ -20,7 +20,7 @@ export function WorkflowsPage() {
   const { can } = useSession();
   const [v, setV] = useState(0);
   const bump = () => setV((x) => x + 1);
-  const workflows = usePaged((cursor) => must(api.GET("/api/v1/workflows", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [v]);
+  const workflows = usePaged((cursor) => must(api.GET("/api/v1/workflows", { params: { query: pageQuery(50, cursor) } })), [v]);
   const [editing, setEditing] = useState<Workflow | "new" | null>(null);
   const [deleting, setDeleting] = useState<Workflow | null>(null);
   const act = useSubmit();
@@ -30,37 +30,35 @@ export function WorkflowsPage() {
       <section className="card">
         <h2>Workflows</h2>
         <ErrorBanner error={act.error} />
-        <PagedList paged={workflows} what="workflows" empty="No workflows yet.">
-          {(items) => (
-            <DataTable
-              caption="Approval workflows"
-              rows={items}
-              rowKey={(w) => w.id}
-              columns={[
-                { header: "Name", cell: (w) => <>{w.name}{w.is_default && <span className="chip">default</span>}{w.is_system && <span className="chip">system</span>}{w.enabled === false && <span className="chip">disabled</span>}</> },
-                { header: "Approvals", cell: summary },
-                { header: "Policy rules", cell: (w) => w.policy_rules ?? 0 },
-                {
-                  header: "Actions",
-                  cell: (w) =>
-                    edit && (
-                      <div className="row">
-                        <Button onPress={() => setEditing(w)}>Edit {w.name}</Button>
-                        {!w.is_default && w.enabled !== false && (
-                          <Button onPress={() => void act.submit(async () => (await must(api.PUT("/api/v1/workflows/{id}/default", { params: { path: { id: w.id! } } })), bump()))}>
-                            Make {w.name} the default
-                          </Button>
-                        )}
-                        <Button variant="danger" onPress={() => setDeleting(w)}>
-                          Delete {w.name}
-                        </Button>
-                      </div>
-                    ),
-                },
-              ]}
-            />
-          )}
-        </PagedList>
+        <PagedTable
+          paged={workflows}
+          what="workflows"
+          empty="No workflows yet."
+          caption="Approval workflows"
+          rowKey={(w) => w.id}
+          columns={[
+            { header: "Name", cell: (w) => <>{w.name}{w.is_default && <span className="chip">default</span>}{w.is_system && <span className="chip">system</span>}{w.enabled === false && <span className="chip">disabled</span>}</> },
+            { header: "Approvals", cell: summary },
+            { header: "Policy rules", cell: (w) => w.policy_rules ?? 0 },
+            {
+              header: "Actions",
+              cell: (w) =>
+                edit && (
+                  <div className="row">
+                    <Button onPress={() => setEditing(w)}>Edit {w.name}</Button>
+                    {!w.is_default && w.enabled !== false && (
+                      <Button onPress={() => void act.submit(async () => (await must(api.PUT("/api/v1/workflows/{id}/default", { params: { path: { id: w.id! } } })), bump()))}>
+                        Make {w.name} the default
+                      </Button>
+                    )}
+                    <Button variant="danger" onPress={() => setDeleting(w)}>
+                      Delete {w.name}
+                    </Button>
+                  </div>
+                ),
+            },
+          ]}
+        />
         {edit &&
           (editing ? (
             <WorkflowForm key={editing === "new" ? "new" : editing.id} workflow={editing === "new" ? undefined : editing} onDone={() => (setEditing(null), bump())} onCancel={() => setEditing(null)} />
@@ -70,19 +68,15 @@ export function WorkflowsPage() {
             </Button>
           ))}
       </section>
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete the workflow ${deleting?.name}?`}
+      <ConfirmAbout
+        item={deleting}
+        title={(w) => `Delete the workflow ${w.name}?`}
         confirmLabel="Delete workflow"
-        onCancel={() => setDeleting(null)}
-        onConfirm={() => {
-          const id = deleting!.id!;
-          setDeleting(null);
-          void act.submit(async () => (await must(api.DELETE("/api/v1/workflows/{id}", { params: { path: { id } } })), bump()));
-        }}
+        onClose={() => setDeleting(null)}
+        onConfirm={(w) => void act.submit(async () => (await must(api.DELETE("/api/v1/workflows/{id}", { params: { path: { id: w.id! } } })), bump()))}
       >
-        <p>Requests already submitted keep the snapshot they were decided with.</p>
-      </ConfirmDialog>
+        {() => <p>Requests already submitted keep the snapshot they were decided with.</p>}
+      </ConfirmAbout>
     </>
   );
 }
