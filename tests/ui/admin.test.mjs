@@ -122,6 +122,7 @@ test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (ou
     await form.getByRole("button", { name: "Add an approval group to the new workflow" }).click();
     await form.getByLabel("Group 2 name").fill("security");
     await form.getByLabel("Group 2 permission").selectOption("secret.security.approve");
+    await form.getByRole("group", { name: /^Group 2 roles/ }).getByLabel("security_approver").check();
     await form.getByLabel("Minimum approvers").fill("99");
     await form.getByRole("button", { name: "Create workflow" }).click();
     await form.getByText("a whole number from 0 to 20").waitFor(); // validated before submit
@@ -134,6 +135,8 @@ test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (ou
     await admin.getByRole("button", { name: "Edit two-groups" }).click();
     const edit = admin.getByRole("form", { name: "Edit workflow two-groups" });
     assert.equal(await edit.getByLabel("Group 2 name").inputValue(), "security", "the form starts from the stored groups");
+    assert.equal(await edit.getByRole("group", { name: /^Group 2 roles/ }).getByLabel("security_approver").isChecked(), true, "a group's roles are stored");
+    assert.equal(await edit.getByRole("group", { name: /^Group 1 roles/ }).getByLabel("security_approver").isChecked(), false);
     await edit.getByLabel("Group 1 approvals needed").fill("2");
     await edit.getByRole("button", { name: "Save workflow" }).click();
     await row.getByText("2 × team (owning team) AND 1 × security (security)").waitFor();

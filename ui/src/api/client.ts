@@ -86,3 +86,11 @@ type ItemOf<P extends WholeList> = NonNullable<paths[P]["get"]["responses"][200]
 export function listAll<P extends WholeList>(path: P): Promise<ItemOf<P>[]> {
   return allPages((cursor) => must(api.GET(path as "/api/v1/teams", { params: { query: pageQuery(500, cursor) } })) as Promise<Page<ItemOf<P>>>);
 }
+
+/** Every environment of a project (all pages); none when no project is chosen. */
+export const projectEnvironments = async (id: string): Promise<Schemas["Environment"][]> =>
+  id ? allPages((cursor) => must(api.GET("/api/v1/projects/{id}/environments", { params: { path: { id }, query: pageQuery(500, cursor) } }))) : [];
+
+/** Every secret binding of a project (all pages); none when no project is chosen. */
+export const projectSecretBindings = async (id: string): Promise<Schemas["SecretBinding"][]> =>
+  id ? allPages((cursor) => must(api.GET("/api/v1/projects/{id}/secret-bindings", { params: { path: { id }, query: pageQuery(500, cursor) } }))) : [];

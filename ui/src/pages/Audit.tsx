@@ -3,7 +3,7 @@
 // (every event sharing its correlation id, oldest first). Events are paged.
 import { useState } from "react";
 import { Form } from "react-aria-components";
-import { api, must, pageQuery, type Schemas } from "../api/client";
+import { allPages, api, must, pageQuery, type Schemas } from "../api/client";
 import { PagedTable, usePaged } from "../components/paged";
 import { Button, Field, Loading, useLoad } from "../components/ui";
 
@@ -21,7 +21,12 @@ export function AuditPage() {
     return must(api.GET("/api/v1/audit-events", { params: { query: { ...pageQuery(PAGE, cursor), ...query } } }));
   }, [filters]);
   const chain = useLoad(
-    async () => (selected?.correlation_id ? ((await must(api.GET("/api/v1/audit-events", { params: { query: { correlation_id: selected.correlation_id, limit: 200 } } }))).items ?? []).slice().reverse() : []),
+    async () => {
+      const correlation_id = selected?.correlation_id;
+      if (!correlation_id) return [];
+      const chain = await allPages((cursor) => must(api.GET("/api/v1/audit-events", { params: { query: { ...pageQuery(200, cursor), correlation_id } } })));
+      return chain.reverse(); // oldest first
+    },
     [selected?.correlation_id],
   );
   const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));

@@ -7,7 +7,7 @@
 import { useState } from "react";
 import { Form } from "react-aria-components";
 import { useNavigate } from "react-router";
-import { api, listAll, must } from "../api/client";
+import { api, listAll, must, projectSecretBindings } from "../api/client";
 import { Button, Empty, ErrorBanner, Field, Loading, Select, useLoad, useSubmit } from "../components/ui";
 import { sealForConnection } from "../lib/seal";
 import { useSession } from "../lib/session";
@@ -25,7 +25,7 @@ export function NewRequestPage() {
   const [justification, setJustification] = useState("");
   const { busy, error, submit, setError } = useSubmit();
   const bindings = useLoad(
-    async () => (projectId ? ((await must(api.GET("/api/v1/projects/{id}/secret-bindings", { params: { path: { id: projectId } } }))).items ?? []) : []),
+    () => projectSecretBindings(projectId),
     [projectId],
   );
   const binding = bindings.data?.find((b) => b.id === bindingId);

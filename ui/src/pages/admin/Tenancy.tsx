@@ -4,7 +4,7 @@
 // lists reload after every change. Reference lists are read whole (every
 // page), since trees and pickers need them all.
 import { useState } from "react";
-import { api, listAll, must } from "../../api/client";
+import { api, listAll, must, projectEnvironments, projectSecretBindings } from "../../api/client";
 import { Check, CreateForm, Listing, nameRule } from "../../components/forms";
 import { Field, Select, useLoad } from "../../components/ui";
 import { useSession } from "../../lib/session";
@@ -35,13 +35,13 @@ export function TenancyPage() {
   const [team, setTeam] = useState({ name: "", parent: "" });
   const [project, setProject] = useState({ name: "", team: "" });
   const [env, setEnv] = useState({ project: "", name: "", kind: "non_prod" });
-  const envs = useLoad(async () => (env.project ? ((await must(api.GET("/api/v1/projects/{id}/environments", { params: { path: { id: env.project } } }))).items ?? []) : []), [env.project, v]);
+  const envs = useLoad(() => projectEnvironments(env.project), [env.project, v]);
   const [conn, setConn] = useState({ name: "", type: "vault", address: "", mount: "secret" });
   const [cb, setCb] = useState({ connection: "", project: "" });
   const [sb, setSb] = useState({ project: "", environment: "", secret: "", keys: "", read: true, patch: false });
-  const sbEnvs = useLoad(async () => (sb.project ? ((await must(api.GET("/api/v1/projects/{id}/environments", { params: { path: { id: sb.project } } }))).items ?? []) : []), [sb.project, v]);
+  const sbEnvs = useLoad(() => projectEnvironments(sb.project), [sb.project, v]);
   const catalog = useLoad(() => listAll("/api/v1/secrets"), [v]);
-  const sbList = useLoad(async () => (sb.project ? ((await must(api.GET("/api/v1/projects/{id}/secret-bindings", { params: { path: { id: sb.project } } }))).items ?? []) : []), [sb.project, v]);
+  const sbList = useLoad(() => projectSecretBindings(sb.project), [sb.project, v]);
 
   const opt = <T extends { id?: string; name?: string; username?: string }>(xs?: T[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name ?? x.username ?? x.id! }));
   const projectOpts = opt(projects.data);

@@ -1,6 +1,6 @@
 // pages/admin/WorkflowForm.tsx — create or edit a workflow: name, minimum
 // approvers, approver roles, approval groups (combined with AND: each needs
-// its number of approvers, by permission, roles or owning-team membership),
+// its number of approvers, by permission, its roles or owning-team membership),
 // justification and self-approval switches, request and fill TTLs, enabled.
 // Validated before submit; the server's 422 names any field it refuses.
 import { useState } from "react";
@@ -97,6 +97,12 @@ export function WorkflowForm({ workflow: w, onDone, onCancel }: { workflow?: Sch
               />
             </div>
             <Check label={`Group ${i + 1}: members of the owning team only`} checked={g.owning_team_member} onChange={(owning_team_member) => setGroup(i, { owning_team_member })} />
+            <fieldset>
+              <legend>Group {i + 1} roles (none: any holder of its permission)</legend>
+              {(roles.data ?? []).map((r) => (
+                <Check key={r.id} label={r.name!} checked={g.role_ids.includes(r.id!)} onChange={(on) => setGroup(i, { role_ids: toggleRole(g.role_ids, r.id!, on) })} />
+              ))}
+            </fieldset>
             <Button onPress={() => setGroups((gs) => gs.filter((_, j) => j !== i))}>Remove group {i + 1}</Button>
           </fieldset>
         ))}
