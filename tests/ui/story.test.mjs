@@ -315,6 +315,7 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     admin.on("request", (r) => r.method() === "POST" && r.url().includes("/fill") && fills.push(r.postData() ?? ""));
     await admin.getByRole("link", { name: "Inbox" }).click();
     await admin.getByRole("heading", { name: "Values my teams are asked for" }).waitFor();
+    await admin.getByRole("link", { name: "Inbox 1", exact: true }).waitFor(); // the badge counts what waits
     await check(admin, "13a-inbox");
     await admin.getByRole("button", { name: "Answer payments/db" }).click();
     const fill = admin.getByRole("form", { name: "Provide values for payments/db" });

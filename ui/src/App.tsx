@@ -1,8 +1,10 @@
 // App.tsx — routes and the permission-gated navigation. Nothing but the
 // login page renders until GET /users/me has answered (fail closed); a link
-// shows only when the signed-in user holds its permission in some scope.
+// shows only when the signed-in user holds its permission in some scope. The
+// Inbox link counts the cross-team requests waiting for my teams.
 import { NavLink, Navigate, Route, Routes, useNavigate } from "react-router";
 import { Button, ErrorBanner, Loading } from "./components/ui";
+import { useInboxCount } from "./lib/inboxCount";
 import { signOut, useSession } from "./lib/session";
 import { LoginPage } from "./pages/Login";
 import { DashboardPage } from "./pages/Dashboard";
@@ -35,6 +37,7 @@ const NAV: { to: string; label: string; any?: string[] }[] = [
 export function App() {
   const { state, can, reload } = useSession();
   const navigate = useNavigate();
+  const inboxCount = useInboxCount();
   if (state.status === "loading")
     return (
       <main className="center">
@@ -65,6 +68,12 @@ export function App() {
               <li key={n.to}>
                 <NavLink to={n.to} end={n.to === "/"}>
                   {n.label}
+                  {n.to === "/inbox" && inboxCount && (
+                    <>
+                      {" "}
+                      <span className="count">{inboxCount}</span>
+                    </>
+                  )}
                 </NavLink>
               </li>
             ))}
