@@ -56,9 +56,18 @@ test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (ou
     await checkPage(admin, "20-role-form");
     await form.getByRole("button", { name: "Create role" }).click();
     const row = table("Roles").getByRole("row").filter({ hasText: "auditor_lite" });
-    const permissionsOf = async () => (await row.getByRole("cell").nth(2).textContent()).split(", ").sort().join(" ");
+    // the permissions cell, in any order, once the list has reloaded with the expected ones
+    const permissionsBecome = async (want) => {
+      const end = Date.now() + 10_000;
+      for (;;) {
+        const got = (await row.getByRole("cell").nth(2).textContent()).split(", ").sort().join(" ");
+        if (got === want) return;
+        assert.ok(Date.now() < end, `auditor_lite has ${got}, not ${want}`);
+        await admin.waitForTimeout(100);
+      }
+    };
     await row.waitFor();
-    assert.equal(await permissionsOf(), "audit.read secret.list");
+    await permissionsBecome("audit.read secret.list");
 
     await admin.getByRole("button", { name: "Edit auditor_lite" }).click();
     const edit = admin.getByRole("form", { name: "Edit role auditor_lite" });
@@ -67,7 +76,7 @@ test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (ou
     await edit.getByLabel("agent.list").check();
     await edit.getByRole("button", { name: "Save role" }).click();
     await edit.waitFor({ state: "detached" });
-    assert.equal(await permissionsOf(), "agent.list audit.read");
+    await permissionsBecome("agent.list audit.read");
 
     const grantForm = admin.getByRole("form", { name: "New grant" });
     await grantForm.getByLabel("User").selectOption({ label: "developer" });

@@ -57,3 +57,6 @@ export function Check(props: { label: string; checked: boolean; onChange: (v: bo
 
 /** A rule for a whole number within [min, max] (empty passes: the field is optional unless required). */
 export const intRule = (min: number, max: number) => (v: string) => (v === "" || (/^-?\d+$/.test(v) && +v >= min && +v <= max) ? null : `a whole number from ${min} to ${max}`);
+
+/** Picker options from named rows (teams, projects, roles, users…): id as value, name as label. */
+export const optionsOf = (xs?: { id?: string; name?: string; username?: string }[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name ?? x.username ?? x.id! }));

@@ -4,9 +4,9 @@
 // confirmation; paged).
 import { useState } from "react";
 import { api, listAll, must, pageQuery, type Schemas } from "../../api/client";
-import { CreateForm, Listing } from "../../components/forms";
+import { CreateForm, Listing, optionsOf } from "../../components/forms";
 import { PagedTable, usePaged } from "../../components/paged";
-import { Button, ConfirmAbout, DataTable, ErrorBanner, Select, Time, useLoad, useSubmit } from "../../components/ui";
+import { Button, ConfirmAbout, DataTable, ErrorBanner, Loading, Select, Time, useLoad, useSubmit } from "../../components/ui";
 import { useSession } from "../../lib/session";
 import { RoleForm } from "./RoleForm";
 
@@ -27,7 +27,6 @@ export function AccessPage() {
   const [revoking, setRevoking] = useState<Grant | null>(null);
   const [grant, setGrant] = useState({ user: "", role: "", scope: "global", scopeId: "" });
   const act = useSubmit();
-  const opt = <T extends { id?: string; name?: string; username?: string }>(xs?: T[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name ?? x.username ?? x.id! }));
   const userName = (id?: string) => users.data?.find((u) => u.id === id)?.username ?? id;
   const roleName = (g: Grant) => g.role || (roles.data?.find((r) => r.id === g.role_id)?.name ?? g.role_id);
   const scopeName = (g: Grant) =>
@@ -43,6 +42,8 @@ export function AccessPage() {
       )}
       <section className="card">
         <h2>Roles</h2>
+        {roles.loading && !roles.data && <Loading what="roles" />}
+        <ErrorBanner error={roles.error} />
         {roles.data && (
           <DataTable
             caption="Roles"
@@ -71,7 +72,6 @@ export function AccessPage() {
             ]}
           />
         )}
-        {!roles.data && <Listing what="roles" load={roles} keyOf={(r) => r.id!} render={(r) => <>{r.name}</>} />}
         {can("role.edit") &&
           (editing ? (
             <RoleForm key={editing === "new" ? "new" : editing.id} role={editing === "new" ? undefined : editing} onDone={() => (setEditing(null), bump())} onCancel={() => setEditing(null)} />
@@ -113,10 +113,10 @@ export function AccessPage() {
             bump();
           }}
         >
-          <Select label="User" value={grant.user} onChange={(user) => setGrant({ ...grant, user })} required options={opt(users.data)} />
-          <Select label="Role" value={grant.role} onChange={(role) => setGrant({ ...grant, role })} required options={opt(roles.data)} />
+          <Select label="User" value={grant.user} onChange={(user) => setGrant({ ...grant, user })} required options={optionsOf(users.data)} />
+          <Select label="Role" value={grant.role} onChange={(role) => setGrant({ ...grant, role })} required options={optionsOf(roles.data)} />
           <Select label="Scope" value={grant.scope} onChange={(scope) => setGrant({ ...grant, scope, scopeId: "" })} required options={["global", "team", "project"].map((s) => ({ value: s, label: s }))} />
-          {grant.scope !== "global" && <Select label="Scope target" value={grant.scopeId} onChange={(scopeId) => setGrant({ ...grant, scopeId })} required options={grant.scope === "team" ? opt(teams.data) : opt(projects.data)} />}
+          {grant.scope !== "global" && <Select label="Scope target" value={grant.scopeId} onChange={(scopeId) => setGrant({ ...grant, scopeId })} required options={grant.scope === "team" ? optionsOf(teams.data) : optionsOf(projects.data)} />}
         </CreateForm>
       </section>
       <ConfirmAbout

@@ -5,7 +5,7 @@
 // reveal TTL). Validated before submit; the server's 422/403 is shown as is.
 import { useState } from "react";
 import { api, listAll, must, type Schemas } from "../../api/client";
-import { Check, CreateForm, intRule } from "../../components/forms";
+import { Check, CreateForm, intRule, optionsOf } from "../../components/forms";
 import { Field, Select, useLoad } from "../../components/ui";
 
 type Rule = Schemas["PolicyRule"];
@@ -35,7 +35,6 @@ export function PolicyForm({ rule, workflows, onDone, onCancel }: { rule?: Rule;
   const set = <K extends keyof typeof f>(k: K) => (v: (typeof f)[K]) => setF((x) => ({ ...x, [k]: v }));
   const teams = useLoad(() => listAll("/api/v1/teams"), []);
   const projects = useLoad(() => listAll("/api/v1/projects"), []);
-  const named = (xs?: { id?: string; name?: string }[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name! }));
   return (
     <CreateForm
       title={rule ? `Edit policy rule ${rule.name}` : "New policy rule"}
@@ -72,7 +71,7 @@ export function PolicyForm({ rule, workflows, onDone, onCancel }: { rule?: Rule;
       ) : (
         <div className="row">
           <Select label="Anchor" value={f.anchorType} onChange={(t) => setF((x) => ({ ...x, anchorType: (t || "platform") as typeof x.anchorType, anchorId: "" }))} required options={opts(["platform", "team", "project"])} />
-          {f.anchorType !== "platform" && <Select label={`Anchor ${f.anchorType}`} value={f.anchorId} onChange={set("anchorId")} required options={named(f.anchorType === "team" ? teams.data : projects.data)} />}
+          {f.anchorType !== "platform" && <Select label={`Anchor ${f.anchorType}`} value={f.anchorId} onChange={set("anchorId")} required options={optionsOf(f.anchorType === "team" ? teams.data : projects.data)} />}
         </div>
       )}
       <Select label="Workflow" value={f.workflow} onChange={set("workflow")} required options={workflows.map((w) => ({ value: w.id!, label: w.name! }))} />
@@ -81,7 +80,7 @@ export function PolicyForm({ rule, workflows, onDone, onCancel }: { rule?: Rule;
       <fieldset>
         <legend>Matches (empty: any)</legend>
         <div className="row">
-          <Select label="Selector project" value={f.project} onChange={set("project")} placeholder="Any project" options={named(projects.data)} />
+          <Select label="Selector project" value={f.project} onChange={set("project")} placeholder="Any project" options={optionsOf(projects.data)} />
           <Select label="Environment kind" value={f.envKind} onChange={(v) => set("envKind")(v as typeof f.envKind)} placeholder="Any kind" options={opts(["non_prod", "prod"])} />
           <Select label="Provider type" value={f.provider} onChange={(v) => set("provider")(v as typeof f.provider)} placeholder="Any provider" options={opts(["vault", "aws-sm", "gcp-sm", "azure-kv", "kubernetes"])} />
           <Select label="Operation" value={f.operation} onChange={(v) => set("operation")(v as typeof f.operation)} placeholder="Any operation" options={opts(["read", "patch", "reveal"])} />

@@ -5,7 +5,7 @@
 // page), since trees and pickers need them all.
 import { useState } from "react";
 import { api, listAll, must, projectEnvironments, projectSecretBindings } from "../../api/client";
-import { Check, CreateForm, Listing, nameRule } from "../../components/forms";
+import { Check, CreateForm, Listing, nameRule, optionsOf } from "../../components/forms";
 import { Field, Select, useLoad } from "../../components/ui";
 import { useSession } from "../../lib/session";
 import { TeamMembers } from "./TeamMembers";
@@ -43,8 +43,7 @@ export function TenancyPage() {
   const catalog = useLoad(() => listAll("/api/v1/secrets"), [v]);
   const sbList = useLoad(() => projectSecretBindings(sb.project), [sb.project, v]);
 
-  const opt = <T extends { id?: string; name?: string; username?: string }>(xs?: T[]) => (xs ?? []).map((x) => ({ value: x.id!, label: x.name ?? x.username ?? x.id! }));
-  const projectOpts = opt(projects.data);
+  const projectOpts = optionsOf(projects.data);
 
   return (
     <>
@@ -53,16 +52,16 @@ export function TenancyPage() {
         <Listing what="teams" load={{ ...teams, data: teams.data && asTree(teams.data) }} keyOf={(t) => t.id!} render={(t) => <span className={`depth-${Math.min(t.depth, 5)}`}>{t.name}</span>} />
         <CreateForm title="New team" submitLabel="Create team" onCreate={async () => (await must(api.POST("/api/v1/teams", { body: { name: team.name, ...(team.parent ? { parent_id: team.parent } : {}) } })), setTeam({ name: "", parent: "" }), bump())}>
           <Field label="Team name" name="team-name" value={team.name} onChange={(name) => setTeam({ ...team, name })} required />
-          <Select label="Parent team" value={team.parent} onChange={(parent) => setTeam({ ...team, parent })} placeholder="None (a root team)" options={opt(teams.data)} />
+          <Select label="Parent team" value={team.parent} onChange={(parent) => setTeam({ ...team, parent })} placeholder="None (a root team)" options={optionsOf(teams.data)} />
         </CreateForm>
-        {can("user.manage") && <TeamMembers teams={opt(teams.data)} />}
+        {can("user.manage") && <TeamMembers teams={optionsOf(teams.data)} />}
       </section>
       <section className="card">
         <h2>Projects</h2>
         <Listing what="projects" load={projects} keyOf={(p) => p.id!} render={(p) => <>{p.name}</>} />
         <CreateForm title="New project" submitLabel="Create project" onCreate={async () => (await must(api.POST("/api/v1/projects", { body: { name: project.name, team_id: project.team } })), setProject({ name: "", team: "" }), bump())}>
           <Field label="Project name" name="project-name" value={project.name} onChange={(name) => setProject({ ...project, name })} required validate={nameRule} />
-          <Select label="Owning team" value={project.team} onChange={(t) => setProject({ ...project, team: t })} required options={opt(teams.data)} />
+          <Select label="Owning team" value={project.team} onChange={(t) => setProject({ ...project, team: t })} required options={optionsOf(teams.data)} />
         </CreateForm>
       </section>
       <section className="card">
@@ -88,7 +87,7 @@ export function TenancyPage() {
           {conn.type === "vault" && <Field label="KV mount" name="conn-mount" value={conn.mount} onChange={(mount) => setConn({ ...conn, mount })} required />}
         </CreateForm>
         <CreateForm title="Bind a connection to a project" submitLabel="Bind connection" onCreate={async () => (await must(api.POST("/api/v1/provider-connections/{id}/bindings", { params: { path: { id: cb.connection } }, body: { project_id: cb.project } })), bump())}>
-          <Select label="Connection to bind" value={cb.connection} onChange={(connection) => setCb({ ...cb, connection })} required options={opt(conns.data)} />
+          <Select label="Connection to bind" value={cb.connection} onChange={(connection) => setCb({ ...cb, connection })} required options={optionsOf(conns.data)} />
           <Select label="Project to bind to" value={cb.project} onChange={(p) => setCb({ ...cb, project: p })} required options={projectOpts} />
         </CreateForm>
       </section>
@@ -108,7 +107,7 @@ export function TenancyPage() {
             bump();
           }}
         >
-          <Select label="Environment of the binding" value={sb.environment} onChange={(environment) => setSb({ ...sb, environment })} required options={opt(sbEnvs.data)} />
+          <Select label="Environment of the binding" value={sb.environment} onChange={(environment) => setSb({ ...sb, environment })} required options={optionsOf(sbEnvs.data)} />
           <Select label="Catalog secret" value={sb.secret} onChange={(secret) => setSb({ ...sb, secret })} required options={(catalog.data ?? []).map((s) => ({ value: s.id!, label: `${s.connection_name}: ${s.secret_ref}` }))} />
           <Field label="Allowed keys (comma-separated)" name="sb-keys" value={sb.keys} onChange={(keys) => setSb({ ...sb, keys })} required />
           <Check label="read" checked={sb.read} onChange={(read) => setSb({ ...sb, read })} />
