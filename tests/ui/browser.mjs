@@ -1,6 +1,7 @@
 // browser.mjs — headless Debian Chromium through playwright-core (no browser
 // download), an axe-core scan that fails on serious or critical violations,
 // screenshots into build/ui-screenshots, and a watch for CSP violations.
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -44,6 +45,12 @@ export async function axeViolations(page) {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
 }
 
+/** A screenshot of the page, then its axe scan: no serious or critical violation. */
+export async function checkPage(page, name) {
+  await shot(page, name);
+  assert.deepEqual(await axeViolations(page), [], `axe on ${name}`);
+}
+
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -54,4 +61,25 @@ export async function signIn(page, username, password) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
+}
+
+/**
+ * Steps of one story that depend on each other: after a failure the rest
+ * are skipped, and every open page (pages() by name) is photographed as it
+ * was. step.broken() names the failed step, if any.
+ */
+export function dependentSteps(outer, pages, prefix = "failed") {
+  let broken = null;
+  const step = (name, fn) =>
+    outer.test(name, { skip: broken ? `after: ${broken}` : false }, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        broken = name;
+        for (const [who, p] of Object.entries(pages())) if (p) await shot(p, `${prefix}-${who}`).catch(() => {});
+        throw e;
+      }
+    });
+  step.broken = () => broken;
+  return step;
 }

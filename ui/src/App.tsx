@@ -1,8 +1,10 @@
 // App.tsx — routes and the permission-gated navigation. Nothing but the
 // login page renders until GET /users/me has answered (fail closed); a link
-// shows only when the signed-in user holds its permission in some scope.
+// shows only when the signed-in user holds its permission in some scope. The
+// Inbox link counts the cross-team requests waiting for my teams.
 import { NavLink, Navigate, Route, Routes, useNavigate } from "react-router";
 import { Button, ErrorBanner, Loading } from "./components/ui";
+import { useInboxCount } from "./lib/inboxCount";
 import { signOut, useSession } from "./lib/session";
 import { LoginPage } from "./pages/Login";
 import { DashboardPage } from "./pages/Dashboard";
@@ -12,22 +14,30 @@ import { RequestDetailPage } from "./pages/RequestDetail";
 import { CatalogPage } from "./pages/Catalog";
 import { AgentsPage } from "./pages/Agents";
 import { AuditPage } from "./pages/Audit";
-import { AdminPage } from "./pages/Admin";
+import { AdminLayout } from "./pages/admin/AdminLayout";
+import { TenancyPage } from "./pages/admin/Tenancy";
+import { AccessPage } from "./pages/admin/Access";
+import { WorkflowsPage } from "./pages/admin/Workflows";
+import { PoliciesPage } from "./pages/admin/Policies";
+import { InboxPage } from "./pages/Inbox";
 import { ProfilePage } from "./pages/Profile";
 
-const NAV: { to: string; label: string; permission?: string }[] = [
+// a link shows when the user holds any of its permissions (none listed: always)
+const NAV: { to: string; label: string; any?: string[] }[] = [
   { to: "/", label: "Dashboard" },
   { to: "/requests", label: "Requests" },
-  { to: "/catalog", label: "Catalog", permission: "secret.list" },
-  { to: "/agents", label: "Agents", permission: "agent.list" },
-  { to: "/audit", label: "Audit", permission: "audit.read" },
-  { to: "/admin", label: "Admin", permission: "team.edit" },
+  { to: "/inbox", label: "Inbox", any: ["secret.value.provide", "secret.approve", "secret.security.approve"] },
+  { to: "/catalog", label: "Catalog", any: ["secret.list"] },
+  { to: "/agents", label: "Agents", any: ["agent.list"] },
+  { to: "/audit", label: "Audit", any: ["audit.read"] },
+  { to: "/admin", label: "Admin", any: ["team.edit"] },
   { to: "/profile", label: "Profile" },
 ];
 
 export function App() {
   const { state, can, reload } = useSession();
   const navigate = useNavigate();
+  const inboxCount = useInboxCount();
   if (state.status === "loading")
     return (
       <main className="center">
@@ -54,10 +64,16 @@ export function App() {
         <span className="brand">Secrets Bridge</span>
         <nav aria-label="Main">
           <ul>
-            {NAV.filter((n) => !n.permission || can(n.permission)).map((n) => (
+            {NAV.filter((n) => !n.any || n.any.some(can)).map((n) => (
               <li key={n.to}>
                 <NavLink to={n.to} end={n.to === "/"}>
                   {n.label}
+                  {n.to === "/inbox" && inboxCount && (
+                    <>
+                      {" "}
+                      <span className="count">{inboxCount}</span>
+                    </>
+                  )}
                 </NavLink>
               </li>
             ))}
@@ -84,7 +100,13 @@ export function App() {
           <Route path="/catalog" element={<CatalogPage />} />
           <Route path="/agents" element={<AgentsPage />} />
           <Route path="/audit" element={<AuditPage />} />
-          <Route path="/admin" element={<AdminPage />} />
+          <Route path="/inbox" element={<InboxPage />} />
+          <Route path="/admin" element={<AdminLayout />}>
+            <Route index element={<TenancyPage />} />
+            <Route path="access" element={<AccessPage />} />
+            <Route path="workflows" element={<WorkflowsPage />} />
+            <Route path="policies" element={<PoliciesPage />} />
+          </Route>
           <Route path="/profile" element={<ProfilePage />} />
           <Route path="*" element={<h1>Page not found</h1>} />
         </Routes>

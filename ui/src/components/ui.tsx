@@ -215,3 +215,41 @@ export function DataTable<T>(props: { caption: string; columns: Column<T>[]; row
     </table>
   );
 }
+
+/**
+ * A confirm dialog about one item (null: closed). Confirming closes it and
+ * runs the action on that item; cancelling or Escape only closes it.
+ */
+export function ConfirmAbout<T>(props: { item: T | null; title: (t: T) => string; confirmLabel: string; onClose: () => void; onConfirm: (t: T) => void; children: (t: T) => ReactNode }) {
+  const { item } = props;
+  return (
+    <ConfirmDialog
+      open={item !== null}
+      title={item === null ? "" : props.title(item)}
+      confirmLabel={props.confirmLabel}
+      onCancel={props.onClose}
+      onConfirm={() => {
+        const t = item!;
+        props.onClose();
+        props.onConfirm(t);
+      }}
+    >
+      {item !== null && props.children(item)}
+    </ConfirmDialog>
+  );
+}
+
+/** A token shown once (enrollment, API token): copy it now, it cannot be shown again. */
+export function ShownOnce(props: { label: string; value: string; testId: string; onDismiss: () => void; children?: ReactNode }) {
+  return (
+    <div className="banner banner-once" role="region" aria-label={props.label}>
+      <p>
+        <strong>Shown once.</strong> Copy it now: it is not stored in readable form and cannot be shown again.
+      </p>
+      <code data-testid={props.testId}>{props.value}</code>
+      <Button onPress={() => void navigator.clipboard?.writeText(props.value)}>Copy token</Button>
+      {props.children}
+      <Button onPress={props.onDismiss}>I have copied it</Button>
+    </div>
+  );
+}

@@ -2,6 +2,7 @@
 // CLI does (host/src/crypto/sealed_box.c): crypto_box_seal of the value's
 // UTF-8 bytes to each live agent's X25519 public key (standard base64), the
 // box in standard base64. The plaintext never leaves this function.
+import { api, must } from "../api/client";
 
 export interface SealedValue {
   key: string;
@@ -34,4 +35,14 @@ export async function sealValues(
     }
   }
   return out;
+}
+
+/**
+ * Seals the values to every live agent key of a provider connection (the
+ * agents that may execute the request): patches and cross-team fills alike.
+ */
+export async function sealForConnection(connectionId: string, values: { key: string; value: string }[]): Promise<SealedValue[]> {
+  const agentKeys = await must(api.GET("/api/v1/provider-connections/{id}/agent-keys", { params: { path: { id: connectionId } } }));
+  const recipients = (agentKeys.items ?? []).map((a) => a.public_key ?? "").filter(Boolean);
+  return sealValues(values, recipients);
 }

@@ -1,16 +1,17 @@
 // pages/Agents.tsx — agents with status and last heartbeat; mint an
 // enrollment token for a connection (shown once, with config, first-start and
 // systemd snippets; it lives only in this component's memory and is gone on
-// navigation); revoke an agent after confirmation.
+// navigation); revoke an agent after confirmation. The list is paged.
 import { useState } from "react";
-import { api, must } from "../api/client";
-import { Button, ConfirmDialog, DataTable, Empty, ErrorBanner, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { api, listAll, must, pageQuery } from "../api/client";
+import { PagedTable, usePaged } from "../components/paged";
+import { Button, ConfirmDialog, ErrorBanner, Select, ShownOnce, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function AgentsPage() {
   const { can } = useSession();
-  const agents = useLoad(async () => (await must(api.GET("/api/v1/agents"))).items ?? [], []);
-  const conns = useLoad(async () => (await must(api.GET("/api/v1/provider-connections"))).items ?? [], []);
+  const agents = usePaged((cursor) => must(api.GET("/api/v1/agents", { params: { query: pageQuery(50, cursor) } })), []);
+  const conns = useLoad(() => listAll("/api/v1/provider-connections"), []);
   const [connectionId, setConnectionId] = useState("");
   const [minted, setMinted] = useState<{ token: string; connection: string } | null>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
@@ -38,12 +39,7 @@ export function AgentsPage() {
             Mint enrollment token
           </Button>
           {minted && (
-            <div className="banner banner-once" role="region" aria-label="Enrollment token">
-              <p>
-                <strong>Shown once.</strong> Copy it now: it is not stored in readable form and cannot be shown again.
-              </p>
-              <code data-testid="enrollment-token">{minted.token}</code>
-              <Button onPress={() => void navigator.clipboard?.writeText(minted.token)}>Copy token</Button>
+            <ShownOnce label="Enrollment token" value={minted.token} testId="enrollment-token" onDismiss={() => setMinted(null)}>
               <h3>Config file (/etc/sbridge/agent.yaml)</h3>
               <pre>{`role: agent\ncontrol_plane:\n  url: ${origin}\n  connection: ${minted.connection}\n  identity_file: /var/lib/sbridge-agent/agent.json\n# plugins: and providers: for ${minted.connection} — see docs/agent.md`}</pre>
               <h3>First start (enrolls, then keeps its identity file)</h3>
@@ -51,39 +47,33 @@ export function AgentsPage() {
               <h3>systemd unit (/etc/systemd/system/sbridge-agent.service)</h3>
               <pre>{`[Unit]\nDescription=Secrets Bridge agent (${minted.connection})\nAfter=network-online.target\n\n[Service]\nExecStart=/usr/local/bin/sbridge-agent --config /etc/sbridge/agent.yaml\n# first start only: a file holding SBRIDGE_ENROLLMENT_TOKEN=<token>\nEnvironmentFile=-/etc/sbridge/enroll.env\nStateDirectory=sbridge-agent\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target`}</pre>
               <p className="hint">No Helm chart ships yet: run the agent from its config file as above.</p>
-              <Button onPress={() => setMinted(null)}>I have copied it</Button>
-            </div>
+            </ShownOnce>
           )}
         </section>
       )}
-      <ErrorBanner error={agents.error} />
-      {agents.loading ? (
-        <Loading what="agents" />
-      ) : agents.data?.length ? (
-        <DataTable
-          caption="Enrolled agents"
-          rows={agents.data}
-          rowKey={(a) => a.id}
-          columns={[
-            { header: "Name", cell: (a) => a.name },
-            { header: "Status", cell: (a) => a.status },
-            { header: "Version", cell: (a) => a.version },
-            { header: "Last seen", cell: (a) => <Time at={a.last_heartbeat_at} /> },
-            {
-              header: "Actions",
-              cell: (a) =>
-                can("agent.revoke") &&
-                a.status !== "revoked" && (
-                  <Button variant="danger" onPress={() => setRevoking(a.id!)}>
-                    Revoke {a.name}
-                  </Button>
-                ),
-            },
-          ]}
-        />
-      ) : (
-        <Empty>No agents yet: mint an enrollment token above and start one.</Empty>
-      )}
+      <PagedTable
+        paged={agents}
+        what="agents"
+        empty="No agents yet: mint an enrollment token above and start one."
+        caption="Enrolled agents"
+        rowKey={(a) => a.id}
+        columns={[
+          { header: "Name", cell: (a) => a.name },
+          { header: "Status", cell: (a) => a.status },
+          { header: "Version", cell: (a) => a.version },
+          { header: "Last seen", cell: (a) => <Time at={a.last_heartbeat_at} /> },
+          {
+            header: "Actions",
+            cell: (a) =>
+              can("agent.revoke") &&
+              a.status !== "revoked" && (
+                <Button variant="danger" onPress={() => setRevoking(a.id!)}>
+                  Revoke {a.name}
+                </Button>
+              ),
+          },
+        ]}
+      />
       <ConfirmDialog
         open={revoking !== null}
         title="Revoke this agent?"

@@ -1,25 +1,32 @@
 // pages/Audit.tsx — audit events with filters (actor, action, resource,
 // correlation id, time range), an event's detail, and its correlation chain
-// (every event sharing its correlation id, oldest first).
+// (every event sharing its correlation id, oldest first). Events are paged.
 import { useState } from "react";
 import { Form } from "react-aria-components";
-import { api, must, type Schemas } from "../api/client";
-import { Button, DataTable, Empty, ErrorBanner, Field, Loading, useLoad } from "../components/ui";
+import { allPages, api, must, pageQuery, type Schemas } from "../api/client";
+import { PagedTable, usePaged } from "../components/paged";
+import { Button, Field, Loading, useLoad } from "../components/ui";
 
 type Event = Schemas["AuditEvent"];
 type Filters = { actor: string; action: string; resource: string; correlation_id: string; since: string; until: string };
+const PAGE = 25;
 const NONE: Filters = { actor: "", action: "", resource: "", correlation_id: "", since: "", until: "" };
 
 export function AuditPage() {
   const [draft, setDraft] = useState<Filters>(NONE);
   const [filters, setFilters] = useState<Filters>(NONE);
   const [selected, setSelected] = useState<Event | null>(null);
-  const events = useLoad(async () => {
+  const events = usePaged((cursor) => {
     const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v).map(([k, v]) => [k, k === "since" || k === "until" ? new Date(v).toISOString() : v]));
-    return (await must(api.GET("/api/v1/audit-events", { params: { query: { limit: 100, ...query } } }))).items ?? [];
+    return must(api.GET("/api/v1/audit-events", { params: { query: { ...pageQuery(PAGE, cursor), ...query } } }));
   }, [filters]);
   const chain = useLoad(
-    async () => (selected?.correlation_id ? ((await must(api.GET("/api/v1/audit-events", { params: { query: { correlation_id: selected.correlation_id, limit: 200 } } }))).items ?? []).slice().reverse() : []),
+    async () => {
+      const correlation_id = selected?.correlation_id;
+      if (!correlation_id) return [];
+      const chain = await allPages((cursor) => must(api.GET("/api/v1/audit-events", { params: { query: { ...pageQuery(200, cursor), correlation_id } } })));
+      return chain.reverse(); // oldest first
+    },
     [selected?.correlation_id],
   );
   const set = (k: keyof Filters) => (v: string) => setDraft((d) => ({ ...d, [k]: v }));
@@ -37,25 +44,20 @@ export function AuditPage() {
           Filter
         </Button>
       </Form>
-      <ErrorBanner error={events.error} />
-      {events.loading ? (
-        <Loading what="audit events" />
-      ) : events.data?.length ? (
-        <DataTable
-          caption="Audit events, newest first"
-          rows={events.data}
-          rowKey={(e) => e.id}
-          columns={[
-            { header: "When", cell: (e) => e.occurred_at },
-            { header: "Actor", cell: (e) => e.actor },
-            { header: "Action", cell: (e) => <Button onPress={() => setSelected(e)}>{e.action}</Button> },
-            { header: "Resource", cell: (e) => e.resource },
-            { header: "Outcome", cell: (e) => e.outcome },
-          ]}
-        />
-      ) : (
-        <Empty>No audit events match.</Empty>
-      )}
+      <PagedTable
+        paged={events}
+        what="audit events"
+        empty="No audit events match."
+        caption="Audit events, newest first"
+        rowKey={(e) => e.id}
+        columns={[
+          { header: "When", cell: (e) => e.occurred_at },
+          { header: "Actor", cell: (e) => e.actor },
+          { header: "Action", cell: (e) => <Button onPress={() => setSelected(e)}>{e.action}</Button> },
+          { header: "Resource", cell: (e) => e.resource },
+          { header: "Outcome", cell: (e) => e.outcome },
+        ]}
+      />
       {selected && (
         <section className="card" aria-label="Event detail">
           <h2>Event {selected.id}</h2>

@@ -1,10 +1,12 @@
 // pages/Catalog.tsx — search the secrets catalog: connection, ref prefix,
 // status and label filters (key:value, split on the first colon, so values
-// may hold colons), label chips; a discovery run for connection editors.
+// may hold colons), label chips; results paged; a discovery run for
+// connection editors.
 import { useState } from "react";
 import { Form } from "react-aria-components";
-import { api, must } from "../api/client";
-import { Button, DataTable, Empty, ErrorBanner, Field, Loading, Select, Time, useLoad, useSubmit } from "../components/ui";
+import { api, listAll, must, pageQuery } from "../api/client";
+import { PagedTable, usePaged } from "../components/paged";
+import { Button, ErrorBanner, Field, Select, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
 
 export function CatalogPage() {
@@ -15,13 +17,14 @@ export function CatalogPage() {
   const [labelInput, setLabelInput] = useState("");
   const [labels, setLabels] = useState<string[]>([]);
   const [query, setQuery] = useState({ connectionId: "", prefix: "", status: "", labels: [] as string[] });
-  const conns = useLoad(async () => (await must(api.GET("/api/v1/provider-connections"))).items ?? [], []);
-  const secrets = useLoad(
-    () =>
+  const conns = useLoad(() => listAll("/api/v1/provider-connections"), []);
+  const secrets = usePaged(
+    (cursor) =>
       must(
         api.GET("/api/v1/secrets", {
           params: {
             query: {
+              ...pageQuery(50, cursor),
               ...(query.connectionId ? { connection_id: query.connectionId } : {}),
               ...(query.prefix ? { ref_prefix: query.prefix } : {}),
               ...(query.status ? { status: query.status as "present" } : {}),
@@ -70,33 +73,28 @@ export function CatalogPage() {
         </p>
       )}
       <ErrorBanner error={discover.error} />
-      <ErrorBanner error={secrets.error} />
-      {secrets.loading ? (
-        <Loading what="the catalog" />
-      ) : secrets.data?.items?.length ? (
-        <DataTable
-          caption="Catalog secrets (metadata only)"
-          rows={secrets.data.items}
-          rowKey={(s) => s.id}
-          columns={[
-            { header: "Reference", cell: (s) => s.secret_ref },
-            { header: "Connection", cell: (s) => s.connection_name },
-            {
-              header: "Labels",
-              cell: (s) =>
-                Object.entries((s.labels ?? {}) as Record<string, string>).map(([k, v]) => (
-                  <span key={k} className="chip">
-                    {k}:{v}
-                  </span>
-                )),
-            },
-            { header: "Status", cell: (s) => s.status },
-            { header: "Last seen", cell: (s) => <Time at={s.last_seen_at} /> },
-          ]}
-        />
-      ) : (
-        <Empty>No catalog secrets match. Discovery fills the catalog from a connection's agents.</Empty>
-      )}
+      <PagedTable
+        paged={secrets}
+        what="catalog secrets"
+        empty="No catalog secrets match. Discovery fills the catalog from a connection's agents."
+        caption="Catalog secrets (metadata only)"
+        rowKey={(s) => s.id}
+        columns={[
+          { header: "Reference", cell: (s) => s.secret_ref },
+          { header: "Connection", cell: (s) => s.connection_name },
+          {
+            header: "Labels",
+            cell: (s) =>
+              Object.entries((s.labels ?? {}) as Record<string, string>).map(([k, v]) => (
+                <span key={k} className="chip">
+                  {k}:{v}
+                </span>
+              )),
+          },
+          { header: "Status", cell: (s) => s.status },
+          { header: "Last seen", cell: (s) => <Time at={s.last_seen_at} /> },
+        ]}
+      />
     </>
   );
 }

@@ -7,7 +7,7 @@ import { Empty, ErrorBanner, Loading, useLoad } from "../components/ui";
 import { useSession } from "../lib/session";
 import { RequestTable } from "./Requests";
 
-const OPEN = new Set(["pending", "approved", "executing", "awaiting_fill", "filled"]);
+const OPEN = new Set(["pending", "pending_values", "pending_verification", "approved", "executing"]);
 
 export function DashboardPage() {
   const { can } = useSession();

@@ -1,13 +1,15 @@
 // pages/NewRequest.tsx — a read or patch request on one of my projects'
 // secret bindings. Keys come from the binding's allowlist. Patch values are
 // sealed here, in the browser, to every live agent of the secret's connection
-// (lib/seal.ts); only the boxes are sent, and the inputs are cleared.
+// (lib/seal.ts); only the boxes are sent, and the inputs are cleared. A
+// cross-team request names the team that holds the values instead; that
+// team fills it from its inbox.
 import { useState } from "react";
 import { Form } from "react-aria-components";
 import { useNavigate } from "react-router";
-import { api, must } from "../api/client";
+import { api, listAll, must, projectSecretBindings } from "../api/client";
 import { Button, Empty, ErrorBanner, Field, Loading, Select, useLoad, useSubmit } from "../components/ui";
-import { sealValues } from "../lib/seal";
+import { sealForConnection } from "../lib/seal";
 import { useSession } from "../lib/session";
 
 export function NewRequestPage() {
@@ -16,17 +18,25 @@ export function NewRequestPage() {
   const projects = state.status === "signed_in" ? state.me.projects : [];
   const [projectId, setProjectId] = useState(projects.length === 1 ? projects[0].id : "");
   const [bindingId, setBindingId] = useState("");
-  const [kind, setKind] = useState<"read" | "patch">("read");
+  const [kind, setKind] = useState<"read" | "patch" | "cross_team">("read");
+  const [targetTeam, setTargetTeam] = useState("");
   const [keys, setKeys] = useState<string[]>([]);
   const [values, setValues] = useState<Record<string, string>>({});
   const [justification, setJustification] = useState("");
   const { busy, error, submit, setError } = useSubmit();
   const bindings = useLoad(
-    async () => (projectId ? ((await must(api.GET("/api/v1/projects/{id}/secret-bindings", { params: { path: { id: projectId } } }))).items ?? []) : []),
+    () => projectSecretBindings(projectId),
     [projectId],
   );
   const binding = bindings.data?.find((b) => b.id === bindingId);
   const ops = (binding?.allowed_ops ?? []).filter((o) => o === "read" || o === "patch");
+  // a cross-team request asks another team for values that the agent then patches in
+  const kinds = [...ops, ...(ops.includes("patch") ? (["cross_team"] as const) : [])];
+  const ownTeam = projects.find((p) => p.id === projectId)?.team_id;
+  const teams = useLoad(
+    async () => (kind === "cross_team" ? listAll("/api/v1/teams") : []),
+    [kind],
+  );
 
   const toggle = (k: string) => setKeys((ks) => (ks.includes(k) ? ks.filter((x) => x !== k) : [...ks, k]));
 
@@ -34,14 +44,18 @@ export function NewRequestPage() {
     if (!binding) throw new Error("Choose a secret binding.");
     if (keys.length === 0) throw new Error("Choose at least one key.");
     if (justification.trim().length < 3) throw new Error("Say why you need it (a justification).");
+    if (kind === "cross_team") {
+      if (!targetTeam) throw new Error("Choose the team that holds the values.");
+      const created = await must(api.POST("/api/v1/requests/cross-team", { body: { binding_id: binding.id!, target_team_id: targetTeam, keys, justification: justification.trim() } }));
+      navigate(`/requests/${created.id}`);
+      return;
+    }
     let sealed_values;
     if (kind === "patch") {
       const missing = keys.filter((k) => !values[k]);
       if (missing.length) throw new Error(`Enter a value for ${missing.join(", ")}.`);
       const secret = await must(api.GET("/api/v1/secrets/{id}", { params: { path: { id: binding.catalog_secret_id! } } }));
-      const agentKeys = await must(api.GET("/api/v1/provider-connections/{id}/agent-keys", { params: { path: { id: secret.connection_id! } } }));
-      const recipients = (agentKeys.items ?? []).map((a) => a.public_key ?? "").filter(Boolean);
-      sealed_values = await sealValues(keys.map((k) => ({ key: k, value: values[k] })), recipients);
+      sealed_values = await sealForConnection(secret.connection_id!, keys.map((k) => ({ key: k, value: values[k] })));
       setValues({}); // the plaintext goes no further
     }
     const created = await must(
@@ -85,9 +99,9 @@ export function NewRequestPage() {
             <>
               <fieldset>
                 <legend>Operation</legend>
-                {ops.map((o) => (
+                {kinds.map((o) => (
                   <label key={o} className="inline">
-                    <input type="radio" name="kind" value={o} checked={kind === o} onChange={() => setKind(o)} /> {o}
+                    <input type="radio" name="kind" value={o} checked={kind === o} onChange={() => setKind(o)} /> {o === "cross_team" ? "cross-team (another team provides the values)" : o}
                   </label>
                 ))}
               </fieldset>
@@ -99,6 +113,18 @@ export function NewRequestPage() {
                   </label>
                 ))}
               </fieldset>
+              {kind === "cross_team" && (
+                <>
+                  <ErrorBanner error={teams.error} />
+                  <Select
+                    label="Team that provides the values"
+                    value={targetTeam}
+                    onChange={setTargetTeam}
+                    required
+                    options={(teams.data ?? []).filter((t) => t.id !== ownTeam && t.status !== "archived").map((t) => ({ value: t.id!, label: t.name! }))}
+                  />
+                </>
+              )}
               {kind === "patch" &&
                 keys.map((k) => (
                   <Field key={k} label={`New value for ${k}`} name={`value-${k}`} type="password" autoComplete="off" value={values[k] ?? ""} onChange={(v) => setValues((vs) => ({ ...vs, [k]: v }))} required description="Sealed in this browser to the agents' keys; the server never sees it." />

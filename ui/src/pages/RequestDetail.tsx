@@ -1,30 +1,33 @@
-// pages/RequestDetail.tsx — one request: facts, timeline, votes; approve or
-// reject (a reason is required) for approvers, cancel for the requester
-// while it is open, reveal once when an executed read is mine.
-import { useState } from "react";
+// pages/RequestDetail.tsx — one request: facts, timeline, votes; the
+// approver's vote (RequestDecide: approve/reject, or verify for a filled
+// cross-team request), cancel for the requester while it is open, reveal
+// once (Reveal) when an executed read is mine. Each panel is its own
+// component, so further panels slot in below the timeline.
 import { Link, useParams } from "react-router";
 import { api, must } from "../api/client";
-import { Button, ErrorBanner, Field, Loading, StateBadge, Time, useLoad, useSubmit } from "../components/ui";
+import { Button, ErrorBanner, Loading, StateBadge, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
+import { RequestDecide } from "./RequestDecide";
 import { Reveal } from "./Reveal";
 
 export function RequestDetailPage() {
   const { id = "" } = useParams();
   const { state, can } = useSession();
   const me = state.status === "signed_in" ? state.me.user.id : "";
+  const teamName = (tid?: string | null) => (state.status === "signed_in" ? state.me.teams.find((t) => t.id === tid)?.name : undefined) ?? tid ?? "—";
   const req = useLoad(() => must(api.GET("/api/v1/requests/{id}", { params: { path: { id } } })), [id]);
-  const [comment, setComment] = useState("");
-  const [reason, setReason] = useState("");
   const act = useSubmit();
   if (req.loading && !req.data) return <Loading what="the request" />;
   if (req.error) return <ErrorBanner error={req.error} />;
   const r = req.data!;
   const mine = r.requester_id === me;
-  const open = r.state === "pending";
+  const decidable = r.state === "pending" || r.state === "pending_verification";
+  const open = decidable || r.state === "pending_values";
   const voted = (r.votes ?? []).some((v) => v.approver_id === me);
   const run = (fn: () => Promise<unknown>) => act.submit(async () => (await fn(), await req.reload()));
   const timeline = [
     { at: r.created_at, what: "submitted" },
+    ...(r.filled_at ? [{ at: r.filled_at, what: `values provided${r.fill_comment ? `: ${r.fill_comment}` : ""}` }] : []),
     ...(r.votes ?? []).map((v) => ({ at: v.created_at, what: `${v.decision} by ${v.username ?? v.approver_id}${v.comment ? `: ${v.comment}` : ""}` })),
     ...(r.decided_at ? [{ at: r.decided_at, what: `decided: ${r.state}${r.reason ? ` (${r.reason})` : ""}` }] : []),
   ];
@@ -42,6 +45,12 @@ export function RequestDetailPage() {
         <dd>{(r.keys ?? []).join(", ") || "—"}</dd>
         <dt>Justification</dt>
         <dd>{r.justification}</dd>
+        {r.kind === "cross_team" && (
+          <>
+            <dt>Values from</dt>
+            <dd>{teamName(r.target_team_id)}</dd>
+          </>
+        )}
         <dt>Expires</dt>
         <dd>
           <Time at={r.expires_at} />
@@ -65,27 +74,7 @@ export function RequestDetailPage() {
           ))}
         </ol>
       </section>
-      {open && !mine && !voted && can("secret.approve") && (
-        <section className="card form">
-          <h2>Decide</h2>
-          <Field label="Comment (optional)" name="comment" value={comment} onChange={setComment} />
-          <Button variant="primary" isDisabled={act.busy} onPress={() => void run(() => must(api.POST("/api/v1/requests/{id}/approve", { params: { path: { id } }, body: comment ? { comment } : {} })))}>
-            Approve
-          </Button>
-          <Field label="Reason for rejecting" name="reason" value={reason} onChange={setReason} />
-          <Button
-            variant="danger"
-            isDisabled={act.busy}
-            onPress={() =>
-              reason.trim()
-                ? void run(() => must(api.POST("/api/v1/requests/{id}/reject", { params: { path: { id } }, body: { reason: reason.trim() } })))
-                : act.setError(new Error("A reason is required to reject."))
-            }
-          >
-            Reject
-          </Button>
-        </section>
-      )}
+      {decidable && !mine && !voted && r.filled_by !== me && (can("secret.approve") || can("secret.security.approve")) && <RequestDecide request={r} onDecided={req.reload} />}
       {open && mine && (
         <Button isDisabled={act.busy} onPress={() => void run(() => must(api.POST("/api/v1/requests/{id}/cancel", { params: { path: { id } } })))}>
           Cancel request

@@ -1,10 +1,11 @@
 // pages/Requests.tsx — my requests (filter by state and kind) and, for
-// approvers, the queue of requests awaiting my vote.
+// approvers, the queue of requests awaiting my vote; both paged.
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, must, type Schemas } from "../api/client";
+import { api, must, pageQuery, type Schemas } from "../api/client";
 import type { paths } from "../api/schema";
-import { DataTable, Empty, ErrorBanner, Loading, Select, StateBadge, Time, useLoad } from "../components/ui";
+import { PagedList, usePaged } from "../components/paged";
+import { DataTable, Select, StateBadge, Time } from "../components/ui";
 import { useSession } from "../lib/session";
 
 type Req = Schemas["Request"];
@@ -32,17 +33,17 @@ export function RequestsPage() {
   const { can } = useSession();
   const [state, setState] = useState("");
   const [kind, setKind] = useState("");
-  const mine = useLoad(
-    () =>
+  const mine = usePaged(
+    (cursor) =>
       must(
         api.GET("/api/v1/requests", {
-          params: { query: { ...(state ? { state: state as RequestState } : {}), ...(kind ? { kind: kind as "read" } : {}) } },
+          params: { query: { ...pageQuery(25, cursor), ...(state ? { state: state as RequestState } : {}), ...(kind ? { kind: kind as "read" } : {}) } },
         }),
       ),
     [state, kind],
   );
-  const queue = useLoad(
-    async () => (can("secret.approve") ? (await must(api.GET("/api/v1/requests/queue"))).items ?? [] : []),
+  const queue = usePaged(
+    (cursor) => (can("secret.approve") ? must(api.GET("/api/v1/requests/queue", { params: { query: pageQuery(25, cursor) } })) : Promise.resolve({ items: [] })),
     [can],
   );
   return (
@@ -58,14 +59,9 @@ export function RequestsPage() {
       {can("secret.approve") && (
         <section>
           <h2>Awaiting my review</h2>
-          <ErrorBanner error={queue.error} />
-          {queue.loading ? (
-            <Loading what="the approval queue" />
-          ) : queue.data?.length ? (
-            <RequestTable items={queue.data} caption="Requests you may approve" />
-          ) : (
-            <Empty>Nothing awaits your review.</Empty>
-          )}
+          <PagedList paged={queue} what="requests to review" empty="Nothing awaits your review.">
+            {(items) => <RequestTable items={items} caption="Requests you may approve" />}
+          </PagedList>
         </section>
       )}
       <section>
@@ -80,14 +76,9 @@ export function RequestsPage() {
           />
           <Select label="Kind" value={kind} onChange={setKind} placeholder="Any kind" options={["read", "patch", "direct_reveal", "cross_team"].map((s) => ({ value: s, label: s }))} />
         </div>
-        <ErrorBanner error={mine.error} />
-        {mine.loading ? (
-          <Loading what="your requests" />
-        ) : mine.data?.items?.length ? (
-          <RequestTable items={mine.data.items} caption="Your requests, newest first" />
-        ) : (
-          <Empty>You have no requests{state || kind ? " matching these filters" : ""}.</Empty>
-        )}
+        <PagedList paged={mine} what="of your requests" empty={`You have no requests${state || kind ? " matching these filters" : ""}.`}>
+          {(items) => <RequestTable items={items} caption="Your requests, newest first" />}
+        </PagedList>
       </section>
     </>
   );
