@@ -44,7 +44,7 @@ export async function startStack() {
   const state = path.join(dir, "state");
   const out = path.join(dir, "dev.out");
   const err = path.join(dir, "dev.err");
-  const dev = spawn(SBRIDGE, ["dev", "--listen", "127.0.0.1:0", "--state-dir", state], {
+  const dev = spawn(SBRIDGE, ["dev", "--no-demo", "--listen", "127.0.0.1:0", "--state-dir", state], {
     env: { ...process.env, SBRIDGE_PLUGIN_DIR: PLUGIN_DIR, SBRIDGE_CONFIG: "", TMPDIR: dir },
     stdio: ["ignore", fs.openSync(out, "w"), fs.openSync(err, "w")],
   });

@@ -8,8 +8,8 @@
  * trip, then runs the control plane (API, web UI, worker tasks) in dev mode
  * on a private embedded PostgreSQL and, with demo.seed, the demo world
  * beside it (cli/dev_demo.h: the Vault emulator with demo secrets, the demo
- * tenancy, one enrolled agent) until Ctrl-C. --once stops after the plugin
- * checks.
+ * tenancy, one enrolled agent) until Ctrl-C (--no-demo: the seed logins
+ * only, an empty tenancy). --once stops after the plugin checks.
  *
  * The listen address is --listen, else $SBRIDGE_DEV_LISTEN, else the
  * config's http.listen. It is tried before anything is created: a port in
@@ -393,7 +393,7 @@ int sb_cmd_dev(int argc, char **argv)
 {
     const char *file = NULL, *plugin_dir = NULL, *state_dir = NULL;
     const char *listen = getenv("SBRIDGE_DEV_LISTEN"), *listen_from = "SBRIDGE_DEV_LISTEN";
-    int once = 0, reset = 0;
+    int once = 0, reset = 0, no_demo = 0;
     for (int i = 1; i < argc; i++) {
         const char **value = strcmp(argv[i], "--config") == 0       ? &file
                              : strcmp(argv[i], "--plugin-dir") == 0 ? &plugin_dir
@@ -404,6 +404,8 @@ int sb_cmd_dev(int argc, char **argv)
             once = 1;
         else if (strcmp(argv[i], "--reset") == 0)
             reset = 1;
+        else if (strcmp(argv[i], "--no-demo") == 0)
+            no_demo = 1;
         else if (value && i + 1 < argc) {
             *value = argv[++i];
             if (value == &listen)
@@ -479,7 +481,7 @@ int sb_cmd_dev(int argc, char **argv)
             printf("  kms: the built-in local KMS (development only), keyed from the state "
                    "directory's master key\n");
         fflush(stdout);
-        dev_args a = {state_dir, plugin_dir, demo_emulator(&s, plugin_dir), reset};
+        dev_args a = {state_dir, plugin_dir, no_demo ? NULL : demo_emulator(&s, plugin_dir), reset};
         if (!once)
             rc = run_control_plane(&s, &a,
                                    s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL);

@@ -48,13 +48,14 @@ static const sb_command commands[] = {
      "usage: sbridge controller [--config FILE]\n", NULL},
     {"dev", "everything on one machine for a first look, on the embedded defaults",
      "usage: sbridge dev [--config FILE] [--plugin-dir DIR] [--listen ADDR:PORT] [--state-dir DIR]\n"
-     "                   [--reset] [--once]\n"
+     "                   [--reset] [--no-demo] [--once]\n"
      "\n"
      "Validates the dev configuration (default: the embedded config/dev.yaml), loads and starts\n"
      "every listed plugin and provider instance, shows what each provider holds, then runs the\n"
      "control plane (API, web UI, worker) on a private embedded PostgreSQL until Ctrl-C, and the\n"
      "demo beside it: a Vault emulator with demo secrets, a demo tenancy and one enrolled agent\n"
-     "(demo.seed; docs/dev.md). The seeded logins are printed on stdout at the first run.\n"
+     "(demo.seed; docs/dev.md; --no-demo: only the seeded logins, nothing else). The seeded\n"
+     "logins are printed on stdout at the first run.\n"
      "--once stops after the plugin checks.\n"
      "--listen (or SBRIDGE_DEV_LISTEN) replaces http.listen (default 127.0.0.1:8080; port 0 picks a\n"
      "free one); a port in use fails before anything is created. The database, keys and demo live\n"
