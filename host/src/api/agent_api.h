@@ -66,9 +66,12 @@ int sb_job_payload_steers(const json_t *payload, char *path_out, size_t cap);
  * fails the request in the same transaction. *n how many it changed. */
 int sb_job_sweep_leases(sb_db *db, long limit, size_t *n, sb_error *err);
 /* The request outcome of a job, inside the caller's transaction; a request
- * no longer approved is left alone (*applied = 0). */
-int sb_job_drive_request(sb_db_conn *conn, sb_server_request *req, const char *request_id,
-                         bool succeeded, const char *reason, int *applied, sb_error *err);
+ * no longer approved is left alone (*applied = 0). A patch that executed
+ * starts its GitOps observations in the same transaction
+ * (api/gitops_api.h; app NULL: none, as for failures). */
+int sb_job_drive_request(sb_db_conn *conn, const sb_app *app, sb_server_request *req,
+                         const char *request_id, bool succeeded, const char *reason, int *applied,
+                         sb_error *err);
 
 /* ---- the long-poll hub (api/job_waiters.c) -------------------------------- */
 

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "config/settings.h"
+#include "plugin/gitops_client.h"
 #include "plugin/registry.h"
 #include "server/control_plane.h"
 #include "server/worker_tasks.h"
@@ -141,7 +142,14 @@ int sb_cmd_server(int argc, char **argv)
         .dev_mode = 0, .run_background = 1,
         .kms = s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL};
     sb_control_plane *cp;
-    if (sb_control_plane_start(&s, &opts, &cp, &err) != 0) {
+    if (s.gitops_observation.enabled &&
+        (opts.gitops_plugin = sb_gitops_client_plugin(&r, s.gitops_observation.plugin, &err)) == NULL) {
+        char why[sizeof err.message];
+        snprintf(why, sizeof why, "%s", err.message);
+        sb_error_set(&err, err.code, "gitops_observation.enabled: %.400s", why);
+    }
+    if ((s.gitops_observation.enabled && opts.gitops_plugin == NULL) ||
+        sb_control_plane_start(&s, &opts, &cp, &err) != 0) {
         fprintf(stderr, "sbridge server: %s\n", err.message);
         sb_registry_free(&r);
         sb_settings_free(&s);
@@ -190,7 +198,7 @@ int sb_cmd_worker(int argc, char **argv)
     sigset_t set;
     sb_cli_block_signals(&set);
     if (sb_database_open(&o, &d, NULL, &err) != 0 ||
-        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &w, &err) != 0 ||
+        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), NULL, &w, &err) != 0 ||
         sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
                                &err) != 0) {
         fprintf(stderr, "sbridge worker: %s\n", err.message);
