@@ -44,3 +44,10 @@ sb_add_e2e_test(test_e2e_vault vault)
 sb_add_e2e_test(test_e2e_awssm awssm)
 sb_add_e2e_test(test_e2e_gcpsm gcpsm)
 sb_add_e2e_test(test_e2e_azurekv azurekv)
+
+# GitOps observation end to end (issue 17): the Vault flow above plus the
+# argocd plugin against the Argo CD emulator, driven by the poll_gitops task.
+sb_add_e2e_test(test_e2e_gitops vault)
+if(TARGET test_e2e_gitops AND TARGET plugin_argocd)
+  add_dependencies(test_e2e_gitops plugin_argocd)
+endif()
