@@ -114,10 +114,14 @@ static int invalid(sb_server_request *req, const char *field, const char *allowe
 static int read_endpoint(sb_server_request *req, int create, sb_gitops_endpoint_fields *f,
                          const char **token)
 {
-    static const char *const keys[] = {"name",    "base_url",        "token", "project",
-                                       "ca_file", "tls_server_name", NULL};
+    const sb_field_spec spec[] = {{"name", SB_FIELD_STRING, create},
+                                  {"base_url", SB_FIELD_STRING, create},
+                                  {"token", SB_FIELD_STRING, create},
+                                  {"project", SB_FIELD_STRING_OR_NULL, 0},
+                                  {"ca_file", SB_FIELD_STRING_OR_NULL, 0},
+                                  {"tls_server_name", SB_FIELD_STRING_OR_NULL, 0}};
     json_t *body;
-    if (sb_agent_api_body(req, keys, &body) != 0)
+    if (sb_handler_read_body(req, spec, sizeof spec / sizeof spec[0], &body) != 0)
         return -1;
     memset(f, 0, sizeof *f);
     if (member(req, body, "name", 0, &f->name) || member(req, body, "base_url", 0, &f->base_url) ||
@@ -125,10 +129,6 @@ static int read_endpoint(sb_server_request *req, int create, sb_gitops_endpoint_
         member(req, body, "ca_file", 1, &f->ca_file) ||
         member(req, body, "tls_server_name", 1, &f->tls_server_name))
         return -1;
-    const char *missing = !create ? NULL : !f->name ? "name" : !f->base_url ? "base_url"
-                                           : !*token ? "token" : NULL;
-    if (missing)
-        return sb_http_respond_error(req, 400, "missing_field", "%s is required", missing), -1;
     if (f->name && (strlen(f->name) > 63 || !only(f->name, "abcdefghijklmnopqrstuvwxyz0123456789-") ||
                     f->name[0] == '-'))
         return invalid(req, "name", "1-63 of a-z, 0-9 and '-', not starting with '-'");
@@ -390,9 +390,9 @@ static int health_txn(sb_db_conn *conn, void *p, sb_error *err)
 static json_t *health_apps(sb_server_request *req, sb_db_conn *conn, const char *id,
                            sb_error *err)
 {
-    static const char *const keys[] = {"application", NULL};
+    static const sb_field_spec spec[] = {{"application", SB_FIELD_STRING, 0}};
     json_t *body;
-    if (sb_agent_api_body(req, keys, &body) != 0)
+    if (sb_handler_read_body(req, spec, 1, &body) != 0)
         return NULL;
     json_t *app = json_object_get(body, "application");
     if (app && (!json_is_string(app) || !k8s_name(json_string_value(app)))) {
@@ -575,10 +575,12 @@ static int uuid_member(sb_server_request *req, json_t *body, const char *key, ch
 
 static int h_mapping_create(sb_server_request *req, void *ctx)
 {
-    static const char *const keys[] = {"endpoint_id", "application", "binding_id",
-                                       "connection_id", NULL};
+    static const sb_field_spec spec[] = {{"endpoint_id", SB_FIELD_STRING, 1},
+                                         {"application", SB_FIELD_STRING, 1},
+                                         {"binding_id", SB_FIELD_STRING, 0},
+                                         {"connection_id", SB_FIELD_STRING, 0}};
     json_t *body;
-    if (!allowed(req) || sb_agent_api_body(req, keys, &body) != 0)
+    if (!allowed(req) || sb_handler_read_body(req, spec, 4, &body) != 0)
         return -1;
     char ep[37], b[37], cn[37];
     mapping_ctx c = {.req = req, .user_id = sb_api_identity(req)->user_id};
@@ -587,9 +589,6 @@ static int h_mapping_create(sb_server_request *req, void *ctx)
         uuid_member(req, body, "binding_id", b, &c.binding_id) != 0 ||
         uuid_member(req, body, "connection_id", cn, &c.connection_id) != 0)
         return -1;
-    if (c.endpoint_id == NULL || c.application == NULL)
-        return sb_http_respond_error(req, 400, "missing_field", "%s is required",
-                                     c.endpoint_id ? "application" : "endpoint_id");
     if ((c.binding_id == NULL) == (c.connection_id == NULL))
         return sb_http_respond_error(req, 400, "missing_field",
                                      "give exactly one of binding_id (a secret binding) or "
