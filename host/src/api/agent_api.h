@@ -41,6 +41,17 @@ int sb_api_agent_heartbeat(sb_server_request *req, void *ctx);
 int sb_agent_api_body(sb_server_request *req, const char *const *allowed, json_t **out);
 /* Answers a JSON object text from the store (frees it). */
 int sb_agent_api_respond_text(sb_server_request *req, int status, char *json_text);
+
+/* Helpers of the route modules whose store answers JSON text
+ * (api/route_helpers.c). 1 when the caller holds perm from a global
+ * grant, else 0 after answering 403 naming key. */
+int sb_api_allowed_globally(sb_server_request *req, sb_permission perm, const char *key);
+/* The path's {id} as a canonical UUID; -1 after answering 404 "no such <what>". */
+int sb_api_path_uuid(sb_server_request *req, const char *what, char out[37]);
+/* One store read by id answered as JSON: 200, 404 naming what, or the
+ * store's error. */
+int sb_api_respond_read(sb_app *app, sb_server_request *req, const char *id, const char *what,
+                        int (*read)(sb_db_conn *, const char *, char **, sb_error *));
 int sb_api_job_routes(sb_router *r, sb_app *app, sb_error *err);
 
 /* ---- the job service (api/job_service.c) ---------------------------------- */

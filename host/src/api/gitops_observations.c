@@ -68,14 +68,9 @@ static int h_list(sb_server_request *req, void *ctx)
         return sb_api_respond_store_error(req, &err);
     sb_row_set rows = {0};
     char *json = NULL;
-    int rc = sb_request_store_get(conn, id, false, &rows, &err);
-    if (rc == 0) {
-        sb_request_row r;
-        sb_request_store_at(&rows, 0, &r);
-        rc = sb_request_visible(sb_api_identity(req), &r)
-                 ? sb_gitops_store_observations_of(conn, id, &json, &err)
-                 : 1;
-    }
+    int rc = sb_request_get_visible(conn, sb_api_identity(req), id, &rows, &err);
+    if (rc == 0)
+        rc = sb_gitops_store_observations_of(conn, id, &json, &err);
     sb_db_release(app->db, conn);
     sb_row_set_free(&rows);
     if (rc != 0) {

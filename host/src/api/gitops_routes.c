@@ -38,19 +38,7 @@
 
 static int allowed(sb_server_request *req)
 {
-    const sb_identity *id = sb_api_identity(req);
-    if (id && id->rbac && sb_rbac_allows_global(id->rbac, SB_PERM_INTEGRATION_EDIT))
-        return 1;
-    sb_http_respond_error(req, 403, "forbidden", "this needs integration.edit from a global grant");
-    return 0;
-}
-
-static int path_uuid(sb_server_request *req, const char *what, char out[37])
-{
-    if (sb_rows_uuid(sb_http_param(req, "id"), out))
-        return 0;
-    sb_http_respond_error(req, 404, "not_found", "no such %s", what);
-    return -1;
+    return sb_api_allowed_globally(req, SB_PERM_INTEGRATION_EDIT, "integration.edit");
 }
 
 /* ---- input ------------------------------------------------------------------ */
@@ -294,7 +282,7 @@ static int h_endpoint_update(sb_server_request *req, void *ctx)
     char id[37];
     sb_gitops_endpoint_fields f;
     const char *token = NULL;
-    if (!allowed(req) || path_uuid(req, "Argo CD endpoint", id) != 0 ||
+    if (!allowed(req) || sb_api_path_uuid(req, "Argo CD endpoint", id) != 0 ||
         read_endpoint(req, 0, &f, &token) != 0 || merged_check(app, req, id, &f, token) != 0)
         return -1;
     char *ct, *key_id;
@@ -318,36 +306,18 @@ static int h_endpoint_update(sb_server_request *req, void *ctx)
 static int h_endpoint_delete(sb_server_request *req, void *ctx)
 {
     char id[37];
-    if (!allowed(req) || path_uuid(req, "Argo CD endpoint", id) != 0)
+    if (!allowed(req) || sb_api_path_uuid(req, "Argo CD endpoint", id) != 0)
         return -1;
     endpoint_ctx c = {req, id, "argocd_endpoint.delete", NULL, {0}, json_object(), NULL};
     return run_endpoint(ctx, &c, 200);
 }
 
-/* One store read answered as JSON (404 naming what when absent). */
-static int respond_read(sb_app *app, sb_server_request *req, const char *id, const char *what,
-                        int (*read)(sb_db_conn *, const char *, char **, sb_error *))
-{
-    sb_db_conn *conn;
-    sb_error err = {0};
-    char *json = NULL;
-    if (sb_db_acquire(app->db, 5000, &conn, &err) != 0)
-        return sb_api_respond_store_error(req, &err);
-    int rc = read(conn, id, &json, &err);
-    sb_db_release(app->db, conn);
-    if (rc < 0)
-        return sb_api_respond_store_error(req, &err);
-    if (rc == 1)
-        return sb_http_respond_error(req, 404, "not_found", "no such %s", what);
-    return sb_agent_api_respond_text(req, 200, json);
-}
-
 static int h_endpoint_get(sb_server_request *req, void *ctx)
 {
     char id[37];
-    if (!allowed(req) || path_uuid(req, "Argo CD endpoint", id) != 0)
+    if (!allowed(req) || sb_api_path_uuid(req, "Argo CD endpoint", id) != 0)
         return -1;
-    return respond_read(ctx, req, id, "Argo CD endpoint", sb_gitops_store_endpoint_get);
+    return sb_api_respond_read(ctx, req, id, "Argo CD endpoint", sb_gitops_store_endpoint_get);
 }
 
 static int list_endpoints(sb_db_conn *conn, const char *unused, char **json, sb_error *err)
@@ -360,7 +330,7 @@ static int h_endpoint_list(sb_server_request *req, void *ctx)
 {
     if (!allowed(req) || sb_handler_check_query(req, NULL, 0) != 0)
         return -1;
-    return respond_read(ctx, req, NULL, "list", list_endpoints);
+    return sb_api_respond_read(ctx, req, NULL, "list", list_endpoints);
 }
 
 /* ---- health ------------------------------------------------------------------- */
@@ -426,7 +396,7 @@ static int h_health(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     char id[37];
-    if (!allowed(req) || path_uuid(req, "Argo CD endpoint", id) != 0)
+    if (!allowed(req) || sb_api_path_uuid(req, "Argo CD endpoint", id) != 0)
         return -1;
     sb_db_conn *conn;
     sb_error err = {0};
@@ -602,7 +572,7 @@ static int h_mapping_create(sb_server_request *req, void *ctx)
 static int h_mapping_delete(sb_server_request *req, void *ctx)
 {
     char id[37];
-    if (!allowed(req) || path_uuid(req, "GitOps mapping", id) != 0)
+    if (!allowed(req) || sb_api_path_uuid(req, "GitOps mapping", id) != 0)
         return -1;
     mapping_ctx c = {.req = req, .id = id};
     return run_mapping(ctx, &c, 200);
@@ -616,7 +586,7 @@ static int h_mapping_list(sb_server_request *req, void *ctx)
     if (!allowed(req) || sb_handler_check_query(req, known, 1) != 0 ||
         sb_handler_query_uuid(req, "endpoint_id", ep, &endpoint) != 0)
         return -1;
-    return respond_read(ctx, req, endpoint, "list", sb_gitops_store_mapping_list);
+    return sb_api_respond_read(ctx, req, endpoint, "list", sb_gitops_store_mapping_list);
 }
 
 int sb_api_gitops_routes(sb_router *r, sb_app *app, sb_error *err)
