@@ -198,14 +198,14 @@ int sb_gitops_store_claim(sb_db_conn *conn, long limit, int64_t lease_ms, char *
     const char *p[] = {SB_DB_INT(limit), SB_DB_INT(lease_ms)};
     return sb_store_json_one(
         conn,
-        "WITH due AS (SELECT o.id FROM gitops_observations o"
+        "WITH due AS (SELECT o.id, o.state FROM gitops_observations o"
         " WHERE o.state IN ('pending', 'observing') AND o.next_poll_at <= now()"
         " ORDER BY (o.state = 'observing'), o.next_poll_at, o.id LIMIT $1::integer"
         " FOR UPDATE SKIP LOCKED),"
         " ended AS (UPDATE gitops_observations o SET state = 'applied_unverified',"
         " finished_at = now(), detail = coalesce(o.detail, 'no evidence before the timeout')"
         " FROM due WHERE o.id = due.id AND o.timeout_at <= now()"
-        " RETURNING o.id, o.request_id, o.endpoint_name, o.application, o.polls),"
+        " RETURNING o.id, o.request_id, o.endpoint_name, o.application, due.state AS from_state),"
         " leased AS (UPDATE gitops_observations o SET"
         " next_poll_at = now() + $2::bigint * interval '1 millisecond'"
         " FROM due WHERE o.id = due.id AND o.timeout_at > now()"
@@ -213,8 +213,8 @@ int sb_gitops_store_claim(sb_db_conn *conn, long limit, int64_t lease_ms, char *
         " o.state, o.baseline, o.changed_at, o.polls)"
         " SELECT jsonb_build_object("
         "'timed_out', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'request_id',"
-        " request_id, 'endpoint_name', endpoint_name, 'application', application, 'polls',"
-        " polls)), '[]') FROM ended),"
+        " request_id, 'endpoint_name', endpoint_name, 'application', application, 'state',"
+        " from_state)), '[]') FROM ended),"
         " 'claimed', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'request_id',"
         " request_id, 'endpoint_id', endpoint_id, 'endpoint_name', endpoint_name, 'application',"
         " application, 'state', state, 'baseline', baseline, 'changed_unix_ms',"
@@ -233,7 +233,9 @@ int sb_gitops_store_record_poll(sb_db_conn *conn, const char *id, const sb_gitop
         "UPDATE gitops_observations SET state = $2,"
         " baseline = coalesce($3, baseline),"
         " baseline_at = CASE WHEN $3::text IS NULL THEN baseline_at ELSE now() END,"
-        " evidence = $4, detail = left($5, 2000), last_error = left($6, 1000),"
+        " evidence = CASE WHEN $6::text IS NULL THEN $4 ELSE evidence END,"
+        " detail = CASE WHEN $6::text IS NULL THEN left($5, 2000) ELSE detail END,"
+        " last_error = left($6, 1000),"
         " polls = polls + 1, next_poll_at = now() + $7::bigint * interval '1 millisecond',"
         " finished_at = CASE WHEN $2 IN ('pending', 'observing') THEN NULL ELSE now() END"
         " WHERE id = $1::uuid AND state IN ('pending', 'observing') RETURNING id",

@@ -72,14 +72,15 @@ int sb_gitops_store_observations_start(sb_db_conn *conn, const char *request_id,
 /* {"items": [...]} of the request's observations (no baseline text). */
 int sb_gitops_store_observations_of(sb_db_conn *conn, const char *request_id, char **json,
                                     sb_error *err);
-/* {"timed_out": [{id, request_id, endpoint_name, application, state}],
+/* {"timed_out": [{id, request_id, endpoint_name, application, state (before)}],
  *  "claimed": [{id, request_id, endpoint_id, endpoint_name, application, state,
  *               baseline, changed_unix_ms, polls}]} */
 int sb_gitops_store_claim(sb_db_conn *conn, long limit, int64_t lease_ms, char **json,
                           sb_error *err);
 
 /* The outcome of one poll. state: the new state; baseline: set when taken
- * (NULL: unchanged); evidence/detail/last_error: NULL clears them;
+ * (NULL: unchanged); a poll without last_error sets evidence and detail
+ * (NULL clears them) and clears last_error, one with last_error keeps them;
  * next_poll_ms: delay before the next poll of an open row. 1 when the row
  * is no longer open (another writer ended it). */
 typedef struct sb_gitops_poll_result {

@@ -80,9 +80,7 @@ static int claim_txn(sb_db_conn *conn, void *p, sb_error *err)
     size_t i;
     json_array_foreach(json_object_get(all, "timed_out"), i, row)
     {
-        const char *from = json_integer_value(json_object_get(row, "polls")) ? "observing"
-                                                                               : "pending";
-        if (audit_change(conn, row, from, "applied_unverified", NULL,
+        if (audit_change(conn, row, str(row, "state"), "applied_unverified", NULL,
                          "no evidence before the timeout", err) != 0) {
             json_decref(all);
             return -1;
