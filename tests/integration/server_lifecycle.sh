@@ -58,6 +58,9 @@ curl -s -b "$work/jar" "$url/api/v1/audit-events?action=auth.login" >"$work/even
 grep -q '"remote_ip":"203.0.113.9"' "$work/events.json" \
   || fail "the audited address is not the forwarded client's: $(head -c 600 "$work/events.json")"
 grep -q '198.51.100.1' "$work/events.json" && fail "a hop beyond the client was believed"
+# GitOps observation is off by default: its routes do not exist
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$work/jar" "$url/api/v1/argocd-endpoints")
+[[ "$code" == 404 ]] || fail "GitOps routes answer $code while gitops_observation is off"
 echo "ok: trusted proxy"
 [[ "$(stat -c %a "$work/state/master.key")" == 600 ]] || fail "master.key is not 0600"
 
@@ -108,3 +111,14 @@ fi
 grep -q "missing.so" "$work/server.log" || fail "the refusal does not name the plugin file: $(tail -3 "$work/server.log")"
 grep -q "control plane listening" "$work/server.log" && fail "the server listened before its plugins loaded"
 echo "ok: the KMS plugin instance wraps read keys; a missing plugin stops the start"
+
+# gitops_observation.enabled needs its plugin loaded: without it nothing starts
+sed -i 's/file: missing.so/file: example.so/' "$work/server.yaml"
+printf 'gitops_observation:\n  enabled: true\n' >> "$work/server.yaml"
+if "$SBRIDGE" server --config "$work/server.yaml" >"$work/server.log" 2>&1; then
+  fail "the server started GitOps observation without its plugin"
+fi
+grep -q "gitops_observation.enabled: plugin argocd is not loaded" "$work/server.log" \
+  || fail "the refusal does not say what is missing: $(tail -3 "$work/server.log")"
+grep -q "control plane listening" "$work/server.log" && fail "the server listened without its GitOps plugin"
+echo "ok: GitOps observation is off by default; on, it needs its plugin"

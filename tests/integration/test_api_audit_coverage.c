@@ -84,6 +84,38 @@ static void step_as(const char *bearer, const char *method, const char *pattern,
     snprintf(done[n_done++], sizeof done[0], "%s %s", method, pattern);
 }
 
+/* GitOps: an Argo CD endpoint created, changed (its token replaced),
+ * checked, mapped to a provider connection, unmapped and deleted. */
+static void walk_gitops(void)
+{
+    char path[512], ep[64], conn[64], map[64], body[256];
+    step("POST", "/api/v1/provider-connections", "/api/v1/provider-connections",
+         "{\"name\":\"gitops-vault\",\"type\":\"vault\",\"scope\":{\"address\":"
+         "\"https://vault.internal:8200\",\"mount\":\"kv\"}}",
+         "connection.create", conn, sizeof conn);
+    step("POST", "/api/v1/argocd-endpoints", "/api/v1/argocd-endpoints",
+         "{\"name\":\"argo-audited\",\"base_url\":\"https://argocd.internal\","
+         "\"token\":\"audited-token-1\"}",
+         "argocd_endpoint.create", ep, sizeof ep);
+    snprintf(path, sizeof path, "/api/v1/argocd-endpoints/%s", ep);
+    step("PUT", "/api/v1/argocd-endpoints/{id}", path, "{\"token\":\"audited-token-2\"}",
+         "argocd_endpoint.update", NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/argocd-endpoints/%s/health-check", ep);
+    step("POST", "/api/v1/argocd-endpoints/{id}/health-check", path, "{\"application\":\"web\"}",
+         "argocd_endpoint.health_check", NULL, 0);
+    snprintf(body, sizeof body, "{\"endpoint_id\":\"%s\",\"application\":\"web\","
+             "\"connection_id\":\"%s\"}", ep, conn);
+    step("POST", "/api/v1/gitops-mappings", "/api/v1/gitops-mappings", body,
+         "gitops_mapping.create", map, sizeof map);
+    snprintf(path, sizeof path, "/api/v1/gitops-mappings/%s", map);
+    step("DELETE", "/api/v1/gitops-mappings/{id}", path, NULL, "gitops_mapping.delete", NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/argocd-endpoints/%s", ep);
+    step("DELETE", "/api/v1/argocd-endpoints/{id}", path, NULL, "argocd_endpoint.delete", NULL, 0);
+    cr_assert_eq(sb_api_harness_sql(h, "SELECT 1 FROM audit_events WHERE details::text LIKE "
+                                       "'%audited-token%'", NULL, 0),
+                 0, "an Argo CD token reached the audit trail");
+}
+
 /* Agents: enrollment tokens, enrollment, heartbeat, a discover job
  * claimed, renewed and completed, revocation. */
 static void walk_agents(void)
@@ -435,6 +467,7 @@ Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout 
 
     walk_requests(project, env);
     walk_agents();
+    walk_gitops();
 
     step("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL, NULL, 0);
 

@@ -41,6 +41,7 @@ int sb_api_harness_start_peer(sb_api_harness *first, sb_api_harness **out)
     sb_api_harness *h = calloc(1, sizeof *h);
     sb_error err = {0};
     snprintf(h->conninfo, sizeof h->conninfo, "%s", first->conninfo);
+    h->settings.gitops_observation = first->settings.gitops_observation;
     if (sb_db_open(h->conninfo, 8, 10000, &h->db, &err) != 0 || serve(h, "127.0.0.1:0", &err) != 0) {
         fprintf(stderr, "api harness peer: %s\n", err.message);
         sb_api_harness_stop(h);
@@ -102,6 +103,9 @@ int sb_api_harness_start(sb_api_harness **out)
     }
     sb_api_harness *h = calloc(1, sizeof *h);
     sb_error err = {0};
+    /* every route exists, the GitOps ones too (off by default in a server) */
+    h->settings.gitops_observation.enabled = 1;
+    h->settings.gitops_observation.timeout_ms = 30 * 60 * 1000;
     if (sb_pg_harness_shared_conninfo() != NULL) {
         if (sb_pg_harness_fresh_database(h->conninfo, sizeof h->conninfo) != 0)
             goto fail_quiet;
@@ -148,6 +152,8 @@ void sb_api_harness_stop(sb_api_harness *h)
     sb_pg_harness_stop(h->private_pg);
     free(h);
 }
+
+sb_settings *sb_api_harness_settings(sb_api_harness *h) { return &h->settings; }
 
 sb_app *sb_api_harness_app(sb_api_harness *h) { return &h->app; }
 sb_db *sb_api_harness_db(sb_api_harness *h) { return h->db; }

@@ -34,6 +34,10 @@ int sb_api_harness_start_peer(sb_api_harness *h, sb_api_harness **out);
 int sb_api_harness_restart_http(sb_api_harness *h);
 
 sb_app *sb_api_harness_app(sb_api_harness *h);
+/* The settings the app reads (gitops_observation is enabled, with a 30 min
+ * timeout, unless a test changes it — then sb_api_harness_restart_http
+ * re-registers the routes). */
+sb_settings *sb_api_harness_settings(sb_api_harness *h);
 /* The server's pool: it connects as the server's role (data rights only). */
 sb_db *sb_api_harness_db(sb_api_harness *h);
 /* A pool as the superuser that owns the tables: for tests that play an

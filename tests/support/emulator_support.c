@@ -22,9 +22,7 @@
 #error "SB_SOURCE_DIR must be defined by the build"
 #endif
 
-static pid_t emu_pid = -1;
-static int emu_port = 0;
-static char emu_dir[256];
+static es_proc main_emu = {.pid = -1};
 
 static void sleep_ms(long ms)
 {
@@ -39,21 +37,21 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void es_emulator_start(const char *script_rel, const char *const *extra_args)
+void es_proc_start(es_proc *e, const char *script_rel, const char *const *extra_args)
 {
-    snprintf(emu_dir, sizeof emu_dir, "/tmp/sb-emulator-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(emu_dir), "mkdtemp: %s", strerror(errno));
+    snprintf(e->dir, sizeof e->dir, "/tmp/sb-emulator-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
     char port_file[300], script[600];
-    snprintf(port_file, sizeof port_file, "%s/port", emu_dir);
+    snprintf(port_file, sizeof port_file, "%s/port", e->dir);
     snprintf(script, sizeof script, "%s/%s", SB_SOURCE_DIR, script_rel);
     const char *argv[24] = {"python3", script, "--port", "0", "--port-file", port_file};
     size_t argc = 6;
     for (size_t i = 0; extra_args && extra_args[i] && argc < 23; i++)
         argv[argc++] = extra_args[i];
     argv[argc] = NULL;
-    emu_pid = fork();
-    cr_assert(emu_pid >= 0, "fork: %s", strerror(errno));
-    if (emu_pid == 0) {
+    e->pid = fork();
+    cr_assert(e->pid >= 0, "fork: %s", strerror(errno));
+    if (e->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
@@ -65,14 +63,14 @@ void es_emulator_start(const char *script_rel, const char *const *extra_args)
     while (now_ms() < deadline) {
         FILE *f = fopen(port_file, "r");
         if (f) {
-            int ok = fscanf(f, "%d", &emu_port) == 1;
+            int ok = fscanf(f, "%d", &e->port) == 1;
             fclose(f);
-            if (ok && emu_port > 0)
+            if (ok && e->port > 0)
                 return;
         }
         int status;
-        if (waitpid(emu_pid, &status, WNOHANG) == emu_pid) {
-            emu_pid = -1;
+        if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+            e->pid = -1;
             cr_assert_fail("the emulator exited during start-up (status %d)", status);
         }
         sleep_ms(20);
@@ -80,30 +78,37 @@ void es_emulator_start(const char *script_rel, const char *const *extra_args)
     cr_assert_fail("the emulator did not write its port within 15 s");
 }
 
-void es_emulator_stop(void)
+void es_proc_stop(es_proc *e)
 {
-    if (emu_pid > 0) {
-        kill(emu_pid, SIGTERM);
+    if (e->pid > 0) {
+        kill(e->pid, SIGTERM);
         int status;
         int64_t deadline = now_ms() + 5000;
-        while (waitpid(emu_pid, &status, WNOHANG) == 0 && now_ms() < deadline)
+        while (waitpid(e->pid, &status, WNOHANG) == 0 && now_ms() < deadline)
             sleep_ms(10);
         if (now_ms() >= deadline) {
-            kill(emu_pid, SIGKILL);
-            waitpid(emu_pid, &status, 0);
+            kill(e->pid, SIGKILL);
+            waitpid(e->pid, &status, 0);
         }
-        emu_pid = -1;
+        e->pid = -1;
     }
-    if (emu_dir[0]) {
+    if (e->dir[0]) {
         char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", emu_dir);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
         if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", emu_dir);
-        emu_dir[0] = '\0';
+            fprintf(stderr, "could not remove %s\n", e->dir);
+        e->dir[0] = '\0';
     }
 }
 
-int es_port(void) { return emu_port; }
+void es_emulator_start(const char *script_rel, const char *const *extra_args)
+{
+    es_proc_start(&main_emu, script_rel, extra_args);
+}
+
+void es_emulator_stop(void) { es_proc_stop(&main_emu); }
+
+int es_port(void) { return main_emu.port; }
 
 /* ---- libcurl -------------------------------------------------------------- */
 
@@ -157,7 +162,7 @@ long es_http(const char *method, const char *url, struct curl_slist *headers,
 long es_admin(const char *method, const char *name, const char *json, char **out)
 {
     char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/_emulator/%s", emu_port, name);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_emulator/%s", main_emu.port, name);
     struct curl_slist *h = curl_slist_append(NULL, "X-Emulator-Admin: 1");
     long status = es_http(method, url, h, json, out);
     curl_slist_free_all(h);
@@ -288,7 +293,7 @@ size_t es_count(const char *hay, const char *needle)
 char *es_temp_file(const char *name, const char *text)
 {
     char *path = NULL;
-    cr_assert(asprintf(&path, "%s/%s", emu_dir, name) > 0);
+    cr_assert(asprintf(&path, "%s/%s", main_emu.dir, name) > 0);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
     fputs(text, f);

@@ -19,6 +19,7 @@
 #include <sbridge/plugin.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "plugin_harness.h"
 
@@ -27,6 +28,16 @@
 void es_emulator_start(const char *script_rel, const char *const *extra_args);
 void es_emulator_stop(void);
 int es_port(void);
+
+/* Any number of further emulators (e.g. Argo CD beside a provider's): the
+ * same start and stop on a process of the caller's. */
+typedef struct es_proc {
+    pid_t pid; /* -1: not running */
+    int port;
+    char dir[256];
+} es_proc;
+void es_proc_start(es_proc *e, const char *script_rel, const char *const *extra_args);
+void es_proc_stop(es_proc *e);
 
 /* One HTTP request to `url`; returns the status, *out gets the body (heap)
  * when out is non-NULL. */

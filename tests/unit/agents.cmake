@@ -44,3 +44,18 @@ sb_add_e2e_test(test_e2e_vault vault)
 sb_add_e2e_test(test_e2e_awssm awssm)
 sb_add_e2e_test(test_e2e_gcpsm gcpsm)
 sb_add_e2e_test(test_e2e_azurekv azurekv)
+
+# GitOps observation end to end (issue 17): the Vault flow above plus the
+# argocd plugin against the Argo CD emulator, driven by the poll_gitops task.
+sb_add_e2e_test(test_e2e_gitops vault)
+if(TARGET test_e2e_gitops AND TARGET plugin_argocd)
+  add_dependencies(test_e2e_gitops plugin_argocd)
+endif()
+
+# The GitOps routes (issue 17): endpoints, mappings, health through the
+# argocd plugin and its emulator, observations on executed patches.
+if(TARGET plugin_argocd)
+  sb_add_unit_test(test_api_gitops SOURCES integration/test_api_gitops.c support/emulator_support.c
+                   LIBRARIES sb_api_harness sb_plugin_harness PkgConfig::CURL)
+  add_dependencies(test_api_gitops plugin_argocd)
+endif()

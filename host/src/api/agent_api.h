@@ -41,6 +41,17 @@ int sb_api_agent_heartbeat(sb_server_request *req, void *ctx);
 int sb_agent_api_body(sb_server_request *req, const char *const *allowed, json_t **out);
 /* Answers a JSON object text from the store (frees it). */
 int sb_agent_api_respond_text(sb_server_request *req, int status, char *json_text);
+
+/* Helpers of the route modules whose store answers JSON text
+ * (api/route_helpers.c). 1 when the caller holds perm from a global
+ * grant, else 0 after answering 403 naming key. */
+int sb_api_allowed_globally(sb_server_request *req, sb_permission perm, const char *key);
+/* The path's {id} as a canonical UUID; -1 after answering 404 "no such <what>". */
+int sb_api_path_uuid(sb_server_request *req, const char *what, char out[37]);
+/* One store read by id answered as JSON: 200, 404 naming what, or the
+ * store's error. */
+int sb_api_respond_read(sb_app *app, sb_server_request *req, const char *id, const char *what,
+                        int (*read)(sb_db_conn *, const char *, char **, sb_error *));
 int sb_api_job_routes(sb_router *r, sb_app *app, sb_error *err);
 
 /* ---- the job service (api/job_service.c) ---------------------------------- */
@@ -66,9 +77,12 @@ int sb_job_payload_steers(const json_t *payload, char *path_out, size_t cap);
  * fails the request in the same transaction. *n how many it changed. */
 int sb_job_sweep_leases(sb_db *db, long limit, size_t *n, sb_error *err);
 /* The request outcome of a job, inside the caller's transaction; a request
- * no longer approved is left alone (*applied = 0). */
-int sb_job_drive_request(sb_db_conn *conn, sb_server_request *req, const char *request_id,
-                         bool succeeded, const char *reason, int *applied, sb_error *err);
+ * no longer approved is left alone (*applied = 0). A patch that executed
+ * starts its GitOps observations in the same transaction
+ * (api/gitops_api.h; app NULL: none, as for failures). */
+int sb_job_drive_request(sb_db_conn *conn, const sb_app *app, sb_server_request *req,
+                         const char *request_id, bool succeeded, const char *reason, int *applied,
+                         sb_error *err);
 
 /* ---- the long-poll hub (api/job_waiters.c) -------------------------------- */
 

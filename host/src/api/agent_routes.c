@@ -27,24 +27,6 @@
 
 #define TOKEN_TTL_DEFAULT 900
 
-static int allowed_globally(sb_server_request *req, sb_permission perm, const char *key)
-{
-    const sb_identity *id = sb_api_identity(req);
-    if (id && id->rbac && sb_rbac_allows_global(id->rbac, perm))
-        return 1;
-    sb_http_respond_error(req, 403, "forbidden", "this needs %s from a global grant", key);
-    return 0;
-}
-
-/* The path id as a canonical uuid; 404 otherwise. */
-static int path_uuid(sb_server_request *req, const char *what, char out[37])
-{
-    if (sb_rows_uuid(sb_http_param(req, "id"), out))
-        return 0;
-    sb_http_respond_error(req, 404, "not_found", "no such %s", what);
-    return -1;
-}
-
 typedef struct mint_ctx {
     sb_server_request *req;
     const char *connection_id, *user_id, *hint;
@@ -75,8 +57,8 @@ static int h_mint(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     char cid[37];
-    if (!allowed_globally(req, SB_PERM_AGENT_MINT, "agent.mint") ||
-        path_uuid(req, "provider connection", cid) != 0)
+    if (!sb_api_allowed_globally(req, SB_PERM_AGENT_MINT, "agent.mint") ||
+        sb_api_path_uuid(req, "provider connection", cid) != 0)
         return -1;
     static const char *const allowed[] = {"ttl_seconds", NULL};
     json_t *body;
@@ -144,9 +126,9 @@ static int revoke_txn(sb_db_conn *conn, void *p, sb_error *err)
 static int revoke(sb_server_request *req, sb_app *app, int token)
 {
     char id[37];
-    if (!(token ? allowed_globally(req, SB_PERM_AGENT_MINT, "agent.mint")
-                : allowed_globally(req, SB_PERM_AGENT_REVOKE, "agent.revoke")) ||
-        path_uuid(req, token ? "enrollment token" : "agent", id) != 0)
+    if (!(token ? sb_api_allowed_globally(req, SB_PERM_AGENT_MINT, "agent.mint")
+                : sb_api_allowed_globally(req, SB_PERM_AGENT_REVOKE, "agent.revoke")) ||
+        sb_api_path_uuid(req, token ? "enrollment token" : "agent", id) != 0)
         return -1;
     change_ctx c = {req, id, sb_api_identity(req)->user_id, token, NULL};
     sb_error err = {0};
@@ -167,37 +149,18 @@ static int revoke(sb_server_request *req, sb_app *app, int token)
 static int h_token_revoke(sb_server_request *req, void *ctx) { return revoke(req, ctx, 1); }
 static int h_agent_revoke(sb_server_request *req, void *ctx) { return revoke(req, ctx, 0); }
 
-/* One store read by id answered as JSON: 200, 404 naming what, or the
- * store's error. */
-static int respond_read(sb_app *app, sb_server_request *req, const char *id, const char *what,
-                        int (*read)(sb_db_conn *, const char *, char **, sb_error *))
-{
-    sb_db_conn *conn;
-    sb_error err = {0};
-    char *json = NULL;
-    if (sb_db_acquire(app->db, 5000, &conn, &err) != 0)
-        return sb_api_respond_store_error(req, &err);
-    int rc = read(conn, id, &json, &err);
-    sb_db_release(app->db, conn);
-    if (rc < 0)
-        return sb_api_respond_store_error(req, &err);
-    if (rc == 1)
-        return sb_http_respond_error(req, 404, "not_found", "no such %s", what);
-    return sb_agent_api_respond_text(req, 200, json);
-}
-
 static int h_agent_get(sb_server_request *req, void *ctx)
 {
     char id[37];
-    if (!allowed_globally(req, SB_PERM_AGENT_LIST, "agent.list") || path_uuid(req, "agent", id) != 0)
+    if (!sb_api_allowed_globally(req, SB_PERM_AGENT_LIST, "agent.list") || sb_api_path_uuid(req, "agent", id) != 0)
         return -1;
-    return respond_read(ctx, req, id, "agent", sb_agent_store_get);
+    return sb_api_respond_read(ctx, req, id, "agent", sb_agent_store_get);
 }
 
 static int h_agent_list(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
-    if (!allowed_globally(req, SB_PERM_AGENT_LIST, "agent.list"))
+    if (!sb_api_allowed_globally(req, SB_PERM_AGENT_LIST, "agent.list"))
         return -1;
     sb_api_page page;
     if (sb_api_page_parse(req, &page) != 0)
@@ -246,9 +209,9 @@ static int h_agent_list(sb_server_request *req, void *ctx)
 static int h_agent_keys(sb_server_request *req, void *ctx)
 {
     char cid[37];
-    if (path_uuid(req, "provider connection", cid) != 0)
+    if (sb_api_path_uuid(req, "provider connection", cid) != 0)
         return -1;
-    return respond_read(ctx, req, cid, "provider connection", sb_agent_store_recipients);
+    return sb_api_respond_read(ctx, req, cid, "provider connection", sb_agent_store_recipients);
 }
 
 int sb_api_agent_routes(sb_router *r, sb_app *app, sb_error *err)

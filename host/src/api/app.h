@@ -49,6 +49,10 @@ typedef struct sb_app {
      * approved. kms_owned: closed by sb_app_close. */
     const struct sb_kms *kms;
     struct sb_kms *kms_owned;
+    /* the GITOPS plugin (settings gitops_observation.plugin) the Argo CD
+     * routes check settings and health with; NULL: none is loaded (the
+     * routes still store endpoints and mappings, health answers 409) */
+    const struct sb_plugin_slot *gitops_plugin;
     /* test hook: a fixed clock (ms since the epoch); 0 = real time */
     int64_t fixed_now_ms;
 } sb_app;

@@ -94,6 +94,7 @@ static int h_claim(sb_server_request *req, void *ctx)
 
 typedef struct lease_ctx {
     sb_server_request *req;
+    const sb_app *app;
     const sb_agent_identity *agent;
     const char *job_id;
     int complete; /* 0: renew (or upload) */
@@ -158,7 +159,7 @@ static int apply_completion(sb_db_conn *conn, lease_ctx *c, const sb_job_lock_ro
         char reason[400];
         snprintf(reason, sizeof reason, "the agent reported %s%s%s", c->outcome,
                  c->error ? ": " : "", c->error ? c->error : "");
-        if (sb_job_drive_request(conn, c->req, j->request_id, to == SB_JOB_SUCCEEDED, reason,
+        if (sb_job_drive_request(conn, c->app, c->req, j->request_id, to == SB_JOB_SUCCEEDED, reason,
                                  &applied, err) != 0)
             return -1;
     }
@@ -239,6 +240,7 @@ static int run_lease(sb_server_request *req, sb_app *app, lease_ctx *c)
     if (!sb_rows_uuid(sb_http_param(req, "job_id"), job_id))
         return sb_http_respond_error(req, 404, "not_found", "no such job");
     c->req = req;
+    c->app = app;
     c->agent = sb_api_agent(req);
     c->job_id = job_id;
     sb_error err = {0};

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/agent_api.h"
+#include "api/gitops_api.h"
 #include "api/request_api.h"
 #include "domain/domain_error.h"
 #include "domain/job_rules.h"
@@ -60,8 +61,9 @@ static int audit_job(sb_db_conn *conn, sb_server_request *req, const char *actio
     return rc;
 }
 
-int sb_job_drive_request(sb_db_conn *conn, sb_server_request *req, const char *request_id,
-                         bool succeeded, const char *reason, int *applied, sb_error *err)
+int sb_job_drive_request(sb_db_conn *conn, const sb_app *app, sb_server_request *req,
+                         const char *request_id, bool succeeded, const char *reason, int *applied,
+                         sb_error *err)
 {
     *applied = 0;
     sb_row_set cur = {0}, after = {0};
@@ -77,6 +79,11 @@ int sb_job_drive_request(sb_db_conn *conn, sb_server_request *req, const char *r
     sb_request_step step = {.event = succeeded ? SB_REQ_EV_JOB_SUCCEEDED : SB_REQ_EV_JOB_FAILED,
                             .change = {.reason = succeeded ? NULL : reason}};
     rc = sb_request_apply(conn, req, &cur, &step, &after, err);
+    if (rc == 0 && succeeded && app != NULL && after.n > 0) {
+        sb_request_row executed;
+        sb_request_store_at(&after, 0, &executed);
+        rc = sb_gitops_observations_start(conn, app, req, &executed, err);
+    }
     sb_row_set_free(&cur);
     sb_row_set_free(&after);
     *applied = rc == 0;
@@ -138,7 +145,7 @@ static int fail_unknown(sb_db_conn *conn, claim_ctx *c, sb_error *err)
         const char *type = json_string_value(json_object_get(j, "type"));
         int applied;
         if (rc == 0 && rid)
-            rc = sb_job_drive_request(conn, c->req, rid, false, "unknown job type", &applied, err);
+            rc = sb_job_drive_request(conn, NULL, c->req, rid, false, "unknown job type", &applied, err);
         if (rc == 0)
             rc = audit_job(conn, c->req, "job.fail", id, "failure",
                            json_pack("{s:s, s:s}", "reason", "unknown_job_type", "type",
@@ -208,7 +215,7 @@ static int sweep_txn(sb_db_conn *conn, void *p, sb_error *err)
         const char *cid = json_string_value(json_object_get(j, "connection_id"));
         int failed = state && strcmp(state, "failed") == 0, applied;
         if (rc == 0 && failed && rid)
-            rc = sb_job_drive_request(conn, NULL, rid, false,
+            rc = sb_job_drive_request(conn, NULL, NULL, rid, false,
                                       "the job's lease expired and no attempts are left",
                                       &applied, err);
         if (rc == 0 && !failed)

@@ -118,6 +118,10 @@ int sb_request_workflow_int(const sb_request_row *r, const char *name, int fallb
  * secret.security.approve or secret.list on its project, or (cross-team) of
  * secret.value.provide on the target team. */
 bool sb_request_visible(const sb_identity *who, const sb_request_row *r);
+/* The request `id` into rows when it exists and `who` may see it: 0; 1
+ * missing or hidden (rows left empty); -1 error. */
+int sb_request_get_visible(sb_db_conn *conn, const sb_identity *who, const char *id,
+                           sb_row_set *rows, sb_error *err);
 
 /* Route modules. */
 int sb_request_submit_routes(sb_router *r, sb_app *app, sb_error *err);

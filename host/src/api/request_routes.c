@@ -86,6 +86,21 @@ bool sb_request_visible(const sb_identity *who, const sb_request_row *r)
            sb_rbac_allows_team(who->rbac, SB_PERM_SECRET_VALUE_PROVIDE, r->target_team_id);
 }
 
+int sb_request_get_visible(sb_db_conn *conn, const sb_identity *who, const char *id,
+                           sb_row_set *rows, sb_error *err)
+{
+    int rc = sb_request_store_get(conn, id, false, rows, err);
+    if (rc != 0)
+        return rc;
+    sb_request_row r;
+    sb_request_store_at(rows, 0, &r);
+    if (sb_request_visible(who, &r))
+        return 0;
+    sb_row_set_free(rows);
+    *rows = (sb_row_set){0};
+    return 1;
+}
+
 /* ---- lists ------------------------------------------------------------------ */
 
 static int query_enum(sb_server_request *req, const char *name,
@@ -227,13 +242,7 @@ static int detail(sb_server_request *req, void *ctx)
         return sb_api_respond_store_error(req, &err);
     sb_row_set rows = {0}, votes = {0};
     int64_t boxes = 0, recipients = 0;
-    int rc = sb_request_store_get(conn, id, false, &rows, &err);
-    sb_request_row r;
-    if (rc == 0) {
-        sb_request_store_at(&rows, 0, &r);
-        if (!sb_request_visible(sb_api_identity(req), &r))
-            rc = 1;
-    }
+    int rc = sb_request_get_visible(conn, sb_api_identity(req), id, &rows, &err);
     if (rc == 0 && (sb_request_store_votes(conn, id, &votes, &err) != 0 ||
                     sb_request_store_sealed_counts(conn, id, &boxes, &recipients, &err) != 0))
         rc = -1;

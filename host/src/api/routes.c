@@ -2,6 +2,7 @@
  * place (the OpenAPI check and the RBAC matrix enumerate the result). */
 #include "api/agent_api.h"
 #include "api/api.h"
+#include "api/gitops_api.h"
 #include "api/read_api.h"
 
 int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
@@ -19,6 +20,8 @@ int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
         sb_api_agent_routes, /* api/agent_routes.c */
         sb_api_job_routes,   /* api/job_routes.c */
         sb_api_reveal_routes, /* api/reveal_routes.c */
+        sb_api_gitops_routes, /* api/gitops_routes.c: only when enabled */
+        sb_api_gitops_observation_routes, /* api/gitops_observations.c: likewise */
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         if (modules[i](r, app, err) != 0)

@@ -14,6 +14,8 @@
 
 #include "cli/cli.h"
 #include "config/settings.h"
+#include "plugin/gitops_client.h"
+#include "plugin/kms_client.h"
 #include "plugin/registry.h"
 #include "server/control_plane.h"
 #include "server/worker_tasks.h"
@@ -105,6 +107,37 @@ static void wait_for_stop(sigset_t *set, const char *file, const char *component
     }
 }
 
+/* The plugins the configuration lists (the KMS among them) loaded and
+ * started, and the GitOps plugin when gitops_observation.enabled (which
+ * then must be loaded). 0, or 1 said on stderr with nothing left started. */
+static int start_plugins(const char *file, const char *who, sb_settings *s, sb_registry *r,
+                         const sb_plugin_slot **gitops)
+{
+    sb_diags d;
+    sb_diags_init(&d, file);
+    size_t errors = sb_registry_load(r, s, NULL, &d);
+    sb_diags_print(&d, stderr);
+    sb_diags_free(&d);
+    sb_error err;
+    if (errors || sb_registry_start(r, &err) != 0) {
+        if (!errors)
+            fprintf(stderr, "sbridge %s: %s\n", who, err.message);
+        else
+            fprintf(stderr, "%s: %zu plugin error%s; nothing was started\n", file, errors,
+                    errors == 1 ? "" : "s");
+        sb_registry_free(r);
+        return 1;
+    }
+    *gitops = NULL;
+    if (s->gitops_observation.enabled &&
+        (*gitops = sb_gitops_client_plugin(r, s->gitops_observation.plugin, &err)) == NULL) {
+        fprintf(stderr, "sbridge %s: gitops_observation.enabled: %s\n", who, err.message);
+        sb_registry_free(r);
+        return 1;
+    }
+    return 0;
+}
+
 int sb_cmd_server(int argc, char **argv)
 {
     int bad, no_worker = 0;
@@ -119,27 +152,18 @@ int sb_cmd_server(int argc, char **argv)
     /* the plugins the configuration lists (the KMS among them), loaded and
      * started before anything listens */
     sb_registry r;
-    sb_diags d;
-    sb_diags_init(&d, file);
-    size_t errors = sb_registry_load(&r, &s, NULL, &d);
-    sb_diags_print(&d, stderr);
-    sb_diags_free(&d);
-    sb_error err;
-    if (errors || sb_registry_start(&r, &err) != 0) {
-        if (!errors)
-            fprintf(stderr, "sbridge server: %s\n", err.message);
-        else
-            fprintf(stderr, "%s: %zu plugin error%s; nothing was started\n", file, errors,
-                    errors == 1 ? "" : "s");
-        sb_registry_free(&r);
+    const sb_plugin_slot *gitops = NULL;
+    if (start_plugins(file, "server", &s, &r, &gitops) != 0) {
         sb_settings_free(&s);
         return 1;
     }
+    sb_error err;
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
         .dev_mode = 0, .run_background = 1,
-        .kms = s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL};
+        .kms = s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL,
+        .gitops_plugin = gitops};
     sb_control_plane *cp;
     if (sb_control_plane_start(&s, &opts, &cp, &err) != 0) {
         fprintf(stderr, "sbridge server: %s\n", err.message);
@@ -187,24 +211,35 @@ int sb_cmd_worker(int argc, char **argv)
     sb_worker *w = NULL;
     sb_worker_health *health = NULL;
     sb_error err;
-    sigset_t set;
-    sb_cli_block_signals(&set);
-    if (sb_database_open(&o, &d, NULL, &err) != 0 ||
-        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &w, &err) != 0 ||
-        sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
-                               &err) != 0) {
-        fprintf(stderr, "sbridge worker: %s\n", err.message);
-        sb_worker_stop(w);
-        sb_database_close(d);
+    /* the GitOps poller needs the plugin and the KMS that wraps endpoint tokens */
+    sb_registry r;
+    sb_gitops_poller poller = {0};
+    if (start_plugins(file, "worker", &s, &r, &poller.plugin) != 0) {
         sb_settings_free(&s);
         return 1;
     }
-    sb_info("worker", "worker started (pid %ld)", (long)getpid());
-    wait_for_stop(&set, file, "worker");
-    sb_info("worker", "stopping: finishing the task in progress");
+    sb_kms *kms = s.kms.name ? sb_kms_plugin_open(sb_registry_instance(&r, "kms", s.kms.name)) : NULL;
+    poller.kms = kms;
+    sigset_t set;
+    sb_cli_block_signals(&set);
+    int failed =
+        sb_database_open(&o, &d, NULL, &err) != 0 ||
+        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d),
+                              s.gitops_observation.enabled ? &poller : NULL, &w, &err) != 0 ||
+        sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
+                               &err) != 0;
+    if (failed) {
+        fprintf(stderr, "sbridge worker: %s\n", err.message);
+    } else {
+        sb_info("worker", "worker started (pid %ld)", (long)getpid());
+        wait_for_stop(&set, file, "worker");
+        sb_info("worker", "stopping: finishing the task in progress");
+    }
     sb_worker_health_stop(health);
     sb_worker_stop(w);
     sb_database_close(d);
+    sb_kms_close(kms);
+    sb_registry_free(&r);
     sb_settings_free(&s);
-    return 0;
+    return failed ? 1 : 0;
 }

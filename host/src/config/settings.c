@@ -171,6 +171,16 @@ static const sb_spec worker_spec[] = {
         1 * MS_H, "interval"),
 };
 
+static const sb_spec gitops_observation_spec[] = {
+    BOOL("enabled", sb_gitops_observation_settings, enabled, "false",
+         "serve the Argo CD endpoint, mapping and observation routes and observe every executed "
+         "patch of a mapped secret (off: those routes do not exist)"),
+    STR("plugin", sb_gitops_observation_settings, plugin, 0, "argocd",
+        "the loaded plugin (plugins.load, capability gitops) that reads Argo CD"),
+    DUR("timeout", sb_gitops_observation_settings, timeout_ms, "30m", 1 * MS_M, 24 * MS_H,
+        "how long an observation waits for evidence before it ends applied_unverified"),
+};
+
 static const sb_spec control_plane_spec[] = {
     STR("url", sb_control_plane_settings, url, SB_CFG_REQUIRED | SB_CFG_URL, NULL,
         "base URL of the control plane API"),
@@ -223,6 +233,8 @@ static const sb_spec server_spec[] = {
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance that wraps per-request keys"),
     LIST("notifiers", sb_settings, notifiers, instance_spec, sb_instance_settings, "notifier instances"),
     LIST("gitops", sb_settings, gitops, instance_spec, sb_instance_settings, "GitOps observers"),
+    SECTION("gitops_observation", sb_settings, gitops_observation, gitops_observation_spec,
+            "Argo CD endpoints managed through the API and the observation of executed patches"),
     SECTION("worker", sb_settings, worker, worker_spec, "background loops"),
     GRACE_ROW,
 };

@@ -109,6 +109,13 @@ typedef struct sb_worker_settings {
     int64_t dispatch_notifications_ms;
 } sb_worker_settings;
 
+typedef struct sb_gitops_observation_settings {
+    sb_cfg_pos pos;
+    int enabled;
+    char *plugin;       /* the loaded GITOPS plugin; default "argocd" */
+    int64_t timeout_ms; /* an observation's wait for evidence */
+} sb_gitops_observation_settings;
+
 typedef struct sb_control_plane_settings {
     sb_cfg_pos pos;
     char *url;
@@ -152,6 +159,7 @@ typedef struct sb_settings {
     sb_instance_settings kms;
     sb_section_list notifiers; /* sb_instance_settings */
     sb_section_list gitops;    /* sb_instance_settings */
+    sb_gitops_observation_settings gitops_observation;
     sb_worker_settings worker;
     sb_demo_settings demo;
     /* agent and dev */

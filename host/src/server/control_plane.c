@@ -31,6 +31,7 @@ struct sb_control_plane {
     int app_ready;
     sb_audit_sealer *sealer;
     sb_worker *worker;
+    sb_gitops_poller gitops; /* the poll_gitops task's context */
     sb_router *router;
     sb_static_site *ui;
     sb_http_server *http;
@@ -163,9 +164,12 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         goto fail;
     if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
         goto fail;
+    cp->app.gitops_plugin = opts ? opts->gitops_plugin : NULL;
+    cp->gitops = (sb_gitops_poller){.plugin = cp->app.gitops_plugin, .kms = cp->app.kms};
     if (opts && opts->run_background &&
         sb_worker_tasks_start(s, s->role == SB_ROLE_SERVER ? SB_WORKER_MODE_SERVER : SB_WORKER_MODE_DEV, cp->db,
-                              &cp->worker, err) != 0)
+                              s->gitops_observation.enabled ? &cp->gitops : NULL, &cp->worker,
+                              err) != 0)
         goto fail;
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)

@@ -37,6 +37,9 @@ typedef struct sb_control_plane_options {
     struct sb_instance *kms;   /* a started KMS plugin instance (settings kms:), outliving the
                                   control plane; NULL: dev mode uses the built-in local KMS,
                                   a server has none and refuses to approve reads */
+    const struct sb_plugin_slot *gitops_plugin; /* the started GitOps plugin
+                                  (gitops_observation.plugin) when GitOps observation is on;
+                                  outlives the control plane */
 } sb_control_plane_options;
 
 int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options *opts,

@@ -21,8 +21,8 @@ static int recover_leases(sb_db *db, void *ctx, size_t *done, sb_error *err)
     return *done >= SB_WORKER_BATCH ? SB_WORKER_MORE : 0;
 }
 
-int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, sb_worker **out,
-                          sb_error *err)
+int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
+                          const sb_gitops_poller *gitops, sb_worker **out, sb_error *err)
 {
     *out = NULL;
     if (mode == SB_WORKER_MODE_SERVER && !s->worker.enabled)
@@ -41,7 +41,9 @@ int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, 
          NULL},
         {"mark_catalog_missing", dev ? 600000 : w->mark_catalog_missing_ms,
          sb_worker_mark_catalog_missing, (void *)&w->catalog_missing_after_ms},
+        {"poll_gitops", dev ? 5000 : w->poll_gitops_ms, sb_worker_poll_gitops, (void *)gitops},
     };
     sb_worker_options o = {0};
-    return sb_worker_start(db, tasks, sizeof tasks / sizeof tasks[0], &o, out, err);
+    size_t n = sizeof tasks / sizeof tasks[0];
+    return sb_worker_start(db, tasks, gitops ? n : n - 1, &o, out, err);
 }

@@ -8,7 +8,8 @@
  * and cross-team fill windows, api/request_system.h), recover_leases
  * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
  * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
- * worker.catalog_missing_after; worker/tasks.h). The settings must
+ * worker.catalog_missing_after; worker/tasks.h), poll_gitops (worker.poll_gitops;
+ * worker/gitops_poller.h). The settings must
  * outlive the worker. The two api/ tasks drive the request
  * machine, whose single writer still lives in api/ (see docs/worker.md).
  */
@@ -19,6 +20,7 @@
 
 #include "config/settings.h"
 #include "store/db.h"
+#include "worker/gitops_poller.h"
 #include "worker/scheduler.h"
 
 typedef enum sb_worker_mode {
@@ -27,8 +29,11 @@ typedef enum sb_worker_mode {
     SB_WORKER_MODE_DEV,    /* `sbridge dev`: built-in intervals */
 } sb_worker_mode;
 
-/* *out NULL (and 0) when the mode runs no worker. */
-int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, sb_worker **out,
-                          sb_error *err);
+/* *out NULL (and 0) when the mode runs no worker. gitops: the poll_gitops
+ * task's context (worker/gitops_poller.h), outliving the worker; NULL: no
+ * poll_gitops task (GitOps observation off, or a process without the
+ * plugin and the KMS). */
+int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
+                          const sb_gitops_poller *gitops, sb_worker **out, sb_error *err);
 
 #endif
