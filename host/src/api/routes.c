@@ -19,6 +19,7 @@ int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
         sb_api_agent_routes, /* api/agent_routes.c */
         sb_api_job_routes,   /* api/job_routes.c */
         sb_api_reveal_routes, /* api/reveal_routes.c */
+        sb_api_notification_routes, /* api/notification_routes.c */
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         if (modules[i](r, app, err) != 0)

@@ -105,6 +105,28 @@ static void wait_for_stop(sigset_t *set, const char *file, const char *component
     }
 }
 
+/* The plugins the configuration lists, loaded and started; on failure
+ * every problem is printed, nothing is left started, and -1. */
+static int start_plugins(const char *file, const char *command, const sb_settings *s,
+                         sb_registry *r)
+{
+    sb_diags d;
+    sb_diags_init(&d, file);
+    size_t errors = sb_registry_load(r, s, NULL, &d);
+    sb_diags_print(&d, stderr);
+    sb_diags_free(&d);
+    sb_error err;
+    if (errors == 0 && sb_registry_start(r, &err) == 0)
+        return 0;
+    if (!errors)
+        fprintf(stderr, "sbridge %s: %s\n", command, err.message);
+    else
+        fprintf(stderr, "%s: %zu plugin error%s; nothing was started\n", file, errors,
+                errors == 1 ? "" : "s");
+    sb_registry_free(r);
+    return -1;
+}
+
 int sb_cmd_server(int argc, char **argv)
 {
     int bad, no_worker = 0;
@@ -119,26 +141,15 @@ int sb_cmd_server(int argc, char **argv)
     /* the plugins the configuration lists (the KMS among them), loaded and
      * started before anything listens */
     sb_registry r;
-    sb_diags d;
-    sb_diags_init(&d, file);
-    size_t errors = sb_registry_load(&r, &s, NULL, &d);
-    sb_diags_print(&d, stderr);
-    sb_diags_free(&d);
     sb_error err;
-    if (errors || sb_registry_start(&r, &err) != 0) {
-        if (!errors)
-            fprintf(stderr, "sbridge server: %s\n", err.message);
-        else
-            fprintf(stderr, "%s: %zu plugin error%s; nothing was started\n", file, errors,
-                    errors == 1 ? "" : "s");
-        sb_registry_free(&r);
+    if (start_plugins(file, "server", &s, &r) != 0) {
         sb_settings_free(&s);
         return 1;
     }
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
-        .dev_mode = 0, .run_background = 1,
+        .dev_mode = 0, .run_background = 1, .plugins = &r,
         .kms = s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL};
     sb_control_plane *cp;
     if (sb_control_plane_start(&s, &opts, &cp, &err) != 0) {
@@ -183,6 +194,12 @@ int sb_cmd_worker(int argc, char **argv)
         .check_role = 1,
         .allow_privileged_role = s.database.allow_privileged_role,
     };
+    /* the notifier plugins the dispatch_notifications task delivers through */
+    sb_registry r;
+    if (start_plugins(file, "worker", &s, &r) != 0) {
+        sb_settings_free(&s);
+        return 1;
+    }
     sb_database *d = NULL;
     sb_worker *w = NULL;
     sb_worker_health *health = NULL;
@@ -190,12 +207,13 @@ int sb_cmd_worker(int argc, char **argv)
     sigset_t set;
     sb_cli_block_signals(&set);
     if (sb_database_open(&o, &d, NULL, &err) != 0 ||
-        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &w, &err) != 0 ||
+        sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d), &r, &w, &err) != 0 ||
         sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
                                &err) != 0) {
         fprintf(stderr, "sbridge worker: %s\n", err.message);
         sb_worker_stop(w);
         sb_database_close(d);
+        sb_registry_free(&r);
         sb_settings_free(&s);
         return 1;
     }
@@ -205,6 +223,7 @@ int sb_cmd_worker(int argc, char **argv)
     sb_worker_health_stop(health);
     sb_worker_stop(w);
     sb_database_close(d);
+    sb_registry_free(&r);
     sb_settings_free(&s);
     return 0;
 }

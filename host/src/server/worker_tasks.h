@@ -8,8 +8,11 @@
  * and cross-team fill windows, api/request_system.h), recover_leases
  * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
  * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
- * worker.catalog_missing_after; worker/tasks.h). The settings must
- * outlive the worker. The two api/ tasks drive the request
+ * worker.catalog_missing_after; worker/tasks.h), and dispatch_notifications
+ * (worker/notify_dispatch.h) over the settings' notifiers: instances,
+ * which must be started in plugins (NULL: no notifiers may be configured).
+ * Starting also sets this process's outbox routing (store/outbox_store.h).
+ * The settings and plugins must outlive the worker. The two api/ tasks drive the request
  * machine, whose single writer still lives in api/ (see docs/worker.md).
  */
 #ifndef SB_SERVER_WORKER_TASKS_H
@@ -18,6 +21,7 @@
 #include <stdbool.h>
 
 #include "config/settings.h"
+#include "plugin/registry.h"
 #include "store/db.h"
 #include "worker/scheduler.h"
 
@@ -28,7 +32,7 @@ typedef enum sb_worker_mode {
 } sb_worker_mode;
 
 /* *out NULL (and 0) when the mode runs no worker. */
-int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db, sb_worker **out,
-                          sb_error *err);
+int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
+                          sb_registry *plugins, sb_worker **out, sb_error *err);
 
 #endif
