@@ -32,7 +32,7 @@ static sb_notify_dispatcher *dispatcher;
 #define STORM_FAILURES 3
 #define BROKEN_ATTEMPTS 3
 #define PACED_RATE 2
-#define CHANNELS 4 /* ok, storm, broken, paced */
+#define CHANNELS 5 /* ok, storm, broken, paced, refused */
 
 static void write_config(const char *path)
 {
@@ -54,9 +54,12 @@ static void write_config(const char *path)
             "      fail_with: unavailable\n"
             "  - name: paced\n    plugin: notify_test\n    rate_limit: %d\n"
             "    config:\n      file: %s/paced.jsonl\n"
+            "  - name: refused\n    plugin: notify_test\n    rate_limit: 0\n"
+            "    config:\n      file: %s/refused.jsonl\n      fail_times: 1\n"
+            "      fail_with: invalid\n"
             "worker:\n  dispatch_notifications: 1s\n",
             SB_TEST_PLUGIN_DIR, dir, dir, STORM_FAILURES, STORM_RETRY_AFTER_MS, BROKEN_ATTEMPTS, dir,
-            PACED_RATE, dir);
+            PACED_RATE, dir, dir);
     fclose(f);
 }
 
@@ -438,6 +441,12 @@ Test(outbox, a_channel_that_keeps_failing_dead_letters_after_max_attempts)
     cr_assert_eq(get(dev, "/api/v1/notifications?state=dead"), 403);
     expect_error(callf(admin, "GET", "/api/v1/notifications?state=gone", &r, NULL), &r, 400,
                  "invalid_field");
+    /* a permanent failure (the plugin says retrying cannot help): dead at once */
+    drain("refused", 20000);
+    cr_assert_eq(failures_in("refused"), 1);
+    cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'refused' AND "
+                         "state = 'dead' AND attempts = 1 AND last_error LIKE '%%permanent%%'"),
+                 1);
     /* the other channels delivered the same event */
     drain("ok", 20000);
     cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE dedupe_key = '%s' AND "

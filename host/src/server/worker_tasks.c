@@ -49,9 +49,11 @@ int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
          NULL},
         {"mark_catalog_missing", dev ? 600000 : w->mark_catalog_missing_ms,
          sb_worker_mark_catalog_missing, (void *)&w->catalog_missing_after_ms},
+        /* last: only with notifiers: configured (nothing to deliver through otherwise) */
         {"dispatch_notifications", dev ? 5000 : w->dispatch_notifications_ms,
          sb_worker_dispatch_notifications, notify},
     };
+    size_t n = sizeof tasks / sizeof tasks[0] - (s->notifiers.n == 0);
     sb_worker_options o = {.on_stop = free_dispatcher, .on_stop_ctx = notify};
-    return sb_worker_start(db, tasks, sizeof tasks / sizeof tasks[0], &o, out, err);
+    return sb_worker_start(db, tasks, n, &o, out, err);
 }

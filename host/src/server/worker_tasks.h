@@ -8,9 +8,10 @@
  * and cross-team fill windows, api/request_system.h), recover_leases
  * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
  * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
- * worker.catalog_missing_after; worker/tasks.h), and dispatch_notifications
- * (worker/notify_dispatch.h) over the settings' notifiers: instances,
- * which must be started in plugins (NULL: no notifiers may be configured).
+ * worker.catalog_missing_after; worker/tasks.h), and, when notifiers: are
+ * configured, dispatch_notifications (worker/notify_dispatch.h) over
+ * those instances, which must be started in plugins (NULL: none may be
+ * configured).
  * Starting also sets this process's outbox routing (store/outbox_store.h).
  * The settings and plugins must outlive the worker. The two api/ tasks drive the request
  * machine, whose single writer still lives in api/ (see docs/worker.md).
