@@ -560,3 +560,15 @@ Test(outbox, a_paced_channel_delivers_at_its_rate)
     cr_assert_eq(json_array_size(got), EVENTS);
     json_decref(got);
 }
+
+Test(outbox, the_retry_delay_doubles_is_capped_and_honours_retry_after)
+{
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 1, 0, 0), 5000);
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 2, 0, 0), 10000);
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 4, 0, 0), 40000);
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 60, 0, 0), SB_NOTIFY_RETRY_CAP_MS);
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 1, 0, 200), 6000, "20 %% jitter at most");
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 1, 0, 900), 6000, "jitter is clamped");
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 1, 45000, 100), 45000, "never before Retry-After");
+    cr_assert_eq(sb_notify_retry_delay_ms(5000, 3, 1000, 0), 20000);
+}
