@@ -7,10 +7,14 @@
  * only if its transaction commits; a Retry-After storm delays but loses
  * nothing; a channel that keeps failing dead-letters after max_attempts
  * (API, metrics, audit); two schedulers on one database deliver each
- * event once; workflows select channels; no value reaches an event.
+ * event once; a worker killed with SIGKILL inside deliver loses nothing;
+ * workflows select channels; a paced channel keeps its rate; no value
+ * reaches an event.
  */
 #include <ftw.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_test_util.h"
@@ -32,7 +36,7 @@ static sb_notify_dispatcher *dispatcher;
 #define STORM_FAILURES 3
 #define BROKEN_ATTEMPTS 3
 #define PACED_RATE 2
-#define CHANNELS 5 /* ok, storm, broken, paced, refused */
+#define CHANNELS 6 /* ok, storm, broken, paced, refused, crashy */
 
 static void write_config(const char *path)
 {
@@ -57,9 +61,11 @@ static void write_config(const char *path)
             "  - name: refused\n    plugin: notify_test\n    rate_limit: 0\n"
             "    config:\n      file: %s/refused.jsonl\n      fail_times: 1\n"
             "      fail_with: invalid\n"
+            "  - name: crashy\n    plugin: notify_test\n    rate_limit: 0\n"
+            "    config:\n      file: %s/crashy.jsonl\n      crash_if_file: %s/crash\n"
             "worker:\n  dispatch_notifications: 1s\n",
             SB_TEST_PLUGIN_DIR, dir, dir, STORM_FAILURES, STORM_RETRY_AFTER_MS, BROKEN_ATTEMPTS, dir,
-            PACED_RATE, dir, dir);
+            PACED_RATE, dir, dir, dir, dir);
     fclose(f);
 }
 
@@ -571,4 +577,45 @@ Test(outbox, the_retry_delay_doubles_is_capped_and_honours_retry_after)
     cr_assert_eq(sb_notify_retry_delay_ms(5000, 1, 0, 900), 6000, "jitter is clamped");
     cr_assert_eq(sb_notify_retry_delay_ms(5000, 1, 45000, 100), 45000, "never before Retry-After");
     cr_assert_eq(sb_notify_retry_delay_ms(5000, 3, 1000, 0), 20000);
+}
+
+/* A process killed with SIGKILL inside the plugin's deliver loses nothing:
+ * its transaction dies with its connection, the row is still pending, and
+ * the next dispatch delivers it. */
+Test(outbox, a_crash_mid_delivery_loses_nothing)
+{
+    request_world();
+    char job[40], arm[300];
+    fake_job_id(400, job);
+    cr_assert_eq(job_event_in_txn(job, true), 0);
+    snprintf(arm, sizeof arm, "%s/crash", dir);
+    FILE *f = fopen(arm, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) { /* a worker of its own, on its own connections */
+        sb_db *db = NULL;
+        sb_error err = {0};
+        size_t n = 0;
+        if (sb_db_open(sb_api_harness_conninfo(h), 2, 10000, &db, &err) != 0)
+            _exit(3);
+        sb_worker_dispatch_notifications(db, dispatcher, &n, &err);
+        _exit(4); /* not reached: crashy kills this process */
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+              "the worker was to die in deliver (status %d)", status);
+    cr_assert_eq(access(arm, F_OK), -1, "the crash happened inside deliver");
+    cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'crashy' AND "
+                         "state = 'pending' AND attempts = 0"),
+                 1);
+    drain("crashy", 20000);
+    json_t *got = delivered("crashy", job);
+    cr_assert_eq(json_array_size(got), 1);
+    json_decref(got);
+    cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'crashy' AND "
+                         "state = 'delivered' AND attempts = 1"),
+                 1);
 }

@@ -8,10 +8,13 @@
  * It can be told to fail: the first `fail_times` deliveries of an instance
  * fail with `fail_with` (throttled: SB_E_THROTTLED with `retry_after`;
  * unavailable: SB_E_UNAVAILABLE; invalid: SB_E_INVALID, permanent) and
- * append a line {"failed": <status>, "dedupe_key": ...} instead.
+ * append a line {"failed": <status>, "dedupe_key": ...} instead. With
+ * `crash_if_file` set, a delivery that finds that file removes it and
+ * kills its own process with SIGKILL, mid-delivery (the crash test).
  */
 #include <fcntl.h>
 #include <sbridge/plugin.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,7 @@
 static const sb_host_api *host;
 
 typedef struct instance {
-    char file[512];
+    char file[512], crash_if_file[512];
     int64_t fail_times, failed, retry_after_ms;
     sb_status fail_with;
 } instance;
@@ -38,6 +41,9 @@ static const sb_config_field config_fields[] = {
     {.struct_size = sizeof(sb_config_field), .key = "retry_after", .type = SB_CFG_DURATION,
      .default_value = "0s", .help = "The Retry-After a throttled failure reports.", .min = 0,
      .max = 3600000},
+    {.struct_size = sizeof(sb_config_field), .key = "crash_if_file", .type = SB_CFG_STRING,
+     .help = "When this file exists, a delivery removes it and SIGKILLs its process.", .min = 1,
+     .max = 0},
 };
 
 static sb_status test_init(const sb_host_api *h, sb_result *res)
@@ -55,6 +61,8 @@ static sb_status test_instance_new(const sb_config *cfg, void **out, sb_result *
     snprintf(in->file, sizeof in->file, "%s", host->config_string(cfg, "file"));
     in->fail_times = host->config_int(cfg, "fail_times");
     in->retry_after_ms = host->config_int(cfg, "retry_after");
+    const char *crash = host->config_string(cfg, "crash_if_file");
+    snprintf(in->crash_if_file, sizeof in->crash_if_file, "%s", crash ? crash : "");
     const char *with = host->config_string(cfg, "fail_with");
     in->fail_with = strcmp(with, "throttled") == 0 ? SB_E_THROTTLED
                     : strcmp(with, "invalid") == 0 ? SB_E_INVALID
@@ -113,6 +121,8 @@ static sb_status test_deliver(void *p, const sb_call *call, const sb_notify_even
     (void)call;
     instance *in = p;
     char line[16384] = "{";
+    if (in->crash_if_file[0] && unlink(in->crash_if_file) == 0)
+        raise(SIGKILL);
     if (in->failed < in->fail_times) {
         in->failed++;
         char status[16];
