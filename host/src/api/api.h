@@ -12,6 +12,7 @@
  *   sb_api_workflow_routes approval workflows (and the default one)
  *   sb_api_policy_routes   policy rules, their history, the reserved-priority setting
  *   sb_api_request_routes  secret requests: submit, votes, cross-team fill, lists
+ *   sb_api_notification_routes the notification outbox (admins: dead letters)
  * sb_api_routes_register calls them all. Every route declares its auth kind
  * and permission in its table row; the gate (sb_api_gate) authenticates,
  * attaches the identity and refuses callers who hold the route's permission
@@ -41,6 +42,7 @@ int sb_api_audit_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_connection_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_catalog_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_workflow_routes(sb_router *r, sb_app *app, sb_error *err);
+int sb_api_notification_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_policy_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_request_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err);

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "api/agent_api.h"
+#include "api/notify_api.h"
 #include "api/read_api.h"
 #include "domain/domain_error.h"
 #include "domain/job_rules.h"
@@ -172,6 +173,10 @@ static int apply_completion(sb_db_conn *conn, lease_ctx *c, const sb_job_lock_ro
                              to == SB_JOB_SUCCEEDED ? "success" : "failure", NULL, d};
     int rc = sb_api_audit(conn, c->req, &ev, err);
     json_decref(d);
+    sb_job_failure f = {j->id, j->type, j->connection_id, j->request_id,
+                        c->error ? c->error : c->outcome};
+    if (rc == 0 && to == SB_JOB_FAILED)
+        rc = sb_job_notify_failed(conn, &f, err);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 
 #include "api/agent_api.h"
 #include "api/gitops_api.h"
+#include "api/notify_api.h"
 #include "api/request_api.h"
 #include "domain/domain_error.h"
 #include "domain/job_rules.h"
@@ -151,6 +152,10 @@ static int fail_unknown(sb_db_conn *conn, claim_ctx *c, sb_error *err)
                            json_pack("{s:s, s:s}", "reason", "unknown_job_type", "type",
                                      type ? type : ""),
                            err);
+        sb_job_failure f = {id, type, c->agent->connection_id, rid,
+                            "this control plane does not know the job type"};
+        if (rc == 0)
+            rc = sb_job_notify_failed(conn, &f, err);
     }
     json_decref(list);
     return rc;
@@ -223,6 +228,10 @@ static int sweep_txn(sb_db_conn *conn, void *p, sb_error *err)
         if (rc == 0)
             rc = audit_job(conn, NULL, "job.lease_expired", id, failed ? "failure" : "success",
                            json_pack("{s:s}", "state", state ? state : ""), err);
+        sb_job_failure f = {id, json_string_value(json_object_get(j, "type")), cid, rid,
+                            "the job's lease expired and no attempts are left"};
+        if (rc == 0 && failed)
+            rc = sb_job_notify_failed(conn, &f, err);
         s->n++;
     }
     json_decref(list);

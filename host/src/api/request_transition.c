@@ -12,15 +12,17 @@
  * request — api/job_service.c, NOTIFY at commit — written just before
  * the state so the returned row shows it; for cross_team the destination
  * allowlist is re-checked first and a failed check records no job and
- * applies execute_check_failed right after), audit. set_fill_deadline is done by the
- * insert (fill_expires_at from the snapshot). Not performed yet, and said
- * so in the audit details ("deferred"): the notify_* actions (notifier
- * plugins). create_read_keypair is done with the job (api/read_results.c).
+ * applies execute_check_failed right after), audit, and the notify_*
+ * actions (outbox events in this transaction, api/notify_api.h; the audit
+ * details list them under "notifications"). set_fill_deadline is done by
+ * the insert (fill_expires_at from the snapshot). create_read_keypair is
+ * done with the job (api/read_results.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/agent_api.h"
+#include "api/notify_api.h"
 #include "api/read_api.h"
 #include "store/agent_store.h"
 #include "api/request_api.h"
@@ -57,14 +59,14 @@ static int parse_row(const sb_request_row *r, sb_request_kind *kind, sb_request_
     return 0;
 }
 
-/* The actions the machine names that this build does not perform yet. */
-static json_t *deferred_actions(uint32_t actions)
+/* The notify_* actions of a transition (performed through the outbox). */
+static json_t *notify_actions(uint32_t actions)
 {
-    const uint32_t deferred = SB_REQ_ACT_NOTIFY_REQUESTER |
-                              SB_REQ_ACT_NOTIFY_APPROVERS | SB_REQ_ACT_NOTIFY_FILLERS;
+    const uint32_t notify = SB_REQ_ACT_NOTIFY_REQUESTER |
+                            SB_REQ_ACT_NOTIFY_APPROVERS | SB_REQ_ACT_NOTIFY_FILLERS;
     json_t *a = json_array();
     for (unsigned b = 0; b < SB_REQ_ACT_COUNT; b++)
-        if (actions & deferred & (1u << b))
+        if (actions & notify & (1u << b))
             json_array_append_new(a, json_string(sb_request_action_name(1u << b)));
     return a;
 }
@@ -80,7 +82,7 @@ static int audit(sb_db_conn *conn, sb_server_request *req, const sb_request_row 
                           "event", sb_request_event_name(ev), "from", from, "to", r->state,
                           "project_id", r->project_id, "environment_id", r->environment_id,
                           "secret_ref", r->secret_ref, "keys", keys ? keys : json_array(),
-                          "deferred_actions", deferred_actions(actions));
+                          "notifications", notify_actions(actions));
     if (d == NULL)
         return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory writing an audit event");
     if (extra)
@@ -273,7 +275,8 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
     sb_request_store_at(out, 0, &after);
     if (perform(conn, &after, actions, s, err) != 0 ||
         audit(conn, req, &after, sb_request_state_name(from), s->event, actions, s->details,
-              err) != 0)
+              err) != 0 ||
+        sb_request_notify(conn, req, &after, s->event, actions, err) != 0)
         return -1;
     return check_failed ? fail_execute_check(conn, req, out, err) : 0;
 }
@@ -309,5 +312,7 @@ int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_r
         return -1;
     if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) && enqueue(conn, req, &r, kind, actions, step, err) != 0)
         return -1;
-    return audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err);
+    if (audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err) != 0)
+        return -1;
+    return sb_request_notify(conn, req, &r, SB_REQ_EV_SUBMIT, actions, err);
 }

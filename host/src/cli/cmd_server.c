@@ -161,7 +161,7 @@ int sb_cmd_server(int argc, char **argv)
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
-        .dev_mode = 0, .run_background = 1,
+        .dev_mode = 0, .run_background = 1, .plugins = &r,
         .kms = s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL,
         .gitops_plugin = gitops};
     sb_control_plane *cp;
@@ -211,7 +211,8 @@ int sb_cmd_worker(int argc, char **argv)
     sb_worker *w = NULL;
     sb_worker_health *health = NULL;
     sb_error err;
-    /* the GitOps poller needs the plugin and the KMS that wraps endpoint tokens */
+    /* the GitOps poller needs the plugin and the KMS that wraps endpoint tokens;
+     * dispatch_notifications, the notifier instances */
     sb_registry r;
     sb_gitops_poller poller = {0};
     if (start_plugins(file, "worker", &s, &r, &poller.plugin) != 0) {
@@ -225,7 +226,7 @@ int sb_cmd_worker(int argc, char **argv)
     int failed =
         sb_database_open(&o, &d, NULL, &err) != 0 ||
         sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d),
-                              s.gitops_observation.enabled ? &poller : NULL, &w, &err) != 0 ||
+                              s.gitops_observation.enabled ? &poller : NULL, &r, &w, &err) != 0 ||
         sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
                                &err) != 0;
     if (failed) {

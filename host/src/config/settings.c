@@ -54,11 +54,31 @@ static const sb_spec plugins_spec[] = {
          "plugins to load; nothing else is ever loaded"),
 };
 
-/* KMS, notifier and GitOps instances. */
+/* KMS and GitOps instances. */
 static const sb_spec instance_spec[] = {
     STR("name", sb_instance_settings, name, SB_CFG_REQUIRED, NULL, "instance name"),
     STR("plugin", sb_instance_settings, plugin, SB_CFG_REQUIRED, NULL,
         "name of a plugin listed in plugins.load"),
+    {"config", SB_SPEC_NODE, offsetof(sb_instance_settings, config), 0, NULL, 1, 0, NULL,
+     "the plugin's own settings, checked against its schema", NULL, 0, 0},
+};
+
+/* Notifier instances (server): the channels notifications go out on, with
+ * their pace and retry budget. */
+static const sb_spec notifier_instance_spec[] = {
+    STR("name", sb_instance_settings, name, SB_CFG_REQUIRED, NULL,
+        "instance name: the channel name workflows select (notification_channels)"),
+    STR("plugin", sb_instance_settings, plugin, SB_CFG_REQUIRED, NULL,
+        "name of a notifier plugin listed in plugins.load"),
+    INT("rate_limit", sb_instance_settings, rate_limit, "1", 0, 1000,
+        "deliveries per second on this channel, bursting to one second's worth (0: no limit); "
+        "a Retry-After from the plugin pauses the channel either way"),
+    INT("max_attempts", sb_instance_settings, max_attempts, "8", 1, 100,
+        "delivery attempts of one event before it is dead (kept for admins: GET "
+        "/api/v1/notifications?state=dead)"),
+    DUR("retry_base", sb_instance_settings, retry_base_ms, "5s", 1, 1 * MS_H,
+        "delay before the first retry; it doubles per attempt (capped at 1h) with up to 20 percent "
+        "jitter, and is never shorter than the plugin's Retry-After"),
     {"config", SB_SPEC_NODE, offsetof(sb_instance_settings, config), 0, NULL, 1, 0, NULL,
      "the plugin's own settings, checked against its schema", NULL, 0, 0},
 };
@@ -231,7 +251,8 @@ static const sb_spec server_spec[] = {
     SECTION("bootstrap_admin", sb_settings, bootstrap_admin, admin_spec, "first administrator"),
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance that wraps per-request keys"),
-    LIST("notifiers", sb_settings, notifiers, instance_spec, sb_instance_settings, "notifier instances"),
+    LIST("notifiers", sb_settings, notifiers, notifier_instance_spec, sb_instance_settings,
+         "notifier instances: the channels notifications are delivered on (docs/notifications.md)"),
     LIST("gitops", sb_settings, gitops, instance_spec, sb_instance_settings, "GitOps observers"),
     SECTION("gitops_observation", sb_settings, gitops_observation, gitops_observation_spec,
             "Argo CD endpoints managed through the API and the observation of executed patches"),

@@ -45,7 +45,10 @@ typedef struct sb_instance_settings {
     char *name;
     char *plugin;
     sb_strmap fence; /* providers: labels every list is restricted to */
-    int64_t rate_limit; /* providers on an agent: operations per second, 0 = none */
+    int64_t rate_limit; /* providers on an agent: operations per second; notifiers:
+                           deliveries per second; 0 = none */
+    int64_t max_attempts;  /* notifiers: attempts before an event is dead */
+    int64_t retry_base_ms; /* notifiers: first retry delay (doubling, with jitter) */
     const sb_ynode *config;
 } sb_instance_settings;
 

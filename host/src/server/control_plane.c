@@ -22,6 +22,7 @@
 #include "server/worker_tasks.h"
 #include "store/database.h"
 #include "store/migrate.h"
+#include "store/outbox_store.h"
 #include "util/log.h"
 
 struct sb_control_plane {
@@ -159,6 +160,7 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         sb_warn("server", "no KMS is configured (kms: in the configuration): read requests "
                           "cannot be approved until one is");
     }
+    sb_outbox_routing_from_settings(s); /* the API's notifications (even without a worker) */
     if (sb_api_bootstrap_admin(&cp->app, err) != 0 ||
         sb_api_bootstrap_dev_seed(&cp->app, opts && opts->seed_out ? opts->seed_out : stdout, err) != 0)
         goto fail;
@@ -168,8 +170,8 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
     cp->gitops = (sb_gitops_poller){.plugin = cp->app.gitops_plugin, .kms = cp->app.kms};
     if (opts && opts->run_background &&
         sb_worker_tasks_start(s, s->role == SB_ROLE_SERVER ? SB_WORKER_MODE_SERVER : SB_WORKER_MODE_DEV, cp->db,
-                              s->gitops_observation.enabled ? &cp->gitops : NULL, &cp->worker,
-                              err) != 0)
+                              s->gitops_observation.enabled ? &cp->gitops : NULL,
+                              opts->plugins, &cp->worker, err) != 0)
         goto fail;
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)

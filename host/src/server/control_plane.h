@@ -34,6 +34,9 @@ typedef struct sb_control_plane_options {
                                   the worker's tasks (server/worker_tasks.h; none when
                                   worker.enabled is false) */
     FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
+    struct sb_registry *plugins; /* the started plugins (notifier instances for the worker's
+                                    dispatch_notifications), outliving the control plane; NULL:
+                                    none (then no notifiers: may be configured) */
     struct sb_instance *kms;   /* a started KMS plugin instance (settings kms:), outliving the
                                   control plane; NULL: dev mode uses the built-in local KMS,
                                   a server has none and refuses to approve reads */

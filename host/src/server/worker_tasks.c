@@ -1,8 +1,12 @@
 /* server/worker_tasks.c — see worker_tasks.h. */
 #include "server/worker_tasks.h"
 
+#include <string.h>
+
 #include "api/agent_api.h"
 #include "api/request_system.h"
+#include "store/outbox_store.h"
+#include "worker/notify_dispatch.h"
 #include "worker/tasks.h"
 
 static int expire_requests(sb_db *db, void *ctx, size_t *done, sb_error *err)
@@ -21,12 +25,19 @@ static int recover_leases(sb_db *db, void *ctx, size_t *done, sb_error *err)
     return *done >= SB_WORKER_BATCH ? SB_WORKER_MORE : 0;
 }
 
+static void free_dispatcher(void *ctx) { sb_notify_dispatcher_free(ctx); }
+
 int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
-                          const sb_gitops_poller *gitops, sb_worker **out, sb_error *err)
+                          const sb_gitops_poller *gitops, sb_registry *plugins, sb_worker **out,
+                          sb_error *err)
 {
     *out = NULL;
     if (mode == SB_WORKER_MODE_SERVER && !s->worker.enabled)
         return 0;
+    sb_outbox_routing_from_settings(s);
+    sb_notify_dispatcher *notify = NULL;
+    if (sb_notify_dispatcher_open(s, plugins, &notify, err) != 0)
+        return -1;
     const sb_worker_settings *w = &s->worker;
     int dev = mode == SB_WORKER_MODE_DEV;
     const sb_worker_task tasks[] = {
@@ -41,9 +52,17 @@ int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
          NULL},
         {"mark_catalog_missing", dev ? 600000 : w->mark_catalog_missing_ms,
          sb_worker_mark_catalog_missing, (void *)&w->catalog_missing_after_ms},
-        {"poll_gitops", dev ? 5000 : w->poll_gitops_ms, sb_worker_poll_gitops, (void *)gitops},
     };
-    sb_worker_options o = {0};
+    sb_worker_task all[sizeof tasks / sizeof tasks[0] + 2];
     size_t n = sizeof tasks / sizeof tasks[0];
-    return sb_worker_start(db, tasks, gitops ? n : n - 1, &o, out, err);
+    memcpy(all, tasks, sizeof tasks);
+    if (gitops) /* GitOps observation on, with its plugin and the KMS */
+        all[n++] = (sb_worker_task){"poll_gitops", dev ? 5000 : w->poll_gitops_ms,
+                                    sb_worker_poll_gitops, (void *)gitops};
+    if (s->notifiers.n) /* nothing to deliver through otherwise */
+        all[n++] = (sb_worker_task){"dispatch_notifications",
+                                    dev ? 5000 : w->dispatch_notifications_ms,
+                                    sb_worker_dispatch_notifications, notify};
+    sb_worker_options o = {.on_stop = free_dispatcher, .on_stop_ctx = notify};
+    return sb_worker_start(db, all, n, &o, out, err);
 }

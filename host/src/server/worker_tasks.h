@@ -9,8 +9,12 @@
  * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
  * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
  * worker.catalog_missing_after; worker/tasks.h), poll_gitops (worker.poll_gitops;
- * worker/gitops_poller.h). The settings must
- * outlive the worker. The two api/ tasks drive the request
+ * worker/gitops_poller.h) when gitops is given, and, when notifiers: are
+ * configured, dispatch_notifications (worker/notify_dispatch.h) over
+ * those instances, which must be started in plugins (NULL: none may be
+ * configured).
+ * Starting also sets this process's outbox routing (store/outbox_store.h).
+ * The settings and plugins must outlive the worker. The two api/ tasks drive the request
  * machine, whose single writer still lives in api/ (see docs/worker.md).
  */
 #ifndef SB_SERVER_WORKER_TASKS_H
@@ -19,6 +23,7 @@
 #include <stdbool.h>
 
 #include "config/settings.h"
+#include "plugin/registry.h"
 #include "store/db.h"
 #include "worker/gitops_poller.h"
 #include "worker/scheduler.h"
@@ -34,6 +39,7 @@ typedef enum sb_worker_mode {
  * poll_gitops task (GitOps observation off, or a process without the
  * plugin and the KMS). */
 int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
-                          const sb_gitops_poller *gitops, sb_worker **out, sb_error *err);
+                          const sb_gitops_poller *gitops, sb_registry *plugins, sb_worker **out,
+                          sb_error *err);
 
 #endif

@@ -36,6 +36,8 @@ struct sb_worker {
     sb_periodic *thread;
     char runner[128];
     int64_t max_backoff_ms;
+    void (*on_stop)(void *ctx);
+    void *on_stop_ctx;
     size_t n;
     task_state tasks[SB_WORKER_MAX_TASKS];
 };
@@ -193,20 +195,34 @@ static int check_tasks(const sb_worker_task *tasks, size_t n, sb_error *err)
     return 0;
 }
 
+static void release(void (*on_stop)(void *), void *ctx)
+{
+    if (on_stop)
+        on_stop(ctx);
+}
+
 int sb_worker_start(sb_db *db, const sb_worker_task *tasks, size_t n,
                     const sb_worker_options *opts, sb_worker **out, sb_error *err)
 {
     *out = NULL;
-    if (db == NULL || check_tasks(tasks, n, err) != 0)
-        return db ? -1 : sb_error_set(err, SB_WORKER_E_INVALID, "the worker needs a database");
-    if (sodium_init() < 0)
-        return sb_error_set(err, SB_WORKER_E_INVALID, "libsodium cannot start");
+    int bad = db == NULL ? sb_error_set(err, SB_WORKER_E_INVALID, "the worker needs a database")
+              : check_tasks(tasks, n, err) != 0 ? -1
+              : sodium_init() < 0 ? sb_error_set(err, SB_WORKER_E_INVALID, "libsodium cannot start")
+                                  : 0;
+    if (bad) {
+        release(opts ? opts->on_stop : NULL, opts ? opts->on_stop_ctx : NULL);
+        return -1;
+    }
     sb_worker *w = calloc(1, sizeof *w);
-    if (w == NULL)
+    if (w == NULL) {
+        release(opts ? opts->on_stop : NULL, opts ? opts->on_stop_ctx : NULL);
         return sb_error_set(err, SB_WORKER_E_INVALID, "out of memory starting the worker");
+    }
     register_metrics();
     w->db = db;
     w->n = n;
+    w->on_stop = opts ? opts->on_stop : NULL;
+    w->on_stop_ctx = opts ? opts->on_stop_ctx : NULL;
     w->max_backoff_ms = opts && opts->max_backoff_ms > 0 ? opts->max_backoff_ms
                                                          : DEFAULT_MAX_BACKOFF_MS;
     if (opts && opts->runner)
@@ -222,6 +238,7 @@ int sb_worker_start(sb_db *db, const sb_worker_task *tasks, size_t n,
     int64_t tick_ms = opts && opts->tick_ms > 0 ? opts->tick_ms : DEFAULT_TICK_MS;
     sb_periodic_spec spec = {"worker", "running worker tasks", tick_ms, tick, w, false};
     if (sb_periodic_start(&spec, &w->thread, err) != 0) {
+        release(opts ? opts->on_stop : NULL, opts ? opts->on_stop_ctx : NULL);
         free(w);
         return -1;
     }
@@ -264,5 +281,6 @@ void sb_worker_stop(sb_worker *w)
     if (w == NULL)
         return;
     sb_periodic_stop(w->thread);
+    release(w->on_stop, w->on_stop_ctx);
     free(w);
 }

@@ -32,7 +32,9 @@
  *     sb_worker_task_items_total; sb_worker_task_stats reads them back.
  *   - sb_worker_stop finishes the run in progress (each task honours
  *     sb_worker_stopping between batches) and joins the thread.
- * Task names and ctx must outlive the scheduler.
+ * Task names and ctx must outlive the scheduler; options.on_stop (when
+ * set) is called with on_stop_ctx once the thread is joined by
+ * sb_worker_stop, or by a failed start, to free what the tasks used.
  */
 #ifndef SB_WORKER_SCHEDULER_H
 #define SB_WORKER_SCHEDULER_H
@@ -62,6 +64,8 @@ typedef struct sb_worker_options {
     const char *runner;     /* this process in worker_tasks.last_runner; NULL: "pid <n>" */
     int64_t tick_ms;        /* 0: 1000 */
     int64_t max_backoff_ms; /* 0: 10 minutes */
+    void (*on_stop)(void *ctx); /* NULL, or frees on_stop_ctx (see above) */
+    void *on_stop_ctx;
 } sb_worker_options;
 
 typedef struct sb_worker_task_stats {

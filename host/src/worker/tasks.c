@@ -8,6 +8,7 @@
 
 #include "store/agent_store.h"
 #include "store/job_store.h"
+#include "store/outbox_store.h"
 #include "store/worker_store.h"
 #include "store/wrap_store.h"
 #include "worker/scheduler.h"
@@ -138,6 +139,31 @@ static int mark_stale(sb_db_conn *conn, void *ctx, long limit, char **json, sb_e
     return sb_worker_store_mark_stale_agents(conn, SB_AGENT_STALE_S, limit, json, err);
 }
 
+/* Admins hear of each agent that went stale (once per silence: the key
+ * names its last heartbeat). */
+static int notify_stale(sb_db_conn *conn, const json_t *a, sb_error *err)
+{
+    char title[160], summary[400], dedupe[200];
+    const char *seen = json_string_value(json_object_get(a, "last_heartbeat_at"));
+    snprintf(title, sizeof title, "Agent %s is stale", str(a, "id"));
+    snprintf(summary, sizeof summary, "Agent %s of provider connection %s has sent no heartbeat "
+                                      "for %d s (last: %s); its jobs wait until it is back.",
+             str(a, "id"), str(a, "connection_id"), SB_AGENT_STALE_S, seen ? seen : "never");
+    snprintf(dedupe, sizeof dedupe, "agent:%s:stale:%s", str(a, "id"), seen ? seen : "never");
+    json_t *fields = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "key", "agent", "value",
+                               str(a, "id"), "key", "connection", "value", str(a, "connection_id"),
+                               "key", "last heartbeat", "value", seen ? seen : "never");
+    char *text = json_dumps(fields, JSON_COMPACT);
+    json_decref(fields);
+    sb_outbox_event e = {.kind = "agent.stale", .severity = "warning", .title = title,
+                         .summary = summary, .recipients_json = "[{\"role\":\"admin\"}]",
+                         .fields_json = text, .link_path = "/agents", .dedupe_key = dedupe};
+    int rc = text ? sb_outbox_store_add(conn, &e, NULL, err)
+                  : sb_error_set(err, SB_DB_E_QUERY, "out of memory writing a notification");
+    free(text);
+    return rc;
+}
+
 static int audit_stale(sb_db_conn *conn, json_t *stale, size_t *n, sb_error *err)
 {
     size_t i;
@@ -147,7 +173,8 @@ static int audit_stale(sb_db_conn *conn, json_t *stale, size_t *n, sb_error *err
         json_t *d = json_pack("{s:s, s:O?, s:i}", "connection_id", str(a, "connection_id"),
                               "last_heartbeat_at", json_object_get(a, "last_heartbeat_at"),
                               "stale_after_s", SB_AGENT_STALE_S);
-        if (sb_worker_audit(conn, "agent.stale", "agent", str(a, "id"), "warning", d, err) != 0)
+        if (sb_worker_audit(conn, "agent.stale", "agent", str(a, "id"), "warning", d, err) != 0 ||
+            notify_stale(conn, a, err) != 0)
             return -1;
     }
     *n = json_array_size(stale);

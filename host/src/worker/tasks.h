@@ -12,8 +12,9 @@
  *       request values are deleted (audit request.sealed_values_purge).
  *   sb_worker_mark_stale_agents  active agents silent for longer than
  *       SB_AGENT_STALE_S become stale (audit agent.stale, severity
- *       warning); their next heartbeat makes them active again
- *       (agent.activate, api/agent_enroll.c).
+ *       warning) and admins get an agent.stale notification (outbox,
+ *       store/outbox_store.h, same transaction); their next heartbeat
+ *       makes them active again (agent.activate, api/agent_enroll.c).
  *   sb_worker_schedule_discovery  queues one discover job (max 3
  *       attempts) for each active connection due by its
  *       discovery_interval_s (store/worker_store.h says when; a connection
