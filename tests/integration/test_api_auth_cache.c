@@ -122,6 +122,18 @@ static void wait_listening(sb_app *a, int want)
     }
 }
 
+/* A second replica, and a signed-in admin whose GET of path both have cached. */
+static sb_api_harness *two_replicas_cached(const char *name, const char *path, char *uid,
+                                           char *cookie)
+{
+    sb_api_harness *peer;
+    cr_assert_eq(sb_api_harness_start_peer(h, &peer), 0);
+    user_with_session(name, "admin", uid, cookie);
+    warm(h, path, cookie);
+    warm(peer, path, cookie);
+    return peer;
+}
+
 /* ---- tests -------------------------------------------------------------------- */
 
 Test(auth_cache, reads_use_the_cache_and_writes_never_do)
@@ -144,12 +156,8 @@ Test(auth_cache, reads_use_the_cache_and_writes_never_do)
 
 Test(auth_cache, a_session_revoked_by_sql_counts_on_the_next_request_on_both_replicas)
 {
-    sb_api_harness *peer;
-    cr_assert_eq(sb_api_harness_start_peer(h, &peer), 0);
     char uid[40], cookie[256];
-    user_with_session("bob", "admin", uid, cookie);
-    warm(h, "/api/v1/teams", cookie);
-    warm(peer, "/api/v1/teams", cookie);
+    sb_api_harness *peer = two_replicas_cached("bob", "/api/v1/teams", uid, cookie);
     sql("UPDATE sessions SET revoked_at = now() WHERE user_id = '%s'", uid);
     cr_assert_eq(get(h, "/api/v1/teams", cookie), 401, "the revoked session still works here");
     cr_assert_eq(get(peer, "/api/v1/teams", cookie), 401, "the revoked session works on the peer");
@@ -158,12 +166,8 @@ Test(auth_cache, a_session_revoked_by_sql_counts_on_the_next_request_on_both_rep
 
 Test(auth_cache, a_logout_on_one_replica_counts_on_the_next_request_on_the_other)
 {
-    sb_api_harness *peer;
-    cr_assert_eq(sb_api_harness_start_peer(h, &peer), 0);
     char uid[40], cookie[256];
-    user_with_session("carol", "admin", uid, cookie);
-    warm(h, "/api/v1/teams", cookie);
-    warm(peer, "/api/v1/teams", cookie);
+    sb_api_harness *peer = two_replicas_cached("carol", "/api/v1/teams", uid, cookie);
     sb_api_response r;
     long st = sb_api_call(h, "POST", "/api/v1/auth/logout", NULL, cookie, NULL, &r);
     sb_api_response_free(&r);
@@ -175,12 +179,8 @@ Test(auth_cache, a_logout_on_one_replica_counts_on_the_next_request_on_the_other
 
 Test(auth_cache, a_grant_removed_by_sql_counts_on_the_next_request_on_both_replicas)
 {
-    sb_api_harness *peer;
-    cr_assert_eq(sb_api_harness_start_peer(h, &peer), 0);
     char uid[40], cookie[256];
-    user_with_session("dave", "admin", uid, cookie);
-    warm(h, "/api/v1/users", cookie); /* needs user.manage */
-    warm(peer, "/api/v1/users", cookie);
+    sb_api_harness *peer = two_replicas_cached("dave", "/api/v1/users", uid, cookie); /* user.manage */
     sql("DELETE FROM grants WHERE user_id = '%s'", uid);
     cr_assert_eq(get(h, "/api/v1/users", cookie), 403, "the removed grant still counts here");
     cr_assert_eq(get(peer, "/api/v1/users", cookie), 403, "the removed grant counts on the peer");
