@@ -58,6 +58,8 @@ static int64_t idle_seconds(const sb_app *app)
 
 /* One credential's use of the auth cache: its key, and the epoch the
  * lookup began in (0: the cache is not used for this request). */
+_Static_assert(SB_TOKEN_HASH_BYTES == SB_AUTH_CACHE_KEY_BYTES - 1,
+               "a cache key is a kind byte and a credential's keyed hash");
 typedef struct cache_use {
     uint64_t epoch;
     unsigned char key[SB_AUTH_CACHE_KEY_BYTES];
