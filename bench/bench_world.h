@@ -4,7 +4,7 @@
  * team, a project, a non_prod environment, a Vault connection bound to the
  * project, one catalog secret, a secret binding (keys user, password; ops
  * read, patch), a requester (developer) and approvers, all signed in — and
- * the clock and percentile helpers.
+ * an agent enrolled on demand, the clock and percentile helpers.
  */
 #ifndef SB_BENCH_WORLD_H
 #define SB_BENCH_WORLD_H
@@ -26,6 +26,11 @@ typedef struct bench_world {
 
 /* Builds the world on w->h; 0 ok, -1 after saying what failed on stderr. */
 int bench_world_build(bench_world *w);
+
+/* Enrolls an agent named `name` for w's Vault connection (a fresh key
+ * pair); fills its id (>= 40) and credential. 0, or -1 after saying why. */
+int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
+                             size_t cred_cap);
 
 double bench_now_s(void); /* monotonic seconds */
 void bench_sleep_until(double t);

@@ -92,30 +92,6 @@ static int clients(const char *url, const char *cred, int n)
     return 0;
 }
 
-static int enroll(bench_world *w, char *id, size_t id_cap, char *cred, size_t cred_cap)
-{
-    sb_api_response r;
-    char path[256], body[512], token[128];
-    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/agent-enrollment-tokens",
-             w->connection);
-    if (sb_api_call(w->h, "POST", path, "{}", w->admin, NULL, &r) != 201)
-        return fprintf(stderr, "mint: %s\n", r.body), -1;
-    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")));
-    sb_api_response_free(&r);
-    unsigned char pk[32], sk[32];
-    char pk64[64];
-    crypto_box_keypair(pk, sk);
-    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
-    snprintf(body, sizeof body,
-             "{\"connection\":\"vault-bench\",\"name\":\"rss-agent\",\"public_key\":\"%s\"}", pk64);
-    if (sb_api_call(w->h, "POST", "/api/v1/agents/enroll", body, NULL, token, &r) != 201)
-        return fprintf(stderr, "enroll: %s\n", r.body), -1;
-    snprintf(id, id_cap, "%s", json_string_value(json_object_get(r.json, "agent_id")));
-    snprintf(cred, cred_cap, "%s", json_string_value(json_object_get(r.json, "credential")));
-    sb_api_response_free(&r);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--clients") == 0)
@@ -128,7 +104,7 @@ int main(int argc, char **argv)
     bench_world w = {0};
     char id[40], cred[200];
     if (sb_api_harness_start(&w.h) != 0 || bench_world_build(&w) != 0 ||
-        enroll(&w, id, sizeof id, cred, sizeof cred) != 0)
+        bench_world_enroll_agent(&w, "rss-agent", id, cred, sizeof cred) != 0)
         return fprintf(stderr, "setup failed\n"), 1;
     sb_api_response r;
     sb_api_call(w.h, "GET", "/api/v1/teams", NULL, w.admin, NULL, &r);
