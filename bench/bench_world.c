@@ -121,17 +121,26 @@ void bench_percentiles(double *v, size_t n, double *p50, double *p99)
     *p99 = n ? v[(size_t)((double)n * 0.99)] * 1000 : 0;
 }
 
-int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
-                             size_t cred_cap)
+int bench_world_enrollment_token(bench_world *w, char *token, size_t cap)
 {
     sb_api_response r;
-    char path[256], body[512], token[128];
+    char path[256];
     snprintf(path, sizeof path, "/api/v1/provider-connections/%s/agent-enrollment-tokens",
              w->connection);
     if (sb_api_call(w->h, "POST", path, "{}", w->admin, NULL, &r) != 201)
         return fprintf(stderr, "mint: %s\n", r.body), sb_api_response_free(&r), -1;
-    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")));
+    snprintf(token, cap, "%s", json_string_value(json_object_get(r.json, "token")));
     sb_api_response_free(&r);
+    return 0;
+}
+
+int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
+                             size_t cred_cap)
+{
+    sb_api_response r;
+    char body[512], token[128];
+    if (bench_world_enrollment_token(w, token, sizeof token) != 0)
+        return -1;
     unsigned char pk[32], sk[32];
     char pk64[64];
     crypto_box_keypair(pk, sk);

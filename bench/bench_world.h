@@ -27,6 +27,8 @@ typedef struct bench_world {
 /* Builds the world on w->h; 0 ok, -1 after saying what failed on stderr. */
 int bench_world_build(bench_world *w);
 
+/* An agent enrollment token for w's Vault connection (>= 128). 0 or -1. */
+int bench_world_enrollment_token(bench_world *w, char *token, size_t cap);
 /* Enrolls an agent named `name` for w's Vault connection (a fresh key
  * pair); fills its id (>= 40) and credential. 0, or -1 after saying why. */
 int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
