@@ -18,22 +18,6 @@
 #include "agent_process.h"
 #include "bench_world.h"
 
-/* kB of a /proc/<pid>/status field ("VmRSS", "VmHWM"); -1 when unknown. */
-static long status_kb(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            kb = atol(line + n + 1);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 int main(int argc, char **argv)
 {
     double idle_s = argc > 1 ? atof(argv[1]) : 5;
@@ -52,8 +36,8 @@ int main(int argc, char **argv)
         ap_pause();
     int enrolled = access(a.id_file, F_OK) == 0;
     bench_sleep_until(bench_now_s() + idle_s);
-    long rss = status_kb(a.pid, "VmRSS"), peak = status_kb(a.pid, "VmHWM");
-    long anon = status_kb(a.pid, "RssAnon"), file = status_kb(a.pid, "RssFile");
+    long rss = bench_status_kb(a.pid, "VmRSS"), peak = bench_status_kb(a.pid, "VmHWM");
+    long anon = bench_status_kb(a.pid, "RssAnon"), file = bench_status_kb(a.pid, "RssFile");
     if (!enrolled || rss < 0) {
         agent_proc_kill(&a);
         sb_api_harness_stop(w.h);

@@ -34,6 +34,10 @@ int bench_world_enrollment_token(bench_world *w, char *token, size_t cap);
 int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
                              size_t cred_cap);
 
+/* kB of a /proc/<pid>/status field ("VmRSS", "VmHWM", "RssAnon"…) of
+ * process pid (0: this one); -1 when unknown. */
+long bench_status_kb(int pid, const char *field);
+
 double bench_now_s(void); /* monotonic seconds */
 void bench_sleep_until(double t);
 int bench_cmp_double(const void *a, const void *b);

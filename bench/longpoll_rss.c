@@ -30,21 +30,6 @@
 
 #define PER_SOURCE 100
 
-/* kB of a /proc/self/status field ("VmRSS", "VmHWM"). */
-static long status_kb(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            kb = atol(line + n + 1);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* Open file descriptors of this process (the server's connections among them). */
 static int open_fds(void)
 {
@@ -110,7 +95,7 @@ int main(int argc, char **argv)
     sb_api_call(w.h, "GET", "/api/v1/teams", NULL, w.admin, NULL, &r);
     sb_api_response_free(&r);
     sleep(1);
-    long idle = status_kb("VmRSS"), idle_peak = status_kb("VmHWM");
+    long idle = bench_status_kb(0, "VmRSS"), idle_peak = bench_status_kb(0, "VmHWM");
     int fds_idle = open_fds();
     char url[512], count[16];
     snprintf(url, sizeof url, "%s/api/v1/agents/%s/jobs/claim?wait=25s",
@@ -122,7 +107,7 @@ int main(int argc, char **argv)
         _exit(127);
     }
     sleep(4); /* every claim is parked well before */
-    long parked = status_kb("VmRSS"), peak = status_kb("VmHWM");
+    long parked = bench_status_kb(0, "VmRSS"), peak = bench_status_kb(0, "VmHWM");
     int held = open_fds() - fds_idle; /* the connections the server holds */
     kill(child, SIGTERM);
     waitpid(child, NULL, 0);
