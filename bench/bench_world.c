@@ -2,6 +2,7 @@
 #include "bench_world.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,56 @@ void bench_percentiles(double *v, size_t n, double *p50, double *p99)
     qsort(v, n, sizeof(double), bench_cmp_double);
     *p50 = n ? v[(size_t)((double)n * 0.50)] * 1000 : 0;
     *p99 = n ? v[(size_t)((double)n * 0.99)] * 1000 : 0;
+}
+
+int bench_world_enrollment_token(bench_world *w, char *token, size_t cap)
+{
+    sb_api_response r;
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/agent-enrollment-tokens",
+             w->connection);
+    if (sb_api_call(w->h, "POST", path, "{}", w->admin, NULL, &r) != 201)
+        return fprintf(stderr, "mint: %s\n", r.body), sb_api_response_free(&r), -1;
+    snprintf(token, cap, "%s", json_string_value(json_object_get(r.json, "token")));
+    sb_api_response_free(&r);
+    return 0;
+}
+
+int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
+                             size_t cred_cap)
+{
+    sb_api_response r;
+    char body[512], token[128];
+    if (bench_world_enrollment_token(w, token, sizeof token) != 0)
+        return -1;
+    unsigned char pk[32], sk[32];
+    char pk64[64];
+    crypto_box_keypair(pk, sk);
+    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(body, sizeof body,
+             "{\"connection\":\"vault-bench\",\"name\":\"%s\",\"public_key\":\"%s\"}", name, pk64);
+    if (sb_api_call(w->h, "POST", "/api/v1/agents/enroll", body, NULL, token, &r) != 201)
+        return fprintf(stderr, "enroll: %s\n", r.body), sb_api_response_free(&r), -1;
+    snprintf(id, 40, "%s", json_string_value(json_object_get(r.json, "agent_id")));
+    snprintf(cred, cred_cap, "%s", json_string_value(json_object_get(r.json, "credential")));
+    sb_api_response_free(&r);
+    return 0;
+}
+
+long bench_status_kb(int pid, const char *field)
+{
+    char path[64], line[256];
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%d/status", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/status");
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kb = atol(line + n + 1);
+    if (f)
+        fclose(f);
+    return kb;
 }

@@ -4,7 +4,7 @@
  * team, a project, a non_prod environment, a Vault connection bound to the
  * project, one catalog secret, a secret binding (keys user, password; ops
  * read, patch), a requester (developer) and approvers, all signed in — and
- * the clock and percentile helpers.
+ * an agent enrolled on demand, the clock and percentile helpers.
  */
 #ifndef SB_BENCH_WORLD_H
 #define SB_BENCH_WORLD_H
@@ -26,6 +26,17 @@ typedef struct bench_world {
 
 /* Builds the world on w->h; 0 ok, -1 after saying what failed on stderr. */
 int bench_world_build(bench_world *w);
+
+/* An agent enrollment token for w's Vault connection (>= 128). 0 or -1. */
+int bench_world_enrollment_token(bench_world *w, char *token, size_t cap);
+/* Enrolls an agent named `name` for w's Vault connection (a fresh key
+ * pair); fills its id (>= 40) and credential. 0, or -1 after saying why. */
+int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
+                             size_t cred_cap);
+
+/* kB of a /proc/<pid>/status field ("VmRSS", "VmHWM", "RssAnon"…) of
+ * process pid (0: this one); -1 when unknown. */
+long bench_status_kb(int pid, const char *field);
 
 double bench_now_s(void); /* monotonic seconds */
 void bench_sleep_until(double t);

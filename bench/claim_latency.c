@@ -115,31 +115,6 @@ static void *agent_loop(void *p)
     return NULL;
 }
 
-static int enroll(bench_world *w, agent *a)
-{
-    sb_api_response r;
-    char path[256], body[512];
-    snprintf(path, sizeof path, "/api/v1/provider-connections/%s/agent-enrollment-tokens",
-             w->connection);
-    if (sb_api_call(w->h, "POST", path, "{}", w->admin, NULL, &r) != 201)
-        return fprintf(stderr, "mint: %s\n", r.body), -1;
-    char token[128];
-    snprintf(token, sizeof token, "%s", json_string_value(json_object_get(r.json, "token")));
-    sb_api_response_free(&r);
-    unsigned char pk[32], sk[32];
-    char pk64[64];
-    crypto_box_keypair(pk, sk);
-    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
-    snprintf(body, sizeof body,
-             "{\"connection\":\"vault-bench\",\"name\":\"bench-agent\",\"public_key\":\"%s\"}", pk64);
-    if (sb_api_call(w->h, "POST", "/api/v1/agents/enroll", body, NULL, token, &r) != 201)
-        return fprintf(stderr, "enroll: %s\n", r.body), -1;
-    snprintf(a->id, sizeof a->id, "%s", json_string_value(json_object_get(r.json, "agent_id")));
-    snprintf(a->cred, sizeof a->cred, "%s", json_string_value(json_object_get(r.json, "credential")));
-    sb_api_response_free(&r);
-    return 0;
-}
-
 /* One round; 0 with the two latencies (seconds), -1 on an error. */
 static int round_trip(bench_world *w, agent *a, double *claim_s, double *approve_s)
 {
@@ -185,7 +160,7 @@ int main(int argc, char **argv)
     agent a = {.w = &w};
     pthread_mutex_init(&a.mu, NULL);
     pthread_cond_init(&a.cv, NULL);
-    if (enroll(&w, &a) != 0)
+    if (bench_world_enroll_agent(&w, "bench-agent", a.id, a.cred, sizeof a.cred) != 0)
         return 1;
     pthread_t t;
     pthread_create(&t, NULL, agent_loop, &a);

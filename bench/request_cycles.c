@@ -18,11 +18,13 @@
  * approver (the default workflow: one approver, no self-approval). Every
  * status and state is checked; any error fails the run (exit 1).
  *
- * Phase 1: the machine limit: `pgbench -N` (simple-update TPC-B without the
+ * Phases 1 and 2, interleaved in 1 s slices (pgbench, ours, pgbench, …) so
+ *          the noise of a shared machine hits both:
+ *          the machine limit: `pgbench -N` (simple-update TPC-B without the
  *          contended branch/teller updates) on the same cluster, into a
- *          database of its own (scale 1), same client count, same duration.
- * Phase 2: cycles/s with N keep-alive client threads (one libcurl handle
- *          each), unpaced, T seconds; ratio to the pgbench TPS.
+ *          database of its own (scale 1), same client count; and cycles/s
+ *          with N keep-alive client threads (one libcurl handle each),
+ *          unpaced; ratio to the pgbench TPS.
  * Phase 3: the same clients paced (open loop, a fixed schedule per thread)
  *          at 50% of the phase-2 rate; p50/p99 of the cycle and of submit
  *          and approve separately. Latencies are counted from the scheduled
@@ -100,10 +102,9 @@ static int run_cmd(const char *cmd, double *tps)
     return ok ? 0 : -1;
 }
 
-/* pgbench -i -s 1 into database "pgbench_bench" of the harness's cluster,
- * then pgbench -N -c clients -j threads -T seconds. */
-static int pgbench(sb_api_harness *h, int clients, int threads, double seconds, double *tps,
-                   char *cmdline, size_t cap)
+/* pgbench -i -s 1 into database "pgbench_bench" of the harness's cluster;
+ * fills cmd_prefix with the pgbench command that runs against it. */
+static int pgbench_setup(sb_api_harness *h, char *cmd_prefix, size_t cap)
 {
     char bin[256];
     if (pgbench_path(bin, sizeof bin) != 0) {
@@ -138,17 +139,22 @@ static int pgbench(sb_api_harness *h, int clients, int threads, double seconds, 
     PQfinish(c);
     if (!ok)
         return -1;
+    snprintf(cmd_prefix, cap, "'%s' -h '%s' -p %s -U '%s'", bin, host, port, usr);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' -i -q -s 1 -h '%s' -p %s -U '%s' pgbench_bench 2>&1", bin, host,
-             port, usr);
+    snprintf(cmd, sizeof cmd, "%s -i -q -s 1 pgbench_bench 2>&1", cmd_prefix);
     if (run_cmd(cmd, NULL) != 0) {
         fprintf(stderr, "pgbench: initialisation failed\n");
         return -1;
     }
-    int whole = seconds < 1 ? 1 : (int)(seconds + 0.5); /* pgbench takes whole seconds */
-    snprintf(cmdline, cap, "pgbench -N -c %d -j %d -T %d", clients, threads, whole);
-    snprintf(cmd, sizeof cmd, "'%s' -N -c %d -j %d -T %d -h '%s' -p %s -U '%s' pgbench_bench 2>&1",
-             bin, clients, threads, whole, host, port, usr);
+    return 0;
+}
+
+/* One slice of pgbench -N -c clients -j threads -T 1: its TPS. */
+static int pgbench_slice(const char *cmd_prefix, int clients, int threads, double *tps)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s -N -c %d -j %d -T 1 pgbench_bench 2>&1", cmd_prefix, clients,
+             threads);
     if (run_cmd(cmd, tps) != 0) {
         fprintf(stderr, "pgbench: run failed\n");
         return -1;
@@ -301,13 +307,21 @@ typedef struct result {
     double p50[3], p99[3]; /* ms: cycle, submit, approve */
 } result;
 
+/* What one or more measured slices add up to. */
+typedef struct samples {
+    double *lat[3]; /* cycle, submit, approve (seconds) */
+    size_t n, cap;
+    long cycles, errors;
+    double elapsed;
+} samples;
 
-static void measure(const world *w, double seconds, int threads, double rate, result *out)
+static void measure_into(const world *w, double seconds, int threads, double rate, samples *acc)
 {
     phase p = {.w = w, .seconds = seconds, .interval = rate > 0 ? threads / rate : 0, .cap = 1000000};
     p.cycle = calloc((size_t)threads * p.cap, sizeof(double));
     p.submit = calloc((size_t)threads * p.cap, sizeof(double));
     p.approve = calloc((size_t)threads * p.cap, sizeof(double));
+    double *from[3] = {p.cycle, p.submit, p.approve};
     pthread_t t[MAX_THREADS];
     worker wk[MAX_THREADS];
     double t0 = now_s();
@@ -315,25 +329,36 @@ static void measure(const world *w, double seconds, int threads, double rate, re
         wk[i] = (worker){&p, i, threads, 0};
         pthread_create(&t[i], NULL, run, &wk[i]);
     }
-    size_t total = 0;
     for (int i = 0; i < threads; i++) {
         pthread_join(t[i], NULL);
-        size_t off = (size_t)i * p.cap, bytes = wk[i].n * sizeof(double);
-        memmove(p.cycle + total, p.cycle + off, bytes);
-        memmove(p.submit + total, p.submit + off, bytes);
-        memmove(p.approve + total, p.approve + off, bytes);
-        total += wk[i].n;
+        if (acc->n + wk[i].n > acc->cap) {
+            acc->cap = (acc->n + wk[i].n) * 2;
+            for (int k = 0; k < 3; k++)
+                acc->lat[k] = realloc(acc->lat[k], acc->cap * sizeof(double));
+        }
+        for (int k = 0; k < 3; k++)
+            memcpy(acc->lat[k] + acc->n, from[k] + (size_t)i * p.cap, wk[i].n * sizeof(double));
+        acc->n += wk[i].n;
     }
-    double elapsed = now_s() - t0;
-    out->cycles = atomic_load(&p.cycles);
-    out->errors = atomic_load(&p.errors);
-    out->rate = (double)out->cycles / elapsed;
-    percentiles(p.cycle, total, &out->p50[0], &out->p99[0]);
-    percentiles(p.submit, total, &out->p50[1], &out->p99[1]);
-    percentiles(p.approve, total, &out->p50[2], &out->p99[2]);
+    acc->elapsed += now_s() - t0;
+    acc->cycles += atomic_load(&p.cycles);
+    acc->errors += atomic_load(&p.errors);
     free(p.cycle);
     free(p.submit);
     free(p.approve);
+}
+
+/* The figures of acc (whose samples it frees). */
+static void summarise(samples *acc, result *out)
+{
+    out->cycles = acc->cycles;
+    out->errors = acc->errors;
+    out->rate = acc->elapsed > 0 ? (double)acc->cycles / acc->elapsed : 0;
+    for (int k = 0; k < 3; k++) {
+        percentiles(acc->lat[k], acc->n, &out->p50[k], &out->p99[k]);
+        free(acc->lat[k]);
+    }
+    memset(acc, 0, sizeof *acc);
 }
 
 /* ---- diagnostics: SQL statements per submit and per approve -------------------------- */
@@ -450,7 +475,7 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? atof(argv[1]) : 5;
     int threads = argc > 2 ? atoi(argv[2]) : 4;
-    if (threads < 1 || threads > MAX_THREADS || seconds <= 0) {
+    if (threads < 1 || threads > MAX_THREADS || !(seconds > 0)) {
         fprintf(stderr, "usage: %s [seconds>0] [threads 1..%d]\n", argv[0], MAX_THREADS);
         return 2;
     }
@@ -462,24 +487,39 @@ int main(int argc, char **argv)
         sb_api_harness_stop(w.h);
         return 1;
     }
-    /* Phase 1: the machine's limit on this cluster. */
-    double tps = 0;
-    char pgcmd[128];
+    /* Phases 1 and 2, interleaved: 1 s slices of pgbench -N and of our
+     * cycles at full speed, alternating, so the machine's noise hits both. */
+    char pgprefix[600], pgcmd[128];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int pg_threads = cores > 0 && cores < threads ? (int)cores : threads; /* -j: a thread per core */
-    if (pgbench(w.h, threads, pg_threads, seconds, &tps, pgcmd, sizeof pgcmd) != 0 || tps <= 0) {
+    if (pgbench_setup(w.h, pgprefix, sizeof pgprefix) != 0) {
         sb_api_harness_stop(w.h);
         return 1;
     }
-    /* Phase 2: full speed. */
+    int slices = seconds >= 1 ? (int)(seconds + 0.5) : 1;
+    double tps_sum = 0;
+    samples acc = {0};
+    for (int i = 0; i < slices; i++) {
+        double tps = 0;
+        if (pgbench_slice(pgprefix, threads, pg_threads, &tps) != 0 || tps <= 0) {
+            sb_api_harness_stop(w.h);
+            return 1;
+        }
+        tps_sum += tps;
+        measure_into(&w, seconds / slices, threads, 0, &acc);
+    }
+    double tps = tps_sum / slices;
+    snprintf(pgcmd, sizeof pgcmd, "pgbench -N -c %d -j %d, %d x 1 s", threads, pg_threads, slices);
     result full, half;
-    measure(&w, seconds, threads, 0, &full);
+    summarise(&acc, &full);
     /* Phase 3: half of it, paced. */
     double target = full.rate / 2;
-    if (full.errors == 0 && target > 0)
-        measure(&w, seconds, threads, target, &half);
-    else
+    if (full.errors == 0 && target > 0) {
+        measure_into(&w, seconds, threads, target, &acc);
+        summarise(&acc, &half);
+    } else {
         memset(&half, 0, sizeof half);
+    }
     printf("| benchmark | ours | machine limit (same run) | ratio | target |\n|---|---|---|---|---|\n");
     printf("| request create+approve cycles, %d clients | %.0f cycles/s (p50 %.1f ms, p99 %.1f ms) | "
            "`%s` %.0f TPS | %.0f%% | >= 30%% |\n",

@@ -11,3 +11,5 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_api_auth_accounts.c)
   sb_add_unit_test(test_api_auth_accounts
     SOURCES integration/test_api_auth_accounts.c LIBRARIES sb_api_harness)
 endif()
+sb_add_unit_test(test_api_auth_cache SOURCES integration/test_api_auth_cache.c LIBRARIES sb_api_harness)
+sb_add_unit_test(test_auth_cache SOURCES unit/test_auth_cache.c LIBRARIES sb_api)

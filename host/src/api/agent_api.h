@@ -93,6 +93,9 @@ int sb_job_drive_request(sb_db_conn *conn, const sb_app *app, sb_server_request 
  * -1 (nothing answered) when parking is impossible. */
 int sb_job_hub_park(sb_app *app, sb_server_request *req, const sb_agent_identity *agent,
                     int64_t wait_ms, sb_error *err);
+/* Starts the hub of app if it is not running (its listener also carries
+ * SB_AUTH_CHANNEL for the auth cache, api/auth_cache.h). 0 when running. */
+int sb_job_hub_ensure(sb_app *app, sb_error *err);
 /* Stops the hub of app (answers 503 to whatever is still parked). */
 void sb_job_hub_stop(sb_app *app);
 

@@ -16,6 +16,7 @@
 
 #include "api/agent_api.h"
 #include "api/app_keys.h"
+#include "api/auth_cache.h"
 #include "crypto/secure_mem.h"
 #include "store/rbac_snapshot.h"
 #include "util/log.h"
@@ -193,6 +194,8 @@ int sb_app_init(sb_app *app, const sb_settings *s, sb_db *db, int dev_mode, cons
     app->cookie_secure = dev_mode ? 0 : 1;
     pthread_mutex_init(&app->tenancy_lock, NULL);
     pthread_mutex_init(&app->job_hub_lock, NULL);
+    if ((app->auth_cache = sb_auth_cache_new(SB_AUTH_CACHE_MAX_AGE_MS)) == NULL)
+        return sb_error_set(err, 1, "out of memory creating the auth cache");
     if (sb_app_derive_keys(s->keys.master_key, state_dir, &app->token_pepper, &app->jwt_secret,
                            &app->audit_key, err) != 0)
         return -1;
@@ -213,6 +216,7 @@ int sb_app_init(sb_app *app, const sb_settings *s, sb_db *db, int dev_mode, cons
 void sb_app_close(sb_app *app)
 {
     sb_job_hub_stop(app);
+    sb_auth_cache_free(app->auth_cache);
     sb_kms_close(app->kms_owned);
     pthread_mutex_destroy(&app->job_hub_lock);
     sb_secure_release(app->token_pepper);

@@ -27,6 +27,19 @@
 
 #define SB_KEY_BYTES 32
 
+/* How an authenticated read may use the per-process auth cache. */
+typedef enum sb_auth_cache_mode {
+    /* default: a cached identity is used only after one tiny statement
+     * confirms the auth generation has not moved since it was read — every
+     * change committed before the request counts, on every replica */
+    SB_AUTH_CACHE_VERIFIED = 0,
+    /* trusts the NOTIFY alone (no statement): a change counts once this
+     * process has received its notification (bounded lag, typically < 1 ms
+     * on a LAN). Only the benchmark uses it, to measure the difference. */
+    SB_AUTH_CACHE_NOTIFIED,
+    SB_AUTH_CACHE_OFF /* every request reads the database */
+} sb_auth_cache_mode;
+
 typedef struct sb_app {
     const sb_settings *settings;
     sb_db *db;
@@ -42,9 +55,13 @@ typedef struct sb_app {
     pthread_mutex_t tenancy_lock;
     struct sb_tenancy_ref *tenancy_ref;
     int64_t tenancy_version;
-    /* the agent long-poll hub (api/job_waiters.c), started on first use */
+    /* the notification hub (api/job_waiters.c): agent long-polls and the
+     * auth cache's invalidations; started on first use */
     pthread_mutex_t job_hub_lock;
     struct sb_job_hub *job_hub;
+    /* sessions/API tokens and their grants (api/auth_cache.h) */
+    struct sb_auth_cache *auth_cache;
+    sb_auth_cache_mode auth_cache_mode;
     /* wraps per-request read keys (crypto/kms.h); NULL: reads cannot be
      * approved. kms_owned: closed by sb_app_close. */
     const struct sb_kms *kms;

@@ -1,8 +1,15 @@
 /*
  * api/job_waiters.c — the long-poll hub (agent_api.h): parked claim
- * requests and the one thread that answers them.
+ * requests and the one thread that answers them; its LISTEN connection
+ * also drives the auth cache (api/auth_cache.h), so a process keeps one
+ * listener for both.
  *
  * Contract:
+ *   - The listener LISTENs on SB_JOB_CHANNEL and SB_AUTH_CHANNEL. The auth
+ *     cache is usable only while it is connected: the hub marks it
+ *     listening once LISTEN is active, not listening (emptied) the moment
+ *     the connection is found lost, listening again after the reconnect;
+ *     each notification on SB_AUTH_CHANNEL empties it.
  *   - One hub per sb_app, started on the first parked claim: a dedicated
  *     LISTEN connection on SB_JOB_CHANNEL, an eventfd for new waiters and
  *     for stopping, and one thread polling both. No thread per waiter: a
@@ -32,6 +39,8 @@
 #include <unistd.h>
 
 #include "api/agent_api.h"
+#include "api/auth_cache.h"
+#include "store/auth_generation_store.h"
 #include "store/job_store.h"
 #include "util/log.h"
 
@@ -129,11 +138,14 @@ static void drain_notifications(struct sb_job_hub *hub)
         sb_error err = {0};
         int rc = sb_db_listen_wait(hub->listener, 0, channel, sizeof channel, payload,
                                    sizeof payload, &err);
-        if (rc == SB_DB_LISTEN_NOTIFIED)
+        if (rc == SB_DB_LISTEN_NOTIFIED && strcmp(channel, SB_AUTH_CHANNEL) == 0)
+            sb_auth_cache_invalidate(hub->app->auth_cache);
+        else if (rc == SB_DB_LISTEN_NOTIFIED)
             mark_due(hub, payload);
-        else if (rc == SB_DB_LISTEN_RECONNECTED)
+        else if (rc == SB_DB_LISTEN_RECONNECTED) {
+            sb_auth_cache_set_listening(hub->app->auth_cache, 1);
             mark_due(hub, NULL);
-        else {
+        } else {
             if (rc < 0)
                 sb_warn("jobs", "job listener: %s (retrying)", err.message);
             return;
@@ -201,6 +213,12 @@ static void *hub_main(void *p)
     return NULL;
 }
 
+static void on_listener_lost(void *ctx)
+{
+    struct sb_job_hub *hub = ctx;
+    sb_auth_cache_set_listening(hub->app->auth_cache, 0); /* fail closed */
+}
+
 static struct sb_job_hub *hub_start(sb_app *app, sb_error *err)
 {
     struct sb_job_hub *hub = calloc(1, sizeof *hub);
@@ -209,11 +227,17 @@ static struct sb_job_hub *hub_start(sb_app *app, sb_error *err)
         return NULL;
     }
     hub->app = app;
-    const char *channels[] = {SB_JOB_CHANNEL};
+    /* sb_jobs last: its LISTEN is the connection's last query (tests look for it) */
+    const char *channels[] = {SB_AUTH_CHANNEL, SB_JOB_CHANNEL};
     hub->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&hub->mu, NULL);
-    if (hub->efd < 0 || sb_db_listen_open_pool(app->db, channels, 1, &hub->listener, err) != 0 ||
-        pthread_create(&hub->thread, NULL, hub_main, hub) != 0) {
+    int ok = hub->efd >= 0 && sb_db_listen_open_pool(app->db, channels, 2, &hub->listener, err) == 0;
+    if (ok) { /* before the thread runs: a loss it finds is then never overwritten */
+        sb_db_listen_on_lost(hub->listener, on_listener_lost, hub);
+        sb_auth_cache_set_listening(app->auth_cache, 1);
+    }
+    if (!ok || pthread_create(&hub->thread, NULL, hub_main, hub) != 0) {
+        sb_auth_cache_set_listening(app->auth_cache, 0);
         if (hub->efd < 0 || hub->listener)
             sb_error_set(err, 1, "cannot start the job hub");
         sb_db_listen_close(hub->listener);
@@ -226,16 +250,22 @@ static struct sb_job_hub *hub_start(sb_app *app, sb_error *err)
     return hub;
 }
 
-int sb_job_hub_park(sb_app *app, sb_server_request *req, const sb_agent_identity *agent,
-                    int64_t wait_ms, sb_error *err)
+int sb_job_hub_ensure(sb_app *app, sb_error *err)
 {
     pthread_mutex_lock(&app->job_hub_lock);
     if (app->job_hub == NULL)
         app->job_hub = hub_start(app, err);
-    struct sb_job_hub *hub = app->job_hub;
+    int rc = app->job_hub ? 0 : -1;
     pthread_mutex_unlock(&app->job_hub_lock);
-    if (hub == NULL)
+    return rc;
+}
+
+int sb_job_hub_park(sb_app *app, sb_server_request *req, const sb_agent_identity *agent,
+                    int64_t wait_ms, sb_error *err)
+{
+    if (sb_job_hub_ensure(app, err) != 0)
         return -1;
+    struct sb_job_hub *hub = app->job_hub;
     waiter *w = calloc(1, sizeof *w);
     if (w == NULL)
         return sb_error_set(err, 1, "out of memory");
@@ -260,6 +290,7 @@ void sb_job_hub_stop(sb_app *app)
     struct sb_job_hub *hub = app->job_hub;
     if (hub == NULL)
         return;
+    sb_auth_cache_set_listening(app->auth_cache, 0);
     atomic_store(&hub->stopping, 1);
     signal_hub(hub);
     pthread_join(hub->thread, NULL);

@@ -188,6 +188,10 @@ int sb_db_listen_open_pool(sb_db *db, const char *const *channels, size_t n_chan
  * above), or -1 when the server cannot be reached (call again to retry). */
 int sb_db_listen_wait(sb_db_listener *l, int64_t timeout_ms, char *channel_out, size_t channel_cap,
                       char *payload_out, size_t payload_cap, sb_error *err);
+/* fn(ctx) is called (on the waiting thread) as soon as sb_db_listen_wait
+ * finds the connection lost, before it tries to reconnect: whoever relies
+ * on the notifications can stop trusting them until RECONNECTED. */
+void sb_db_listen_on_lost(sb_db_listener *l, void (*fn)(void *ctx), void *ctx);
 /* The socket to include in an external poll loop (-1 when disconnected). */
 int sb_db_listen_socket(const sb_db_listener *l);
 void sb_db_listen_close(sb_db_listener *l);

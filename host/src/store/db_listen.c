@@ -21,7 +21,16 @@ struct sb_db_listener {
     char channels[MAX_CHANNELS][SB_DB_CHANNEL_MAX + 1];
     size_t n_channels;
     int lost; /* the connection broke; report RECONNECTED once it is back */
+    int lost_reported; /* warned and on_lost called for this loss */
+    void (*on_lost)(void *ctx);
+    void *on_lost_ctx;
 };
+
+void sb_db_listen_on_lost(sb_db_listener *l, void (*fn)(void *ctx), void *ctx)
+{
+    l->on_lost = fn;
+    l->on_lost_ctx = ctx;
+}
 
 /* LISTEN cannot take parameters; the names were validated to [a-z0-9_]
  * and are quoted as identifiers all the same. */
@@ -118,6 +127,7 @@ static int reconnect(sb_db_listener *l, sb_error *err)
         return -1;
     sb_info("store", "listener reconnected to PostgreSQL (%s)", l->describe);
     l->lost = 0;
+    l->lost_reported = 0;
     return SB_DB_LISTEN_RECONNECTED;
 }
 
@@ -131,9 +141,13 @@ int sb_db_listen_wait(sb_db_listener *l, int64_t timeout_ms, char *channel_out, 
     int64_t deadline = sb_db_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         if (l->lost || PQstatus(l->pg) != CONNECTION_OK) {
-            if (!l->lost)
+            if (!l->lost_reported) {
+                l->lost_reported = 1;
                 sb_warn("store", "listener lost its connection to PostgreSQL (%s); reconnecting",
                         l->describe);
+                if (l->on_lost)
+                    l->on_lost(l->on_lost_ctx);
+            }
             l->lost = 1;
             return reconnect(l, err);
         }

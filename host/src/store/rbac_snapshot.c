@@ -64,8 +64,10 @@ int sb_store_grants_from(const PGresult *res, int col, sb_grant_set *out, sb_err
         return sb_error_set(err, SB_DB_E_NO_MEMORY, "out of memory loading grants");
     }
     for (int i = 0; i < n; i++) {
-        if (i == 0)
+        if (i == 0) {
             out->tenancy_version = strtoll(PQgetvalue(res, 0, col), NULL, 10);
+            out->auth_generation = strtoll(PQgetvalue(res, 0, col + 4), NULL, 10);
+        }
         if (PQgetisnull(res, i, col + 2))
             continue; /* the LEFT JOIN row of a user without grants */
         sb_grant *g = &out->grants[out->n];

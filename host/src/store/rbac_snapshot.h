@@ -22,6 +22,7 @@ typedef struct sb_grant_set {
     size_t n;
     char **ids; /* storage of the scope ids */
     int64_t tenancy_version;
+    int64_t auth_generation; /* auth_generation when read (auth_generation_store.h) */
 } sb_grant_set;
 
 int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *out, sb_error *err);
@@ -30,10 +31,12 @@ int sb_store_user_grants(sb_db_conn *conn, const char *user_id, sb_grant_set *ou
  * caller's grants in its own round trip): SB_STORE_GRANT_COLUMNS in the
  * select list, SB_STORE_GRANT_JOIN(user id expression) after the FROM item,
  * then sb_store_grants_from(res, first grant column, out). One row per
- * grant (at least one); the tenancy version in every row. */
+ * grant (at least one); the tenancy version and the auth generation in
+ * every row (read in the same snapshot as the grants). */
 #define SB_STORE_GRANT_COLUMNS                                                                     \
     "tv.version, array_to_string(r.permissions, ','), g.scope_type,"                               \
-    " coalesce(g.team_id::text, g.project_id::text)"
+    " coalesce(g.team_id::text, g.project_id::text),"                                              \
+    " (SELECT generation FROM auth_generation)"
 #define SB_STORE_GRANT_JOIN(user_expr)                                                             \
     " CROSS JOIN tenancy_version tv"                                                               \
     " LEFT JOIN (grants g JOIN roles r ON r.id = g.role_id) ON g.user_id = " user_expr
