@@ -250,6 +250,9 @@ static int run_control_plane(const sb_settings *s, const dev_args *a, sb_instanc
     }
     struct stat st;
     int created = stat(state_dir, &st) != 0 && errno == ENOENT;
+    char pg_version[PATH_MAX + 32];
+    snprintf(pg_version, sizeof pg_version, "%s/pgdata/PG_VERSION", state_dir);
+    int fresh = stat(pg_version, &st) != 0; /* no database yet: the logins get printed */
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
@@ -276,7 +279,7 @@ static int run_control_plane(const sb_settings *s, const dev_args *a, sb_instanc
             return 1;
         }
     }
-    print_ready(sb_control_plane_url(cp), a->emulator ? &demo : NULL, created);
+    print_ready(sb_control_plane_url(cp), a->emulator ? &demo : NULL, fresh);
     fflush(stdout);
     int sig = 0;
     do

@@ -228,10 +228,11 @@ static int start_vault(demo_run *r, sb_error *err)
             return -1;
     }
     unlink(port_file);
-    char root[64];
-    random_token(root, sizeof root); /* never used: the agent has its own token */
+    char root[80] = "--root-token=";
+    /* never used: the agent has its own token; one argument, as a token may begin with '-' */
+    random_token(root + strlen(root), sizeof root - strlen(root));
     char *argv[] = {"python3", (char *)r->o->emulator, "--port", "0", "--port-file", port_file,
-                    "--seed", seed, "--root-token", root, NULL};
+                    "--seed", seed, root, NULL};
     say(r, "Starting the demo Vault emulator", r->o->emulator);
     if (sb_dev_child_spawn(&r->d->vault, "demo Vault emulator", argv, NULL, log, err) != 0 ||
         sb_dev_child_wait_file(&r->d->vault, port_file, READY_TIMEOUT_MS, err) != 0)
