@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startStack } from "./stack.mjs";
 import { startArgo } from "./argocd.mjs";
-import { checkPage, dependentSteps, launch, newPage, signIn } from "./browser.mjs";
+import { checkPage, dependentSteps, launch, newPage, reloadUntil, signIn } from "./browser.mjs";
 
 const ARGO_TOKEN = "argo-ui-token-5d1c";
 const CONFIG = `role: dev
@@ -59,16 +59,6 @@ after(async () => {
   await argo?.stop();
   assert.deepEqual(csp, [], "CSP violations");
 });
-
-/** Reloads page until locator is there (the worker and the agent work in the background). */
-async function reloadUntil(page, locator, what, ms = 45_000) {
-  const end = Date.now() + ms;
-  while (!(await locator.count())) {
-    assert.ok(Date.now() < end, what);
-    await page.waitForTimeout(500);
-    await page.reload();
-  }
-}
 
 test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, async (outer) => {
   const step = dependentSteps(outer, () => ({ admin, developer, approver }), "gitops-failed");
@@ -218,7 +208,7 @@ test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, asyn
     await approver.getByText("approve by approver").waitFor();
 
     const row = panel.getByRole("table", { name: "GitOps observations" }).getByRole("row").filter({ hasText: "payments-web" });
-    await reloadUntil(developer, row.getByText("observing", { exact: true }), "no baseline was taken (the observation never became observing)");
+    await reloadUntil(developer, row.getByText("observing", { exact: true }), "no baseline was taken (the observation never became observing)", 45_000);
     await row.getByText("on argo-main").waitFor();
     await row.getByText(/watching for a rollout/).waitFor();
     await checkPage(developer, "43-gitops-observing");
@@ -235,7 +225,7 @@ test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, asyn
     await admin.getByRole("link", { name: "Notifications" }).click();
     const table = admin.getByRole("table", { name: "Dead letters, newest first" });
     const created = table.getByRole("row").filter({ hasText: "request.created" });
-    await reloadUntil(admin, created, "no dead letter for the request's creation");
+    await reloadUntil(admin, created, "no dead letter for the request's creation", 45_000);
     await created.first().getByRole("cell", { name: "ops-slack", exact: true }).waitFor();
     await created.first().getByRole("cell", { name: "1", exact: true }).waitFor(); // attempts
     const cells = await created.first().getByRole("cell").allTextContents();

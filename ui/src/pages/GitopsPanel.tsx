@@ -1,10 +1,11 @@
 // pages/GitopsPanel.tsx — the request page's GitOps panel: for a patch, the
 // Argo CD observations of the applications mapped to its secret (docs/
 // gitops.md), each with its state and what that state proves, the evidence
-// and the times. Hidden when the route answers 404 (GitOps observation off);
-// while any observation is still open it offers a refresh.
+// and the times. Shown from the first answer on, never when the route answers
+// 404 (GitOps observation off); while any observation is still open it
+// offers a refresh.
 import { api, ApiError, must, type Schemas } from "../api/client";
-import { Button, DataTable, Empty, ErrorBanner, Loading, StateBadge, Time, useLoad } from "../components/ui";
+import { Button, DataTable, Empty, ErrorBanner, StateBadge, Time, useLoad } from "../components/ui";
 
 type Observation = Schemas["GitopsObservation"];
 
@@ -29,16 +30,15 @@ export function GitopsPanel({ requestId }: { requestId: string }) {
       throw e;
     }
   }, [requestId]);
-  if (obs.data === null) return null;
+  // nothing until the first answer: a server with GitOps off never shows the panel, not even loading
+  if (obs.data === null || (obs.data === undefined && !obs.error)) return null;
   const items = obs.data?.items ?? [];
   return (
     <section aria-labelledby="gitops-heading">
       <h2 id="gitops-heading">GitOps rollout</h2>
       <p className="hint">Whether the Argo CD applications that use this secret picked the change up. Secrets Bridge only reads Argo CD; it never syncs or restarts anything.</p>
       <ErrorBanner error={obs.error} />
-      {obs.loading && !obs.data ? (
-        <Loading what="the GitOps observations" />
-      ) : items.length ? (
+      {items.length ? (
         <DataTable
           caption="GitOps observations"
           rows={items}

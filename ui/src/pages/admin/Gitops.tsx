@@ -6,7 +6,8 @@
 // application mappings (GitopsMappings). Needs integration.edit.
 import { useState } from "react";
 import { api, must, type Schemas } from "../../api/client";
-import { Button, ConfirmAbout, DataTable, Empty, ErrorBanner, Field, Loading, Time, useLoad, useSubmit } from "../../components/ui";
+import { LoadedTable } from "../../components/forms";
+import { Button, ConfirmAbout, Empty, ErrorBanner, Field, Loading, Time, useLoad, useSubmit } from "../../components/ui";
 import { useGitopsEnabled } from "../../lib/gitopsEnabled";
 import { EndpointForm } from "./EndpointForm";
 import { GitopsMappings } from "./GitopsMappings";
@@ -76,37 +77,33 @@ export function GitopsPage() {
     <>
       <section className="card">
         <h2>Argo CD endpoints</h2>
-        <ErrorBanner error={act.error ?? endpoints.error} />
-        {endpoints.loading && !endpoints.data ? (
-          <Loading what="the endpoints" />
-        ) : list.length ? (
-          <DataTable
-            caption="Argo CD endpoints"
-            rows={list}
-            rowKey={(e) => e.id}
-            columns={[
-              { header: "Name", cell: (e) => e.name },
-              { header: "Base URL", cell: (e) => <code>{e.base_url}</code> },
-              { header: "Project", cell: (e) => e.project ?? <span className="muted">—</span> },
-              { header: "Token set", cell: (e) => <Time at={e.token_set_at} /> },
-              { header: "Health", cell: (e) => <Health e={e} /> },
-              {
-                header: "Actions",
-                cell: (e) => (
-                  <div className="row">
-                    <Button onPress={() => setEditing(e)}>Edit {e.name}</Button>
-                    <Button onPress={() => setChecking(e)}>Health check {e.name}</Button>
-                    <Button variant="danger" onPress={() => setDeleting(e)}>
-                      Delete {e.name}
-                    </Button>
-                  </div>
-                ),
-              },
-            ]}
-          />
-        ) : (
-          <Empty>No Argo CD endpoints yet.</Empty>
-        )}
+        <ErrorBanner error={act.error} />
+        <LoadedTable
+          what="the endpoints"
+          load={endpoints}
+          empty="No Argo CD endpoints yet."
+          caption="Argo CD endpoints"
+          rowKey={(e) => e.id}
+          columns={[
+            { header: "Name", cell: (e) => e.name },
+            { header: "Base URL", cell: (e) => <code>{e.base_url}</code> },
+            { header: "Project", cell: (e) => e.project ?? <span className="muted">—</span> },
+            { header: "Token set", cell: (e) => <Time at={e.token_set_at} /> },
+            { header: "Health", cell: (e) => <Health e={e} /> },
+            {
+              header: "Actions",
+              cell: (e) => (
+                <div className="row">
+                  <Button onPress={() => setEditing(e)}>Edit {e.name}</Button>
+                  <Button onPress={() => setChecking(e)}>Health check {e.name}</Button>
+                  <Button variant="danger" onPress={() => setDeleting(e)}>
+                    Delete {e.name}
+                  </Button>
+                </div>
+              ),
+            },
+          ]}
+        />
         {checking && <HealthCheck key={checking.id} endpoint={checking} onChecked={bump} />}
         {editing ? (
           <EndpointForm key={editing === "new" ? "new" : editing.id} endpoint={editing === "new" ? undefined : editing} onDone={() => (setEditing(null), bump())} onCancel={() => setEditing(null)} />

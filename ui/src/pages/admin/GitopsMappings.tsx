@@ -5,8 +5,8 @@
 // confirmation). Bindings and connections are named, not shown as ids.
 import { useState } from "react";
 import { api, listAll, must, projectSecretBindings, type Schemas } from "../../api/client";
-import { CreateForm, optionsOf } from "../../components/forms";
-import { Button, ConfirmAbout, DataTable, Empty, ErrorBanner, Field, Loading, Select, useLoad, useSubmit } from "../../components/ui";
+import { CreateForm, LoadedTable, optionsOf } from "../../components/forms";
+import { Button, ConfirmAbout, ErrorBanner, Field, Select, useLoad, useSubmit } from "../../components/ui";
 
 type Mapping = Schemas["GitopsMapping"];
 
@@ -31,36 +31,31 @@ export function GitopsMappings(props: { endpoints: Schemas["ArgocdEndpoint"][]; 
     }
     return <>provider connection {conns.data?.find((c) => c.id === m.connection_id)?.name ?? m.connection_id}</>;
   };
-  const list = mappings.data ?? [];
   return (
     <section className="card">
       <h2>Application mappings</h2>
       <p className="hint">When a patch of a mapped secret executes, each mapped application is watched until its workloads roll out (or the timeout).</p>
-      <ErrorBanner error={act.error ?? mappings.error} />
-      {mappings.loading && !mappings.data ? (
-        <Loading what="the mappings" />
-      ) : list.length ? (
-        <DataTable
-          caption="Application mappings"
-          rows={list}
-          rowKey={(m) => m.id}
-          columns={[
-            { header: "Application", cell: (m) => m.application },
-            { header: "Endpoint", cell: (m) => endpointName(m.endpoint_id) },
-            { header: "Watches", cell: target },
-            {
-              header: "Actions",
-              cell: (m) => (
-                <Button variant="danger" onPress={() => setRemoving(m)}>
-                  Remove {m.application} on {endpointName(m.endpoint_id)}
-                </Button>
-              ),
-            },
-          ]}
-        />
-      ) : (
-        <Empty>No application is mapped yet.</Empty>
-      )}
+      <ErrorBanner error={act.error} />
+      <LoadedTable
+        what="the mappings"
+        load={mappings}
+        empty="No application is mapped yet."
+        caption="Application mappings"
+        rowKey={(m) => m.id}
+        columns={[
+          { header: "Application", cell: (m) => m.application },
+          { header: "Endpoint", cell: (m) => endpointName(m.endpoint_id) },
+          { header: "Watches", cell: target },
+          {
+            header: "Actions",
+            cell: (m) => (
+              <Button variant="danger" onPress={() => setRemoving(m)}>
+                Remove {m.application} on {endpointName(m.endpoint_id)}
+              </Button>
+            ),
+          },
+        ]}
+      />
       <CreateForm
         title="New application mapping"
         submitLabel="Add mapping"
