@@ -492,7 +492,8 @@ int sb_cmd_dev(int argc, char **argv)
         dev_args a = {state_dir, plugin_dir, no_demo ? NULL : demo_emulator(&s, plugin_dir), reset,
                       &r, NULL};
         if (s.gitops_observation.enabled &&
-            (a.gitops_plugin = sb_gitops_client_plugin(&r, s.gitops_observation.plugin, &err)) == NULL) {
+            (a.gitops_plugin = sb_gitops_client_plugin(&r, s.gitops_observation.plugin, &err)) ==
+                NULL) {
             fprintf(stderr, "sbridge dev: gitops_observation.enabled: %s\n", err.message);
             rc = 1;
         } else if (!once)
