@@ -12,7 +12,7 @@ import { Field } from "../../components/ui";
 type Endpoint = Schemas["ArgocdEndpoint"];
 const OPTIONAL = ["project", "ca_file", "tls_server_name"] as const;
 
-const urlRule = (v: string) => (/^https?:\/\/[^\s/]+/.test(v) ? null : "an http(s) URL such as https://argocd.example.com (http:// only to a loopback host)");
+const urlRule = (v: string) => (v === "" || /^https?:\/\/[^\s/]+/.test(v) ? null : "an http(s) URL such as https://argocd.example.com (http:// only to a loopback host)");
 
 export function EndpointForm(props: { endpoint?: Endpoint; onDone: () => void; onCancel: () => void }) {
   const e = props.endpoint;

@@ -10,7 +10,7 @@ import { Button, ConfirmAbout, ErrorBanner, Field, Select, useLoad, useSubmit } 
 
 type Mapping = Schemas["GitopsMapping"];
 
-const appRule = (v: string) => (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v) ? null : "the Argo CD application's name: lowercase letters, digits, dashes and dots");
+const appRule = (v: string) => (v === "" || /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v) ? null : "the Argo CD application's name: lowercase letters, digits, dashes and dots");
 
 export function GitopsMappings(props: { endpoints: Schemas["ArgocdEndpoint"][]; version: number }) {
   const [v, setV] = useState(0);
