@@ -3,7 +3,8 @@
 # before anything is created (the port named, --listen / SBRIDGE_DEV_LISTEN
 # offered, no state directory left); --listen picks the address; the seeded
 # logins go to stdout, never to stderr's JSON log; `sbridge audit verify
-# --state-dir` checks the dev state directory, while dev runs and after.
+# --state-dir` checks the dev state directory, while dev runs and after;
+# gitops_observation on without its plugin loaded is refused at start.
 set -euo pipefail
 : "${SBRIDGE:?}" "${SB_PLUGIN_DIR:?}"
 work=$(mktemp -d /tmp/sb-devcli-XXXXXX)
@@ -67,6 +68,25 @@ if [[ $(id -u) == 0 ]]; then
   [[ -z "$(ls -A "$work/tmp")" ]] || fail "a failed start left a temporary directory"
   echo "ok: a failed start removes the state directory it created"
 fi
+
+# GitOps observation on without its plugin loaded: refused before anything
+# is created, naming the key and the plugin (as sbridge server does).
+cat >"$work/gitops.yaml" <<'YAML'
+role: dev
+plugins:
+  load:
+    - {name: example, file: example.so, capabilities: [provider]}
+gitops_observation:
+  enabled: true
+YAML
+set +e
+"$SBRIDGE" dev --config "$work/gitops.yaml" --listen 127.0.0.1:0 --state-dir "$work/never" >"$work/gitops.out" 2>"$work/gitops.err"
+rc=$?
+set -e
+[[ $rc == 1 ]] || fail "gitops_observation without its plugin: exit $rc, expected 1"
+grep -q "gitops_observation.enabled: .*argocd" "$work/gitops.err" || fail "gitops_observation without its plugin: the key and plugin are not named"
+[[ ! -e "$work/never" ]] || fail "gitops_observation without its plugin: the state directory was created"
+echo "ok: gitops_observation without its plugin is refused before anything starts"
 
 # A free port, a kept state directory.
 "$SBRIDGE" dev --listen 127.0.0.1:0 --state-dir "$work/state" >"$work/dev.out" 2>"$work/dev.err" &

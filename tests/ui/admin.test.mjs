@@ -5,7 +5,8 @@
 // remove), workflows with approval groups (create, edit, delete refused by
 // the server while a rule uses it), policy rules (create, edit, history,
 // delete), personal API tokens on the profile (shown once, usable, revoked),
-// and pagination (audit events load page by page). Every page is scanned with
+// GitOps off (no GitOps section) and no dead letters, and pagination (audit
+// events load page by page). Every page is scanned with
 // axe-core and photographed; no CSP violation may be reported.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -223,6 +224,16 @@ test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (ou
     await ci.getByText("revoked", { exact: true }).waitFor();
     assert.equal(await developer.getByRole("button", { name: "Revoke ci" }).count(), 0, "a revoked token cannot be revoked again");
     assert.equal((await me()).status, 401, "a revoked token is refused");
+  });
+
+  await step("GitOps observation off: no GitOps section; notifications: no dead letters", async () => {
+    await admin.getByRole("link", { name: "Admin" }).click();
+    await admin.getByRole("link", { name: "Notifications" }).click();
+    await admin.getByText("No dead letters").waitFor();
+    await checkPage(admin, "29-notifications-empty");
+    assert.equal(await admin.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "GitOps (Argo CD)" }).count(), 0, "no GitOps link when the server has it off");
+    await admin.goto("/admin/gitops");
+    await admin.getByText("GitOps observation is off on this server").waitFor();
   });
 
   await step("lists the API pages load page by page (audit events, 25 at a time)", async () => {

@@ -55,6 +55,16 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** Reloads page until locator is there (an agent or the worker works in the background). */
+export async function reloadUntil(page, locator, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (!(await locator.count())) {
+    assert.ok(Date.now() < end, what);
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+}
+
 export async function signIn(page, username, password) {
   await page.goto("/");
   await page.getByLabel("Username").fill(username);

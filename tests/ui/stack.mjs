@@ -3,9 +3,11 @@
 // approver / developer, the built UI from ui/dist) and, once the UI has
 // minted an enrollment token, the real agent (sbridge-agent) serving the
 // connection with the example plugin's demo provider (payments/db holds
-// username and password). Everything lives in one temporary directory and
-// is stopped and removed by stop(). Waits poll with deadlines; no sleeps as
-// synchronisation.
+// username and password). startStack({config, env}) runs dev with that
+// configuration text instead of the built-in one (e.g. GitOps observation
+// on, notifiers), env added to its environment. Everything lives in one
+// temporary directory and is stopped and removed by stop(). Waits poll with
+// deadlines; no sleeps as synchronisation.
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -18,7 +20,7 @@ export const SBRIDGE = process.env.SBRIDGE ?? path.join(build, "sbridge");
 export const SBRIDGE_AGENT = process.env.SBRIDGE_AGENT ?? path.join(build, "sbridge-agent");
 const PLUGIN_DIR = process.env.SB_PLUGIN_DIR ?? path.join(build, "plugins-out");
 
-async function until(what, ms, check) {
+export async function until(what, ms, check) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -38,14 +40,19 @@ function freePort() {
   });
 }
 
-export async function startStack() {
+export async function startStack({ config, env = {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-ui-"));
   fs.chmodSync(dir, 0o755); // the embedded PostgreSQL runs as postgres when we are root
   const state = path.join(dir, "state");
   const out = path.join(dir, "dev.out");
   const err = path.join(dir, "dev.err");
-  const dev = spawn(SBRIDGE, ["dev", "--no-demo", "--listen", "127.0.0.1:0", "--state-dir", state], {
-    env: { ...process.env, SBRIDGE_PLUGIN_DIR: PLUGIN_DIR, SBRIDGE_CONFIG: "", TMPDIR: dir },
+  const args = ["dev", "--no-demo", "--listen", "127.0.0.1:0", "--state-dir", state];
+  if (config) {
+    fs.writeFileSync(path.join(dir, "dev.yaml"), config);
+    args.push("--config", path.join(dir, "dev.yaml"));
+  }
+  const dev = spawn(SBRIDGE, args, {
+    env: { ...process.env, ...env, SBRIDGE_PLUGIN_DIR: PLUGIN_DIR, SBRIDGE_CONFIG: "", TMPDIR: dir },
     stdio: ["ignore", fs.openSync(out, "w"), fs.openSync(err, "w")],
   });
   const procs = [dev];

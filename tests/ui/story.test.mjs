@@ -17,7 +17,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { after, before, test } from "node:test";
 import { startStack } from "./stack.mjs";
-import { checkPage, dependentSteps, launch, newPage, signIn } from "./browser.mjs";
+import { checkPage, dependentSteps, launch, newPage, reloadUntil, signIn } from "./browser.mjs";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const DIST = process.env.SB_UI_DIST ?? path.join(repo, "ui/dist");
@@ -29,16 +29,6 @@ const scanned = [];
 async function check(page, name) {
   await checkPage(page, name);
   scanned.push(name);
-}
-
-/** Reloads page until locator is there (an agent works in the background). */
-async function reloadUntil(page, locator, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!(await locator.count())) {
-    assert.ok(Date.now() < end, what);
-    await page.waitForTimeout(500);
-    await page.reload();
-  }
 }
 
 before(async () => {
@@ -252,6 +242,13 @@ test("the story", { timeout: 240_000 }, async (outer) => {
     await developer.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
     ids.patch = developer.url().split("/").pop();
     await developer.getByText(/boxes to 1 agent key/).waitFor();
+    // GitOps observation is off on this stack: its route answers 404 and the panel is not shown
+    const observations = developer.waitForResponse((r) => r.url().endsWith(`/requests/${ids.patch}/gitops-observations`));
+    await developer.reload();
+    assert.equal((await observations).status(), 404);
+    await developer.getByText(/boxes to 1 agent key/).waitFor();
+    await developer.waitForLoadState("networkidle");
+    assert.equal(await developer.getByRole("heading", { name: "GitOps rollout" }).count(), 0, "no GitOps panel when GitOps is off");
     assert.equal(bodies.length, 1);
     assert.ok(!bodies[0].includes(canary) && !bodies[0].includes("CANARY"), "the canary left the browser");
     const sent = JSON.parse(bodies[0]);

@@ -19,6 +19,8 @@ import { TenancyPage } from "./pages/admin/Tenancy";
 import { AccessPage } from "./pages/admin/Access";
 import { WorkflowsPage } from "./pages/admin/Workflows";
 import { PoliciesPage } from "./pages/admin/Policies";
+import { GitopsPage } from "./pages/admin/Gitops";
+import { NotificationsPage } from "./pages/admin/Notifications";
 import { InboxPage } from "./pages/Inbox";
 import { ProfilePage } from "./pages/Profile";
 
@@ -106,6 +108,8 @@ export function App() {
             <Route path="access" element={<AccessPage />} />
             <Route path="workflows" element={<WorkflowsPage />} />
             <Route path="policies" element={<PoliciesPage />} />
+            <Route path="gitops" element={<GitopsPage />} />
+            <Route path="notifications" element={<NotificationsPage />} />
           </Route>
           <Route path="/profile" element={<ProfilePage />} />
           <Route path="*" element={<h1>Page not found</h1>} />

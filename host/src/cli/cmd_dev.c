@@ -23,6 +23,10 @@
  * this run created is removed again when the control plane fails to
  * start. The seeded logins are printed on stdout (the terminal) at the
  * first run, never on stderr, where the JSON log goes.
+ *
+ * As `sbridge server` does, the control plane gets the started plugins (so
+ * the config's notifiers: are delivered) and, with
+ * gitops_observation.enabled, the GitOps plugin, which must then be loaded.
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,6 +44,7 @@
 #include "cli/dev_demo.h"
 #include "config/settings.h"
 #include "crypto/secure_mem.h"
+#include "plugin/gitops_client.h"
 #include "plugin/host_api.h"
 #include "plugin/kms_client.h"
 #include "plugin/registry.h"
@@ -141,6 +146,8 @@ typedef struct dev_args {
     const char *plugin_dir; /* --plugin-dir, or NULL */
     const char *emulator;   /* the demo's Vault emulator script, or NULL: no demo */
     int reset;
+    sb_registry *plugins;                /* the started plugins (notifier instances) */
+    const sb_plugin_slot *gitops_plugin; /* gitops_observation.plugin when enabled */
 } dev_args;
 
 /* mkdir -p for the default state directory's parents (0700). */
@@ -256,7 +263,8 @@ static int run_control_plane(const sb_settings *s, const dev_args *a, sb_instanc
     sigset_t set;
     sb_cli_block_signals(&set);
     sb_control_plane_options opts = {
-        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout, .kms = kms};
+        .dev_mode = 1, .state_dir = state_dir, .run_background = 1, .seed_out = stdout, .kms = kms,
+        .plugins = a->plugins, .gitops_plugin = a->gitops_plugin};
     sb_control_plane *cp;
     sb_error err;
     if (sb_control_plane_start(s, &opts, &cp, &err) != 0) {
@@ -484,8 +492,14 @@ int sb_cmd_dev(int argc, char **argv)
             printf("  kms: the built-in local KMS (development only), keyed from the state "
                    "directory's master key\n");
         fflush(stdout);
-        dev_args a = {state_dir, plugin_dir, no_demo ? NULL : demo_emulator(&s, plugin_dir), reset};
-        if (!once)
+        dev_args a = {state_dir, plugin_dir, no_demo ? NULL : demo_emulator(&s, plugin_dir), reset,
+                      &r, NULL};
+        if (s.gitops_observation.enabled &&
+            (a.gitops_plugin = sb_gitops_client_plugin(&r, s.gitops_observation.plugin, &err)) ==
+                NULL) {
+            fprintf(stderr, "sbridge dev: gitops_observation.enabled: %s\n", err.message);
+            rc = 1;
+        } else if (!once)
             rc = run_control_plane(&s, &a,
                                    s.kms.name ? sb_registry_instance(&r, "kms", s.kms.name) : NULL);
     }

@@ -284,6 +284,10 @@ static const sb_spec dev_spec[] = {
     LIST("providers", sb_settings, providers, provider_instance_spec, sb_instance_settings,
          "provider instances sbridge dev starts and lists at start-up (no agent serves them "
          "from dev yet: enroll one with sbridge agent)"),
+    LIST("notifiers", sb_settings, notifiers, notifier_instance_spec, sb_instance_settings,
+         "notifier instances: the channels notifications are delivered on (docs/notifications.md)"),
+    SECTION("gitops_observation", sb_settings, gitops_observation, gitops_observation_spec,
+            "Argo CD endpoints managed through the API and the observation of executed patches"),
     SECTION("demo", sb_settings, demo, demo_spec, "demo data"),
     GRACE_ROW,
 };

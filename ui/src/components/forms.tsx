@@ -1,10 +1,11 @@
 // components/forms.tsx — the admin pages' form and list pieces: a titled form
 // that validates its fields before submit (a form with a field marked invalid
-// is not sent) and shows the server's error, a plain list with loading /
-// empty / error states, and the shared name rule.
+// is not sent) and shows the server's error, a plain list and a table of a
+// whole (unpaged) list with loading / empty / error states, and the shared
+// name rule.
 import type { ReactNode } from "react";
 import { Form } from "react-aria-components";
-import { Button, Empty, ErrorBanner, Loading, useSubmit } from "./ui";
+import { Button, DataTable, Empty, ErrorBanner, Loading, useSubmit, type Column } from "./ui";
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const nameRule = (v: string) => (NAME.test(v) ? null : "lowercase letters, digits and dashes, starting with a letter or digit");
@@ -42,6 +43,17 @@ export function Listing<T>(props: { what: string; load: { data?: T[]; error: unk
     <>
       <ErrorBanner error={props.load.error} />
       {props.load.data?.length ? <ul className="plain">{props.load.data.map((t) => <li key={props.keyOf(t)}>{props.render(t)}</li>)}</ul> : <Empty>No {props.what} yet.</Empty>}
+    </>
+  );
+}
+
+/** A whole (unpaged) list as a captioned table: loading, error, empty, the rows. */
+export function LoadedTable<T>(props: { what: string; load: { data?: T[]; error: unknown; loading: boolean }; empty: ReactNode; caption: string; columns: Column<T>[]; rowKey: (row: T) => string | number | undefined }) {
+  if (props.load.loading && !props.load.data) return <Loading what={props.what} />;
+  return (
+    <>
+      <ErrorBanner error={props.load.error} />
+      {props.load.data?.length ? <DataTable caption={props.caption} rows={props.load.data} rowKey={props.rowKey} columns={props.columns} /> : !props.load.error && <Empty>{props.empty}</Empty>}
     </>
   );
 }

@@ -1,12 +1,15 @@
 // pages/RequestDetail.tsx — one request: facts, timeline, votes; the
 // approver's vote (RequestDecide: approve/reject, or verify for a filled
 // cross-team request), cancel for the requester while it is open, reveal
-// once (Reveal) when an executed read is mine. Each panel is its own
-// component, so further panels slot in below the timeline.
+// once (Reveal) when an executed read is mine; for a patch, the GitOps
+// rollout observations (GitopsPanel, hidden when GitOps observation is off).
+// Each panel is its own component, so further panels slot in below the
+// timeline.
 import { Link, useParams } from "react-router";
 import { api, must } from "../api/client";
 import { Button, ErrorBanner, Loading, StateBadge, Time, useLoad, useSubmit } from "../components/ui";
 import { useSession } from "../lib/session";
+import { GitopsPanel } from "./GitopsPanel";
 import { RequestDecide } from "./RequestDecide";
 import { Reveal } from "./Reveal";
 
@@ -74,6 +77,7 @@ export function RequestDetailPage() {
           ))}
         </ol>
       </section>
+      {r.kind === "patch" && <GitopsPanel requestId={id} />}
       {decidable && !mine && !voted && r.filled_by !== me && (can("secret.approve") || can("secret.security.approve")) && <RequestDecide request={r} onDecided={req.reload} />}
       {open && mine && (
         <Button isDisabled={act.busy} onPress={() => void run(() => must(api.POST("/api/v1/requests/{id}/cancel", { params: { path: { id } } })))}>
