@@ -474,9 +474,9 @@ Test(outbox, two_schedulers_on_one_database_deliver_each_event_once)
     sb_worker *w1 = NULL, *w2 = NULL;
     sb_error err = {0};
     cr_assert_eq(sb_worker_tasks_start(&settings, SB_WORKER_MODE_ALONE, sb_api_harness_db(h), NULL,
-                                       &plugins, &w1, &err), 0, "%s", err.message);
+                                       &plugins, NULL, &w1, &err), 0, "%s", err.message);
     cr_assert_eq(sb_worker_tasks_start(&settings, SB_WORKER_MODE_ALONE, sb_api_harness_db(peer), NULL,
-                                       &plugins, &w2, &err), 0, "%s", err.message);
+                                       &plugins, NULL, &w2, &err), 0, "%s", err.message);
     int64_t until = mono_ms() + 30000;
     while (sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'ok' AND state = "
                    "'pending'") > 0) {
