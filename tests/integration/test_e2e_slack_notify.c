@@ -11,18 +11,11 @@
  * nothing; a channel Slack does not know dead-letters at once and is
  * reported (API, metrics, audit).
  */
-#include <ftw.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent_test_util.h"
-#include "api/notify_api.h"
-#include "config/settings.h"
 #include "emulator_support.h"
-#include "http/metrics.h"
-#include "plugin/registry.h"
-#include "store/outbox_store.h"
-#include "worker/notify_dispatch.h"
+#include "notify_test_util.h"
 #include "worker/tasks.h"
 
 #define SLACK_TOKEN "xoxb-0000000001-emulator-token"
@@ -30,18 +23,9 @@
 #define MISSING_CHANNEL "C0MISSING01"
 #define STORM_FAULTS 3
 
-static char dir[256];
-static sb_settings settings;
-static sb_registry plugins;
-static sb_notify_dispatcher *dispatcher;
-
-static void write_config(const char *path)
+static void write_config(FILE *f)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
     fprintf(f,
-            "role: server\n"
-            "http:\n  public_url: https://sb.example.test/\n"
             "plugins:\n  directory: %s\n  load:\n"
             "    - {name: slack, file: notify-slack.so, capabilities: [notifier]}\n"
             "notifiers:\n"
@@ -52,48 +36,18 @@ static void write_config(const char *path)
             "    config:\n      mode: web_api\n      bot_token: ${env:SB_TEST_SLACK_TOKEN}\n"
             "      channel: %s\n      api_url: http://127.0.0.1:%d/api\n",
             SB_PLUGIN_OUT_DIR, SLACK_CHANNEL, es_port(), MISSING_CHANNEL, es_port());
-    fclose(f);
 }
 
 static void setup(void)
 {
     es_emulator_start("tests/emulators/slack/slack_emulator.py", NULL);
     setenv("SB_TEST_SLACK_TOKEN", SLACK_TOKEN, 1);
-    tenancy_setup();
-    snprintf(dir, sizeof dir, "/tmp/sb-slack-e2e-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    char path[300];
-    snprintf(path, sizeof path, "%s/server.yaml", dir);
-    write_config(path);
-    sb_diags d;
-    sb_diags_init(&d, path);
-    size_t errors = sb_settings_load(path, "server", &settings, &d);
-    if (errors == 0)
-        errors = sb_registry_load(&plugins, &settings, NULL, &d);
-    sb_diags_print(&d, stderr);
-    sb_diags_free(&d);
-    cr_assert_eq(errors, 0, "the test configuration is refused (see stderr)");
-    sb_error err = {0};
-    cr_assert_eq(sb_registry_start(&plugins, &err), 0, "%s", err.message);
-    sb_outbox_routing_from_settings(&settings);
-    cr_assert_eq(sb_notify_dispatcher_open(&settings, &plugins, &dispatcher, &err), 0, "%s",
-                 err.message);
-}
-
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
+    notify_world_start("/tmp/sb-slack-e2e-", write_config);
 }
 
 static void teardown(void)
 {
-    sb_notify_dispatcher_free(dispatcher);
-    sb_registry_free(&plugins);
-    sb_settings_free(&settings);
-    sb_outbox_routing_set(NULL, 0, NULL);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    tenancy_teardown();
+    notify_world_stop();
     es_emulator_stop();
 }
 
@@ -279,9 +233,7 @@ Test(slack_e2e, a_429_storm_delays_but_loses_nothing)
     es_admin_ok("POST", "faults",
                 "{\"target\":\"chat.postMessage\",\"status\":429,\"error\":\"ratelimited\","
                 "\"retry_after\":1,\"count\":3}");
-    double retried = sb_metric_value(
-        sb_metrics_counter("sb_notifications_retried_total", "", "channel", NULL),
-        SB_LABELS("slack"));
+    double retried = notify_counter("sb_notifications_retried_total", "slack");
     int64_t started = mono_ms();
     drain(60000);
     int64_t took = mono_ms() - started;
@@ -295,9 +247,7 @@ Test(slack_e2e, a_429_storm_delays_but_loses_nothing)
     cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'slack' AND "
                          "state = 'delivered'"),
                  REQUESTS);
-    cr_assert_eq(sb_metric_value(sb_metrics_counter("sb_notifications_retried_total", "",
-                                                    "channel", NULL),
-                                 SB_LABELS("slack")) -
+    cr_assert_eq(notify_counter("sb_notifications_retried_total", "slack") -
                      retried,
                  STORM_FAULTS, "each 429 is one retry");
 }
@@ -329,9 +279,7 @@ Test(slack_e2e, a_channel_slack_does_not_know_dead_letters_and_is_reported)
               error ? error : "(none)");
     cr_assert(strstr(error, SLACK_TOKEN) == NULL);
     sb_api_response_free(&r);
-    cr_assert_eq(sb_metric_value(sb_metrics_counter("sb_notifications_dead_total", "", "channel",
-                                                    NULL),
-                                 SB_LABELS("slack-missing")),
+    cr_assert_eq(notify_counter("sb_notifications_dead_total", "slack-missing"),
                  1);
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_events WHERE action = 'notification.dead' AND "
                          "actor = 'system' AND details->>'channel' = 'slack-missing'"),
