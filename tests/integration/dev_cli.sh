@@ -118,6 +118,15 @@ echo "ok: seeded logins on stdout only, and they work"
   || fail "audit verify --state-dir against the running dev failed"
 grep -q "audit chain ok" "$work/verify1.out" || fail "audit verify: $(cat "$work/verify1.out")"
 echo "ok: audit verify --state-dir while dev runs"
+# the worker's seal_audit task seals the login's events within seconds
+for _ in $(seq 1 60); do
+  "$SBRIDGE" audit verify --state-dir "$work/state" --stale-after off >"$work/verify1.out" 2>/dev/null || true
+  grep -q "newest sealed at never" "$work/verify1.out" || break
+  sleep 0.5
+done
+grep -q "audit chain ok" "$work/verify1.out" || fail "audit verify: $(cat "$work/verify1.out")"
+grep -q "newest sealed at never" "$work/verify1.out" && fail "dev's worker sealed nothing in 30 s: $(cat "$work/verify1.out")"
+echo "ok: dev seals its audit chain (seal_audit)"
 
 kill -INT "$pid"
 wait "$pid" || fail "sbridge dev did not stop cleanly on Ctrl-C"

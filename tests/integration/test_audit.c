@@ -8,8 +8,10 @@
  *     database access would) is caught at the right event: a modified
  *     field, a deleted row, a forged sealed row, swapped hashes, reordered
  *     rows, a deleted chain start; old unsealed events are reported;
- *   - 8 threads appending in their own transactions while sealers run:
- *     every event sealed exactly once, the chain verifies;
+ *   - 8 threads appending in their own transactions while sealers (the
+ *     worker's seal_audit task function, worker/seal_audit.h, called on
+ *     threads of their own) run: every event sealed exactly once, the
+ *     chain verifies;
  *   - throughput with and without a sealer running (printed, not asserted).
  * API and CLI tests are in test_audit_api.c.
  */
@@ -17,17 +19,19 @@
 #include <criterion/hooks.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "api/audit_sealer.h"
 #include "pg_harness.h"
 #include "store/audit_store.h"
 #include "store/migrate.h"
 #include "util/log.h"
+#include "worker/scheduler.h"
+#include "worker/seal_audit.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
@@ -505,25 +509,61 @@ static double run_writers(int each)
     return WRITERS * each / (now_s() - start);
 }
 
-static sb_app sealer_app(void)
+/* A sealer as a scheduler runs one: the seal_audit task function on a
+ * thread of its own, a run every interval_ms (batches until it stops
+ * answering SB_WORKER_MORE), and one last run once asked to stop. */
+typedef struct task_sealer {
+    pthread_t thread;
+    int64_t interval_ms;
+    atomic_int stop;
+    uint64_t sealed, passes, failures;
+    int64_t max_pass_ms;
+} task_sealer;
+
+static void *task_sealer_run(void *p)
 {
-    sb_app app;
-    memset(&app, 0, sizeof app);
-    app.db = db;
-    app.audit_key = key;
-    return app;
+    task_sealer *s = p;
+    for (int last = 0; !last;) {
+        last = atomic_load(&s->stop);
+        int rc;
+        do {
+            size_t done = 0;
+            sb_error err = {0};
+            double started = now_s();
+            rc = sb_worker_seal_audit(db, key, &done, &err);
+            int64_t ms = (int64_t)((now_s() - started) * 1000);
+            s->passes++;
+            s->max_pass_ms = ms > s->max_pass_ms ? ms : s->max_pass_ms;
+            s->failures += rc < 0;
+            s->sealed += rc < 0 ? 0 : done;
+        } while (rc == SB_WORKER_MORE);
+        struct timespec pause = {s->interval_ms / 1000, (s->interval_ms % 1000) * 1000000L};
+        if (!last)
+            nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+static void task_sealer_start(task_sealer *s, int64_t interval_ms)
+{
+    *s = (task_sealer){.interval_ms = interval_ms};
+    cr_assert_eq(pthread_create(&s->thread, NULL, task_sealer_run, s), 0);
+}
+
+static void task_sealer_stop(task_sealer *s)
+{
+    atomic_store(&s->stop, 1);
+    pthread_join(s->thread, NULL);
 }
 
 Test(audit_store, concurrent_writers_and_two_sealers_seal_every_event_exactly_once)
 {
-    sb_app app = sealer_app();
-    sb_audit_sealer *s1, *s2;
-    sb_error err = {0};
-    cr_assert_eq(sb_audit_sealer_start(&app, 10, &s1, &err), 0, "%s", err.message);
-    cr_assert_eq(sb_audit_sealer_start(&app, 15, &s2, &err), 0, "%s", err.message);
+    task_sealer s1, s2;
+    task_sealer_start(&s1, 10);
+    task_sealer_start(&s2, 15);
     run_writers(PER_WRITER);
-    sb_audit_sealer_stop(s1); /* each makes a last pass */
-    sb_audit_sealer_stop(s2);
+    task_sealer_stop(&s1); /* each makes a last run */
+    task_sealer_stop(&s2);
     seal(1000); /* whatever committed after the last pass */
     const long long total = WRITERS * PER_WRITER;
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_events"), total);
@@ -548,21 +588,19 @@ Test(audit_store, the_sealer_does_not_serialise_appends, .timeout = 240)
 {
     double without = run_writers(THROUGHPUT_EACH);
     cr_assert_eq(seal(10000), (size_t)(WRITERS * THROUGHPUT_EACH));
-    sb_app app = sealer_app();
-    sb_audit_sealer *s;
-    sb_error err = {0};
-    cr_assert_eq(sb_audit_sealer_start(&app, 10, &s, &err), 0, "%s", err.message);
+    task_sealer st;
+    task_sealer_start(&st, 10);
     double with = run_writers(THROUGHPUT_EACH);
-    sb_audit_sealer_stats st;
-    sb_audit_sealer_stats_get(s, &st);
-    sb_audit_sealer_stop(s);
+    uint64_t sealed_while_writing = st.sealed, passes_while_writing = st.passes;
+    task_sealer_stop(&st);
     seal(10000);
     fprintf(stderr,
             "audit throughput (%d writers x %d appends, one transaction each): %.0f events/s without a "
             "sealer, %.0f events/s with a sealer every 10 ms (ratio %.2f; %" PRIu64 " sealed in %" PRIu64
             " passes while writing)\n",
-            WRITERS, THROUGHPUT_EACH, without, with, with / without, st.sealed, st.passes);
-    cr_assert_gt(st.sealed, 0, "the sealer ran while the writers wrote");
+            WRITERS, THROUGHPUT_EACH, without, with, with / without, sealed_while_writing,
+            passes_while_writing);
+    cr_assert_gt(sealed_while_writing, 0, "the sealer ran while the writers wrote");
     sb_audit_verify_report r = verify(0);
     cr_assert(r.ok && r.sealed == 2 * WRITERS * THROUGHPUT_EACH, "%s", r.message);
 }
@@ -581,10 +619,9 @@ Test(audit_store, the_sealer_does_not_serialise_appends, .timeout = 240)
 
 Test(audit_store, the_unsealed_tail_stays_bounded_under_sustained_writes, .timeout = 120)
 {
-    sb_app app = sealer_app();
-    sb_audit_sealer *s;
+    task_sealer st;
     sb_error err = {0};
-    cr_assert_eq(sb_audit_sealer_start(&app, SEALER_INTERVAL_MS, &s, &err), 0, "%s", err.message);
+    task_sealer_start(&st, SEALER_INTERVAL_MS);
     pthread_t t[WRITERS];
     writer_arg args[WRITERS];
     double until = now_s() + SUSTAIN_SECONDS;
@@ -616,52 +653,49 @@ Test(audit_store, the_unsealed_tail_stays_bounded_under_sustained_writes, .timeo
         cr_assert_eq(args[i].failures, 0, "writer %d failed %d appends", i, args[i].failures);
         total += args[i].appended;
     }
-    sb_audit_sealer_stats st;
-    sb_audit_sealer_stats_get(s, &st);
-    sb_audit_sealer_stop(s); /* its final passes seal what the writers left */
+    uint64_t sealed_while_writing = st.sealed, passes_while_writing = st.passes;
+    int64_t longest_pass_ms = st.max_pass_ms;
+    task_sealer_stop(&st); /* its last run seals what the writers left */
     fprintf(stderr,
             "sustained audit load: %d writers for %d s appended %ld events (%.0f/s); the sealer "
             "(every %d ms) sealed %" PRIu64 " in %" PRIu64 " passes while writing; oldest unsealed "
             "event at worst %lld ms old, at most %lld waiting (%d samples); longest pass %lld ms\n",
             WRITERS, SUSTAIN_SECONDS, total, (double)total / SUSTAIN_SECONDS, SEALER_INTERVAL_MS,
-            st.sealed, st.passes, worst_ms, worst_backlog, samples, (long long)st.max_pass_ms);
+            sealed_while_writing, passes_while_writing, worst_ms, worst_backlog, samples, (long long)longest_pass_ms);
     cr_assert_gt(samples, 10);
     cr_assert_gt(total, WRITERS * 10, "the writers barely wrote: the test proves nothing");
     long long bound = TAIL_BOUND_MS;
-    if (3 * st.max_pass_ms + SEALER_INTERVAL_MS > bound)
-        bound = 3 * st.max_pass_ms + SEALER_INTERVAL_MS;
+    if (3 * longest_pass_ms + SEALER_INTERVAL_MS > bound)
+        bound = 3 * longest_pass_ms + SEALER_INTERVAL_MS;
     cr_assert_leq(worst_ms, bound,
                   "an event stayed unsealed for %lld ms (bound %lld ms: the longest of %d ms and "
                   "three passes of %lld ms and an interval) while writers kept appending",
-                  worst_ms, bound, TAIL_BOUND_MS, (long long)st.max_pass_ms);
+                  worst_ms, bound, TAIL_BOUND_MS, (long long)longest_pass_ms);
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_unsealed"), 0,
                  "the sealer's last passes left events unsealed");
     sb_audit_verify_report r = verify(0);
     cr_assert(r.ok && r.sealed == total, "%s", r.message);
 }
 
-Test(audit_store, a_failing_sealer_keeps_running_and_stops_promptly)
+Test(audit_store, a_failing_seal_run_fails_promptly_and_the_next_tries_again)
 {
-    sb_app app = sealer_app();
     sealed_chain(2);
     tamper("UPDATE audit_chain SET hash = '' WHERE event_id = 2");
     append_n(1);
-    sb_audit_sealer *s;
-    sb_error err = {0};
-    cr_assert_eq(sb_audit_sealer_start(&app, 10, &s, &err), 0, "%s", err.message);
-    sb_audit_sealer_stats st = {0};
-    double deadline = now_s() + 10;
-    while (st.failures < 3 && now_s() < deadline) {
-        sb_audit_sealer_wake(s);
-        struct timespec pause = {0, 5000000};
-        nanosleep(&pause, NULL);
-        sb_audit_sealer_stats_get(s, &st);
+    /* the scheduler logs a failed run, backs off and runs the task again
+     * (test_worker_scheduler); each run here fails on its own, promptly */
+    for (int i = 0; i < 3; i++) {
+        size_t done = 99;
+        sb_error err = {0};
+        double before = now_s();
+        cr_assert_lt(sb_worker_seal_audit(db, key, &done, &err), 0, "a malformed head was sealed on");
+        cr_assert_lt(now_s() - before, 5.0, "a failing run took too long");
+        cr_assert_neq(err.message[0], '\0', "a failed run says why");
+        cr_assert_eq(done, 0);
     }
-    cr_assert_geq(st.failures, 3, "the sealer stopped retrying");
-    cr_assert(st.failing);
-    double before = now_s();
-    sb_audit_sealer_stop(s);
-    cr_assert_lt(now_s() - before, 5.0, "stop took too long");
+    size_t done = 0;
+    sb_error err = {0};
+    cr_assert_lt(sb_worker_seal_audit(db, NULL, &done, &err), 0, "no key, no sealing");
     cr_assert_eq(sql_int("SELECT count(*) FROM audit_unsealed"), 1);
 }
 

@@ -18,6 +18,7 @@
  */
 #include "e2e_test_util.h"
 #include "gitops_test_util.h"
+#include "store/outbox_store.h"
 #include "worker/gitops_poller.h"
 
 #define ARGO_TOKEN "argo-e2e-token-7f3a9"
@@ -111,6 +112,8 @@ Test(e2e_gitops, a_patch_is_applied_only_after_the_rollout_unverified_without_on
     cr_assert_eq(audit_rows("gitops_observation.create", "request", req), 3);
 
     /* the baselines, then polls before any rollout: no evidence */
+    const char *channels[] = {"ops"}; /* a notifier channel: the outbox records events */
+    sb_outbox_routing_set(channels, 1, "https://sb.example.test");
     sb_gitops_poller poller = {.plugin = plugin, .kms = sb_api_harness_app(h)->kms,
                                .min_backoff_ms = 300, .max_backoff_ms = 600};
     poll_once(&poller);
@@ -170,6 +173,22 @@ Test(e2e_gitops, a_patch_is_applied_only_after_the_rollout_unverified_without_on
                          " AND severity = 'warning'",
                          req),
                  2);
+    /* and told, in the same transactions, to the requester and admins:
+     * failed and unverified only, threaded by the request */
+    cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE kind LIKE 'gitops.%%'"),
+                 2);
+    const char *told[][2] = {{"gitops.failed", "payments-bad"},
+                             {"gitops.unverified", "payments-idle"}};
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE kind = '%s' AND "
+                             "channel = 'ops' AND severity = 'warning' AND recipients = "
+                             "'[{\"user\":\"%s\"},{\"role\":\"admin\"}]' AND fields @> "
+                             "'[{\"key\":\"request_id\",\"value\":\"%s\"},"
+                             "{\"key\":\"application\",\"value\":\"%s\"}]' AND link = "
+                             "'https://sb.example.test/requests/%s'",
+                             told[k][0], dev_id, req, told[k][1], req),
+                     1, "%s for %s", told[k][0], told[k][1]);
+    sb_outbox_routing_set(NULL, 0, NULL);
 
     /* visible on the request to its requester, without the baseline */
     cr_assert_eq(callf(dev, "GET", path3("/api/v1/requests/", req, "/gitops-observations"), &r,

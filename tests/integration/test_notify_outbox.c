@@ -11,7 +11,6 @@
  * workflows select channels; a paced channel keeps its rate; no value
  * reaches an event.
  */
-#include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,18 +18,9 @@
 
 #include "agent_test_util.h"
 #include "api/notify_api.h"
-#include "config/settings.h"
-#include "http/metrics.h"
-#include "plugin/registry.h"
+#include "notify_test_util.h"
 #include "server/worker_tasks.h"
-#include "store/outbox_store.h"
-#include "worker/notify_dispatch.h"
 #include "worker/tasks.h"
-
-static char dir[256];
-static sb_settings settings;
-static sb_registry plugins;
-static sb_notify_dispatcher *dispatcher;
 
 #define STORM_RETRY_AFTER_MS 300
 #define STORM_FAILURES 3
@@ -38,13 +28,9 @@ static sb_notify_dispatcher *dispatcher;
 #define PACED_RATE 2
 #define CHANNELS 6 /* ok, storm, broken, paced, refused, crashy */
 
-static void write_config(const char *path)
+static void write_config(FILE *f)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
     fprintf(f,
-            "role: server\n"
-            "http:\n  public_url: https://sb.example.test/\n"
             "plugins:\n  directory: %s\n  load:\n    - name: notify_test\n      file: notify_test.so\n"
             "notifiers:\n"
             "  - name: ok\n    plugin: notify_test\n    rate_limit: 0\n"
@@ -66,46 +52,16 @@ static void write_config(const char *path)
             "worker:\n  dispatch_notifications: 1s\n",
             SB_TEST_PLUGIN_DIR, dir, dir, STORM_FAILURES, STORM_RETRY_AFTER_MS, BROKEN_ATTEMPTS, dir,
             PACED_RATE, dir, dir, dir, dir);
-    fclose(f);
 }
 
 static void setup(void)
 {
-    tenancy_setup();
-    snprintf(dir, sizeof dir, "/tmp/sb-notify-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    char path[300];
-    snprintf(path, sizeof path, "%s/server.yaml", dir);
-    write_config(path);
-    sb_diags d;
-    sb_diags_init(&d, path);
-    size_t errors = sb_settings_load(path, "server", &settings, &d);
-    if (errors == 0)
-        errors = sb_registry_load(&plugins, &settings, NULL, &d);
-    sb_diags_print(&d, stderr);
-    sb_diags_free(&d);
-    cr_assert_eq(errors, 0, "the test configuration is refused (see stderr)");
-    sb_error err = {0};
-    cr_assert_eq(sb_registry_start(&plugins, &err), 0, "%s", err.message);
-    sb_outbox_routing_from_settings(&settings);
-    cr_assert_eq(sb_notify_dispatcher_open(&settings, &plugins, &dispatcher, &err), 0, "%s",
-                 err.message);
-}
-
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
+    notify_world_start("/tmp/sb-notify-", write_config);
 }
 
 static void teardown(void)
 {
-    sb_notify_dispatcher_free(dispatcher);
-    sb_registry_free(&plugins);
-    sb_settings_free(&settings);
-    sb_outbox_routing_set(NULL, 0, NULL);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    tenancy_teardown();
+    notify_world_stop();
 }
 
 TestSuite(outbox, .init = setup, .fini = teardown, .timeout = 240);
@@ -371,9 +327,7 @@ Test(outbox, a_retry_after_storm_delays_but_loses_nothing)
         fake_job_id(100 + i, job[i]);
         cr_assert_eq(job_event_in_txn(job[i], true), 0);
     }
-    double retried = sb_metric_value(
-        sb_metrics_counter("sb_notifications_retried_total", "", "channel", NULL),
-        SB_LABELS("storm"));
+    double retried = notify_counter("sb_notifications_retried_total", "storm");
     int64_t started = mono_ms();
     dispatch();
     /* the first answer was 429 + Retry-After: the row waits at least that long */
@@ -398,9 +352,7 @@ Test(outbox, a_retry_after_storm_delays_but_loses_nothing)
     cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'storm' AND "
                          "state = 'delivered'"),
                  EVENTS);
-    cr_assert_eq(sb_metric_value(sb_metrics_counter("sb_notifications_retried_total", "",
-                                                    "channel", NULL),
-                                 SB_LABELS("storm")) -
+    cr_assert_eq(notify_counter("sb_notifications_retried_total", "storm") -
                      retried,
                  STORM_FAILURES);
 }
@@ -423,9 +375,7 @@ Test(outbox, a_channel_that_keeps_failing_dead_letters_after_max_attempts)
                          "'broken' AND (details->>'attempts')::int = %d",
                          BROKEN_ATTEMPTS),
                  1);
-    cr_assert_eq(sb_metric_value(sb_metrics_counter("sb_notifications_dead_total", "", "channel",
-                                                    NULL),
-                                 SB_LABELS("broken")),
+    cr_assert_eq(notify_counter("sb_notifications_dead_total", "broken"),
                  1);
     char *metrics = sb_metrics_render(NULL);
     cr_assert(strstr(metrics, "sb_notifications_dead_total{channel=\"broken\"} 1") != NULL);
@@ -474,9 +424,9 @@ Test(outbox, two_schedulers_on_one_database_deliver_each_event_once)
     sb_worker *w1 = NULL, *w2 = NULL;
     sb_error err = {0};
     cr_assert_eq(sb_worker_tasks_start(&settings, SB_WORKER_MODE_ALONE, sb_api_harness_db(h), NULL,
-                                       &plugins, &w1, &err), 0, "%s", err.message);
+                                       &plugins, NULL, &w1, &err), 0, "%s", err.message);
     cr_assert_eq(sb_worker_tasks_start(&settings, SB_WORKER_MODE_ALONE, sb_api_harness_db(peer), NULL,
-                                       &plugins, &w2, &err), 0, "%s", err.message);
+                                       &plugins, NULL, &w2, &err), 0, "%s", err.message);
     int64_t until = mono_ms() + 30000;
     while (sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'ok' AND state = "
                    "'pending'") > 0) {

@@ -392,7 +392,11 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     snprintf(log, sizeof log, "%s.log", config);
     FILE *f = fopen(config, "w");
     cr_assert_not_null(f);
+    /* the server's master key: the workers seal the audit chain with it */
+    setenv("SB_TEST_MASTER_KEY",
+           "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
     fprintf(f, "role: server\nlog:\n  level: info\ndatabase:\n  url: \"%s\"\n  pool_size: 4\n"
+               "keys:\n  master_key: ${env:SB_TEST_MASTER_KEY}\n"
                "worker:\n  listen: 127.0.0.1:0\n  expire_requests: 1s\n  recover_leases: 1s\n  expire_reveal_sessions: 1s\n"
                "  expire_wraps: 1s\n  mark_stale_agents: 1s\n  schedule_discovery: 1s\n"
                "  mark_catalog_missing: 1s\n",
@@ -401,7 +405,7 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     int64_t started = now_ms();
     pid_t a = start_worker_process(config, log), b = start_worker_process(config, log);
     int64_t deadline = now_ms() + 60000;
-    while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 7 &&
+    while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 8 &&
            now_ms() < deadline)
         sleep_ms(50);
     /* each process serves its own metrics: the runs it made, by task and outcome */
@@ -429,10 +433,11 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     int64_t elapsed = now_ms() - started;
     cr_assert(WIFEXITED(sa) && WEXITSTATUS(sa) == 0, "worker a: status %d (see %s)", sa, log);
     cr_assert(WIFEXITED(sb) && WEXITSTATUS(sb) == 0, "worker b: status %d (see %s)", sb, log);
-    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks"), 7);
+    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks"), 8, "7 sweeps and seal_audit");
     cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3 AND "
                              "last_outcome = 'succeeded' AND last_runner LIKE 'pid %'"),
-                 7, "see %s", log);
+                 8, "see %s", log);
+    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks WHERE name = 'seal_audit'"), 1);
     long long most = sql_int(db, "SELECT max(runs) FROM worker_tasks");
     cr_assert_leq(most, elapsed / 1000 + 1, "%lld runs of one task in %lld ms by two workers", most,
                   (long long)elapsed);

@@ -7,5 +7,5 @@ if(NOT TARGET sb_api_harness)
   return()
 endif()
 
-sb_add_unit_test(test_audit SOURCES integration/test_audit.c LIBRARIES sb_api_harness sb_store)
+sb_add_unit_test(test_audit SOURCES integration/test_audit.c LIBRARIES sb_api_harness sb_store sb_worker)
 sb_add_unit_test(test_audit_api SOURCES integration/test_audit_api.c LIBRARIES sb_api_harness sb_store)

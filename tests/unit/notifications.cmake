@@ -16,3 +16,13 @@ sb_add_unit_test(test_notify_outbox SOURCES integration/test_notify_outbox.c
                  LIBRARIES sb_api_harness sb_worker)
 add_dependencies(test_notify_outbox notify_test_plugin)
 set_tests_properties(test_notify_outbox PROPERTIES TIMEOUT 300)
+
+# Notifications end to end through Slack: the real notify-slack.so against
+# the Slack emulator (tests/emulators/slack), fed by the outbox.
+if(TARGET plugin_notify-slack)
+  sb_add_unit_test(test_e2e_slack_notify SOURCES integration/test_e2e_slack_notify.c
+                   support/emulator_support.c
+                   LIBRARIES sb_api_harness sb_plugin_harness sb_worker PkgConfig::CURL)
+  add_dependencies(test_e2e_slack_notify plugin_notify-slack)
+  set_tests_properties(test_e2e_slack_notify PROPERTIES TIMEOUT 300)
+endif()

@@ -107,7 +107,7 @@ static const char *audience_name(uint32_t action)
 static json_t *request_fields(const sb_request_row *r, const char *actor, const char *keys)
 {
     json_t *f = json_array();
-    field(f, "request", r->id);
+    field(f, "request_id", r->id); /* notifiers thread a request by it */
     field(f, "kind", r->kind);
     field(f, "secret", r->secret_ref);
     field(f, "keys", keys);
@@ -187,7 +187,7 @@ int sb_job_notify_failed(sb_db_conn *conn, const sb_job_failure *f, sb_error *er
     field(fields, "job", f->job_id);
     field(fields, "type", f->type);
     field(fields, "connection", f->connection_id);
-    field(fields, "request", f->request_id);
+    field(fields, "request_id", f->request_id);
     field(fields, "reason", f->reason);
     sb_outbox_event e = {.kind = "job.failed", .severity = "warning", .title = title,
                          .summary = summary, .link_path = "/agents", .dedupe_key = dedupe};

@@ -53,6 +53,13 @@ void sb_cli_block_signals(sigset_t *set);
 int sb_cli_open_database(const sb_settings *s, int create_if_missing, sb_embedded_pg **pg, sb_db **db,
                          sb_error *err);
 
+/* The server's audit chain key (cli_audit_key.c), derived from
+ * keys.master_key or state_dir/master.key; refuses to invent a master key
+ * (a key nobody else has would seal a chain nobody can verify). The caller
+ * frees *key with sb_secure_release. Used by `audit verify` and `sbridge
+ * worker` (its seal_audit task). */
+int sb_cli_audit_key(const sb_settings *s, unsigned char **key, sb_error *err);
+
 /* suggest.c: optimal-string-alignment distance; the candidate close enough
  * to word to be its typo (or the one it is a prefix of), else NULL. */
 size_t sb_cli_edit_distance(const char *a, const char *b);

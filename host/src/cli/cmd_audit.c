@@ -118,30 +118,6 @@ static int load_settings(const char *file, const char *state_dir, sb_settings *s
     return 0;
 }
 
-/* The server's audit key; refuses to invent a master key. */
-static int audit_key(const sb_settings *s, unsigned char **key, sb_error *err)
-{
-    *key = NULL;
-    if (s->keys.master_key == NULL || s->keys.master_key[0] == '\0') {
-        char path[4096];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/master.key", s->state_dir ? s->state_dir : "");
-        if (s->state_dir == NULL || stat(path, &st) != 0)
-            return sb_error_set(err, 1, "no master key: keys.master_key is not set and %s does not "
-                                "exist; the audit chain can only be checked with the key the server "
-                                "used", s->state_dir ? path : "state_dir/master.key");
-    }
-    unsigned char *pepper = NULL, *jwt = NULL;
-    int rc = sb_app_derive_keys(s->keys.master_key, s->state_dir, &pepper, &jwt, key, err);
-    sb_secure_release(pepper);
-    sb_secure_release(jwt);
-    if (rc != 0) {
-        sb_secure_release(*key);
-        *key = NULL;
-    }
-    return rc;
-}
-
 static void print_report(const sb_audit_verify_report *r)
 {
     printf("%s\n", r->message);
@@ -160,7 +136,7 @@ static int verify(const sb_settings *s, const audit_args *a)
     sb_embedded_pg *pg = NULL;
     sb_db *db = NULL;
     int rc = 1;
-    if (audit_key(s, &key, &err) != 0 || sb_cli_open_database(s, 0, &pg, &db, &err) != 0)
+    if (sb_cli_audit_key(s, &key, &err) != 0 || sb_cli_open_database(s, 0, &pg, &db, &err) != 0)
         goto out;
     size_t n;
     const sb_migration *list = sb_migrations_builtin(&n);

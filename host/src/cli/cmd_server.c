@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "config/settings.h"
+#include "crypto/secure_mem.h"
 #include "plugin/gitops_client.h"
 #include "plugin/kms_client.h"
 #include "plugin/registry.h"
@@ -149,6 +150,10 @@ int sb_cmd_server(int argc, char **argv)
         return 1;
     if (no_worker) /* dedicated `sbridge worker` processes run the tasks */
         s.worker.enabled = 0;
+    if (!s.worker.enabled)
+        sb_warn("server", "the worker is off (--no-worker or worker.enabled: false): this server "
+                          "neither seals the audit chain nor runs the background tasks; run "
+                          "`sbridge worker` with the same database and master key");
     /* the plugins the configuration lists (the KMS among them), loaded and
      * started before anything listens */
     sb_registry r;
@@ -221,12 +226,18 @@ int sb_cmd_worker(int argc, char **argv)
     }
     sb_kms *kms = s.kms.name ? sb_kms_plugin_open(sb_registry_instance(&r, "kms", s.kms.name)) : NULL;
     poller.kms = kms;
+    /* the seal_audit task seals with the server's key; without one this
+     * worker leaves sealing to the server's own worker or another */
+    unsigned char *audit_key = NULL;
+    if (sb_cli_audit_key(&s, &audit_key, &err) != 0)
+        sb_warn("worker", "this worker does not seal the audit chain: %s", err.message);
     sigset_t set;
     sb_cli_block_signals(&set);
     int failed =
         sb_database_open(&o, &d, NULL, &err) != 0 ||
         sb_worker_tasks_start(&s, SB_WORKER_MODE_ALONE, sb_database_pool(d),
-                              s.gitops_observation.enabled ? &poller : NULL, &r, &w, &err) != 0 ||
+                              s.gitops_observation.enabled ? &poller : NULL, &r, audit_key, &w,
+                              &err) != 0 ||
         sb_worker_health_start(w, s.worker.listen ? s.worker.listen : "127.0.0.1:9466", &health,
                                &err) != 0;
     if (failed) {
@@ -238,6 +249,7 @@ int sb_cmd_worker(int argc, char **argv)
     }
     sb_worker_health_stop(health);
     sb_worker_stop(w);
+    sb_secure_release(audit_key);
     sb_database_close(d);
     sb_kms_close(kms);
     sb_registry_free(&r);

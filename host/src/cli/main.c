@@ -29,17 +29,18 @@ static const sb_command commands[] = {
      "\n"
      "Starts the control plane described by FILE (role: server; default $SBRIDGE_CONFIG): the\n"
      "database (database.url, or a private embedded PostgreSQL in state_dir), migrations, the API\n"
-     "on http.listen with /healthz, /readyz and /metrics, and the worker's tasks (--no-worker, or\n"
-     "worker.enabled: false, leaves them to `sbridge worker` processes). SIGTERM/SIGINT drain for\n"
-     "shutdown_grace; SIGHUP re-reads log.level.\n",
+     "on http.listen with /healthz, /readyz and /metrics, and the worker's tasks, audit sealing\n"
+     "among them (--no-worker, or worker.enabled: false, leaves them to `sbridge worker`\n"
+     "processes: run one). SIGTERM/SIGINT drain for shutdown_grace; SIGHUP re-reads log.level.\n",
      sb_cmd_server},
     {"worker", "run the worker loops only (sweepers, scheduler)",
      "usage: sbridge worker [--config FILE]\n"
      "\n"
-     "Runs the worker's tasks (request and fill-window expiry, job lease recovery, reveal session\n"
-     "and wrap expiry, stale agents, scheduled discovery, catalog rows gone missing) on the server\n"
-     "configuration FILE's database.url, each at its worker.* interval. Many may run: each task\n"
-     "runs once per interval across all of them. It applies no migration and serves no API.\n"
+     "Runs the worker's tasks (audit sealing with the server's master key, request and fill-window\n"
+     "expiry, job lease recovery, reveal session and wrap expiry, stale agents, scheduled\n"
+     "discovery, catalog rows gone missing, notifications) on the server configuration FILE's\n"
+     "database.url, each at its worker.* interval. Many may run: each task runs once per\n"
+     "interval across all of them. It applies no migration and serves no API.\n"
      "SIGTERM/SIGINT finish the task in progress.\n",
      sb_cmd_worker},
     {"agent", "run an outbound agent that executes approved jobs with local credentials",

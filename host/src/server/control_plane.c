@@ -10,7 +10,6 @@
 #include "api/agent_api.h"
 #include "api/api.h"
 #include "api/app_keys.h"
-#include "api/audit_sealer.h"
 #include "api/dev_setup_token.h"
 #include "api/bootstrap_admin.h"
 #include "api/read_api.h"
@@ -30,7 +29,6 @@ struct sb_control_plane {
     sb_db *db;
     sb_app app;
     int app_ready;
-    sb_audit_sealer *sealer;
     sb_worker *worker;
     sb_gitops_poller gitops; /* the poll_gitops task's context */
     sb_router *router;
@@ -164,14 +162,12 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
     if (sb_api_bootstrap_admin(&cp->app, err) != 0 ||
         sb_api_bootstrap_dev_seed(&cp->app, opts && opts->seed_out ? opts->seed_out : stdout, err) != 0)
         goto fail;
-    if (opts && opts->run_background && sb_audit_sealer_start(&cp->app, 1000, &cp->sealer, err) != 0)
-        goto fail;
     cp->app.gitops_plugin = opts ? opts->gitops_plugin : NULL;
     cp->gitops = (sb_gitops_poller){.plugin = cp->app.gitops_plugin, .kms = cp->app.kms};
     if (opts && opts->run_background &&
         sb_worker_tasks_start(s, s->role == SB_ROLE_SERVER ? SB_WORKER_MODE_SERVER : SB_WORKER_MODE_DEV, cp->db,
                               s->gitops_observation.enabled ? &cp->gitops : NULL,
-                              opts->plugins, &cp->worker, err) != 0)
+                              opts->plugins, cp->app.audit_key, &cp->worker, err) != 0)
         goto fail;
     cp->router = sb_router_new();
     if (sb_control_plane_routes(cp->router, &cp->app, err) != 0)
@@ -229,7 +225,6 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
     sb_router_free(cp->router);
     sb_static_site_close(cp->ui);
     sb_worker_stop(cp->worker);
-    sb_audit_sealer_stop(cp->sealer);
     if (cp->app_ready)
         sb_app_close(&cp->app);
     sb_database_close(cp->database);

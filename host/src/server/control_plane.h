@@ -1,7 +1,7 @@
 /*
  * server/control_plane.h — the control plane of one process: database,
  * migrations, system roles, bootstrap users, the API behind the auth gate,
- * and the audit sealer.
+ * and the worker's tasks (the audit sealer among them).
  *
  * Contract: sb_control_plane_start brings everything up in order and
  * returns only when the API answers (or fails, undoing what it started):
@@ -13,9 +13,11 @@
  *      in dev mode, seed users;
  *   4. the HTTP server on http.listen with every API route, /healthz,
  *      /readyz (database reachable) and /metrics;
- *   5. the audit sealer and the worker's tasks (server/worker_tasks.h).
+ *   5. the worker's tasks (server/worker_tasks.h), seal_audit among them:
+ *      with worker.enabled false (`--no-worker`) this process does not
+ *      seal the audit chain, and a `sbridge worker` must run.
  * sb_control_plane_stop drains the HTTP server for up to grace_ms, then
- * stops the worker and the sealer, closes the database and stops the embedded PostgreSQL.
+ * stops the worker, closes the database and stops the embedded PostgreSQL.
  */
 #ifndef SB_SERVER_CONTROL_PLANE_H
 #define SB_SERVER_CONTROL_PLANE_H
@@ -30,9 +32,9 @@ typedef struct sb_control_plane sb_control_plane;
 typedef struct sb_control_plane_options {
     int dev_mode;          /* seed users, cookies without Secure */
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
-    int run_background;        /* the background loops in this process: the audit sealer and
-                                  the worker's tasks (server/worker_tasks.h; none when
-                                  worker.enabled is false) */
+    int run_background;        /* the background loops in this process: the worker's tasks,
+                                  the audit sealer among them (server/worker_tasks.h; none
+                                  when worker.enabled is false) */
     FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
     struct sb_registry *plugins; /* the started plugins (notifier instances for the worker's
                                     dispatch_notifications), outliving the control plane; NULL:

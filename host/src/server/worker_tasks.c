@@ -7,6 +7,7 @@
 #include "api/request_system.h"
 #include "store/outbox_store.h"
 #include "worker/notify_dispatch.h"
+#include "worker/seal_audit.h"
 #include "worker/tasks.h"
 
 static int expire_requests(sb_db *db, void *ctx, size_t *done, sb_error *err)
@@ -28,8 +29,8 @@ static int recover_leases(sb_db *db, void *ctx, size_t *done, sb_error *err)
 static void free_dispatcher(void *ctx) { sb_notify_dispatcher_free(ctx); }
 
 int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
-                          const sb_gitops_poller *gitops, sb_registry *plugins, sb_worker **out,
-                          sb_error *err)
+                          const sb_gitops_poller *gitops, sb_registry *plugins,
+                          const unsigned char *audit_key, sb_worker **out, sb_error *err)
 {
     *out = NULL;
     if (mode == SB_WORKER_MODE_SERVER && !s->worker.enabled)
@@ -53,9 +54,12 @@ int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
         {"mark_catalog_missing", dev ? 600000 : w->mark_catalog_missing_ms,
          sb_worker_mark_catalog_missing, (void *)&w->catalog_missing_after_ms},
     };
-    sb_worker_task all[sizeof tasks / sizeof tasks[0] + 2];
+    sb_worker_task all[sizeof tasks / sizeof tasks[0] + 3];
     size_t n = sizeof tasks / sizeof tasks[0];
     memcpy(all, tasks, sizeof tasks);
+    if (audit_key) /* the audit chain's sealer */
+        all[n++] = (sb_worker_task){"seal_audit", SB_SEAL_AUDIT_INTERVAL_MS, sb_worker_seal_audit,
+                                    (void *)audit_key};
     if (gitops) /* GitOps observation on, with its plugin and the KMS */
         all[n++] = (sb_worker_task){"poll_gitops", dev ? 5000 : w->poll_gitops_ms,
                                     sb_worker_poll_gitops, (void *)gitops};

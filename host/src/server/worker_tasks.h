@@ -4,7 +4,10 @@
  * runs them. Used by `sbridge server` (unless --no-worker or
  * worker.enabled: false), `sbridge worker` and `sbridge dev`.
  *
- * Tasks and their settings (config worker.*): expire_requests (request TTL
+ * Tasks and their settings (config worker.*): seal_audit (every second,
+ * when an audit key is given; the only place the audit chain is sealed,
+ * so a server without a worker needs a running `sbridge worker`),
+ * expire_requests (request TTL
  * and cross-team fill windows, api/request_system.h), recover_leases
  * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
  * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
@@ -37,9 +40,11 @@ typedef enum sb_worker_mode {
 /* *out NULL (and 0) when the mode runs no worker. gitops: the poll_gitops
  * task's context (worker/gitops_poller.h), outliving the worker; NULL: no
  * poll_gitops task (GitOps observation off, or a process without the
- * plugin and the KMS). */
+ * plugin and the KMS). audit_key: the audit chain key (SB_KEY_BYTES,
+ * outliving the worker) of the seal_audit task (worker/seal_audit.h,
+ * every second); NULL: no seal_audit task in this process. */
 int sb_worker_tasks_start(const sb_settings *s, sb_worker_mode mode, sb_db *db,
-                          const sb_gitops_poller *gitops, sb_registry *plugins, sb_worker **out,
-                          sb_error *err);
+                          const sb_gitops_poller *gitops, sb_registry *plugins,
+                          const unsigned char *audit_key, sb_worker **out, sb_error *err);
 
 #endif

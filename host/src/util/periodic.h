@@ -1,6 +1,6 @@
 /*
  * util/periodic.h — a background thread that runs one pass of some chore
- * every interval (the audit sealer, the request expiry sweep).
+ * every interval (the worker's scheduler).
  *
  * Contract: sb_periodic_start starts one thread that runs spec->pass at
  * once, then every interval_ms, and at once after sb_periodic_wake. A pass

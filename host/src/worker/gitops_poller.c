@@ -9,6 +9,7 @@
 #include "plugin/gitops_endpoint.h"
 #include "store/gitops_store.h"
 #include "util/log.h"
+#include "worker/gitops_notify.h"
 #include "worker/scheduler.h"
 #include "worker/task_audit.h"
 
@@ -16,18 +17,6 @@ static const char *str(const json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
     return v ? v : "";
-}
-
-/* The notification hook: failed and unverified observations are where a
- * notifier (the notification outbox) is told, in the transaction of the
- * change. Today the audit event (severity warning) is the record. */
-static int gitops_notify(sb_db_conn *conn, const json_t *row, const char *state, sb_error *err)
-{
-    (void)conn;
-    (void)row;
-    (void)state;
-    (void)err;
-    return 0;
 }
 
 static int audit_change(sb_db_conn *conn, const json_t *row, const char *from, const char *to,
@@ -49,7 +38,7 @@ static int audit_change(sb_db_conn *conn, const json_t *row, const char *from, c
         if (sb_worker_audit(conn, actions[i].action, "request", str(row, "request_id"),
                             actions[i].severity, d, err) != 0)
             return -1;
-        return actions[i].severity ? gitops_notify(conn, row, to, err) : 0;
+        return actions[i].severity ? sb_gitops_notify(conn, row, to, detail, err) : 0;
     }
     return 0;
 }

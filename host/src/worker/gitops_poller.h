@@ -23,9 +23,9 @@
  *   3. Each outcome is written in its own transaction, with one audit
  *      event (actor system, resource request:<id>) per state change:
  *      gitops_observation.baseline (-> observing), .applied, .failed and
- *      .unverified — the last two with severity warning. Notifications:
- *      those two events are where the notification outbox hooks in
- *      (gitops_notify() in gitops_poller.c); today they are audited only.
+ *      .unverified — the last two with severity warning and, in the same
+ *      transaction, an outbox event to the requester and admins
+ *      (worker/gitops_notify.h).
  * Without a plugin or a KMS the task still times observations out; the
  * rows it cannot poll record why.
  */
