@@ -61,17 +61,26 @@ static void teardown(void)
 }
 TestSuite(http_client, .init = setup, .fini = teardown);
 
-static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint32_t max_bytes,
-                     int64_t deadline_ms, sb_http_response *resp, sb_result *res)
+/* One request; lists_names_only marks the call as a provider list. */
+static sb_status request(const char *method, const char *path, uint32_t flags, uint32_t timeout_ms,
+                         uint32_t max_bytes, int64_t deadline_ms, int lists_names_only, sb_http_response *resp,
+                         sb_result *res)
 {
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = "GET", .url = url, .timeout_ms = timeout_ms, .max_response_bytes = max_bytes, .metric_op = "test"};
+    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = method, .url = url, .timeout_ms = timeout_ms, .max_response_bytes = max_bytes, .metric_op = "test"};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, deadline_ms);
+    call.lists_names_only = lists_names_only;
     memset(resp, 0, sizeof *resp);
     resp->struct_size = sizeof *resp;
     return host->http(&call.call, &req, resp, res);
+}
+
+static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint32_t max_bytes,
+                     int64_t deadline_ms, sb_http_response *resp, sb_result *res)
+{
+    return request("GET", path, flags, timeout_ms, max_bytes, deadline_ms, 0, resp, res);
 }
 
 Test(http_client, success_lands_in_secure_memory)
@@ -88,19 +97,10 @@ Test(http_client, success_lands_in_secure_memory)
     host->http_response_free(&resp);
 }
 
-/* One request of a call the host may have marked as a provider list. */
 static sb_status call_with(const char *method, const char *path, int lists_names_only, sb_http_response *resp,
                            sb_result *res)
 {
-    char url[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    sb_http_request req = {.struct_size = sizeof req, .method = method, .url = url, .metric_op = "test"};
-    sb_call_ctx call;
-    sb_call_begin(&call, "test", "test", NULL, 5000);
-    call.lists_names_only = lists_names_only;
-    memset(resp, 0, sizeof *resp);
-    resp->struct_size = sizeof *resp;
-    return host->http(&call.call, &req, resp, res);
+    return request(method, path, 0, 0, 0, 5000, lists_names_only, resp, res);
 }
 
 Test(http_client, a_provider_list_answer_skips_secure_memory_and_its_buffer_is_reused)
