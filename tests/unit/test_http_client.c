@@ -61,17 +61,26 @@ static void teardown(void)
 }
 TestSuite(http_client, .init = setup, .fini = teardown);
 
-static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint32_t max_bytes,
-                     int64_t deadline_ms, sb_http_response *resp, sb_result *res)
+/* One request; lists_names_only marks the call as a provider list. */
+static sb_status request(const char *method, const char *path, uint32_t flags, uint32_t timeout_ms,
+                         uint32_t max_bytes, int64_t deadline_ms, int lists_names_only, sb_http_response *resp,
+                         sb_result *res)
 {
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = "GET", .url = url, .timeout_ms = timeout_ms, .max_response_bytes = max_bytes, .metric_op = "test"};
+    sb_http_request req = {.struct_size = sizeof req, .flags = flags, .method = method, .url = url, .timeout_ms = timeout_ms, .max_response_bytes = max_bytes, .metric_op = "test"};
     sb_call_ctx call;
     sb_call_begin(&call, "test", "test", NULL, deadline_ms);
+    call.lists_names_only = lists_names_only;
     memset(resp, 0, sizeof *resp);
     resp->struct_size = sizeof *resp;
     return host->http(&call.call, &req, resp, res);
+}
+
+static sb_status get(const char *path, uint32_t flags, uint32_t timeout_ms, uint32_t max_bytes,
+                     int64_t deadline_ms, sb_http_response *resp, sb_result *res)
+{
+    return request("GET", path, flags, timeout_ms, max_bytes, deadline_ms, 0, resp, res);
 }
 
 Test(http_client, success_lands_in_secure_memory)
@@ -86,6 +95,63 @@ Test(http_client, success_lands_in_secure_memory)
     cr_assert(sb_redact_in_region(body), "response bodies live in secure memory");
     cr_assert_str_eq(host->http_header(&resp, "content-length"), "100", "headers are case-insensitive");
     host->http_response_free(&resp);
+}
+
+static sb_status call_with(const char *method, const char *path, int lists_names_only, sb_http_response *resp,
+                           sb_result *res)
+{
+    return request(method, path, 0, 0, 0, 5000, lists_names_only, resp, res);
+}
+
+Test(http_client, a_provider_list_answer_skips_secure_memory_and_its_buffer_is_reused)
+{
+    sb_http_response resp;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    cr_assert_eq(call_with("LIST", "/big/300000", 1, &resp, &res), SB_OK, "%s", res.message);
+    size_t len;
+    const unsigned char *first = host->secure_data(resp.body, &len);
+    cr_assert_eq(len, 300000, "a names-only body is complete (it grew past its first buffer)");
+    cr_assert_eq(first[0], 'x');
+    cr_assert_eq(first[len - 1], 'x');
+    cr_assert_not(sb_redact_in_region(first), "a LIST answer of a provider list is plain heap memory");
+    long live = sb_secure_live_allocations();
+    host->http_response_free(&resp);
+    cr_assert_eq(sb_secure_live_allocations(), live, "it never held a secure allocation");
+
+    cr_assert_eq(call_with("LIST", "/big/100", 1, &resp, &res), SB_OK, "%s", res.message);
+    const unsigned char *second = host->secure_data(resp.body, &len);
+    cr_assert_eq(len, 100);
+    cr_assert_eq(second, first, "the thread's released names-only buffer is reused");
+    cr_assert_eq(second[100], '\0', "a reused buffer ends after the new body");
+    host->http_response_free(&resp);
+}
+
+/* What a provider list may also fetch (a token, a secret's metadata) and
+ * every other call's answers stay in sodium memory, and are zeroed when
+ * released. */
+static void assert_secure_and_zeroed(const char *method, int lists_names_only)
+{
+    sb_http_response resp;
+    SB_TEST_RESULT res = SB_RESULT_INIT;
+    cr_assert_eq(call_with(method, "/big/5000", lists_names_only, &resp, &res), SB_OK, "%s", res.message);
+    size_t len;
+    const unsigned char *body = host->secure_data(resp.body, &len);
+    cr_assert_eq(len, 5000);
+    cr_assert_eq(body[4999], 'x');
+    cr_assert(sb_redact_in_region(body), "%s (provider list: %d) lands in secure memory", method, lists_names_only);
+    host->http_response_free(&resp);
+    if (!sb_secure_pooling())
+        return; /* sanitizer builds unmap it: reading it would fault */
+    for (size_t i = 0; i < len; i++)
+        cr_assert_eq(body[i], 0, "byte %zu of a released secure body is zero", i);
+}
+
+Test(http_client, value_bearing_answers_stay_in_secure_memory_and_are_zeroed)
+{
+    assert_secure_and_zeroed("GET", 1);  /* e.g. a token fetched during a list */
+    assert_secure_and_zeroed("POST", 1); /* e.g. a login during a list */
+    assert_secure_and_zeroed("LIST", 0); /* a LIST outside a provider list */
+    assert_secure_and_zeroed("GET", 0);
 }
 
 Test(http_client, statuses_are_returned_not_mapped)

@@ -108,5 +108,8 @@ sb_status sb_agent_provider_list(const sb_agent_job *job, sb_instance *inst,
                                  sb_text *next_cursor, sb_result *res)
 {
     list_args l = {q, sink, sink_ctx, next_cursor};
-    return provider_call(job, inst, do_list, &l, res);
+    job->call->lists_names_only = 1; /* its LIST answers skip secure memory */
+    sb_status st = provider_call(job, inst, do_list, &l, res);
+    job->call->lists_names_only = 0;
+    return st;
 }

@@ -29,12 +29,7 @@ typedef struct sb_sealed_value {
     const char *key, *recipient, *box; /* box: base64 of a crypto_box_seal output */
 } sb_sealed_value;
 
-typedef struct sb_request_vote_in {
-    const char *approver_id;
-    const char *decision; /* "approve" | "reject" */
-    int64_t groups;
-    const char *comment;
-} sb_request_vote_in;
+/* sb_request_vote_in: store/request_store.h (recorded with the state). */
 
 /* One step of the machine on a locked request row. */
 typedef struct sb_request_step {

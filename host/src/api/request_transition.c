@@ -168,10 +168,6 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
     if ((actions & SB_REQ_ACT_STORE_SEALED_VALUES) == 0 && s->n_sealed != 0)
         return sb_error_set(err, SB_DOMAIN_E_INVALID, "event %s takes no values",
                             sb_request_event_name(s->event));
-    if (s->vote && sb_request_store_vote_insert(conn, r->id, s->vote->approver_id,
-                                                s->vote->decision, s->vote->groups,
-                                                s->vote->comment, err) != 0)
-        return -1;
     if (recipients_live(conn, r, s, err) != 0)
         return -1;
     int created = sb_request_workflow_int(r, "wrap_ttl_created_s", 604800);
@@ -194,16 +190,15 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
 static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err);
 
-/* The job intent and the queued job itself, in this transaction
- * (api/job_service.c); a read first gets its read key (api/read_api.h). */
+/* The job intent and the queued job itself, in this transaction and one
+ * statement (api/job_service.c); a read first gets its read key
+ * (api/read_api.h). */
 static int enqueue(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
                    sb_request_kind kind, uint32_t actions, const sb_request_step *s, sb_error *err)
 {
     char read_key[SB_READ_KEY_B64_MAX];
     bool keypair = (actions & SB_REQ_ACT_CREATE_READ_KEYPAIR) != 0;
     if (keypair && sb_read_key_create(conn, s->kms, r->id, read_key, err) != 0)
-        return -1;
-    if (sb_request_store_job_intent(conn, r->id, job_type(kind), err) != 0)
         return -1;
     return sb_job_create_for_request(conn, req, r, job_type(kind), keypair ? read_key : NULL, err);
 }
@@ -264,7 +259,9 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
     if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
         record_job(conn, req, &r, kind, actions, s, &check_failed, err) != 0)
         return -1;
-    int rc = sb_request_store_set_state(conn, r.id, r.state, sb_request_state_name(to), &s->change,
+    sb_request_change change = s->change;
+    change.vote = s->vote; /* recorded by the state's statement */
+    int rc = sb_request_store_set_state(conn, r.id, r.state, sb_request_state_name(to), &change,
                                         out, err);
     if (rc != 0)
         return rc < 0 ? -1

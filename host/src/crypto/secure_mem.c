@@ -150,6 +150,20 @@ sb_secure_buf *sb_secure_new(size_t capacity_hint)
     return b;
 }
 
+sb_secure_buf *sb_plain_new(size_t capacity_hint)
+{
+    sb_secure_buf *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->cap = capacity_hint ? capacity_hint : 64;
+    b->plain = 1;
+    if ((b->data = calloc(1, b->cap + 1)) == NULL) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
 static int reserve(sb_secure_buf *b, size_t extra)
 {
     if (extra > SIZE_MAX / 2 - b->len)
@@ -159,6 +173,14 @@ static int reserve(sb_secure_buf *b, size_t extra)
     size_t ncap = b->cap * 2;
     if (ncap < b->len + extra)
         ncap = b->len + extra;
+    if (b->plain) {
+        unsigned char *grown = realloc(b->data, ncap + 1);
+        if (grown == NULL)
+            return -1;
+        b->data = grown;
+        b->cap = ncap;
+        return 0;
+    }
     unsigned char *n = sb_secure_alloc(ncap + 1);
     if (n == NULL)
         return -1;
@@ -242,7 +264,10 @@ void sb_secure_free(sb_secure_buf *b)
 {
     if (b == NULL)
         return;
-    sb_secure_release(b->data);
+    if (b->plain)
+        free(b->data);
+    else
+        sb_secure_release(b->data);
     free(b);
 }
 

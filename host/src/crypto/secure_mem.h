@@ -13,6 +13,12 @@
  * sb_secure_buf is the growable buffer of the plugin ABI (the same type the
  * header declares opaque); growth copies into a fresh region and zeroes the
  * old one, so no stale copy survives.
+ *
+ * sb_plain_new makes a buffer of the same type in ordinary heap memory, for
+ * bytes the host knows carry no secret (a provider's LIST answer: names
+ * only; plugin/http_client.c): no guard pages, mlock or registration, and it
+ * grows in place. Every other function treats both kinds alike;
+ * sb_secure_free frees either.
  */
 #ifndef SB_CRYPTO_SECURE_MEM_H
 #define SB_CRYPTO_SECURE_MEM_H
@@ -33,9 +39,11 @@ typedef struct sb_secure_buf sb_secure_buf;
 struct sb_secure_buf {
     unsigned char *data; /* secure region of cap+1 bytes, NUL after len */
     size_t len, cap;
+    int plain; /* 1: ordinary heap memory (sb_plain_new) */
 };
 
 sb_secure_buf *sb_secure_new(size_t capacity_hint);
+sb_secure_buf *sb_plain_new(size_t capacity_hint);
 int sb_secure_append(sb_secure_buf *buf, const void *data, size_t len);
 int sb_secure_append_json_string(sb_secure_buf *buf, const char *s, size_t len);
 const unsigned char *sb_secure_data(const sb_secure_buf *buf, size_t *len);

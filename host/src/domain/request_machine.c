@@ -189,6 +189,7 @@ const char *sb_request_action_name(uint32_t action_bit)
 static int parse(const char *s, const char *const *names, int first, int count, const char *what,
                  int *out, sb_error *err)
 {
+    *out = -1; /* no value until a name matches */
     if (s == NULL)
         return sb_error_set(err, SB_DOMAIN_E_INVALID, "missing request %s", what);
     for (int i = first; i < count; i++)

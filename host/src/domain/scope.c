@@ -469,6 +469,7 @@ static const char *scope_words(const sb_scope *s, char *buf, size_t cap)
 static int permissions_at(const sb_rbac_ctx *c, const sb_scope *scope, sb_permission_set *out,
                           sb_error *err)
 {
+    *out = 0; /* nothing held until the scope is known */
     if (c == NULL || scope == NULL)
         return sb_error_set(err, SB_DOMAIN_E_INVALID, "rbac: no context or scope given");
     if (check_scope_shape(scope, "scope", 0, err) != 0)

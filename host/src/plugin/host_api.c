@@ -54,6 +54,12 @@ static const sb_call_ctx *ctx_of(const sb_call *call)
     return call && call->struct_size >= sizeof(sb_call) ? call->host_private : NULL;
 }
 
+int sb_call_lists_names_only(const sb_call *call)
+{
+    const sb_call_ctx *ctx = ctx_of(call);
+    return ctx != NULL && ctx->lists_names_only;
+}
+
 int sb_call_was_cancelled(const sb_call *call)
 {
     const sb_call_ctx *ctx = ctx_of(call);

@@ -19,6 +19,10 @@
  * sb_call_pace. The wait ends early only when the call is cancelled or its
  * deadline would pass first; the request then fails SB_E_CANCELLED /
  * SB_E_TIMEOUT without being sent. ctx->paced_ms adds up the waits.
+ *
+ * sb_call_lists_names_only() is 1 when the host marked the call as a
+ * provider list (ctx->lists_names_only); any other call, or a NULL or
+ * foreign sb_call, is 0.
  */
 #ifndef SB_PLUGIN_HOST_API_H
 #define SB_PLUGIN_HOST_API_H
@@ -35,6 +39,9 @@ typedef struct sb_call_ctx {
     atomic_int cancelled;
     sb_rate_gate *gate; /* NULL: requests are not paced */
     int64_t paced_ms;   /* time requests of this call waited at the gate */
+    /* Set by the host while the call runs a provider's list: its HTTP LIST
+     * requests answer names, never values (see plugin/http_client.h). */
+    int lists_names_only;
 } sb_call_ctx;
 
 const sb_host_api *sb_host_api_table(void);
@@ -46,6 +53,7 @@ void sb_call_cancel(sb_call_ctx *ctx);
 int sb_call_was_cancelled(const sb_call *call);
 /* Waits for the call's gate (see Pacing); SB_OK, or a failure set in res. */
 sb_status sb_call_pace(const sb_call *call, sb_result *res);
+int sb_call_lists_names_only(const sb_call *call);
 
 int64_t sb_clock_now_unix_ms(void);
 int64_t sb_clock_monotonic_ms(void);

@@ -52,6 +52,56 @@ static CURL *thread_curl(void)
     return thread_handle;
 }
 
+/* ---- response bodies -------------------------------------------------------
+ * A body goes to secure memory unless the host knows it holds no value: a
+ * LIST request made while the host runs a provider's list (the call is
+ * marked; sb_call_lists_names_only). Both conditions are the host's own
+ * knowledge or the request's method, never the plugin's label: a token
+ * fetched (GET, POST) in the middle of a list still lands in secure memory.
+ * Such a names-only body lives in ordinary heap memory, and each thread
+ * keeps one released names-only buffer (up to SPARE_MAX bytes) for its next
+ * one, so a recursive listing's thousands of requests reuse one buffer.
+ * Secure bodies reuse regions through the secure pool (crypto/secure_mem.c). */
+#define BODY_HINT 4096
+#define SPARE_MAX (4u * 1024 * 1024)
+
+static __thread sb_secure_buf *thread_spare;
+static pthread_key_t spare_key;
+static pthread_once_t spare_key_once = PTHREAD_ONCE_INIT;
+
+static void spare_free(void *buf) { sb_secure_free(buf); }
+static void spare_key_create(void) { pthread_key_create(&spare_key, spare_free); }
+
+static int body_holds_no_value(const sb_call *call, const sb_http_request *req)
+{
+    return strcmp(req->method, "LIST") == 0 && sb_call_lists_names_only(call);
+}
+
+static sb_secure_buf *body_new(int names_only)
+{
+    if (!names_only)
+        return sb_secure_new(BODY_HINT);
+    sb_secure_buf *b = thread_spare;
+    if (b == NULL)
+        return sb_plain_new(BODY_HINT);
+    thread_spare = NULL;
+    pthread_setspecific(spare_key, NULL);
+    b->len = 0;
+    b->data[0] = '\0';
+    return b;
+}
+
+static void body_release(sb_secure_buf *b)
+{
+    if (b != NULL && b->plain && thread_spare == NULL && b->cap <= SPARE_MAX) {
+        pthread_once(&spare_key_once, spare_key_create);
+        thread_spare = b;
+        pthread_setspecific(spare_key, b);
+        return;
+    }
+    sb_secure_free(b);
+}
+
 /* Aborts a transfer in progress once its call is cancelled (a draining
  * agent's parked long-poll, a plugin call the host gave up on). */
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
@@ -200,7 +250,7 @@ void sb_http_response_release(sb_http_response *resp)
 {
     if (resp == NULL)
         return;
-    sb_secure_free(resp->body);
+    body_release(resp->body);
     response_headers *h = resp->host_private;
     for (size_t i = 0; h && i < h->n; i++) {
         free(h->names[i]);
@@ -287,10 +337,10 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
         timeout = (uint32_t)remaining;
 
     response_headers *hdrs = calloc(1, sizeof *hdrs);
-    transfer t = {sb_secure_new(4096), req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE,
-                  0, hdrs};
+    transfer t = {body_new(body_holds_no_value(call, req)),
+                  req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE, 0, hdrs};
     if (t.body == NULL || hdrs == NULL) {
-        sb_secure_free(t.body);
+        body_release(t.body);
         free(hdrs);
         return host->fail(res, SB_E_INTERNAL, 0, "out of memory");
     }
@@ -314,7 +364,7 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     if (server_name && server_name[0]) {
         if (rename_host(req->url, server_name, &renamed_url, &connect_to) != 0) {
             curl_slist_free_all(list);
-            sb_secure_free(t.body);
+            body_release(t.body);
             free(hdrs);
             return host->fail(res, SB_E_INVALID, 0, "http: cannot use tls_server_name '%s' with %s", server_name,
                               req->url);
@@ -380,7 +430,7 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
         else
             st = host->fail(res, SB_E_UNAVAILABLE, 0, "%s %s: %s", req->method, req->url,
                             curl_easy_strerror(rc));
-        sb_secure_free(t.body);
+        body_release(t.body);
         resp->host_private = hdrs;
         sb_http_response_release(resp);
         return st;

@@ -11,7 +11,10 @@
  * SNI, certificate verification and Host; the connection goes to the URL's
  * host),
  * a response size cap (default 32 MiB). The response body is collected
- * straight into a secure buffer; headers are kept for http_header();
+ * straight into a secure buffer — except a LIST request's answer while the
+ * host runs a provider's list (sb_call_ctx.lists_names_only): names only,
+ * so ordinary heap memory, one buffer reused per thread; headers are kept
+ * for http_header();
  * Retry-After (seconds or HTTP date) is parsed. With SB_HTTP_RETRY, 429,
  * 502, 503, 504 and connection failures are retried up to 3 attempts with
  * exponential backoff and jitter, honouring Retry-After, within the

@@ -129,6 +129,7 @@ static int hex_value(unsigned char c)
 static int read_hex4(parser *p, unsigned *out)
 {
     unsigned v = 0;
+    *out = 0; /* written on every path (-O3 cannot see that fail_* returns -1) */
     for (int i = 0; i < 4; i++) {
         int h = p->pos < p->len ? hex_value(p->in[p->pos]) : -1;
         if (h < 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/store_json.h"
+#include "store/tenancy_store.h"
 
 #define JOB_OBJECT                                                                                 \
     "jsonb_build_object('id', j.id, 'type', j.type, 'connection_id', j.connection_id,"            \
@@ -32,16 +33,21 @@ int sb_job_store_create(sb_db_conn *conn, const char *type, const char *connecti
                         char **json, sb_error *err)
 {
     const char *p[] = {type, connection_id, request_id, payload_json,
-                       SB_DB_INT(max_attempts > 0 ? max_attempts : 5)};
+                       SB_DB_INT(max_attempts > 0 ? max_attempts : 5), SB_JOB_CHANNEL};
+    /* One statement: the request's job intent (when the job is a request's;
+     * its primary key refuses a second one), the job, and the NOTIFY. */
     int rc = sb_store_json_one(conn,
-                               "WITH j AS (INSERT INTO jobs (type, connection_id, request_id,"
+                               "WITH i AS (INSERT INTO job_intents (request_id, job_type)"
+                               " SELECT $3::uuid, $1 WHERE $3::uuid IS NOT NULL),"
+                               " j AS (INSERT INTO jobs (type, connection_id, request_id,"
                                " payload, max_attempts) VALUES ($1, $2::uuid, $3::uuid,"
-                               " $4::jsonb, $5::integer) RETURNING *) SELECT " JOB_JSON " FROM j",
-                               5, p, NULL, 0, json, err);
-    if (rc == 0 && sb_job_store_notify(conn, connection_id, err) != 0) {
-        free(*json);
-        *json = NULL;
-        return -1;
+                               " $4::jsonb, $5::integer) RETURNING *)"
+                               " SELECT " JOB_JSON " FROM j, LATERAL pg_notify($6, j.connection_id::text)",
+                               6, p, NULL, 0, json, err);
+    if (rc < 0 && request_id != NULL) {
+        const sb_db_error_info *e = sb_db_last_error(conn);
+        if (e && strcmp(e->sqlstate, "23505") == 0 && strcmp(e->table_name, "job_intents") == 0)
+            sb_error_set(err, SB_TENANCY_E_EXISTS, "request %s already has a job", request_id);
     }
     return rc;
 }

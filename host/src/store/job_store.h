@@ -10,9 +10,13 @@
  *     type is in `types`, FOR UPDATE SKIP LOCKED (concurrent claimers never
  *     wait on each other and never get the same job), and leases it to the
  *     agent for lease_s seconds, counting an attempt.
- *   - Every write that makes a job claimable now (create, re-queue by the
- *     sweep) is followed by the caller's NOTIFY on SB_JOB_CHANNEL with the
- *     connection id as payload (sb_job_store_notify), delivered at commit.
+ *   - Every write that makes a job claimable now is followed by a NOTIFY
+ *     on SB_JOB_CHANNEL with the connection id as payload, delivered at
+ *     commit: create sends it in its own statement; after a re-queue by the
+ *     sweep the caller sends it (sb_job_store_notify).
+ *   - Create, for a request's job (request_id not NULL), records the
+ *     request's job intent (job_intents, job_type = type) in the same
+ *     statement; SB_TENANCY_E_EXISTS when the request has one already.
  * Returns 0 done / found, 1 none, -1 error.
  */
 #ifndef SB_STORE_JOB_STORE_H

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "domain/domain_error.h"
 #include "store/tenancy_store.h"
 
@@ -247,7 +249,8 @@ int sb_policy_store_history(sb_db_conn *conn, const char *rule_id, const sb_list
 /* ---- the loader ----------------------------------------------------------------- */
 
 struct sb_policy_loaded {
-    sb_row_set rules_rows, workflow_rows;
+    sb_row_set rules_rows;
+    json_t *workflow_doc; /* [[id, enabled, is_default], ...] */
     sb_policy_rule *rules;
     sb_policy_workflow *workflows;
     sb_policy_set set;
@@ -260,14 +263,18 @@ void sb_policy_loaded_free(sb_policy_loaded *l)
     if (l == NULL)
         return;
     sb_row_set_free(&l->rules_rows);
-    sb_row_set_free(&l->workflow_rows);
+    json_decref(l->workflow_doc);
     free(l->rules);
     free(l->workflows);
     free(l);
 }
 
-static int load_rules(sb_db_conn *conn, const char *project_id, sb_policy_loaded *l,
-                      sb_error *err)
+/* The project's enabled rules (its own, its owning team's ancestry's, the
+ * platform's) and every workflow, in one statement: the rule columns, then
+ * the workflows as JSON on every row. A LEFT JOIN keeps one row (rule
+ * columns NULL) when no rule applies. */
+static int query_rules_and_workflows(sb_db_conn *conn, const char *project_id,
+                                     sb_policy_loaded *l, sb_error *err)
 {
     const char *p[] = {project_id && project_id[0] ? project_id : NULL};
     /* The owning team's ancestry: UNION (not UNION ALL) and a depth bound
@@ -278,15 +285,26 @@ static int load_rules(sb_db_conn *conn, const char *project_id, sb_policy_loaded
                    "    JOIN projects p ON p.team_id = t.id WHERE p.id = $1::uuid"
                    "  UNION"
                    "  SELECT t.id, t.parent_id, c.depth + 1 FROM teams t"
-                   "    JOIN chain c ON t.id = c.parent_id WHERE c.depth < 64)"
-                   " SELECT " RULE_COLS " FROM policy_rules r WHERE r.enabled"
+                   "    JOIN chain c ON t.id = c.parent_id WHERE c.depth < 64),"
+                   " wf AS (SELECT coalesce(json_agg(json_build_array(w.id::text, w.enabled,"
+                   "   w.is_default) ORDER BY w.id), '[]')::text AS list FROM workflows w)"
+                   " SELECT " RULE_COLS ", wf.list FROM wf LEFT JOIN policy_rules r ON r.enabled"
                    "   AND (r.anchor_type = 'platform'"
                    "        OR ($1::uuid IS NOT NULL AND r.project_id = $1::uuid)"
                    "        OR r.team_id IN (SELECT id FROM chain))"
                    " ORDER BY r.priority DESC, r.created_order",
                    1, p, &l->rules_rows.res, err) != 0)
         return -1;
-    l->rules_rows.n = (size_t)PQntuples(l->rules_rows.res);
+    int rows = PQntuples(l->rules_rows.res), list_col = PQnfields(l->rules_rows.res) - 1;
+    l->rules_rows.n = rows > 0 && !PQgetisnull(l->rules_rows.res, 0, 0) ? (size_t)rows : 0;
+    l->workflow_doc = rows > 0 ? json_loads(PQgetvalue(l->rules_rows.res, 0, list_col), 0, NULL) : NULL;
+    if (!json_is_array(l->workflow_doc))
+        return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "cannot read the workflows");
+    return 0;
+}
+
+static int load_rules(sb_policy_loaded *l, sb_error *err)
+{
     l->rules = calloc(l->rules_rows.n + 1, sizeof *l->rules);
     if (l->rules == NULL)
         return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory loading policy rules");
@@ -298,21 +316,20 @@ static int load_rules(sb_db_conn *conn, const char *project_id, sb_policy_loaded
     return 0;
 }
 
-static int load_workflows(sb_db_conn *conn, sb_policy_loaded *l, sb_error *err)
+static int load_workflows(sb_policy_loaded *l, sb_error *err)
 {
-    if (sb_db_exec(conn, "SELECT id::text, enabled, is_default FROM workflows ORDER BY id", 0,
-                   NULL, &l->workflow_rows.res, err) != 0)
-        return -1;
-    l->workflow_rows.n = (size_t)PQntuples(l->workflow_rows.res);
-    l->workflows = calloc(l->workflow_rows.n + 1, sizeof *l->workflows);
+    size_t n = json_array_size(l->workflow_doc);
+    l->workflows = calloc(n + 1, sizeof *l->workflows);
     if (l->workflows == NULL)
         return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory loading workflows");
-    for (size_t i = 0; i < l->workflow_rows.n; i++) {
-        l->workflows[i].id = PQgetvalue(l->workflow_rows.res, (int)i, 0);
-        l->workflows[i].enabled = flag(&l->workflow_rows, i, 1);
-        if (flag(&l->workflow_rows, i, 2))
+    for (size_t i = 0; i < n; i++) {
+        json_t *w = json_array_get(l->workflow_doc, i);
+        l->workflows[i].id = json_string_value(json_array_get(w, 0));
+        l->workflows[i].enabled = json_is_true(json_array_get(w, 1));
+        if (json_is_true(json_array_get(w, 2)))
             l->set.default_workflow_id = l->workflows[i].id;
     }
+    l->set.n_workflows = n;
     if (l->set.default_workflow_id == NULL)
         return sb_error_set(err, SB_DOMAIN_E_NOT_FOUND,
                             "no default workflow exists; make one the default "
@@ -327,14 +344,14 @@ int sb_policy_store_load(sb_db_conn *conn, const char *project_id, sb_policy_loa
     sb_policy_loaded *l = calloc(1, sizeof *l);
     if (l == NULL)
         return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory loading policy rules");
-    if (load_rules(conn, project_id, l, err) != 0 || load_workflows(conn, l, err) != 0) {
+    if (query_rules_and_workflows(conn, project_id, l, err) != 0 || load_rules(l, err) != 0 ||
+        load_workflows(l, err) != 0) {
         sb_policy_loaded_free(l);
         return -1;
     }
     l->set.rules = l->rules;
     l->set.n_rules = l->rules_rows.n;
     l->set.workflows = l->workflows;
-    l->set.n_workflows = l->workflow_rows.n;
     *out = l;
     return 0;
 }

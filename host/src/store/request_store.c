@@ -107,11 +107,16 @@ int sb_request_store_set_state(sb_db_conn *conn, const char *id, const char *fro
     static const sb_request_change none = {0};
     if (c == NULL)
         c = &none;
+    const sb_request_vote_in *v = c->vote;
     const char *p[] = {id, from, to, c->reason, c->filled_by, c->fill_comment,
-                       c->decided ? "t" : "f"};
+                       c->decided ? "t" : "f", v ? v->approver_id : NULL,
+                       v ? v->decision : NULL, v ? SB_DB_INT(v->groups) : NULL,
+                       v && v->comment ? v->comment : ""};
     return write_one(
         conn, "request",
-        "WITH r AS (UPDATE requests SET state = $3,"
+        "WITH v AS (INSERT INTO request_votes (request_id, approver_id, decision, groups,"
+        "   comment) SELECT $1::uuid, $8::uuid, $9::text, $10::bigint, $11::text WHERE $8::uuid IS NOT NULL),"
+        " r AS (UPDATE requests SET state = $3,"
         "   reason = COALESCE($4, reason),"
         "   filled_by = COALESCE($5::uuid, filled_by),"
         "   filled_at = CASE WHEN $5::uuid IS NULL THEN filled_at ELSE now() END,"
@@ -119,7 +124,7 @@ int sb_request_store_set_state(sb_db_conn *conn, const char *id, const char *fro
         "   decided_at = CASE WHEN $7::boolean THEN now() ELSE decided_at END"
         " WHERE id = $1::uuid AND state = $2 RETURNING *)"
         " SELECT " REQ_COLS " FROM r",
-        7, p, out, err);
+        11, p, out, err);
 }
 
 static int exists(sb_db_conn *conn, const char *sql, int n, const char *const *p, sb_error *err)
@@ -188,21 +193,6 @@ void sb_request_store_vote_at(const sb_row_set *rows, size_t i, sb_request_vote_
     out->groups = sb_db_cell_i64(rows->res, (int)i, 5);
 }
 
-int sb_request_store_vote_insert(sb_db_conn *conn, const char *request_id,
-                                 const char *approver_id, const char *decision, int64_t groups,
-                                 const char *comment, sb_error *err)
-{
-    const char *p[] = {request_id, approver_id, decision, SB_DB_INT(groups),
-                       comment ? comment : ""};
-    int rc = sb_db_exec_affected(conn,
-                                 "INSERT INTO request_votes (request_id, approver_id, decision,"
-                                 " groups, comment) VALUES ($1::uuid, $2::uuid, $3, $4::bigint, $5)",
-                                 5, p, NULL, err);
-    if (rc != 0)
-        sb_tenancy_store_translate(conn, "vote", err);
-    return rc;
-}
-
 
 int sb_request_store_holds_role(sb_db_conn *conn, const char *user_id, const char *role_ids,
                                 const char *project_id, const char *team_ids, sb_error *err)
@@ -225,7 +215,7 @@ int sb_request_store_team_member(sb_db_conn *conn, const char *team_id, const ch
                   p, err);
 }
 
-/* ---- sealed values and job intents ------------------------------------------ */
+/* ---- sealed values ------------------------------------------------------------ */
 
 int sb_request_store_sealed_insert(sb_db_conn *conn, const char *request_id, const char *key,
                                    const char *recipient, const char *box_b64, int ttl_s,
@@ -269,21 +259,6 @@ int sb_request_store_sealed_counts(sb_db_conn *conn, const char *request_id, int
     *recipients = sb_db_cell_i64(res, 0, 1);
     PQclear(res);
     return 0;
-}
-
-int sb_request_store_job_intent(sb_db_conn *conn, const char *request_id, const char *job_type,
-                                sb_error *err)
-{
-    const char *p[] = {request_id, job_type};
-    int rc = sb_db_exec_affected(
-        conn, "INSERT INTO job_intents (request_id, job_type) VALUES ($1::uuid, $2)", 2, p, NULL,
-        err);
-    if (rc != 0) {
-        const sb_db_error_info *e = sb_db_last_error(conn);
-        if (e && strcmp(e->sqlstate, "23505") == 0)
-            sb_error_set(err, SB_TENANCY_E_EXISTS, "request %s already has a job", request_id);
-    }
-    return rc;
 }
 
 /* ---- lists ------------------------------------------------------------------ */

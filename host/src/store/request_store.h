@@ -1,6 +1,6 @@
 /*
- * store/request_store.h — secret requests, their votes, sealed values and
- * job intents: the SQL behind api/request_*.c.
+ * store/request_store.h — secret requests, their votes and sealed values:
+ * the SQL behind api/request_*.c (job intents: store/job_store.h).
  *
  * Contract: the conventions of store/tenancy_store.h (parameterised SQL on
  * the caller's connection and transaction, sb_row_set results read through
@@ -58,16 +58,26 @@ int sb_request_store_insert(sb_db_conn *conn, const sb_request_new *n, sb_row_se
 int sb_request_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out,
                          sb_error *err);
 
+/* A vote to record with a transition. */
+typedef struct sb_request_vote_in {
+    const char *approver_id;
+    const char *decision; /* "approve" | "reject" */
+    int64_t groups;
+    const char *comment;
+} sb_request_vote_in;
+
 /* Fields a transition may set besides the state (NULL/false: unchanged). */
 typedef struct sb_request_change {
     const char *reason;       /* reject / refuse / failure */
     const char *filled_by;    /* fill */
     const char *fill_comment; /* fill */
     bool decided;             /* decided_at = now() */
+    const sb_request_vote_in *vote; /* a request_votes row, in the same statement */
 } sb_request_change;
 
 /* UPDATE ... SET state = to WHERE id AND state = from: 0 and the new row
- * in out, 1 when the request is missing or not in from any more. */
+ * in out, 1 when the request is missing or not in from any more (a vote
+ * in c is then not recorded either: the caller rolls back). */
 int sb_request_store_set_state(sb_db_conn *conn, const char *id, const char *from,
                                const char *to, const sb_request_change *c, sb_row_set *out,
                                sb_error *err);
@@ -97,11 +107,11 @@ typedef struct sb_request_vote_row {
 
 int sb_request_store_votes(sb_db_conn *conn, const char *request_id, sb_row_set *out,
                            sb_error *err);
+/* (Not read with the row locked FOR UPDATE: a statement that waits for the
+ * lock keeps the snapshot it started with, so it would miss the votes of
+ * the transaction it waited for. Read them after the lock, in a statement
+ * of its own.) */
 void sb_request_store_vote_at(const sb_row_set *rows, size_t i, sb_request_vote_row *out);
-/* SB_TENANCY_E_EXISTS when this approver voted already (the primary key). */
-int sb_request_store_vote_insert(sb_db_conn *conn, const char *request_id,
-                                 const char *approver_id, const char *decision, int64_t groups,
-                                 const char *comment, sb_error *err);
 
 /* 1 when user holds one of role_ids (a PostgreSQL uuid[] literal) through a
  * grant that covers the project: global, on the project, or on one of
@@ -113,7 +123,7 @@ int sb_request_store_holds_role(sb_db_conn *conn, const char *user_id, const cha
 int sb_request_store_team_member(sb_db_conn *conn, const char *team_id, const char *user_id,
                                  sb_error *err);
 
-/* ---- sealed values and job intents ------------------------------------------ */
+/* ---- sealed values ------------------------------------------------------------ */
 
 /* One box (base64 text, decoded by PostgreSQL) for key and recipient,
  * expiring ttl_s seconds from now. */
@@ -127,9 +137,6 @@ int sb_request_store_sealed_retime(sb_db_conn *conn, const char *request_id, int
 /* Boxes and distinct recipients of a request (counts only: never a box). */
 int sb_request_store_sealed_counts(sb_db_conn *conn, const char *request_id, int64_t *boxes,
                                    int64_t *recipients, sb_error *err);
-/* The request's job intent; SB_TENANCY_E_EXISTS when one exists already. */
-int sb_request_store_job_intent(sb_db_conn *conn, const char *request_id, const char *job_type,
-                                sb_error *err);
 
 /* ---- lists ------------------------------------------------------------------ */
 
