@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The configuration reference pages are generated from the validator's own
-# tables; this fails when a page and `sbridge config schema` disagree.
+# The reference pages are generated: the configuration pages from the
+# validator's own tables (`sbridge config schema`), the plugin pages from each
+# plugin's descriptor (`sbridge plugin inspect --json`) and the API page from
+# host/src/api/openapi.json (scripts/gen-docs-reference). This fails when a
+# committed page and its source disagree, naming the command to regenerate it.
 set -euo pipefail
-: "${SBRIDGE:?}" "${SB_SOURCE_DIR:?}"
+: "${SBRIDGE:?}" "${SB_SOURCE_DIR:?}" "${SB_PLUGIN_DIR:?}"
+PYTHON3="${PYTHON3:-python3}"
 status=0
 for role in server agent dev; do
   page="$SB_SOURCE_DIR/docs/reference/config-$role.md"
@@ -11,6 +15,17 @@ for role in server agent dev; do
     "$title" "$role" "$("$SBRIDGE" config schema "$role")")
   if ! diff -u <(printf '%s\n' "$expected") "$page"; then
     echo "docs/reference/config-$role.md is stale; regenerate it with: sbridge config schema $role"
+    status=1
+  fi
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$PYTHON3" "$SB_SOURCE_DIR/scripts/gen-docs-reference" "$SBRIDGE" "$SB_PLUGIN_DIR" "$SB_SOURCE_DIR" "$tmp"
+for generated in "$tmp"/*.md; do
+  name=$(basename "$generated")
+  if ! diff -u "$generated" "$SB_SOURCE_DIR/docs/reference/$name"; then
+    echo "docs/reference/$name is stale; regenerate it from the source tree with:" \
+         "scripts/gen-docs-reference BUILD/sbridge BUILD/plugins-out ."
     status=1
   fi
 done
