@@ -64,7 +64,7 @@ static void pause_ms(int ms)
 }
 
 /* Runs SQL as the table owner (a person with database access, not the API). */
-static void sql(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void sql(const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
