@@ -34,6 +34,13 @@ int bench_world_enrollment_token(bench_world *w, char *token, size_t cap);
 int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
                              size_t cred_cap);
 
+/* The path of the harness cluster's postgres.log (the parent of the socket
+ * directory of its conninfo). 0, or -1 when the conninfo has no host. */
+int bench_world_pg_log(sb_api_harness *h, char *out, size_t cap);
+
+/* A GET as the session `cookie`; the status, the time it took into *s. */
+long bench_timed_get(sb_api_harness *h, const char *path, const char *cookie, double *s);
+
 /* kB of a /proc/<pid>/status field ("VmRSS", "VmHWM", "RssAnon"…) of
  * process pid (0: this one); -1 when unknown. */
 long bench_status_kb(int pid, const char *field);
