@@ -12,7 +12,11 @@
  * source timestamps), renewing its lease on the way, and completes it; the
  * largest size is then discovered a second time (every item known: the
  * refresh every later scan makes). Timed: from the queueing to the
- * completion. The plugin's listing of the provider is not included
+ * completion (the API calls only). The baseline, interleaved chunk by chunk
+ * (so noise hits both): the same chunk written straight through the
+ * catalog store's upsert (store/catalog_store.h, one statement on a pooled
+ * connection, no HTTP, no checks, no audit) under another name — the
+ * database's own rate for this write. The plugin's listing of the provider is not included
  * (measured by the plugin HTTP client benchmark and the Vault plugin's
  * own). Server RSS: the process's VmRSS before and after, and the most
  * seen after any chunk (the client's share of this process is one chunk's
@@ -25,11 +29,12 @@
 #include <string.h>
 
 #include "bench_world.h"
+#include "store/catalog_store.h"
 
 #define CHUNK 1000
 
 typedef struct run {
-    double seconds;
+    double seconds, store_seconds;
     long rss_before, rss_after, rss_max; /* kB */
 } run;
 
@@ -41,25 +46,53 @@ static long agent_post(bench_world *w, const char *agent, const char *cred, cons
     return sb_api_call(w->h, "POST", path, body, NULL, cred, r);
 }
 
-/* Items [from, to) of discovery `tag` as a chunk body (caller frees). */
-static char *chunk(const char *tag, long from, long to)
+/* Items [from, to) of discovery `tag` (caller frees): the upload route's
+ * chunk body, or (store_shape) the same items in the catalog store's batch
+ * shape. */
+static char *chunk(const char *tag, long from, long to, int store_shape)
 {
     size_t cap = (size_t)(to - from) * 220 + 64, n = 0;
     char *b = malloc(cap);
-    n += (size_t)snprintf(b + n, cap - n, "{\"items\":[");
+    n += (size_t)snprintf(b + n, cap - n, "%s", store_shape ? "[" : "{\"items\":[");
     for (long i = from; i < to; i++)
-        n += (size_t)snprintf(b + n, cap - n,
-                              "%s{\"path\":\"%s/team-%ld/svc-%07ld\",\"version\":\"3\","
-                              "\"labels\":{\"team\":\"t%ld\",\"env\":\"prod\",\"owner\":\"svc %ld\"},"
-                              "\"created_at_ms\":1764000000000,\"updated_at_ms\":1765000000000}",
-                              i > from ? "," : "", tag, i % 50, i, i % 50, i);
-    snprintf(b + n, cap - n, "]}");
+        n += (size_t)snprintf(
+            b + n, cap - n,
+            store_shape ? "%s{\"secret_ref\":\"%s/team-%ld/svc-%07ld\",\"version\":\"3\","
+                          "\"labels\":{\"team\":\"t%ld\",\"env\":\"prod\",\"owner\":\"svc %ld\"},"
+                          "\"created_at\":\"2025-11-24T16:00:00.000Z\","
+                          "\"updated_at\":\"2025-12-06T05:46:40.000Z\"}"
+                        : "%s{\"path\":\"%s/team-%ld/svc-%07ld\",\"version\":\"3\","
+                          "\"labels\":{\"team\":\"t%ld\",\"env\":\"prod\",\"owner\":\"svc %ld\"},"
+                          "\"created_at_ms\":1764000000000,\"updated_at_ms\":1765000000000}",
+            i > from ? "," : "", tag, i % 50, i, i % 50, i);
+    snprintf(b + n, cap - n, "%s", store_shape ? "]" : "]}");
     return b;
 }
 
-/* One discovery of `items` items named under tag. 0 or -1. */
-static int discover(bench_world *w, const char *agent, const char *cred, const char *tag, long items,
-                    run *out)
+/* The baseline: items [from, to) under `tag` straight through the store; seconds, or -1. */
+static double store_upsert(bench_world *w, const char *tag, long from, long to)
+{
+    char *items = chunk(tag, from, to, 1);
+    sb_db_conn *conn;
+    sb_error err = {0};
+    int64_t n = 0;
+    double t0 = bench_now_s();
+    int rc = sb_db_acquire(sb_api_harness_db(w->h), -1, &conn, &err);
+    if (rc == 0) {
+        rc = sb_catalog_store_upsert_batch(conn, w->connection, items, false, &n, &err);
+        sb_db_release(sb_api_harness_db(w->h), conn);
+    }
+    double s = bench_now_s() - t0;
+    free(items);
+    if (rc != 0 || n != to - from)
+        return fprintf(stderr, "store upsert: %s\n", err.message), -1;
+    return s;
+}
+
+/* One discovery of `items` items named under tag, each chunk followed by
+ * the same chunk through the store under base_tag. 0 or -1. */
+static int discover(bench_world *w, const char *agent, const char *cred, const char *tag,
+                    const char *base_tag, long items, run *out)
 {
     sb_api_response r;
     char path[256], job[40], suffix[128];
@@ -75,11 +108,19 @@ static int discover(bench_world *w, const char *agent, const char *cred, const c
     sb_api_response_free(&r);
     if (st != 200)
         return fprintf(stderr, "claim -> %ld\n", st), -1;
+    out->store_seconds = 0;
+    double paused = 0; /* the baseline's time, taken out of ours */
     for (long from = 0; from < items; from += CHUNK) {
-        char *body = chunk(tag, from, from + CHUNK < items ? from + CHUNK : items);
+        long to = from + CHUNK < items ? from + CHUNK : items;
+        char *body = chunk(tag, from, to, 0);
         snprintf(suffix, sizeof suffix, "/jobs/%s/discovery", job);
         st = agent_post(w, agent, cred, suffix, body, &r);
         free(body);
+        double b = store_upsert(w, base_tag, from, to);
+        if (b < 0)
+            return sb_api_response_free(&r), -1;
+        out->store_seconds += b;
+        paused += b;
         if (st != 200) {
             fprintf(stderr, "upload at item %ld -> %ld %s\n", from, st, r.body ? r.body : "");
             sb_api_response_free(&r);
@@ -100,7 +141,7 @@ static int discover(bench_world *w, const char *agent, const char *cred, const c
     snprintf(suffix, sizeof suffix, "/jobs/%s/complete", job);
     st = agent_post(w, agent, cred, suffix, "{\"outcome\":\"succeeded\"}", &r);
     sb_api_response_free(&r);
-    out->seconds = bench_now_s() - t0;
+    out->seconds = bench_now_s() - t0 - paused;
     out->rss_after = bench_status_kb(0, "VmRSS");
     if (st != 200)
         return fprintf(stderr, "complete -> %ld\n", st), -1;
@@ -115,9 +156,12 @@ static int discover(bench_world *w, const char *agent, const char *cred, const c
 
 static void row(const char *what, long items, const run *r)
 {
-    printf("| %s | %ld | %.2f s | %.0f rows/s | %.1f → %.1f MB (at most %.1f) | %s |\n", what, items,
-           r->seconds, (double)items / r->seconds, r->rss_before / 1024.0, r->rss_after / 1024.0,
-           r->rss_max / 1024.0, items >= 100000 ? "< 10 s (whole discovery)" : "");
+    printf("| %s | %ld | %.2f s, %.0f rows/s | %.2f s, %.0f rows/s | %.0f%% | %.1f → %.1f MB (at most %.1f) "
+           "| %s |\n",
+           what, items, r->seconds, (double)items / r->seconds, r->store_seconds,
+           (double)items / r->store_seconds, 100 * r->store_seconds / r->seconds,
+           r->rss_before / 1024.0, r->rss_after / 1024.0, r->rss_max / 1024.0,
+           items >= 100000 ? "< 10 s (whole discovery)" : "");
 }
 
 int main(int argc, char **argv)
@@ -135,24 +179,27 @@ int main(int argc, char **argv)
     if (sb_api_harness_start(&w.h) != 0 || bench_world_build(&w) != 0 ||
         bench_world_enroll_agent(&w, "bench-discovery", agent, cred, sizeof cred) != 0)
         return fprintf(stderr, "setup failed\n"), 1;
-    printf("| discovery upload (chunks of %d, one agent) | items | time | rate | server RSS | target |\n"
-           "|---|---|---|---|---|---|\n", CHUNK);
+    printf("| discovery upload (chunks of %d, one agent) | items | ours: the upload route | "
+           "baseline: the store's upsert alone (interleaved) | ratio | server RSS | target |\n"
+           "|---|---|---|---|---|---|---|\n", CHUNK);
     int rc = 0;
     long largest = 0;
-    char tag[32], what[64];
+    char tag[32], base[32], what[64];
     for (int i = 0; i < n && rc == 0; i++) {
         run r;
         snprintf(tag, sizeof tag, "d%d", i);
+        snprintf(base, sizeof base, "b%d", i);
         largest = sizes[i] > largest ? sizes[i] : largest;
-        if ((rc = discover(&w, agent, cred, tag, sizes[i], &r)) == 0)
+        if ((rc = discover(&w, agent, cred, tag, base, sizes[i], &r)) == 0)
             row("new secrets", sizes[i], &r);
     }
     for (int i = 0; i < n && rc == 0; i++)
         if (sizes[i] == largest) { /* the same scan again: every item known */
             run r;
             snprintf(tag, sizeof tag, "d%d", i);
+            snprintf(base, sizeof base, "b%d", i);
             snprintf(what, sizeof what, "the same %ld again (refresh)", largest);
-            if ((rc = discover(&w, agent, cred, tag, largest, &r)) == 0)
+            if ((rc = discover(&w, agent, cred, tag, base, largest, &r)) == 0)
                 row(what, largest, &r);
             break;
         }
