@@ -106,7 +106,8 @@ int bench_world_build(bench_world *w)
         return -1;
     if (user(w, "bench-dev", "developer", proj, w->requester) != 0)
         return -1;
-    for (int i = 0; i < N_APPROVERS; i++) {
+    int approvers = w->approvers > 0 && w->approvers < N_APPROVERS ? w->approvers : N_APPROVERS;
+    for (int i = 0; i < approvers; i++) {
         char name[32];
         snprintf(name, sizeof name, "bench-ap%d", i + 1);
         if (user(w, name, "approver", proj, w->approver[i]) != 0)

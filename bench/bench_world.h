@@ -22,6 +22,8 @@ typedef struct bench_world {
     char connection[40]; /* the Vault connection's id */
     char requester[256];
     char approver[N_APPROVERS][256];
+    int approvers; /* how many approvers to sign in (0: N_APPROVERS); each
+                    * costs two argon2id hashes, seconds on a loaded machine */
 } bench_world;
 
 /* Builds the world on w->h; 0 ok, -1 after saying what failed on stderr. */

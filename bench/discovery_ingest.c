@@ -174,7 +174,7 @@ int main(int argc, char **argv)
                 return fprintf(stderr, "usage: %s [items per discovery …]\n", argv[0]), 2;
     if (sodium_init() < 0)
         return 1;
-    bench_world w = {0};
+    bench_world w = {.approvers = 1};
     char agent[40], cred[200];
     if (sb_api_harness_start(&w.h) != 0 || bench_world_build(&w) != 0 ||
         bench_world_enroll_agent(&w, "bench-discovery", agent, cred, sizeof cred) != 0)

@@ -222,6 +222,7 @@ static int plans(growth *g)
 
 static int setup(growth *g)
 {
+    g->w.approvers = 2; /* one approves the cycles, one reads the queue */
     if (sb_api_harness_start(&g->w.h) != 0 || bench_world_build(&g->w) != 0)
         return -1;
     g->owner = PQconnectdb(sb_api_harness_conninfo(g->w.h));

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: %s [reads > 0]\n", argv[0]), 2;
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 1;
-    bench_world w = {0};
+    bench_world w = {.approvers = 1};
     es_proc emu = {.pid = -1};
     agent_proc a = {0};
     char token[128], why[300], cfg[512];
