@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture_lifecycle.h"
+
 #ifndef FIXTURE_NAME
 #define FIXTURE_NAME "gitops-fixture"
 #endif
@@ -51,15 +53,6 @@ static sb_status f_init(const sb_host_api *h, sb_result *res)
     return SB_OK;
 }
 
-static sb_status f_new(const sb_config *cfg, void **inst, sb_result *res)
-{
-    (void)cfg, (void)res;
-    static int token;
-    *inst = &token;
-    return SB_OK;
-}
-
-static void f_free(void *inst) { (void)inst; }
 
 static sb_status f_baseline(void *inst, const sb_call *call, const char *app, sb_text *state,
                             sb_result *res)
