@@ -724,7 +724,6 @@ typedef struct sb_gitops_ops {
     sb_status (*observe)(void *inst, const sb_call *call, const char *application,
                          const char *baseline, int64_t changed_unix_ms,
                          sb_gitops_observation *out, sb_result *res);
-    /* append-only from here */
 
     /* Added in ABI 1.1; the host reads it only when struct_size covers it
      * (SB_HAS_FIELD), and it MAY be NULL: a plugin that cannot list says
@@ -737,6 +736,7 @@ typedef struct sb_gitops_ops {
     sb_status (*list_applications)(void *inst, const sb_call *call,
                                    const sb_gitops_app_query *query,
                                    sb_gitops_app_sink emit, void *sink, sb_result *res);
+    /* append-only from here */
 } sb_gitops_ops;
 
 /* ------------------------------------------------------------------------- */
