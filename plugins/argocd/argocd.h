@@ -14,6 +14,9 @@
  *   argocd_evidence.c  pure: baseline + snapshot + change time -> evidence and
  *                      a human explanation (no I/O, no clock)
  *   argocd_gitops.c    the GITOPS vtable (baseline, observe)
+ *   argocd_apps.c      list_applications (ABI 1.1): GET the application list
+ *                      and emit each one's name, project, destination and
+ *                      sync/health
  *   argocd_text.c      small text helpers (growable strings, RFC 3339 times,
  *                      JSON string escaping, printable copies)
  *
@@ -109,6 +112,12 @@ sb_status argocd_http_get(const argocd_instance *ai, const sb_call *call, const 
                           const char *app, const char *suffix, const char *metric_op,
                           sb_http_response *resp, sb_result *res);
 
+/* GET `{base_url}/api/v1/applications[?projects={project}]` (project NULL:
+ * every application the token can see), with the same rules as
+ * argocd_http_get. */
+sb_status argocd_http_list(const argocd_instance *ai, const sb_call *call, const char *method,
+                           const char *project, sb_http_response *resp, sb_result *res);
+
 /* Maps a non-2xx answer (grpc-gateway JSON) to a status and message:
  *   401 -> AUTH_EXPIRED when Argo says the token is expired, else DENIED;
  *   403 -> DENIED; 404 -> NOT_FOUND; 400 -> INVALID; 429 -> THROTTLED and
@@ -116,6 +125,11 @@ sb_status argocd_http_get(const argocd_instance *ai, const sb_call *call, const 
  * The message quotes Argo CD's `message` as short printable ASCII. */
 sb_status argocd_fail_http(const sb_http_response *resp, const char *what, const char *app,
                            sb_result *res);
+
+/* A 200 answer parsed into *doc (a JSON object; the caller json_frees it),
+ * anything else mapped by argocd_fail_http. Frees resp in every case. */
+sb_status argocd_json_answer(sb_http_response *resp, const char *what, const char *app,
+                             sb_json **doc, sb_result *res);
 
 /* SB_E_TIMEOUT or SB_E_CANCELLED when the call is over, else SB_OK. */
 sb_status argocd_check_call(const sb_call *call, const char *what, sb_result *res);
@@ -205,5 +219,12 @@ sb_gitops_evidence argocd_evidence_decide(const argocd_baseline *base, const arg
 /* ---- argocd_gitops.c ---------------------------------------------------- */
 
 extern const sb_gitops_ops argocd_gitops_ops;
+
+/* ---- argocd_apps.c ------------------------------------------------------ */
+
+/* The list_applications slot (see <sbridge/plugin.h>). */
+sb_status argocd_list_applications(void *inst, const sb_call *call,
+                                   const sb_gitops_app_query *query, sb_gitops_app_sink emit,
+                                   void *sink, sb_result *res);
 
 #endif

@@ -11,6 +11,7 @@
  *     (argocd_evidence.c) NONE / ROLLING / APPLIED / FAILED, with a detail.
  *     changed_unix_ms must be positive: without the time of the change
  *     nothing can be proved.
+ *   list_applications: see argocd_apps.c (ABI 1.1).
  * Arguments are checked first (SB_E_INVALID, nothing sent); HTTP failures
  * are mapped by argocd_http.c. Both operations are GET-only by construction.
  */
@@ -86,4 +87,5 @@ const sb_gitops_ops argocd_gitops_ops = {
     .struct_size = (uint32_t)sizeof(sb_gitops_ops),
     .baseline = argocd_take_baseline,
     .observe = argocd_observe,
+    .list_applications = argocd_list_applications,
 };

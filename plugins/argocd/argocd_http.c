@@ -1,14 +1,16 @@
 /*
  * plugins/argocd/argocd_http.c — the plugin's only door to the network.
  *
- * Contract: argocd_http_get is the single caller of host->http in this
- * plugin, and it refuses every method but GET before any I/O
- * (SB_E_UNSUPPORTED): observing a GitOps application never changes it, so
- * not even a bug elsewhere in the plugin can send a sync, a refresh-by-POST
- * or a delete. (The plugin also never asks for `?refresh=`: a refresh makes
- * the server annotate the Application, a write in disguise.) URLs are
- * `{base_url}/api/v1/applications/{app}{suffix}` plus `?project=` when the
- * instance names a project; application names are validated, not encoded.
+ * Contract: argocd_http_get and argocd_http_list (through send_get, the
+ * single caller of host->http in this plugin) refuse every method but GET
+ * before any I/O (SB_E_UNSUPPORTED): observing a GitOps application never
+ * changes it, so not even a bug elsewhere in the plugin can send a sync, a
+ * refresh-by-POST or a delete. (The plugin also never asks for
+ * `?refresh=`: a refresh makes the server annotate the Application, a write
+ * in disguise.) URLs are `{base_url}/api/v1/applications/{app}{suffix}`
+ * plus `?project=` when the instance names a project, and
+ * `{base_url}/api/v1/applications[?projects=]` for the listing; names are
+ * validated, not encoded.
  * The Authorization header points into the instance's secure buffer.
  * Non-2xx answers are grpc-gateway JSON (`{"error","code","message"}`) and
  * are mapped by argocd_fail_http (see argocd.h).
@@ -46,36 +48,11 @@ sb_status argocd_check_call(const sb_call *call, const char *what, sb_result *re
     return h->fail(res, SB_E_CANCELLED, 0, "%s: the call was cancelled", what);
 }
 
-sb_status argocd_http_get(const argocd_instance *ai, const sb_call *call, const char *method,
-                          const char *app, const char *suffix, const char *metric_op,
-                          sb_http_response *resp, sb_result *res)
+/* The one caller of host->http: GET `url` with the bearer token. */
+static sb_status send_get(const argocd_instance *ai, const sb_call *call, const char *url,
+                          const char *metric_op, sb_http_response *resp, sb_result *res)
 {
     const sb_host_api *h = argocd_host;
-    if (method == NULL || strcmp(method, "GET") != 0)
-        return h->fail(res, SB_E_UNSUPPORTED, 0,
-                       "argocd: refusing %.16s %s: this plugin is read-only and sends GET only",
-                       method ? method : "(no method)", metric_op);
-    const char *why = argocd_check_app_name(app);
-    if (why != NULL)
-        return h->fail(res, SB_E_INVALID, 0, "argocd %s: %s", metric_op, why);
-    sb_status st = argocd_check_call(call, metric_op, res);
-    if (st != SB_OK)
-        return st;
-
-    argocd_str url = {0};
-    argocd_str_add(&url, ai->base_url);
-    argocd_str_add(&url, "/api/v1/applications/");
-    argocd_str_add(&url, app);
-    argocd_str_add(&url, suffix);
-    if (ai->project) {
-        argocd_str_add(&url, "?project=");
-        argocd_str_add(&url, ai->project); /* validated: [a-z0-9.-] */
-    }
-    if (url.failed) {
-        argocd_str_free(&url);
-        return h->fail(res, SB_E_INTERNAL, 0, "argocd %s: out of memory building the URL",
-                       metric_op);
-    }
     size_t auth_len = 0;
     sb_kv headers[2] = {
         {"Authorization", (const char *)h->secure_data(ai->authorization, &auth_len)},
@@ -86,7 +63,7 @@ sb_status argocd_http_get(const argocd_instance *ai, const sb_call *call, const 
     req.struct_size = (uint32_t)sizeof req;
     req.flags = SB_HTTP_RETRY; /* GET is idempotent */
     req.method = "GET";
-    req.url = url.p;
+    req.url = url;
     req.headers = headers;
     req.n_headers = sizeof headers / sizeof headers[0];
     req.timeout_ms = ai->timeout_ms;
@@ -95,9 +72,75 @@ sb_status argocd_http_get(const argocd_instance *ai, const sb_call *call, const 
     req.tls_server_name = ai->tls_server_name;
     memset(resp, 0, sizeof *resp);
     resp->struct_size = (uint32_t)sizeof *resp;
-    st = h->http(call, &req, resp, res);
-    argocd_str_free(&url);
+    return h->http(call, &req, resp, res);
+}
+
+/* Refuses anything but GET and an expired call; SB_OK to go on. */
+static sb_status may_send(const sb_call *call, const char *method, const char *metric_op,
+                          sb_result *res)
+{
+    if (method == NULL || strcmp(method, "GET") != 0)
+        return argocd_host->fail(
+            res, SB_E_UNSUPPORTED, 0,
+            "argocd: refusing %.16s %s: this plugin is read-only and sends GET only",
+            method ? method : "(no method)", metric_op);
+    return argocd_check_call(call, metric_op, res);
+}
+
+/* Sends the URL built in `url` (freed here). */
+static sb_status send_built(const argocd_instance *ai, const sb_call *call, argocd_str *url,
+                            const char *metric_op, sb_http_response *resp, sb_result *res)
+{
+    sb_status st;
+    if (url->failed)
+        st = argocd_host->fail(res, SB_E_INTERNAL, 0, "argocd %s: out of memory building the URL",
+                               metric_op);
+    else
+        st = send_get(ai, call, url->p, metric_op, resp, res);
+    argocd_str_free(url);
     return st;
+}
+
+sb_status argocd_http_get(const argocd_instance *ai, const sb_call *call, const char *method,
+                          const char *app, const char *suffix, const char *metric_op,
+                          sb_http_response *resp, sb_result *res)
+{
+    sb_status st = may_send(call, method, metric_op, res);
+    if (st != SB_OK)
+        return st;
+    const char *why = argocd_check_app_name(app);
+    if (why != NULL)
+        return argocd_host->fail(res, SB_E_INVALID, 0, "argocd %s: %s", metric_op, why);
+    argocd_str url = {0};
+    argocd_str_add(&url, ai->base_url);
+    argocd_str_add(&url, "/api/v1/applications/");
+    argocd_str_add(&url, app);
+    argocd_str_add(&url, suffix);
+    if (ai->project) {
+        argocd_str_add(&url, "?project=");
+        argocd_str_add(&url, ai->project); /* validated: [a-z0-9.-] */
+    }
+    return send_built(ai, call, &url, metric_op, resp, res);
+}
+
+sb_status argocd_http_list(const argocd_instance *ai, const sb_call *call, const char *method,
+                           const char *project, sb_http_response *resp, sb_result *res)
+{
+    sb_status st = may_send(call, method, "list_applications", res);
+    if (st != SB_OK)
+        return st;
+    if (project != NULL && argocd_check_app_name(project) != NULL)
+        return argocd_host->fail(res, SB_E_INVALID, 0,
+                                 "argocd list_applications: project must be an Argo CD project "
+                                 "name (a-z, 0-9, '-', '.')");
+    argocd_str url = {0};
+    argocd_str_add(&url, ai->base_url);
+    argocd_str_add(&url, "/api/v1/applications");
+    if (project) {
+        argocd_str_add(&url, "?projects=");
+        argocd_str_add(&url, project); /* validated: [a-z0-9.-] */
+    }
+    return send_built(ai, call, &url, "list_applications", resp, res);
 }
 
 /* Argo CD's `message` (or `error`) as short printable ASCII; "" if none. */
@@ -158,4 +201,29 @@ sb_status argocd_fail_http(const sb_http_response *resp, const char *what, const
                        app, code, text);
     return h->fail(res, SB_E_PROTOCOL, 0, "argocd %s %s: unexpected HTTP %ld (%s)", what, app,
                    code, text);
+}
+
+sb_status argocd_json_answer(sb_http_response *resp, const char *what, const char *app,
+                             sb_json **doc, sb_result *res)
+{
+    const sb_host_api *h = argocd_host;
+    sb_status st;
+    *doc = NULL;
+    if (resp->status != 200) {
+        st = argocd_fail_http(resp, what, app, res);
+        h->http_response_free(resp);
+        return st;
+    }
+    size_t len = 0;
+    const unsigned char *body = resp->body ? h->secure_data(resp->body, &len) : NULL;
+    st = body ? h->json_parse(body, len, doc, res) : SB_E_PROTOCOL;
+    h->http_response_free(resp);
+    if (st != SB_OK || h->json_type(h->json_root(*doc)) != SB_JSON_OBJECT) {
+        h->json_free(*doc);
+        *doc = NULL;
+        h->result_release(res);
+        return h->fail(res, SB_E_PROTOCOL, 0, "argocd %s %s: the answer is not a JSON object",
+                       what, app);
+    }
+    return SB_OK;
 }

@@ -38,28 +38,11 @@ static int copy_member(const sb_json_node *node, const char *ptr, char *out, siz
 static sb_status get_json(const argocd_instance *ai, const sb_call *call, const char *app,
                           const char *suffix, const char *what, sb_json **doc, sb_result *res)
 {
-    const sb_host_api *h = argocd_host;
     sb_http_response resp;
     sb_status st = argocd_http_get(ai, call, "GET", app, suffix, what, &resp, res);
     if (st != SB_OK)
         return st;
-    if (resp.status != 200) {
-        st = argocd_fail_http(&resp, what, app, res);
-        h->http_response_free(&resp);
-        return st;
-    }
-    size_t len = 0;
-    const unsigned char *body = resp.body ? h->secure_data(resp.body, &len) : NULL;
-    st = body ? h->json_parse(body, len, doc, res) : SB_E_PROTOCOL;
-    h->http_response_free(&resp);
-    if (st != SB_OK || h->json_type(h->json_root(*doc)) != SB_JSON_OBJECT) {
-        h->json_free(*doc);
-        *doc = NULL;
-        h->result_release(res);
-        return h->fail(res, SB_E_PROTOCOL, 0, "argocd %s %s: the answer is not a JSON object",
-                       what, app);
-    }
-    return SB_OK;
+    return argocd_json_answer(&resp, what, app, doc, res);
 }
 
 static sb_status read_application(const sb_json *doc, argocd_snapshot *snap, const char *app,

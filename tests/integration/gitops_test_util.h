@@ -18,14 +18,17 @@
 static sb_settings gitops_settings;
 static sb_registry gitops_registry;
 
-/* The started argocd plugin (fails the test otherwise). */
-static inline const sb_plugin_slot *gitops_plugin_start(void)
+/* The started GitOps plugin `name` from `file` in `dir`, loaded as
+ * `sbridge server` loads gitops_observation.plugin (fails the test
+ * otherwise). */
+static inline const sb_plugin_slot *gitops_plugin_start_file(const char *dir, const char *name,
+                                                            const char *file)
 {
     char yaml[1024];
     int n = snprintf(yaml, sizeof yaml,
-                     "role: server\nplugins:\n  directory: %s\n  load:\n    - name: argocd\n"
-                     "      file: argocd.so\n      capabilities: [gitops]\n",
-                     SB_PLUGIN_OUT_DIR);
+                     "role: server\nplugins:\n  directory: %s\n  load:\n    - name: %s\n"
+                     "      file: %s\n      capabilities: [gitops]\n",
+                     dir, name, file);
     sb_diags d;
     sb_diags_init(&d, "gitops test");
     cr_assert_eq(sb_settings_load_text(yaml, (size_t)n, "server", &gitops_settings, &d), 0);
@@ -33,9 +36,15 @@ static inline const sb_plugin_slot *gitops_plugin_start(void)
     sb_diags_free(&d);
     sb_error err = {0};
     cr_assert_eq(sb_registry_start(&gitops_registry, &err), 0, "%s", err.message);
-    const sb_plugin_slot *slot = sb_gitops_client_plugin(&gitops_registry, "argocd", &err);
+    const sb_plugin_slot *slot = sb_gitops_client_plugin(&gitops_registry, name, &err);
     cr_assert_not_null(slot, "%s", err.message);
     return slot;
+}
+
+/* The started argocd plugin (fails the test otherwise). */
+static inline const sb_plugin_slot *gitops_plugin_start(void)
+{
+    return gitops_plugin_start_file(SB_PLUGIN_OUT_DIR, "argocd", "argocd.so");
 }
 
 static inline void gitops_plugin_stop(void)

@@ -289,6 +289,7 @@ Test(api_gitops, the_routes_do_not_exist_when_gitops_is_off)
                               {"POST", "/api/v1/argocd-endpoints"},
                               {"GET", "/api/v1/gitops-mappings"},
                               {"DELETE", path3("/api/v1/argocd-endpoints/", ep, "")},
+                              {"GET", path3("/api/v1/argocd-endpoints/", ep, "/applications")},
                               {"GET", path3("/api/v1/requests/", ep, "/gitops-observations")}};
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
         long st = callf(admin, calls[i][0], calls[i][1], &r, calls[i][0][0] == 'P' ? "{}" : NULL);

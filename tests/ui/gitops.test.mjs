@@ -8,7 +8,9 @@
 // an Argo CD endpoint is created (validated before submit; its token
 // write-only: never in the page, the edit form or the database), health
 // checked (a readable and an unreadable application), its token replaced
-// (a wrong one makes it unhealthy, the right one healthy again), mapped to
+// (a wrong one makes it unhealthy, the right one healthy again), its
+// applications discovered (an unreachable endpoint says so; a reachable
+// one's application is picked from the list), mapped to
 // the secret binding (a connection mapping added and removed; deleting a
 // mapped endpoint is refused and said why); a patch of the binding is
 // sealed in the browser, approved and executed, and its request page's
@@ -154,6 +156,25 @@ test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, asyn
     assert.ok(!(await admin.content()).includes(ARGO_TOKEN));
   });
 
+  await step("app discovery: an unreachable endpoint says so, a reachable one offers its applications to pick", async () => {
+    // an endpoint nothing listens on (the discard port), made through the API
+    const r = await admin.request.post("/api/v1/argocd-endpoints", { data: { name: "argo-down", base_url: "http://127.0.0.1:9", token: ARGO_TOKEN } });
+    assert.equal(r.status(), 201, await r.text());
+    await admin.reload();
+    const form = admin.getByRole("form", { name: "New application mapping" });
+    await form.getByLabel("Endpoint of the application").selectOption({ label: "argo-down" });
+    await form.getByRole("alert").filter({ hasText: "argocd_unavailable" }).waitFor();
+    await form.getByText("Could not list the applications of argo-down: type the application's name instead.").waitFor();
+    await form.getByLabel("Endpoint of the application").selectOption({ label: "argo-main" });
+    const picker = form.getByLabel("Discovered application");
+    await picker.locator("option", { hasText: "payments-web" }).waitFor({ state: "attached" });
+    await checkPage(admin, "42a-gitops-discovered-apps");
+    await picker.selectOption({ label: "payments-web (project default, namespace default) — Synced, Healthy" });
+    assert.equal(await form.getByLabel("Application name").inputValue(), "payments-web", "picking fills the name");
+    const { requests } = await argo.control("GET", "requests");
+    assert.ok(requests.some((q) => q.path === "/api/v1/applications" && q.method === "GET"), "the list was read from Argo CD");
+  });
+
   await step("mappings: the binding mapped, a connection mapping added and removed, a mapped endpoint not deleted", async () => {
     const form = admin.getByRole("form", { name: "New application mapping" });
     const table = admin.getByRole("table", { name: "Application mappings" });
@@ -161,7 +182,9 @@ test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, asyn
     await form.getByLabel("Application name").fill("Payments Web");
     await form.getByRole("button", { name: "Add mapping" }).click();
     await form.getByText("the Argo CD application's name").waitFor(); // validated before submit
+    // free text is still allowed, and the discovered list offers the same name
     await form.getByLabel("Application name").fill("payments-web");
+    assert.equal(await form.getByLabel("Discovered application").inputValue(), "payments-web", "the typed name is a discovered one");
     await form.getByLabel("Project of the secret binding").selectOption({ label: "checkout" });
     await form.getByLabel("Secret binding", { exact: true }).selectOption({ label: "payments/db (project checkout)" });
     await form.getByRole("button", { name: "Add mapping" }).click();

@@ -58,4 +58,9 @@ if(TARGET plugin_argocd)
   sb_add_unit_test(test_api_gitops SOURCES integration/test_api_gitops.c support/emulator_support.c
                    LIBRARIES sb_api_harness sb_plugin_harness PkgConfig::CURL)
   add_dependencies(test_api_gitops plugin_argocd)
+  # app discovery (issue 17 item 1): the argocd plugin's list_applications
+  # and the ABI 1.1 GitOps fixtures through the route
+  sb_add_unit_test(test_api_gitops_apps SOURCES integration/test_api_gitops_apps.c
+                   support/emulator_support.c LIBRARIES sb_api_harness sb_plugin_harness PkgConfig::CURL)
+  add_dependencies(test_api_gitops_apps plugin_argocd abi_fixtures)
 endif()

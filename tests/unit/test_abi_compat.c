@@ -7,13 +7,24 @@
  *   built 1.1, requires 0 (abi_v1_1_req_0)    loads, falls back  loads, uses 1.1
  *   built 1.1, requires 1 (abi_v1_1_req_1)    refused, says why  loads, uses 1.1
  *   built 1.7, requires 0 (abi_built_newer)   loads              loads
+ *
+ * and, for ABI 1.1's first real addition, sb_gitops_ops.list_applications,
+ * through the control plane's GitOps client on this (1.1) host:
+ *   gitops_v1_0 (built for 1.0: vtable ends after observe; a poison slot
+ *     past it aborts)       loads; listing refused, naming the plugin and
+ *                           its ABI; the slot past struct_size never read
+ *   gitops_null_list (1.1, slot NULL)   loads; listing refused likewise
+ *   gitops_requires_1_1 (requires 1.1)  refused by a 1.0 host; loads and
+ *                           lists here (project filter, bounded listing)
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/secure_mem.h"
 #include "plugin/descriptor.h"
+#include "plugin/gitops_client.h"
 #include "plugin/host_api.h"
 #include "plugin/loader.h"
 #include "plugin/text.h"
@@ -153,4 +164,96 @@ Test(abi_compat, requiring_more_than_the_header_provides_is_refused)
     cr_assert_neq(sb_descriptor_check(&d, 1, 5, &err), 0);
     cr_assert_not_null(strstr(err.message, "requires plugin ABI 1.2 but was built with the ABI 1.0 header"),
                        "%s", err.message);
+}
+
+/* ---- list_applications (ABI 1.1) through the GitOps client ---------------------- */
+
+static sb_plugin_slot gitops_slot(const char *file, const sb_loader_abi *abi)
+{
+    sb_plugin_slot s = {0};
+    sb_error err;
+    cr_assert_eq(load(file, abi, &s.loaded, &err), 0, "%s: %s", file, err.message);
+    sb_result res = SB_RESULT_INIT;
+    cr_assert_eq(s.loaded.desc->init(sb_host_api_table(), &res), SB_OK, "%s", res.message);
+    s.initialized = 1;
+    return s;
+}
+
+static const sb_gitops_target fixture_target = {"argo-fixture", "https://argocd.internal", NULL,
+                                                NULL, NULL, "fixture-token"};
+
+static void expect_cannot_list(const char *file, const char *says)
+{
+    sb_plugin_slot s = gitops_slot(file, &host_1_1);
+    sb_error err = {0};
+    cr_assert_eq(sb_gitops_client_can_list(&s, &err), 0, "%s", file);
+    cr_assert_eq(err.code, SB_E_UNSUPPORTED);
+    cr_assert_not_null(strstr(err.message, says), "%s", err.message);
+    cr_assert_not_null(strstr(err.message, "upgrade it"), "%s", err.message);
+    json_t *items = NULL;
+    int truncated = 0;
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(sb_gitops_client_list(&s, &fixture_target, NULL, 10, &items, &truncated, &err), -1);
+    cr_assert_null(items);
+    cr_assert_not_null(strstr(err.message, says), "%s", err.message);
+    sb_plugin_unload(&s.loaded);
+}
+
+Test(abi_compat, a_gitops_plugin_built_for_1_0_loads_on_1_1_and_is_told_to_upgrade_to_list)
+{
+    expect_cannot_list("gitops_v1_0.so",
+                       "this GitOps plugin (gitops-v1-0 0.3.0, built for ABI 1.0) cannot list "
+                       "applications");
+    /* ...and it still observes: its 1.0 slots are untouched by 1.1 */
+    sb_plugin_slot s = gitops_slot("gitops_v1_0.so", &host_1_1);
+    char *state = NULL;
+    sb_error err = {0};
+    cr_assert_eq(sb_gitops_client_baseline(&s, &fixture_target, "web", &state, &err), 0, "%s",
+                 err.message);
+    cr_assert_str_eq(state, "{}");
+    free(state);
+    sb_plugin_unload(&s.loaded);
+}
+
+Test(abi_compat, a_1_1_gitops_plugin_with_a_null_list_slot_loads_and_is_told_to_upgrade)
+{
+    expect_cannot_list("gitops_null_list.so",
+                       "this GitOps plugin (gitops-null-list 0.3.0, built for ABI 1.1) does not "
+                       "implement application listing");
+}
+
+Test(abi_compat, a_gitops_plugin_that_requires_1_1_lists_on_1_1_and_a_1_0_host_refuses_it)
+{
+    sb_loaded_plugin p;
+    sb_error err = {0};
+    cr_assert_neq(load("gitops_requires_1_1.so", &host_1_0, &p, &err), 0);
+    cr_assert_not_null(strstr(err.message, "requires plugin ABI 1.1"), "%s", err.message);
+
+    sb_plugin_slot s = gitops_slot("gitops_requires_1_1.so", &host_1_1);
+    cr_assert_eq(s.loaded.desc->requires_minor, 1);
+    cr_assert_eq(sb_gitops_client_can_list(&s, &err), 1);
+    json_t *items = NULL;
+    int truncated = -1;
+    cr_assert_eq(sb_gitops_client_list(&s, &fixture_target, NULL, 10, &items, &truncated, &err), 0,
+                 "%s", err.message);
+    cr_assert_eq(json_array_size(items), 3);
+    cr_assert_eq(truncated, 0);
+    json_t *beta = json_array_get(items, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(beta, "name")), "beta");
+    cr_assert_str_eq(json_string_value(json_object_get(beta, "project")), "team-b");
+    cr_assert_str_eq(json_string_value(json_object_get(beta, "sync_status")), "OutOfSync");
+    cr_assert_str_eq(json_string_value(json_object_get(beta, "destination")), "in-cluster");
+    json_decref(items);
+
+    cr_assert_eq(sb_gitops_client_list(&s, &fixture_target, "team-a", 10, &items, &truncated, &err),
+                 0, "%s", err.message);
+    cr_assert_eq(json_array_size(items), 2, "the project filter reached the plugin");
+    json_decref(items);
+
+    cr_assert_eq(sb_gitops_client_list(&s, &fixture_target, NULL, 2, &items, &truncated, &err), 0,
+                 "a bounded listing stopped by the host is not a failure: %s", err.message);
+    cr_assert_eq(json_array_size(items), 2);
+    cr_assert_eq(truncated, 1);
+    json_decref(items);
+    sb_plugin_unload(&s.loaded);
 }

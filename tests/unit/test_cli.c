@@ -65,7 +65,7 @@ TestSuite(cli, .init = setup, .fini = teardown);
 Test(cli, version_and_help)
 {
     cr_assert_eq(run(SBRIDGE " version", out, sizeof out), 0);
-    EXPECT_OUT("plugin ABI 1.0");
+    EXPECT_OUT("plugin ABI 1.1");
     cr_assert_eq(run(SBRIDGE " --help", out, sizeof out), 0);
     EXPECT_OUT("commands:");
     cr_assert_eq(run(SBRIDGE, out, sizeof out), 2, "no command is a usage error");
@@ -282,7 +282,7 @@ Test(cli, plugin_inspect_text_and_json)
     EXPECT_OUT("sha256:");
     cr_assert_eq(run(SBRIDGE " plugin inspect --json " SB_PLUGIN_OUT_DIR "/example.so", out, sizeof out), 0);
     EXPECT_OUT("\"name\": \"example\"");
-    EXPECT_OUT("\"abi\": \"1.0\"");
+    EXPECT_OUT("\"abi\": \"1.1\"");
     EXPECT_OUT("\"secret\": true");
     cr_assert_eq(run(SBRIDGE " plugin inspect " SB_TEST_PLUGIN_DIR "/abi_major.so", out, sizeof out), 1);
     EXPECT_OUT("a different major version is never compatible");
@@ -294,9 +294,18 @@ Test(cli, plugin_check_passes_on_the_example_plugin)
     EXPECT_OUT("ok    provider: invalid arguments are refused cleanly");
     EXPECT_OUT("ok    kms: wrap/unwrap round trip, no leaks");
     EXPECT_OUT("ok    gitops: baseline/observe");
+    /* the example leaves ABI 1.1's list_applications NULL, as it may */
+    EXPECT_OUT("skip  gitops: list_applications (ABI 1.1): not provided");
     EXPECT_OUT("ok    notifier: deliver");
     EXPECT_OUT("ok    provider: writes read back; a stale compare-and-set write conflicts");
     EXPECT_OUT(", 0 failed");
+    /* ABI 1.1's list_applications is exercised when a GitOps plugin has it */
+    cr_assert_eq(run(SBRIDGE " plugin check " SB_TEST_PLUGIN_DIR "/gitops_requires_1_1.so", out, sizeof out),
+                 0, "%s", out);
+    EXPECT_OUT("ok    gitops: list_applications (ABI 1.1)");
+    cr_assert_eq(run(SBRIDGE " plugin check " SB_TEST_PLUGIN_DIR "/gitops_v1_0.so", out, sizeof out), 0,
+                 "%s", out);
+    EXPECT_OUT("skip  gitops: list_applications (ABI 1.1): not provided (built for ABI 1.0");
 }
 
 Test(cli, plugin_check_catches_a_plugin_that_declares_write_but_never_writes)

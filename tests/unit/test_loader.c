@@ -169,7 +169,7 @@ Test(loader, different_major)
 {
     install("abi_major.so", "major.so", 0755);
     EXPECT_MSG(refusal("major.so", NULL, NULL),
-               "built for plugin ABI 2.0, but this sbridge speaks ABI 1.0; a different major version is "
+               "built for plugin ABI 2.0, but this sbridge speaks ABI 1.1; a different major version is "
                "never compatible");
 }
 
@@ -177,7 +177,7 @@ Test(loader, newer_minor)
 {
     install("abi_minor_newer.so", "newer.so", 0755);
     EXPECT_MSG(refusal("newer.so", NULL, NULL),
-               "requires plugin ABI 1.9 or newer (built with 1.9), but this sbridge speaks ABI 1.0");
+               "requires plugin ABI 1.9 or newer (built with 1.9), but this sbridge speaks ABI 1.1");
 }
 
 Test(loader, older_minor_loads_on_a_newer_host)

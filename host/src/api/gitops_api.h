@@ -8,6 +8,9 @@
  *                              write-once, never returned), their health,
  *                              application mappings; global
  *                              integration.edit; audited.
+ *   api/gitops_applications.c  app discovery: the applications an
+ *                              endpoint can see, through the plugin's
+ *                              list_applications (ABI 1.1).
  *   api/gitops_observations.c  the observations of an executed patch:
  *                              created with the execution, read on the
  *                              request.
@@ -21,6 +24,7 @@
 /* Registers nothing when GitOps observation is off. */
 int sb_api_gitops_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_gitops_observation_routes(sb_router *r, sb_app *app, sb_error *err);
+int sb_api_gitops_application_routes(sb_router *r, sb_app *app, sb_error *err);
 
 /* In the transaction that marks patch request `r` executed: one pending
  * observation per application mapped to its binding or connection, each

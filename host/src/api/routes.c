@@ -22,6 +22,7 @@ int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
         sb_api_reveal_routes, /* api/reveal_routes.c */
         sb_api_gitops_routes, /* api/gitops_routes.c: only when enabled */
         sb_api_gitops_observation_routes, /* api/gitops_observations.c: likewise */
+        sb_api_gitops_application_routes, /* api/gitops_applications.c: likewise */
         sb_api_notification_routes, /* api/notification_routes.c */
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)

@@ -465,6 +465,43 @@ static int gitops_checks(kit *k, void *inst, const sb_call *call, char *why, siz
     return 1;
 }
 
+typedef struct app_count {
+    int seen, nameless, stop_after;
+} app_count;
+
+static int count_app(void *p, const sb_gitops_app *a)
+{
+    app_count *c = p;
+    c->seen++;
+    if (a == NULL || a->name == NULL || !SB_HAS_FIELD(a, sb_gitops_app, health_status))
+        c->nameless++;
+    return c->stop_after > 0 && c->seen >= c->stop_after;
+}
+
+/* list_applications (ABI 1.1), run only when the plugin provides it. */
+static int gitops_list_checks(kit *k, void *inst, const sb_call *call, char *why, size_t cap)
+{
+    const sb_gitops_ops *g = k->d->gitops;
+    sb_gitops_app_query q = {sizeof q, 0, NULL};
+    app_count all = {0, 0, 0}, one = {0, 0, 1};
+    REFUSE("list_applications(inst=NULL)", g->list_applications(NULL, call, &q, count_app, &all, &res));
+    REFUSE("list_applications(emit=NULL)", g->list_applications(inst, call, &q, NULL, &all, &res));
+    sb_result res = SB_RESULT_INIT;
+    sb_status st = g->list_applications(inst, call, &q, count_app, &all, &res);
+    sb_result_release(&res);
+    EXPECT(known_status(st), "list_applications: expected one of the ABI's statuses, got %s", DESCRIBE(st));
+    EXPECT(all.nameless == 0, "list_applications emitted %d application(s) without a name", all.nameless);
+    if (st == SB_OK && all.seen > 0) {
+        st = g->list_applications(inst, call, &q, count_app, &one, &res);
+        sb_result_release(&res);
+        EXPECT(st == SB_E_CANCELLED && one.seen == 1,
+               "list_applications: an emit that asks to stop must end the listing with "
+               "SB_E_CANCELLED after that application, got %s after %d",
+               DESCRIBE(st), one.seen);
+    }
+    return 1;
+}
+
 static int notifier_checks(kit *k, void *inst, const sb_call *call, char *why, size_t cap)
 {
     const sb_notifier_ops *nt = k->d->notifier;
@@ -534,8 +571,16 @@ int sb_conformance_run(const char *file, FILE *out)
             run_isolated(&k, "kms: invalid arguments are refused cleanly", kms_invalid);
             run_isolated(&k, "kms: wrap/unwrap round trip, no leaks", kms_valid);
         }
-        if (k.d->capabilities & SB_CAP_GITOPS)
+        if (k.d->capabilities & SB_CAP_GITOPS) {
             run_isolated(&k, "gitops: baseline/observe", gitops_checks);
+            if (SB_HAS_FIELD(k.d->gitops, sb_gitops_ops, list_applications) &&
+                k.d->gitops->list_applications != NULL)
+                run_isolated(&k, "gitops: list_applications (ABI 1.1)", gitops_list_checks);
+            else
+                report(&k, 1, "gitops: list_applications (ABI 1.1)",
+                       SKIP_MARK "not provided (built for ABI 1.0, or the slot is NULL): the "
+                                 "host cannot list this plugin's applications");
+        }
         if (k.d->capabilities & SB_CAP_NOTIFIER)
             run_isolated(&k, "notifier: deliver", notifier_checks);
     }

@@ -15,6 +15,11 @@
  *     message, leave outputs empty and never crash or hang;
  *   - every operation with valid arguments: a known status, no crash, and
  *     no secure memory left allocated after outputs are released;
+ *   - a GITOPS plugin's list_applications (ABI 1.1) when its vtable has
+ *     the slot and sets it (else a "skip" line saying the host cannot list
+ *     its applications): invalid arguments refused, a known status,
+ *     every emitted application named, and an emit that asks to stop
+ *     ends the listing with SB_E_CANCELLED;
  *   - instance_free and fini.
  * Each operation runs in a forked child with a time limit, so a crash or
  * hang is reported as a failure of that check instead of killing the kit.

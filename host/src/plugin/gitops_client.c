@@ -1,6 +1,7 @@
 /* plugin/gitops_client.c — see gitops_client.h. */
 #include "plugin/gitops_client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,5 +258,95 @@ int sb_gitops_client_check(const sb_plugin_slot *plugin, const sb_gitops_target 
     if (begin(&c, plugin, t, "(none)", "settings check", err) != 0)
         return -1;
     end(&c);
+    return 0;
+}
+
+/* ---- list_applications (ABI 1.1) ------------------------------------------------ */
+
+#define APP_TEXT_MAX 512
+
+int sb_gitops_client_can_list(const sb_plugin_slot *plugin, sb_error *err)
+{
+    if (plugin == NULL || plugin->loaded.desc->gitops == NULL)
+        return sb_error_set(err, SB_E_INVALID, "no GitOps plugin is started"), 0;
+    const sb_plugin *d = plugin->loaded.desc;
+    if (!SB_HAS_FIELD(d->gitops, sb_gitops_ops, list_applications))
+        return sb_error_set(err, SB_E_UNSUPPORTED,
+                            "this GitOps plugin (%s %s, built for ABI %u.%u) cannot list "
+                            "applications: listing was added in ABI 1.1; upgrade it to a version "
+                            "built for ABI 1.1 or later (type the application's name meanwhile)",
+                            d->name, d->version, d->abi_major, d->abi_minor),
+               0;
+    if (d->gitops->list_applications == NULL)
+        return sb_error_set(err, SB_E_UNSUPPORTED,
+                            "this GitOps plugin (%s %s, built for ABI %u.%u) does not implement "
+                            "application listing (its list_applications is NULL); upgrade it to "
+                            "a version that does (type the application's name meanwhile)",
+                            d->name, d->version, d->abi_major, d->abi_minor),
+               0;
+    return 1;
+}
+
+typedef struct app_sink {
+    json_t *items;
+    size_t max;
+    int truncated;
+} app_sink;
+
+/* A JSON string of a reported field, or null (absent, too long, not UTF-8). */
+static json_t *app_text(const char *s)
+{
+    if (s == NULL)
+        return json_null();
+    size_t n = strnlen(s, APP_TEXT_MAX + 1);
+    json_t *v = n <= APP_TEXT_MAX ? json_stringn(s, n) : NULL;
+    return v ? v : json_null();
+}
+
+static int collect_app(void *p, const sb_gitops_app *a)
+{
+    app_sink *s = p;
+    if (json_array_size(s->items) >= s->max) {
+        s->truncated = 1;
+        return 1; /* stop: the plugin returns SB_E_CANCELLED */
+    }
+    if (a == NULL || !SB_HAS_FIELD(a, sb_gitops_app, health_status) || a->name == NULL)
+        return 0; /* not an application this host can show */
+    json_t *name = app_text(a->name);
+    if (json_is_null(name))
+        return 0;
+    json_array_append_new(s->items,
+                          json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "name", name, "project",
+                                    app_text(a->project), "namespace", app_text(a->dest_namespace),
+                                    "destination", app_text(a->dest_server), "sync_status",
+                                    app_text(a->sync_status), "health_status",
+                                    app_text(a->health_status)));
+    return 0;
+}
+
+int sb_gitops_client_list(const sb_plugin_slot *plugin, const sb_gitops_target *t,
+                          const char *project, size_t max, json_t **items, int *truncated,
+                          sb_error *err)
+{
+    *items = NULL;
+    *truncated = 0;
+    if (!sb_gitops_client_can_list(plugin, err))
+        return -1;
+    char scope[300];
+    snprintf(scope, sizeof scope, "the applications of %.200s", project ? project : "every project");
+    gitops_call c;
+    if (begin(&c, plugin, t, scope, "listing", err) != 0)
+        return -1;
+    app_sink sink = {json_array(), max, 0};
+    sb_gitops_app_query query = {sizeof query, 0, project};
+    sb_status st = c.d->gitops->list_applications(c.inst, &c.ctx.call, &query, collect_app, &sink,
+                                                  &c.res);
+    if (st != SB_OK && !(st == SB_E_CANCELLED && sink.truncated)) {
+        json_decref(sink.items);
+        return failed(&c, scope, st, err);
+    }
+    end(&c);
+    *items = sink.items;
+    *truncated = sink.truncated;
     return 0;
 }

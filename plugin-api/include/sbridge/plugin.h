@@ -61,6 +61,12 @@
  *      detail, result messages) goes into host-owned, growable sb_text
  *      objects.
  *
+ * WHAT EACH MINOR ADDS (a plugin that uses one unconditionally requires
+ * that minor; see rule 3)
+ *
+ *   1.1  sb_gitops_ops.list_applications: the applications a GitOps
+ *        endpoint can see (read only; may be NULL)
+ *
  * OWNERSHIP RULES
  *
  *   - The allocator's owner frees. Whatever the host allocates (secure
@@ -153,7 +159,7 @@ extern "C" {
 
 #define SB_PLUGIN_MAGIC 0x53425031u /* "SBP1" */
 #define SB_PLUGIN_ABI_MAJOR 1
-#define SB_PLUGIN_ABI_MINOR 0 /* the minor this header describes */
+#define SB_PLUGIN_ABI_MINOR 1 /* the minor this header describes */
 #define SB_PLUGIN_ENTRY_SYMBOL "sbridge_plugin_v1"
 
 /* The oldest ABI minor this plugin can run on (stamped into the
@@ -680,6 +686,30 @@ typedef struct sb_gitops_observation {
     sb_text *detail;
 } sb_gitops_observation;
 
+/* One application as list_applications reports it (ABI 1.1): plain
+ * metadata, never a value. Pointers are owned by the plugin and valid only
+ * during the emit callback; NULL means unknown (name is never NULL). */
+typedef struct sb_gitops_app {
+    uint32_t struct_size;
+    uint32_t reserved;
+    const char *name;             /* the application's name */
+    const char *project;          /* e.g. Argo CD's spec.project */
+    const char *dest_namespace;   /* the namespace it deploys into */
+    const char *dest_server;      /* the cluster it deploys to (URL or name) */
+    const char *sync_status;      /* e.g. "Synced", "OutOfSync" */
+    const char *health_status;    /* e.g. "Healthy", "Degraded" */
+} sb_gitops_app;
+
+/* Emit callback of list_applications: 0 to continue, non-zero to stop.
+ * The host copies what it keeps. */
+typedef int (*sb_gitops_app_sink)(void *sink, const sb_gitops_app *app);
+
+typedef struct sb_gitops_app_query {
+    uint32_t struct_size;
+    uint32_t reserved;
+    const char *project; /* only this project's applications; NULL or "": all */
+} sb_gitops_app_query;
+
 typedef struct sb_gitops_ops {
     uint32_t struct_size;
     uint32_t reserved;
@@ -694,6 +724,18 @@ typedef struct sb_gitops_ops {
     sb_status (*observe)(void *inst, const sb_call *call, const char *application,
                          const char *baseline, int64_t changed_unix_ms,
                          sb_gitops_observation *out, sb_result *res);
+
+    /* Added in ABI 1.1; the host reads it only when struct_size covers it
+     * (SB_HAS_FIELD), and it MAY be NULL: a plugin that cannot list says
+     * so by leaving it NULL, and the host tells the operator to upgrade
+     * the plugin. Emits, through `emit` on the calling thread, every
+     * application the instance's credentials can see (filtered by
+     * query->project when set), paging through the GitOps server itself;
+     * a non-zero return from emit stops the listing and the call returns
+     * SB_E_CANCELLED. Read only: it never changes an application. */
+    sb_status (*list_applications)(void *inst, const sb_call *call,
+                                   const sb_gitops_app_query *query,
+                                   sb_gitops_app_sink emit, void *sink, sb_result *res);
     /* append-only from here */
 } sb_gitops_ops;
 

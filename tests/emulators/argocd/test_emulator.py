@@ -143,6 +143,53 @@ class Visibility(EmulatorCase):
         self.assertEqual(self.get("/api/v1/applications/web?refresh=normal")[0], 200)
 
 
+class Listing(EmulatorCase):
+    def names(self, query="", token=TOKEN):
+        status, doc = self.get("/api/v1/applications" + query, token)
+        self.assertEqual(status, 200, doc)
+        return [i["metadata"]["name"] for i in doc["items"] or []]
+
+    def test_the_list_is_sorted_by_name_and_filtered_by_projects(self):
+        self.app("web", project="team-a", namespace="shop")
+        self.app("api", project="team-b")
+        self.app("batch", project="team-a")
+        self.assertEqual(self.names(), ["api", "batch", "web"])
+        self.assertEqual(self.names("?projects=team-a"), ["batch", "web"])
+        self.assertEqual(self.names("?project=team-b"), ["api"], "the legacy parameter filters too")
+        self.assertEqual(self.names("?projects=team-a&projects=team-b"), ["api", "batch", "web"])
+        self.assertEqual(self.names("?projects=team-c"), [])
+        status, doc = self.get("/api/v1/applications?projects=team-a")
+        web = doc["items"][1]
+        self.assertEqual((web["spec"]["project"], web["spec"]["destination"]["namespace"],
+                          web["status"]["sync"]["status"], web["status"]["health"]["status"]),
+                         ("team-a", "shop", "Synced", "Healthy"))
+
+    def test_an_empty_list_is_null_items_as_grpc_gateway_renders_it(self):
+        status, doc = self.get("/api/v1/applications")
+        self.assertEqual((status, doc["items"]), (200, None))
+        self.assertIn("resourceVersion", doc["metadata"])
+
+    def test_a_scoped_token_sees_only_its_projects_even_when_asking_for_others(self):
+        self.app("a", project="team-a")
+        self.app("b", project="team-b")
+        self.admin("tokens", {"token": "scoped", "projects": ["team-a"]})
+        self.assertEqual(self.names(token="scoped"), ["a"])
+        self.assertEqual(self.names("?projects=team-b", token="scoped"), [],
+                         "a project the token cannot read lists nothing, without an error")
+
+    def test_the_list_needs_a_token_and_answers_faults_as_grpc_errors(self):
+        self.app()
+        self.grpc_error("/api/v1/applications", 401, 16, "no session information", None)
+        self.grpc_error("/api/v1/applications", 401, 16,
+                        "invalid session: token signature is invalid", "wrong")
+        self.admin("faults", {"target": "list", "status": 503, "message": "unavailable"})
+        self.grpc_error("/api/v1/applications", 503, 14, "unavailable")
+        self.assertEqual(self.names(), ["web"], "the fault was used once")
+        status, _, _ = self.raw("POST", "/api/v1/applications",
+                                {"Authorization": "Bearer " + TOKEN}, b"{}")
+        self.assertEqual(status, 405, "creating an application is refused")
+
+
 class Shapes(EmulatorCase):
     def test_new_app_is_healthy_synced_with_one_replicaset(self):
         rev = self.app()["sync_revision"]

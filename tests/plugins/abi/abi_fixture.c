@@ -25,6 +25,8 @@
 #pragma GCC diagnostic ignored "-Wunused-const-variable"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
+#include "fixture_lifecycle.h"
+
 #ifndef FIXTURE_NAME
 #define FIXTURE_NAME "abi-fixture"
 #endif
@@ -38,15 +40,6 @@ static sb_status f_init(const sb_host_api *h, sb_result *res)
     return SB_OK;
 }
 
-static sb_status f_new(const sb_config *cfg, void **inst, sb_result *res)
-{
-    (void)cfg, (void)res;
-    static int token;
-    *inst = &token;
-    return SB_OK;
-}
-
-static void f_free(void *inst) { (void)inst; }
 
 #ifdef FIXTURE_CRASHY
 #define GUARD(cond, res) (void)(res)

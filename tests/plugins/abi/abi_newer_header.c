@@ -12,6 +12,8 @@
  */
 #include <sbridge/plugin.h>
 
+#include "fixture_lifecycle.h"
+
 #if SB_PLUGIN_ABI_MINOR != 1
 #error "abi_newer_header.c must be built against the generated 1.1 header"
 #endif
@@ -32,15 +34,6 @@ static sb_status f_init(const sb_host_api *h, sb_result *res)
     return SB_OK;
 }
 
-static sb_status f_new(const sb_config *cfg, void **inst, sb_result *res)
-{
-    (void)cfg, (void)res;
-    static int token;
-    *inst = &token;
-    return SB_OK;
-}
-
-static void f_free(void *inst) { (void)inst; }
 
 static sb_status f_read(void *inst, const sb_call *call, const sb_secret_ref *ref, sb_bundle **out,
                         sb_version_info *v, sb_result *res)

@@ -35,6 +35,8 @@ export function Field(props: {
   pattern?: string;
   description?: string;
   validate?: (v: string) => string | null;
+  /** id of a <datalist> of suggestions (free text still allowed) */
+  list?: string;
 }) {
   return (
     <TextField
@@ -49,7 +51,7 @@ export function Field(props: {
       validate={props.validate ? (v) => props.validate!(v) ?? true : undefined}
     >
       <Label>{props.label}</Label>
-      {props.multiline ? <TextArea /> : <Input />}
+      {props.multiline ? <TextArea /> : <Input list={props.list} />}
       {props.description && <span className="hint">{props.description}</span>}
       <FieldError className="field-error" />
     </TextField>

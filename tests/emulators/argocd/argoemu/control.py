@@ -11,7 +11,9 @@ Contract:
        token signature is invalid"; an expired one -> 401 "invalid session: token is
        expired". Tokens are compared in constant time against every accepted token;
     3. injected faults; 4. the route.
-- Routes: GET /api/version; GET /api/v1/applications[?projects=&name=];
+- Routes: GET /api/version; GET /api/v1/applications[?projects=&project=&name=] (sorted
+  by name; only apps the token's projects cover; `projects` and the legacy `project`
+  filter alike and may repeat; an empty list is `"items": null`);
   GET /api/v1/applications/{name}[?project=&appNamespace=&refresh=normal|hard] and
   GET /api/v1/applications/{name}/resource-tree (same query rules). An app that does
   not exist, or that the token's projects do not cover, is 403 "permission denied"
@@ -180,7 +182,8 @@ class Emulator:
                 continue
             app.advance(self.now())
             items.append(app.application_json())
-        return {"metadata": {"resourceVersion": str(len(self.log))}, "items": items}
+        # grpc-gateway renders an empty repeated field as null, as Argo CD does
+        return {"metadata": {"resourceVersion": str(len(self.log))}, "items": items or None}
 
     # -- control API ----------------------------------------------------------------------------
     def control(self, method, name, body):

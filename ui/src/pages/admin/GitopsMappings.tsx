@@ -3,10 +3,13 @@
 // (every executed patch of that binding is observed) or to a provider
 // connection (every executed patch through it). List, add, remove (after
 // confirmation). Bindings and connections are named, not shown as ids.
+// The application is picked from the endpoint's discovered applications
+// (DiscoveredApps) or typed.
 import { useState } from "react";
 import { api, listAll, must, projectSecretBindings, type Schemas } from "../../api/client";
 import { CreateForm, LoadedTable, optionsOf } from "../../components/forms";
 import { Button, ConfirmAbout, ErrorBanner, Field, Select, useLoad, useSubmit } from "../../components/ui";
+import { DISCOVERED_LIST_ID, DiscoveredApps } from "./DiscoveredApps";
 
 type Mapping = Schemas["GitopsMapping"];
 
@@ -68,7 +71,8 @@ export function GitopsMappings(props: { endpoints: Schemas["ArgocdEndpoint"][]; 
         }}
       >
         <Select label="Endpoint of the application" value={f.endpoint} onChange={(endpoint) => setF({ ...f, endpoint })} required options={optionsOf(props.endpoints)} />
-        <Field label="Application name" name="mapping-application" value={f.application} onChange={(application) => setF({ ...f, application })} required validate={appRule} />
+        <DiscoveredApps endpointId={f.endpoint} endpointName={endpointName(f.endpoint) ?? ""} value={f.application} onPick={(application) => setF({ ...f, application })} />
+        <Field label="Application name" name="mapping-application" value={f.application} onChange={(application) => setF({ ...f, application })} required validate={appRule} list={f.endpoint ? DISCOVERED_LIST_ID : undefined} />
         <Select
           label="It uses"
           value={f.kind}
