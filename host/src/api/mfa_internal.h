@@ -53,6 +53,9 @@ typedef struct sb_mfa_attempt {
  * filled (accepted or refused), -1 with err on a store or KMS failure. */
 int sb_mfa_check_code(sb_db_conn *conn, const sb_mfa_attempt *a, const sb_mfa_factor *factors,
                       size_t n, sb_mfa_outcome *out, sb_error *err);
+/* 0 for a session; -1 after answering 403 step_up_needs_session (what: why
+ * a session is needed) to an API token. */
+int sb_mfa_need_session(sb_server_request *req, const char *what);
 /* Answers an outcome that refused (Retry-After on 429). */
 int sb_mfa_respond_refusal(sb_server_request *req, const sb_mfa_outcome *out);
 /* "user:<id>" */

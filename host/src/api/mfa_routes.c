@@ -119,14 +119,7 @@ static int respond_enrolled(sb_server_request *req, const enroll_txn *t, const c
              sb_secure_append_json_string(b, (const char *)uri_data, uri_len) == 0 &&
              sb_secure_append(b, ",\"confirm_before\":\"", 19) == 0 &&
              sb_secure_append(b, until, strlen(until)) == 0 && sb_secure_append(b, "\"}", 2) == 0;
-    int rc;
-    if (ok) {
-        size_t len;
-        const unsigned char *data = sb_secure_data(b, &len);
-        rc = sb_http_respond_raw(req, 201, "application/json", data, len);
-    } else {
-        rc = sb_http_respond_error(req, 500, "internal", "out of memory answering the enrollment");
-    }
+    int rc = sb_api_respond_secure_json(req, 201, b, ok, "the enrollment");
     sb_secure_free(uri);
     sb_secure_free(b);
     return rc;
@@ -136,10 +129,8 @@ static int enroll(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     const sb_identity *who = sb_api_identity(req);
-    if (!who->has_session)
-        return sb_http_respond_error(req, 403, "step_up_needs_session",
-                                     "MFA factors are enrolled from a signed-in session, not "
-                                     "with an API token");
+    if (sb_mfa_need_session(req, "MFA factors are enrolled from a signed-in session") != 0)
+        return 0;
     static const sb_auth_field spec[] = {{"label", SB_AUTH_FIELD_STRING, 0, LABEL_MAX}};
     json_t *values[1];
     if (sb_auth_body_fields(req, spec, 1, values) != 0)

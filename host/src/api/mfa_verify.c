@@ -140,6 +140,17 @@ int sb_mfa_check_code(sb_db_conn *conn, const sb_mfa_attempt *a, const sb_mfa_fa
                          "authenticator app (check its clock)");
 }
 
+int sb_mfa_need_session(sb_server_request *req, const char *what)
+{
+    if (sb_api_identity(req)->has_session)
+        return 0;
+    sb_http_respond_error(req, 403, "step_up_needs_session",
+                          "%s; an API token cannot step up: sign in and use the session cookie "
+                          "or the login JWT",
+                          what);
+    return -1;
+}
+
 int sb_mfa_respond_refusal(sb_server_request *req, const sb_mfa_outcome *out)
 {
     if (out->status == 429) {
@@ -203,10 +214,8 @@ static int verify_fn(sb_db_conn *conn, void *p, sb_error *err)
 static int run(sb_server_request *req, sb_app *app, const char *action, const char *factor_id)
 {
     const sb_identity *who = sb_api_identity(req);
-    if (!who->has_session)
-        return sb_http_respond_error(req, 403, "step_up_needs_session",
-                                     "MFA codes are verified for a session; an API token cannot "
-                                     "step up: sign in and use the session cookie or login JWT");
+    if (sb_mfa_need_session(req, "MFA codes are verified for a session") != 0)
+        return 0;
     static const sb_auth_field spec[] = {{"code", SB_AUTH_FIELD_SECRET, 1, SB_MFA_CODE_MAX}};
     json_t *values[1];
     if (sb_auth_body_fields(req, spec, 1, values) != 0)

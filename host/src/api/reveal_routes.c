@@ -203,14 +203,7 @@ static int respond_value(sb_server_request *req, const reveal_ctx *c)
         sb_secure_release(enc);
     }
     ok = ok && sb_secure_append(b, "}", 1) == 0;
-    int rc;
-    if (ok) {
-        size_t len;
-        const unsigned char *data = sb_secure_data(b, &len);
-        rc = sb_http_respond_raw(req, 200, "application/json", data, len);
-    } else {
-        rc = sb_http_respond_error(req, 500, "internal", "out of memory answering the reveal");
-    }
+    int rc = sb_api_respond_secure_json(req, 200, b, ok, "the reveal");
     sb_secure_free(b);
     return rc;
 }
