@@ -161,6 +161,8 @@ test("an approver enrols an authenticator app and approves through the step-up d
     assert.match(secret, /^[A-Z2-7]{32}$/);
     const uri = (await approver.getByTestId("totp-uri").textContent()).trim();
     assert.ok(uri.startsWith("otpauth://totp/Secrets%20Bridge:approver?secret=" + secret + "&"), uri);
+    const qr = approver.getByRole("img", { name: "QR code of the authenticator setup link" });
+    assert.ok((await qr.locator("path").getAttribute("d")).length > 500, "the QR code is drawn");
     await checkPage(approver, "mfa-02-enrolling");
     app = authenticator(secret);
     await approver.getByLabel("Code from the app").fill(app.wrong());

@@ -1,13 +1,15 @@
 // pages/MfaFactors.tsx — my second factors (TOTP authenticator apps, docs/
 // mfa.md): the list (never a secret), enrolling one — the secret and its
-// otpauth:// URI are shown once, held only in this component's memory, and
-// a code from the app activates the factor — and removing one (an active
-// factor only after a fresh step-up, through useStepUp()).
+// otpauth:// URI (as text and as a QR code) are shown once, held only in
+// this component's memory, and a code from the app activates the factor —
+// and removing one (an active factor only after a fresh step-up, through
+// useStepUp()).
 import { useState } from "react";
 import { Form } from "react-aria-components";
 import { api, must, type Schemas } from "../api/client";
 import { LoadedTable } from "../components/forms";
 import { Button, ConfirmAbout, ErrorBanner, Field, StateBadge, Time, useLoad, useSubmit } from "../components/ui";
+import { QrCode } from "../components/QrCode";
 import { useStepUp } from "../lib/stepUp";
 
 type Factor = Schemas["MfaFactor"];
@@ -31,8 +33,8 @@ export function MfaFactors() {
     <section className="card" id="mfa" aria-labelledby="mfa-heading">
       <h2 id="mfa-heading">Two-factor authentication</h2>
       <p className="hint">
-        Approving, rejecting, revealing and providing values on requests whose policy requires it ask for a code from an authenticator app (TOTP) no
-        more than every 15 minutes.
+        Approving, rejecting, revealing and providing values on requests whose policy requires it ask for a code from an authenticator app (TOTP),
+        again once the last check is older than the server's step-up window (15 minutes by default).
       </p>
       <ErrorBanner error={act.error} />
       <LoadedTable
@@ -60,9 +62,10 @@ export function MfaFactors() {
       {enrolling ? (
         <div className="banner banner-once" role="region" aria-label="New authenticator app">
           <p>
-            <strong>Shown once.</strong> Add this secret to your authenticator app (scan the link with a QR-capable app or type the key), then enter the
-            code it shows.
+            <strong>Shown once.</strong> Scan this QR code with your authenticator app (or type the secret key into it), then enter the code it
+            shows.
           </p>
+          <QrCode text={enrolling.otpauth_uri} label="QR code of the authenticator setup link" />
           <p>
             Secret key: <code data-testid="totp-secret">{enrolling.secret}</code>
           </p>
