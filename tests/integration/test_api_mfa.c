@@ -14,6 +14,7 @@
 #include "db_dump_util.h"
 #include "mfa_test_util.h"
 #include "request_test_util.h"
+#include "server/control_plane.h"
 
 static void mfa_setup(void)
 {
@@ -373,4 +374,17 @@ Test(mfa, removing_a_confirmed_factor_needs_a_fresh_step_up)
     snprintf(path, sizeof path, "/api/v1/auth/mfa/factors/%s", p.factor_id);
     cr_assert_eq(callf(cookie, "DELETE", path, &r, NULL), 204, "%s", r.body);
     sb_api_response_free(&r);
+}
+
+Test(mfa, a_server_refuses_to_start_with_step_up_turned_off)
+{
+    sb_settings s = {0};
+    s.mfa.pos.present = 1;
+    s.mfa.require_step_up = 0;
+    sb_control_plane *cp = NULL;
+    sb_error err = {0};
+    cr_assert_eq(sb_control_plane_start(&s, NULL, &cp, &err), -1);
+    cr_assert_null(cp);
+    cr_assert(strstr(err.message, "mfa.require_step_up: false is only allowed in dev mode") != NULL,
+              "%s", err.message);
 }
