@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api_harness.h"
+#include "mfa_test_util.h"
 #include "pg_harness.h"
 #include "store/catalog_store.h"
 
@@ -114,6 +115,31 @@ static void walk_gitops(void)
     cr_assert_eq(sb_api_harness_sql(h, "SELECT 1 FROM audit_events WHERE details::text LIKE "
                                        "'%audited-token%'", NULL, 0),
                  0, "an Argo CD token reached the audit trail");
+}
+
+/* MFA: a TOTP factor enrolled, confirmed, used to step up, and removed
+ * (the confirmation is a fresh verification, so no step-up is missing). */
+static void walk_mfa(void)
+{
+    long before = audit_count();
+    test_totp t;
+    test_totp_enroll(h, cookie, "audited-phone", &t);
+    cr_assert_gt(audit_count(), before, "POST /api/v1/auth/mfa/totp is audited");
+    snprintf(done[n_done++], sizeof done[0], "POST /api/v1/auth/mfa/totp");
+    char path[160], body[64], code[8];
+    snprintf(path, sizeof path, "/api/v1/auth/mfa/totp/%s/confirm", t.factor_id);
+    test_totp_next(&t, code);
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
+    step("POST", "/api/v1/auth/mfa/totp/{id}/confirm", path, body, "auth.mfa.confirm", NULL, 0);
+    test_totp_next(&t, code);
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
+    step("POST", "/api/v1/auth/mfa/verify", "/api/v1/auth/mfa/verify", body, "auth.mfa.verify",
+         NULL, 0);
+    snprintf(path, sizeof path, "/api/v1/auth/mfa/factors/%s", t.factor_id);
+    step("DELETE", "/api/v1/auth/mfa/factors/{id}", path, NULL, "auth.mfa.remove", NULL, 0);
+    char q[200];
+    snprintf(q, sizeof q, "SELECT 1 FROM audit_events WHERE details::text LIKE '%%%s%%'", t.base32);
+    cr_assert_eq(sb_api_harness_sql(h, q, NULL, 0), 0, "a TOTP secret reached the audit trail");
 }
 
 /* Agents: enrollment tokens, enrollment, heartbeat, a discover job
@@ -468,6 +494,7 @@ Test(audit_coverage, every_state_changing_route_writes_an_audit_event, .timeout 
     walk_requests(project, env);
     walk_agents();
     walk_gitops();
+    walk_mfa();
 
     step("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", NULL, NULL, NULL, 0);
 

@@ -10,6 +10,7 @@
  */
 #include "agent_test_util.h"
 #include "api/read_api.h"
+#include "db_dump_util.h"
 #include "worker/tasks.h"
 
 TestSuite(reveal, .init = tenancy_setup, .fini = tenancy_teardown, .timeout = 240);
@@ -363,33 +364,6 @@ Test(reveal, discovery_chunks_fill_the_catalog_and_the_connection_status)
                  0);
 }
 
-/* pg_dump of the whole database into a heap string (the newest installed
- * PostgreSQL's pg_dump, as the embedded cluster's own binaries). */
-static char *pg_dump_all(void)
-{
-    char cmd[1400], *out = NULL;
-    snprintf(cmd, sizeof cmd,
-             "d=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); \"$d/pg_dump\" "
-             "--no-owner '%s' 2>&1",
-             sb_api_harness_conninfo(h));
-    FILE *f = popen(cmd, "r");
-    cr_assert_not_null(f);
-    size_t len = 0, cap = 0;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            out = realloc(out, cap);
-        }
-        memcpy(out + len, buf, n);
-        len += n;
-    }
-    cr_assert_eq(pclose(f), 0, "pg_dump failed: %.400s", out ? out : "");
-    out[len] = '\0';
-    return out;
-}
-
 /* I1: a read value exists at the control plane only sealed; after it is
  * revealed nothing of it is left anywhere in the database. */
 Test(reveal, a_revealed_value_leaves_no_trace_in_a_dump_of_the_database)
@@ -404,7 +378,7 @@ Test(reveal, a_revealed_value_leaves_no_trace_in_a_dump_of_the_database)
     cr_assert_eq(reveal(dev, req_id, wrap, &r), 200, "%s", r.body);
     cr_assert_str_eq(jstr(&r, "value"), "value of user");
     sb_api_response_free(&r);
-    char *dump = pg_dump_all();
+    char *dump = pg_dump_text(sb_api_harness_conninfo(h));
     cr_assert_gt(strlen(dump), 10000, "the dump looks empty");
     cr_assert_not_null(strstr(dump, "secret.reveal"), "the dump holds the audit events");
     cr_assert_null(strstr(dump, "value of user"), "the revealed value is in the database");

@@ -34,6 +34,8 @@
 #include "store/db.h"
 
 int sb_api_auth_routes(sb_router *r, sb_app *app, sb_error *err);
+/* api/mfa_routes.c: TOTP factors and step-up verification */
+int sb_api_mfa_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_tenancy_routes(sb_router *r, sb_app *app, sb_error *err);
 /* The project and environment routes (api/tenancy_projects.c), registered
  * by sb_api_tenancy_routes. */
@@ -75,6 +77,13 @@ int sb_api_audit_now(sb_app *app, sb_server_request *req, const sb_api_audit_eve
  * SB_DB_E_CHECK 422 invalid, SB_DB_E_REFUSED 409 refused (with the hint),
  * unavailable 503, anything else 500. */
 int sb_api_respond_store_error(sb_server_request *req, const sb_error *err);
+/* Answers the JSON document a secure buffer holds (a body carrying a secret
+ * that must not pass through jansson's heap; the HTTP layer zeroes its
+ * copy); ok 0 or no buffer: 500 "out of memory building <what>". The
+ * buffer stays the caller's. (api/auth_body.c) */
+struct sb_secure_buf;
+int sb_api_respond_secure_json(sb_server_request *req, int status, const struct sb_secure_buf *b,
+                               int ok, const char *what);
 /* The registry behind it (api/errors.c): the status and code for an
  * sb_error code; 0 when the code is not registered (500 internal). */
 int sb_api_error_answer(int code, int *status, const char **name);

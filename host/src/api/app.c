@@ -192,6 +192,12 @@ int sb_app_init(sb_app *app, const sb_settings *s, sb_db *db, int dev_mode, cons
     /* Secure outside dev, whatever the file says (the server role refuses
      * cookie_secure: false at start). */
     app->cookie_secure = dev_mode ? 0 : 1;
+    /* A server always enforces step-up (it refuses mfa.require_step_up:
+     * false at start); dev only when its file has an mfa section, so the
+     * demo works without an authenticator. Settings built in code (tests)
+     * enforce it only when they set require_step_up. */
+    app->step_up_enforced = s->mfa.require_step_up && (!dev_mode || s->mfa.pos.present);
+    app->step_up_window_s = s->mfa.step_up_window_ms >= 1000 ? s->mfa.step_up_window_ms / 1000 : 900;
     pthread_mutex_init(&app->tenancy_lock, NULL);
     pthread_mutex_init(&app->job_hub_lock, NULL);
     if ((app->auth_cache = sb_auth_cache_new(SB_AUTH_CACHE_MAX_AGE_MS)) == NULL)

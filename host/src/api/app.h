@@ -47,6 +47,10 @@ typedef struct sb_app {
     int64_t session_idle_ms; /* from settings.session (defaults in dev) */
     int64_t session_absolute_ms;
     int cookie_secure;
+    /* step-up (api/step_up.h): enforced on Tier-2 actions of mfa_required
+     * requests, and how long a verification stays fresh (seconds) */
+    int step_up_enforced;
+    int64_t step_up_window_s;
     unsigned char *token_pepper; /* keyed hashes of session/API tokens (secure) */
     unsigned char *jwt_secret;   /* HS256 (secure) */
     unsigned char *audit_key;    /* audit chain HMAC (secure) */

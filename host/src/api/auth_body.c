@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "api/auth_internal.h"
 #include "crypto/secure_mem.h"
 
@@ -160,10 +161,17 @@ int sb_auth_respond_with_token(sb_server_request *req, int status, const char *t
              (tail[1] == '}' || sb_secure_append(b, ",", 1) == 0) &&
              sb_secure_append(b, tail + 1, strlen(tail + 1)) == 0;
     free(tail);
-    size_t len = 0;
-    const unsigned char *data = ok ? sb_secure_data(b, &len) : NULL;
-    int rc = ok ? sb_http_respond_raw(req, status, "application/json", data, len)
-                : sb_http_respond_error(req, 500, "internal", "cannot build the response");
+    int rc = sb_api_respond_secure_json(req, status, b, ok, "the response");
     sb_secure_free(b);
     return rc;
+}
+
+int sb_api_respond_secure_json(sb_server_request *req, int status, const sb_secure_buf *b, int ok,
+                               const char *what)
+{
+    if (!ok || b == NULL)
+        return sb_http_respond_error(req, 500, "internal", "out of memory building %s", what);
+    size_t len = 0;
+    const unsigned char *data = sb_secure_data(b, &len);
+    return sb_http_respond_raw(req, status, "application/json", data, len);
 }

@@ -5,6 +5,7 @@
  * only what a caller may know. */
 #include "api/api.h"
 #include "api/handler_kit.h"
+#include "api/step_up.h"
 #include "crypto/kms.h"
 #include "domain/domain_error.h"
 #include "store/rbac_store.h"
@@ -44,6 +45,9 @@ static const error_answer answers[] = {
     {SB_HANDLER_E_HIDDEN, 404, "not_found", NULL},
     {SB_DB_E_UNAVAILABLE, 503, "unavailable", "the database is unavailable; retry shortly"},
     {SB_DB_E_TIMEOUT, 503, "unavailable", "the database did not answer in time; retry shortly"},
+    {SB_STEP_UP_E_REQUIRED, 401, "step_up_required", NULL},
+    {SB_STEP_UP_E_ENROLL, 412, "mfa_enrollment_required", NULL},
+    {SB_STEP_UP_E_SESSION, 403, "step_up_needs_session", NULL},
     {SB_KMS_E_UNAVAILABLE, 503, "kms_unavailable", NULL},
     {SB_KMS_E_REFUSED, 503, "kms_refused",
      "the key management service refused the operation; the server log says why"},

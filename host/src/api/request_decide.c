@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "api/request_api.h"
+#include "api/step_up.h"
 #include "domain/approval_rule.h"
 #include "domain/domain_error.h"
 
@@ -126,6 +127,9 @@ static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_err
     uint32_t bits = 0;
     if (rc == 0)
         rc = sb_request_voter(conn, o->who, &r, &g, &bits, err);
+    if (rc == 0) /* authorised to vote: now the second factor */
+        rc = sb_step_up_require(conn, o->app, o->req, o->who, sb_step_up_policy_requires(r.policy),
+                                reject ? "request.reject" : "request.approve", err);
     if (rc == 0)
         rc = sb_request_store_votes(conn, r.id, &votes, err);
     sb_approval_outcome out;
@@ -217,6 +221,9 @@ static int provider_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb
                           r.target_team_id);
     if (rc == 0)
         rc = sb_approval_check_filler(r.requester_id, o->who->user_id, err);
+    if (rc == 0 && fill)
+        rc = sb_step_up_require(conn, o->app, o->req, o->who, sb_step_up_policy_requires(r.policy),
+                                "request.fill", err);
     if (rc == 0)
         rc = legal(kind, state, ev, err);
     if (rc == 0)

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "api/request_api.h"
+#include "api/step_up.h"
 #include "domain/domain_error.h"
 #include "domain/policy.h"
 #include "store/policy_store.h"
@@ -280,6 +281,9 @@ static int submit_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
         rc = sb_error_set(err, SB_DOMAIN_E_DENIED, PROD_REFUSAL); /* also checked before */
     if (rc == 0)
         rc = resolve(conn, o, in, &t, &d, &snapshot, &loaded, err);
+    if (rc == 0 && in->kind == SB_REQ_KIND_DIRECT_REVEAL)
+        rc = sb_step_up_require(conn, o->app, o->req, o->who, d.mfa_required,
+                                "request.direct_reveal", err);
     if (rc == 0) {
         mctx.direct_reveal_allowed = d.direct_reveal_allowed;
         rc = sb_request_submit_state(in->kind, &mctx, &state, &actions, err);

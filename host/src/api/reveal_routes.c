@@ -29,6 +29,7 @@
 
 #include "api/read_api.h"
 #include "api/request_api.h"
+#include "api/step_up.h"
 #include "crypto/secure_mem.h"
 #include "domain/domain_error.h"
 #include "store/rows.h"
@@ -140,7 +141,10 @@ static int reveal_txn(sb_db_conn *conn, void *p, sb_error *err)
     if (own_request(conn, c->who, c->id, false, &rows, &r, err) != 0)
         return -1;
     int ok_kind = is_read_kind(r.kind), executed = strcmp(r.state, "executed") == 0;
+    bool mfa_required = sb_step_up_policy_requires(r.policy);
     sb_row_set_free(&rows);
+    if (sb_step_up_require(conn, c->app, c->req, c->who, mfa_required, "secret.reveal", err) != 0)
+        return -1;
     if (!ok_kind)
         return refuse(c, 409, "not_a_read", "only read and direct-reveal requests have results");
     if (!executed)
@@ -199,14 +203,7 @@ static int respond_value(sb_server_request *req, const reveal_ctx *c)
         sb_secure_release(enc);
     }
     ok = ok && sb_secure_append(b, "}", 1) == 0;
-    int rc;
-    if (ok) {
-        size_t len;
-        const unsigned char *data = sb_secure_data(b, &len);
-        rc = sb_http_respond_raw(req, 200, "application/json", data, len);
-    } else {
-        rc = sb_http_respond_error(req, 500, "internal", "out of memory answering the reveal");
-    }
+    int rc = sb_api_respond_secure_json(req, 200, b, ok, "the reveal");
     sb_secure_free(b);
     return rc;
 }

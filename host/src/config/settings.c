@@ -156,6 +156,15 @@ static const sb_spec session_spec[] = {
          "mark the session cookie Secure (only dev may turn this off)"),
 };
 
+static const sb_spec mfa_spec[] = {
+    BOOL("require_step_up", sb_mfa_settings, require_step_up, "true",
+         "Tier-2 actions (approve, reject, reveal, fill, direct reveal) on a request whose policy "
+         "says mfa_required need a recent MFA verification (only dev may turn this off; dev "
+         "leaves it off unless its file has an mfa section)"),
+    DUR("step_up_window", sb_mfa_settings, step_up_window_ms, "15m", 1 * MS_M, 12 * MS_H,
+        "how long an MFA verification counts as fresh for step-up"),
+};
+
 static const sb_spec keys_spec[] = {
     STR("master_key", sb_keys_settings, master_key, SB_CFG_SECRET, NULL,
         "64 hex digits from which session, token, JWT and audit-chain keys are derived; every "
@@ -247,6 +256,7 @@ static const sb_spec server_spec[] = {
     STR("state_dir", sb_settings, state_dir, SB_CFG_PATH, "/var/lib/sbridge",
         "private state (embedded PostgreSQL, local keys)"),
     SECTION("session", sb_settings, session, session_spec, "login sessions"),
+    SECTION("mfa", sb_settings, mfa, mfa_spec, "multi-factor authentication (TOTP) and step-up"),
     SECTION("keys", sb_settings, keys, keys_spec, "key material"),
     SECTION("bootstrap_admin", sb_settings, bootstrap_admin, admin_spec, "first administrator"),
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
@@ -281,6 +291,8 @@ static const sb_spec dev_spec[] = {
         "private state (default: a fresh temporary directory)"),
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance"),
+    SECTION("mfa", sb_settings, mfa, mfa_spec,
+            "multi-factor authentication (TOTP) and step-up (absent: step-up is off in dev)"),
     LIST("providers", sb_settings, providers, provider_instance_spec, sb_instance_settings,
          "provider instances sbridge dev starts and lists at start-up (no agent serves them "
          "from dev yet: enroll one with sbridge agent)"),

@@ -85,6 +85,12 @@ typedef struct sb_session_settings {
     int cookie_secure;
 } sb_session_settings;
 
+typedef struct sb_mfa_settings {
+    sb_cfg_pos pos;
+    int require_step_up;        /* Tier-2 actions on mfa_required requests ask for a fresh step-up */
+    int64_t step_up_window_ms;  /* how long a verification stays fresh */
+} sb_mfa_settings;
+
 typedef struct sb_admin_settings {
     sb_cfg_pos pos;
     char *username;
@@ -157,6 +163,7 @@ typedef struct sb_settings {
     sb_database_settings database;
     char *state_dir;
     sb_session_settings session;
+    sb_mfa_settings mfa;
     sb_keys_settings keys;
     sb_admin_settings bootstrap_admin;
     sb_instance_settings kms;

@@ -137,6 +137,12 @@ int sb_control_plane_start(const sb_settings *s, const sb_control_plane_options 
         return sb_error_set(err, 1, "session.cookie_secure: false is only allowed in dev mode; "
                                     "terminate TLS in front of sbridge and keep cookies Secure");
     }
+    if (!dev && s->mfa.pos.present && !s->mfa.require_step_up) {
+        sb_control_plane_stop(cp, 0);
+        return sb_error_set(err, 1, "mfa.require_step_up: false is only allowed in dev mode; "
+                                    "Tier-2 actions on requests whose policy requires MFA always "
+                                    "need a fresh step-up on a server");
+    }
     if (open_database(s, state_dir, 1, &cp->database, err) != 0)
         goto fail;
     cp->db = sb_database_pool(cp->database);

@@ -26,6 +26,23 @@ int sb_rate_limit_store_hit(sb_db_conn *conn, const char *bucket, int64_t window
     return 0;
 }
 
+int sb_rate_limit_store_peek(sb_db_conn *conn, const char *bucket, int64_t window_start,
+                             int64_t *hits, sb_error *err)
+{
+    *hits = 0;
+    const char *params[] = {bucket, SB_DB_INT(window_start)};
+    PGresult *res;
+    if (sb_db_exec(conn,
+                   "SELECT coalesce((SELECT hits FROM rate_limit_windows"
+                   "                  WHERE bucket = $1 AND window_start = to_timestamp($2::bigint)),"
+                   "                 0)",
+                   2, params, &res, err) != 0)
+        return -1;
+    *hits = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
 int sb_rate_limit_store_check(sb_db_conn *conn, const char *bucket, const sb_rate_limit *limit,
                               int64_t now, sb_rate_decision *out, int64_t *hits, sb_error *err)
 {

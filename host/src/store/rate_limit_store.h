@@ -35,6 +35,10 @@
  * including it. */
 int sb_rate_limit_store_hit(sb_db_conn *conn, const char *bucket, int64_t window_start,
                             int64_t *hits, sb_error *err);
+/* The count of (bucket, window_start) without counting (0 when none):
+ * for limits that count only failures (MFA verification). */
+int sb_rate_limit_store_peek(sb_db_conn *conn, const char *bucket, int64_t window_start,
+                             int64_t *hits, sb_error *err);
 /* One attempt at now against limit; *out is the decision. */
 int sb_rate_limit_store_check(sb_db_conn *conn, const char *bucket, const sb_rate_limit *limit,
                               int64_t now, sb_rate_decision *out, int64_t *hits, sb_error *err);

@@ -158,6 +158,22 @@ int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, cons
                  err);
 }
 
+int sb_sessions_store_stamp_mfa(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
+                                sb_error *err)
+{
+    char hex[2 * SB_TOKEN_HASH_BYTES + 1];
+    hash_hex(token_hash, hex);
+    const char *params[] = {hex, SB_DB_INT(now)};
+    int64_t n = 0;
+    if (sb_db_exec_affected(conn,
+                            "UPDATE sessions SET last_mfa_at = to_timestamp($2::bigint)"
+                            " WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL"
+                            "   AND absolute_expires_at > to_timestamp($2::bigint)",
+                            2, params, &n, err) != 0)
+        return -1;
+    return n == 1 ? 0 : 1;
+}
+
 int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
                              char id_out[40], sb_error *err)
 {

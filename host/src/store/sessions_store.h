@@ -69,6 +69,10 @@ int sb_sessions_store_touch(sb_db_conn *conn, const unsigned char *token_hash, i
 int sb_sessions_store_touch_by_id(sb_db_conn *conn, const char *session_id, const char *user_id,
                                   int64_t now, int64_t idle_seconds, sb_session_record *out,
                                   sb_grant_set *grants, sb_error *err);
+/* Records a successful MFA verification on the live session with this
+ * token hash (last_mfa_at = now). 1: no such live session. */
+int sb_sessions_store_stamp_mfa(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,
+                                sb_error *err);
 /* Revokes one session (if not already revoked); its public id goes to
  * id_out (may be NULL). 1: none to revoke. */
 int sb_sessions_store_revoke(sb_db_conn *conn, const unsigned char *token_hash, int64_t now,

@@ -24,27 +24,15 @@ export class ApiError extends Error {
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
-/**
- * What the UI says for an answer that needs a second factor. The server has
- * no MFA endpoints yet, so there is nothing to step up with here: the user is
- * told plainly instead of seeing a bare 401.
- */
-export const STEP_UP_MESSAGE =
-  "This action needs a second-factor confirmation (step-up), and this server offers no second factor to confirm with yet. Nothing was done; ask an administrator.";
-
 /** The data of a call, or an ApiError carrying the server's code and message. */
 export async function must<T>(call: Promise<Result<T>>): Promise<T> {
   const { data, error, response } = await call;
   if (response.ok) return data as T;
   const e = (error as { error?: { code?: string; message?: string; request_id?: string } })?.error;
   const code = e?.code ?? "http_" + response.status;
-  const stepUp = code === "step_up_required" || /step-up/i.test(response.headers.get("WWW-Authenticate") ?? "");
-  throw new ApiError(
-    response.status,
-    code,
-    stepUp ? STEP_UP_MESSAGE : (e?.message ?? `the server answered ${response.status}`),
-    e?.request_id,
-  );
+  // 401 step_up_required (WWW-Authenticate: SBridge-MFA …) is answered by
+  // lib/stepUp.tsx's dialog for the actions run through useStepUp()
+  throw new ApiError(response.status, code, e?.message ?? `the server answered ${response.status}`, e?.request_id);
 }
 
 /** The query of one page: its size and, after the first, the cursor the previous page gave. */

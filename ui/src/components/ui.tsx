@@ -16,6 +16,7 @@ import {
   TextField,
   type ButtonProps,
 } from "react-aria-components";
+import { Link } from "react-router";
 import { ApiError } from "../api/client";
 
 export function Button(props: ButtonProps & { variant?: "primary" | "danger" | "plain" }) {
@@ -84,6 +85,12 @@ export function Select(props: {
 
 export function ErrorBanner({ error }: { error: unknown }) {
   if (!error) return null;
+  if (error instanceof ApiError && error.code === "mfa_enrollment_required")
+    return (
+      <div role="alert" className="banner banner-error">
+        This action needs a second factor and you have none yet: <Link to="/profile#mfa">enrol a factor in your profile</Link>, then try again.
+      </div>
+    );
   const text =
     error instanceof ApiError
       ? `${error.message} (${error.code}${error.requestId ? `, request ${error.requestId}` : ""})`

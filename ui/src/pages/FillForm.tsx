@@ -7,6 +7,7 @@ import { Form } from "react-aria-components";
 import { api, must, type Schemas } from "../api/client";
 import { Button, ErrorBanner, Field, useSubmit } from "../components/ui";
 import { sealForConnection } from "../lib/seal";
+import { useStepUp } from "../lib/stepUp";
 
 const REFUSE_MIN = 10;
 
@@ -17,6 +18,7 @@ export function FillForm({ request, onDone }: { request: Schemas["Request"]; onD
   const [comment, setComment] = useState("");
   const [reason, setReason] = useState("");
   const fill = useSubmit();
+  const stepUp = useStepUp();
   const refuse = useSubmit();
   useEffect(() => () => setValues({}), []); // nothing typed outlives the form
   return (
@@ -31,7 +33,7 @@ export function FillForm({ request, onDone }: { request: Schemas["Request"]; onD
             if (missing.length) throw new Error(`Enter a value for ${missing.join(", ")}.`);
             const sealed_values = await sealForConnection(request.connection_id!, keys.map((k) => ({ key: k, value: values[k] })));
             setValues({}); // the plaintext goes no further
-            await must(api.POST("/api/v1/requests/{id}/fill", { params: { path: { id } }, body: { sealed_values, ...(comment.trim() ? { comment: comment.trim() } : {}) } }));
+            await stepUp(() => must(api.POST("/api/v1/requests/{id}/fill", { params: { path: { id } }, body: { sealed_values, ...(comment.trim() ? { comment: comment.trim() } : {}) } })));
             onDone();
           });
         }}

@@ -1,9 +1,10 @@
 // pages/Profile.tsx — who I am, my session's expiry, my permissions by scope,
-// my personal API tokens (ApiTokens).
+// my second factors (MfaFactors), my personal API tokens (ApiTokens).
 import { api, must } from "../api/client";
 import { ErrorBanner, Loading, Time, useLoad } from "../components/ui";
 import { useSession } from "../lib/session";
 import { ApiTokens } from "./ApiTokens";
+import { MfaFactors } from "./MfaFactors";
 
 export function ProfilePage() {
   const { state } = useSession();
@@ -33,6 +34,7 @@ export function ProfilePage() {
       <p>Global: {(me.permissions.global ?? []).join(", ") || "none"}</p>
       <h2>Teams</h2>
       <ul>{me.teams.length ? me.teams.map((t) => <li key={t.id}>{t.name}</li>) : <li>none</li>}</ul>
+      <MfaFactors />
       <ApiTokens />
     </>
   );

@@ -8,6 +8,7 @@
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, must, serverSkewMs } from "../api/client";
 import { Button, ConfirmDialog, ErrorBanner } from "../components/ui";
+import { useStepUp } from "../lib/stepUp";
 
 interface Shown {
   key: string;
@@ -22,6 +23,7 @@ export function Reveal({ requestId }: { requestId: string }) {
   const [now, setNow] = useState(Date.now());
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const stepUp = useStepUp();
   const sessionRef = useRef<string | null>(null);
 
   const end = (reason: "user_hide" | "unmount") => {
@@ -57,7 +59,7 @@ export function Reveal({ requestId }: { requestId: string }) {
       setNow(Date.now());
       const values: Shown[] = [];
       for (const w of (session.wraps ?? []).filter((x) => x.state === "live")) {
-        const v = await must(api.POST("/api/v1/requests/{id}/wraps/{wrap_id}/reveal", { params: { path: { id: requestId, wrap_id: w.id! } } }));
+        const v = await stepUp(() => must(api.POST("/api/v1/requests/{id}/wraps/{wrap_id}/reveal", { params: { path: { id: requestId, wrap_id: w.id! } } })));
         values.push({ key: v.key ?? w.key ?? "", value: v.value ?? "", encoding: v.encoding });
       }
       if (values.length === 0) throw new ApiError(410, "wrap_consumed", "These results were already revealed: a value is shown once.");
