@@ -195,7 +195,7 @@ static const sb_spec worker_spec[] = {
     DUR("catalog_missing_after", sb_worker_settings, catalog_missing_after_ms, "24h", 1 * MS_S,
         90 * 24 * MS_H,
         "a catalog row not seen by a successful discovery for this long becomes missing"),
-    DUR("poll_gitops", sb_worker_settings, poll_gitops_ms, "15s", 1 * MS_S, 1 * MS_H, "interval"),
+    DUR("poll_gitops", sb_worker_settings, poll_gitops_ms, "3s", 1 * MS_S, 1 * MS_H, "interval"),
     DUR("dispatch_notifications", sb_worker_settings, dispatch_notifications_ms, "5s", 1 * MS_S,
         1 * MS_H, "interval"),
 };
