@@ -12,7 +12,7 @@ cmake --install "$SB_BUILD_DIR" --prefix "$prefix" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/pkgconfig"
 
 abi=$(pkg-config --variable=abi_version sbridge-plugin)
-[ "$abi" = "1.0" ] || { echo "FAIL: abi_version is '$abi', expected 1.0"; exit 1; }
+[ "$abi" = "1.1" ] || { echo "FAIL: abi_version is '$abi', expected 1.1"; exit 1; }
 plugindir=$(pkg-config --variable=plugindir sbridge-plugin)
 case "$plugindir" in "$prefix"/*/sbridge/plugins) ;; *) echo "FAIL: plugindir $plugindir"; exit 1 ;; esac
 [ -f "$prefix/include/sbridge/plugin.h" ] || { echo "FAIL: header not installed"; exit 1; }

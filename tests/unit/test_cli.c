@@ -65,7 +65,7 @@ TestSuite(cli, .init = setup, .fini = teardown);
 Test(cli, version_and_help)
 {
     cr_assert_eq(run(SBRIDGE " version", out, sizeof out), 0);
-    EXPECT_OUT("plugin ABI 1.0");
+    EXPECT_OUT("plugin ABI 1.1");
     cr_assert_eq(run(SBRIDGE " --help", out, sizeof out), 0);
     EXPECT_OUT("commands:");
     cr_assert_eq(run(SBRIDGE, out, sizeof out), 2, "no command is a usage error");
