@@ -68,6 +68,9 @@ static thread_handles *thread_multi(unsigned width)
             free(h);
             return NULL;
         }
+        /* keep every connection between batches (the default shrinks the
+         * cache as handles leave the multi, closing connections) */
+        curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)SB_HTTP_BATCH_MAX_PARALLELISM);
         pthread_once(&handles_key_once, handles_key_create);
         pthread_setspecific(handles_key, h);
         handles = h;
