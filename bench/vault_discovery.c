@@ -16,7 +16,10 @@
  * client) and the emulator's CPU, and the emulator's share of one core —
  * a Python server under the GIL: near 100% means the emulator, not the
  * client, sets the pace. The tree: t<T>/app<A>/s<S>, 20 secrets a folder.
- * BENCH_HTTP_PARALLELISM=n sets the host's bound for the batched walk.
+ * BENCH_HTTP_PARALLELISM=n sets the host's bound for the batched walk;
+ * BENCH_VAULT_LATENCY_MS=n makes the emulator wait n ms before answering each
+ * request (a fault rule: a stand-in for the network round trip to a real
+ * Vault, which loopback does not have).
  */
 #include <curl/curl.h>
 #include <signal.h>
@@ -106,6 +109,26 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
     return s * n;
 }
 
+/* POST /_emulator/<name> with a JSON body; 0 when it answered 200. */
+static int admin_post(const char *name, const char *json)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_emulator/%s", port, name);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "X-Emulator-Admin: 1");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    long code = 0;
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return rc == CURLE_OK && code == 200 ? 0 : -1;
+}
+
 /* Seeds `secrets` leaves through the emulator's bulk loader. */
 static int seed(int secrets)
 {
@@ -120,22 +143,9 @@ static int seed(int secrets)
                                 i ? "," : "", folder / APPS, folder % APPS, i % PER_FOLDER, folder / APPS);
     }
     len += (size_t)snprintf(json + len, cap - len, "]}");
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/_emulator/kv-bulk", port);
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    h = curl_slist_append(h, "X-Emulator-Admin: 1");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    long code = 0;
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    int rc = admin_post("kv-bulk", json);
     free(json);
-    return rc == CURLE_OK && code == 200 ? 0 : -1;
+    return rc;
 }
 
 static int count(void *sink, const sb_metadata *m)
@@ -208,7 +218,13 @@ int main(int argc, char **argv)
     char batched_name[96];
     snprintf(batched_name, sizeof batched_name, "http_batch (1.1 host table, parallelism %u)",
              sb_http_batch_parallelism());
-    if (start_emulator() != 0 || seed(secrets) != 0) {
+    const char *latency = getenv("BENCH_VAULT_LATENCY_MS");
+    char fault[160] = "";
+    if (latency && atoi(latency) > 0)
+        snprintf(fault, sizeof fault,
+                 "{\"path_regex\":\"^/v1/secret/metadata/\",\"delay_ms\":%d,\"count\":100000000}",
+                 atoi(latency));
+    if (start_emulator() != 0 || seed(secrets) != 0 || (fault[0] && admin_post("faults", fault) != 0)) {
         fprintf(stderr, "cannot start or seed the Vault emulator\n");
         if (emulator > 0)
             kill(emulator, SIGTERM);
@@ -231,9 +247,10 @@ int main(int argc, char **argv)
     if (failed)
         return 1;
     int folders = (secrets + PER_FOLDER - 1) / PER_FOLDER;
-    printf("%d secrets in %d folders (at least %d LIST + %d GET requests a discovery), %d rounds alternated; "
-           "median round:\n\n",
-           secrets, folders, folders + (folders + APPS - 1) / APPS + 1, secrets, rounds);
+    printf("%d secrets in %d folders (at least %d LIST + %d GET requests a discovery), %d rounds alternated, "
+           "%s ms added latency per request; median round:\n\n",
+           secrets, folders, folders + (folders + APPS - 1) / APPS + 1, secrets, rounds,
+           fault[0] ? latency : "no");
     printf("| walk | seconds | secrets/s | pages | bench CPU (plugin + client) | emulator CPU | emulator, share of one core |\n");
     printf("|---|---|---|---|---|---|---|\n");
     double median[2];
