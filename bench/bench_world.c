@@ -2,6 +2,7 @@
 #include "bench_world.h"
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,8 @@ int bench_world_build(bench_world *w)
         return -1;
     if (user(w, "bench-dev", "developer", proj, w->requester) != 0)
         return -1;
-    for (int i = 0; i < N_APPROVERS; i++) {
+    int approvers = w->approvers > 0 && w->approvers < N_APPROVERS ? w->approvers : N_APPROVERS;
+    for (int i = 0; i < approvers; i++) {
         char name[32];
         snprintf(name, sizeof name, "bench-ap%d", i + 1);
         if (user(w, name, "approver", proj, w->approver[i]) != 0)
@@ -171,4 +173,36 @@ long bench_status_kb(int pid, const char *field)
     if (f)
         fclose(f);
     return kb;
+}
+
+int bench_world_pg_log(sb_api_harness *h, char *out, size_t cap)
+{
+    char *msg = NULL, run_dir[256] = "";
+    PQconninfoOption *opts = PQconninfoParse(sb_api_harness_conninfo(h), &msg);
+    if (opts == NULL) {
+        PQfreemem(msg);
+        return -1;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && strcmp(o->keyword, "host") == 0)
+            snprintf(run_dir, sizeof run_dir, "%s", o->val);
+    PQconninfoFree(opts);
+    char *slash = strrchr(run_dir, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    snprintf(out, cap, "%s/postgres.log", run_dir);
+    return 0;
+}
+
+long bench_timed_get(sb_api_harness *h, const char *path, const char *cookie, double *s)
+{
+    sb_api_response r;
+    double t0 = bench_now_s();
+    long st = sb_api_call(h, "GET", path, NULL, cookie, NULL, &r);
+    *s = bench_now_s() - t0;
+    if (st != 200)
+        fprintf(stderr, "GET %s -> %ld %s\n", path, st, r.body ? r.body : "");
+    sb_api_response_free(&r);
+    return st;
 }

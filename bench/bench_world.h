@@ -22,6 +22,8 @@ typedef struct bench_world {
     char connection[40]; /* the Vault connection's id */
     char requester[256];
     char approver[N_APPROVERS][256];
+    int approvers; /* how many approvers to sign in (0: N_APPROVERS); each
+                    * costs two argon2id hashes, seconds on a loaded machine */
 } bench_world;
 
 /* Builds the world on w->h; 0 ok, -1 after saying what failed on stderr. */
@@ -33,6 +35,13 @@ int bench_world_enrollment_token(bench_world *w, char *token, size_t cap);
  * pair); fills its id (>= 40) and credential. 0, or -1 after saying why. */
 int bench_world_enroll_agent(bench_world *w, const char *name, char *id, char *cred,
                              size_t cred_cap);
+
+/* The path of the harness cluster's postgres.log (the parent of the socket
+ * directory of its conninfo). 0, or -1 when the conninfo has no host. */
+int bench_world_pg_log(sb_api_harness *h, char *out, size_t cap);
+
+/* A GET as the session `cookie`; the status, the time it took into *s. */
+long bench_timed_get(sb_api_harness *h, const char *path, const char *cookie, double *s);
 
 /* kB of a /proc/<pid>/status field ("VmRSS", "VmHWM", "RssAnon"…) of
  * process pid (0: this one); -1 when unknown. */

@@ -381,21 +381,9 @@ static int sql(PGconn *c, const char *q)
  * dir being the parent of the socket directory. */
 static int statements_per_call(const world *w, int n, double *per_submit, double *per_approve)
 {
-    char *msg = NULL, run_dir[256] = "", log_path[300];
-    PQconninfoOption *opts = PQconninfoParse(sb_api_harness_conninfo(w->h), &msg);
-    if (opts == NULL) {
-        PQfreemem(msg);
+    char log_path[300];
+    if (bench_world_pg_log(w->h, log_path, sizeof log_path) != 0)
         return -1;
-    }
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (o->val && strcmp(o->keyword, "host") == 0)
-            snprintf(run_dir, sizeof run_dir, "%s", o->val);
-    PQconninfoFree(opts);
-    char *slash = strrchr(run_dir, '/');
-    if (slash == NULL)
-        return -1;
-    *slash = '\0';
-    snprintf(log_path, sizeof log_path, "%s/postgres.log", run_dir);
     PGconn *c = PQconnectdb(sb_api_harness_conninfo(w->h));
     if (PQstatus(c) != CONNECTION_OK || sql(c, "ALTER SYSTEM SET log_statement = 'all'") != 0 ||
         sql(c, "SELECT pg_reload_conf()") != 0) {

@@ -6,7 +6,7 @@
   (never host internals).
 - host/src/<subsystem>: only its own headers and those of subsystems below it.
 - request states have one writer (store/request_store.c, driven by
-  api/request_transition.c).
+  service/request_transition.c).
 - SQL and libpq belong to host/src/store/: no other host source includes
   <libpq-fe.h>, names a PQ* function or PGresult (rows are read through
   store/rows.h), or holds SQL in a string literal ("SELECT ", "INSERT
@@ -30,11 +30,12 @@ allowed = {  # subsystem -> subsystems it may include from (SPEC §3 house plan)
     "plugin": {"util", "crypto", "config", "plugin"},
     "store": {"util", "crypto", "config", "domain", "store"},
     "http": {"util", "crypto", "http"},
-    "worker": {"util", "crypto", "config", "domain", "store", "http", "plugin", "worker"},  # never api/
-    "api": {"util", "crypto", "config", "domain", "store", "http", "plugin", "api"},
-    "server": {"util", "crypto", "config", "domain", "store", "http", "plugin", "worker", "api", "server"},
+    "service": {"util", "crypto", "config", "domain", "store", "service"},  # no HTTP: API and worker share it
+    "worker": {"util", "crypto", "config", "domain", "store", "http", "plugin", "service", "worker"},  # never api/
+    "api": {"util", "crypto", "config", "domain", "store", "http", "plugin", "service", "api"},
+    "server": {"util", "crypto", "config", "domain", "store", "http", "plugin", "service", "worker", "api", "server"},
     "agent": {"util", "crypto", "config", "domain", "http", "plugin", "agent"},  # never store/ or api/
-    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "worker", "api", "server", "agent", "cli"},
+    "cli": {"util", "crypto", "config", "domain", "store", "http", "plugin", "service", "worker", "api", "server", "agent", "cli"},
 }
 # System headers a layer must never touch (the domain core is pure).
 forbidden_system = {
@@ -43,6 +44,7 @@ forbidden_system = {
     "crypto": ("libpq-fe.h", "microhttpd.h"),
     "http": ("libpq-fe.h",),
     "store": ("microhttpd.h",),
+    "service": ("libpq-fe.h", "microhttpd.h"),
     "agent": ("libpq-fe.h",),
 }
 quoted = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -70,10 +72,10 @@ for base in [root / "plugin-api", root / "plugins"]:
                 violations.append(f"{path.relative_to(root)}: includes <{inc}> (host internals)")
 # One writer of request states (SPEC §8, issue #4): SQL that writes the
 # requests table lives in store/request_store.c only, and its two state
-# writers are called only by api/request_transition.c (the machine) and
+# writers are called only by service/request_transition.c (the machine) and
 # api/request_submit.c (the insert of the submit transition's state).
 state_sql = re.compile(r'(UPDATE\s+requests\b|INSERT\s+INTO\s+requests\b|DELETE\s+FROM\s+requests\b)', re.I)
-callers = {"sb_request_store_set_state": {"host/src/api/request_transition.c", "host/src/store/request_store.c", "host/src/store/request_store.h"},
+callers = {"sb_request_store_set_state": {"host/src/service/request_transition.c", "host/src/store/request_store.c", "host/src/store/request_store.h"},
            "sb_request_store_insert": {"host/src/api/request_submit.c", "host/src/store/request_store.c", "host/src/store/request_store.h"}}
 for path in sorted((root / "host" / "src").rglob("*.[ch]")):
     rel = str(path.relative_to(root))
@@ -84,7 +86,7 @@ for path in sorted((root / "host" / "src").rglob("*.[ch]")):
     for fn, allowed_in in callers.items():
         if fn + "(" in text and rel not in allowed_in:
             violations.append(f"{rel}: calls {fn}; request states change only through "
-                              "api/request_transition.c (the machine's table)")
+                              "service/request_transition.c (the machine's table)")
 
 def code_and_strings(text):
     """The C text without comments, and its string literals, in order."""

@@ -129,6 +129,39 @@ static inline void agent_proc_use_example_provider(agent_proc *p, const char *pl
     fclose(f);
 }
 
+/* The config loads `plugin` (<plugin>.so from plugin_dir) and serves the
+ * connection with one provider instance of it named after the connection:
+ * `instance_keys` are the instance's own keys (rate_limit, fence; NULL:
+ * none) as YAML lines indented by four spaces, `provider_config` the
+ * plugin's config block as lines indented by six. 0, or -1 when the config
+ * is not the one agent_proc_prepare wrote. */
+static inline int agent_proc_use_plugin(agent_proc *p, const char *plugin_dir, const char *plugin,
+                                        const char *instance_keys, const char *provider_config)
+{
+    static const char no_plugins[] = "plugins:\n  load: []\n";
+    FILE *f = fopen(p->config, "r");
+    if (f == NULL)
+        return -1;
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, no_plugins), *conn = strstr(text, "  connection: ");
+    if (at == NULL || conn == NULL)
+        return -1;
+    *at = '\0';
+    conn += strlen("  connection: ");
+    const char *rest = at + strlen(no_plugins);
+    if ((f = fopen(p->config, "w")) == NULL)
+        return -1;
+    fprintf(f,
+            "%splugins:\n  directory: %s\n  load:\n    - name: %s\n      file: %s.so\n"
+            "providers:\n  - name: %.*s\n    plugin: %s\n%s    config:\n%s%s",
+            text, plugin_dir, plugin, plugin, (int)strcspn(conn, "\n"), conn, plugin,
+            instance_keys ? instance_keys : "", provider_config, rest);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 /* Starts the agent; token (may be NULL) goes in SBRIDGE_ENROLLMENT_TOKEN. */
 static inline void agent_proc_start(agent_proc *p, const char *token)
 {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/agent_api.h"
+#include "service/job_writer.h"
 #include "request_test_util.h"
 
 typedef struct test_agent {

@@ -40,25 +40,8 @@ static inline void e2e_agent(agent_proc *a, const char *token, const char *plugi
                              const char *instance_keys, const char *provider_config)
 {
     agent_proc_prepare(a, sb_api_harness_base_url(h), "vault-a", 0, NULL);
-    FILE *f = fopen(a->config, "r");
-    cr_assert_not_null(f);
-    char text[4096];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    static const char no_plugins[] = "plugins:\n  load: []\n";
-    char *at = strstr(text, no_plugins);
-    cr_assert_not_null(at, "agent_proc_prepare's config changed shape");
-    *at = '\0';
-    const char *rest = at + strlen(no_plugins);
-    f = fopen(a->config, "w");
-    cr_assert_not_null(f);
-    fprintf(f,
-            "%splugins:\n  directory: %s\n  load:\n    - name: %s\n      file: %s.so\n"
-            "providers:\n  - name: vault-a\n    plugin: %s\n%s    config:\n%s%s",
-            text, SB_PLUGIN_OUT_DIR, plugin, plugin, plugin, instance_keys ? instance_keys : "",
-            provider_config, rest);
-    fclose(f);
+    cr_assert_eq(agent_proc_use_plugin(a, SB_PLUGIN_OUT_DIR, plugin, instance_keys, provider_config),
+                 0, "agent_proc_prepare's config changed shape");
     agent_proc_start(a, token);
     cr_assert(agent_proc_health_is(a, "/readyz", 200, ap_work_deadline_ms(20000)),
               "the agent never became ready");

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "service/request_writer.h"
 #include "store/catalog_store.h"
 #include "tenancy_test_util.h"
 
@@ -183,6 +184,30 @@ static inline void workflow_with_rule(const char *name, int min, const char *gro
              rule_extra_cols ? rule_extra_cols : "", name, prio, out,
              rule_extra_vals ? rule_extra_vals : "");
     cr_assert_geq(sb_api_harness_sql(h, q, NULL, 0), 0);
+}
+
+typedef struct drive_ctx {
+    const char *id, *reason;
+    bool succeeded;
+    int applied;
+} drive_ctx;
+
+static inline int drive_txn(sb_db_conn *conn, void *p, sb_error *err)
+{
+    drive_ctx *c = p;
+    return sb_request_drive_job(conn, NULL, c->id, c->succeeded, c->reason, &c->applied, NULL,
+                                err);
+}
+
+/* A job outcome through the request writer (what job completion and the
+ * lease sweep call) in its own transaction: 0 and *applied, or -1. */
+static inline int drive_job(const char *id, bool succeeded, const char *reason, int *applied)
+{
+    drive_ctx c = {id, reason, succeeded, -1};
+    sb_error err = {0};
+    int rc = sb_db_transaction(sb_api_harness_db(h), drive_txn, &c, &err);
+    *applied = rc == 0 ? c.applied : 0;
+    return rc;
 }
 
 #endif

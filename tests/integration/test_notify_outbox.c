@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "agent_test_util.h"
-#include "api/notify_api.h"
+#include "service/notify_events.h"
 #include "notify_test_util.h"
-#include "server/worker_tasks.h"
+#include "worker/worker_tasks.h"
 #include "worker/tasks.h"
 
 #define STORM_RETRY_AFTER_MS 300

@@ -23,6 +23,7 @@
 #include "store/worker_store.h"
 #include "util/log.h"
 #include "worker/scheduler.h"
+#include "worker/worker_tasks.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
@@ -363,6 +364,31 @@ Test(worker_scheduler, a_replica_killed_mid_task_leaves_nothing_half_done)
 }
 
 /* ---- `sbridge worker` processes ------------------------------------------- */
+
+/* The worker role's whole task table (what `sbridge worker` runs) from a
+ * binary linked with the worker library alone: the request sweeps come
+ * from service/, not api/ (worker_links checks the symbols). Each task
+ * runs at start and leaves its row. */
+Test(worker_scheduler, the_worker_roles_task_table_runs_without_the_api)
+{
+    sb_settings s = {0};
+    sb_worker *w = NULL;
+    sb_error err = {0};
+    cr_assert_eq(sb_worker_tasks_start(&s, SB_WORKER_MODE_DEV, db, NULL, NULL, NULL, &w, &err), 0,
+                 "%s", err.message);
+    cr_assert_not_null(w);
+    int64_t deadline = now_ms() + 30000;
+    while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 1 AND "
+                       "last_outcome = 'succeeded'") < 7 &&
+           now_ms() < deadline)
+        sleep_ms(50);
+    sb_worker_stop(w);
+    cr_assert_eq(sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 1 AND "
+                             "last_outcome = 'succeeded' AND name IN ('expire_requests', "
+                             "'recover_leases', 'expire_reveal_sessions', 'expire_wraps', "
+                             "'mark_stale_agents', 'schedule_discovery', 'mark_catalog_missing')"),
+                 7);
+}
 
 static pid_t start_worker_process(const char *config, const char *log)
 {

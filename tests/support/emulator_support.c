@@ -24,81 +24,11 @@
 
 static es_proc main_emu = {.pid = -1};
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void es_proc_start(es_proc *e, const char *script_rel, const char *const *extra_args)
 {
-    snprintf(e->dir, sizeof e->dir, "/tmp/sb-emulator-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
-    char port_file[300], script[600];
-    snprintf(port_file, sizeof port_file, "%s/port", e->dir);
-    snprintf(script, sizeof script, "%s/%s", SB_SOURCE_DIR, script_rel);
-    const char *argv[24] = {"python3", script, "--port", "0", "--port-file", port_file};
-    size_t argc = 6;
-    for (size_t i = 0; extra_args && extra_args[i] && argc < 23; i++)
-        argv[argc++] = extra_args[i];
-    argv[argc] = NULL;
-    e->pid = fork();
-    cr_assert(e->pid >= 0, "fork: %s", strerror(errno));
-    if (e->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2(null, STDOUT_FILENO);
-        execvp("python3", (char *const *)argv);
-        _exit(127);
-    }
-    int64_t deadline = now_ms() + 15000;
-    while (now_ms() < deadline) {
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            int ok = fscanf(f, "%d", &e->port) == 1;
-            fclose(f);
-            if (ok && e->port > 0)
-                return;
-        }
-        int status;
-        if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
-            e->pid = -1;
-            cr_assert_fail("the emulator exited during start-up (status %d)", status);
-        }
-        sleep_ms(20);
-    }
-    cr_assert_fail("the emulator did not write its port within 15 s");
-}
-
-void es_proc_stop(es_proc *e)
-{
-    if (e->pid > 0) {
-        kill(e->pid, SIGTERM);
-        int status;
-        int64_t deadline = now_ms() + 5000;
-        while (waitpid(e->pid, &status, WNOHANG) == 0 && now_ms() < deadline)
-            sleep_ms(10);
-        if (now_ms() >= deadline) {
-            kill(e->pid, SIGKILL);
-            waitpid(e->pid, &status, 0);
-        }
-        e->pid = -1;
-    }
-    if (e->dir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", e->dir);
-        e->dir[0] = '\0';
-    }
+    char why[300];
+    if (es_proc_spawn(e, SB_SOURCE_DIR, script_rel, extra_args, why, sizeof why) != 0)
+        cr_assert_fail("%s", why);
 }
 
 void es_emulator_start(const char *script_rel, const char *const *extra_args)

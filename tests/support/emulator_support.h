@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "emulator_proc.h"
 #include "plugin_harness.h"
 
 /* Starts `python3 SB_SOURCE_DIR/<script_rel> --port 0 --port-file F` plus
@@ -30,14 +31,8 @@ void es_emulator_stop(void);
 int es_port(void);
 
 /* Any number of further emulators (e.g. Argo CD beside a provider's): the
- * same start and stop on a process of the caller's. */
-typedef struct es_proc {
-    pid_t pid; /* -1: not running */
-    int port;
-    char dir[256];
-} es_proc;
+ * same start and stop on a process of the caller's (emulator_proc.h). */
 void es_proc_start(es_proc *e, const char *script_rel, const char *const *extra_args);
-void es_proc_stop(es_proc *e);
 
 /* One HTTP request to `url`; returns the status, *out gets the body (heap)
  * when out is non-NULL. */

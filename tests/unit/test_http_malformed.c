@@ -1,8 +1,8 @@
 /* test_http_malformed.c — malformed and oversized requests sent over raw
  * sockets: every error the server decides is the JSON error shape with its
- * content type and request id; the few that libmicrohttpd 0.9 answers by
- * itself (see server.h) keep their status and are recorded in the access
- * log with the status sent. */
+ * content type and request id, including the few that libmicrohttpd 0.9
+ * answers by itself (see http/mhd_error_bodies.c), which keep their status
+ * and are recorded in the access log with the status sent. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -24,15 +24,24 @@ static int h_ok(sb_server_request *req, void *ctx)
     return sb_http_respond_json(req, 200, json_pack("{s:b}", "ok", 1));
 }
 
+#define LOOKALIKE "<html><head><title>Request malformed</title></head><body>ours</body></html>"
+
+static int h_lookalike(sb_server_request *req, void *ctx)
+{
+    (void)ctx;
+    return sb_http_respond_raw(req, 200, "text/html", LOOKALIKE, sizeof LOOKALIKE - 1);
+}
+
 static void start(void)
 {
     const sb_route routes[] = {
         {"GET", "/api/v1/ok", SB_AUTH_PUBLIC, NULL, h_ok, NULL, "ok", NULL},
         {"POST", "/api/v1/echo", SB_AUTH_PUBLIC, NULL, h_ok, NULL, "echo", NULL},
+        {"GET", "/api/v1/lookalike", SB_AUTH_PUBLIC, NULL, h_lookalike, NULL, "lookalike", NULL},
     };
     router = sb_router_new();
     sb_error err = {0};
-    cr_assert_eq(sb_router_add_all(router, routes, 2, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_router_add_all(router, routes, 3, &err), 0, "%s", err.message);
     sb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 2, .body_limit = 1024};
     cr_assert_eq(sb_http_server_start(&cfg, router, &server, &err), 0, "%s", err.message);
     port = sb_http_server_port(server);
@@ -65,6 +74,17 @@ static void expect_json_error(const char *raw, int status, const char *code)
     cr_assert_eq(raw_parse(out, &r), 0, "not an HTTP answer: '%.200s'", out);
     cr_assert_eq(r.status, status, "%.300s", out);
     cr_assert_str_eq(r.content_type, "application/json", "%.300s", out);
+    if (strncmp(r.body, "HTTP/1.", 7) == 0) {
+        /* libmicrohttpd 0.9.75 writes the header block of its bad
+         * Content-Length answer twice (its bug: the stock shared library
+         * does the same); the body follows the second, which must be the
+         * same answer */
+        raw_reply again;
+        cr_assert_eq(raw_parse(r.body, &again), 0, "%.300s", out);
+        cr_assert_eq(again.status, status);
+        cr_assert_str_eq(again.request_id, r.request_id);
+        r = again;
+    }
     json_error_t e;
     json_t *j = json_loads(r.body, 0, &e);
     cr_assert_not_null(j, "not JSON: %.300s", r.body);
@@ -99,6 +119,11 @@ Test(http_malformed, headers_over_the_limit_are_431_json)
     cr_assert_eq(r.status, 200, "%.200s", out);
     free(out);
     free(raw);
+    /* over the connection's memory (twice the limit): libmicrohttpd's own
+     * 431, in our shape (http/mhd_error_bodies.c) */
+    raw = with_header_of(40000);
+    expect_json_error(raw, 431, "headers_too_large");
+    free(raw);
 }
 
 Test(http_malformed, a_long_target_is_414_json)
@@ -119,32 +144,32 @@ Test(http_malformed, a_declared_body_over_the_limit_is_413_json)
     expect_json_error("DELETE /api/v1/ok HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed");
 }
 
-/* What libmicrohttpd 0.9 answers before any callback of ours can (server.h):
- * the status stays right and, once the request line was parsed (so the
- * request is ours to log), the access log records the status it sent. Its
- * fixed body cannot be replaced. A bad HTTP version is refused while the
- * request line is parsed, before the server hears of the request at all. */
-Test(http_malformed, what_libmicrohttpd_answers_itself_keeps_its_status_and_is_logged)
+/* What libmicrohttpd answers by itself, before any callback runs (see
+ * http/mhd_error_bodies.c): its status, and our JSON shape instead of its
+ * HTML page; the access log records the status it sent (when the request
+ * line had been parsed, so the request is known to us). */
+Test(http_malformed, what_libmicrohttpd_answers_itself_is_json_and_logged)
 {
     static const struct {
         const char *raw;
         int status;
+        const char *code;
         int logged;
     } cases[] = {
-        {"GET /api/v1/ok HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 400, 1},
-        {"POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, 1},
-        {"POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", 400, 1},
-        {"GET /api/v1/ok HTTP/2.0\r\nHost: x\r\n\r\n", 505, 0},
+        {"GET /api/v1/ok HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 400, "malformed_request", 1},
+        {"POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400,
+         "invalid_content_length", 1},
+        {"POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", 400,
+         "malformed_chunked_body", 1},
+        {"POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+         413, "body_too_large", 1},
+        {"GET /api/v1/ok HTTP/2.0\r\nHost: x\r\n\r\n", 505, "http_version_not_supported", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         log_capture_start();
-        char *out = exchange(cases[i].raw);
-        raw_reply r;
-        cr_assert_eq(raw_parse(out, &r), 0, "case %zu: '%.200s'", i, out);
-        cr_assert_eq(r.status, cases[i].status, "case %zu: %.200s", i, out);
+        expect_json_error(cases[i].raw, cases[i].status, cases[i].code);
         if (!cases[i].logged) {
             log_capture_stop();
-            free(out);
             continue;
         }
         char want[64];
@@ -154,6 +179,18 @@ Test(http_malformed, what_libmicrohttpd_answers_itself_keeps_its_status_and_is_l
         cr_assert_not_null(log, "case %zu: the access log does not record it", i);
         cr_assert_not_null(strstr(log, want), "case %zu: %s", i, log);
         free(log);
-        free(out);
     }
+}
+
+/* Our own answers are never rewritten: a body that starts like one of
+ * libmicrohttpd's pages, sent by a handler, arrives as sent. */
+Test(http_malformed, a_handlers_own_html_is_never_rewritten)
+{
+    char *out = exchange("GET /api/v1/lookalike HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    raw_reply r;
+    cr_assert_eq(raw_parse(out, &r), 0, "'%.200s'", out);
+    cr_assert_eq(r.status, 200, "%.300s", out);
+    cr_assert_str_eq(r.content_type, "text/html");
+    cr_assert_str_eq(r.body, LOOKALIKE);
+    free(out);
 }

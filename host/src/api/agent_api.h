@@ -61,21 +61,9 @@ int sb_api_job_routes(sb_router *r, sb_app *app, sb_error *err);
  * hand-out and every failure is audited (actor from req). */
 int sb_job_claim(sb_app *app, sb_server_request *req, const sb_agent_identity *agent,
                  json_t **job, sb_error *err);
-/* The job of an approved request, on the caller's connection (the approving
- * transaction): payload {request_id, secret_ref, keys, operation} and, for
- * a read, read_public_key (the request's read key, api/read_api.h), NOTIFY
- * at commit, one job.create audit event. */
-struct sb_request_row;
-int sb_job_create_for_request(sb_db_conn *conn, sb_server_request *req,
-                              const struct sb_request_row *r, const char *type,
-                              const char *read_public_key, sb_error *err);
 /* 0 when no key anywhere in payload steers a connection (I4); else 1 with
  * the dotted path of the first one in path_out. */
 int sb_job_payload_steers(const json_t *payload, char *path_out, size_t cap);
-/* The lease sweep the worker calls (and tests): re-queues (and notifies)
- * or fails jobs whose lease expired, up to limit; failing a request's job
- * fails the request in the same transaction. *n how many it changed. */
-int sb_job_sweep_leases(sb_db *db, long limit, size_t *n, sb_error *err);
 /* The request outcome of a job, inside the caller's transaction; a request
  * no longer approved is left alone (*applied = 0). A patch that executed
  * starts its GitOps observations in the same transaction

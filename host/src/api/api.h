@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "api/app.h"
+#include "service/audit_write.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "store/db.h"
@@ -58,16 +59,14 @@ int sb_api_gate(const sb_route *route, sb_server_request *req, void *ctx);
  * a partial identity. Slides the session's idle expiry. */
 int sb_api_authenticate(sb_app *app, sb_server_request *req, sb_identity *out, sb_error *err);
 
-/* One audit event inside the caller's transaction. details may be NULL
- * (borrowed). outcome: "success", "failure" or "denied". */
-typedef struct sb_api_audit_event {
-    const char *action;   /* "team.create" */
-    const char *resource; /* "team:<uuid>" */
-    const char *outcome;
-    const char *severity; /* NULL = "info" */
-    json_t *details;      /* never a secret value */
-} sb_api_audit_event;
+/* One audit event inside the caller's transaction (service/audit_write.h),
+ * its actor taken from the request; req NULL: the system. */
+typedef sb_audit_entry sb_api_audit_event;
 int sb_api_audit(sb_db_conn *conn, sb_server_request *req, const sb_api_audit_event *ev, sb_error *err);
+/* The actor of a request (identity from the gate, ids from the request):
+ * fills *out and returns it, or NULL (the system) when req is NULL. The
+ * borrowed strings live as long as req. */
+const sb_actor *sb_api_request_actor(sb_server_request *req, sb_actor *out);
 /* The same in its own transaction (refusals: nothing else to commit). */
 int sb_api_audit_now(sb_app *app, sb_server_request *req, const sb_api_audit_event *ev);
 

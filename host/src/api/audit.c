@@ -59,40 +59,28 @@ static const char *correlation_id(sb_server_request *req)
     return valid_token(h, SB_AUDIT_CORRELATION_MAX) ? h : sb_server_request_id(req);
 }
 
+const sb_actor *sb_api_request_actor(sb_server_request *req, sb_actor *out)
+{
+    if (req == NULL)
+        return NULL;
+    const sb_identity *who = sb_api_identity(req);
+    sb_api_actor(who, out->name, sizeof out->name);
+    if (who == NULL)
+        snprintf(out->display, sizeof out->display, "anonymous");
+    else if (who->method == SB_IDENTITY_AGENT)
+        snprintf(out->display, sizeof out->display, "agent %s", who->username);
+    else
+        snprintf(out->display, sizeof out->display, "%s", who->username);
+    out->request_id = sb_server_request_id(req);
+    out->correlation_id = correlation_id(req);
+    out->remote_ip = sb_http_remote_ip(req);
+    return out;
+}
+
 int sb_api_audit(sb_db_conn *conn, sb_server_request *req, const sb_api_audit_event *ev, sb_error *err)
 {
-    if (ev == NULL)
-        return sb_error_set(err, SB_AUDIT_E_INVALID, "no audit event to write");
-    if (ev->details && !json_is_object(ev->details))
-        return sb_error_set(err, SB_AUDIT_E_INVALID, "audit details for %s must be a JSON object",
-                            ev->action ? ev->action : "(no action)");
-    char actor[64], generated[40];
-    sb_audit_record r = {0};
-    if (req) {
-        sb_api_actor(sb_api_identity(req), actor, sizeof actor);
-        r.correlation_id = correlation_id(req);
-        r.request_id = sb_server_request_id(req);
-        r.remote_ip = sb_http_remote_ip(req);
-    } else {
-        unsigned char raw[16];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(generated, sizeof generated, raw, sizeof raw);
-        snprintf(actor, sizeof actor, "system");
-        r.correlation_id = generated;
-    }
-    r.actor = actor;
-    r.action = ev->action;
-    r.resource = ev->resource;
-    r.outcome = ev->outcome;
-    r.severity = ev->severity;
-    char *details = ev->details ? json_dumps(ev->details, JSON_COMPACT) : NULL;
-    if (ev->details && details == NULL)
-        return sb_error_set(err, SB_AUDIT_E_INVALID, "audit details for %s cannot be serialised",
-                            ev->action ? ev->action : "(no action)");
-    r.details = details;
-    int rc = sb_audit_append(conn, &r, err);
-    free(details);
-    return rc;
+    sb_actor actor;
+    return sb_audit_write(conn, sb_api_request_actor(req, &actor), ev, err);
 }
 
 int sb_api_audit_now(sb_app *app, sb_server_request *req, const sb_api_audit_event *ev)

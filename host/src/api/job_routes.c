@@ -36,7 +36,7 @@
 #include <string.h>
 
 #include "api/agent_api.h"
-#include "api/notify_api.h"
+#include "service/notify_events.h"
 #include "api/read_api.h"
 #include "domain/domain_error.h"
 #include "domain/job_rules.h"

@@ -1,24 +1,14 @@
 /*
- * api/read_api.h — read results: the per-request read key, the agent's
- * sealed results, the single-use reveal and reveal sessions (SPEC §10,
- * I1, I2, I8).
+ * api/read_api.h — read results: the agent's sealed results, the
+ * single-use reveal and reveal sessions (SPEC §10, I1, I2, I8); the
+ * per-request read key is service/read_key.h's.
  *
  * Contract:
- *   - sb_read_key_create runs in the approving transaction of a read (or
- *     the submit of a direct reveal): a fresh X25519 key pair whose private
- *     half is wrapped by the app's KMS before it is stored and zeroed in
- *     memory; the public half (standard base64) goes into the job payload.
- *     Without a KMS it fails with SB_KMS_E_UNAVAILABLE (503): nothing is
- *     approved that could never be revealed.
  *   - sb_read_results_store runs in the completing transaction of a read
  *     job: results must name exactly the request's keys (each once), every
  *     box must be base64 of at least crypto_box_SEALBYTES bytes; anything
  *     else is SB_DOMAIN_E_INVALID and nothing is stored. Wraps live for the
  *     workflow's wrap_ttl_approved_s.
- *   - sb_read_result_open unwraps the request's private key through the KMS
- *     and opens one box into secure memory (*value, sb_secure_release it).
- *     Callers consume the wrap first (store/wrap_store.h), so a failure
- *     here loses the result rather than letting it be opened twice.
  */
 #ifndef SB_API_READ_API_H
 #define SB_API_READ_API_H
@@ -27,18 +17,11 @@
 
 #include "api/handler_kit.h"
 #include "crypto/kms.h"
+#include "service/read_key.h"
 #include "store/request_store.h"
-
-#define SB_READ_KEY_B64_MAX 48
-
-int sb_read_key_create(sb_db_conn *conn, const sb_kms *kms, const char *request_id,
-                       char public_b64[SB_READ_KEY_B64_MAX], sb_error *err);
 
 int sb_read_results_store(sb_db_conn *conn, const sb_request_row *r, const char *agent_id,
                           const json_t *results, sb_error *err);
-
-int sb_read_result_open(sb_db_conn *conn, const sb_kms *kms, const char *request_id,
-                        const char *box_b64, unsigned char **value, size_t *len, sb_error *err);
 
 int sb_api_reveal_routes(sb_router *r, sb_app *app, sb_error *err);
 

@@ -1,18 +1,13 @@
 /*
  * api/request_api.h — what the request modules share (api/request_*.c).
  *
- *   request_transition.c  the ONLY code that changes a request's state:
- *                         domain/request_machine decides, the store applies
- *                         a compare-and-set, the actions of the table row
- *                         run in the same transaction, one audit event.
+ *   (the state writer, the expiry sweep and job outcomes are
+ *   service/request_writer.h's, shared with the worker)
  *   request_submit.c      POST /requests, POST /requests/cross-team.
  *   request_decide.c      approve / reject / verify / cancel / fill / refuse.
  *   request_routes.c      the route table and the reads (lists, detail).
  *   request_input.c       bodies: key names, sealed values, plaintext refusal.
  *   request_voter.c       who may vote on a request (votes and the queue).
- *   request_system.c      transitions without a user: the expiry sweep and
- *                         job outcomes (called by the worker and the agent
- *                         protocol; the control plane runs the sweep too).
  */
 #ifndef SB_API_REQUEST_API_H
 #define SB_API_REQUEST_API_H
@@ -22,45 +17,8 @@
 #include "api/handler_kit.h"
 #include "domain/approval_rule.h"
 #include "domain/request_machine.h"
+#include "service/request_writer.h"
 #include "store/request_store.h"
-
-/* Sealed values of a patch submit or a cross-team fill (already checked). */
-typedef struct sb_sealed_value {
-    const char *key, *recipient, *box; /* box: base64 of a crypto_box_seal output */
-} sb_sealed_value;
-
-/* sb_request_vote_in: store/request_store.h (recorded with the state). */
-
-/* One step of the machine on a locked request row. */
-typedef struct sb_request_step {
-    sb_request_event event;
-    sb_request_ctx ctx;             /* only the direct-reveal submit gate reads it */
-    sb_request_change change;       /* reason, filler, decided */
-    const sb_request_vote_in *vote; /* required exactly when the row records a vote */
-    const sb_sealed_value *sealed;  /* required exactly when the row stores values */
-    size_t n_sealed;
-    json_t *details; /* extra audit details (borrowed), may be NULL */
-    const struct sb_kms *kms; /* the app's KMS: needed where the row creates a read key */
-} sb_request_step;
-
-/* Applies step to the request in cur (row 0, locked FOR UPDATE by the
- * caller): asks the machine, writes the new state with a compare-and-set,
- * performs the row's actions (vote, sealed values, wrap TTLs, job intent
- * with the cross-team allowlist re-check) and writes the audit event
- * "request.<action>". req NULL: the actor is "system". The new row in out.
- * Errors: SB_DOMAIN_E_ILLEGAL_TRANSITION (409, message naming the current
- * state), SB_DOMAIN_E_INVALID (a step that does not fit its row), store
- * errors. */
-int sb_request_apply(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
-                     const sb_request_step *step, sb_row_set *out, sb_error *err);
-
-/* The submit transition: the state a new request of kind starts in and the
- * actions; the caller inserts the row with that state, then calls
- * sb_request_after_submit for the actions and the audit event. */
-int sb_request_submit_state(sb_request_kind kind, const sb_request_ctx *ctx, sb_request_state *to,
-                            uint32_t *actions, sb_error *err);
-int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_row_set *row,
-                            uint32_t actions, const sb_request_step *step, sb_error *err);
 
 /* ---- input (request_input.c); functions taking req answer it on -1 ----- */
 
@@ -106,8 +64,6 @@ int sb_request_voter(sb_db_conn *conn, const sb_identity *who, const sb_request_
 
 /* Rendering. */
 json_t *sb_request_json(const sb_row_set *rows, size_t i);
-/* The workflow snapshot's integer field name, or fallback. */
-int sb_request_workflow_int(const sb_request_row *r, const char *name, int fallback);
 
 /* Who may see a request: its requester, a holder of secret.approve,
  * secret.security.approve or secret.list on its project, or (cross-team) of

@@ -105,6 +105,7 @@ static int refusal_error(const sb_approval_outcome *out, sb_error *err)
 
 static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
+    sb_actor actor;
     sb_row_set rows = {0}, votes = {0};
     sb_request_row r;
     sb_request_kind kind;
@@ -162,7 +163,8 @@ static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_err
                                 .vote = &vote,
                                 .details = d,
                                 .kms = o->app->kms};
-        rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
+        rc = sb_request_apply(conn, sb_api_request_actor(o->req, &actor), &rows, &step,
+                              &o->rows, err);
         json_decref(d);
     }
     free(prior);
@@ -176,6 +178,7 @@ static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_err
 
 static int cancel_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
+    sb_actor actor;
     (void)in;
     sb_row_set rows = {0};
     sb_request_row r;
@@ -186,7 +189,8 @@ static int cancel_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_e
         rc = sb_error_set(err, SB_DOMAIN_E_DENIED, "only the requester can cancel a request");
     if (rc == 0) {
         sb_request_step step = {.event = SB_REQ_EV_CANCEL, .change = {.decided = true}};
-        rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
+        rc = sb_request_apply(conn, sb_api_request_actor(o->req, &actor), &rows, &step,
+                              &o->rows, err);
     }
     sb_row_set_free(&rows);
     return rc;
@@ -194,6 +198,7 @@ static int cancel_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_e
 
 static int provider_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
+    sb_actor actor;
     sb_row_set rows = {0};
     sb_request_row r;
     sb_request_kind kind;
@@ -239,7 +244,8 @@ static int provider_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb
                                            .decided = !fill},
                                 .sealed = fill ? in->sealed.values : NULL,
                                 .n_sealed = fill ? in->sealed.n : 0};
-        rc = sb_request_apply(conn, o->req, &rows, &step, &o->rows, err);
+        rc = sb_request_apply(conn, sb_api_request_actor(o->req, &actor), &rows, &step,
+                              &o->rows, err);
     }
     sb_row_set_free(&rows);
     return rc;

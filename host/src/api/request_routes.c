@@ -36,15 +36,6 @@ static json_t *parsed(const char *text)
     return j ? j : json_null();
 }
 
-int sb_request_workflow_int(const sb_request_row *r, const char *name, int fallback)
-{
-    json_t *w = json_loads(r->workflow ? r->workflow : "{}", 0, NULL);
-    json_t *v = json_object_get(w, name);
-    int out = json_is_integer(v) ? (int)json_integer_value(v) : fallback;
-    json_decref(w);
-    return out;
-}
-
 json_t *sb_request_json(const sb_row_set *rows, size_t i)
 {
     sb_request_row r;

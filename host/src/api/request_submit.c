@@ -256,6 +256,7 @@ static int refused_on_prod(sb_handler_op *o)
 
 static int submit_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
 {
+    sb_actor actor;
     submit_input *in = o->extra;
     sb_row_set target = {0}, row = {0};
     sb_policy_loaded *loaded = NULL;
@@ -309,7 +310,8 @@ static int submit_txn(sb_db_conn *conn, sb_handler_op *o, sb_error *err)
         sb_request_step step = {.event = SB_REQ_EV_SUBMIT, .sealed = in->sealed.values,
                                 .n_sealed = in->sealed.n, .kms = o->app->kms};
         if (rc == 0)
-            rc = sb_request_after_submit(conn, o->req, &row, actions, &step, err);
+            rc = sb_request_after_submit(conn, sb_api_request_actor(o->req, &actor), &row,
+                                         actions, &step, err);
         if (rc == 0 && (actions & SB_REQ_ACT_RECORD_JOB_INTENT)) /* show job_recorded */
             rc = sb_request_store_get(conn, r.id, false, &o->rows, err) == 0 ? 0 : -1;
         else if (rc == 0) {

@@ -1,6 +1,6 @@
 /*
  * cli/cmd_server.c — `sbridge server` (the control plane), `sbridge worker`
- * (the worker's tasks alone, server/worker_tasks.h) and `sbridge migrate`.
+ * (the worker's tasks alone, worker/worker_tasks.h) and `sbridge migrate`.
  * Both long-running roles run until SIGTERM or SIGINT; the server then
  * drains for shutdown_grace, the worker finishes the task in progress.
  * SIGHUP re-reads the log level from the config file.
@@ -19,7 +19,7 @@
 #include "plugin/kms_client.h"
 #include "plugin/registry.h"
 #include "server/control_plane.h"
-#include "server/worker_tasks.h"
+#include "worker/worker_tasks.h"
 #include "store/database.h"
 #include "util/log.h"
 #include "worker/health.h"

@@ -71,8 +71,9 @@ static int content_length_too_large(const sb_server_request *req, size_t limit)
  * (the connection's memory, twice as large) is reached. 1 when answered.
  *
  * What libmicrohttpd 0.9.75 answers by itself, before any callback of ours
- * runs, with a body compiled into the library (HTML, no Content-Type) that
- * no option or callback can replace: 400 for a header line without a colon,
+ * runs, with a body compiled into the library (HTML, no Content-Type; made
+ * JSON by http/mhd_error_bodies.c, since no option or callback can
+ * replace it): 400 for a header line without a colon,
  * a malformed version token, an unparseable Content-Length or broken chunked
  * framing; 413 for a Content-Length or chunk size that overflows 64 bits;
  * 505 for HTTP/0.9 or 2+; 414/431 for a request line or header that does not
@@ -363,8 +364,8 @@ static void account(sb_server_request *req, enum MHD_RequestTerminationCode toe)
     const char *outcome = outcome_name(toe);
     if (status == 0) {
         /* libmicrohttpd answered it itself (a malformed request or a header
-         * too big for the connection's memory: see server.h), with its own
-         * fixed body; record the status it sent */
+         * too big for the connection's memory: see server.h), with the body
+         * of http/mhd_error_bodies.c; record the status it sent */
         const union MHD_ConnectionInfo *sent =
             MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_HTTP_STATUS);
         if (sent != NULL && sent->http_status != 0) {

@@ -43,7 +43,8 @@
  * other than 1.0/1.1, and a header too big for the connection's memory
  * (which needs a header over twice max_header_bytes). libmicrohttpd 0.9
  * writes its own fixed HTML body for these and offers no hook to replace
- * it; every other error is the JSON shape. See header_too_large in
+ * it, so http/mhd_error_bodies.c replaces it at link time: every error is
+ * the JSON shape. See header_too_large in
  * pipeline.c for the list and what is done instead.
  *
  * sb_http_server_stop(server, grace_ms): /readyz turns 503 at once, the

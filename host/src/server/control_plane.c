@@ -18,7 +18,7 @@
 #include "http/static_files.h"
 #include "plugin/kms_client.h"
 #include "server/openapi_doc.h"
-#include "server/worker_tasks.h"
+#include "worker/worker_tasks.h"
 #include "store/database.h"
 #include "store/migrate.h"
 #include "store/outbox_store.h"

@@ -13,7 +13,7 @@
  *      in dev mode, seed users;
  *   4. the HTTP server on http.listen with every API route, /healthz,
  *      /readyz (database reachable) and /metrics;
- *   5. the worker's tasks (server/worker_tasks.h), seal_audit among them:
+ *   5. the worker's tasks (worker/worker_tasks.h), seal_audit among them:
  *      with worker.enabled false (`--no-worker`) this process does not
  *      seal the audit chain, and a `sbridge worker` must run.
  * sb_control_plane_stop drains the HTTP server for up to grace_ms, then
@@ -33,7 +33,7 @@ typedef struct sb_control_plane_options {
     int dev_mode;          /* seed users, cookies without Secure */
     const char *state_dir; /* overrides settings.state_dir (dev: a temp dir) */
     int run_background;        /* the background loops in this process: the worker's tasks,
-                                  the audit sealer among them (server/worker_tasks.h; none
+                                  the audit sealer among them (worker/worker_tasks.h; none
                                   when worker.enabled is false) */
     FILE *seed_out;            /* dev: where the seeded logins are printed (NULL: stdout) */
     struct sb_registry *plugins; /* the started plugins (notifier instances for the worker's

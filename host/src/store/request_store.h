@@ -8,7 +8,7 @@
  * the caller, RFC 3339 UTC timestamps).
  *
  * The state column is written in exactly two places, both driven by
- * domain/request_machine through api/request_transition.c:
+ * domain/request_machine through service/request_transition.c:
  * sb_request_store_insert (the submit transition's target state) and
  * sb_request_store_set_state, a compare-and-set on (id, state) that
  * returns 1 when the row is no longer in the expected state. Nothing here

@@ -13,7 +13,7 @@
  * with err; the events stay unsealed (nothing is lost) and `sbridge audit
  * verify` reports them once they are older than its threshold. Run every
  * SB_SEAL_AUDIT_INTERVAL_MS by the server's worker, `sbridge worker` and
- * `sbridge dev` (server/worker_tasks.h).
+ * `sbridge dev` (worker/worker_tasks.h).
  */
 #ifndef SB_WORKER_SEAL_AUDIT_H
 #define SB_WORKER_SEAL_AUDIT_H

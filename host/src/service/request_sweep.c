@@ -1,29 +1,14 @@
 /*
- * api/request_system.c — request transitions no user makes: the expiry
- * sweep (request TTL and cross-team fill window) and job outcomes.
- *
- * Contract:
- *   - sb_request_sweep expires, in one transaction, up to `limit` open
- *     requests whose TTL (or, for pending_values, fill window) has passed,
- *     through request_transition.c (events expire / fill_window_expired),
- *     each audited with actor "system". Rows are taken FOR UPDATE SKIP
- *     LOCKED, so concurrent sweepers (replicas, the worker) never expire one
- *     request twice and never wait on a request a user is deciding.
- *     Returns how many it expired; call it again while that equals limit.
- *     A request that cannot be expired is rolled back alone (a savepoint
- *     each) and the sweep answers -1 naming it once the others are
- *     committed, so one bad row never blocks the rest.
- *   - sb_request_job_outcome applies job_succeeded / job_failed to an
- *     approved request (the agent protocol calls it when a job completes).
- *     A request not in approved answers SB_DOMAIN_E_ILLEGAL_TRANSITION;
- *     the caller makes repeats idempotent.
- *   - The worker runs the sweep as its expire_requests task
- *     (server/worker_tasks.c, worker/scheduler.h).
+ * service/request_sweep.c — the expiry sweep (request TTL and cross-team
+ * fill window; see request_writer.h). Each due request is expired through
+ * request_transition.c with actor "system", behind its own savepoint. The
+ * worker runs it as its expire_requests task (worker/worker_tasks.c).
  */
 #include <string.h>
 
-#include "api/request_api.h"
-#include "api/request_system.h"
+#include "domain/domain_error.h"
+#include "service/request_writer.h"
+#include "store/rows.h"
 
 typedef struct sweep_ctx {
     long limit;
@@ -95,36 +80,4 @@ int sb_request_sweep(sb_db *db, long limit, size_t *expired, sb_error *err)
         return -1;
     }
     return rc;
-}
-
-typedef struct outcome_ctx {
-    const char *id;
-    bool succeeded;
-    const char *reason;
-} outcome_ctx;
-
-static int outcome_txn(sb_db_conn *conn, void *p, sb_error *err)
-{
-    outcome_ctx *c = p;
-    sb_row_set cur = {0}, after = {0};
-    int rc = sb_request_store_get(conn, c->id, true, &cur, err);
-    if (rc != 0)
-        return rc < 0 ? -1
-                      : sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no request %s", c->id);
-    sb_request_step step = {.event = c->succeeded ? SB_REQ_EV_JOB_SUCCEEDED : SB_REQ_EV_JOB_FAILED,
-                            .change = {.reason = c->succeeded ? NULL : c->reason}};
-    rc = sb_request_apply(conn, NULL, &cur, &step, &after, err);
-    sb_row_set_free(&cur);
-    sb_row_set_free(&after);
-    return rc;
-}
-
-int sb_request_job_outcome(sb_db *db, const char *request_id, bool succeeded, const char *reason,
-                           sb_error *err)
-{
-    char id[37];
-    if (!sb_rows_uuid(request_id, id))
-        return sb_error_set(err, SB_DOMAIN_E_NOT_FOUND, "no request %s", request_id);
-    outcome_ctx c = {id, succeeded, reason ? reason : "the job failed"};
-    return sb_db_transaction(db, outcome_txn, &c, err);
 }

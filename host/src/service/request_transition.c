@@ -1,6 +1,6 @@
 /*
- * api/request_transition.c — the single writer of request states (see
- * request_api.h). Every status change is: the machine's answer for (kind,
+ * service/request_transition.c — the single writer of request states (see
+ * request_writer.h). Every status change is: the machine's answer for (kind,
  * state, event), a compare-and-set UPDATE on (id, state), the actions of
  * that table row in the same transaction, and one audit event. The row is
  * locked by the caller, so the compare-and-set failing means a bug or a
@@ -9,24 +9,24 @@
  * Actions performed here: record_vote, store_sealed_values, refresh_wraps
  * and expire_wraps (TTLs of the sealed boxes from the workflow snapshot),
  * record_job_intent/enqueue_job (one job_intents row and one queued job per
- * request — api/job_service.c, NOTIFY at commit — written just before
+ * request — service/job_writer.c, NOTIFY at commit — written just before
  * the state so the returned row shows it; for cross_team the destination
  * allowlist is re-checked first and a failed check records no job and
  * applies execute_check_failed right after), audit, and the notify_*
- * actions (outbox events in this transaction, api/notify_api.h; the audit
+ * actions (outbox events in this transaction, service/notify_events.h; the audit
  * details list them under "notifications"). set_fill_deadline is done by
  * the insert (fill_expires_at from the snapshot). create_read_keypair is
- * done with the job (api/read_results.c).
+ * done with the job (service/read_key.c).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "api/agent_api.h"
-#include "api/notify_api.h"
-#include "api/read_api.h"
-#include "store/agent_store.h"
-#include "api/request_api.h"
 #include "domain/domain_error.h"
+#include "service/job_writer.h"
+#include "service/notify_events.h"
+#include "service/read_key.h"
+#include "service/request_writer.h"
+#include "store/agent_store.h"
 
 #define WRAP_TTL_ENDED_S 300 /* live boxes of a rejected/cancelled/expired request: 5 min */
 
@@ -71,7 +71,7 @@ static json_t *notify_actions(uint32_t actions)
     return a;
 }
 
-static int audit(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+static int audit(sb_db_conn *conn, const sb_actor *actor, const sb_request_row *r,
                  const char *from, sb_request_event ev, uint32_t actions, json_t *extra,
                  sb_error *err)
 {
@@ -87,8 +87,8 @@ static int audit(sb_db_conn *conn, sb_server_request *req, const sb_request_row 
         return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory writing an audit event");
     if (extra)
         json_object_update(d, extra);
-    sb_api_audit_event e = {audit_action(ev), resource, "success", NULL, d};
-    int rc = sb_api_audit(conn, req, &e, err);
+    sb_audit_entry e = {audit_action(ev), resource, "success", NULL, d};
+    int rc = sb_audit_write(conn, actor, &e, err);
     json_decref(d);
     return rc;
 }
@@ -187,26 +187,26 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
 }
 
 /* One transition on a locked row; *out the row after it. */
-static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
+static int step_once(sb_db_conn *conn, const sb_actor *actor, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err);
 
 /* The job intent and the queued job itself, in this transaction and one
- * statement (api/job_service.c); a read first gets its read key
+ * statement (service/job_writer.c); a read first gets its read key
  * (api/read_api.h). */
-static int enqueue(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+static int enqueue(sb_db_conn *conn, const sb_actor *actor, const sb_request_row *r,
                    sb_request_kind kind, uint32_t actions, const sb_request_step *s, sb_error *err)
 {
     char read_key[SB_READ_KEY_B64_MAX];
     bool keypair = (actions & SB_REQ_ACT_CREATE_READ_KEYPAIR) != 0;
     if (keypair && sb_read_key_create(conn, s->kms, r->id, read_key, err) != 0)
         return -1;
-    return sb_job_create_for_request(conn, req, r, job_type(kind), keypair ? read_key : NULL, err);
+    return sb_job_create_for_request(conn, actor, r, job_type(kind), keypair ? read_key : NULL, err);
 }
 
 /* The job action, before the state is written (so the row the update
  * returns already shows the intent): the intent, or for cross_team whose
  * destination allowlist no longer holds, nothing and *check_failed. */
-static int record_job(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+static int record_job(sb_db_conn *conn, const sb_actor *actor, const sb_request_row *r,
                       sb_request_kind kind, uint32_t actions, const sb_request_step *s,
                       bool *check_failed, sb_error *err)
 {
@@ -220,11 +220,11 @@ static int record_job(sb_db_conn *conn, sb_server_request *req, const sb_request
             return 0;
         }
     }
-    return enqueue(conn, req, r, kind, actions, s, err);
+    return enqueue(conn, actor, r, kind, actions, s, err);
 }
 
 /* approved -> failed right after an approval whose re-check failed. */
-static int fail_execute_check(sb_db_conn *conn, sb_server_request *req, sb_row_set *row,
+static int fail_execute_check(sb_db_conn *conn, const sb_actor *actor, sb_row_set *row,
                               sb_error *err)
 {
     json_t *d = json_pack("{s:s}", "check",
@@ -234,7 +234,7 @@ static int fail_execute_check(sb_db_conn *conn, sb_server_request *req, sb_row_s
                                                  "patching these keys"},
                             .details = d};
     sb_row_set after = {0};
-    int rc = step_once(conn, req, row, &fail, &after, err);
+    int rc = step_once(conn, actor, row, &fail, &after, err);
     json_decref(d);
     if (rc != 0)
         return -1;
@@ -243,7 +243,7 @@ static int fail_execute_check(sb_db_conn *conn, sb_server_request *req, sb_row_s
     return 0;
 }
 
-static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
+static int step_once(sb_db_conn *conn, const sb_actor *actor, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err)
 {
     sb_request_row r;
@@ -257,7 +257,7 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
     if (sb_request_transition_ctx(kind, from, s->event, &s->ctx, &to, &actions, err) != 0)
         return -1;
     if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) &&
-        record_job(conn, req, &r, kind, actions, s, &check_failed, err) != 0)
+        record_job(conn, actor, &r, kind, actions, s, &check_failed, err) != 0)
         return -1;
     sb_request_change change = s->change;
     change.vote = s->vote; /* recorded by the state's statement */
@@ -271,20 +271,20 @@ static int step_once(sb_db_conn *conn, sb_server_request *req, const sb_row_set 
     sb_request_row after;
     sb_request_store_at(out, 0, &after);
     if (perform(conn, &after, actions, s, err) != 0 ||
-        audit(conn, req, &after, sb_request_state_name(from), s->event, actions, s->details,
+        audit(conn, actor, &after, sb_request_state_name(from), s->event, actions, s->details,
               err) != 0 ||
-        sb_request_notify(conn, req, &after, s->event, actions, err) != 0)
+        sb_request_notify(conn, actor, &after, s->event, actions, err) != 0)
         return -1;
-    return check_failed ? fail_execute_check(conn, req, out, err) : 0;
+    return check_failed ? fail_execute_check(conn, actor, out, err) : 0;
 }
 
-int sb_request_apply(sb_db_conn *conn, sb_server_request *req, const sb_row_set *cur,
+int sb_request_apply(sb_db_conn *conn, const sb_actor *actor, const sb_row_set *cur,
                      const sb_request_step *step, sb_row_set *out, sb_error *err)
 {
     if (step->event == SB_REQ_EV_SUBMIT)
         return sb_error_set(err, SB_DOMAIN_E_INVALID,
                             "submit is not applied to an existing request");
-    if (step_once(conn, req, cur, step, out, err) != 0) {
+    if (step_once(conn, actor, cur, step, out, err) != 0) {
         sb_row_set_free(out);
         return -1;
     }
@@ -298,7 +298,7 @@ int sb_request_submit_state(sb_request_kind kind, const sb_request_ctx *ctx, sb_
                                      err);
 }
 
-int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_row_set *row,
+int sb_request_after_submit(sb_db_conn *conn, const sb_actor *actor, const sb_row_set *row,
                             uint32_t actions, const sb_request_step *step, sb_error *err)
 {
     sb_request_row r;
@@ -307,9 +307,18 @@ int sb_request_after_submit(sb_db_conn *conn, sb_server_request *req, const sb_r
     sb_request_store_at(row, 0, &r);
     if (parse_row(&r, &kind, &state, err) != 0 || perform(conn, &r, actions, step, err) != 0)
         return -1;
-    if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) && enqueue(conn, req, &r, kind, actions, step, err) != 0)
+    if ((actions & SB_REQ_ACT_RECORD_JOB_INTENT) && enqueue(conn, actor, &r, kind, actions, step, err) != 0)
         return -1;
-    if (audit(conn, req, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err) != 0)
+    if (audit(conn, actor, &r, "new", SB_REQ_EV_SUBMIT, actions, step->details, err) != 0)
         return -1;
-    return sb_request_notify(conn, req, &r, SB_REQ_EV_SUBMIT, actions, err);
+    return sb_request_notify(conn, actor, &r, SB_REQ_EV_SUBMIT, actions, err);
+}
+
+int sb_request_workflow_int(const sb_request_row *r, const char *name, int fallback)
+{
+    json_t *w = json_loads(r->workflow ? r->workflow : "{}", 0, NULL);
+    json_t *v = json_object_get(w, name);
+    int out = json_is_integer(v) ? (int)json_integer_value(v) : fallback;
+    json_decref(w);
+    return out;
 }

@@ -1,5 +1,5 @@
 /*
- * server/worker_tasks.h — the worker's task table for a role: which tasks
+ * worker/worker_tasks.h — the worker's task table for a role: which tasks
  * run, at which intervals, and the scheduler (worker/scheduler.h) that
  * runs them. Used by `sbridge server` (unless --no-worker or
  * worker.enabled: false), `sbridge worker` and `sbridge dev`.
@@ -7,9 +7,9 @@
  * Tasks and their settings (config worker.*): seal_audit (every second,
  * when an audit key is given; the only place the audit chain is sealed,
  * so a server without a worker needs a running `sbridge worker`),
- * expire_requests (request TTL
- * and cross-team fill windows, api/request_system.h), recover_leases
- * (api/agent_api.h), expire_reveal_sessions, expire_wraps,
+ * expire_requests (request TTL and cross-team fill windows) and
+ * recover_leases (the request writer's sweeps, service/request_writer.h
+ * and service/job_writer.h), expire_reveal_sessions, expire_wraps,
  * mark_stale_agents, schedule_discovery and mark_catalog_missing (with
  * worker.catalog_missing_after; worker/tasks.h), poll_gitops (worker.poll_gitops;
  * worker/gitops_poller.h) when gitops is given, and, when notifiers: are
@@ -17,11 +17,11 @@
  * those instances, which must be started in plugins (NULL: none may be
  * configured).
  * Starting also sets this process's outbox routing (store/outbox_store.h).
- * The settings and plugins must outlive the worker. The two api/ tasks drive the request
- * machine, whose single writer still lives in api/ (see docs/worker.md).
+ * The settings and plugins must outlive the worker. Nothing here links
+ * api/ (tests/unit/worker.cmake, worker_links).
  */
-#ifndef SB_SERVER_WORKER_TASKS_H
-#define SB_SERVER_WORKER_TASKS_H
+#ifndef SB_WORKER_WORKER_TASKS_H
+#define SB_WORKER_WORKER_TASKS_H
 
 #include <stdbool.h>
 

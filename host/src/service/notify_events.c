@@ -1,10 +1,10 @@
-/* api/notify_events.c — see notify_api.h. Composes each event from the
+/* service/notify_events.c — see notify_events.h. Composes each event from the
  * row after the change (names and ids only) and hands it to the outbox. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/notify_api.h"
+#include "service/notify_events.h"
 #include "domain/domain_error.h"
 #include "store/outbox_store.h"
 
@@ -44,18 +44,6 @@ static const char *kind_title(const char *kind)
            : strcmp(kind, "direct_reveal") == 0 ? "Reveal"
            : strcmp(kind, "cross_team") == 0    ? "Cross-team request"
                                                 : "Request";
-}
-
-/* Who acted: a user's login, an agent, or the system. */
-static void actor_name(sb_server_request *req, char *out, size_t cap)
-{
-    const sb_identity *who = req ? sb_api_identity(req) : NULL;
-    if (who == NULL)
-        snprintf(out, cap, "system");
-    else if (who->method == SB_IDENTITY_AGENT)
-        snprintf(out, cap, "agent %s", who->username);
-    else
-        snprintf(out, cap, "%s", who->username);
 }
 
 static void field(json_t *fields, const char *key, const char *value)
@@ -137,7 +125,7 @@ static int add(sb_db_conn *conn, sb_outbox_event *e, json_t *recipients, json_t 
     return rc;
 }
 
-int sb_request_notify(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+int sb_request_notify(sb_db_conn *conn, const sb_actor *actor, const sb_request_row *r,
                       sb_request_event ev, uint32_t actions, sb_error *err)
 {
     static const uint32_t audiences[] = {SB_REQ_ACT_NOTIFY_REQUESTER, SB_REQ_ACT_NOTIFY_APPROVERS,
@@ -149,11 +137,11 @@ int sb_request_notify(sb_db_conn *conn, sb_server_request *req, const sb_request
     json_t *workflow = json_loads(r->workflow ? r->workflow : "{}", 0, NULL);
     char *channels = json_dumps(json_object_get(workflow, "notification_channels"), JSON_COMPACT);
     char *keys = key_list(r->keys);
-    char actor[160], title[300], summary[1200], link[64];
-    actor_name(req, actor, sizeof actor);
+    const char *by = sb_actor_display(actor);
+    char title[300], summary[1200], link[64];
     snprintf(title, sizeof title, "%s for %s %s", kind_title(r->kind), r->secret_ref, o->verb);
     snprintf(summary, sizeof summary, "%s of keys %s of %s %s (by %s). Justification: %s",
-             kind_title(r->kind), keys ? keys : "", r->secret_ref, o->verb, actor,
+             kind_title(r->kind), keys ? keys : "", r->secret_ref, o->verb, by,
              r->justification ? r->justification : "");
     snprintf(link, sizeof link, "/requests/%s", r->id);
     int rc = 0;
@@ -166,7 +154,7 @@ int sb_request_notify(sb_db_conn *conn, sb_server_request *req, const sb_request
         sb_outbox_event e = {.kind = o->kind, .severity = o->severity, .title = title,
                              .summary = summary, .link_path = link, .dedupe_key = dedupe,
                              .channels_json = channels};
-        rc = add(conn, &e, audience(r, audiences[i], workflow), request_fields(r, actor, keys), err);
+        rc = add(conn, &e, audience(r, audiences[i], workflow), request_fields(r, by, keys), err);
     }
     free(keys);
     free(channels);

@@ -1,5 +1,5 @@
 /*
- * api/notify_api.h — the notifications the API's changes cause (SPEC §14),
+ * service/notify_events.h — the notifications changes cause (SPEC §14),
  * written to the outbox (store/outbox_store.h) on the caller's connection,
  * so each commits or rolls back with the change it reports.
  *
@@ -21,17 +21,17 @@
  * Dedupe keys name the request (or job), the outcome and the audience,
  * so a retried transaction never doubles a notification.
  */
-#ifndef SB_API_NOTIFY_API_H
-#define SB_API_NOTIFY_API_H
+#ifndef SB_SERVICE_NOTIFY_EVENTS_H
+#define SB_SERVICE_NOTIFY_EVENTS_H
 
 #include <stdint.h>
 
-#include "api/api.h"
+#include "service/audit_write.h"
 #include "domain/request_machine.h"
 #include "store/request_store.h"
 
-/* req: the caller (NULL for the system: sweeps). */
-int sb_request_notify(sb_db_conn *conn, sb_server_request *req, const sb_request_row *r,
+/* actor: who acted (NULL: the system, e.g. sweeps). */
+int sb_request_notify(sb_db_conn *conn, const sb_actor *actor, const sb_request_row *r,
                       sb_request_event ev, uint32_t actions, sb_error *err);
 
 typedef struct sb_job_failure {

@@ -1,10 +1,10 @@
-/* server/worker_tasks.c — see worker_tasks.h. */
-#include "server/worker_tasks.h"
+/* worker/worker_tasks.c — see worker_tasks.h. */
+#include "worker/worker_tasks.h"
 
 #include <string.h>
 
-#include "api/agent_api.h"
-#include "api/request_system.h"
+#include "service/job_writer.h"
+#include "service/request_writer.h"
 #include "store/outbox_store.h"
 #include "worker/notify_dispatch.h"
 #include "worker/seal_audit.h"
