@@ -1,8 +1,9 @@
 /*
  * tests/support/http_fixture_process.h — starts and stops
  * tests/support/http_fixture.py (a stdlib HTTP server on 127.0.0.1, a port
- * of its choosing) for the host HTTP client's tests. Start fails the test
- * when the server does not report its port within 5 s. Tests only.
+ * of its choosing) for the host HTTP client's tests, after initialising
+ * what the client needs (libsodium's secure memory, libcurl). Start fails
+ * the test when the server does not report its port within 5 s. Tests only.
  */
 #ifndef SB_TEST_HTTP_FIXTURE_PROCESS_H
 #define SB_TEST_HTTP_FIXTURE_PROCESS_H
@@ -14,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crypto/secure_mem.h"
+#include "plugin/http_client.h"
+
 typedef struct sb_test_http_fixture {
     pid_t pid;
     int port;
@@ -22,6 +26,8 @@ typedef struct sb_test_http_fixture {
 
 static inline void sb_test_http_fixture_start(sb_test_http_fixture *f)
 {
+    cr_assert_eq(sb_crypto_init(), 0);
+    cr_assert_eq(sb_http_global_init(), 0);
     snprintf(f->dir, sizeof f->dir, "/tmp/sb-http-test-XXXXXX");
     cr_assert_not_null(mkdtemp(f->dir));
     char port_file[128];

@@ -25,10 +25,8 @@ static const sb_host_api *host;
 
 static void setup(void)
 {
-    cr_assert_eq(sb_crypto_init(), 0);
-    cr_assert_eq(sb_http_global_init(), 0);
-    host = sb_host_api_table();
     sb_test_http_fixture_start(&fixture);
+    host = sb_host_api_table();
     port = fixture.port;
 }
 

@@ -520,9 +520,6 @@ static void assert_same_items(const es_sink *a, const es_sink *b, const char *wh
     }
 }
 
-/* The plugin requires ABI 1.0: on a 1.1 host it lists and describes with
- * host->http_batch, on a 1.0 host (a table without it) one request at a
- * time, and both walks emit exactly the same items, pages and cursors. */
 /* Every listing the comparison below makes, on one host. */
 #define N_LISTINGS 4
 static void list_everything(int host_minor, es_sink *out, size_t *pages)
