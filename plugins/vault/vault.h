@@ -5,6 +5,8 @@
  *   vault_plugin.c   descriptor, config schema, init/fini, instance lifecycle
  *   vault_http.c     URL/path building, one request through host->http,
  *                    the authenticated call with one re-login on 403,
+ *                    independent requests together (host->http_batch on
+ *                    an ABI 1.1 host, one by one on 1.0),
  *                    Vault status -> sb_status mapping, small text helpers
  *   vault_auth.c     token / AppRole / Kubernetes login, lookup-self,
  *                    renew-self, token lifetime tracking
@@ -155,6 +157,26 @@ sb_status vault_http_send(vault_instance *vi, const sb_call *call, const vault_r
 sb_status vault_call(vault_instance *vi, const sb_call *call, const vault_request *rq,
                      sb_http_response *resp, sb_result *res);
 
+/* What vault_call_each hands its callback for request i: `outcome` has
+ * status SB_OK and `resp` the answer (any HTTP status), or the request's
+ * failure (status, retry hint, message; resp NULL). Both are borrowed for
+ * the callback only. Returning anything but SB_OK stops vault_call_each. */
+typedef sb_status (*vault_response_fn)(void *ctx, size_t i, const sb_result *outcome,
+                                       const sb_http_response *resp, sb_result *res);
+
+/* Independent authenticated requests, each outcome handed to fn in request
+ * order; returns the first status other than SB_OK that fn returned (or a
+ * failure of its own), else SB_OK. On a host with http_batch (ABI 1.1,
+ * checked with SB_HAS_FIELD; the plugin still requires only 1.0) they are
+ * sent concurrently, SB_HTTP_BATCH_MAX at most per batch, after one
+ * vault_auth_ensure; an answer 403 is sent again through vault_call so the
+ * auth method reacts exactly as for one request. On a 1.0 host each goes
+ * through vault_call only after the previous callback returned. */
+sb_status vault_call_each(vault_instance *vi, const sb_call *call, const vault_request *rqs,
+                          size_t n, vault_response_fn fn, void *ctx, sb_result *res);
+/* 1 when the host's table has http_batch (ABI 1.1). */
+int vault_host_has_batch(void);
+
 /* Parses a response body into *doc (secure). SB_E_PROTOCOL when it is not
  * JSON. `what` names the operation for the message. */
 sb_status vault_parse_body(const sb_http_response *resp, sb_json **doc, const char *what,
@@ -199,6 +221,12 @@ char *vault_kv_path(const vault_instance *vi, const char *section, const char *r
  * host->json_free). Non-200 answers are mapped (404 -> SB_E_NOT_FOUND). */
 sb_status vault_kv_get_metadata(vault_instance *vi, const sb_call *call, const char *rel,
                                 sb_json **doc, sb_result *res);
+
+/* The request of vault_kv_get_metadata for an encoded path (vault_kv_path). */
+vault_request vault_kv_metadata_request(const char *path);
+/* vault_kv_get_metadata's handling of Vault's answer for `rel`. */
+sb_status vault_kv_metadata_from_answer(const char *rel, const sb_http_response *resp, sb_json **doc,
+                                       sb_result *res);
 
 /* An sb_metadata that points into a metadata document: labels are the
  * custom_metadata pairs verbatim (pointers into the document), `path` is

@@ -273,6 +273,62 @@ sb_status vault_check_call(const sb_call *call, const char *what, sb_result *res
     return h->fail(res, SB_E_CANCELLED, 0, "%s: the call was cancelled", what);
 }
 
+/* One request as host->http takes it, and the storage it points into. */
+typedef struct vault_wire {
+    vault_str url;
+    sb_kv headers[4];
+    sb_http_request req;
+} vault_wire;
+
+static sb_status wire_build(vault_instance *vi, const vault_request *rq, vault_wire *w, sb_result *res)
+{
+    const sb_host_api *h = vault_host;
+    memset(w, 0, sizeof *w);
+    vault_str_add(&w->url, vi->address);
+    vault_str_add(&w->url, "/v1/");
+    vault_str_add(&w->url, rq->path);
+    if (rq->query) {
+        vault_str_add(&w->url, "?");
+        vault_str_add(&w->url, rq->query);
+    }
+    if (w->url.failed) {
+        vault_str_free(&w->url);
+        return h->fail(res, SB_E_INTERNAL, 0, "%s: out of memory building the URL",
+                       rq->metric_op);
+    }
+
+    size_t nh = 0;
+    w->headers[nh++] = (sb_kv){"X-Vault-Request", "true"};
+    if (!rq->anonymous && vi->tok.have) {
+        size_t tlen = 0;
+        const unsigned char *tok = h->secure_data(vi->tok.token, &tlen);
+        w->headers[nh++] = (sb_kv){"X-Vault-Token", (const char *)tok};
+    }
+    if (vi->vault_namespace)
+        w->headers[nh++] = (sb_kv){"X-Vault-Namespace", vi->vault_namespace};
+    if (rq->body)
+        w->headers[nh++] = (sb_kv){"Content-Type", "application/json"};
+
+    sb_http_request *req = &w->req;
+    req->struct_size = (uint32_t)sizeof *req;
+    req->flags = vi->http_flags | (rq->idempotent ? SB_HTTP_RETRY : 0) |
+                 (rq->body_secret ? SB_HTTP_BODY_SECRET : 0);
+    req->method = rq->method;
+    req->url = w->url.p;
+    req->headers = w->headers;
+    req->n_headers = nh;
+    if (rq->body) {
+        size_t blen = 0;
+        req->body = h->secure_data(rq->body, &blen);
+        req->body_len = blen;
+    }
+    req->timeout_ms = vi->timeout_ms;
+    req->ca_file = vi->ca_file;
+    req->metric_op = rq->metric_op;
+    req->tls_server_name = vi->tls_server_name;
+    return SB_OK;
+}
+
 sb_status vault_http_send(vault_instance *vi, const sb_call *call, const vault_request *rq,
                           sb_http_response *resp, sb_result *res)
 {
@@ -280,57 +336,13 @@ sb_status vault_http_send(vault_instance *vi, const sb_call *call, const vault_r
     sb_status st = vault_check_call(call, rq->metric_op, res);
     if (st != SB_OK)
         return st;
-
-    vault_str url = {0};
-    vault_str_add(&url, vi->address);
-    vault_str_add(&url, "/v1/");
-    vault_str_add(&url, rq->path);
-    if (rq->query) {
-        vault_str_add(&url, "?");
-        vault_str_add(&url, rq->query);
-    }
-    if (url.failed) {
-        vault_str_free(&url);
-        return h->fail(res, SB_E_INTERNAL, 0, "%s: out of memory building the URL",
-                       rq->metric_op);
-    }
-
-    sb_kv headers[4];
-    size_t nh = 0;
-    headers[nh++] = (sb_kv){"X-Vault-Request", "true"};
-    if (!rq->anonymous && vi->tok.have) {
-        size_t tlen = 0;
-        const unsigned char *tok = h->secure_data(vi->tok.token, &tlen);
-        headers[nh++] = (sb_kv){"X-Vault-Token", (const char *)tok};
-    }
-    if (vi->vault_namespace)
-        headers[nh++] = (sb_kv){"X-Vault-Namespace", vi->vault_namespace};
-    if (rq->body)
-        headers[nh++] = (sb_kv){"Content-Type", "application/json"};
-
-    sb_http_request req;
-    memset(&req, 0, sizeof req);
-    req.struct_size = (uint32_t)sizeof req;
-    req.flags = vi->http_flags | (rq->idempotent ? SB_HTTP_RETRY : 0) |
-                (rq->body_secret ? SB_HTTP_BODY_SECRET : 0);
-    req.method = rq->method;
-    req.url = url.p;
-    req.headers = headers;
-    req.n_headers = nh;
-    if (rq->body) {
-        size_t blen = 0;
-        req.body = h->secure_data(rq->body, &blen);
-        req.body_len = blen;
-    }
-    req.timeout_ms = vi->timeout_ms;
-    req.ca_file = vi->ca_file;
-    req.metric_op = rq->metric_op;
-    req.tls_server_name = vi->tls_server_name;
-
+    vault_wire w;
+    if ((st = wire_build(vi, rq, &w, res)) != SB_OK)
+        return st;
     memset(resp, 0, sizeof *resp);
     resp->struct_size = (uint32_t)sizeof *resp;
-    st = h->http(call, &req, resp, res);
-    vault_str_free(&url);
+    st = h->http(call, &w.req, resp, res);
+    vault_str_free(&w.url);
     return st;
 }
 
@@ -360,6 +372,85 @@ sb_status vault_call(vault_instance *vi, const sb_call *call, const vault_reques
         return SB_OK; /* the 403 stands: the caller reports DENIED */
     h->http_response_free(resp);
     return vault_http_send(vi, call, rq, resp, res);
+}
+
+/* ---- several independent requests ------------------------------------ */
+
+/* One request through vault_call, its outcome handed to fn. */
+static sb_status call_one(vault_instance *vi, const sb_call *call, const vault_request *rq, size_t i,
+                          vault_response_fn fn, void *ctx, sb_result *res)
+{
+    const sb_host_api *h = vault_host;
+    sb_result outcome = SB_RESULT_INIT;
+    sb_http_response resp;
+    sb_status st = vault_call(vi, call, rq, &resp, &outcome);
+    outcome.status = st;
+    sb_status cb = fn(ctx, i, &outcome, st == SB_OK ? &resp : NULL, res);
+    if (st == SB_OK)
+        h->http_response_free(&resp);
+    h->result_release(&outcome);
+    return cb;
+}
+
+/* Requests first..first+n through one host->http_batch. */
+static sb_status call_batch(vault_instance *vi, const sb_call *call, const vault_request *rqs,
+                            size_t first, size_t n, vault_response_fn fn, void *ctx, sb_result *res)
+{
+    const sb_host_api *h = vault_host;
+    vault_wire *wires = calloc(n, sizeof *wires);
+    const sb_http_request **reqs = calloc(n, sizeof *reqs);
+    sb_status st = wires && reqs ? SB_OK : h->fail(res, SB_E_INTERNAL, 0, "out of memory");
+    size_t built = 0;
+    for (; st == SB_OK && built < n; built++) {
+        st = wire_build(vi, &rqs[first + built], &wires[built], res);
+        reqs[built] = &wires[built].req;
+    }
+    sb_http_batch *batch = NULL;
+    if (st == SB_OK)
+        st = vault_check_call(call, rqs[first].metric_op, res);
+    if (st == SB_OK)
+        st = h->http_batch(call, reqs, n, &batch, res);
+    for (size_t i = 0; st == SB_OK && i < n; i++) {
+        const sb_http_response *resp = NULL;
+        const sb_result *outcome = h->http_batch_result(batch, i, &resp);
+        if (resp && resp->status == 403 && !rqs[first + i].anonymous)
+            /* as for one request: the auth method reacts, once */
+            st = call_one(vi, call, &rqs[first + i], first + i, fn, ctx, res);
+        else
+            st = fn(ctx, first + i, outcome, resp, res);
+    }
+    h->http_batch_free(batch);
+    for (size_t i = 0; wires && i < built; i++)
+        vault_str_free(&wires[i].url);
+    free(wires);
+    free(reqs);
+    return st;
+}
+
+sb_status vault_call_each(vault_instance *vi, const sb_call *call, const vault_request *rqs,
+                          size_t n, vault_response_fn fn, void *ctx, sb_result *res)
+{
+    sb_status st = SB_OK;
+    if (!vault_host_has_batch()) {
+        for (size_t i = 0; st == SB_OK && i < n; i++)
+            st = call_one(vi, call, &rqs[i], i, fn, ctx, res);
+        return st;
+    }
+    for (size_t first = 0; st == SB_OK && first < n; first += SB_HTTP_BATCH_MAX) {
+        size_t k = n - first < SB_HTTP_BATCH_MAX ? n - first : SB_HTTP_BATCH_MAX;
+        int authenticated = 0;
+        for (size_t i = first; i < first + k; i++)
+            authenticated |= !rqs[i].anonymous;
+        if (authenticated && (st = vault_auth_ensure(vi, call, res)) != SB_OK)
+            break;
+        st = call_batch(vi, call, rqs, first, k, fn, ctx, res);
+    }
+    return st;
+}
+
+int vault_host_has_batch(void)
+{
+    return SB_HAS_FIELD(vault_host, sb_host_api, http_batch_free);
 }
 
 sb_status vault_parse_body(const sb_http_response *resp, sb_json **doc, const char *what,

@@ -333,30 +333,17 @@ static sb_status kv_write(void *inst, const sb_call *call, const sb_secret_ref *
 
 /* ---- metadata ------------------------------------------------------------ */
 
-sb_status vault_kv_get_metadata(vault_instance *vi, const sb_call *call, const char *rel,
-                                sb_json **doc, sb_result *res)
+sb_status vault_kv_metadata_from_answer(const char *rel, const sb_http_response *resp, sb_json **doc,
+                                       sb_result *res)
 {
     const sb_host_api *h = vault_host;
     *doc = NULL;
-    char *path = vault_kv_path(vi, "metadata", rel);
-    if (path == NULL)
-        return h->fail(res, SB_E_INTERNAL, 0, "metadata: out of memory");
-    vault_request rq = {.method = "GET", .path = path, .idempotent = 1,
-                        .metric_op = "kv_metadata"};
-    sb_http_response resp;
-    sb_status st = vault_call(vi, call, &rq, &resp, res);
-    free(path);
-    if (st != SB_OK)
-        return st;
-    if (resp.status != 200) {
+    if (resp->status != 200) {
         char what[VAULT_MAX_PATH + 16];
         snprintf(what, sizeof what, "metadata %s", rel);
-        st = vault_fail_http(&resp, what, res);
-        h->http_response_free(&resp);
-        return st;
+        return vault_fail_http(resp, what, res);
     }
-    st = vault_parse_body(&resp, doc, "metadata", res);
-    h->http_response_free(&resp);
+    sb_status st = vault_parse_body(resp, doc, "metadata", res);
     if (st == SB_OK &&
         h->json_type(h->json_pointer(h->json_root(*doc), "/data")) != SB_JSON_OBJECT) {
         h->json_free(*doc);
@@ -365,6 +352,30 @@ sb_status vault_kv_get_metadata(vault_instance *vi, const sb_call *call, const c
                        rel);
     }
     return st;
+}
+
+sb_status vault_kv_get_metadata(vault_instance *vi, const sb_call *call, const char *rel,
+                                sb_json **doc, sb_result *res)
+{
+    const sb_host_api *h = vault_host;
+    *doc = NULL;
+    char *path = vault_kv_path(vi, "metadata", rel);
+    if (path == NULL)
+        return h->fail(res, SB_E_INTERNAL, 0, "metadata: out of memory");
+    vault_request rq = vault_kv_metadata_request(path);
+    sb_http_response resp;
+    sb_status st = vault_call(vi, call, &rq, &resp, res);
+    free(path);
+    if (st != SB_OK)
+        return st;
+    st = vault_kv_metadata_from_answer(rel, &resp, doc, res);
+    h->http_response_free(&resp);
+    return st;
+}
+
+vault_request vault_kv_metadata_request(const char *path)
+{
+    return (vault_request){.method = "GET", .path = path, .idempotent = 1, .metric_op = "kv_metadata"};
 }
 
 sb_status vault_kv_metadata_view(const sb_json *doc, const char *rel, vault_metadata_view *view,

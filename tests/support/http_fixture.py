@@ -10,6 +10,10 @@ Routes:
   GET  /slow/<ms>                       answers after ms milliseconds
   GET  /redirect                        302 to /status/200
   ANY  /echo                            JSON of method, headers and body length
+  GET  /concurrent/<ms>?id=<s>          answers "<s>" after ms milliseconds, counting
+                                        the requests in flight at once
+  GET  /concurrency                     the most requests seen in flight at once since
+                                        the last call (then resets it)
 """
 import json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +21,8 @@ from urllib.parse import urlparse, parse_qs
 
 counts = {}
 lock = threading.Lock()
+in_flight = 0
+max_in_flight = 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -54,6 +60,19 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] == "slow":
             time.sleep(int(parts[1]) / 1000)
             return self.send(200, b"slow")
+        if parts[0] == "concurrent":
+            global in_flight, max_in_flight
+            with lock:
+                in_flight += 1
+                max_in_flight = max(max_in_flight, in_flight)
+            time.sleep(int(parts[1]) / 1000)
+            with lock:
+                in_flight -= 1
+            return self.send(200, q.get("id", [""])[0].encode())
+        if parts[0] == "concurrency":
+            with lock:
+                seen, max_in_flight = max_in_flight, 0
+            return self.send(200, str(seen).encode())
         if parts[0] == "redirect":
             return self.send(302, b"", {"Location": "/status/200"})
         if parts[0] == "echo":

@@ -2,6 +2,8 @@
 #include "plugin_harness.h"
 
 #include <libgen.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,43 @@ struct sb_harness {
 
 long sb_harness_live_secure_allocations(void) { return sb_secure_live_allocations(); }
 
+/* ---- the host tables handed to init ---------------------------------------- */
+
+static atomic_long batches;
+
+long sb_harness_http_batches(void) { return atomic_load(&batches); }
+
+static sb_status counted_batch(const sb_call *call, const sb_http_request *const *requests, size_t n,
+                               sb_http_batch **out, sb_result *res)
+{
+    atomic_fetch_add(&batches, 1);
+    return sb_host_api_table()->http_batch(call, requests, n, out, res);
+}
+
+/* host_minor 0: the table as a 1.0 host hands it over (it ends before the
+ * 1.1 functions); otherwise the real table, its http_batch counted. */
+static const sb_host_api *host_table(int host_minor)
+{
+    static sb_host_api v1_0, current;
+    static int built;
+    if (!built) {
+        current = *sb_host_api_table();
+        current.http_batch = counted_batch;
+        v1_0 = current;
+        v1_0.abi_minor = 0;
+        v1_0.struct_size = (uint32_t)offsetof(sb_host_api, http_batch);
+        built = 1;
+    }
+    return host_minor == 0 ? &v1_0 : &current;
+}
+
 sb_harness *sb_harness_open(const char *plugin_path, const char *yaml_config, char *err, size_t err_len)
+{
+    return sb_harness_open_minor(plugin_path, yaml_config, SB_PLUGIN_ABI_MINOR, err, err_len);
+}
+
+sb_harness *sb_harness_open_minor(const char *plugin_path, const char *yaml_config, int host_minor, char *err,
+                                  size_t err_len)
 {
     static int once;
     if (!once) {
@@ -38,7 +76,8 @@ sb_harness *sb_harness_open(const char *plugin_path, const char *yaml_config, ch
     char *dir_copy = strdup(plugin_path), *file_copy = strdup(plugin_path);
     const char *dir = dirname(dir_copy), *file = basename(file_copy);
     sb_error e;
-    int ok = sb_plugin_load_file(dir, file, NULL, NULL, &h->loaded, &e) == 0;
+    sb_loader_abi abi = {SB_PLUGIN_ABI_MAJOR, host_minor};
+    int ok = sb_plugin_load_file(dir, file, NULL, &abi, &h->loaded, &e) == 0;
     free(dir_copy);
     free(file_copy);
     if (!ok) {
@@ -66,7 +105,7 @@ sb_harness *sb_harness_open(const char *plugin_path, const char *yaml_config, ch
     }
     sb_diags_free(&d);
     sb_result res = SB_RESULT_INIT;
-    if (h->loaded.desc->init(sb_host_api_table(), &res) != SB_OK) {
+    if (h->loaded.desc->init(host_table(host_minor), &res) != SB_OK) {
         snprintf(err, err_len, "init failed: %s", res.message);
         sb_result_release(&res);
         sb_harness_close(h);

@@ -21,6 +21,14 @@ typedef struct sb_harness sb_harness;
  * writes every problem (one per line) to err on failure. */
 sb_harness *sb_harness_open(const char *plugin_path, const char *yaml_config, char *err,
                             size_t err_len);
+/* Same, on a host of ABI 1.<host_minor>: the loader checks the plugin
+ * against that minor, and init receives the host table as such a host hands
+ * it over (0: it ends before the functions 1.1 added). sb_harness_open is
+ * the current minor. */
+sb_harness *sb_harness_open_minor(const char *plugin_path, const char *yaml_config, int host_minor,
+                                  char *err, size_t err_len);
+/* How many times plugins called host->http_batch through these tables. */
+long sb_harness_http_batches(void);
 void sb_harness_close(sb_harness *h);
 
 const sb_plugin *sb_harness_descriptor(const sb_harness *h);

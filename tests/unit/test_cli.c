@@ -282,7 +282,7 @@ Test(cli, plugin_inspect_text_and_json)
     EXPECT_OUT("sha256:");
     cr_assert_eq(run(SBRIDGE " plugin inspect --json " SB_PLUGIN_OUT_DIR "/example.so", out, sizeof out), 0);
     EXPECT_OUT("\"name\": \"example\"");
-    EXPECT_OUT("\"abi\": \"1.1\"");
+    EXPECT_OUT("\"abi\": \"1.1\""); /* the header's minor it was built with */
     EXPECT_OUT("\"secret\": true");
     cr_assert_eq(run(SBRIDGE " plugin inspect " SB_TEST_PLUGIN_DIR "/abi_major.so", out, sizeof out), 1);
     EXPECT_OUT("a different major version is never compatible");

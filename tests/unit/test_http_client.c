@@ -4,6 +4,7 @@
  * redirects, deadlines, size caps), retries with Retry-After, and that
  * response bodies land in secure memory. */
 #include "../support/abi_outputs.h"
+#include "../support/http_fixture_process.h"
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,47 +19,18 @@
 #include "plugin/http_client.h"
 #include "util/redact.h"
 
-static pid_t server;
+static sb_test_http_fixture fixture;
 static int port;
-static char dir[64];
 static const sb_host_api *host;
 
 static void setup(void)
 {
-    cr_assert_eq(sb_crypto_init(), 0);
-    cr_assert_eq(sb_http_global_init(), 0);
+    sb_test_http_fixture_start(&fixture);
     host = sb_host_api_table();
-    snprintf(dir, sizeof dir, "/tmp/sb-http-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    char port_file[128];
-    snprintf(port_file, sizeof port_file, "%s/port", dir);
-    server = fork();
-    if (server == 0) {
-        execlp("python3", "python3", SB_SOURCE_DIR "/tests/support/http_fixture.py", port_file, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 500 && port == 0; i++) { /* poll with a 5 s deadline */
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            if (fscanf(f, "%d", &port) != 1)
-                port = 0;
-            fclose(f);
-        }
-        if (port == 0)
-            usleep(10000);
-    }
-    cr_assert_neq(port, 0, "the HTTP fixture did not start");
+    port = fixture.port;
 }
 
-static void teardown(void)
-{
-    kill(server, SIGTERM);
-    waitpid(server, NULL, 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        cr_log_warn("cannot remove %s", dir);
-}
+static void teardown(void) { sb_test_http_fixture_stop(&fixture); }
 TestSuite(http_client, .init = setup, .fini = teardown);
 
 /* One request; lists_names_only marks the call as a provider list. */

@@ -61,6 +61,11 @@ static const char *refusal(const char *file, const char *sha, const sb_loader_ab
     return err.message;
 }
 
+/* The minor of the header everything here is built with, as text. */
+#define MINOR_TEXT_(m) #m
+#define MINOR_TEXT(m) MINOR_TEXT_(m)
+#define HOST_MINOR MINOR_TEXT(SB_PLUGIN_ABI_MINOR)
+
 #define EXPECT_MSG(msg, text) cr_assert_not_null(strstr(msg, text), "expected '%s' in: %s", text, msg)
 
 Test(loader, loads_a_good_plugin_and_reports_its_hash)
@@ -169,7 +174,8 @@ Test(loader, different_major)
 {
     install("abi_major.so", "major.so", 0755);
     EXPECT_MSG(refusal("major.so", NULL, NULL),
-               "built for plugin ABI 2.0, but this sbridge speaks ABI 1.1; a different major version is "
+               "built for plugin ABI 2.0, but this sbridge speaks ABI 1." HOST_MINOR
+               "; a different major version is "
                "never compatible");
 }
 
@@ -177,7 +183,7 @@ Test(loader, newer_minor)
 {
     install("abi_minor_newer.so", "newer.so", 0755);
     EXPECT_MSG(refusal("newer.so", NULL, NULL),
-               "requires plugin ABI 1.9 or newer (built with 1.9), but this sbridge speaks ABI 1.1");
+               "requires plugin ABI 1.9 or newer (built with 1.9), but this sbridge speaks ABI 1." HOST_MINOR);
 }
 
 Test(loader, older_minor_loads_on_a_newer_host)

@@ -13,6 +13,7 @@
 
 #include "crypto/secure_mem.h"
 #include "plugin/bundle.h"
+#include "plugin/http_batch.h"
 #include "plugin/http_client.h"
 #include "plugin/instance_config.h"
 #include "plugin/secure_json.h"
@@ -276,6 +277,9 @@ static const sb_host_api table = {
     .random_bytes = host_random_bytes,
     .call_expired = call_expired,
     .call_remaining_ms = call_remaining_ms,
+    .http_batch = sb_http_batch_perform,
+    .http_batch_result = sb_http_batch_result,
+    .http_batch_free = sb_http_batch_free,
 };
 
 const sb_host_api *sb_host_api_table(void) { return &table; }

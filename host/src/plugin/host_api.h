@@ -3,9 +3,10 @@
  * contexts the host creates for each plugin operation.
  *
  * Contract: sb_host_api_table() returns the process-wide, immutable table
- * (ABI 1.0) backed by the host's real services: redacting log/fail, secure
+ * (ABI 1.1) backed by the host's real services: redacting log/fail, secure
  * memory, the secure JSON parser, bundles, validated instance configs, the
- * libcurl HTTP client, clock, randomness and cancellation. Every function
+ * libcurl HTTP client (one request, or a concurrent batch), clock,
+ * randomness and cancellation. Every function
  * tolerates NULL arguments (returns an error/NULL, never crashes).
  *
  * sb_call_ctx wraps the ABI's sb_call with what the host tracks per call

@@ -14,6 +14,7 @@
 
 #include "crypto/secure_mem.h"
 #include "plugin/host_api.h"
+#include "plugin/http_transfer.h"
 #include "util/redact.h"
 
 #define DEFAULT_TIMEOUT_MS 30000u
@@ -27,12 +28,20 @@ typedef struct response_headers {
     size_t n;
 } response_headers;
 
-typedef struct transfer {
+/* One attempt in flight: what libcurl's callbacks fill and what must live
+ * until the transfer ends (header lists, the renamed URL). */
+struct sb_http_transfer {
+    CURL *curl;
+    const sb_http_request *req;
     sb_secure_buf *body;
     size_t max;
     int too_large;
+    uint32_t timeout_ms;
     response_headers *headers;
-} transfer;
+    struct curl_slist *request_headers, *connect_to;
+    char *renamed_url;
+};
+typedef struct sb_http_transfer transfer;
 
 static __thread CURL *thread_handle;
 /* The handle is freed when its thread ends (the key's destructor), so
@@ -246,17 +255,21 @@ const char *sb_http_response_header(const sb_http_response *resp, const char *na
     return NULL;
 }
 
-void sb_http_response_release(sb_http_response *resp)
+static void headers_free(response_headers *h)
 {
-    if (resp == NULL)
-        return;
-    body_release(resp->body);
-    response_headers *h = resp->host_private;
     for (size_t i = 0; h && i < h->n; i++) {
         free(h->names[i]);
         free(h->values[i]);
     }
     free(h);
+}
+
+void sb_http_response_release(sb_http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    body_release(resp->body);
+    headers_free(resp->host_private);
     resp->body = NULL;
     resp->host_private = NULL;
 }
@@ -317,12 +330,21 @@ static int rename_host(const char *url, const char *name, char **out_url, struct
 
 static int retryable_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
 
-/* One attempt. Returns SB_OK with resp filled, or a transport status. */
-static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
-                         sb_result *res)
+static void transfer_free(transfer *t)
+{
+    body_release(t->body);
+    headers_free(t->headers);
+    curl_slist_free_all(t->request_headers);
+    curl_slist_free_all(t->connect_to);
+    free(t->renamed_url);
+    free(t);
+}
+
+sb_status sb_http_transfer_start(CURL *c, const sb_call *call, const sb_http_request *req, transfer **out,
+                                 sb_result *res)
 {
     const sb_host_api *host = sb_host_api_table();
-    CURL *c = thread_curl();
+    *out = NULL;
     if (c == NULL)
         return host->fail(res, SB_E_INTERNAL, 0, "cannot create an HTTP client");
     curl_easy_reset(c);
@@ -336,42 +358,42 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
     if ((int64_t)timeout > remaining)
         timeout = (uint32_t)remaining;
 
-    response_headers *hdrs = calloc(1, sizeof *hdrs);
-    transfer t = {body_new(body_holds_no_value(call, req)),
-                  req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE, 0, hdrs};
-    if (t.body == NULL || hdrs == NULL) {
-        body_release(t.body);
-        free(hdrs);
+    transfer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return host->fail(res, SB_E_INTERNAL, 0, "out of memory");
+    t->curl = c;
+    t->req = req;
+    t->timeout_ms = timeout;
+    t->max = req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE;
+    t->headers = calloc(1, sizeof *t->headers);
+    t->body = body_new(body_holds_no_value(call, req));
+    if (t->body == NULL || t->headers == NULL) {
+        transfer_free(t);
         return host->fail(res, SB_E_INTERNAL, 0, "out of memory");
     }
-    struct curl_slist *list = NULL;
     for (size_t i = 0; i < req->n_headers; i++) {
         if (req->headers[i].key == NULL || req->headers[i].value == NULL)
             continue;
         size_t l = strlen(req->headers[i].key) + strlen(req->headers[i].value) + 3;
         char *line = sb_secure_alloc(l); /* may hold a token */
         snprintf(line, l, "%s: %s", req->headers[i].key, req->headers[i].value);
-        list = curl_slist_append(list, line);
+        t->request_headers = curl_slist_append(t->request_headers, line);
         sb_secure_release(line);
     }
-    list = curl_slist_append(list, "Expect:");
+    t->request_headers = curl_slist_append(t->request_headers, "Expect:");
 
     /* tls_server_name: ask for that name (URL, SNI, certificate check, Host)
      * while connecting to the URL's real host and port. */
-    char *renamed_url = NULL;
-    struct curl_slist *connect_to = NULL;
     const char *server_name = SB_HAS_FIELD(req, sb_http_request, tls_server_name) ? req->tls_server_name : NULL;
     if (server_name && server_name[0]) {
-        if (rename_host(req->url, server_name, &renamed_url, &connect_to) != 0) {
-            curl_slist_free_all(list);
-            body_release(t.body);
-            free(hdrs);
+        if (rename_host(req->url, server_name, &t->renamed_url, &t->connect_to) != 0) {
+            transfer_free(t);
             return host->fail(res, SB_E_INVALID, 0, "http: cannot use tls_server_name '%s' with %s", server_name,
                               req->url);
         }
-        curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+        curl_easy_setopt(c, CURLOPT_CONNECT_TO, t->connect_to);
     }
-    curl_easy_setopt(c, CURLOPT_URL, renamed_url ? renamed_url : req->url);
+    curl_easy_setopt(c, CURLOPT_URL, t->renamed_url ? t->renamed_url : req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_DISALLOW_USERNAME_IN_URL, 1L); /* check_url refused them already */
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -383,11 +405,11 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
         curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 10000 ? timeout : 10000));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->request_headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sbridge/" SB_VERSION_STRING);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -404,23 +426,26 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
         }
     }
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(list);
-    curl_slist_free_all(connect_to);
-    free(renamed_url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
+    *out = t;
+    return SB_OK;
+}
 
+sb_status sb_http_transfer_finish(transfer *t, CURLcode rc, sb_http_response *resp, sb_result *res)
+{
+    const sb_host_api *host = sb_host_api_table();
+    const sb_http_request *req = t->req;
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(t->curl, CURLOPT_CONNECT_TO, NULL);
     sb_status st = SB_OK;
     if (rc != CURLE_OK) {
-        if (t.too_large)
+        if (t->too_large)
             st = host->fail(res, SB_E_TOO_LARGE, 0, "%s %s: response larger than %zu bytes", req->method,
-                            req->url, t.max);
+                            req->url, t->max);
         else if (rc == CURLE_ABORTED_BY_CALLBACK)
             st = host->fail(res, SB_E_CANCELLED, 0, "%s %s: cancelled", req->method, req->url);
         else if (rc == CURLE_OPERATION_TIMEDOUT)
             st = host->fail(res, SB_E_TIMEOUT, 0, "%s %s: timed out after %u ms", req->method, req->url,
-                            timeout);
+                            t->timeout_ms);
         else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
                  rc == CURLE_SSL_CERTPROBLEM)
             st = host->fail(res, SB_E_CONFIG, 0, "%s %s: TLS verification failed: %s", req->method,
@@ -430,22 +455,35 @@ static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_htt
         else
             st = host->fail(res, SB_E_UNAVAILABLE, 0, "%s %s: %s", req->method, req->url,
                             curl_easy_strerror(rc));
-        body_release(t.body);
-        resp->host_private = hdrs;
-        sb_http_response_release(resp);
+        transfer_free(t);
         return st;
     }
     long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
     resp->status = code;
-    resp->body = t.body;
-    resp->host_private = hdrs;
+    resp->body = t->body;
+    resp->host_private = t->headers;
     resp->retry_after_ms = parse_retry_after(sb_http_response_header(resp, "Retry-After"));
+    t->body = NULL;
+    t->headers = NULL;
+    transfer_free(t);
     return SB_OK;
 }
 
-sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
-                          sb_result *res)
+/* One attempt on this thread's handle. */
+static sb_status attempt(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
+                         sb_result *res)
+{
+    CURL *c = thread_curl();
+    transfer *t = NULL;
+    sb_status st = sb_http_transfer_start(c, call, req, &t, res);
+    if (st != SB_OK)
+        return st;
+    return sb_http_transfer_finish(t, curl_easy_perform(c), resp, res);
+}
+
+sb_status sb_http_check_request(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
+                                sb_result *res)
 {
     const sb_host_api *host = sb_host_api_table();
     if (req == NULL || resp == NULL || call == NULL)
@@ -462,24 +500,44 @@ sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_ht
     resp->host_private = NULL;
     resp->status = 0;
     resp->retry_after_ms = 0;
+    resp->attempts = 0;
+    return SB_OK;
+}
+
+int64_t sb_http_retry_delay_ms(const sb_call *call, const sb_http_request *req, uint32_t attempts, sb_status st,
+                               const sb_http_response *resp)
+{
+    int again = (req->flags & SB_HTTP_RETRY) && attempts < MAX_ATTEMPTS &&
+                ((st == SB_OK && retryable_status(resp->status)) || st == SB_E_UNAVAILABLE);
+    if (!again)
+        return -1;
+    uint32_t base = 100u << (attempts - 1);
+    uint32_t wait = base / 2 + (uint32_t)randombytes_uniform(base);
+    if (st == SB_OK && resp->retry_after_ms > wait)
+        wait = resp->retry_after_ms;
+    if ((int64_t)wait >= sb_host_api_table()->call_remaining_ms(call))
+        return -1; /* no time left to wait: give the caller what we have */
+    return wait;
+}
+
+sb_status sb_http_perform(const sb_call *call, const sb_http_request *req, sb_http_response *resp,
+                          sb_result *res)
+{
+    const sb_host_api *host = sb_host_api_table();
+    sb_status st = sb_http_check_request(call, req, resp, res);
+    if (st != SB_OK)
+        return st;
     uint32_t attempts = 0;
     for (;;) {
         attempts++;
-        sb_status st = sb_call_pace(call, res); /* the instance's rate limit or pause */
+        st = sb_call_pace(call, res); /* the instance's rate limit or pause */
         if (st != SB_OK)
             return st;
         st = attempt(call, req, resp, res);
         resp->attempts = attempts;
-        int again = (req->flags & SB_HTTP_RETRY) && attempts < MAX_ATTEMPTS &&
-                    ((st == SB_OK && retryable_status(resp->status)) || st == SB_E_UNAVAILABLE);
-        if (!again)
+        int64_t wait = sb_http_retry_delay_ms(call, req, attempts, st, resp);
+        if (wait < 0)
             return st;
-        uint32_t base = 100u << (attempts - 1);
-        uint32_t wait = base / 2 + (uint32_t)randombytes_uniform(base);
-        if (st == SB_OK && resp->retry_after_ms > wait)
-            wait = resp->retry_after_ms;
-        if ((int64_t)wait >= host->call_remaining_ms(call))
-            return st; /* no time left to wait: give the caller what we have */
         sb_http_response_release(resp);
         struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
         nanosleep(&ts, NULL);

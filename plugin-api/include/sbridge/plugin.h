@@ -66,6 +66,8 @@
  *
  *   1.1  sb_gitops_ops.list_applications: the applications a GitOps
  *        endpoint can see (read only; may be NULL)
+ *   1.1  sb_host_api: http_batch, http_batch_result, http_batch_free
+ *        (independent HTTP requests performed concurrently)
  *
  * OWNERSHIP RULES
  *
@@ -161,6 +163,10 @@ extern "C" {
 #define SB_PLUGIN_ABI_MAJOR 1
 #define SB_PLUGIN_ABI_MINOR 1 /* the minor this header describes */
 #define SB_PLUGIN_ENTRY_SYMBOL "sbridge_plugin_v1"
+
+/* What each minor adds: see WHAT EACH MINOR ADDS at the top. A plugin that
+ * uses one of them either requires that minor (SB_PLUGIN_REQUIRES_MINOR)
+ * or checks SB_HAS_FIELD first. */
 
 /* The oldest ABI minor this plugin can run on (stamped into the
  * descriptor's requires_minor by SB_PLUGIN_DEFINE). Define it before
@@ -338,6 +344,10 @@ typedef struct sb_http_response {
     sb_secure_buf *body;        /* host-owned: release with http_response_free */
     void *host_private;         /* headers; read with http_header() */
 } sb_http_response;
+
+/* ABI 1.1: the host-owned outcome of host->http_batch (see sb_host_api). */
+typedef struct sb_http_batch sb_http_batch;
+#define SB_HTTP_BATCH_MAX 256 /* the most requests one http_batch takes */
 
 /* ------------------------------------------------------------------------- */
 /* JSON held in secure memory                                                */
@@ -532,6 +542,31 @@ typedef struct sb_host_api {
     int (*call_expired)(const sb_call *call);
     /* Milliseconds left before the deadline (0 when passed). */
     int64_t (*call_remaining_ms)(const sb_call *call);
+
+    /* --- ABI 1.1: concurrent HTTP ----------------------------------------
+     * Check SB_HAS_FIELD(host, sb_host_api, http_batch) unless the plugin
+     * requires minor 1. */
+    /* Performs n (1..SB_HTTP_BATCH_MAX) independent requests concurrently,
+     * at most as many at once as the host allows (its choice, e.g. 8), each
+     * under exactly the rules, retries and secure-memory handling of http()
+     * above, all within `call`'s deadline. The requests and everything they
+     * point to are borrowed until it returns. SB_OK: *out holds one outcome
+     * per request, in request order, whether each succeeded or not (one
+     * failing request never fails the others); release it with
+     * http_batch_free. Any other status (bad arguments, no memory): *out
+     * is NULL and nothing was sent. Callable from the thread of any plugin
+     * operation; it returns after every request finished. */
+    sb_status (*http_batch)(const sb_call *call, const sb_http_request *const *requests,
+                            size_t n, sb_http_batch **out, sb_result *res);
+    /* The outcome of requests[i]: a result whose status is SB_OK or what
+     * http() would have returned for it (with its message), and, on SB_OK,
+     * *resp the response (read it as http()'s, headers with http_header;
+     * never pass it to http_response_free). NULL for an i out of range
+     * (*resp NULL). Both stay valid until http_batch_free(batch). */
+    const sb_result *(*http_batch_result)(const sb_http_batch *batch, size_t i,
+                                          const sb_http_response **resp);
+    /* Releases every response (secure bodies zeroed) and message. NULL ok. */
+    void (*http_batch_free)(sb_http_batch *batch);
 
     /* append-only from here */
 } sb_host_api;

@@ -510,6 +510,56 @@ Test(vault_kv, recursive_list_of_thousands_with_labels_selector_and_paging, .tim
     sb_harness_close(h);
 }
 
+static void assert_same_items(const es_sink *a, const es_sink *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: %zu vs %zu items", what, a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        cr_assert_str_eq(a->items[i].path, b->items[i].path, "%s: item %zu", what, i);
+        cr_assert_str_eq(a->items[i].labels, b->items[i].labels, "%s: %s", what, a->items[i].path);
+        cr_assert_str_eq(a->items[i].version, b->items[i].version, "%s: %s", what, a->items[i].path);
+    }
+}
+
+/* Every listing the comparison below makes, on one host. */
+#define N_LISTINGS 4
+static void list_everything(int host_minor, es_sink *out, size_t *pages)
+{
+    static const uint32_t page_sizes[] = {0, 7, 130};
+    /* One host at a time: both harnesses would share the plugin's globals. */
+    sb_harness *h = vt_open_on_host_minor(ROOT, host_minor);
+    cr_assert_eq(sb_harness_descriptor(h)->requires_minor, 0, "the plugin still runs on 1.0 hosts");
+    long base = sb_harness_live_secure_allocations();
+    for (size_t p = 0; p < 3; p++)
+        pages[p] = list_all(h, "", NULL, 0, page_sizes[p], &out[p]);
+    sb_kv sel[] = {{"env", "dev"}};
+    pages[3] = list_all(h, "t4/app1", sel, 1, 9, &out[3]); /* a string prefix with a selector */
+    cr_assert_eq(sb_harness_live_secure_allocations(), base, "secure memory leaked");
+    sb_harness_close(h);
+}
+
+/* The plugin requires ABI 1.0: on a 1.1 host it lists and describes with
+ * host->http_batch, on a 1.0 host (a table without it) one request at a
+ * time, and both walks emit exactly the same items on the same pages. */
+Test(vault_kv, list_uses_http_batch_on_a_1_1_host_and_is_the_same_on_a_1_0_host, .timeout = 300)
+{
+    size_t total = seed_tree();
+    es_sink one_by_one[N_LISTINGS] = {0}, batched[N_LISTINGS] = {0};
+    size_t pages0[N_LISTINGS], pages1[N_LISTINGS];
+    long before = sb_harness_http_batches();
+    list_everything(0, one_by_one, pages0);
+    cr_assert_eq(sb_harness_http_batches(), before, "a 1.0 host's plugin called past its table");
+    list_everything(SB_PLUGIN_ABI_MINOR, batched, pages1);
+    cr_assert_gt(sb_harness_http_batches(), before, "on a 1.1 host the walk uses http_batch");
+    cr_assert_eq(batched[0].n, total);
+    cr_assert_gt(batched[3].n, 0);
+    for (size_t i = 0; i < N_LISTINGS; i++) {
+        cr_assert_eq(pages0[i], pages1[i], "listing %zu: %zu vs %zu pages", i, pages0[i], pages1[i]);
+        assert_same_items(&one_by_one[i], &batched[i], "listing");
+        es_sink_free(&one_by_one[i]);
+        es_sink_free(&batched[i]);
+    }
+}
+
 Test(vault_kv, list_is_confined_to_the_configured_prefix)
 {
     es_admin_ok("POST", "kv/secret/team-a/db", "{\"data\":{\"k\":\"a\"},\"custom_metadata\":"

@@ -43,21 +43,28 @@ long vt_vault(const char *method, const char *path, const char *token, const cha
 
 /* ---- the plugin --------------------------------------------------------------- */
 
-sb_harness *vt_try_open(const char *yaml_rest, char *err, size_t err_len)
+static sb_harness *try_open_minor(const char *yaml_rest, int host_minor, char *err, size_t err_len)
 {
     char yaml[4096];
     snprintf(yaml, sizeof yaml, "address: http://127.0.0.1:%d\n%s", es_port(),
              yaml_rest ? yaml_rest : "");
-    return sb_harness_open(SB_TEST_PLUGIN_PATH, yaml, err, err_len);
+    return sb_harness_open_minor(SB_TEST_PLUGIN_PATH, yaml, host_minor, err, err_len);
 }
 
-sb_harness *vt_open(const char *yaml_rest)
+sb_harness *vt_try_open(const char *yaml_rest, char *err, size_t err_len)
+{
+    return try_open_minor(yaml_rest, SB_PLUGIN_ABI_MINOR, err, err_len);
+}
+
+sb_harness *vt_open_on_host_minor(const char *yaml_rest, int host_minor)
 {
     char err[2048];
-    sb_harness *h = vt_try_open(yaml_rest, err, sizeof err);
-    cr_assert_not_null(h, "the harness refused the plugin/config: %s", err);
+    sb_harness *h = try_open_minor(yaml_rest, host_minor, err, sizeof err);
+    cr_assert_not_null(h, "the harness refused the plugin/config on a 1.%d host: %s", host_minor, err);
     return h;
 }
+
+sb_harness *vt_open(const char *yaml_rest) { return vt_open_on_host_minor(yaml_rest, SB_PLUGIN_ABI_MINOR); }
 
 /* ---- request log -------------------------------------------------------------- */
 

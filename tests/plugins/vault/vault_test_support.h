@@ -26,6 +26,9 @@ long vt_vault(const char *method, const char *path, const char *token, const cha
  * followed by `yaml_rest` (e.g. "auth: token\ntoken: root\n"). Fails the
  * test when the harness refuses. */
 sb_harness *vt_open(const char *yaml_rest);
+/* Same, on a host of ABI 1.<host_minor> (0: the host table ends before
+ * http_batch; see sb_harness_open_minor). */
+sb_harness *vt_open_on_host_minor(const char *yaml_rest, int host_minor);
 /* Same, but returns NULL and fills err instead of failing. */
 sb_harness *vt_try_open(const char *yaml_rest, char *err, size_t err_len);
 
