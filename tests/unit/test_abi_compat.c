@@ -89,7 +89,7 @@ Test(abi_compat, a_1_0_plugin_loads_on_1_0_and_on_a_1_1_shaped_host)
     sb_loaded_plugin p;
     sb_error err;
     cr_assert_eq(load("abi_ok.so", &host_1_0, &p, &err), 0, "%s", err.message);
-    cr_assert_eq(p.desc->abi_minor, SB_PLUGIN_ABI_MINOR);
+    cr_assert_eq(p.desc->abi_minor, 0, "abi_ok is built as with the 1.0 header");
     cr_assert_eq(p.desc->requires_minor, 0);
     sb_plugin_unload(&p);
     cr_assert_eq(load("abi_ok.so", &host_1_1, &p, &err), 0, "%s", err.message);
