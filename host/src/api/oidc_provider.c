@@ -290,16 +290,23 @@ static int discover(sb_oidc_provider *p, int64_t now, sb_error *err)
     return 0;
 }
 
+/* A copy of one of p's endpoints (field: &p->…), discovered if need be. */
+static int endpoint_copy(sb_oidc_provider *p, int64_t now, const char *field,
+                         char out[SB_OIDC_URL_MAX], sb_error *err)
+{
+    pthread_mutex_lock(&p->lock);
+    int rc = discover(p, now, err);
+    snprintf(out, SB_OIDC_URL_MAX, "%s", field);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
 int sb_oidc_provider_authorize_url(sb_oidc_provider *p, int64_t now, const char *state,
                                    const char *nonce, const char *code_challenge, char *out,
                                    size_t cap, sb_error *err)
 {
-    pthread_mutex_lock(&p->lock);
-    int rc = discover(p, now, err);
     char endpoint[SB_OIDC_URL_MAX];
-    snprintf(endpoint, sizeof endpoint, "%s", p->authorization_endpoint);
-    pthread_mutex_unlock(&p->lock);
-    if (rc != 0)
+    if (endpoint_copy(p, now, p->authorization_endpoint, endpoint, err) != 0)
         return -1;
     char client[512], redirect[1024], scope[512];
     if (sb_oidc_form_escape(p->s->client_id, client, sizeof client) != 0 ||
@@ -344,13 +351,10 @@ int sb_oidc_provider_exchange(sb_oidc_provider *p, int64_t now, const char *code
                               const char *code_verifier, char **id_token, sb_error *err)
 {
     *id_token = NULL;
-    pthread_mutex_lock(&p->lock);
-    int rc = discover(p, now, err);
     char endpoint[SB_OIDC_URL_MAX];
-    snprintf(endpoint, sizeof endpoint, "%s", p->token_endpoint);
-    pthread_mutex_unlock(&p->lock);
-    if (rc != 0)
+    if (endpoint_copy(p, now, p->token_endpoint, endpoint, err) != 0)
         return -1;
+    int rc;
     size_t cap = 3 * (strlen(code) + strlen(code_verifier) + strlen(p->s->redirect_uri)) + 128;
     char *body = sb_secure_alloc(cap);
     char *auth = basic_auth(p->s);

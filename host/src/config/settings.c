@@ -317,6 +317,8 @@ static const sb_spec dev_spec[] = {
          "notifier instances: the channels notifications are delivered on (docs/notifications.md)"),
     SECTION("gitops_observation", sb_settings, gitops_observation, gitops_observation_spec,
             "Argo CD endpoints managed through the API and the observation of executed patches"),
+    SECTION("oidc", sb_settings, oidc, oidc_spec,
+            "single sign-on through an OpenID Connect provider (docs/sso.md); absent: off"),
     SECTION("demo", sb_settings, demo, demo_spec, "demo data"),
     GRACE_ROW,
 };
