@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/app_keys.h"
+#include "api/oidc_provider.h"
 #include "api_harness.h"
 #include "emulator_support.h"
 #include "pg_harness.h"
@@ -456,4 +458,59 @@ Test(oidc, without_oidc_the_routes_say_so)
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "error"), "code")),
                      "sso_not_configured");
     sb_api_response_free(&r);
+}
+
+Test(oidc, sign_in_starts_are_rate_limited_per_address)
+{
+    sb_api_response r;
+    for (int i = 0; i < 30; i++) {
+        cr_assert_eq(sb_api_call(h, "GET", "/api/v1/auth/oidc/login", NULL, NULL, NULL, &r), 302, "attempt %d", i);
+        sb_api_response_free(&r);
+    }
+    cr_assert_eq(sb_api_call(h, "GET", "/api/v1/auth/oidc/login", NULL, NULL, NULL, &r), 429);
+    char retry[16];
+    cr_assert_eq(sb_api_response_header(&r, "Retry-After", retry, sizeof retry), 0);
+    sb_api_response_free(&r);
+    char cell[16];
+    sql("SELECT count(*) FROM audit_events WHERE action = 'auth.login.rate_limited' AND resource = 'auth:oidc_login'",
+        cell, sizeof cell);
+    cr_assert_str_eq(cell, "1");
+}
+
+static void expect_refused_setting(void (*change)(sb_oidc_settings *), const char *message_part)
+{
+    sb_oidc_settings s = sb_api_harness_settings(h)->oidc;
+    change(&s);
+    sb_oidc_provider *p = NULL;
+    sb_error err = {0};
+    cr_assert_eq(sb_oidc_provider_open(&s, &p, &err), -1, "accepted: %s", message_part);
+    cr_assert_null(p);
+    cr_assert(strstr(err.message, message_part), "'%s' does not say '%s'", err.message, message_part);
+}
+static void http_issuer(sb_oidc_settings *s) { s->issuer = (char *)"http://id.example.com"; }
+static void other_callback(sb_oidc_settings *s) { s->redirect_uri = (char *)"https://sb.example.com/cb"; }
+static void no_openid(sb_oidc_settings *s) { s->scopes = (char *)"email profile"; }
+static void bad_claim(sb_oidc_settings *s) { s->username_claim = (char *)"user name"; }
+static void empty_secret(sb_oidc_settings *s) { s->client_secret = (char *)""; }
+static char *at_domain[] = {(char *)"ada@example.com"};
+static void bad_domain(sb_oidc_settings *s) { s->allowed_email_domains = (sb_strlist){at_domain, 1}; }
+
+Test(oidc, bad_settings_are_refused_at_start_with_the_key_named)
+{
+    expect_refused_setting(http_issuer, "oidc.issuer: http://id.example.com must be an https:// URL");
+    expect_refused_setting(other_callback, "oidc.redirect_uri: must be the URL users reach sbridge at");
+    expect_refused_setting(no_openid, "oidc.scopes:");
+    expect_refused_setting(bad_claim, "oidc.username_claim: 'user name' is not a claim name");
+    expect_refused_setting(empty_secret, "oidc.client_secret: is empty");
+    expect_refused_setting(bad_domain, "oidc.allowed_email_domains: 'ada@example.com' is not a domain name");
+    /* and the control plane does not start with one of them (sb_app_init) */
+    sb_settings copy = *sb_api_harness_settings(h);
+    copy.oidc.scopes = (char *)"profile";
+    sb_app *other = calloc(1, sizeof *other);
+    sb_error err = {0};
+    cr_assert_neq(sb_app_init(other, &copy, sb_api_harness_db(h), 0, NULL, &err), 0,
+                  "an app started with scopes lacking openid");
+    cr_assert(strstr(err.message, "oidc.scopes:"), "%s", err.message);
+    sb_app_close(other);
+    free(other);
 }

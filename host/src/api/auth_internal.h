@@ -70,6 +70,13 @@ int sb_auth_session_open(sb_app *app, sb_server_request *req, const sb_user_reco
                          int64_t now, const char *method, const char *new_hash,
                          sb_session_record *session_out);
 
+/* The per-IP sign-in rate limit (auth_routes.c): 30 attempts a minute per
+ * scope ("login", "oidc_login", "oidc_callback"), counted in PostgreSQL,
+ * failing closed; the first refusal of a window is audited
+ * (`auth.login.rate_limited`, resource auth:<scope>). 0 to go on; 1 when
+ * answered (429 rate_limited with Retry-After, or 503). */
+int sb_auth_rate_limit(sb_app *app, sb_server_request *req, const char *scope, int64_t now);
+
 /* Handlers of auth_self.c (ctx = the sb_app). */
 int sb_auth_me(sb_server_request *req, void *ctx);
 int sb_auth_tokens_list(sb_server_request *req, void *ctx);

@@ -81,12 +81,12 @@ static void audit_login(sb_app *app, sb_server_request *req, const char *action,
 
 /* ---- rate limit -------------------------------------------------------------- */
 
-/* 0 to go on; 1 when answered (429 or 503). */
-static int login_rate_limit(sb_app *app, sb_server_request *req, int64_t now)
+int sb_auth_rate_limit(sb_app *app, sb_server_request *req, const char *scope, int64_t now)
 {
-    char bucket[SB_RATE_BUCKET_MAX + 1];
+    char bucket[SB_RATE_BUCKET_MAX + 1], resource[64];
     const char *ip = sb_http_remote_ip(req);
-    snprintf(bucket, sizeof bucket, "login:ip:%s", ip ? ip : "unknown");
+    snprintf(bucket, sizeof bucket, "%s:ip:%s", scope, ip ? ip : "unknown");
+    snprintf(resource, sizeof resource, "auth:%s", scope);
     sb_rate_limit limit = {LOGIN_RATE_LIMIT, LOGIN_RATE_WINDOW};
     sb_rate_decision d;
     int64_t hits = 0;
@@ -109,7 +109,7 @@ static int login_rate_limit(sb_app *app, sb_server_request *req, int64_t now)
     if (hits == LOGIN_RATE_LIMIT + 1) { /* audit the first refusal of a window only */
         json_t *details = json_pack("{s:I, s:I}", "limit", (json_int_t)LOGIN_RATE_LIMIT,
                                     "window_seconds", (json_int_t)LOGIN_RATE_WINDOW);
-        sb_api_audit_event ev = {"auth.login.rate_limited", "auth:login", "denied", "warning",
+        sb_api_audit_event ev = {"auth.login.rate_limited", resource, "denied", "warning",
                                  details};
         sb_api_audit_now(app, req, &ev);
         json_decref(details);
@@ -280,7 +280,7 @@ static int login(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     int64_t now = sb_app_now_ms(app) / 1000;
-    if (login_rate_limit(app, req, now) != 0)
+    if (sb_auth_rate_limit(app, req, "login", now) != 0)
         return 0;
     static const sb_auth_field spec[] = {
         {"username", SB_AUTH_FIELD_STRING, 1, SB_USERNAME_MAX},

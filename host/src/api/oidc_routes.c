@@ -38,7 +38,9 @@
  * page, /login?sso_error=<code>, which the page explains. The codes:
  * idp_error, invalid_state, token_exchange_failed, invalid_id_token,
  * email_domain_not_allowed, account_disabled, sso_unavailable. When SSO is
- * not configured, login and callback answer 404 sso_not_configured.
+ * not configured, login and callback answer 404 sso_not_configured. Both
+ * are rate limited per client address like password login (30 a minute
+ * each; 429 rate_limited with Retry-After): a sign-in start writes a row.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -140,6 +142,8 @@ static int login_start(sb_server_request *req, void *ctx)
     if (app->oidc == NULL)
         return not_configured(req);
     int64_t now = sb_app_now_ms(app) / 1000;
+    if (sb_auth_rate_limit(app, req, "oidc_login", now) != 0)
+        return 0;
     const char *return_to = sb_http_query(req, "return_to");
     if (!sb_oidc_return_to_ok(return_to))
         return_to = "/";
@@ -269,6 +273,8 @@ static int callback(sb_server_request *req, void *ctx)
     if (app->oidc == NULL)
         return not_configured(req);
     int64_t now = sb_app_now_ms(app) / 1000;
+    if (sb_auth_rate_limit(app, req, "oidc_callback", now) != 0)
+        return 0;
     sb_error err = {0};
     sb_oidc_state_record *row = malloc(sizeof *row);
     if (row == NULL)
