@@ -22,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/app_keys.h"
+#include "cli/cli.h"
+#include "plugin/registry.h"
 #include "api/oidc_provider.h"
 #include "api_harness.h"
 #include "emulator_support.h"
@@ -513,4 +516,34 @@ Test(oidc, bad_settings_are_refused_at_start_with_the_key_named)
     cr_assert(strstr(err.message, "oidc.scopes:"), "%s", err.message);
     sb_app_close(other);
     free(other);
+}
+
+Test(oidc, config_check_says_what_the_server_would_refuse)
+{
+    char path[] = "/tmp/sb-oidc-config-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *text = "role: server\n"
+                       "oidc:\n"
+                       "  issuer: https://id.example.com\n"
+                       "  client_id: sbridge\n"
+                       "  client_secret: ${env:SB_TEST_OIDC_SECRET}\n"
+                       "  redirect_uri: https://sb.example.com/api/v1/auth/oidc/callback\n"
+                       "  scopes: email profile\n";
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    setenv("SB_TEST_OIDC_SECRET", "from-the-environment", 1);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    sb_settings s;
+    sb_registry r;
+    size_t errors = sb_config_check_file(path, NULL, NULL, &s, &r, f);
+    fclose(f);
+    unlink(path);
+    cr_assert_eq(errors, 1, "%s", out);
+    cr_assert(strstr(out, ":3:3: oidc.scopes: must be scope names separated by spaces and include openid"),
+              "%s", out);
+    cr_assert(strstr(out, "from-the-environment") == NULL, "the secret is never printed");
+    free(out);
 }

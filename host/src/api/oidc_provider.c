@@ -87,6 +87,9 @@ static int printable_ascii(const char *s)
 
 static int check_settings(const sb_oidc_settings *s, sb_error *err)
 {
+    if (s->issuer == NULL || s->client_id == NULL || s->redirect_uri == NULL)
+        return sb_error_set(err, 1, "oidc: issuer, client_id, client_secret and redirect_uri are "
+                                    "required");
     const char *iss = s->issuer;
     if (strncasecmp(iss, "https://", 8) != 0 && !loopback_http_url(iss))
         return sb_error_set(err, 1, "oidc.issuer: %s must be an https:// URL (plain http is "
