@@ -71,6 +71,18 @@ static int not_configured(sb_server_request *req)
                                  "server configuration); sign in with a username and password");
 }
 
+/* What login and callback do first: 404 without oidc, the per-address
+ * rate limit. 0 to go on (*now set); 1 when answered. */
+static int sso_route_begin(sb_app *app, sb_server_request *req, const char *scope, int64_t *now)
+{
+    if (app->oidc == NULL) {
+        not_configured(req);
+        return 1;
+    }
+    *now = sb_app_now_ms(app) / 1000;
+    return sb_auth_rate_limit(app, req, scope, *now) != 0 ? 1 : 0;
+}
+
 static void binding_cookie(sb_app *app, sb_server_request *req, const char *value, long max_age)
 {
     sb_http_cookie_attrs attrs = {.path = BINDING_PATH,
@@ -139,10 +151,8 @@ typedef struct login_secrets {
 static int login_start(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
-    if (app->oidc == NULL)
-        return not_configured(req);
-    int64_t now = sb_app_now_ms(app) / 1000;
-    if (sb_auth_rate_limit(app, req, "oidc_login", now) != 0)
+    int64_t now;
+    if (sso_route_begin(app, req, "oidc_login", &now) != 0)
         return 0;
     const char *return_to = sb_http_query(req, "return_to");
     if (!sb_oidc_return_to_ok(return_to))
@@ -270,10 +280,8 @@ static const char *take_state(sb_app *app, sb_server_request *req, int64_t now,
 static int callback(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
-    if (app->oidc == NULL)
-        return not_configured(req);
-    int64_t now = sb_app_now_ms(app) / 1000;
-    if (sb_auth_rate_limit(app, req, "oidc_callback", now) != 0)
+    int64_t now;
+    if (sso_route_begin(app, req, "oidc_callback", &now) != 0)
         return 0;
     sb_error err = {0};
     sb_oidc_state_record *row = malloc(sizeof *row);
