@@ -3,11 +3,13 @@
 // approver / developer, the built UI from ui/dist) and, once the UI has
 // minted an enrollment token, the real agent (sbridge-agent) serving the
 // connection with the example plugin's demo provider (payments/db holds
-// username and password). startStack({config, env}) runs dev with that
+// username and password). startStack({config, env, listen}) runs dev with that
 // configuration text instead of the built-in one (e.g. GitOps observation
 // on, notifiers), env added to its environment. Everything lives in one
-// temporary directory and is stopped and removed by stop(). Waits poll with
-// deadlines; no sleeps as synchronisation.
+// temporary directory and is stopped and removed by stop(). listen: the
+// address (default any free loopback port; a fixed one when the URL must be
+// known before start, e.g. an OIDC redirect URI; freePort() finds one).
+// Waits poll with deadlines; no sleeps as synchronisation.
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -30,7 +32,7 @@ export async function until(what, ms, check) {
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.listen(0, "127.0.0.1", () => {
@@ -40,13 +42,13 @@ function freePort() {
   });
 }
 
-export async function startStack({ config, env = {} } = {}) {
+export async function startStack({ config, env = {}, listen = "127.0.0.1:0" } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sb-ui-"));
   fs.chmodSync(dir, 0o755); // the embedded PostgreSQL runs as postgres when we are root
   const state = path.join(dir, "state");
   const out = path.join(dir, "dev.out");
   const err = path.join(dir, "dev.err");
-  const args = ["dev", "--no-demo", "--listen", "127.0.0.1:0", "--state-dir", state];
+  const args = ["dev", "--no-demo", "--listen", listen, "--state-dir", state];
   if (config) {
     fs.writeFileSync(path.join(dir, "dev.yaml"), config);
     args.push("--config", path.join(dir, "dev.yaml"));

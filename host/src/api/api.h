@@ -36,6 +36,8 @@
 int sb_api_auth_routes(sb_router *r, sb_app *app, sb_error *err);
 /* api/mfa_routes.c: TOTP factors and step-up verification */
 int sb_api_mfa_routes(sb_router *r, sb_app *app, sb_error *err);
+/* Single sign-on (api/oidc_routes.c): providers, oidc/login, oidc/callback. */
+int sb_api_oidc_routes(sb_router *r, sb_app *app, sb_error *err);
 int sb_api_tenancy_routes(sb_router *r, sb_app *app, sb_error *err);
 /* The project and environment routes (api/tenancy_projects.c), registered
  * by sb_api_tenancy_routes. */

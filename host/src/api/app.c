@@ -17,6 +17,7 @@
 #include "api/agent_api.h"
 #include "api/app_keys.h"
 #include "api/auth_cache.h"
+#include "api/oidc_provider.h"
 #include "crypto/secure_mem.h"
 #include "store/rbac_snapshot.h"
 #include "util/log.h"
@@ -205,6 +206,8 @@ int sb_app_init(sb_app *app, const sb_settings *s, sb_db *db, int dev_mode, cons
     if (sb_app_derive_keys(s->keys.master_key, state_dir, &app->token_pepper, &app->jwt_secret,
                            &app->audit_key, err) != 0)
         return -1;
+    if (sb_oidc_provider_open(&s->oidc, &app->oidc, err) != 0)
+        return -1;
     if (!dev_mode)
         return 0; /* a server's KMS is a plugin instance (server/control_plane.c) */
     /* dev: the built-in local KMS, keyed from the same master key */
@@ -223,6 +226,7 @@ void sb_app_close(sb_app *app)
 {
     sb_job_hub_stop(app);
     sb_auth_cache_free(app->auth_cache);
+    sb_oidc_provider_free(app->oidc);
     sb_kms_close(app->kms_owned);
     pthread_mutex_destroy(&app->job_hub_lock);
     sb_secure_release(app->token_pepper);

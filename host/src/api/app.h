@@ -74,6 +74,8 @@ typedef struct sb_app {
      * routes check settings and health with; NULL: none is loaded (the
      * routes still store endpoints and mappings, health answers 409) */
     const struct sb_plugin_slot *gitops_plugin;
+    /* single sign-on (api/oidc_provider.h); NULL when oidc: is absent */
+    struct sb_oidc_provider *oidc;
     /* test hook: a fixed clock (ms since the epoch); 0 = real time */
     int64_t fixed_now_ms;
 } sb_app;

@@ -23,6 +23,8 @@
 
 #include "api/app.h"
 #include "http/request.h"
+#include "store/sessions_store.h"
+#include "store/users_store.h"
 
 typedef enum sb_auth_field_type {
     SB_AUTH_FIELD_STRING,  /* max = characters */
@@ -57,6 +59,23 @@ void sb_auth_time_text(int64_t t, char *out, size_t cap);
 json_t *sb_auth_time_json(int64_t t);
 /* "session", "jwt" or "api_token". */
 const char *sb_auth_method_name(sb_identity_method m);
+
+/* Signs u in (auth_routes.c; local login and OIDC share it): one
+ * transaction resets the user's failure count (refused when the user is
+ * disabled or locked at now), stores new_hash when given, creates the
+ * session and writes `auth.login` {session_id, method}; then attaches the
+ * identity and sets the sb_session cookie. 0 with *session_out filled
+ * (the caller answers); 1 refused (nothing answered); -1 answered (5xx). */
+int sb_auth_session_open(sb_app *app, sb_server_request *req, const sb_user_record *u,
+                         int64_t now, const char *method, const char *new_hash,
+                         sb_session_record *session_out);
+
+/* The per-IP sign-in rate limit (auth_routes.c): 30 attempts a minute per
+ * scope ("login", "oidc_login", "oidc_callback"), counted in PostgreSQL,
+ * failing closed; the first refusal of a window is audited
+ * (`auth.login.rate_limited`, resource auth:<scope>). 0 to go on; 1 when
+ * answered (429 rate_limited with Retry-After, or 503). */
+int sb_auth_rate_limit(sb_app *app, sb_server_request *req, const char *scope, int64_t now);
 
 /* Handlers of auth_self.c (ctx = the sb_app). */
 int sb_auth_me(sb_server_request *req, void *ctx);

@@ -81,12 +81,12 @@ static void audit_login(sb_app *app, sb_server_request *req, const char *action,
 
 /* ---- rate limit -------------------------------------------------------------- */
 
-/* 0 to go on; 1 when answered (429 or 503). */
-static int login_rate_limit(sb_app *app, sb_server_request *req, int64_t now)
+int sb_auth_rate_limit(sb_app *app, sb_server_request *req, const char *scope, int64_t now)
 {
-    char bucket[SB_RATE_BUCKET_MAX + 1];
+    char bucket[SB_RATE_BUCKET_MAX + 1], resource[64];
     const char *ip = sb_http_remote_ip(req);
-    snprintf(bucket, sizeof bucket, "login:ip:%s", ip ? ip : "unknown");
+    snprintf(bucket, sizeof bucket, "%s:ip:%s", scope, ip ? ip : "unknown");
+    snprintf(resource, sizeof resource, "auth:%s", scope);
     sb_rate_limit limit = {LOGIN_RATE_LIMIT, LOGIN_RATE_WINDOW};
     sb_rate_decision d;
     int64_t hits = 0;
@@ -109,7 +109,7 @@ static int login_rate_limit(sb_app *app, sb_server_request *req, int64_t now)
     if (hits == LOGIN_RATE_LIMIT + 1) { /* audit the first refusal of a window only */
         json_t *details = json_pack("{s:I, s:I}", "limit", (json_int_t)LOGIN_RATE_LIMIT,
                                     "window_seconds", (json_int_t)LOGIN_RATE_WINDOW);
-        sb_api_audit_event ev = {"auth.login.rate_limited", "auth:login", "denied", "warning",
+        sb_api_audit_event ev = {"auth.login.rate_limited", resource, "denied", "warning",
                                  details};
         sb_api_audit_now(app, req, &ev);
         json_decref(details);
@@ -129,6 +129,7 @@ typedef struct login_txn {
     sb_server_request *req;
     const sb_user_record *user;
     int64_t now;
+    const char *method;   /* "password", "oidc": the audit event's method */
     const char *new_hash; /* a rehash to store, or NULL */
     const unsigned char *token_hash;
     sb_session_decision decision;
@@ -158,7 +159,7 @@ static int login_success_txn(sb_db_conn *conn, void *ctx, sb_error *err)
         return -1;
     char resource[64];
     snprintf(resource, sizeof resource, "user:%s", t->user->id);
-    json_t *details = json_pack("{s:s, s:s}", "session_id", t->session.id, "method", "password");
+    json_t *details = json_pack("{s:s, s:s}", "session_id", t->session.id, "method", t->method);
     sb_api_audit_event ev = {"auth.login", resource, "success", NULL, details};
     rc = sb_api_audit(conn, t->req, &ev, err);
     json_decref(details);
@@ -187,22 +188,22 @@ static int login_failure_txn(sb_db_conn *conn, void *ctx, sb_error *err)
     return rc < 0 ? -1 : 0;
 }
 
-/* Opens the session, sets the cookie and answers 200; 1 when the account
- * turned out to be locked or disabled at the last moment. */
-static int login_succeed(sb_app *app, sb_server_request *req, const sb_user_record *u, int64_t now,
-                         const char *new_hash)
+int sb_auth_session_open(sb_app *app, sb_server_request *req, const sb_user_record *u, int64_t now,
+                         const char *method, const char *new_hash, sb_session_record *session_out)
 {
     sb_error err = {0};
     sb_session_limits limits = {app->session_idle_ms / 1000, app->session_absolute_ms / 1000};
     if (sb_session_limits_check(&limits, &err) != 0) {
         sb_err("auth", "session limits: %s", err.message);
-        return sb_http_respond_error(req, 500, "internal", "session configuration");
+        sb_http_respond_error(req, 500, "internal", "session configuration");
+        return -1;
     }
     char *token = sb_secure_alloc(SB_TOKEN_MAX);
     unsigned char hash[SB_TOKEN_HASH_BYTES];
     login_txn t = {.req = req,
                    .user = u,
                    .now = now,
+                   .method = method,
                    .new_hash = new_hash,
                    .token_hash = hash,
                    .decision = sb_session_start(&limits, now)};
@@ -213,7 +214,8 @@ static int login_succeed(sb_app *app, sb_server_request *req, const sb_user_reco
         sb_token_hash(token, strlen(token), app->token_pepper, SB_KEY_BYTES, hash, &err) != 0) {
         sb_secure_release(token);
         free(id);
-        return sb_http_respond_error(req, 500, "internal", "cannot create a session");
+        sb_http_respond_error(req, 500, "internal", "cannot create a session");
+        return -1;
     }
     snprintf(id->user_id, sizeof id->user_id, "%s", u->id);
     snprintf(id->username, sizeof id->username, "%s", u->username);
@@ -227,16 +229,8 @@ static int login_succeed(sb_app *app, sb_server_request *req, const sb_user_reco
         sb_http_set_identity(req, NULL, NULL);
         if (rc > 0)
             return 1;
-        return unavailable(req, &err);
-    }
-    char jwt[SB_JWT_MAX_LEN];
-    sb_jwt_claim extra[] = {{"username", u->username}};
-    sb_jwt_claims claims = {JWT_ISSUER, u->id, t.session.id, now, t.decision.absolute_expires_at,
-                            extra,      1};
-    if (sb_jwt_issue(app->jwt_secret, SB_KEY_BYTES, &claims, jwt, sizeof jwt, &err) < 0) {
-        sb_secure_release(token);
-        sb_err("auth", "cannot issue a JWT: %s", err.message);
-        return sb_http_respond_error(req, 500, "internal", "cannot issue a token");
+        unavailable(req, &err);
+        return -1;
     }
     sb_http_cookie_attrs attrs = {.path = "/",
                                   .max_age = (long)t.decision.cookie_max_age,
@@ -246,15 +240,37 @@ static int login_succeed(sb_app *app, sb_server_request *req, const sb_user_reco
     int cookie_rc = sb_http_set_cookie(req, SESSION_COOKIE, token, &attrs);
     sb_secure_release(token);
     if (cookie_rc != 0) {
-        sodium_memzero(jwt, sizeof jwt);
-        return sb_http_respond_error(req, 500, "internal", "cannot set the session cookie");
+        sb_http_respond_error(req, 500, "internal", "cannot set the session cookie");
+        return -1;
+    }
+    *session_out = t.session;
+    return 0;
+}
+
+/* Opens the session, sets the cookie and answers 200 with the JWT; 1 when
+ * the account turned out to be locked or disabled at the last moment. */
+static int login_succeed(sb_app *app, sb_server_request *req, const sb_user_record *u, int64_t now,
+                         const char *new_hash)
+{
+    sb_session_record session;
+    int rc = sb_auth_session_open(app, req, u, now, "password", new_hash, &session);
+    if (rc != 0)
+        return rc > 0 ? 1 : 0;
+    sb_error err = {0};
+    char jwt[SB_JWT_MAX_LEN];
+    sb_jwt_claim extra[] = {{"username", u->username}};
+    sb_jwt_claims claims = {JWT_ISSUER, u->id, session.id, now, session.absolute_expires_at,
+                            extra,      1};
+    if (sb_jwt_issue(app->jwt_secret, SB_KEY_BYTES, &claims, jwt, sizeof jwt, &err) < 0) {
+        sb_err("auth", "cannot issue a JWT: %s", err.message);
+        return sb_http_respond_error(req, 500, "internal", "cannot issue a token");
     }
     json_t *rest =
         json_pack("{s:{s:s, s:s, s:s}, s:s, s:o, s:{s:s, s:o, s:o}}", "user", "id", u->id,
                   "username", u->username, "display_name", u->display_name, "token_type", "Bearer",
-                  "expires_at", sb_auth_time_json(t.decision.absolute_expires_at), "session", "id",
-                  t.session.id, "idle_expires_at", sb_auth_time_json(t.session.idle_expires_at),
-                  "absolute_expires_at", sb_auth_time_json(t.session.absolute_expires_at));
+                  "expires_at", sb_auth_time_json(session.absolute_expires_at), "session", "id",
+                  session.id, "idle_expires_at", sb_auth_time_json(session.idle_expires_at),
+                  "absolute_expires_at", sb_auth_time_json(session.absolute_expires_at));
     rc = sb_auth_respond_with_token(req, 200, jwt, rest);
     sodium_memzero(jwt, sizeof jwt);
     return rc;
@@ -264,7 +280,7 @@ static int login(sb_server_request *req, void *ctx)
 {
     sb_app *app = ctx;
     int64_t now = sb_app_now_ms(app) / 1000;
-    if (login_rate_limit(app, req, now) != 0)
+    if (sb_auth_rate_limit(app, req, "login", now) != 0)
         return 0;
     static const sb_auth_field spec[] = {
         {"username", SB_AUTH_FIELD_STRING, 1, SB_USERNAME_MAX},

@@ -10,6 +10,7 @@ int sb_api_routes_register(sb_router *r, sb_app *app, sb_error *err)
     int (*const modules[])(sb_router *, sb_app *, sb_error *) = {
         sb_api_auth_routes,
         sb_api_mfa_routes, /* api/mfa_routes.c */
+        sb_api_oidc_routes, /* api/oidc_routes.c */
         sb_api_tenancy_routes,
         sb_api_rbac_routes,
         sb_api_audit_routes,

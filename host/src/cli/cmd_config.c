@@ -1,12 +1,27 @@
 /* cli/cmd_config.c — `sbridge config check`: every error of a config file,
- * including each plugin instance's settings against its plugin's schema. */
+ * including each plugin instance's settings against its plugin's schema and
+ * the start-time checks of oidc: (api/oidc_provider.h). */
 #include <stdio.h>
 #include <string.h>
 
+#include "api/oidc_provider.h"
 #include "cli/cli.h"
 #include "config/settings.h"
 #include "util/duration.h"
 #include "plugin/registry.h"
+
+/* What the server checks of oidc: at start beyond the schema (https issuer,
+ * the callback path, openid in the scopes…), said here too. */
+static void oidc_check(const sb_settings *s, sb_diags *d)
+{
+    sb_oidc_provider *p = NULL;
+    sb_error err = {0};
+    if (!s->oidc.pos.present || d->n_errors > 0)
+        return; /* the schema's own errors first: they name the line */
+    if (sb_oidc_provider_open(&s->oidc, &p, &err) != 0)
+        sb_diags_error(d, s->oidc.pos.line, s->oidc.pos.col, "%s", err.message);
+    sb_oidc_provider_free(p);
+}
 
 size_t sb_config_check_file(const char *file, const char *expected_role, const char *plugin_dir,
                             sb_settings *s, sb_registry *r, FILE *out)
@@ -20,6 +35,7 @@ size_t sb_config_check_file(const char *file, const char *expected_role, const c
     if (s->role != 0 && s->tree != NULL) {
         sb_settings_apply_log_level(s);
         sb_registry_load(r, s, plugin_dir, &d);
+        oidc_check(s, &d);
     }
     sb_diags_print(&d, out);
     size_t errors = d.n_errors;

@@ -177,6 +177,33 @@ static const sb_spec admin_spec[] = {
         "bootstrap administrator password (use ${env:...} or ${file:...})"),
 };
 
+static const sb_spec oidc_spec[] = {
+    STR("issuer", sb_oidc_settings, issuer, SB_CFG_REQUIRED | SB_CFG_URL, NULL,
+        "the OpenID provider's issuer URL, exactly as its ID tokens name it (iss); its "
+        "/.well-known/openid-configuration is read at the first sign-in and hourly after; https (http "
+        "only to a loopback host)"),
+    STR("client_id", sb_oidc_settings, client_id, SB_CFG_REQUIRED, NULL,
+        "the client id registered at the provider for sbridge"),
+    STR("client_secret", sb_oidc_settings, client_secret, SB_CFG_REQUIRED | SB_CFG_SECRET, NULL,
+        "the client's secret (use ${env:...} or ${file:...}); sent to the token endpoint only"),
+    STR("redirect_uri", sb_oidc_settings, redirect_uri, SB_CFG_REQUIRED | SB_CFG_URL, NULL,
+        "the callback URL registered at the provider: the URL users reach sbridge at followed "
+        "by /api/v1/auth/oidc/callback"),
+    STR("scopes", sb_oidc_settings, scopes, 0, "openid email profile",
+        "scopes asked for, separated by spaces; must include openid"),
+    STR("username_claim", sb_oidc_settings, username_claim, 0, "preferred_username",
+        "ID token claim that names a new user (falls back to email when absent); the account "
+        "itself is keyed by issuer and subject (sub), never by this name"),
+    ROW("allowed_email_domains", SB_CFG_STRING_LIST, sb_oidc_settings, allowed_email_domains, 0,
+        NULL, 1, 0, NULL,
+        "when set, only users whose email claim is verified and in one of these domains may "
+        "sign in (e.g. [example.com])"),
+    STR("button_label", sb_oidc_settings, button_label, 0, "Sign in with SSO",
+        "text of the sign-in button the web UI shows"),
+    DUR("clock_skew", sb_oidc_settings, clock_skew_ms, "60s", 0, 5 * MS_M,
+        "tolerance for the ID token's iat and exp against this server's clock"),
+};
+
 static const sb_spec worker_spec[] = {
     BOOL("enabled", sb_worker_settings, enabled, "true", "run worker loops in this process"),
     STR("listen", sb_worker_settings, listen, SB_SPEC_LISTEN, "127.0.0.1:9466",
@@ -259,6 +286,8 @@ static const sb_spec server_spec[] = {
     SECTION("mfa", sb_settings, mfa, mfa_spec, "multi-factor authentication (TOTP) and step-up"),
     SECTION("keys", sb_settings, keys, keys_spec, "key material"),
     SECTION("bootstrap_admin", sb_settings, bootstrap_admin, admin_spec, "first administrator"),
+    SECTION("oidc", sb_settings, oidc, oidc_spec,
+            "single sign-on through an OpenID Connect provider (docs/sso.md); absent: off"),
     SECTION("plugins", sb_settings, plugins, plugins_spec, "plugins to load"),
     SECTION("kms", sb_settings, kms, instance_spec, "the KMS instance that wraps per-request keys"),
     LIST("notifiers", sb_settings, notifiers, notifier_instance_spec, sb_instance_settings,
@@ -300,6 +329,8 @@ static const sb_spec dev_spec[] = {
          "notifier instances: the channels notifications are delivered on (docs/notifications.md)"),
     SECTION("gitops_observation", sb_settings, gitops_observation, gitops_observation_spec,
             "Argo CD endpoints managed through the API and the observation of executed patches"),
+    SECTION("oidc", sb_settings, oidc, oidc_spec,
+            "single sign-on through an OpenID Connect provider (docs/sso.md); absent: off"),
     SECTION("demo", sb_settings, demo, demo_spec, "demo data"),
     GRACE_ROW,
 };

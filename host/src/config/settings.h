@@ -97,6 +97,21 @@ typedef struct sb_admin_settings {
     char *password;
 } sb_admin_settings;
 
+/* Single sign-on through an OpenID Connect provider (api/oidc_*.c); off
+ * when the section is absent (pos.present == 0). */
+typedef struct sb_oidc_settings {
+    sb_cfg_pos pos;
+    char *issuer;        /* https URL (http only to a loopback host) */
+    char *client_id;
+    char *client_secret; /* secret: ${env:NAME} or ${file:/path} */
+    char *redirect_uri;  /* <public URL>/api/v1/auth/oidc/callback */
+    char *scopes;        /* space-separated; must include openid */
+    char *username_claim;
+    sb_strlist allowed_email_domains; /* empty: any */
+    char *button_label;
+    int64_t clock_skew_ms;
+} sb_oidc_settings;
+
 typedef struct sb_keys_settings {
     sb_cfg_pos pos;
     char *master_key; /* secret: 64 hex digits; NULL: <state_dir>/master.key */
@@ -166,6 +181,7 @@ typedef struct sb_settings {
     sb_mfa_settings mfa;
     sb_keys_settings keys;
     sb_admin_settings bootstrap_admin;
+    sb_oidc_settings oidc;
     sb_instance_settings kms;
     sb_section_list notifiers; /* sb_instance_settings */
     sb_section_list gitops;    /* sb_instance_settings */
