@@ -390,6 +390,14 @@ Test(worker_scheduler, the_worker_roles_task_table_runs_without_the_api)
                  7);
 }
 
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+        n++;
+    return n;
+}
+
 static pid_t start_worker_process(const char *config, const char *log)
 {
     pid_t pid = fork();
@@ -434,28 +442,33 @@ Test(worker_scheduler, two_worker_processes_run_each_task_once_per_interval)
     while (sql_int(db, "SELECT count(*) FROM worker_tasks WHERE runs >= 3") < 8 &&
            now_ms() < deadline)
         sleep_ms(50);
-    /* each process serves its own metrics: the runs it made, by task and outcome */
-    char cmd[600], metrics[65536] = "";
+    /* each process serves its own metrics: the runs it made, by task and
+     * outcome. Either worker may have made every run of a task (the other
+     * found the lock taken), so both are read. */
+    char cmd[700], metrics[131072] = "";
     snprintf(cmd, sizeof cmd,
-             "port=$(sed -n 's/.*health endpoint on http:\\/\\/127.0.0.1:\\([0-9]*\\).*/\\1/p' %s"
-             " | head -1); curl -sf http://127.0.0.1:$port/metrics && curl -sf "
-             "http://127.0.0.1:$port/readyz",
+             "for port in $(sed -n 's/.*health endpoint on http:\\/\\/127.0.0.1:\\([0-9]*\\).*/\\1/p' "
+             "%s | sort -u); do curl -sf http://127.0.0.1:$port/metrics && curl -sf "
+             "http://127.0.0.1:$port/readyz || exit 1; done",
              log);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t got = fread(metrics, 1, sizeof metrics - 1, p);
     metrics[got] = '\0';
-    cr_assert_eq(pclose(p), 0, "no /metrics or /readyz from a worker (see %s):\n%s", log, metrics);
-    cr_assert(strstr(metrics, "sb_worker_task_runs_total{task=\"mark_stale_agents\","
-                              "outcome=\"succeeded\"}"),
-              "%s", metrics);
-    cr_assert(strstr(metrics, "sb_worker_task_duration_seconds_bucket{task=\"expire_requests\""),
-              "%s", metrics);
+    int scraped = pclose(p);
+    /* stop both before asserting, so a failure never leaves them running */
     kill(a, SIGTERM);
     kill(b, SIGTERM);
     int sa, sb;
     waitpid(a, &sa, 0);
     waitpid(b, &sb, 0);
+    cr_assert_eq(scraped, 0, "no /metrics or /readyz from a worker (see %s):\n%s", log, metrics);
+    cr_assert_eq(count_of(metrics, "{\"status\":\"ready\"}"), 2, "both workers answer: %s", metrics);
+    cr_assert(strstr(metrics, "sb_worker_task_runs_total{task=\"mark_stale_agents\","
+                              "outcome=\"succeeded\"}"),
+              "%s", metrics);
+    cr_assert(strstr(metrics, "sb_worker_task_duration_seconds_bucket{task=\"expire_requests\""),
+              "%s", metrics);
     int64_t elapsed = now_ms() - started;
     cr_assert(WIFEXITED(sa) && WEXITSTATUS(sa) == 0, "worker a: status %d (see %s)", sa, log);
     cr_assert(WIFEXITED(sb) && WEXITSTATUS(sb) == 0, "worker b: status %d (see %s)", sb, log);
