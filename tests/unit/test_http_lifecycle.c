@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "http/server.h"
-#include "test_http_raw.h"
 #include "test_http_support.h"
 
 static sb_router *lc_router;
@@ -353,49 +352,6 @@ Test(http_lifecycle, requests_still_parked_after_the_grace_get_503)
      * after free) */
     cr_assert_eq(sb_http_respond_empty(req, 204), -1);
     sb_http_resume(req);
-}
-
-/* A request that wants to park after the stop began (here: a new request
- * on a connection kept alive from before) is answered 503 at once, never
- * suspended: a connection suspended while libmicrohttpd stops is a fatal
- * error in libmicrohttpd (seen as a crash of test_agent_runtime's restart
- * case under load). Before, it parked until the grace period ended. */
-Test(http_lifecycle, a_request_parking_after_the_stop_began_is_answered_at_once)
-{
-    atomic_store(&wake_calls, 0);
-    int fd = raw_connect(lc_port, NULL);
-    cr_assert_geq(fd, 0);
-    raw_send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    int closed;
-    char *warmup = raw_read_all(fd, 500, &closed);
-    cr_assert(!closed && strncmp(warmup, "HTTP/1.1 200", 12) == 0, "%.200s", warmup);
-    free(warmup);
-    async_call held; /* keeps the stop in its grace period */
-    call_async(&held, "POST", "/api/v1/park");
-    sb_server_request *first = wait_parked(3000);
-    cr_assert_not_null(first);
-    async_stop stop;
-    stop_async(&stop, 4000);
-    cr_assert(wait_for(&wake_calls, 3000), "the stop never began (the parked request was not woken)");
-    long long t0 = now_ms();
-    raw_send_str(fd, "POST /api/v1/park HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
-    char *out = raw_read_all(fd, 3500, &closed);
-    long long took = now_ms() - t0;
-    raw_reply r;
-    cr_assert_eq(raw_parse(out, &r), 0, "'%.200s'", out);
-    cr_assert_eq(r.status, 503, "%.300s", out);
-    cr_assert(strstr(r.body, "shutting_down") != NULL, "%s", r.body);
-    cr_assert_lt(took, 2500, "answered after %lld ms: it waited for the grace period", took);
-    sb_server_request *second = atomic_load(&parked);
-    cr_assert(second != NULL && second != first, "the late request reached its handler");
-    free(out);
-    close(fd);
-    pthread_join(held.thread, NULL);
-    http_reply_free(&held.reply);
-    join_stop(&stop);
-    /* the owner lets go of both (the sanitizer run checks nothing leaks) */
-    sb_http_resume(first);
-    sb_http_resume(second);
 }
 
 /* ---- TLS and start-up refusals ---------------------------------------- */

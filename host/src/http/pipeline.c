@@ -233,12 +233,8 @@ static int park_request(sb_http_server *server, sb_server_request *req)
     int wake_now = 0, parked = 0, too_late = 0;
     pthread_mutex_lock(&server->mu);
     pthread_mutex_lock(&req->mu);
-    if (req->park == SB_PARK_WANTED && (server->forced || atomic_load(&server->stopping))) {
-        /* the server is stopping: no more waiting. A connection suspended
-         * now (a new request on a kept-alive connection) could still be
-         * suspended when MHD_stop_daemon runs, which libmicrohttpd treats
-         * as a fatal error. */
-        too_late = 1;
+    if (req->park == SB_PARK_WANTED && server->forced) {
+        too_late = 1; /* the server is past its grace period: no more waiting */
     } else if (req->park == SB_PARK_WANTED) {
         parked = 1;
         req->park = SB_PARK_PARKED;

@@ -147,10 +147,8 @@ int sb_http_set_cookie(sb_server_request *req, const char *name, const char *val
  * every parked request exactly once. When the server begins to stop, it
  * calls wake(req, ctx) once for each parked request on the stopping thread
  * (it must not block or call server functions: answer + resume, or signal
- * the waiter). A request that asks to park once the server is stopping is
- * answered 503 shutting_down at once (sb_http_suspend succeeds; the owner's
- * answer is then ignored). Requests still parked when the grace period ends
- * are answered 503 by the server; the owner's later answer is then ignored, and its
+ * the waiter). Requests still parked when the grace period ends are answered
+ * 503 by the server; the owner's later answer is then ignored, and its
  * sb_http_resume only releases its reference — so it stays safe. */
 typedef void (*sb_http_wake_fn)(sb_server_request *req, void *ctx);
 int sb_http_suspend(sb_server_request *req, sb_http_wake_fn wake, void *ctx);
