@@ -20,6 +20,7 @@
 #include "service/notify_events.h"
 #include "notify_test_util.h"
 #include "worker/worker_tasks.h"
+#include "worker/scheduler.h"
 #include "worker/tasks.h"
 
 #define STORM_RETRY_AFTER_MS 300
@@ -34,7 +35,7 @@ static void write_config(FILE *f)
             "plugins:\n  directory: %s\n  load:\n    - name: notify_test\n      file: notify_test.so\n"
             "notifiers:\n"
             "  - name: ok\n    plugin: notify_test\n    rate_limit: 0\n"
-            "    config:\n      file: %s/ok.jsonl\n"
+            "    config:\n      file: %s/ok.jsonl\n      slow_if_file: %s/slow\n"
             "  - name: storm\n    plugin: notify_test\n    rate_limit: 0\n    retry_base: 1ms\n"
             "    config:\n      file: %s/storm.jsonl\n      fail_times: %d\n"
             "      fail_with: throttled\n      retry_after: %dms\n"
@@ -50,7 +51,7 @@ static void write_config(FILE *f)
             "  - name: crashy\n    plugin: notify_test\n    rate_limit: 0\n"
             "    config:\n      file: %s/crashy.jsonl\n      crash_if_file: %s/crash\n"
             "worker:\n  dispatch_notifications: 1s\n",
-            SB_TEST_PLUGIN_DIR, dir, dir, STORM_FAILURES, STORM_RETRY_AFTER_MS, BROKEN_ATTEMPTS, dir,
+            SB_TEST_PLUGIN_DIR, dir, dir, dir, STORM_FAILURES, STORM_RETRY_AFTER_MS, BROKEN_ATTEMPTS, dir,
             PACED_RATE, dir, dir, dir, dir);
 }
 
@@ -514,6 +515,44 @@ Test(outbox, a_paced_channel_delivers_at_its_rate)
                   PACED_RATE);
     json_t *got = delivered("paced", "job:");
     cr_assert_eq(json_array_size(got), EVENTS);
+    json_decref(got);
+}
+
+Test(outbox, a_slow_channel_leaves_its_backlog_for_the_next_run_instead_of_holding_the_worker)
+{
+    request_world();
+    enum { EVENTS = 12 }; /* 400 ms each: 4.8 s in one batch without the budget */
+    for (int i = 0; i < EVENTS; i++) {
+        char job[40];
+        fake_job_id(400 + i, job);
+        cr_assert_eq(job_event_in_txn(job, true), 0);
+    }
+    char slow[300];
+    snprintf(slow, sizeof slow, "%s/slow", dir);
+    FILE *f = fopen(slow, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    size_t n = 0;
+    sb_error err = {0};
+    int64_t started = mono_ms();
+    int rc = sb_worker_dispatch_notifications(sb_api_harness_db(h), dispatcher, &n, &err);
+    int64_t took = mono_ms() - started;
+    cr_assert_geq(rc, 0, "%s", err.message);
+    json_t *got = delivered("ok", "job:");
+    size_t first = json_array_size(got);
+    json_decref(got);
+    cr_assert_lt(took, SB_WORKER_RUN_BUDGET_MS + 1000, "one batch held the worker %lld ms",
+                 (long long)took);
+    cr_assert(first > 0 && first < EVENTS, "%zu of %d delivered in the first batch", first,
+              EVENTS);
+    cr_assert_eq(rc, SB_WORKER_MORE, "the batch left work but did not say so");
+    cr_assert_eq(sql_int("SELECT count(*) FROM notification_outbox WHERE channel = 'ok' AND "
+                         "state = 'pending' AND attempts = 0"),
+                 EVENTS - (long long)first, "the rows left behind were touched");
+    unlink(slow);
+    drain("ok", 30000);
+    got = delivered("ok", "job:");
+    cr_assert_eq(json_array_size(got), EVENTS, "every event is delivered once in the end");
     json_decref(got);
 }
 

@@ -265,6 +265,55 @@ Test(worker_scheduler, ticks_skip_a_task_until_it_is_due_and_wake_looks_again)
     cr_assert_eq(atomic_load(&c.runs), 2, "wake looks at the shared row again");
 }
 
+/* A task whose backlog never ends: every batch is full and takes a while. */
+typedef struct backlog {
+    atomic_int batches, runs;
+    atomic_int_fast64_t last_batch_ms;
+} backlog;
+
+static int backlog_run(sb_db *on, void *ctx, size_t *done, sb_error *err)
+{
+    (void)on, (void)err;
+    backlog *b = ctx;
+    atomic_fetch_add(&b->batches, 1);
+    sleep_ms(300);
+    atomic_store(&b->last_batch_ms, now_ms());
+    *done = 1;
+    return SB_WORKER_MORE;
+}
+
+Test(worker_scheduler, a_task_with_an_endless_backlog_yields_to_the_others_and_goes_on)
+{
+    sb_error err = {0};
+    backlog b = {0};
+    counting c = {0};
+    /* the backlog task comes first in the table: each tick runs it before the other */
+    sb_worker_task t[] = {{"endless_backlog", 3600000, backlog_run, &b},
+                          {"hourly_chore", 3600000, count_run, &c}};
+    sb_worker_options o = {.tick_ms = 20};
+    sb_worker *w;
+    int64_t started = now_ms();
+    cr_assert_eq(sb_worker_start(db, t, 2, &o, &w, &err), 0, "%s", err.message);
+    int64_t deadline = now_ms() + 30000;
+    while (atomic_load(&c.runs) == 0 && now_ms() < deadline)
+        sleep_ms(10);
+    int64_t chore_ran = now_ms() - started;
+    int batches_before = atomic_load(&b.batches);
+    /* the backlog goes on at the next ticks although its interval is an hour */
+    deadline = now_ms() + 30000;
+    while (atomic_load(&b.batches) < batches_before + 3 && now_ms() < deadline)
+        sleep_ms(10);
+    sb_worker_stop(w);
+    cr_assert_eq(atomic_load(&c.runs), 1);
+    /* without the run budget the chore waited for 50 batches (15 s) */
+    cr_assert_lt(chore_ran, SB_WORKER_RUN_BUDGET_MS + 2000, "the other task waited %lld ms",
+                 (long long)chore_ran);
+    cr_assert_lt(batches_before, SB_WORKER_MAX_BATCHES, "%d batches ran before the other task",
+                 batches_before);
+    cr_assert_geq(atomic_load(&b.batches), batches_before + 3,
+                  "a run cut short by its budget was not taken up again at the next ticks");
+}
+
 Test(worker_scheduler, bad_task_tables_are_refused)
 {
     sb_error err = {0};

@@ -28,7 +28,7 @@ after(async () => {
 });
 
 test("admin editing, API tokens and pagination", { timeout: 180_000 }, async (outer) => {
-  const step = dependentSteps(outer, () => ({ admin, developer }), "admin-failed");
+  const step = dependentSteps(outer, () => ({ admin, developer }), "admin-failed", () => stack.logs());
   const table = (caption) => admin.getByRole("table", { name: caption });
 
   await step("a custom role: validated before submit, a server error shown, created, edited, granted, revoked, deleted", async () => {

@@ -73,12 +73,23 @@ export async function signIn(page, username, password) {
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
 
+function printLogs(step, text) {
+  const lines = text.split("\n").filter((l) => l.trim());
+  const notable = lines.filter((l) => /"level":"(warn|error)"|\b(WARN|ERROR|FATAL|PANIC)\b/.test(l));
+  console.error(`--- after the failure of "${step}": the stack's warnings and errors (last 80) ---`);
+  for (const l of notable.slice(-80)) console.error(l);
+  console.error("--- the stack's last 60 log lines ---");
+  for (const l of lines.slice(-60)) console.error(l);
+}
+
 /**
  * Steps of one story that depend on each other: after a failure the rest
- * are skipped, and every open page (pages() by name) is photographed as it
- * was. step.broken() names the failed step, if any.
+ * are skipped, every open page (pages() by name) is photographed as it
+ * was, and when logs is given (a stack's logs()) its warnings and errors
+ * and its last lines are printed, so a failure seen only in CI can be read.
+ * step.broken() names the failed step, if any.
  */
-export function dependentSteps(outer, pages, prefix = "failed") {
+export function dependentSteps(outer, pages, prefix = "failed", logs = null) {
   let broken = null;
   const step = (name, fn) =>
     outer.test(name, { skip: broken ? `after: ${broken}` : false }, async () => {
@@ -87,6 +98,7 @@ export function dependentSteps(outer, pages, prefix = "failed") {
       } catch (e) {
         broken = name;
         for (const [who, p] of Object.entries(pages())) if (p) await shot(p, `${prefix}-${who}`).catch(() => {});
+        if (logs) printLogs(name, logs());
         throw e;
       }
     });

@@ -1,8 +1,8 @@
 // gitops.test.mjs — GitOps observation and the notification outbox in the
 // web UI, in headless Chromium against `sbridge dev` run with a config that
 // turns gitops_observation on (the argocd plugin loaded) and has one Slack
-// notifier whose webhook nothing listens on (max_attempts 1: every
-// notification becomes a dead letter), beside the strict Argo CD emulator
+// notifier whose webhook answers 500 (max_attempts 1: every notification
+// becomes a dead letter), beside the strict Argo CD emulator
 // (argocd.mjs) and the real agent. The world (team, project, connection,
 // agent, catalog, binding) is set up through the API; then, in the browser:
 // an Argo CD endpoint is created (validated before submit; its token
@@ -19,6 +19,7 @@
 // are listed. Every page is scanned with axe-core and photographed; no CSP
 // violation may be reported.
 import assert from "node:assert/strict";
+import http from "node:http";
 import { after, before, test } from "node:test";
 import { startStack } from "./stack.mjs";
 import { startArgo } from "./argocd.mjs";
@@ -45,12 +46,16 @@ gitops_observation:
   timeout: 10m
 `;
 
-let stack, argo, browser, admin, developer, approver;
+let stack, argo, hook, browser, admin, developer, approver;
 
 before(async () => {
   argo = await startArgo(ARGO_TOKEN);
-  // port 9 (discard) on loopback: nothing listens, every delivery fails
-  stack = await startStack({ config: CONFIG, env: { UI_TEST_WEBHOOK: "http://127.0.0.1:9/hook" } });
+  // a webhook that answers every delivery 500 at once: each one fails (a
+  // closed port is not as certain: some sandboxes swallow the connection
+  // until the plugin's timeout)
+  hook = http.createServer((req, res) => req.resume().on("end", () => res.writeHead(500).end("down for the test")));
+  await new Promise((resolve) => hook.listen(0, "127.0.0.1", resolve));
+  stack = await startStack({ config: CONFIG, env: { UI_TEST_WEBHOOK: `http://127.0.0.1:${hook.address().port}/hook` } });
   browser = await launch();
 });
 
@@ -59,11 +64,13 @@ after(async () => {
   await browser?.close();
   await stack?.stop();
   await argo?.stop();
+  hook?.closeAllConnections();
+  await new Promise((resolve) => (hook ? hook.close(resolve) : resolve()));
   assert.deepEqual(csp, [], "CSP violations");
 });
 
 test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, async (outer) => {
-  const step = dependentSteps(outer, () => ({ admin, developer, approver }), "gitops-failed");
+  const step = dependentSteps(outer, () => ({ admin, developer, approver }), "gitops-failed", () => stack.logs());
   const ids = {};
 
   await step("the world through the API: team, project, environment, connection, agent, catalog, binding", async () => {
@@ -231,7 +238,12 @@ test("GitOps observation and dead letters in the UI", { timeout: 300_000 }, asyn
     await approver.getByText("approve by approver").waitFor();
 
     const row = panel.getByRole("table", { name: "GitOps observations" }).getByRole("row").filter({ hasText: "payments-web" });
-    await reloadUntil(developer, row.getByText("observing", { exact: true }), "no baseline was taken (the observation never became observing)", 45_000);
+    await reloadUntil(developer, row.getByText("observing", { exact: true }), "no baseline was taken (the observation never became observing)", 45_000).catch(async (e) => {
+      const request = await (await admin.request.get(`/api/v1/requests/${ids.patch}`)).text();
+      const observations = await (await admin.request.get(`/api/v1/requests/${ids.patch}/gitops-observations`)).text();
+      e.message += `\nthe request: ${request}\nits observations: ${observations}`;
+      throw e;
+    });
     await row.getByText("on argo-main").waitFor();
     await row.getByText(/watching for a rollout/).waitFor();
     await checkPage(developer, "43-gitops-observing");

@@ -113,7 +113,7 @@ function sql(statement) {
 }
 
 test("an approver enrols an authenticator app and approves through the step-up dialog", async (outer) => {
-  const t = { test: dependentSteps(outer, () => ({ approver })) };
+  const t = { test: dependentSteps(outer, () => ({ approver }), "mfa-failed", () => stack.logs()) };
   let requestId, app;
 
   await t.test("setup through the API: a pending read request whose policy requires MFA", async () => {

@@ -54,7 +54,7 @@ test("the JS bundle is within 500 KB gzipped", () => {
 
 test("the story", { timeout: 240_000 }, async (outer) => {
   const ids = {};
-  const t = { test: dependentSteps(outer, () => ({ admin, developer, approver })) };
+  const t = { test: dependentSteps(outer, () => ({ admin, developer, approver }), "failed", () => stack.logs()) };
   const canary = `CANARY-${Date.now().toString(36)}-ünï€ødé-🔑`;
 
   await t.test("signed out: only the sign-in form, no navigation; a wrong password is refused", async () => {

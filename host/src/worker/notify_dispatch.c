@@ -238,8 +238,18 @@ static int batch_txn(sb_db_conn *conn, void *p, sb_error *err)
     b->full = rows.more;
     bool stop = false;
     int rc = 0;
+    int64_t started = sb_clock_monotonic_ms();
     for (size_t i = 0; rc == 0 && !stop && i < rows.n; i++) {
-        int64_t wait = sb_rate_gate_take(&b->ch->gate, sb_clock_monotonic_ms());
+        int64_t wait = i > 0 && !sb_worker_budget_left(started, 0)
+                           ? -1
+                           : sb_rate_gate_take(&b->ch->gate, sb_clock_monotonic_ms());
+        if (i > 0 && (wait < 0 || !sb_worker_budget_left(started, wait))) {
+            /* the rest stays pending for the next run (no token was taken):
+             * the worker's other tasks are not held up by a slow or paced
+             * channel */
+            b->full = true;
+            break;
+        }
         while (wait > 0) {
             sleep_ms(wait);
             wait = sb_rate_gate_take(&b->ch->gate, sb_clock_monotonic_ms());

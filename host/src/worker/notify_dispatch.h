@@ -13,6 +13,10 @@
  *     are delivered again (at least once; the plugin gets the dedupe key).
  *   - Pace: at most rate_per_second deliveries per second per channel in
  *     this process (a token bucket, plugin/rate_gate.h; 0: no limit).
+ *     A batch starts no further delivery once it has run (or would wait
+ *     for the pace) past SB_WORKER_RUN_BUDGET_MS; the rest stays pending
+ *     for the next run, so a slow or paced channel never holds the
+ *     worker's other tasks.
  *   - A retryable failure (sb_status >= 100) counts an attempt and retries
  *     after retry_base_ms * 2^(attempts-1), capped at an hour, plus up to
  *     20 % jitter, and never sooner than the plugin's Retry-After; a

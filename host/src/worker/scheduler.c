@@ -65,10 +65,18 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The task's batches; 0 or -1 with err. */
-static int run_batches(sb_worker *w, task_state *t, size_t *items, sb_error *err)
+bool sb_worker_budget_left(int64_t started_ms, int64_t need_ms)
+{
+    return monotonic_ms() + (need_ms > 0 ? need_ms : 0) - started_ms < SB_WORKER_RUN_BUDGET_MS;
+}
+
+/* The task's batches; 0 or -1 with err. *cut: work was left for the next
+ * tick because the run's budget was spent. */
+static int run_batches(sb_worker *w, task_state *t, size_t *items, bool *cut, sb_error *err)
 {
     *items = 0;
+    *cut = false;
+    int64_t started = monotonic_ms();
     for (int batch = 0; batch < SB_WORKER_MAX_BATCHES; batch++) {
         size_t done = 0;
         int rc = t->task.run(w->db, t->task.ctx, &done, err);
@@ -77,6 +85,10 @@ static int run_batches(sb_worker *w, task_state *t, size_t *items, sb_error *err
             return -1;
         if (rc != SB_WORKER_MORE || sb_worker_stopping(w))
             break;
+        if (!sb_worker_budget_left(started, 0)) {
+            *cut = true;
+            break;
+        }
     }
     return 0;
 }
@@ -140,10 +152,18 @@ static void tick_task(sb_worker *w, task_state *t)
             sb_debug("worker", "task %s: cannot claim its run: %s", t->task.name, err.message);
         if (due) {
             size_t items = 0;
+            bool cut = false;
             sb_error run_err = {0};
             int64_t started = monotonic_ms();
-            int rc = run_batches(w, t, &items, &run_err);
+            int rc = run_batches(w, t, &items, &cut, &run_err);
             record(w, t, conn, rc, items, monotonic_ms() - started, &run_err, &wait);
+            if (rc == 0 && cut) {
+                if (sb_worker_store_due_now(conn, t->task.name, &err) != 0)
+                    sb_warn("worker", "task %s: cannot leave its rest for the next tick: %s",
+                            t->task.name, err.message);
+                else
+                    wait = 0;
+            }
         }
         atomic_store(&t->not_before_ms, monotonic_ms() + wait);
         sb_db_advisory_unlock(conn, t->lock_key, &err);

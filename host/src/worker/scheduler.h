@@ -17,8 +17,14 @@
  *     twice at once. A replica that finds the lock held counts
  *     lock_skipped and moves on (it never waits).
  *   - A run calls task->run until it stops answering SB_WORKER_MORE (a
- *     full batch: more is waiting), at most SB_WORKER_MAX_BATCHES times or
- *     until the scheduler stops. Each batch is its own transaction in the
+ *     full batch: more is waiting), at most SB_WORKER_MAX_BATCHES times,
+ *     until the scheduler stops, or until the run has lasted
+ *     SB_WORKER_RUN_BUDGET_MS: one task's backlog never holds the thread
+ *     from the others (a paced notification channel once kept GitOps
+ *     polling waiting for a minute). A run cut short by its budget leaves
+ *     the task due at once: it goes on at the next tick, after the other
+ *     tasks have had their turn. A task whose single batch can be slow
+ *     (deliveries, polls) checks sb_worker_budget_left between items. Each batch is its own transaction in the
  *     task, so a process killed mid-run leaves every batch either
  *     committed or rolled back, and its lock dies with its connection.
  *   - A failed run releases the lock like any other, is logged (once when
@@ -48,6 +54,7 @@
 
 #define SB_WORKER_MORE 1
 #define SB_WORKER_MAX_BATCHES 50
+#define SB_WORKER_RUN_BUDGET_MS 2000
 #define SB_WORKER_MAX_TASKS 32
 
 /* One batch: 0 (with *done units of work), SB_WORKER_MORE, or -1 with err. */
@@ -88,5 +95,8 @@ bool sb_worker_database_ok(const sb_worker *w);
 /* 0, or 1 when this scheduler has no task of that name. */
 int sb_worker_task_stats_get(const sb_worker *w, const char *name, sb_worker_task_stats *out);
 void sb_worker_stop(sb_worker *w); /* NULL is a no-op */
+/* Whether a batch begun at started_ms (sb_clock_monotonic_ms) may start
+ * another item that may take up to need_ms: within SB_WORKER_RUN_BUDGET_MS. */
+bool sb_worker_budget_left(int64_t started_ms, int64_t need_ms);
 
 #endif

@@ -18,12 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const sb_host_api *host;
 
 typedef struct instance {
-    char file[512], crash_if_file[512];
+    char file[512], crash_if_file[512], slow_if_file[512];
     int64_t fail_times, failed, retry_after_ms;
     sb_status fail_with;
 } instance;
@@ -44,6 +45,9 @@ static const sb_config_field config_fields[] = {
     {.struct_size = sizeof(sb_config_field), .key = "crash_if_file", .type = SB_CFG_STRING,
      .help = "When this file exists, a delivery removes it and SIGKILLs its process.", .min = 1,
      .max = 0},
+    {.struct_size = sizeof(sb_config_field), .key = "slow_if_file", .type = SB_CFG_STRING,
+     .help = "While this file exists, each delivery takes 400 ms (a slow webhook).", .min = 1,
+     .max = 0},
 };
 
 static sb_status test_init(const sb_host_api *h, sb_result *res)
@@ -63,6 +67,8 @@ static sb_status test_instance_new(const sb_config *cfg, void **out, sb_result *
     in->retry_after_ms = host->config_int(cfg, "retry_after");
     const char *crash = host->config_string(cfg, "crash_if_file");
     snprintf(in->crash_if_file, sizeof in->crash_if_file, "%s", crash ? crash : "");
+    const char *slow = host->config_string(cfg, "slow_if_file");
+    snprintf(in->slow_if_file, sizeof in->slow_if_file, "%s", slow ? slow : "");
     const char *with = host->config_string(cfg, "fail_with");
     in->fail_with = strcmp(with, "throttled") == 0 ? SB_E_THROTTLED
                     : strcmp(with, "invalid") == 0 ? SB_E_INVALID
@@ -123,6 +129,8 @@ static sb_status test_deliver(void *p, const sb_call *call, const sb_notify_even
     char line[16384] = "{";
     if (in->crash_if_file[0] && unlink(in->crash_if_file) == 0)
         raise(SIGKILL);
+    if (in->slow_if_file[0] && access(in->slow_if_file, F_OK) == 0)
+        nanosleep(&(struct timespec){0, 400 * 1000000L}, NULL);
     if (in->failed < in->fail_times) {
         in->failed++;
         char status[16];
