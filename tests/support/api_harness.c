@@ -82,9 +82,9 @@ int sb_api_harness_restart_http(sb_api_harness *h)
     /* everything a server process owns goes, as in a real restart */
     sb_http_server_stop(h->server, 500);
     h->server = NULL;
+    sb_app_close(&h->app); /* before the router: requests it still holds name their routes */
     sb_router_free(h->router);
     h->router = NULL;
-    sb_app_close(&h->app);
     sb_error err = {0};
     if (serve(h, listen, &err) != 0) {
         fprintf(stderr, "api harness restart: %s\n", err.message);
@@ -141,9 +141,9 @@ void sb_api_harness_stop(sb_api_harness *h)
     if (h == NULL)
         return;
     sb_http_server_stop(h->server, 2000);
-    sb_router_free(h->router);
     if (h->app.settings)
-        sb_app_close(&h->app);
+        sb_app_close(&h->app); /* before the router: requests it still holds name their routes */
+    sb_router_free(h->router);
     if (h->database)
         sb_database_close(h->database); /* closes its pool, h->db */
     else

@@ -17,7 +17,8 @@ foreach(t IN ITEMS server bodies observability proxy)
     LIBRARIES sb_http PkgConfig::CURL)
 endforeach()
 sb_add_unit_test(test_http_lifecycle
-  SOURCES unit/test_http_lifecycle.c unit/test_http_support.c LIBRARIES sb_http PkgConfig::CURL)
+  SOURCES unit/test_http_lifecycle.c unit/test_http_raw.c unit/test_http_support.c
+  LIBRARIES sb_http PkgConfig::CURL)
 # Compile-only: <sbridge/plugin.h> beside the server's own headers.
 add_library(header_coexistence OBJECT unit/header_coexistence.c)
 target_link_libraries(header_coexistence PRIVATE sb_http sb_plugin_host)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "http/server.h"
+#include "test_http_raw.h"
 #include "test_http_support.h"
 
 static sb_router *lc_router;
@@ -64,6 +65,18 @@ static int h_park_inline(sb_server_request *req, void *ctx)
     return 0;
 }
 
+/* Parks like a job claim, or (suspend refused: the server is stopping)
+ * answers 409 at once. */
+static int h_park_or_answer(sb_server_request *req, void *ctx)
+{
+    (void)ctx;
+    if (sb_http_suspend(req, on_wake, NULL) != 0)
+        return sb_http_respond_error(req, 409, sb_http_stopping(req) ? "stopping" : "other",
+                                     "not parked");
+    atomic_store(&parked, req);
+    return 0;
+}
+
 static int check_db(void *ctx, char *why, size_t cap)
 {
     (void)ctx;
@@ -81,10 +94,12 @@ static sb_router *make_router(void)
         {"GET", "/api/v1/slow", SB_AUTH_PUBLIC, NULL, h_slow, NULL, "slow", NULL},
         {"POST", "/api/v1/park", SB_AUTH_PUBLIC, NULL, h_park, NULL, "park", NULL},
         {"GET", "/api/v1/park-inline", SB_AUTH_PUBLIC, NULL, h_park_inline, NULL, "parkInline", NULL},
+        {"POST", "/api/v1/park-or-answer", SB_AUTH_PUBLIC, NULL, h_park_or_answer, NULL,
+         "parkOrAnswer", NULL},
     };
     sb_router *r = sb_router_new();
     sb_error err = {0};
-    cr_assert_eq(sb_router_add_all(r, routes, 3, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_router_add_all(r, routes, 4, &err), 0, "%s", err.message);
     return r;
 }
 
@@ -352,6 +367,49 @@ Test(http_lifecycle, requests_still_parked_after_the_grace_get_503)
      * after free) */
     cr_assert_eq(sb_http_respond_empty(req, 204), -1);
     sb_http_resume(req);
+}
+
+/* libmicrohttpd aborts the process when it is stopped with a suspended
+ * connection; a long-poll arriving on a kept-alive connection after the
+ * parked ones were woken would be one. So nothing parks once a stop began. */
+Test(http_lifecycle, nothing_parks_once_the_stop_began_a_kept_alive_long_poll_is_answered_at_once)
+{
+    int closed = 0, fd = raw_connect(lc_port, NULL);
+    cr_assert_geq(fd, 0);
+    /* the connection is open and kept alive before the stop */
+    cr_assert_eq(raw_send_str(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+    char *first = raw_read_all(fd, 300, &closed);
+    cr_assert(first && strstr(first, " 200 "), "%s", first ? first : "(nothing)");
+    free(first);
+    async_call held; /* parked, its owner never answers: holds the stop in its grace */
+    call_async(&held, "POST", "/api/v1/park");
+    sb_server_request *holder = wait_parked(3000);
+    cr_assert_not_null(holder);
+    atomic_store(&parked, NULL);
+    async_stop stop;
+    stop_async(&stop, 3000);
+    long long deadline = now_ms() + 3000;
+    while (!sb_http_server_is_stopping(lc_server) && now_ms() < deadline)
+        usleep(1000);
+    cr_assert_eq(raw_send_str(fd, "POST /api/v1/park-or-answer HTTP/1.1\r\nHost: t\r\n"
+                                  "Content-Length: 0\r\n\r\n"),
+                 0);
+    long long asked = now_ms();
+    char *second = raw_read_all(fd, 2000, &closed);
+    long long took = now_ms() - asked;
+    cr_assert(second && strstr(second, " 409 ") && strstr(second, "\"code\":\"stopping\""),
+              "the long-poll was not answered at once (closed %d): %s", closed,
+              second ? second : "(nothing)");
+    cr_assert_lt(took, 2000);
+    cr_assert_null(atomic_load(&parked), "a request parked during the stop");
+    free(second);
+    close(fd);
+    pthread_join(held.thread, NULL); /* cut off at the end of the grace */
+    cr_assert_eq(held.reply.status, 503);
+    http_reply_free(&held.reply);
+    join_stop(&stop);
+    cr_assert_eq(stop.rc, 1);
+    sb_http_resume(holder); /* the owner lets go of its reference */
 }
 
 /* ---- TLS and start-up refusals ---------------------------------------- */

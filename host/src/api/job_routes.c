@@ -83,11 +83,15 @@ static int h_claim(sb_server_request *req, void *ctx)
         return sb_api_respond_store_error(req, &err);
     if (rc == 0)
         return sb_http_respond_json(req, 200, job);
-    if (wait_ms == 0)
+    /* a stopping server parks nothing: 204 at once, as the hub answers its
+     * waiters then (the agent claims again, here after a restart or elsewhere) */
+    if (wait_ms == 0 || sb_http_stopping(req))
         return sb_http_respond_empty(req, 204);
     if (sb_job_hub_park(app, req, a, wait_ms, &err) != 0)
-        return sb_http_respond_error(req, 503, "unavailable",
-                                     "cannot wait for jobs now: %s; retry", err.message);
+        return sb_http_stopping(req)
+                   ? sb_http_respond_empty(req, 204)
+                   : sb_http_respond_error(req, 503, "unavailable",
+                                           "cannot wait for jobs now: %s; retry", err.message);
     return 0;
 }
 

@@ -149,9 +149,15 @@ int sb_http_set_cookie(sb_server_request *req, const char *name, const char *val
  * (it must not block or call server functions: answer + resume, or signal
  * the waiter). Requests still parked when the grace period ends are answered
  * 503 by the server; the owner's later answer is then ignored, and its
- * sb_http_resume only releases its reference — so it stays safe. */
+ * sb_http_resume only releases its reference — so it stays safe.
+ * sb_http_suspend answers -1 (nothing parked, nothing kept) when the
+ * request is answered, parked, not in its handler, or the server is
+ * stopping: the handler then answers at once (sb_http_stopping
+ * tells the last case apart). */
 typedef void (*sb_http_wake_fn)(sb_server_request *req, void *ctx);
 int sb_http_suspend(sb_server_request *req, sb_http_wake_fn wake, void *ctx);
 void sb_http_resume(sb_server_request *req);
+/* 1 once the server serving req has begun to stop. */
+int sb_http_stopping(const sb_server_request *req);
 
 #endif

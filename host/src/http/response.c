@@ -338,7 +338,11 @@ int sb_http_response_status(const sb_server_request *req)
 int sb_http_suspend(sb_server_request *req, sb_http_wake_fn wake, void *ctx)
 {
     pthread_mutex_lock(&req->mu);
-    int ok = req->park == SB_PARK_NONE && req->status == 0 && req->phase == SB_PHASE_BODY;
+    /* once the server stops, nothing parks: libmicrohttpd must not be
+     * stopped with a suspended connection (a long-poll arriving on a kept-
+     * alive connection after the parked ones were woken would be one) */
+    int ok = req->park == SB_PARK_NONE && req->status == 0 && req->phase == SB_PHASE_BODY &&
+             !atomic_load(&req->server->stopping);
     if (ok) {
         req->park = SB_PARK_WANTED;
         req->wake = wake;
@@ -347,6 +351,11 @@ int sb_http_suspend(sb_server_request *req, sb_http_wake_fn wake, void *ctx)
     }
     pthread_mutex_unlock(&req->mu);
     return ok ? 0 : -1;
+}
+
+int sb_http_stopping(const sb_server_request *req)
+{
+    return atomic_load(&req->server->stopping) != 0;
 }
 
 void sb_http_resume(sb_server_request *req)

@@ -342,6 +342,11 @@ int sb_http_server_add_readiness(sb_http_server *server, const sb_http_readiness
     return rc;
 }
 
+int sb_http_server_is_stopping(const sb_http_server *server)
+{
+    return atomic_load(&server->stopping) != 0;
+}
+
 size_t sb_http_server_in_flight(sb_http_server *server)
 {
     pthread_mutex_lock(&server->mu);

@@ -122,6 +122,8 @@ int sb_http_server_add_readiness(sb_http_server *server, const sb_http_readiness
                                  sb_error *err);
 /* Requests received and not yet finished (including parked ones). */
 size_t sb_http_server_in_flight(sb_http_server *server);
+/* 1 once sb_http_server_stop has begun. */
+int sb_http_server_is_stopping(const sb_http_server *server);
 /* Graceful stop; frees the server. Returns 0 when everything finished
  * within the grace, 1 when requests had to be cut off. NULL is a no-op. */
 int sb_http_server_stop(sb_http_server *server, unsigned grace_ms);

@@ -228,11 +228,11 @@ void sb_control_plane_stop(sb_control_plane *cp, int64_t grace_ms)
         return;
     if (cp->http && sb_http_server_stop(cp->http, grace_ms > 0 ? grace_ms : 0) == 1)
         sb_warn("server", "some requests were cut off after the %lld ms grace", (long long)grace_ms);
-    sb_router_free(cp->router);
     sb_static_site_close(cp->ui);
     sb_worker_stop(cp->worker);
     if (cp->app_ready)
-        sb_app_close(&cp->app);
+        sb_app_close(&cp->app); /* before the router: requests it still holds name their routes */
+    sb_router_free(cp->router);
     sb_database_close(cp->database);
     free(cp);
 }
