@@ -496,6 +496,107 @@ Test(store_db, a_reconnected_session_prepares_again)
     sb_db_release(db, c);
 }
 
+/* ---- deferred BEGIN ----------------------------------------------------------- */
+
+/* Round trips on c while fn ran: the Sync and simple Query messages this
+ * process sent (libpq's protocol trace); each waits for its answer. */
+static int round_trips_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *trace = open_memstream(&buf, &len);
+    cr_assert_not_null(trace);
+    PQtrace(sb_db_pgconn(c), trace);
+    fn(c);
+    PQuntrace(sb_db_pgconn(c));
+    fclose(trace);
+    int n = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        n += strstr(line, "\tF\t") != NULL &&
+             (strstr(line, "\tSync") != NULL || strstr(line, "\tQuery") != NULL);
+    free(buf);
+    return n;
+}
+
+static void one_insert_transaction(sb_db_conn *c)
+{
+    sb_error err = {0};
+    cr_assert_eq(sb_db_begin(c, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (7)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+}
+
+static void empty_transaction(sb_db_conn *c)
+{
+    sb_error err = {0};
+    cr_assert_eq(sb_db_begin(c, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+}
+
+Test(store_db, begin_travels_with_the_first_statement_and_an_empty_transaction_sends_nothing)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    /* BEGIN + INSERT in one round trip, then COMMIT: 2 (3 with BEGIN alone) */
+    cr_assert_eq(round_trips_during(c, one_insert_transaction), 2);
+    cr_assert_eq(round_trips_during(c, empty_transaction), 0);
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_begin(c, &err), -1, "a deferred BEGIN still refuses to nest");
+    cr_assert_eq(err.code, SB_DB_E_INVALID);
+    sb_db_rollback(c);
+    PGresult *res;
+    cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM t WHERE id = 7", 0, NULL, &res, &err), 0);
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "1", "the pipelined transaction committed");
+    PQclear(res);
+    sb_db_release(db, c);
+}
+
+Test(store_db, a_failing_first_statement_fails_its_transaction_however_it_is_sent)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    const char *dup = "INSERT INTO t VALUES ($1::int)";
+    const char *one[] = {"1"}, *two[] = {"2"};
+    /* unprepared (first sight), prepared with the BEGIN, then by name */
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(sb_db_begin(c, &err), 0);
+        cr_assert_eq(sb_db_exec(c, dup, 1, one, NULL, &err), -1, "round %d", i);
+        cr_assert_eq(err.code, SB_DB_E_CONFLICT, "round %d: %s", i, err.message);
+        cr_assert_eq(sb_db_exec(c, dup, 1, two, NULL, &err), -1, "the transaction is aborted");
+        cr_assert_eq(sb_db_commit(c, &err), -1, "COMMIT would silently roll back");
+    }
+    /* the connection is clean: a new transaction works */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, dup, 1, two, NULL, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    sb_db_release(db, c);
+}
+
+Test(store_db, a_connection_killed_under_a_deferred_begin_fails_then_recovers)
+{
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    long before = backend_pid(c);
+    terminate(before);
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), -1);
+    cr_expect_eq(err.code, SB_DB_E_UNAVAILABLE, "%s", err.message);
+    sb_db_rollback(c);
+    sb_db_release(db, c);
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0, "%s", err.message);
+    cr_expect_neq(backend_pid(c), before);
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    sb_db_release(db, c);
+}
+
 /* ---- advisory locks -------------------------------------------------------- */
 
 Test(store_db, advisory_locks_exclude_other_sessions)

@@ -210,11 +210,17 @@ void sb_db_release(sb_db *db, sb_db_conn *c)
     if (c == NULL)
         return;
     PGconn *pg = c->pg;
-    if (pg && PQstatus(pg) == CONNECTION_OK) {
+    if (c->begin_pending) {
+        sb_warn("store", "a connection was released inside a transaction (a bug); "
+                         "it had run no statement");
+        c->begin_pending = NULL;
+    }
+    if (pg && (PQstatus(pg) == CONNECTION_OK || c->discard)) {
         PGTransactionStatusType ts = PQtransactionStatus(pg);
-        if (ts == PQTRANS_ACTIVE) {
+        if (ts == PQTRANS_ACTIVE || c->discard) {
             /* A statement still running or results unread: start afresh. */
-            sb_warn("store", "a connection was released with a statement still active; closing it");
+            sb_warn("store", "a connection was released with a statement still active or an "
+                             "unfinished pipeline; closing it");
             PQfinish(pg);
             sb_db_prepared_forget(c);
             pthread_mutex_lock(&db->mu);
@@ -235,9 +241,17 @@ void sb_db_release(sb_db *db, sb_db_conn *c)
         }
     }
     c->advisory_locks = 0;
+    c->discard = 0;
     give_back(db, c);
 }
 
-PGconn *sb_db_pgconn(sb_db_conn *conn) { return conn->pg; }
+PGconn *sb_db_pgconn(sb_db_conn *conn)
+{
+    /* raw use sees the real transaction: a deferred BEGIN is sent first */
+    sb_error err = {0};
+    if (conn->pg && sb_db_flush_begin(conn, &err) != 0)
+        sb_warn("store", "%s", err.message);
+    return conn->pg;
+}
 
 const sb_db_error_info *sb_db_last_error(const sb_db_conn *conn) { return &conn->last; }

@@ -29,6 +29,10 @@
  *     a rollback and a short randomised back-off) when PostgreSQL reports
  *     a serialization failure or deadlock, up to SB_DB_TRANSACTION_RETRIES
  *     times. fn must therefore have no effect outside the database.
+ *   - BEGIN is deferred: it is sent in the same round trip as the
+ *     transaction's first statement (libpq pipeline mode), and a
+ *     transaction that ran no statement sends nothing. Raw libpq use
+ *     (sb_db_pgconn, sb_db_exec_script) sends a deferred BEGIN first.
  *   - A listener owns a dedicated connection (never a pooled one), LISTENs
  *     on its channels and waits with poll() on the socket. If the
  *     connection is lost it reconnects, re-LISTENs and reports

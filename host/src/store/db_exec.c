@@ -154,14 +154,26 @@ int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *p
     if (nparams < 0 || (nparams > 0 && params == NULL))
         return sb_error_set(err, SB_DB_E_INVALID, "statement \"%.60s\": %d parameters but no values",
                             sql, nparams);
-    PGresult *failed_prepare;
-    PGresult *res = sb_db_prepared_exec(c, sql, nparams, params, &failed_prepare);
-    return finish(c, res ? res : failed_prepare, sql, out, err);
+    /* a deferred BEGIN goes with the transaction's first statement */
+    const char *before = c->begin_pending;
+    c->begin_pending = NULL;
+    PGresult *failed;
+    PGresult *res = sb_db_prepared_exec(c, before, sql, nparams, params, &failed);
+    return finish(c, res ? res : failed, sql, out, err);
+}
+
+int sb_db_flush_begin(sb_db_conn *c, sb_error *err)
+{
+    const char *begin = c->begin_pending;
+    if (begin == NULL)
+        return 0;
+    c->begin_pending = NULL;
+    return finish(c, PQexec(c->pg, begin), begin, NULL, err);
 }
 
 int sb_db_exec_script(sb_db_conn *c, const char *sql, sb_error *err)
 {
-    if (check_conn(c, sql, err) != 0)
+    if (check_conn(c, sql, err) != 0 || sb_db_flush_begin(c, err) != 0)
         return -1;
     return finish(c, PQexec(c->pg, sql), sql, NULL, err);
 }
@@ -222,17 +234,23 @@ int sb_db_begin_isolated(sb_db_conn *c, sb_db_isolation iso, sb_error *err)
         return sb_error_set(err, SB_DB_E_INVALID, "unknown isolation level %d", (int)iso);
     if (check_conn(c, "BEGIN", err) != 0)
         return -1;
-    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (c->begin_pending || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         return sb_error_set(err, SB_DB_E_INVALID,
                             "BEGIN on a connection that is already in a transaction (a bug: "
                             "transactions do not nest)");
-    return sb_db_exec(c, begin[iso], 0, NULL, NULL, err);
+    /* sent with the first statement: one round trip fewer per transaction */
+    c->begin_pending = begin[iso];
+    return 0;
 }
 
 int sb_db_commit(sb_db_conn *c, sb_error *err)
 {
     if (check_conn(c, "COMMIT", err) != 0)
         return -1;
+    if (c->begin_pending) { /* no statement ran: nothing to commit */
+        c->begin_pending = NULL;
+        return 0;
+    }
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     if (ts == PQTRANS_INERROR) {
         sb_db_rollback(c);
@@ -254,6 +272,8 @@ int sb_db_commit(sb_db_conn *c, sb_error *err)
 
 void sb_db_rollback(sb_db_conn *c)
 {
+    if (c)
+        c->begin_pending = NULL;
     if (c && c->pg && PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
 }
@@ -372,7 +392,7 @@ int sb_db_advisory_try_lock_xact(sb_db_conn *c, int64_t key, int *acquired, sb_e
     *acquired = 0;
     if (check_conn(c, "pg_try_advisory_xact_lock", err) != 0)
         return -1;
-    if (PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+    if (!c->begin_pending && PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
         return sb_error_set(err, SB_DB_E_INVALID,
                             "a transaction-level advisory lock was requested outside a "
                             "transaction; it would be released at once (call sb_db_begin first)");

@@ -27,6 +27,10 @@ struct sb_db_conn {
     sb_db_error_info last;
     sb_db_prepared *prepared; /* SB_DB_PREPARED_MAX slots, allocated on first use */
     size_t n_prepared;
+    /* the BEGIN of an open transaction not sent yet: it goes in the same
+     * round trip as the transaction's first statement (db_exec.c) */
+    const char *begin_pending;
+    int discard; /* the session's state is unknown: closed on release */
 };
 
 #define SB_DB_DESCRIBE_MAX 256
@@ -53,10 +57,15 @@ int sb_db_result_error(sb_db_conn *c, PGconn *pg, const PGresult *res, const cha
 const char *sb_db_describe(const sb_db *db);
 
 /* Runs sql with params, prepared once it is seen a second time on c
- * (db_prepared.c). NULL with *failed_prepare set when preparing it failed
- * (that result carries the error). */
-PGresult *sb_db_prepared_exec(sb_db_conn *c, const char *sql, int nparams,
-                              const char *const *params, PGresult **failed_prepare);
+ * (db_prepared.c); when before is not NULL (a statement without
+ * parameters: a pending BEGIN) it runs first, in the same round trip
+ * (libpq pipeline mode). NULL with *failed set when preparing, or before,
+ * failed (that result carries the error). */
+PGresult *sb_db_prepared_exec(sb_db_conn *c, const char *before, const char *sql, int nparams,
+                              const char *const *params, PGresult **failed);
+/* Sends a pending BEGIN on its own (before raw libpq use of the
+ * connection); 0, or -1 with err. */
+int sb_db_flush_begin(sb_db_conn *c, sb_error *err);
 /* Drops the cache: the session it was prepared in has ended. */
 void sb_db_prepared_forget(sb_db_conn *c);
 /* 1 when channel is 1..SB_DB_CHANNEL_MAX characters of [a-z0-9_]. */
