@@ -87,6 +87,21 @@ Test(config, a_valid_agent_file_has_no_diagnostics)
     free(out);
 }
 
+Test(config, the_agents_http_batch_width_is_bounded_by_what_the_host_can_run)
+{
+    size_t errors;
+    char text[1024];
+    snprintf(text, sizeof text, "%shttp_batch_width: 64\n", agent_head);
+    char *out = check(text, 0, &errors);
+    EXPECT_LINE(out, "http_batch_width: 64 is out of range (1 to 32)");
+    cr_assert_eq(errors, 1, "%s", out);
+    free(out);
+    snprintf(text, sizeof text, "%shttp_batch_width: 3\n", agent_head);
+    out = check(text, 1, &errors);
+    cr_assert_eq(errors, 0, "%s", out);
+    free(out);
+}
+
 Test(config, every_error_is_reported_with_line_and_column)
 {
     size_t errors;

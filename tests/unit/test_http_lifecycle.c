@@ -220,7 +220,10 @@ Test(http_lifecycle, stop_finishes_in_flight_requests_and_refuses_new_connection
             usleep(2000);
     }
     cr_assert(refused, "a new connection was accepted during shutdown");
-    cr_assert_eq(sb_http_server_in_flight(lc_server), 1);
+    /* at least the slow one: an attempt that connected just before the stop
+     * may still wait behind it (libmicrohttpd's pool thread it landed on
+     * runs the slow handler) */
+    cr_assert_geq(sb_http_server_in_flight(lc_server), 1);
     atomic_store(&slow_release, 1);
     pthread_join(slow.thread, NULL);
     cr_assert_eq(slow.reply.curl_code, CURLE_OK);

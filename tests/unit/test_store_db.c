@@ -597,6 +597,103 @@ Test(store_db, a_connection_killed_under_a_deferred_begin_fails_then_recovers)
     sb_db_release(db, c);
 }
 
+/* ---- deferred writes ------------------------------------------------------------ */
+
+static long count_rows(const char *sql)
+{
+    sb_db_conn *o;
+    sb_error err = {0};
+    PGresult *res;
+    cr_assert_eq(sb_db_acquire(db, -1, &o, &err), 0);
+    cr_assert_eq(sb_db_exec(o, sql, 0, NULL, &res, &err), 0, "%s", err.message);
+    long n = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    sb_db_release(db, o);
+    return n;
+}
+
+static void deferred_then_read(sb_db_conn *c)
+{
+    sb_error err = {0};
+    char v[2][8];
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        snprintf(v[i], sizeof v[i], "%d", 10 + i);
+        const char *p[] = {v[i]};
+        cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, p, &err), 0);
+    } /* the parameters were copied: v may change now */
+    memset(v, 0, sizeof v);
+    PGresult *res;
+    cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM t WHERE id IN (10, 11)", 0, NULL, &res, &err),
+                 0, "%s", err.message);
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "2", "the deferred writes ran first, in order");
+    PQclear(res);
+    const char *p[] = {"12"};
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, p, &err), 0);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+}
+
+Test(store_db, deferred_writes_travel_with_the_next_statement_or_the_commit)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    /* BEGIN + 2 writes + SELECT, then write + COMMIT: two round trips */
+    cr_assert_eq(round_trips_during(c, deferred_then_read), 2);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 3, "the write before COMMIT committed");
+    /* outside a transaction a deferred write runs at once */
+    const char *p[] = {"20"};
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, p, &err), 0);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 20"), 1);
+    /* more than fit in one pipeline: all of them, in order */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    char v[40][8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(v[i], sizeof v[i], "%d", 100 + i);
+        const char *q[] = {v[i]};
+        cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, q, &err), 0,
+                     "%s", err.message);
+    }
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id BETWEEN 100 AND 139"), 40);
+    sb_db_release(db, c);
+}
+
+Test(store_db, a_failing_deferred_write_fails_the_statement_or_commit_it_travels_with)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    const char *one[] = {"1"}, *two[] = {"2"};
+    /* reported by the next statement, naming the write */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, one, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), -1);
+    cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
+    cr_assert(strstr(err.message, "INSERT INTO t") != NULL, "%s", err.message);
+    cr_assert_eq(sb_db_commit(c, &err), -1);
+    /* reported by the COMMIT: nothing of the transaction stays */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES ($1::int)", 1, two, NULL, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, one, &err), 0);
+    cr_assert_eq(sb_db_commit(c, &err), -1, "the COMMIT carried a failing write");
+    cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 2"), 0, "rolled back");
+    /* a rollback drops what was deferred */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, two, &err), 0);
+    sb_db_rollback(c);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 2"), 0);
+    /* and the connection is clean */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, two, &err), 0);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 2"), 1);
+    sb_db_release(db, c);
+}
+
 /* ---- advisory locks -------------------------------------------------------- */
 
 Test(store_db, advisory_locks_exclude_other_sessions)

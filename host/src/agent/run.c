@@ -21,6 +21,7 @@
 #include "agent/agent_internal.h"
 #include "agent/run.h"
 #include "http/server.h"
+#include "plugin/http_batch.h"
 #include "util/log.h"
 
 void sb_agent_stop(sb_agent *a)
@@ -170,6 +171,8 @@ int sb_agent_run(const sb_agent_setup *setup)
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&a->mu, NULL);
     sb_rate_gate_init(&a->gate, instance_rate_limit(a->settings, a->connection));
+    if (a->settings->http_batch_width > 0)
+        sb_http_batch_set_parallelism((unsigned)a->settings->http_batch_width);
     metrics_register(a);
 
     signal_thread sig = {.agent = a, .config_file = setup->config_file};

@@ -309,6 +309,9 @@ static const sb_spec agent_spec[] = {
     LIST("providers", sb_settings, providers, provider_instance_spec, sb_instance_settings,
          "provider instances this agent serves"),
     INT("concurrency", sb_settings, concurrency, "4", 1, 64, "jobs executed at once (worker threads)"),
+    INT("http_batch_width", sb_settings, http_batch_width, "8", 1, 32,
+        "HTTP requests one plugin call may have in flight at once (host->http_batch, e.g. a Vault "
+        "recursive list); the provider instance's rate_limit still paces them"),
     GRACE_ROW,
 };
 

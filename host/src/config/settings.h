@@ -193,6 +193,7 @@ typedef struct sb_settings {
     sb_health_settings health;
     sb_section_list providers; /* sb_instance_settings */
     int64_t concurrency;       /* agent: worker threads */
+    int64_t http_batch_width;  /* agent: host->http_batch transfers at once */
     /* the parsed file, kept for plugin instance configs */
     sb_ynode *tree;
 } sb_settings;

@@ -140,23 +140,32 @@ static int validate(const sb_audit_record *r, sb_error *err)
 
 /* ---- append ---------------------------------------------------------------- */
 
+/* The INSERT of one event; with_id: it returns the new id. The table's
+ * trigger queues the event for the sealer. */
+#define AUDIT_INSERT                                                                        \
+    "INSERT INTO audit_events (actor, action, resource, outcome, severity, correlation_id, " \
+    "request_id, remote_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)"
+#define AUDIT_PARAMS 9
+
+static void params_of(const sb_audit_record *r, const char *p[AUDIT_PARAMS])
+{
+    const char *v[AUDIT_PARAMS] = {r->actor,          r->action,     r->resource,
+                                   r->outcome,        r->severity ? r->severity : "info",
+                                   r->correlation_id, r->request_id, r->remote_ip,
+                                   r->details ? r->details : "{}"};
+    memcpy(p, v, sizeof v);
+}
+
 int sb_audit_append_id(sb_db_conn *conn, const sb_audit_record *r, int64_t *id, sb_error *err)
 {
     if (id)
         *id = 0;
     if (validate(r, err) != 0)
         return -1;
-    const char *const params[] = {r->actor,          r->action,     r->resource,
-                                  r->outcome,        r->severity ? r->severity : "info",
-                                  r->correlation_id, r->request_id, r->remote_ip,
-                                  r->details ? r->details : "{}"};
+    const char *params[AUDIT_PARAMS];
+    params_of(r, params);
     PGresult *res;
-    /* The table's trigger queues the event for the sealer. */
-    if (sb_db_exec(conn,
-                   "INSERT INTO audit_events (actor, action, resource, outcome, severity, "
-                   "correlation_id, request_id, remote_ip, details) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id",
-                   9, params, &res, err) != 0)
+    if (sb_db_exec(conn, AUDIT_INSERT " RETURNING id", AUDIT_PARAMS, params, &res, err) != 0)
         return -1;
     if (id && PQntuples(res) == 1)
         *id = sb_db_cell_i64(res, 0, 0);
@@ -166,7 +175,12 @@ int sb_audit_append_id(sb_db_conn *conn, const sb_audit_record *r, int64_t *id, 
 
 int sb_audit_append(sb_db_conn *conn, const sb_audit_record *r, sb_error *err)
 {
-    return sb_audit_append_id(conn, r, NULL, err);
+    if (validate(r, err) != 0)
+        return -1;
+    const char *params[AUDIT_PARAMS];
+    params_of(r, params);
+    /* inside a transaction it travels with the next statement or the COMMIT */
+    return sb_db_exec_deferred(conn, AUDIT_INSERT, AUDIT_PARAMS, params, err);
 }
 
 /* ---- sealing --------------------------------------------------------------- */

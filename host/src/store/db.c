@@ -210,10 +210,11 @@ void sb_db_release(sb_db *db, sb_db_conn *c)
     if (c == NULL)
         return;
     PGconn *pg = c->pg;
-    if (c->begin_pending) {
+    if (c->begin_pending || c->n_deferred) {
         sb_warn("store", "a connection was released inside a transaction (a bug); "
-                         "it had run no statement");
-        c->begin_pending = NULL;
+                         "%zu deferred write(s) dropped",
+                c->n_deferred);
+        sb_db_drop_deferred(c);
     }
     if (pg && (PQstatus(pg) == CONNECTION_OK || c->discard)) {
         PGTransactionStatusType ts = PQtransactionStatus(pg);

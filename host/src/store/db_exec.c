@@ -144,6 +144,30 @@ static int finish(sb_db_conn *c, PGresult *res, const char *sql, PGresult **out,
     return rc;
 }
 
+/* The deferred BEGIN and writes, then last (when not NULL), in one round
+ * trip; *out the last statement's result. */
+static int run_with_pending(sb_db_conn *c, const sb_db_stmt *last, PGresult **out, sb_error *err)
+{
+    sb_db_stmt items[SB_DB_DEFERRED_MAX + 2];
+    size_t n = 0;
+    if (c->begin_pending)
+        items[n++] = (sb_db_stmt){c->begin_pending, 0, NULL};
+    for (size_t i = 0; i < c->n_deferred; i++)
+        items[n++] = c->deferred[i];
+    if (last)
+        items[n++] = *last;
+    if (n == 0)
+        return 0;
+    c->begin_pending = NULL;
+    PGresult *failed;
+    size_t at;
+    PGresult *res = sb_db_prepared_run(c, items, n, &failed, &at);
+    /* an error names the statement that failed, deferred or not */
+    int rc = finish(c, res ? res : failed, items[res ? n - 1 : at].sql, out, err);
+    sb_db_drop_deferred(c);
+    return rc;
+}
+
 int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *params,
                PGresult **out, sb_error *err)
 {
@@ -154,21 +178,46 @@ int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *p
     if (nparams < 0 || (nparams > 0 && params == NULL))
         return sb_error_set(err, SB_DB_E_INVALID, "statement \"%.60s\": %d parameters but no values",
                             sql, nparams);
-    /* a deferred BEGIN goes with the transaction's first statement */
-    const char *before = c->begin_pending;
-    c->begin_pending = NULL;
-    PGresult *failed;
-    PGresult *res = sb_db_prepared_exec(c, before, sql, nparams, params, &failed);
-    return finish(c, res ? res : failed, sql, out, err);
+    sb_db_stmt s = {sql, nparams, params};
+    return run_with_pending(c, &s, out, err);
 }
 
-int sb_db_flush_begin(sb_db_conn *c, sb_error *err)
+int sb_db_flush_begin(sb_db_conn *c, sb_error *err) { return run_with_pending(c, NULL, NULL, err); }
+
+size_t sb_db_drop_deferred(sb_db_conn *c)
 {
-    const char *begin = c->begin_pending;
-    if (begin == NULL)
-        return 0;
+    size_t n = c->n_deferred;
+    for (size_t i = 0; i < n; i++) {
+        char **params = (char **)c->deferred[i].params;
+        for (int k = 0; k < c->deferred[i].nparams; k++)
+            free(params[k]);
+        free(params);
+    }
+    c->n_deferred = 0;
     c->begin_pending = NULL;
-    return finish(c, PQexec(c->pg, begin), begin, NULL, err);
+    return n;
+}
+
+int sb_db_exec_deferred(sb_db_conn *c, const char *sql, int nparams, const char *const *params,
+                        sb_error *err)
+{
+    if (check_conn(c, sql, err) != 0)
+        return -1;
+    int in_txn = c->begin_pending || PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+    char **copy = in_txn && c->n_deferred < SB_DB_DEFERRED_MAX && nparams >= 0
+                      ? calloc((size_t)nparams + 1, sizeof *copy)
+                      : NULL;
+    if (copy == NULL) /* outside a transaction (or full): now */
+        return sb_db_exec(c, sql, nparams, params, NULL, err);
+    for (int k = 0; k < nparams; k++)
+        if (params[k] && (copy[k] = strdup(params[k])) == NULL) {
+            for (int j = 0; j < k; j++)
+                free(copy[j]);
+            free(copy);
+            return sb_error_set(err, SB_DB_E_INVALID, "out of memory deferring a statement");
+        }
+    c->deferred[c->n_deferred++] = (sb_db_stmt){sql, nparams, (const char *const *)copy};
+    return 0;
 }
 
 int sb_db_exec_script(sb_db_conn *c, const char *sql, sb_error *err)
@@ -247,22 +296,24 @@ int sb_db_commit(sb_db_conn *c, sb_error *err)
 {
     if (check_conn(c, "COMMIT", err) != 0)
         return -1;
-    if (c->begin_pending) { /* no statement ran: nothing to commit */
+    if (c->begin_pending && c->n_deferred == 0) { /* no statement ran: nothing to commit */
         c->begin_pending = NULL;
         return 0;
     }
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (ts == PQTRANS_INERROR) {
+    if (!c->begin_pending && ts == PQTRANS_INERROR) {
         sb_db_rollback(c);
         return sb_error_set(err, SB_DB_E_QUERY,
                             "COMMIT of a transaction in which a statement had failed: it was "
                             "rolled back (the earlier error is the one to fix)");
     }
-    if (ts == PQTRANS_IDLE)
+    if (!c->begin_pending && ts == PQTRANS_IDLE)
         return sb_error_set(err, SB_DB_E_INVALID, "COMMIT without BEGIN (a bug)");
-    PGresult *res;
-    if (sb_db_exec(c, "COMMIT", 0, NULL, &res, err) != 0)
+    PGresult *res; /* the deferred writes go with it */
+    if (sb_db_exec(c, "COMMIT", 0, NULL, &res, err) != 0) {
+        sb_db_rollback(c); /* a deferred write failed: the transaction is aborted */
         return -1;
+    }
     int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
     PQclear(res);
     if (rolled_back)
@@ -273,7 +324,7 @@ int sb_db_commit(sb_db_conn *c, sb_error *err)
 void sb_db_rollback(sb_db_conn *c)
 {
     if (c)
-        c->begin_pending = NULL;
+        sb_db_drop_deferred(c);
     if (c && c->pg && PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
 }

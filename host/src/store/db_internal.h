@@ -18,6 +18,14 @@ typedef struct sb_db_prepared {
 } sb_db_prepared;
 
 #define SB_DB_PREPARED_MAX 512
+#define SB_DB_DEFERRED_MAX 16
+
+/* One statement to run: sql is a literal; params as for sb_db_exec. */
+typedef struct sb_db_stmt {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+} sb_db_stmt;
 
 struct sb_db_conn {
     sb_db *db;
@@ -27,9 +35,12 @@ struct sb_db_conn {
     sb_db_error_info last;
     sb_db_prepared *prepared; /* SB_DB_PREPARED_MAX slots, allocated on first use */
     size_t n_prepared;
-    /* the BEGIN of an open transaction not sent yet: it goes in the same
-     * round trip as the transaction's first statement (db_exec.c) */
+    /* the BEGIN of an open transaction not sent yet, and the writes
+     * deferred since (sb_db_exec_deferred): they go in the same round trip
+     * as the next statement or the COMMIT (db_exec.c) */
     const char *begin_pending;
+    sb_db_stmt deferred[SB_DB_DEFERRED_MAX];
+    size_t n_deferred;
     int discard; /* the session's state is unknown: closed on release */
 };
 
@@ -56,16 +67,19 @@ int sb_db_result_error(sb_db_conn *c, PGconn *pg, const PGresult *res, const cha
                        const char *describe, sb_error *err);
 const char *sb_db_describe(const sb_db *db);
 
-/* Runs sql with params, prepared once it is seen a second time on c
- * (db_prepared.c); when before is not NULL (a statement without
- * parameters: a pending BEGIN) it runs first, in the same round trip
- * (libpq pipeline mode). NULL with *failed set when preparing, or before,
- * failed (that result carries the error). */
-PGresult *sb_db_prepared_exec(sb_db_conn *c, const char *before, const char *sql, int nparams,
-                              const char *const *params, PGresult **failed);
-/* Sends a pending BEGIN on its own (before raw libpq use of the
- * connection); 0, or -1 with err. */
+/* Runs the n statements in order, each prepared once it is seen a second
+ * time on c (db_prepared.c); more than one go in one round trip (libpq
+ * pipeline mode). The last one's result; or NULL with *failed set (that
+ * result carries the error) and *failed_at the index of the statement that
+ * failed, the ones after it skipped. */
+PGresult *sb_db_prepared_run(sb_db_conn *c, const sb_db_stmt *items, size_t n, PGresult **failed,
+                             size_t *failed_at);
+/* Sends a deferred BEGIN and deferred writes on their own (before raw
+ * libpq use of the connection); 0, or -1 with err. */
 int sb_db_flush_begin(sb_db_conn *c, sb_error *err);
+/* Forgets a deferred BEGIN and the deferred writes (rollback, release);
+ * returns how many writes were dropped. */
+size_t sb_db_drop_deferred(sb_db_conn *c);
 /* Drops the cache: the session it was prepared in has ended. */
 void sb_db_prepared_forget(sb_db_conn *c);
 /* 1 when channel is 1..SB_DB_CHANNEL_MAX characters of [a-z0-9_]. */

@@ -1,7 +1,7 @@
 /*
  * store/db_prepared.c — statements prepared once per pooled connection.
  *
- * Contract: sb_db_exec runs a statement through sb_db_prepared_exec. The
+ * Contract: sb_db_exec runs a statement through sb_db_prepared_run. The
  * first time a connection sees an SQL text it runs it unprepared (a text
  * seen once, e.g. built for one test, costs no extra round trip) and
  * remembers its 64-bit keyed hash; from the second time on it is prepared
@@ -13,9 +13,9 @@
  * unprepared. A prepare that fails is answered like the statement failing
  * (same error, from the same parse). The cache belongs to the session:
  * sb_db_prepared_forget when the connection is closed or re-established.
- * A statement may carry a parameterless one to run before it in the same
- * round trip (the transaction's deferred BEGIN, db_exec.c), through libpq's
- * pipeline mode.
+ * Several statements (a transaction's deferred BEGIN and deferred writes,
+ * then the one whose result is wanted: db_exec.c) go in one round trip
+ * through libpq's pipeline mode; after a failure the rest are skipped.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -49,49 +49,119 @@ static int ok_status(const PGresult *r)
     return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
-/* before, then (prepared under name when prepare) the statement, in one
- * round trip: the statement's result, or NULL with *failed the first
- * failure. A pipeline that does not end cleanly leaves c->discard. */
-static PGresult *pipelined(sb_db_conn *c, const char *before, const char *name, int prepare,
-                           const char *sql, int nparams, const char *const *params,
-                           PGresult **failed, int *prepared)
+/* The cache entry of sql, added when there is room (NULL: run unprepared). */
+static sb_db_prepared *entry(sb_db_conn *c, const char *sql, int *seen)
+{
+    uint64_t h = text_hash(sql);
+    sb_db_prepared *e = find(c, sql, h);
+    *seen = e != NULL;
+    if (e != NULL)
+        return e;
+    if (c->prepared == NULL)
+        c->prepared = calloc(SB_DB_PREPARED_MAX, sizeof *c->prepared);
+    if (c->prepared && c->n_prepared < SB_DB_PREPARED_MAX) {
+        char *copy = strdup(sql);
+        if (copy) {
+            e = &c->prepared[c->n_prepared++];
+            *e = (sb_db_prepared){h, copy, 0};
+        }
+    }
+    return e;
+}
+
+static void name_of(const sb_db_conn *c, const sb_db_prepared *e, char name[32])
+{
+    snprintf(name, 32, "sb_%zu", (size_t)(e - c->prepared));
+}
+
+/* One statement alone: the classic synchronous calls. */
+static PGresult *run_one(sb_db_conn *c, const sb_db_stmt *s, PGresult **failed)
+{
+    int seen;
+    sb_db_prepared *e = entry(c, s->sql, &seen);
+    if (!seen || e == NULL)
+        return PQexecParams(c->pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
+    char name[32];
+    name_of(c, e, name);
+    if (!e->prepared) {
+        PGresult *p = PQprepare(c->pg, name, s->sql, s->nparams, NULL);
+        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+            *failed = p;
+            return NULL;
+        }
+        PQclear(p);
+        e->prepared = 1;
+    }
+    return PQexecPrepared(c->pg, name, s->nparams, s->params, NULL, NULL, 0);
+}
+
+/* What one sent protocol query was: statement `item`, or its PREPARE. */
+typedef struct sent {
+    size_t item;
+    sb_db_prepared *prepare; /* not NULL: this query prepares it */
+} sent;
+
+static int send_one(sb_db_conn *c, const sb_db_stmt *s, size_t item, sent *q, size_t *nq)
+{
+    int seen;
+    sb_db_prepared *e = entry(c, s->sql, &seen);
+    if (!seen || e == NULL) {
+        q[(*nq)++] = (sent){item, NULL};
+        return PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
+    }
+    char name[32];
+    name_of(c, e, name);
+    if (!e->prepared) {
+        q[(*nq)++] = (sent){item, e};
+        if (!PQsendPrepare(c->pg, name, s->sql, s->nparams, NULL))
+            return 0;
+    }
+    q[(*nq)++] = (sent){item, NULL};
+    return PQsendQueryPrepared(c->pg, name, s->nparams, s->params, NULL, NULL, 0);
+}
+
+/* All of them in one round trip: the last one's result, or NULL with
+ * *failed the first failure (statement *failed_at). A pipeline that does
+ * not end cleanly leaves c->discard. */
+static PGresult *run_pipeline(sb_db_conn *c, const sb_db_stmt *items, size_t n, PGresult **failed,
+                              size_t *failed_at)
 {
     PGconn *pg = c->pg;
-    if (PQenterPipelineMode(pg) != 1) {
-        *failed = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
-        return NULL;
-    }
-    int sent = PQsendQueryParams(pg, before, 0, NULL, NULL, NULL, NULL, 0) &&
-               (!prepare || PQsendPrepare(pg, name, sql, nparams, NULL)) &&
-               (name ? PQsendQueryPrepared(pg, name, nparams, params, NULL, NULL, 0)
-                     : PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0)) &&
-               PQpipelineSync(pg);
+    sent *q = calloc(2 * n, sizeof *q);
+    size_t nq = 0;
+    int ok = q != NULL && PQenterPipelineMode(pg) == 1;
+    int entered = ok;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = send_one(c, &items[i], i, q, &nq);
+    ok = ok && PQpipelineSync(pg);
     PGresult *out = NULL, *bad = NULL;
-    int queries = 2 + (prepare != 0);
-    for (int q = 0; sent && q < queries; q++) {
+    for (size_t k = 0; ok && k < nq; k++) {
         PGresult *r;
         while ((r = PQgetResult(pg)) != NULL) {
-            ExecStatusType st = PQresultStatus(r);
-            if (ok_status(r) && q == queries - 1 && out == NULL) {
+            if (ok_status(r) && q[k].prepare != NULL)
+                q[k].prepare->prepared = 1;
+            if (ok_status(r) && q[k].prepare == NULL && q[k].item == n - 1 && out == NULL) {
                 out = r;
                 continue;
             }
-            if (ok_status(r) && prepare && q == 1)
-                *prepared = 1;
-            if (!ok_status(r) && st != PGRES_PIPELINE_ABORTED && bad == NULL) {
+            if (!ok_status(r) && PQresultStatus(r) != PGRES_PIPELINE_ABORTED && bad == NULL) {
                 bad = r;
+                *failed_at = q[k].item;
                 continue;
             }
             PQclear(r);
         }
     }
-    PGresult *sync = sent ? PQgetResult(pg) : NULL;
+    PGresult *sync = ok ? PQgetResult(pg) : NULL;
     int clean = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
     PQclear(sync);
-    if (!clean || PQexitPipelineMode(pg) != 1)
+    if (!entered || !clean || PQexitPipelineMode(pg) != 1)
         c->discard = 1;
-    if (bad == NULL && out == NULL)
+    free(q);
+    if (bad == NULL && out == NULL) {
         bad = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+        *failed_at = n - 1;
+    }
     if (bad != NULL) {
         PQclear(out);
         *failed = bad;
@@ -100,41 +170,12 @@ static PGresult *pipelined(sb_db_conn *c, const char *before, const char *name, 
     return out;
 }
 
-PGresult *sb_db_prepared_exec(sb_db_conn *c, const char *before, const char *sql, int nparams,
-                              const char *const *params, PGresult **failed)
+PGresult *sb_db_prepared_run(sb_db_conn *c, const sb_db_stmt *items, size_t n, PGresult **failed,
+                             size_t *failed_at)
 {
     *failed = NULL;
-    uint64_t h = text_hash(sql);
-    sb_db_prepared *e = find(c, sql, h);
-    if (e == NULL) {
-        if (c->prepared == NULL)
-            c->prepared = calloc(SB_DB_PREPARED_MAX, sizeof *c->prepared);
-        if (c->prepared && c->n_prepared < SB_DB_PREPARED_MAX) {
-            char *copy = strdup(sql);
-            if (copy) {
-                e = &c->prepared[c->n_prepared++];
-                *e = (sb_db_prepared){h, copy, 0};
-            }
-        }
-        if (before != NULL)
-            return pipelined(c, before, NULL, 0, sql, nparams, params, failed, &(int){0});
-        return PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-    }
-    char name[32];
-    snprintf(name, sizeof name, "sb_%zu", (size_t)(e - c->prepared));
-    if (before != NULL)
-        return pipelined(c, before, name, !e->prepared, sql, nparams, params, failed,
-                         &e->prepared);
-    if (!e->prepared) {
-        PGresult *p = PQprepare(c->pg, name, sql, nparams, NULL);
-        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-            *failed = p;
-            return NULL;
-        }
-        PQclear(p);
-        e->prepared = 1;
-    }
-    return PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+    *failed_at = n - 1;
+    return n == 1 ? run_one(c, items, failed) : run_pipeline(c, items, n, failed, failed_at);
 }
 
 void sb_db_prepared_forget(sb_db_conn *c)

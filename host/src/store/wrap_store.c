@@ -18,11 +18,12 @@ int sb_wrap_store_read_key_insert(sb_db_conn *conn, const char *request_id,
                                   const char *kms_key_id, sb_error *err)
 {
     const char *p[] = {request_id, public_key_b64, wrapped_private_b64, kms_key_id};
-    return sb_db_exec_affected(conn,
+    /* inside a transaction it travels with the next statement (the job's) */
+    return sb_db_exec_deferred(conn,
                                "INSERT INTO request_read_keys (request_id, public_key,"
                                " wrapped_private_key, kms_key_id) VALUES ($1::uuid,"
                                " decode($2, 'base64'), decode($3, 'base64'), $4)",
-                               4, p, NULL, err);
+                               4, p, err);
 }
 
 int sb_wrap_store_read_key_get(sb_db_conn *conn, const char *request_id, char **wrapped_private_b64,
