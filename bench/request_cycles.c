@@ -31,8 +31,10 @@
  *          start of the cycle, so a client that falls behind is not hidden
  *          (no coordinated omission).
  * Then a diagnostic: 20 cycles one at a time with log_statement=all, and
- * the number of SQL statements (round trips, BEGIN/COMMIT included) each
- * call made; BENCH_SHOW_SQL=1 prints the first cycle's statements to stderr.
+ * the number of SQL statements (BEGIN/COMMIT included) each call made —
+ * not its round trips: a deferred BEGIN and deferred writes travel with
+ * the next statement (store/db.h); BENCH_SHOW_SQL=1 prints the first
+ * cycle's statements to stderr.
  * Prints a markdown table; the server's access log goes to stderr.
  */
 #include <curl/curl.h>
@@ -521,7 +523,7 @@ int main(int argc, char **argv)
     double st_submit = 0, st_approve = 0;
     int diag = full.errors == 0 ? statements_per_call(&w, 20, &st_submit, &st_approve) : -1;
     if (diag == 0)
-        printf("| SQL statements (round trips) per call, log_statement=all, 20 cycles | submit %.1f, approve %.1f, cycle %.1f | | | |\n",
+        printf("| SQL statements per call (not round trips), log_statement=all, 20 cycles | submit %.1f, approve %.1f, cycle %.1f | | | |\n",
                st_submit, st_approve, st_submit + st_approve);
     else
         printf("(SQL statement count unavailable: see stderr)\n");
