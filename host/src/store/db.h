@@ -111,7 +111,8 @@ void sb_db_describe_conninfo(const char *conninfo, char *out, size_t cap);
 
 /* A write whose result nobody reads (an audit event, a key row): inside a
  * transaction it is deferred and sent in the same round trip as the next
- * statement or the COMMIT (params are copied; sql must be a literal), and
+ * statement or the COMMIT (params are copied, so never a secret value;
+ * they are wiped when freed; sql must be a literal), and
  * a failure is reported by that statement (its message names this one);
  * outside a transaction it runs at once. 0, or -1 with err. */
 int sb_db_exec_deferred(sb_db_conn *conn, const char *sql, int nparams,

@@ -189,8 +189,11 @@ size_t sb_db_drop_deferred(sb_db_conn *c)
     size_t n = c->n_deferred;
     for (size_t i = 0; i < n; i++) {
         char **params = (char **)c->deferred[i].params;
-        for (int k = 0; k < c->deferred[i].nparams; k++)
+        for (int k = 0; k < c->deferred[i].nparams; k++) {
+            if (params[k])
+                sodium_memzero(params[k], strlen(params[k]));
             free(params[k]);
+        }
         free(params);
     }
     c->n_deferred = 0;
@@ -204,10 +207,11 @@ int sb_db_exec_deferred(sb_db_conn *c, const char *sql, int nparams, const char 
     if (check_conn(c, sql, err) != 0)
         return -1;
     int in_txn = c->begin_pending || PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
-    char **copy = in_txn && c->n_deferred < SB_DB_DEFERRED_MAX && nparams >= 0
+    int valid = nparams == 0 || (nparams > 0 && params != NULL);
+    char **copy = in_txn && valid && c->n_deferred < SB_DB_DEFERRED_MAX
                       ? calloc((size_t)nparams + 1, sizeof *copy)
                       : NULL;
-    if (copy == NULL) /* outside a transaction (or full): now */
+    if (copy == NULL) /* outside a transaction, full or invalid: now (or its error) */
         return sb_db_exec(c, sql, nparams, params, NULL, err);
     for (int k = 0; k < nparams; k++)
         if (params[k] && (copy[k] = strdup(params[k])) == NULL) {
