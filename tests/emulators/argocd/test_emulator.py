@@ -12,6 +12,7 @@ import threading
 import unittest
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # emucommon
 sys.path.insert(0, str(HERE))
 
 from argoemu.server import make_server  # noqa: E402

@@ -21,6 +21,7 @@ import urllib.parse
 from http.server import ThreadingHTTPServer
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # emucommon
 sys.path.insert(0, str(HERE))
 
 from awsemu import sigv4  # noqa: E402

@@ -20,6 +20,7 @@ import urllib.parse
 import uuid
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # emucommon
 sys.path.insert(0, str(HERE))
 
 from cryptography import x509  # noqa: E402

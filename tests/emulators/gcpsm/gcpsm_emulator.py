@@ -3,6 +3,7 @@
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # emucommon
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from gcpemu.server import main  # noqa: E402

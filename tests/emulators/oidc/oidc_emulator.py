@@ -43,15 +43,17 @@ import hmac
 import json
 import os
 import secrets
-import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlparse, unquote
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # emucommon
+from emucommon import http_front  # noqa: E402
 
 DEFAULT_USER = {"sub": "user-0001", "preferred_username": "ada", "email": "ada@example.com",
                 "email_verified": True, "name": "Ada Lovelace"}
@@ -334,8 +336,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host, port, client_id, client_secret, redirect_uri):
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = http_front.make_server(Handler, host, port)
     server.provider = Provider(client_id, client_secret, redirect_uri)
     server.provider.issuer = "http://%s:%d" % (host, server.server_address[1])
     return server
@@ -358,20 +359,8 @@ def main(argv=None):
         with open(args.client_secret_file) as f:
             secret = f.readline().strip()
     server = make_server(args.host, args.port, args.client_id, secret, args.redirect_uri)
-    port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.rename(tmp, args.port_file)
-    print("oidc-emulator listening on %s" % server.provider.issuer, flush=True)
-
-    def stop(*_):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    server.serve_forever()
-    return 0
+    return http_front.listen_and_serve(server, args.port_file,
+                                       "oidc-emulator listening on %s" % server.provider.issuer)
 
 
 if __name__ == "__main__":

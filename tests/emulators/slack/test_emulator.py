@@ -13,6 +13,7 @@ import unittest
 import urllib.parse
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # emucommon
 sys.path.insert(0, str(HERE))
 
 from slackemu.server import make_server  # noqa: E402

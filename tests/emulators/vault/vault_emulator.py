@@ -14,6 +14,7 @@ import os
 import sys
 
 sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # emucommon
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vaultemu.server import main  # noqa: E402

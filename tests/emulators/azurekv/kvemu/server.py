@@ -1,4 +1,5 @@
-"""HTTP front ends and command line of the Azure Key Vault emulator.
+"""HTTP front ends and command line of the Azure Key Vault emulator (the handler, body limit,
+reply writer, host check and port files are emucommon.http_front's).
 
 Contract:
 - Two listeners on one loopback IPv4 address, sharing one `Emulator` under one lock:
@@ -16,16 +17,15 @@ Contract:
 """
 
 import argparse
-import ipaddress
-import os
 import shutil
 import signal
 import ssl
-import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from emucommon import http_front
 
 from .control import Emulator
 from .tlsca import make_tls_material
@@ -33,27 +33,11 @@ from .tlsca import make_tls_material
 MAX_BODY = 1024 * 1024
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(http_front.Handler):
     server_version = "azurekv-emulator"
-    sys_version = ""
+    max_body = MAX_BODY
 
-    def log_message(self, *args):
-        pass
-
-    def __getattr__(self, name):
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.send_error(413)
-            return
-        body = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
-        headers = list(self.headers.items())
+    def answer(self, path, query, headers, body):
         emu = self.server.emulator
         with self.server.lock:
             if self.server.tls:
@@ -65,17 +49,7 @@ class Handler(BaseHTTPRequestHandler):
                                                               body)
         delay_ms = out_headers.pop("_delay_ms", 0)
         truncate = out_headers.pop("_truncate", False)
-        if delay_ms:
-            time.sleep(delay_ms / 1000.0)
-        self.send_response(status)
-        for k, v in out_headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(out[:len(out) // 2] if truncate else out)
-        if truncate:
-            self.close_connection = True
+        self.send_reply(status, out_headers, out, delay_ms, truncate)
 
 
 class TlsServer(ThreadingHTTPServer):
@@ -129,13 +103,6 @@ def start(host, tls_port, plain_port, tenant, cert_dir, token_lifetime, clock=ti
     return emu, tls, plain
 
 
-def _write_atomic(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.rename(tmp, path)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description="Azure Key Vault / Entra ID / IMDS emulator")
     p.add_argument("--host", default="127.0.0.1")
@@ -147,11 +114,7 @@ def main(argv=None):
     p.add_argument("--tenant", default="72f988bf-86f1-41af-91ab-2d7cd011db47")
     p.add_argument("--token-lifetime", type=int, default=3599)
     args = p.parse_args(argv)
-    try:
-        if not ipaddress.IPv4Address(args.host).is_loopback:
-            raise ValueError
-    except ValueError:
-        print("--host must be a loopback IPv4 address", file=sys.stderr)
+    if not http_front.check_host(args.host):
         return 2
     own_dir = args.cert_dir is None
     cert_dir = args.cert_dir or tempfile.mkdtemp(prefix="kvemu-tls-")
@@ -159,9 +122,9 @@ def main(argv=None):
         emu, tls, plain = start(args.host, args.tls_port, args.port, args.tenant, cert_dir,
                                 args.token_lifetime)
         if args.tls_port_file:
-            _write_atomic(args.tls_port_file, "%d\n" % emu.info["tls_port"])
+            http_front.write_port_file(args.tls_port_file, emu.info["tls_port"])
         if args.port_file:
-            _write_atomic(args.port_file, "%d\n" % emu.info["http_port"])
+            http_front.write_port_file(args.port_file, emu.info["http_port"])
         print("azurekv-emulator listening on %s and http://%s:%d (CA %s)"
               % (emu.info["vault_url"], args.host, emu.info["http_port"], emu.info["ca_file"]),
               flush=True)

@@ -1,4 +1,5 @@
-"""HTTP front end and command line of the Vault emulator.
+"""HTTP front end and command line of the Vault emulator (the handler basics, the
+loopback test, the port file and the signal handling are emucommon.http_front's).
 
 Contract:
 - Listens on a loopback IPv4 address only; HTTP/1.1 with keep-alive; any method token
@@ -11,18 +12,17 @@ Contract:
 
 import argparse
 import http.client
-import ipaddress
 import json
 import os
-import signal
 import socket
 import sys
-import threading
 import time
 import traceback
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import unquote
+
+from emucommon import http_front
 
 from .control import Emulator
 from .router import MAX_REQUEST_SIZE, Options, handle_v1
@@ -48,21 +48,11 @@ def fault_response(fault, url_path):
     return error_resp(status, messages, headers)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(http_front.Handler):
+    """Every method reaches `_serve` (http_front), so LIST works and unknown verbs get Vault's
+    405; bodies (chunked too), limits and the raw response writer are Vault's own."""
     disable_nagle_algorithm = True
     server_version = "vault-emulator"
-    sys_version = ""
-
-    def log_message(self, *args):  # keep test output quiet
-        pass
-
-    def __getattr__(self, name):
-        # BaseHTTPRequestHandler looks up do_<METHOD>; serve every method ourselves so that
-        # LIST works and unknown verbs get Vault's 405 instead of http.server's 501.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
 
     # -- request side --------------------------------------------------------------------------
     def _read_body(self, limit):
@@ -177,13 +167,6 @@ class EmulatorServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def _write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w", encoding="ascii") as handle:
-        handle.write("%d\n" % port)
-    os.replace(tmp, path)
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Strict local emulator of the HashiCorp Vault HTTP API")
     parser.add_argument("--port", type=int, default=8200, help="TCP port; 0 picks a free one")
@@ -197,10 +180,7 @@ def parse_args(argv):
     parser.add_argument("--seed", help="JSON file preloaded at start and on reset")
     args = parser.parse_args(argv)
     host = "127.0.0.1" if args.host == "localhost" else args.host
-    try:
-        if not ipaddress.IPv4Address(host).is_loopback:
-            raise ValueError
-    except ValueError:
+    if not http_front.is_loopback_ipv4(host):
         parser.error("--host must be a loopback IPv4 address (127.0.0.0/8), got %r" % args.host)
     args.host = host
     return args
@@ -229,16 +209,10 @@ def main(argv=None):
     server.emulator = Emulator(state)
     port = server.server_address[1]
     if args.port_file:
-        _write_port_file(args.port_file, port)
+        http_front.write_port_file(args.port_file, port,
+                                   tmp="%s.tmp.%d" % (args.port_file, os.getpid()))
     print("vault-emulator listening on %s:%d" % (args.host, port), flush=True)
-
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
-        server.serve_forever(poll_interval=0.2)
+        return http_front.serve_until_signal(server, poll_interval=0.2)
     finally:
         server.server_close()
-    return 0
