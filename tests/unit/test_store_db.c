@@ -498,8 +498,8 @@ Test(store_db, a_reconnected_session_prepares_again)
 
 /* ---- deferred BEGIN ----------------------------------------------------------- */
 
-/* Round trips on c while fn ran: the Sync and simple Query messages this
- * process sent (libpq's protocol trace); each waits for its answer. */
+/* Round trips on c while fn ran: the Sync, Flush and simple Query messages
+ * this process sent (libpq's protocol trace); each waits for its answer. */
 static int round_trips_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
 {
     char *buf = NULL;
@@ -513,7 +513,8 @@ static int round_trips_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
     int n = 0;
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
         n += strstr(line, "\tF\t") != NULL &&
-             (strstr(line, "\tSync") != NULL || strstr(line, "\tQuery") != NULL);
+             (strstr(line, "\tSync") != NULL || strstr(line, "\tQuery") != NULL ||
+              strstr(line, "\tFlush") != NULL);
     free(buf);
     return n;
 }
@@ -626,59 +627,127 @@ static void deferred_then_read(sb_db_conn *c)
     PGresult *res;
     cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM t WHERE id IN (10, 11)", 0, NULL, &res, &err),
                  0, "%s", err.message);
-    cr_assert_str_eq(PQgetvalue(res, 0, 0), "2", "the deferred writes ran first, in order");
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "0", "the deferred writes wait for the commit");
     PQclear(res);
     const char *p[] = {"12"};
     cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, p, &err), 0);
     cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
 }
 
-Test(store_db, deferred_writes_travel_with_the_next_statement_or_the_commit)
+Test(store_db, deferred_writes_wait_for_the_commit_and_go_in_its_round_trip)
 {
-    script("CREATE TABLE t (id int PRIMARY KEY)");
+    script("CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE o (n serial, v int)");
     sb_db_conn *c;
     sb_error err = {0};
     cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
-    /* BEGIN + 2 writes + SELECT, then write + COMMIT: two round trips */
+    /* the SELECT, then the 3 writes with the commit: two round trips */
     cr_assert_eq(round_trips_during(c, deferred_then_read), 2);
-    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 3, "the write before COMMIT committed");
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 3, "the writes committed");
     /* outside a transaction a deferred write runs at once */
     const char *p[] = {"20"};
     cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, p, &err), 0);
     cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 20"), 1);
-    /* more than fit in one pipeline: all of them, in order */
+    /* more than the queue holds: all of them, in the order deferred */
     cr_assert_eq(sb_db_begin(c, &err), 0);
     char v[40][8];
     for (int i = 0; i < 40; i++) {
         snprintf(v[i], sizeof v[i], "%d", 100 + i);
         const char *q[] = {v[i]};
-        cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, q, &err), 0,
+        cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO o (v) VALUES ($1::int)", 1, q, &err), 0,
                      "%s", err.message);
     }
     cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
-    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id BETWEEN 100 AND 139"), 40);
+    cr_assert_eq(count_rows("SELECT count(*) FROM o"), 40);
+    cr_assert_eq(count_rows("SELECT count(*) FROM (SELECT v, row_number() OVER (ORDER BY n) AS k"
+                            " FROM o) x WHERE x.v <> 99 + x.k"),
+                 0, "written in the order deferred");
     sb_db_release(db, c);
 }
 
-Test(store_db, a_failing_deferred_write_fails_the_statement_or_commit_it_travels_with)
+#define ROWS_INSERT                                                                                \
+    "INSERT INTO o (v) SELECT (r->>'v')::int FROM jsonb_array_elements($1::jsonb) AS e(r)"
+
+/* Deferred rows of one statement, another write, one more row. */
+static void deferred_rows(sb_db_conn *c)
+{
+    sb_error err = {0};
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred_rows(c, ROWS_INSERT, "[{\"v\":1}]", &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(sb_db_exec_deferred_rows(c, ROWS_INSERT, "[{\"v\":2},{\"v\":3}]", &err), 0);
+    const char *p[] = {"4"};
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO o (v) VALUES ($1::int)", 1, p, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred_rows(c, ROWS_INSERT, "[{\"v\":5}]", &err), 0);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+}
+
+/* How many statements (Bind messages) this process sent while fn ran. */
+static int statements_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *trace = open_memstream(&buf, &len);
+    cr_assert_not_null(trace);
+    PQtrace(sb_db_pgconn(c), trace);
+    fn(c);
+    PQuntrace(sb_db_pgconn(c));
+    fclose(trace);
+    int n = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        n += strstr(line, "\tF\t") != NULL && strstr(line, "\tBind\t") != NULL;
+    free(buf);
+    return n;
+}
+
+Test(store_db, deferred_rows_of_one_statement_one_after_the_other_are_one_statement)
+{
+    script("CREATE TABLE o (n serial, v int)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    /* [1] + [2, 3] joined; 4 on its own; [5] after it: three statements */
+    cr_assert_eq(statements_during(c, deferred_rows), 3);
+    cr_assert_eq(count_rows("SELECT count(*) FROM o"), 5);
+    cr_assert_eq(count_rows("SELECT count(*) FROM o WHERE v <> n"), 0, "in the order deferred");
+    /* outside a transaction: at once */
+    cr_assert_eq(sb_db_exec_deferred_rows(c, ROWS_INSERT, "[{\"v\":6}]", &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(count_rows("SELECT count(*) FROM o WHERE v = 6"), 1);
+    /* not a non-empty array: refused, nothing queued */
+    const char *bad[] = {"[]", "{\"v\":7}", "", "[", NULL};
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(sb_db_exec_deferred_rows(c, ROWS_INSERT, bad[i], &err), -1, "%zu", i);
+        cr_assert_eq(err.code, SB_DB_E_INVALID);
+    }
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    cr_assert_eq(count_rows("SELECT count(*) FROM o"), 6);
+    sb_db_release(db, c);
+}
+
+Test(store_db, a_failing_deferred_write_fails_the_commit_naming_the_write)
 {
     script("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
     sb_db_conn *c;
     sb_error err = {0};
     cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
     const char *one[] = {"1"}, *two[] = {"2"};
-    /* reported by the next statement, naming the write */
-    cr_assert_eq(sb_db_begin(c, &err), 0);
-    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, one, &err), 0);
-    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), -1);
-    cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
-    cr_assert(strstr(err.message, "INSERT INTO t") != NULL, "%s", err.message);
-    cr_assert_eq(sb_db_commit(c, &err), -1);
-    /* reported by the COMMIT: nothing of the transaction stays */
+    /* reported by the commit, naming the write: nothing of the transaction stays */
     cr_assert_eq(sb_db_begin(c, &err), 0);
     cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES ($1::int)", 1, two, NULL, &err), 0);
     cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, one, &err), 0);
-    cr_assert_eq(sb_db_commit(c, &err), -1, "the COMMIT carried a failing write");
+    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), 0, "not sent yet: %s",
+                 err.message);
+    cr_assert_eq(sb_db_commit(c, &err), -1, "the commit carried a failing write");
+    cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
+    cr_assert(strstr(err.message, "INSERT INTO t") != NULL, "%s", err.message);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 2"), 0, "rolled back");
+    /* the same in a transaction that ended up explicit (raw use) */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, two, &err), 0);
+    cr_assert_eq(sb_db_exec_script(c, "SELECT 1", &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, one, &err), 0);
+    cr_assert_eq(sb_db_commit(c, &err), -1);
     cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
     cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 2"), 0, "rolled back");
     /* a rollback drops what was deferred */
@@ -779,4 +848,153 @@ Test(store_db, unreachable_server_fails_at_open_with_a_clear_message)
     cr_expect_lt(now_ms() - t0, 2500);
     cr_expect_eq(sb_db_open(conninfo, 0, 1000, &d, &err), -1);
     cr_expect_not_null(strstr(err.message, "database.pool_size"), "%s", err.message);
+}
+
+/* ---- implicit transactions (no BEGIN, no COMMIT) ------------------------------ */
+
+/* What the trace of fn on c shows: 1 when `text` appears in a message this
+ * process sent. */
+static int sent_during(sb_db_conn *c, void (*fn)(sb_db_conn *c), const char *text)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *trace = open_memstream(&buf, &len);
+    cr_assert_not_null(trace);
+    PQtrace(sb_db_pgconn(c), trace);
+    fn(c);
+    PQuntrace(sb_db_pgconn(c));
+    fclose(trace);
+    int found = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        found |= strstr(line, "\tF\t") != NULL && strstr(line, text) != NULL;
+    free(buf);
+    return found;
+}
+
+static void insert_and_read_transaction(sb_db_conn *c)
+{
+    sb_error err = {0};
+    cr_assert_eq(sb_db_begin(c, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (7)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    PGresult *res;
+    cr_assert_eq(sb_db_exec(c, "SELECT count(*) FROM t", 0, NULL, &res, &err), 0, "%s",
+                 err.message);
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "1", "the transaction sees its own write");
+    PQclear(res);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+}
+
+Test(store_db, a_read_committed_transaction_sends_neither_begin_nor_commit_and_is_one_transaction)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sent_during(c, insert_and_read_transaction, "BEGIN"), 0);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 1, "the Sync committed");
+    script("DELETE FROM t");
+    cr_assert_eq(sent_during(c, insert_and_read_transaction, "COMMIT"), 0);
+    /* another connection sees nothing before the Sync: it is one transaction */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (8)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(sb_db_in_transaction(c), 1);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 8"), 0, "not committed yet");
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    cr_assert_eq(sb_db_in_transaction(c), 0);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t WHERE id = 8"), 1);
+    /* a stricter level still says so */
+    cr_assert_eq(sb_db_begin_isolated(c, SB_DB_REPEATABLE_READ, &err), 0);
+    PGresult *res;
+    cr_assert_eq(sb_db_exec(c, "SHOW transaction_isolation", 0, NULL, &res, &err), 0, "%s",
+                 err.message);
+    cr_assert_str_eq(PQgetvalue(res, 0, 0), "repeatable read");
+    PQclear(res);
+    cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+    sb_db_release(db, c);
+}
+
+Test(store_db, an_implicit_transaction_rolls_back_whole_with_or_without_a_failure)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    /* no failure: the caller changed its mind */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (2)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    const char *p[] = {"3"};
+    cr_assert_eq(sb_db_exec_deferred(c, "INSERT INTO t VALUES ($1::int)", 1, p, &err), 0);
+    sb_db_rollback(c);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 1, "neither 2 nor 3 stayed");
+    /* a failure: later statements are refused, COMMIT rolls back */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (4)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (1)", 0, NULL, NULL, &err), -1);
+    cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
+    cr_assert_eq(sb_db_exec(c, "SELECT 1", 0, NULL, NULL, &err), -1);
+    cr_assert_not_null(strstr(err.message, "a statement had failed"), "%s", err.message);
+    cr_assert_eq(sb_db_commit(c, &err), -1);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 1, "4 was rolled back with it");
+    /* the same connection goes on cleanly, and a release mid-way rolls back */
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (5)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    sb_db_release(db, c);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 1, "a release inside rolled back");
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (6)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    sb_db_release(db, c);
+    cr_assert_eq(count_rows("SELECT count(*) FROM t"), 2);
+}
+
+Test(store_db, a_failure_at_the_sync_that_commits_is_reported_and_rolls_back)
+{
+    script("CREATE TABLE d (id int, CONSTRAINT d_once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    cr_assert_eq(sb_db_begin(c, &err), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO d VALUES (1)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO d VALUES (1)", 0, NULL, NULL, &err), 0,
+                 "checked only at commit: %s", err.message);
+    cr_assert_eq(sb_db_commit(c, &err), -1, "the commit's own failure is not lost");
+    cr_assert_eq(err.code, SB_DB_E_CONFLICT, "%s", err.message);
+    cr_assert_not_null(strstr(err.message, "COMMIT"), "%s", err.message);
+    cr_assert_eq(sb_db_in_transaction(c), 0);
+    cr_assert_eq(count_rows("SELECT count(*) FROM d"), 0);
+    cr_assert_eq(sb_db_exec(c, "INSERT INTO d VALUES (2)", 0, NULL, NULL, &err), 0, "%s",
+                 err.message);
+    sb_db_release(db, c);
+}
+
+Test(store_db, raw_use_inside_an_implicit_transaction_makes_it_a_block_with_what_ran_before)
+{
+    script("CREATE TABLE t (id int PRIMARY KEY)");
+    sb_db_conn *c;
+    sb_error err = {0};
+    cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
+    for (int commit = 0; commit < 2; commit++) {
+        cr_assert_eq(sb_db_begin(c, &err), 0);
+        cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (1)", 0, NULL, NULL, &err), 0, "%s",
+                     err.message);
+        cr_assert_eq(sb_db_exec_script(c, "SAVEPOINT s; INSERT INTO t VALUES (2); "
+                                          "ROLLBACK TO SAVEPOINT s", &err),
+                     0, "savepoints need a block: %s", err.message);
+        cr_assert_eq(PQtransactionStatus(sb_db_pgconn(c)), PQTRANS_INTRANS);
+        cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (3)", 0, NULL, NULL, &err), 0, "%s",
+                     err.message);
+        if (commit)
+            cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
+        else
+            sb_db_rollback(c);
+        cr_assert_eq(count_rows("SELECT count(*) FROM t"), commit ? 2 : 0,
+                     "1 and 3 %s together, 2 never", commit ? "committed" : "rolled back");
+    }
+    sb_db_release(db, c);
 }

@@ -94,7 +94,7 @@ int sb_api_tokens_store_create(sb_db_conn *conn, const sb_api_token_new *t,
     if (!(t->now < t->expires_at && t->expires_at - t->now <= SB_API_TOKEN_MAX_LIFETIME))
         return sb_error_set(err, SB_DB_E_INVALID,
                             "a token must expire after its creation and within a year of it");
-    int own = PQtransactionStatus(sb_db_pgconn(conn)) == PQTRANS_IDLE;
+    int own = !sb_db_in_transaction(conn);
     if (own && sb_db_begin(conn, err) != 0)
         return -1;
     int rc = create_in_txn(conn, t, out, err);

@@ -4,6 +4,7 @@
 #include "store/audit_store.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -173,14 +174,44 @@ int sb_audit_append_id(sb_db_conn *conn, const sb_audit_record *r, int64_t *id, 
     return 0;
 }
 
+/* The same columns from a JSON array of rows: the events of a transaction,
+ * deferred one after the other, go as one statement. */
+#define AUDIT_INSERT_ROWS                                                                   \
+    "INSERT INTO audit_events (actor, action, resource, outcome, severity, correlation_id, " \
+    "request_id, remote_ip, details) SELECT r->>'actor', r->>'action', r->>'resource', "     \
+    "r->>'outcome', r->>'severity', r->>'correlation_id', r->>'request_id', r->>'remote_ip', " \
+    "r->'details' FROM jsonb_array_elements($1::jsonb) AS e(r)"
+
+/* The record as a one-row array for AUDIT_INSERT_ROWS; NULL when its
+ * details are not JSON (or out of memory). */
+static char *row_array(const sb_audit_record *r)
+{
+    const char *p[AUDIT_PARAMS];
+    params_of(r, p);
+    json_t *details = json_loads(p[8], JSON_DECODE_ANY, NULL);
+    if (details == NULL)
+        return NULL;
+    json_t *row = json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o}]", "actor", p[0],
+                            "action", p[1], "resource", p[2], "outcome", p[3], "severity", p[4],
+                            "correlation_id", p[5], "request_id", p[6], "remote_ip", p[7],
+                            "details", details);
+    char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
+    json_decref(row);
+    return text;
+}
+
 int sb_audit_append(sb_db_conn *conn, const sb_audit_record *r, sb_error *err)
 {
     if (validate(r, err) != 0)
         return -1;
-    const char *params[AUDIT_PARAMS];
-    params_of(r, params);
-    /* inside a transaction it travels with the next statement or the COMMIT */
-    return sb_db_exec_deferred(conn, AUDIT_INSERT, AUDIT_PARAMS, params, err);
+    char *rows = row_array(r);
+    if (rows == NULL)
+        return sb_error_set(err, SB_AUDIT_E_INVALID,
+                            "audit details for %s are not valid JSON (or out of memory)", r->action);
+    /* inside a transaction it goes with the commit, joined with the others */
+    int rc = sb_db_exec_deferred_rows(conn, AUDIT_INSERT_ROWS, rows, err);
+    free(rows);
+    return rc;
 }
 
 /* ---- sealing --------------------------------------------------------------- */
@@ -254,7 +285,7 @@ static int seal_txn(sb_db_conn *c, void *vctx, sb_error *err)
     int locked = 0;
     /* Bounds every statement of a pass, so a stopping sealer never waits
      * on a hung database for long. */
-    if (sb_db_exec(c, "SET LOCAL statement_timeout = 5000", 0, NULL, NULL, err) != 0)
+    if (sb_db_exec(c, "SELECT set_config('statement_timeout', '5000', true)", 0, NULL, NULL, err) != 0)
         return -1;
     if (sb_db_advisory_try_lock_xact(c, sb_db_advisory_key(SEALER_LOCK_NAME), &locked, err) != 0)
         return -1;

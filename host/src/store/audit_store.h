@@ -92,8 +92,9 @@ typedef struct sb_audit_record {
 } sb_audit_record;
 
 /* Appends r on conn (the caller's transaction, or autocommit). In a
- * transaction the INSERT is deferred (sb_db_exec_deferred): it goes in the
- * round trip of the transaction's next statement or COMMIT. */
+ * transaction the INSERT is deferred (sb_db_exec_deferred_rows): it goes in
+ * the round trip of the commit, and the transaction's events one after the
+ * other are one INSERT. */
 int sb_audit_append(sb_db_conn *conn, const sb_audit_record *r, sb_error *err);
 /* The same, also returning the new event's id (id may be NULL). */
 int sb_audit_append_id(sb_db_conn *conn, const sb_audit_record *r, int64_t *id, sb_error *err);

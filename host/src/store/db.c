@@ -210,11 +210,11 @@ void sb_db_release(sb_db *db, sb_db_conn *c)
     if (c == NULL)
         return;
     PGconn *pg = c->pg;
-    if (c->begin_pending || c->n_deferred) {
+    if (c->begin_pending || c->n_deferred || c->implicit != SB_DB_IMPLICIT_NONE) {
         sb_warn("store", "a connection was released inside a transaction (a bug); "
-                         "%zu deferred write(s) dropped",
+                         "%zu deferred write(s) dropped, rolling it back",
                 c->n_deferred);
-        sb_db_drop_deferred(c);
+        sb_db_rollback(c);
     }
     if (pg && (PQstatus(pg) == CONNECTION_OK || c->discard)) {
         PGTransactionStatusType ts = PQtransactionStatus(pg);

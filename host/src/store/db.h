@@ -29,10 +29,15 @@
  *     a rollback and a short randomised back-off) when PostgreSQL reports
  *     a serialization failure or deadlock, up to SB_DB_TRANSACTION_RETRIES
  *     times. fn must therefore have no effect outside the database.
- *   - BEGIN is deferred: it is sent in the same round trip as the
- *     transaction's first statement (libpq pipeline mode), and a
- *     transaction that ran no statement sends nothing. Raw libpq use
- *     (sb_db_pgconn, sb_db_exec_script) sends a deferred BEGIN first.
+ *   - A READ COMMITTED transaction sends no BEGIN and no COMMIT: its
+ *     statements go in libpq's pipeline mode with no Sync between them,
+ *     which PostgreSQL runs as one implicit transaction, and the Sync that
+ *     ends it commits (a failure before or at it rolls everything back).
+ *     Each statement still waits for its own result. Stricter isolation
+ *     levels send BEGIN ISOLATION LEVEL ... in the same round trip as the
+ *     first statement, and COMMIT. A transaction that ran no statement
+ *     sends nothing. Raw libpq use (sb_db_pgconn, sb_db_exec_script) turns
+ *     the transaction into an explicit block first (BEGIN).
  *   - A listener owns a dedicated connection (never a pooled one), LISTENs
  *     on its channels and waits with poll() on the socket. If the
  *     connection is lost it reconnects, re-LISTENs and reports
@@ -109,14 +114,21 @@ void sb_db_describe_conninfo(const char *conninfo, char *out, size_t cap);
 
 /* ---- statements ---------------------------------------------------------- */
 
-/* A write whose result nobody reads (an audit event, a key row): inside a
- * transaction it is deferred and sent in the same round trip as the next
- * statement or the COMMIT (params are copied, so never a secret value;
- * they are wiped when freed; sql must be a literal), and
- * a failure is reported by that statement (its message names this one);
- * outside a transaction it runs at once. 0, or -1 with err. */
+/* A write whose result nobody reads in its transaction (an audit event, a
+ * key row): inside a transaction it is deferred and sent in the same round
+ * trip as the commit (earlier only when SB_DB_DEFERRED_MAX are queued, or
+ * before raw libpq use), in the order deferred; params are copied, so never
+ * a secret value (they are wiped when freed); sql must be a literal. A
+ * failure fails the commit, whose message names this statement. Outside a
+ * transaction it runs at once. 0, or -1 with err. */
 int sb_db_exec_deferred(sb_db_conn *conn, const char *sql, int nparams,
                         const char *const *params, sb_error *err);
+/* The same for rows given as one non-empty JSON array (rows_json "[{...}]"),
+ * which sql takes as its only parameter ($1::jsonb): rows deferred one after
+ * the other for the same sql join into one array, so they are one statement
+ * (two audit events of a transaction: one INSERT). */
+int sb_db_exec_deferred_rows(sb_db_conn *conn, const char *sql, const char *rows_json,
+                             sb_error *err);
 /* Runs one parameterised statement. On success returns 0 and, if out is
  * not NULL, the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK) in *out. */
 int sb_db_exec(sb_db_conn *conn, const char *sql, int nparams, const char *const *params,
@@ -152,6 +164,8 @@ PGconn *sb_db_pgconn(sb_db_conn *conn);
 /* ---- transactions -------------------------------------------------------- */
 
 int sb_db_begin(sb_db_conn *conn, sb_error *err); /* READ COMMITTED */
+/* 1 inside a transaction (begun, even if nothing was sent yet). */
+int sb_db_in_transaction(const sb_db_conn *conn);
 int sb_db_begin_isolated(sb_db_conn *conn, sb_db_isolation iso, sb_error *err);
 int sb_db_commit(sb_db_conn *conn, sb_error *err);
 /* Never fails the caller: a rollback on a broken connection is moot. */

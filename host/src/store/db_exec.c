@@ -144,28 +144,91 @@ static int finish(sb_db_conn *c, PGresult *res, const char *sql, PGresult **out,
     return rc;
 }
 
-/* The deferred BEGIN and writes, then last (when not NULL), in one round
- * trip; *out the last statement's result. */
-static int run_with_pending(sb_db_conn *c, const sb_db_stmt *last, PGresult **out, sb_error *err)
+/* The deferred writes (when flush), then last (when not NULL): items[]
+ * gets them in order; returns how many. */
+static size_t pending_items(const sb_db_conn *c, const sb_db_stmt *last, int flush,
+                            sb_db_stmt *items)
 {
-    sb_db_stmt items[SB_DB_DEFERRED_MAX + 2];
     size_t n = 0;
-    if (c->begin_pending)
-        items[n++] = (sb_db_stmt){c->begin_pending, 0, NULL};
-    for (size_t i = 0; i < c->n_deferred; i++)
+    for (size_t i = 0; flush && i < c->n_deferred; i++)
         items[n++] = c->deferred[i];
     if (last)
         items[n++] = *last;
+    return n;
+}
+
+/* The deferred writes' copies, once sent (or dropped). */
+static void free_deferred(sb_db_conn *c)
+{
+    for (size_t i = 0; i < c->n_deferred; i++) {
+        char **params = (char **)c->deferred[i].params;
+        for (int k = 0; k < c->deferred[i].nparams; k++) {
+            if (params[k])
+                sodium_memzero(params[k], strlen(params[k]));
+            free(params[k]);
+        }
+        free(params);
+    }
+    c->n_deferred = 0;
+}
+
+/* The result of a pipeline run of items[0..n) through finish(): an error
+ * names the statement that failed, deferred or not, or `at_sync` when it
+ * came at the Sync. Sent deferred writes (flush) are gone either way. */
+static int finish_run(sb_db_conn *c, PGresult *res, PGresult *failed, const sb_db_stmt *items,
+                      size_t n, size_t at, const char *at_sync, int flush, PGresult **out,
+                      sb_error *err)
+{
+    const char *sql = res ? (n ? items[n - 1].sql : at_sync) : at < n ? items[at].sql : at_sync;
+    int rc = finish(c, res ? res : failed, sql, out, err);
+    if (flush)
+        free_deferred(c);
+    return rc;
+}
+
+/* In an implicit transaction: last, after the deferred writes when flush,
+ * in one round trip, and no Sync — the transaction goes on. */
+static int run_implicit(sb_db_conn *c, const sb_db_stmt *last, int flush, PGresult **out,
+                        sb_error *err)
+{
+    if (c->implicit_failed) {
+        sb_db_drop_deferred(c);
+        return sb_error_set(err, SB_DB_E_QUERY,
+                            "\"%.60s\" was run in a transaction in which a statement had failed "
+                            "(a bug: roll back after a failure; the earlier error is the one to fix)",
+                            last ? last->sql : "COMMIT");
+    }
+    sb_db_stmt items[SB_DB_DEFERRED_MAX + 1];
+    size_t n = pending_items(c, last, flush, items), at;
+    if (n == 0)
+        return 0;
+    PGresult *failed;
+    PGresult *res = sb_db_pipeline_run(c, items, n, SB_DB_PIPE_FLUSH, &failed, &at);
+    c->implicit = SB_DB_IMPLICIT_OPEN;
+    c->implicit_failed = res == NULL;
+    return finish_run(c, res, failed, items, n, at, "the transaction's statements", flush, out,
+                      err);
+}
+
+/* A deferred BEGIN, the deferred writes when flush, then last (when not
+ * NULL), in one round trip; *out the last statement's result. */
+static int run_with_pending(sb_db_conn *c, const sb_db_stmt *last, int flush, PGresult **out,
+                            sb_error *err)
+{
+    if (c->implicit != SB_DB_IMPLICIT_NONE)
+        return run_implicit(c, last, flush, out, err);
+    sb_db_stmt items[SB_DB_DEFERRED_MAX + 2];
+    size_t n = 0;
+    if (c->begin_pending)
+        items[n++] = (sb_db_stmt){c->begin_pending, 0, NULL, 0};
+    n += pending_items(c, last, flush, items + n);
     if (n == 0)
         return 0;
     c->begin_pending = NULL;
     PGresult *failed;
     size_t at;
     PGresult *res = sb_db_prepared_run(c, items, n, &failed, &at);
-    /* an error names the statement that failed, deferred or not */
-    int rc = finish(c, res ? res : failed, items[res ? n - 1 : at].sql, out, err);
-    sb_db_drop_deferred(c);
-    return rc;
+    return finish_run(c, res, failed, items, n, at, items[n - 1].sql, flush, out, err);
 }
 
 int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *params,
@@ -178,27 +241,83 @@ int sb_db_exec(sb_db_conn *c, const char *sql, int nparams, const char *const *p
     if (nparams < 0 || (nparams > 0 && params == NULL))
         return sb_error_set(err, SB_DB_E_INVALID, "statement \"%.60s\": %d parameters but no values",
                             sql, nparams);
-    sb_db_stmt s = {sql, nparams, params};
-    return run_with_pending(c, &s, out, err);
+    sb_db_stmt s = {sql, nparams, params, 0};
+    return run_with_pending(c, &s, 0, out, err);
 }
 
-int sb_db_flush_begin(sb_db_conn *c, sb_error *err) { return run_with_pending(c, NULL, NULL, err); }
+/* Raw libpq use needs a real transaction block: BEGIN turns an implicit
+ * transaction into one (with the statements it ran so far), and the Sync
+ * after it leaves pipeline mode without ending the block. The deferred
+ * writes go first. */
+int sb_db_flush_begin(sb_db_conn *c, sb_error *err)
+{
+    if (c->implicit == SB_DB_IMPLICIT_BEGUN) {
+        c->implicit = SB_DB_IMPLICIT_NONE;
+        c->begin_pending = "BEGIN";
+    }
+    if (c->implicit == SB_DB_IMPLICIT_NONE)
+        return run_with_pending(c, NULL, 1, NULL, err);
+    if (c->implicit_failed) {
+        sb_db_drop_deferred(c);
+        return sb_error_set(err, SB_DB_E_QUERY, "raw use of a connection whose transaction had "
+                                                "failed (a bug: roll back after a failure)");
+    }
+    sb_db_stmt items[SB_DB_DEFERRED_MAX + 1];
+    size_t n = pending_items(c, &(sb_db_stmt){"BEGIN", 0, NULL, 0}, 1, items), at;
+    PGresult *failed;
+    PGresult *res = sb_db_pipeline_run(c, items, n, SB_DB_PIPE_SYNC, &failed, &at);
+    if (res == NULL) { /* the Sync ended the transaction: nothing may run as if inside it */
+        c->implicit_failed = 1;
+        c->discard = 1;
+    } else {
+        c->implicit = SB_DB_IMPLICIT_NONE;
+    }
+    return finish_run(c, res, failed, items, n, at, "BEGIN", 1, NULL, err);
+}
 
 size_t sb_db_drop_deferred(sb_db_conn *c)
 {
     size_t n = c->n_deferred;
-    for (size_t i = 0; i < n; i++) {
-        char **params = (char **)c->deferred[i].params;
-        for (int k = 0; k < c->deferred[i].nparams; k++) {
-            if (params[k])
-                sodium_memzero(params[k], strlen(params[k]));
-            free(params[k]);
-        }
-        free(params);
-    }
-    c->n_deferred = 0;
+    free_deferred(c);
     c->begin_pending = NULL;
     return n;
+}
+
+/* Sends the deferred writes now (the queue is full), in the transaction. */
+static int send_deferred(sb_db_conn *c, sb_error *err)
+{
+    return run_with_pending(c, NULL, 1, NULL, err);
+}
+
+/* A copy of params[0..nparams) (NULL stays NULL), or NULL out of memory. */
+static char **copy_params(int nparams, const char *const *params)
+{
+    char **copy = calloc((size_t)nparams + 1, sizeof *copy);
+    for (int k = 0; copy && k < nparams; k++)
+        if (params[k] && (copy[k] = strdup(params[k])) == NULL) {
+            for (int j = 0; j < k; j++)
+                free(copy[j]);
+            free(copy);
+            copy = NULL;
+        }
+    return copy;
+}
+
+/* Queues a write in the open transaction: 1 when queued, 0 when it must
+ * run at once (outside a transaction, or invalid), -1 with err. */
+static int queue_deferred(sb_db_conn *c, const char *sql, int nparams, const char *const *params,
+                          int rows, sb_error *err)
+{
+    int valid = nparams == 0 || (nparams > 0 && params != NULL);
+    if (!sb_db_in_transaction(c) || !valid)
+        return 0;
+    if (c->n_deferred == SB_DB_DEFERRED_MAX && send_deferred(c, err) != 0)
+        return -1;
+    char **copy = copy_params(nparams, params);
+    if (copy == NULL)
+        return sb_error_set(err, SB_DB_E_INVALID, "out of memory deferring a statement");
+    c->deferred[c->n_deferred++] = (sb_db_stmt){sql, nparams, (const char *const *)copy, rows};
+    return 1;
 }
 
 int sb_db_exec_deferred(sb_db_conn *c, const char *sql, int nparams, const char *const *params,
@@ -206,22 +325,50 @@ int sb_db_exec_deferred(sb_db_conn *c, const char *sql, int nparams, const char 
 {
     if (check_conn(c, sql, err) != 0)
         return -1;
-    int in_txn = c->begin_pending || PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
-    int valid = nparams == 0 || (nparams > 0 && params != NULL);
-    char **copy = in_txn && valid && c->n_deferred < SB_DB_DEFERRED_MAX
-                      ? calloc((size_t)nparams + 1, sizeof *copy)
-                      : NULL;
-    if (copy == NULL) /* outside a transaction, full or invalid: now (or its error) */
-        return sb_db_exec(c, sql, nparams, params, NULL, err);
-    for (int k = 0; k < nparams; k++)
-        if (params[k] && (copy[k] = strdup(params[k])) == NULL) {
-            for (int j = 0; j < k; j++)
-                free(copy[j]);
-            free(copy);
+    int q = queue_deferred(c, sql, nparams, params, 0, err);
+    return q != 0 ? (q < 0 ? -1 : 0) : sb_db_exec(c, sql, nparams, params, NULL, err);
+}
+
+/* "[a]" and "[b]" as "[a,b]" in a new string (NULL out of memory). */
+static char *join_arrays(const char *left, const char *right)
+{
+    size_t l = strlen(left), r = strlen(right);
+    char *out = malloc(l + r);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, left, l - 1);
+    out[l - 1] = ',';
+    memcpy(out + l, right + 1, r); /* right's NUL included */
+    return out;
+}
+
+static int is_array_text(const char *s) /* "[...]", not "[]" */
+{
+    size_t n = s ? strlen(s) : 0;
+    return n > 2 && s[0] == '[' && s[n - 1] == ']';
+}
+
+int sb_db_exec_deferred_rows(sb_db_conn *c, const char *sql, const char *rows_json, sb_error *err)
+{
+    if (check_conn(c, sql, err) != 0)
+        return -1;
+    if (!is_array_text(rows_json))
+        return sb_error_set(err, SB_DB_E_INVALID,
+                            "statement \"%.60s\": the rows must be a non-empty JSON array", sql);
+    const char *const p[] = {rows_json};
+    sb_db_stmt *last = c->n_deferred ? &c->deferred[c->n_deferred - 1] : NULL;
+    if (last && last->rows && strcmp(last->sql, sql) == 0 && sb_db_in_transaction(c)) {
+        char **params = (char **)last->params;
+        char *joined = join_arrays(params[0], rows_json);
+        if (joined == NULL)
             return sb_error_set(err, SB_DB_E_INVALID, "out of memory deferring a statement");
-        }
-    c->deferred[c->n_deferred++] = (sb_db_stmt){sql, nparams, (const char *const *)copy};
-    return 0;
+        sodium_memzero(params[0], strlen(params[0]));
+        free(params[0]);
+        params[0] = joined;
+        return 0;
+    }
+    int q = queue_deferred(c, sql, 1, p, 1, err);
+    return q != 0 ? (q < 0 ? -1 : 0) : sb_db_exec(c, sql, 1, p, NULL, err);
 }
 
 int sb_db_exec_script(sb_db_conn *c, const char *sql, sb_error *err)
@@ -277,6 +424,12 @@ int sb_db_exec_affected(sb_db_conn *conn, const char *sql, int nparams, const ch
 
 /* ---- transactions -------------------------------------------------------- */
 
+int sb_db_in_transaction(const sb_db_conn *c)
+{
+    return c->begin_pending || c->implicit != SB_DB_IMPLICIT_NONE ||
+           (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE);
+}
+
 int sb_db_begin(sb_db_conn *c, sb_error *err) { return sb_db_begin_isolated(c, SB_DB_READ_COMMITTED, err); }
 
 int sb_db_begin_isolated(sb_db_conn *c, sb_db_isolation iso, sb_error *err)
@@ -287,19 +440,48 @@ int sb_db_begin_isolated(sb_db_conn *c, sb_db_isolation iso, sb_error *err)
         return sb_error_set(err, SB_DB_E_INVALID, "unknown isolation level %d", (int)iso);
     if (check_conn(c, "BEGIN", err) != 0)
         return -1;
-    if (c->begin_pending || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (sb_db_in_transaction(c))
         return sb_error_set(err, SB_DB_E_INVALID,
                             "BEGIN on a connection that is already in a transaction (a bug: "
                             "transactions do not nest)");
+    if (iso == SB_DB_READ_COMMITTED) { /* no BEGIN at all: see db_internal.h */
+        c->implicit = SB_DB_IMPLICIT_BEGUN;
+        c->implicit_failed = 0;
+        return 0;
+    }
     /* sent with the first statement: one round trip fewer per transaction */
     c->begin_pending = begin[iso];
     return 0;
+}
+
+/* The Sync commits: the deferred writes go before it, in the same round
+ * trip; a failure of theirs or of the commit itself rolls back. */
+static int commit_implicit(sb_db_conn *c, sb_error *err)
+{
+    if (c->implicit_failed) {
+        sb_db_rollback(c);
+        return sb_error_set(err, SB_DB_E_QUERY,
+                            "COMMIT of a transaction in which a statement had failed: it was "
+                            "rolled back (the earlier error is the one to fix)");
+    }
+    if (c->implicit == SB_DB_IMPLICIT_BEGUN && c->n_deferred == 0) { /* nothing ran */
+        c->implicit = SB_DB_IMPLICIT_NONE;
+        return 0;
+    }
+    sb_db_stmt items[SB_DB_DEFERRED_MAX] = {{0}};
+    size_t n = pending_items(c, NULL, 1, items), at;
+    PGresult *failed;
+    PGresult *res = sb_db_pipeline_run(c, items, n, SB_DB_PIPE_SYNC, &failed, &at);
+    c->implicit = SB_DB_IMPLICIT_NONE;
+    return finish_run(c, res, failed, items, n, at, "COMMIT", 1, NULL, err);
 }
 
 int sb_db_commit(sb_db_conn *c, sb_error *err)
 {
     if (check_conn(c, "COMMIT", err) != 0)
         return -1;
+    if (c->implicit != SB_DB_IMPLICIT_NONE)
+        return commit_implicit(c, err);
     if (c->begin_pending && c->n_deferred == 0) { /* no statement ran: nothing to commit */
         c->begin_pending = NULL;
         return 0;
@@ -314,7 +496,7 @@ int sb_db_commit(sb_db_conn *c, sb_error *err)
     if (!c->begin_pending && ts == PQTRANS_IDLE)
         return sb_error_set(err, SB_DB_E_INVALID, "COMMIT without BEGIN (a bug)");
     PGresult *res; /* the deferred writes go with it */
-    if (sb_db_exec(c, "COMMIT", 0, NULL, &res, err) != 0) {
+    if (run_with_pending(c, &(sb_db_stmt){"COMMIT", 0, NULL, 0}, 1, &res, err) != 0) {
         sb_db_rollback(c); /* a deferred write failed: the transaction is aborted */
         return -1;
     }
@@ -325,10 +507,32 @@ int sb_db_commit(sb_db_conn *c, sb_error *err)
     return 0;
 }
 
+/* Ends an implicit transaction without committing: after a failure the
+ * Sync does it; otherwise BEGIN makes what ran a transaction block that
+ * ROLLBACK then ends (a bare ROLLBACK would work too, with a warning in
+ * PostgreSQL's log). */
+static void rollback_implicit(sb_db_conn *c)
+{
+    int open = c->implicit == SB_DB_IMPLICIT_OPEN && c->pg && PQstatus(c->pg) == CONNECTION_OK &&
+               PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF;
+    c->implicit = SB_DB_IMPLICIT_NONE;
+    if (!open)
+        return;
+    static const sb_db_stmt end[] = {{"BEGIN", 0, NULL, 0}, {"ROLLBACK", 0, NULL, 0}};
+    PGresult *failed;
+    size_t at;
+    PQclear(sb_db_pipeline_run(c, end, c->implicit_failed ? 0 : 2, SB_DB_PIPE_SYNC, &failed, &at));
+    PQclear(failed);
+}
+
 void sb_db_rollback(sb_db_conn *c)
 {
     if (c)
         sb_db_drop_deferred(c);
+    if (c && c->implicit != SB_DB_IMPLICIT_NONE) {
+        rollback_implicit(c);
+        return;
+    }
     if (c && c->pg && PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         PQclear(PQexec(c->pg, "ROLLBACK"));
 }
@@ -447,7 +651,7 @@ int sb_db_advisory_try_lock_xact(sb_db_conn *c, int64_t key, int *acquired, sb_e
     *acquired = 0;
     if (check_conn(c, "pg_try_advisory_xact_lock", err) != 0)
         return -1;
-    if (!c->begin_pending && PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+    if (!sb_db_in_transaction(c))
         return sb_error_set(err, SB_DB_E_INVALID,
                             "a transaction-level advisory lock was requested outside a "
                             "transaction; it would be released at once (call sb_db_begin first)");

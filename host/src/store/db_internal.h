@@ -25,7 +25,14 @@ typedef struct sb_db_stmt {
     const char *sql;
     int nparams;
     const char *const *params;
+    int rows; /* deferred rows (sb_db_exec_deferred_rows): the next ones of sql join it */
 } sb_db_stmt;
+
+typedef enum sb_db_implicit {
+    SB_DB_IMPLICIT_NONE = 0, /* no implicit transaction */
+    SB_DB_IMPLICIT_BEGUN,    /* begun, nothing sent yet */
+    SB_DB_IMPLICIT_OPEN,     /* statements sent: the connection is in pipeline mode */
+} sb_db_implicit;
 
 struct sb_db_conn {
     sb_db *db;
@@ -35,12 +42,19 @@ struct sb_db_conn {
     sb_db_error_info last;
     sb_db_prepared *prepared; /* SB_DB_PREPARED_MAX slots, allocated on first use */
     size_t n_prepared;
-    /* the BEGIN of an open transaction not sent yet, and the writes
-     * deferred since (sb_db_exec_deferred): they go in the same round trip
-     * as the next statement or the COMMIT (db_exec.c) */
+    /* the BEGIN of an open transaction not sent yet (stricter isolation
+     * levels: sent with the first statement), and the writes deferred
+     * (sb_db_exec_deferred): they go in the same round trip as the commit
+     * (db_exec.c) */
     const char *begin_pending;
     sb_db_stmt deferred[SB_DB_DEFERRED_MAX];
     size_t n_deferred;
+    /* a READ COMMITTED transaction runs without BEGIN and COMMIT: its
+     * statements are sent in pipeline mode with no Sync between them, which
+     * PostgreSQL runs as one implicit transaction, committed by the Sync
+     * (db_exec.c) */
+    sb_db_implicit implicit;
+    int implicit_failed; /* a statement of it failed: it can only roll back */
     int discard; /* the session's state is unknown: closed on release */
 };
 
@@ -74,6 +88,18 @@ const char *sb_db_describe(const sb_db *db);
  * failed, the ones after it skipped. */
 PGresult *sb_db_prepared_run(sb_db_conn *c, const sb_db_stmt *items, size_t n, PGresult **failed,
                              size_t *failed_at);
+/* How sb_db_pipeline_run ends what it sends: a flush request (the
+ * connection stays in pipeline mode, an implicit transaction goes on) or a
+ * Sync (which commits an implicit transaction; pipeline mode is left). */
+typedef enum sb_db_pipe_end { SB_DB_PIPE_FLUSH, SB_DB_PIPE_SYNC } sb_db_pipe_end;
+/* Sends the n statements (n may be 0) in pipeline mode, entering it if
+ * needed, and reads their results: the last one's (an empty COMMAND_OK
+ * result when n is 0), or NULL with *failed the first failure and
+ * *failed_at its index — n when it came at the Sync (the implicit
+ * transaction's commit failed). A pipeline that does not end cleanly
+ * leaves c->discard. */
+PGresult *sb_db_pipeline_run(sb_db_conn *c, const sb_db_stmt *items, size_t n, sb_db_pipe_end end,
+                             PGresult **failed, size_t *failed_at);
 /* Sends a deferred BEGIN and deferred writes on their own (before raw
  * libpq use of the connection); 0, or -1 with err. */
 int sb_db_flush_begin(sb_db_conn *c, sb_error *err);

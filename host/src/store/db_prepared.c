@@ -111,8 +111,9 @@ static int send_one(sb_db_conn *c, const sb_db_stmt *s, size_t item, sent *q, si
     }
     char name[32];
     name_of(c, e, name);
-    if (!e->prepared) {
+    if (!e->prepared) { /* counted as prepared from now on, so once per pipeline */
         q[(*nq)++] = (sent){item, e};
+        e->prepared = 1;
         if (!PQsendPrepare(c->pg, name, s->sql, s->nparams, NULL))
             return 0;
     }
@@ -120,62 +121,113 @@ static int send_one(sb_db_conn *c, const sb_db_stmt *s, size_t item, sent *q, si
     return PQsendQueryPrepared(c->pg, name, s->nparams, s->params, NULL, NULL, 0);
 }
 
-/* All of them in one round trip: the last one's result, or NULL with
- * *failed the first failure (statement *failed_at). A pipeline that does
- * not end cleanly leaves c->discard. */
-static PGresult *run_pipeline(sb_db_conn *c, const sb_db_stmt *items, size_t n, PGresult **failed,
-                              size_t *failed_at)
+/* Reads the results of the nq protocol queries sent for items[0..n): the
+ * last item's result in *out, the first failure in *bad (statement
+ * *failed_at); the ones after a failure come back "pipeline aborted". 0, or
+ * -1 when libpq gave up (the connection is lost). */
+static int collect(sb_db_conn *c, size_t n, const sent *q, size_t nq, PGresult **out,
+                   PGresult **bad, size_t *failed_at)
 {
-    PGconn *pg = c->pg;
-    sent *q = calloc(2 * n, sizeof *q);
-    size_t nq = 0;
-    int ok = q != NULL && PQenterPipelineMode(pg) == 1;
-    int entered = ok;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = send_one(c, &items[i], i, q, &nq);
-    ok = ok && PQpipelineSync(pg);
-    PGresult *out = NULL, *bad = NULL;
-    for (size_t k = 0; ok && k < nq; k++) {
+    for (size_t k = 0; k < nq; k++) {
         PGresult *r;
-        while ((r = PQgetResult(pg)) != NULL) {
-            if (ok_status(r) && q[k].prepare != NULL)
-                q[k].prepare->prepared = 1;
-            if (ok_status(r) && q[k].prepare == NULL && q[k].item == n - 1 && out == NULL) {
-                out = r;
+        int got = 0;
+        while ((r = PQgetResult(c->pg)) != NULL) {
+            got = 1;
+            if (q[k].prepare != NULL) /* an aborted or failed PREPARE made nothing */
+                q[k].prepare->prepared = ok_status(r);
+            if (ok_status(r) && q[k].prepare == NULL && q[k].item == n - 1 && *out == NULL) {
+                *out = r;
                 continue;
             }
-            if (!ok_status(r) && PQresultStatus(r) != PGRES_PIPELINE_ABORTED && bad == NULL) {
-                bad = r;
+            if (!ok_status(r) && PQresultStatus(r) != PGRES_PIPELINE_ABORTED && *bad == NULL) {
+                *bad = r;
                 *failed_at = q[k].item;
                 continue;
             }
             PQclear(r);
         }
+        if (!got && PQstatus(c->pg) == CONNECTION_BAD)
+            return -1;
     }
-    PGresult *sync = ok ? PQgetResult(pg) : NULL;
-    int clean = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    PQclear(sync);
-    if (!entered || !clean || PQexitPipelineMode(pg) != 1)
+    return 0;
+}
+
+/* Reads up to the Sync's result: an error before it (a failure at the
+ * end of an implicit transaction: its commit) goes to *bad. 1 when the
+ * pipeline ended cleanly. */
+static int read_sync(sb_db_conn *c, size_t n, PGresult **bad, size_t *failed_at)
+{
+    for (int guard = 0; guard < 8; guard++) {
+        PGresult *r = PQgetResult(c->pg);
+        if (r == NULL) {
+            if (PQstatus(c->pg) == CONNECTION_BAD)
+                return 0;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return 1;
+        }
+        if (!ok_status(r) && st != PGRES_PIPELINE_ABORTED && *bad == NULL) {
+            *bad = r;
+            *failed_at = n;
+            continue;
+        }
+        PQclear(r);
+    }
+    return 0;
+}
+
+PGresult *sb_db_pipeline_run(sb_db_conn *c, const sb_db_stmt *items, size_t n, sb_db_pipe_end end,
+                             PGresult **failed, size_t *failed_at)
+{
+    PGconn *pg = c->pg;
+    *failed = NULL;
+    *failed_at = n;
+    sent *q = calloc(2 * n + 1, sizeof *q);
+    size_t nq = 0;
+    int ok = q != NULL &&
+             (PQpipelineStatus(pg) == PQ_PIPELINE_ON || PQenterPipelineMode(pg) == 1);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = send_one(c, &items[i], i, q, &nq);
+    if (ok)
+        ok = end == SB_DB_PIPE_SYNC ? PQpipelineSync(pg) : PQsendFlushRequest(pg) && PQflush(pg) == 0;
+    PGresult *out = NULL, *bad = NULL;
+    ok = ok && collect(c, n, q, nq, &out, &bad, failed_at) == 0;
+    if (end == SB_DB_PIPE_SYNC)
+        ok = ok && read_sync(c, n, &bad, failed_at) && PQexitPipelineMode(pg) == 1;
+    if (!ok)
         c->discard = 1;
     free(q);
-    if (bad == NULL && out == NULL) {
+    if (bad == NULL && out == NULL && n > 0) {
         bad = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
         *failed_at = n - 1;
+    }
+    if (bad == NULL && !ok) {
+        bad = PQmakeEmptyPGresult(pg, PGRES_FATAL_ERROR);
+        *failed_at = n;
     }
     if (bad != NULL) {
         PQclear(out);
         *failed = bad;
         return NULL;
     }
-    return out;
+    return out ? out : PQmakeEmptyPGresult(pg, PGRES_COMMAND_OK);
 }
 
 PGresult *sb_db_prepared_run(sb_db_conn *c, const sb_db_stmt *items, size_t n, PGresult **failed,
                              size_t *failed_at)
 {
-    *failed = NULL;
-    *failed_at = n - 1;
-    return n == 1 ? run_one(c, items, failed) : run_pipeline(c, items, n, failed, failed_at);
+    if (n == 1) {
+        *failed = NULL;
+        *failed_at = 0;
+        return run_one(c, items, failed);
+    }
+    PGresult *res = sb_db_pipeline_run(c, items, n, SB_DB_PIPE_SYNC, failed, failed_at);
+    if (res == NULL && *failed_at == n)
+        *failed_at = n - 1;
+    return res;
 }
 
 void sb_db_prepared_forget(sb_db_conn *c)

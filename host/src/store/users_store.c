@@ -213,7 +213,7 @@ int sb_users_store_record_failure(sb_db_conn *conn, const char *user_id,
     sb_lockout_state st = {0, 0};
     if (!sb_users_store_uuid_ok(user_id))
         return 1;
-    int own = PQtransactionStatus(sb_db_pgconn(conn)) == PQTRANS_IDLE;
+    int own = !sb_db_in_transaction(conn);
     if (own && sb_db_begin(conn, err) != 0)
         return -1;
     int rc = record_failure_in_txn(conn, user_id, policy, now, &st, &ln, &wl, err);
