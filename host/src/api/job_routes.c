@@ -346,8 +346,8 @@ static int discover_txn(sb_db_conn *conn, void *p, sb_error *err)
     discover_ctx *d = p;
     free(d->json);
     d->json = NULL;
-    int rc = sb_job_store_create(conn, "discover", d->connection_id, NULL, d->payload, 3, &d->json,
-                                 err);
+    int rc = sb_job_store_create(conn, "discover", d->connection_id, NULL, d->payload, 3, NULL,
+                                 &d->json, err);
     if (rc != 0)
         return rc;
     json_t *row = json_loads(d->json, 0, NULL);

@@ -43,11 +43,14 @@ typedef struct decide_input {
     sb_sealed_input sealed;
 } decide_input;
 
-/* The locked request, or 404 for a missing or invisible one. */
-static int lock_request(sb_db_conn *conn, sb_handler_op *o, sb_row_set *rows, sb_request_row *r,
-                        sb_request_kind *kind, sb_request_state *state, sb_error *err)
+/* The locked request (with its votes when `votes`: one statement), or 404
+ * for a missing or invisible one. */
+static int lock_request(sb_db_conn *conn, sb_handler_op *o, bool votes, sb_row_set *rows,
+                        sb_request_row *r, sb_request_kind *kind, sb_request_state *state,
+                        sb_error *err)
 {
-    int rc = sb_request_store_get(conn, o->id, true, rows, err);
+    int rc = votes ? sb_request_store_lock_with_votes(conn, o->id, rows, err)
+                   : sb_request_store_get(conn, o->id, true, rows, err);
     if (rc != 0)
         return rc < 0 ? -1 : sb_handler_op_hidden(err, "request");
     sb_request_store_at(rows, 0, r);
@@ -104,16 +107,42 @@ static int refusal_error(const sb_approval_outcome *out, sb_error *err)
     }
 }
 
+/* The votes read with the lock, as the approval rule takes them (they
+ * point into *doc). */
+static int prior_votes(const sb_row_set *rows, json_t **doc, sb_approval_vote **prior, size_t *n,
+                       sb_error *err)
+{
+    *doc = json_loads(sb_request_store_locked_votes(rows), 0, NULL);
+    *n = json_array_size(*doc);
+    *prior = json_is_array(*doc) ? calloc(*n + 1, sizeof **prior) : NULL;
+    if (*prior == NULL)
+        return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "could not read the request's votes");
+    for (size_t i = 0; i < *n; i++) {
+        json_t *v = json_array_get(*doc, i);
+        const char *approver = json_string_value(json_array_get(v, 0));
+        const char *decision = json_string_value(json_array_get(v, 1));
+        if (approver == NULL || decision == NULL)
+            return sb_error_set(err, SB_DOMAIN_E_INVALID, "a recorded vote is malformed");
+        (*prior)[i] = (sb_approval_vote){approver,
+                                         strcmp(decision, "reject") == 0 ? SB_VOTE_REJECT
+                                                                          : SB_VOTE_APPROVE,
+                                         (uint32_t)json_integer_value(json_array_get(v, 2))};
+    }
+    return 0;
+}
+
 static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_error *err)
 {
     sb_actor actor;
-    sb_row_set rows = {0}, votes = {0};
+    sb_row_set rows = {0};
     sb_request_row r;
     sb_request_kind kind;
     sb_request_state state;
     sb_request_groups g = {0};
     sb_approval_vote *prior = NULL;
-    int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
+    size_t n_prior = 0;
+    json_t *votes = NULL;
+    int rc = lock_request(conn, o, true, &rows, &r, &kind, &state, err);
     bool reject = strcmp(in->decision, "reject") == 0;
     if (rc == 0 && in->action == ACT_VERIFY && kind != SB_REQ_KIND_CROSS_TEAM)
         rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
@@ -130,24 +159,14 @@ static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_err
     if (rc == 0) /* authorised to vote: now the second factor */
         rc = sb_step_up_require(conn, o->app, o->req, o->who, sb_step_up_policy_requires(r.policy),
                                 reject ? "request.reject" : "request.approve", err);
-    if (rc == 0)
-        rc = sb_request_store_votes(conn, r.id, &votes, err);
     sb_approval_outcome out;
-    if (rc == 0 && (prior = calloc(votes.n + 1, sizeof *prior)) == NULL)
-        rc = sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory reading the votes");
+    if (rc == 0)
+        rc = prior_votes(&rows, &votes, &prior, &n_prior, err);
     if (rc == 0) {
-        for (size_t i = 0; i < votes.n; i++) {
-            sb_request_vote_row v;
-            sb_request_store_vote_at(&votes, i, &v);
-            prior[i] = (sb_approval_vote){v.approver_id,
-                                          strcmp(v.decision, "reject") == 0 ? SB_VOTE_REJECT
-                                                                             : SB_VOTE_APPROVE,
-                                          (uint32_t)v.groups};
-        }
         sb_approval_workflow wf = {
             (unsigned)json_integer_value(json_object_get(g.doc, "min_approvers")), g.groups, g.n,
             json_is_true(json_object_get(g.doc, "allow_self_approval"))};
-        sb_approval_input ai = {&wf, r.requester_id, r.filled_by, prior, votes.n};
+        sb_approval_input ai = {&wf, r.requester_id, r.filled_by, prior, n_prior};
         sb_approval_vote nv = {o->who->user_id, reject ? SB_VOTE_REJECT : SB_VOTE_APPROVE, bits};
         rc = sb_approval_evaluate(&ai, &nv, &out, err);
         if (rc == 0 && !out.accepted)
@@ -172,8 +191,8 @@ static int vote_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_err
         json_decref(d);
     }
     free(prior);
+    json_decref(votes);
     sb_request_groups_free(&g);
-    sb_row_set_free(&votes);
     sb_row_set_free(&rows);
     return rc;
 }
@@ -188,7 +207,7 @@ static int cancel_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb_e
     sb_request_row r;
     sb_request_kind kind;
     sb_request_state state;
-    int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
+    int rc = lock_request(conn, o, false, &rows, &r, &kind, &state, err);
     if (rc == 0 && strcmp(r.requester_id, o->who->user_id) != 0)
         rc = sb_error_set(err, SB_DOMAIN_E_DENIED, "only the requester can cancel a request");
     if (rc == 0) {
@@ -209,7 +228,7 @@ static int provider_txn(sb_db_conn *conn, sb_handler_op *o, decide_input *in, sb
     sb_request_state state;
     bool fill = in->action == ACT_FILL;
     sb_request_event ev = fill ? SB_REQ_EV_FILL : SB_REQ_EV_REFUSE;
-    int rc = lock_request(conn, o, &rows, &r, &kind, &state, err);
+    int rc = lock_request(conn, o, false, &rows, &r, &kind, &state, err);
     if (rc == 0 && kind != SB_REQ_KIND_CROSS_TEAM)
         rc = sb_error_set(err, SB_DOMAIN_E_INVALID,
                           "request %s is a %s request; only cross-team requests are %s", r.id,

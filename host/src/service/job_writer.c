@@ -54,8 +54,9 @@ int sb_request_drive_job(sb_db_conn *conn, const sb_actor *actor, const char *re
 
 int sb_job_create_for_request(sb_db_conn *conn, const sb_actor *actor,
                               const struct sb_request_row *r, const char *type,
-                              const char *read_public_key, sb_error *err)
+                              const sb_read_key *read_key, sb_error *err)
 {
+    const char *read_public_key = read_key ? read_key->public_b64 : NULL;
     json_t *keys = json_loads(r->keys ? r->keys : "[]", 0, NULL);
     json_t *payload = json_pack("{s:s, s:s, s:o, s:s, s:s*}", "request_id", r->id, "secret_ref",
                                 r->secret_ref, "keys", keys ? keys : json_array(), "operation",
@@ -65,7 +66,10 @@ int sb_job_create_for_request(sb_db_conn *conn, const sb_actor *actor,
     if (text == NULL)
         return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory building a job");
     char *json = NULL;
-    int rc = sb_job_store_create(conn, type, r->connection_id, r->id, text, 5, &json, err);
+    sb_job_read_key key_row = {read_public_key, read_key ? read_key->wrapped_b64 : NULL,
+                               read_key ? read_key->kms_key_id : NULL};
+    int rc = sb_job_store_create(conn, type, r->connection_id, r->id, text, 5,
+                                 read_key ? &key_row : NULL, &json, err);
     free(text);
     if (rc != 0) {
         free(json);

@@ -25,9 +25,9 @@ static char *b64(const unsigned char *bin, size_t len)
     return out;
 }
 
-int sb_read_key_create(sb_db_conn *conn, const sb_kms *kms, const char *request_id,
-                       char public_b64[SB_READ_KEY_B64_MAX], sb_error *err)
+int sb_read_key_make(const sb_kms *kms, sb_read_key *out, sb_error *err)
 {
+    memset(out, 0, sizeof *out);
     if (kms == NULL)
         return no_kms(err);
     unsigned char pk[crypto_box_PUBLICKEYBYTES];
@@ -37,21 +37,29 @@ int sb_read_key_create(sb_db_conn *conn, const sb_kms *kms, const char *request_
     crypto_box_keypair(pk, sk);
     unsigned char *wrapped = NULL;
     size_t wrapped_len = 0;
-    char *key_id = NULL;
-    int rc = kms->wrap(kms, sk, crypto_box_SECRETKEYBYTES, &wrapped, &wrapped_len, &key_id, err);
+    int rc = kms->wrap(kms, sk, crypto_box_SECRETKEYBYTES, &wrapped, &wrapped_len,
+                       &out->kms_key_id, err);
     sb_secure_release(sk);
-    if (rc != 0)
+    if (rc != 0) {
+        sb_read_key_free(out);
         return -1;
-    char *wrapped_b64 = b64(wrapped, wrapped_len);
-    sodium_bin2base64(public_b64, SB_READ_KEY_B64_MAX, pk, sizeof pk,
-                      sodium_base64_VARIANT_ORIGINAL);
-    rc = wrapped_b64 ? sb_wrap_store_read_key_insert(conn, request_id, public_b64, wrapped_b64,
-                                                     key_id, err)
-                     : sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory");
+    }
+    out->wrapped_b64 = b64(wrapped, wrapped_len);
     free(wrapped);
-    free(wrapped_b64);
-    free(key_id);
-    return rc;
+    sodium_bin2base64(out->public_b64, SB_READ_KEY_B64_MAX, pk, sizeof pk,
+                      sodium_base64_VARIANT_ORIGINAL);
+    if (out->wrapped_b64 == NULL) {
+        sb_read_key_free(out);
+        return sb_error_set(err, SB_DOMAIN_E_NO_MEMORY, "out of memory");
+    }
+    return 0;
+}
+
+void sb_read_key_free(sb_read_key *k)
+{
+    free(k->wrapped_b64);
+    free(k->kms_key_id);
+    k->wrapped_b64 = k->kms_key_id = NULL;
 }
 
 static unsigned char *unb64(const char *text, size_t *len)

@@ -190,17 +190,20 @@ static int perform(sb_db_conn *conn, const sb_request_row *r, uint32_t actions,
 static int step_once(sb_db_conn *conn, const sb_actor *actor, const sb_row_set *cur,
                      const sb_request_step *s, sb_row_set *out, sb_error *err);
 
-/* The job intent and the queued job itself, in this transaction and one
- * statement (service/job_writer.c); a read first gets its read key
- * (api/read_api.h). */
+/* The job intent, a read's key (service/read_key.h) and the queued job
+ * itself, in this transaction and one statement (service/job_writer.c). */
 static int enqueue(sb_db_conn *conn, const sb_actor *actor, const sb_request_row *r,
                    sb_request_kind kind, uint32_t actions, const sb_request_step *s, sb_error *err)
 {
-    char read_key[SB_READ_KEY_B64_MAX];
+    sb_read_key read_key;
     bool keypair = (actions & SB_REQ_ACT_CREATE_READ_KEYPAIR) != 0;
-    if (keypair && sb_read_key_create(conn, s->kms, r->id, read_key, err) != 0)
+    if (keypair && sb_read_key_make(s->kms, &read_key, err) != 0)
         return -1;
-    return sb_job_create_for_request(conn, actor, r, job_type(kind), keypair ? read_key : NULL, err);
+    int rc = sb_job_create_for_request(conn, actor, r, job_type(kind), keypair ? &read_key : NULL,
+                                       err);
+    if (keypair)
+        sb_read_key_free(&read_key);
+    return rc;
 }
 
 /* The job action, before the state is written (so the row the update

@@ -30,20 +30,30 @@ int sb_job_store_notify(sb_db_conn *conn, const char *connection_id, sb_error *e
 
 int sb_job_store_create(sb_db_conn *conn, const char *type, const char *connection_id,
                         const char *request_id, const char *payload_json, int max_attempts,
-                        char **json, sb_error *err)
+                        const sb_job_read_key *read_key, char **json, sb_error *err)
 {
+    if (read_key && request_id == NULL)
+        return sb_error_set(err, SB_DB_E_INVALID, "a read key is stored only with a request's job");
     const char *p[] = {type, connection_id, request_id, payload_json,
-                       SB_DB_INT(max_attempts > 0 ? max_attempts : 5), SB_JOB_CHANNEL};
+                       SB_DB_INT(max_attempts > 0 ? max_attempts : 5), SB_JOB_CHANNEL,
+                       read_key ? read_key->public_b64 : NULL,
+                       read_key ? read_key->wrapped_private_b64 : NULL,
+                       read_key ? read_key->kms_key_id : NULL};
     /* One statement: the request's job intent (when the job is a request's;
-     * its primary key refuses a second one), the job, and the NOTIFY. */
+     * its primary key refuses a second one), a read's key, the job, and the
+     * NOTIFY. */
     int rc = sb_store_json_one(conn,
                                "WITH i AS (INSERT INTO job_intents (request_id, job_type)"
                                " SELECT $3::uuid, $1 WHERE $3::uuid IS NOT NULL),"
+                               " k AS (INSERT INTO request_read_keys (request_id, public_key,"
+                               " wrapped_private_key, kms_key_id) SELECT $3::uuid,"
+                               " decode($7, 'base64'), decode($8, 'base64'), $9"
+                               " WHERE $7::text IS NOT NULL),"
                                " j AS (INSERT INTO jobs (type, connection_id, request_id,"
                                " payload, max_attempts) VALUES ($1, $2::uuid, $3::uuid,"
                                " $4::jsonb, $5::integer) RETURNING *)"
                                " SELECT " JOB_JSON " FROM j, LATERAL pg_notify($6, j.connection_id::text)",
-                               6, p, NULL, 0, json, err);
+                               9, p, NULL, 0, json, err);
     if (rc < 0 && request_id != NULL) {
         const sb_db_error_info *e = sb_db_last_error(conn);
         if (e && strcmp(e->sqlstate, "23505") == 0 && strcmp(e->table_name, "job_intents") == 0)

@@ -15,8 +15,9 @@
  *     commit: create sends it in its own statement; after a re-queue by the
  *     sweep the caller sends it (sb_job_store_notify).
  *   - Create, for a request's job (request_id not NULL), records the
- *     request's job intent (job_intents, job_type = type) in the same
- *     statement; SB_TENANCY_E_EXISTS when the request has one already.
+ *     request's job intent (job_intents, job_type = type) and, for a read,
+ *     its read key in the same statement; SB_TENANCY_E_EXISTS when the
+ *     request has a job already.
  * Returns 0 done / found, 1 none, -1 error.
  */
 #ifndef SB_STORE_JOB_STORE_H
@@ -29,9 +30,17 @@
 
 #define SB_JOB_CHANNEL "sb_jobs"
 
+/* A read request's key row (request_read_keys), stored by its job's
+ * statement: standard base64 of the public key and of the KMS-wrapped
+ * private key, and the KMS key id. */
+typedef struct sb_job_read_key {
+    const char *public_b64, *wrapped_private_b64, *kms_key_id;
+} sb_job_read_key;
+
+/* read_key (may be NULL) needs request_id. */
 int sb_job_store_create(sb_db_conn *conn, const char *type, const char *connection_id,
                         const char *request_id, const char *payload_json, int max_attempts,
-                        char **json, sb_error *err);
+                        const sb_job_read_key *read_key, char **json, sb_error *err);
 int sb_job_store_notify(sb_db_conn *conn, const char *connection_id, sb_error *err);
 
 /* Fails the queued jobs of the connection whose type is not in types (a

@@ -100,6 +100,21 @@ int sb_request_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_r
         1, p, out, err);
 }
 
+int sb_request_store_lock_with_votes(sb_db_conn *conn, const char *id, sb_row_set *out,
+                                     sb_error *err)
+{
+    const char *p[] = {id};
+    return sb_rows_query_one(conn,
+                             "SELECT " REQ_COLS ", request_votes_now(r.id)::text FROM requests r"
+                             " WHERE r.id = $1::uuid FOR UPDATE OF r",
+                             1, p, out, err);
+}
+
+const char *sb_request_store_locked_votes(const sb_row_set *rows)
+{
+    return PQgetvalue(rows->res, 0, PQnfields(rows->res) - 1);
+}
+
 int sb_request_store_set_state(sb_db_conn *conn, const char *id, const char *from,
                                const char *to, const sb_request_change *c, sb_row_set *out,
                                sb_error *err)

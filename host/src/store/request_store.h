@@ -57,6 +57,15 @@ int sb_request_store_insert(sb_db_conn *conn, const sb_request_new *n, sb_row_se
                             sb_error *err);
 int sb_request_store_get(sb_db_conn *conn, const char *id, bool for_update, sb_row_set *out,
                          sb_error *err);
+/* sb_request_store_get(for_update) that also reads the request's votes, in
+ * one statement: they include those of a transaction the lock waited for
+ * (migrations/0028_request_votes_now.sql — which holds because every vote
+ * is recorded by the statement that updates the request row). The votes
+ * are sb_request_store_locked_votes(out): a JSON array of
+ * [approver_id, decision, groups] in the order they were cast. */
+int sb_request_store_lock_with_votes(sb_db_conn *conn, const char *id, sb_row_set *out,
+                                     sb_error *err);
+const char *sb_request_store_locked_votes(const sb_row_set *rows);
 
 /* A vote to record with a transition. */
 typedef struct sb_request_vote_in {

@@ -13,19 +13,6 @@
     " 'opened_at', s.opened_at, 'expires_at', s.expires_at, 'expired_at', s.expired_at,"          \
     " 'expired_reason', s.expired_reason)"
 
-int sb_wrap_store_read_key_insert(sb_db_conn *conn, const char *request_id,
-                                  const char *public_key_b64, const char *wrapped_private_b64,
-                                  const char *kms_key_id, sb_error *err)
-{
-    const char *p[] = {request_id, public_key_b64, wrapped_private_b64, kms_key_id};
-    /* inside a transaction it travels with the next statement (the job's) */
-    return sb_db_exec_deferred(conn,
-                               "INSERT INTO request_read_keys (request_id, public_key,"
-                               " wrapped_private_key, kms_key_id) VALUES ($1::uuid,"
-                               " decode($2, 'base64'), decode($3, 'base64'), $4)",
-                               4, p, err);
-}
-
 int sb_wrap_store_read_key_get(sb_db_conn *conn, const char *request_id, char **wrapped_private_b64,
                                char **kms_key_id, sb_error *err)
 {

@@ -16,9 +16,6 @@
 
 #include "store/db.h"
 
-int sb_wrap_store_read_key_insert(sb_db_conn *conn, const char *request_id,
-                                  const char *public_key_b64, const char *wrapped_private_b64,
-                                  const char *kms_key_id, sb_error *err);
 /* 0 found (both malloc'd), 1 none for this request, -1 error. */
 int sb_wrap_store_read_key_get(sb_db_conn *conn, const char *request_id, char **wrapped_private_b64,
                                char **kms_key_id, sb_error *err);

@@ -204,7 +204,7 @@ static int queue_discoveries(sb_db_conn *conn, json_t *due, size_t *n, sb_error 
     json_array_foreach(due, i, c)
     {
         char *job = NULL;
-        if (sb_job_store_create(conn, "discover", str(c, "id"), NULL, "{}", 3, &job, err) != 0) {
+        if (sb_job_store_create(conn, "discover", str(c, "id"), NULL, "{}", 3, NULL, &job, err) != 0) {
             free(job);
             return -1;
         }
