@@ -3,17 +3,19 @@
  * loopback (long-poll woken by NOTIFY), against the earlier product's 5 s
  * poll.
  *
- *   build/gcc/bench/bench_claim_latency [approvals, default 200]
+ *   build/gcc/bench/bench_claim_latency [approvals, default 200] [agents, default 1]
  *
  * One real control plane (bench/bench_world.h) on its private PostgreSQL,
- * HTTP on loopback, and one enrolled agent whose thread long-polls
- * `POST /agents/{id}/jobs/claim?wait=25s` on a keep-alive connection. Each
- * round: the requester submits a read, the agent's claim is parked, an
- * approver approves; the latency is from the moment the approve request is
- * sent to the moment the agent holds the job (the approve's own time is
- * inside it). The agent completes each job failed_permanent (its
- * completion is not measured) and parks again. Reported: p50/p99 of the
- * approval → claim latency and, for scale, of the approve call alone.
+ * HTTP on loopback, and `agents` enrolled agents of the world's provider
+ * connection, each a thread that long-polls
+ * `POST /agents/{id}/jobs/claim?wait=25s` on its own keep-alive connection.
+ * Each round: the requester submits a read, every agent's claim is parked,
+ * an approver approves; the latency is from the moment the approve request
+ * is sent to the moment an agent holds the job (the approve's own time is
+ * inside it). The winner completes the job failed_permanent (its completion
+ * is not measured) and parks again; the others stay parked. Reported:
+ * p50/p99 of the approval → claim latency and, for scale, of the approve
+ * call alone.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -27,16 +29,19 @@
 
 #include "bench_world.h"
 
-typedef struct agent {
-    bench_world *w;
-    char id[40], cred[200];
-    atomic_int parked_round; /* the round whose claim is in flight */
-    atomic_int stop;
-    double claimed_at;
-    char job[40];
+/* What the agents tell the round: the first claim of the job. */
+typedef struct claims {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int claimed;
+    int claimed; /* 0 waiting, 1 a job was claimed, -1 an agent failed */
+    double claimed_at;
+    atomic_int stop;
+} claims;
+
+typedef struct agent {
+    bench_world *w;
+    claims *shared;
+    char id[40], cred[200];
 } agent;
 
 typedef struct buf {
@@ -84,22 +89,23 @@ static void *agent_loop(void *p)
     agent *a = p;
     CURL *c = curl_easy_init();
     buf *b = malloc(sizeof *b);
-    for (int round = 1; !atomic_load(&a->stop); round++) {
-        atomic_store(&a->parked_round, round);
+    claims *sh = a->shared;
+    while (!atomic_load(&sh->stop)) {
         long st = agent_post(c, a, "/jobs/claim?wait=25s", NULL, b);
         double t = bench_now_s();
-        if (st == 204) {
-            round--;
+        if (st == 204 || (st == 0 && atomic_load(&sh->stop)))
             continue;
-        }
         json_t *j = st == 200 ? json_loads(b->data, 0, NULL) : NULL;
         const char *id = json_string_value(json_object_get(j, "id"));
-        pthread_mutex_lock(&a->mu);
-        a->claimed_at = t;
-        snprintf(a->job, sizeof a->job, "%s", id ? id : "");
-        a->claimed = st == 200 ? 1 : -1;
-        pthread_cond_signal(&a->cv);
-        pthread_mutex_unlock(&a->mu);
+        pthread_mutex_lock(&sh->mu);
+        if (sh->claimed == 0) {
+            sh->claimed_at = t;
+            sh->claimed = st == 200 && id ? 1 : -1;
+        } else if (st != 200) {
+            sh->claimed = -1;
+        }
+        pthread_cond_signal(&sh->cv);
+        pthread_mutex_unlock(&sh->mu);
         if (st != 200) {
             fprintf(stderr, "claim answered %ld: %s\n", st, b->data);
             json_decref(j);
@@ -116,7 +122,7 @@ static void *agent_loop(void *p)
 }
 
 /* One round; 0 with the two latencies (seconds), -1 on an error. */
-static int round_trip(bench_world *w, agent *a, double *claim_s, double *approve_s)
+static int round_trip(bench_world *w, claims *sh, double *claim_s, double *approve_s)
 {
     sb_api_response r;
     char body[256], path[160], id[40];
@@ -127,10 +133,10 @@ static int round_trip(bench_world *w, agent *a, double *claim_s, double *approve
         return fprintf(stderr, "submit: %s\n", r.body), sb_api_response_free(&r), -1;
     snprintf(id, sizeof id, "%s", json_string_value(json_object_get(r.json, "id")));
     sb_api_response_free(&r);
-    usleep(20000); /* the agent's next claim is parked by now */
-    pthread_mutex_lock(&a->mu);
-    a->claimed = 0;
-    pthread_mutex_unlock(&a->mu);
+    usleep(20000); /* the last winner's next claim is parked by now */
+    pthread_mutex_lock(&sh->mu);
+    sh->claimed = 0;
+    pthread_mutex_unlock(&sh->mu);
     snprintf(path, sizeof path, "/api/v1/requests/%s/approve", id);
     double t0 = bench_now_s();
     long st = sb_api_call(w->h, "POST", path, "{}", w->approver[0], NULL, &r);
@@ -138,50 +144,65 @@ static int round_trip(bench_world *w, agent *a, double *claim_s, double *approve
     if (st != 200)
         return fprintf(stderr, "approve: %s\n", r.body), sb_api_response_free(&r), -1;
     sb_api_response_free(&r);
-    pthread_mutex_lock(&a->mu);
-    while (a->claimed == 0)
-        pthread_cond_wait(&a->cv, &a->mu);
-    int ok = a->claimed == 1;
-    *claim_s = a->claimed_at - t0;
-    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&sh->mu);
+    while (sh->claimed == 0)
+        pthread_cond_wait(&sh->cv, &sh->mu);
+    int ok = sh->claimed == 1;
+    *claim_s = sh->claimed_at - t0;
+    pthread_mutex_unlock(&sh->mu);
     return ok ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 200;
+    int n_agents = argc > 2 ? atoi(argv[2]) : 1;
     if (rounds < 10)
         rounds = 10;
+    if (n_agents < 1 || n_agents > 1000)
+        return fprintf(stderr, "usage: %s [approvals] [agents, 1..1000]\n", argv[0]), 2;
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         return 1;
     bench_world w = {0};
     if (sb_api_harness_start(&w.h) != 0 || bench_world_build(&w) != 0)
         return fprintf(stderr, "setup failed\n"), 1;
-    agent a = {.w = &w};
-    pthread_mutex_init(&a.mu, NULL);
-    pthread_cond_init(&a.cv, NULL);
-    if (bench_world_enroll_agent(&w, "bench-agent", a.id, a.cred, sizeof a.cred) != 0)
-        return 1;
-    pthread_t t;
-    pthread_create(&t, NULL, agent_loop, &a);
+    claims sh = {.claimed = 0};
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.cv, NULL);
+    agent *a = calloc((size_t)n_agents, sizeof *a);
+    pthread_t *t = calloc((size_t)n_agents, sizeof *t);
+    for (int i = 0; i < n_agents; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "bench-agent-%d", i);
+        a[i] = (agent){.w = &w, .shared = &sh};
+        if (bench_world_enroll_agent(&w, name, a[i].id, a[i].cred, sizeof a[i].cred) != 0)
+            return fprintf(stderr, "enrolling agent %d failed\n", i), 1;
+    }
+    for (int i = 0; i < n_agents; i++)
+        pthread_create(&t[i], NULL, agent_loop, &a[i]);
+    usleep(200000); /* every agent's first claim is parked */
     double *claim = calloc((size_t)rounds, sizeof(double)), *approve = calloc((size_t)rounds, sizeof(double));
     int rc = 0;
     for (int i = 0; i < rounds && rc == 0; i++)
-        rc = round_trip(&w, &a, &claim[i], &approve[i]);
-    atomic_store(&a.stop, 1);
+        rc = round_trip(&w, &sh, &claim[i], &approve[i]);
+    atomic_store(&sh.stop, 1);
     if (rc == 0) {
         double c50, c99, a50, a99;
         bench_percentiles(claim, (size_t)rounds, &c50, &c99);
         bench_percentiles(approve, (size_t)rounds, &a50, &a99);
         printf("| benchmark | p50 | p99 | target |\n|---|---|---|---|\n");
-        printf("| approval → agent claim (%d approvals, long-poll + NOTIFY) | %.1f ms | %.1f ms | p99 < 50 ms |\n",
-               rounds, c50, c99);
+        printf("| approval → agent claim (%d approvals, %d long-polling agent%s, long-poll + NOTIFY) "
+               "| %.1f ms | %.1f ms | p99 < 50 ms |\n",
+               rounds, n_agents, n_agents == 1 ? "" : "s", c50, c99);
         printf("| the approve call alone (inside the figure above) | %.1f ms | %.1f ms | |\n", a50,
                a99);
     }
-    /* the parked claim ends with the server */
+    /* the parked claims end with the server */
     sb_api_harness_stop(w.h);
-    pthread_join(t, NULL);
+    for (int i = 0; i < n_agents; i++)
+        pthread_join(t[i], NULL);
+    free(a);
+    free(t);
     free(claim);
     free(approve);
     return rc == 0 ? 0 : 1;
