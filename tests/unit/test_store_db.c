@@ -498,9 +498,11 @@ Test(store_db, a_reconnected_session_prepares_again)
 
 /* ---- deferred BEGIN ----------------------------------------------------------- */
 
-/* Round trips on c while fn ran: the Sync, Flush and simple Query messages
- * this process sent (libpq's protocol trace); each waits for its answer. */
-static int round_trips_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
+/* What this process sent on c while fn ran (libpq's protocol trace, one
+ * message a line): how many of the lines name one of the messages in
+ * `what` ("\tSync", "\tBind\t"...). */
+static int sent_during(sb_db_conn *c, void (*fn)(sb_db_conn *c), const char *const *what,
+                       size_t n)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -510,13 +512,30 @@ static int round_trips_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
     fn(c);
     PQuntrace(sb_db_pgconn(c));
     fclose(trace);
-    int n = 0;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-        n += strstr(line, "\tF\t") != NULL &&
-             (strstr(line, "\tSync") != NULL || strstr(line, "\tQuery") != NULL ||
-              strstr(line, "\tFlush") != NULL);
+    int count = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        int match = 0;
+        for (size_t i = 0; i < n; i++)
+            match |= strstr(line, what[i]) != NULL;
+        count += strstr(line, "\tF\t") != NULL && match;
+    }
     free(buf);
-    return n;
+    return count;
+}
+
+/* Round trips: the Sync, Flush and simple Query messages; each waits for
+ * its answer. */
+static int round_trips_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
+{
+    static const char *const waits[] = {"\tSync", "\tQuery", "\tFlush"};
+    return sent_during(c, fn, waits, 3);
+}
+
+/* Statements: one Bind message each. */
+static int statements_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
+{
+    static const char *const bind[] = {"\tBind\t"};
+    return sent_during(c, fn, bind, 1);
 }
 
 static void one_insert_transaction(sb_db_conn *c)
@@ -681,23 +700,6 @@ static void deferred_rows(sb_db_conn *c)
     cr_assert_eq(sb_db_commit(c, &err), 0, "%s", err.message);
 }
 
-/* How many statements (Bind messages) this process sent while fn ran. */
-static int statements_during(sb_db_conn *c, void (*fn)(sb_db_conn *c))
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *trace = open_memstream(&buf, &len);
-    cr_assert_not_null(trace);
-    PQtrace(sb_db_pgconn(c), trace);
-    fn(c);
-    PQuntrace(sb_db_pgconn(c));
-    fclose(trace);
-    int n = 0;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-        n += strstr(line, "\tF\t") != NULL && strstr(line, "\tBind\t") != NULL;
-    free(buf);
-    return n;
-}
 
 Test(store_db, deferred_rows_of_one_statement_one_after_the_other_are_one_statement)
 {
@@ -852,24 +854,6 @@ Test(store_db, unreachable_server_fails_at_open_with_a_clear_message)
 
 /* ---- implicit transactions (no BEGIN, no COMMIT) ------------------------------ */
 
-/* What the trace of fn on c shows: 1 when `text` appears in a message this
- * process sent. */
-static int sent_during(sb_db_conn *c, void (*fn)(sb_db_conn *c), const char *text)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *trace = open_memstream(&buf, &len);
-    cr_assert_not_null(trace);
-    PQtrace(sb_db_pgconn(c), trace);
-    fn(c);
-    PQuntrace(sb_db_pgconn(c));
-    fclose(trace);
-    int found = 0;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-        found |= strstr(line, "\tF\t") != NULL && strstr(line, text) != NULL;
-    free(buf);
-    return found;
-}
 
 static void insert_and_read_transaction(sb_db_conn *c)
 {
@@ -891,10 +875,10 @@ Test(store_db, a_read_committed_transaction_sends_neither_begin_nor_commit_and_i
     sb_db_conn *c;
     sb_error err = {0};
     cr_assert_eq(sb_db_acquire(db, -1, &c, &err), 0);
-    cr_assert_eq(sent_during(c, insert_and_read_transaction, "BEGIN"), 0);
+    cr_assert_eq(sent_during(c, insert_and_read_transaction, (const char *[]){"BEGIN"}, 1), 0);
     cr_assert_eq(count_rows("SELECT count(*) FROM t"), 1, "the Sync committed");
     script("DELETE FROM t");
-    cr_assert_eq(sent_during(c, insert_and_read_transaction, "COMMIT"), 0);
+    cr_assert_eq(sent_during(c, insert_and_read_transaction, (const char *[]){"COMMIT"}, 1), 0);
     /* another connection sees nothing before the Sync: it is one transaction */
     cr_assert_eq(sb_db_begin(c, &err), 0);
     cr_assert_eq(sb_db_exec(c, "INSERT INTO t VALUES (8)", 0, NULL, NULL, &err), 0, "%s",
